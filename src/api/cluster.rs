@@ -1,0 +1,182 @@
+//! The `EcsCluster` kind: one ECS cluster.
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{Condition, DeletionPolicy, Tags, conditioned_status};
+
+/// An Amazon ECS cluster. Field names follow the ECS `CreateCluster` API.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "ecsbridge.dev",
+    version = "v1alpha1",
+    kind = "EcsCluster",
+    plural = "ecsclusters",
+    shortname = "ecsc",
+    category = "ecs",
+    namespaced,
+    status = "EcsClusterStatus",
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"ECS-Status","type":"string","jsonPath":".status.ecsStatus"}"#,
+    printcolumn = r#"{"name":"Services","type":"integer","jsonPath":".status.activeServicesCount"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsClusterSpec {
+    /// Name of the ECS cluster. Defaults to `metadata.name`; immutable once created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255), regex(pattern = r"^[A-Za-z0-9_-]+$"))]
+    pub cluster_name: Option<String>,
+    /// Cluster settings, such as `containerInsights`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<ClusterSetting>,
+    /// Execute-command and managed-storage configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<ClusterConfiguration>,
+    /// Capacity providers associated with the cluster (for example `FARGATE`, `FARGATE_SPOT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_providers: Option<Vec<String>>,
+    /// Default capacity provider strategy for services and tasks that set none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    /// Default Service Connect namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_defaults: Option<ClusterServiceConnectDefaults>,
+    /// Tags for the cluster; the operator adds its ownership tags next to them.
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
+    /// `Delete` (default) deletes the ECS cluster with this object; `Retain` leaves it.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+}
+
+/// A cluster setting.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSetting {
+    /// The setting name; ECS knows `containerInsights`.
+    pub name: ClusterSettingName,
+    /// `enabled`, `disabled` or `enhanced` for `containerInsights`.
+    pub value: String,
+}
+
+/// Names of cluster settings.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+pub enum ClusterSettingName {
+    #[serde(rename = "containerInsights")]
+    ContainerInsights,
+}
+
+/// The cluster's execute-command and managed-storage configuration.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execute_command_configuration: Option<ExecuteCommandConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_storage_configuration: Option<ManagedStorageConfiguration>,
+}
+
+/// How `ecs execute-command` sessions are encrypted and logged.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecuteCommandConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// `NONE`, `DEFAULT` or `OVERRIDE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<ExecuteCommandLogging>,
+    /// Required when `logging` is `OVERRIDE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_configuration: Option<ExecuteCommandLogConfiguration>,
+}
+
+/// Logging modes of execute-command sessions.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecuteCommandLogging {
+    None,
+    Default,
+    Override,
+}
+
+/// Where execute-command session logs go when `logging` is `OVERRIDE`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecuteCommandLogConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_log_group_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_encryption_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_bucket_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_encryption_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key_prefix: Option<String>,
+}
+
+/// KMS keys for managed storage.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedStorageConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fargate_ephemeral_storage_kms_key_id: Option<String>,
+}
+
+/// One entry of a capacity provider strategy.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityProviderStrategyItem {
+    /// Name of the capacity provider.
+    #[schemars(length(min = 1))]
+    pub capacity_provider: String,
+    /// Relative share of tasks (0-1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1000))]
+    pub weight: Option<i32>,
+    /// Tasks placed on this provider first (0-100000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100000))]
+    pub base: Option<i32>,
+}
+
+/// The default Service Connect namespace of the cluster.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterServiceConnectDefaults {
+    /// Cloud Map namespace name or ARN.
+    pub namespace: String,
+}
+
+/// What the operator observed of the cluster; AWS-side facts live here, never in `spec`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsClusterStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// ARN of the ECS cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// Name of the ECS cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+    /// ECS status of the cluster (`ACTIVE`, `PROVISIONING`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecs_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_services_count: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_tasks_count: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_tasks_count: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_container_instances_count: Option<i32>,
+}
+conditioned_status!(EcsClusterStatus);

@@ -1,0 +1,84 @@
+//! Types and names shared by all three kinds: deletion policy, conditions, tags, annotations.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The API group of every ecs-bridge kind.
+pub const GROUP: &str = "ecsbridge.dev";
+/// Finalizer that keeps an object until its ECS counterpart is cleaned up.
+pub const FINALIZER: &str = "ecsbridge.dev/cleanup";
+/// Annotation that allows taking over an existing ECS object that the operator did not create.
+pub const ADOPT_ANNOTATION: &str = "ecsbridge.dev/adopt";
+/// Annotation whose new value triggers one new deployment of an `EcsService`.
+pub const RESTARTED_AT_ANNOTATION: &str = "ecsbridge.dev/restartedAt";
+/// Ownership tag holding `<namespace>/<name>` of the managing object.
+pub const OWNER_TAG: &str = "ecsbridge.dev/owner";
+/// Ownership tag holding the `metadata.uid` of the managing object.
+pub const UID_TAG: &str = "ecsbridge.dev/uid";
+
+/// User tags: a plain map, sent to ECS as `{key, value}` pairs next to the ownership tags.
+pub type Tags = BTreeMap<String, String>;
+
+/// What happens in ECS when the Kubernetes object is deleted.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DeletionPolicy {
+    /// Delete (or deregister) the ECS object.
+    #[default]
+    Delete,
+    /// Leave the ECS object in place.
+    Retain,
+}
+
+/// A kstatus-compatible condition.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// `Ready`, `Synced`, `Progressing` or `Degraded`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// A CamelCase reason.
+    pub reason: String,
+    /// A human-readable explanation.
+    pub message: String,
+    /// When the status last changed (RFC 3339).
+    pub last_transition_time: String,
+    /// The `metadata.generation` this condition was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// Conditions and `observedGeneration`, which every status carries.
+pub trait ConditionedStatus: Default + Clone + PartialEq + Serialize + Send + Sync {
+    fn conditions(&self) -> &[Condition];
+    fn conditions_mut(&mut self) -> &mut Vec<Condition>;
+    fn set_observed_generation(&mut self, generation: Option<i64>);
+}
+
+/// Implements [`ConditionedStatus`] for a status struct with `conditions` and `observed_generation` fields.
+macro_rules! conditioned_status {
+    ($status:ty) => {
+        impl $crate::api::common::ConditionedStatus for $status {
+            fn conditions(&self) -> &[$crate::api::common::Condition] {
+                &self.conditions
+            }
+            fn conditions_mut(&mut self) -> &mut Vec<$crate::api::common::Condition> {
+                &mut self.conditions
+            }
+            fn set_observed_generation(&mut self, generation: Option<i64>) {
+                self.observed_generation = generation;
+            }
+        }
+    };
+}
+pub(crate) use conditioned_status;
+
+/// A `{name}` reference to an object of another kind in the same namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct LocalRef {
+    /// `metadata.name` of the referenced object.
+    pub name: String,
+}

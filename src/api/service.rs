@@ -1,0 +1,860 @@
+//! The `EcsService` kind: one ECS service running a task definition on a cluster.
+
+use std::collections::BTreeMap;
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::cluster::CapacityProviderStrategyItem;
+use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_status};
+
+/// An Amazon ECS service. ECS field names follow the ECS `CreateService` API.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "ecsbridge.dev",
+    version = "v1alpha1",
+    kind = "EcsService",
+    plural = "ecsservices",
+    shortname = "ecss",
+    category = "ecs",
+    namespaced,
+    status = "EcsServiceStatus",
+    scale(spec_replicas_path = ".spec.desiredCount", status_replicas_path = ".status.runningCount"),
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Desired","type":"integer","jsonPath":".status.desiredCount"}"#,
+    printcolumn = r#"{"name":"Running","type":"integer","jsonPath":".status.runningCount"}"#,
+    printcolumn = r#"{"name":"TaskDef","type":"string","jsonPath":".status.taskDefinitionRevision"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsServiceSpec {
+    /// Name of the ECS service. Defaults to `metadata.name`; immutable once created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255), regex(pattern = r"^[A-Za-z0-9_-]+$"))]
+    pub service_name: Option<String>,
+    /// An `EcsCluster` in this namespace to run the service on. Set exactly one of `clusterRef` and `cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_ref: Option<LocalRef>,
+    /// Name or ARN of an ECS cluster not managed here. Set exactly one of `clusterRef` and `cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// A `TaskDefinition` in this namespace; the service follows its newest revision.
+    /// Set exactly one of `taskDefinitionRef` and `taskDefinition`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition_ref: Option<LocalRef>,
+    /// A task definition not managed here: `family`, `family:revision` or a full ARN.
+    /// Set exactly one of `taskDefinitionRef` and `taskDefinition`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    /// Number of tasks to keep running. Also the replica count of the `scale` subresource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub desired_count: Option<i32>,
+    /// `Enforce` (default) keeps the ECS desired count at `desiredCount`; `IgnoreChanges` sets it at
+    /// creation only and leaves it to ECS / Application Auto Scaling afterwards.
+    #[serde(default)]
+    pub desired_count_policy: DesiredCountPolicy,
+    /// `EC2`, `FARGATE`, `EXTERNAL` or `MANAGED_INSTANCES`. Mutually exclusive with `capacityProviderStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<LaunchType>,
+    /// Capacity provider strategy of the service. Mutually exclusive with `launchType`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// Fargate platform version (for example `LATEST` or `1.4.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    /// Subnets, security groups and public IP of tasks using the `awsvpc` network mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+    /// Load balancer target groups that the service's containers are registered with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_balancers: Vec<LoadBalancer>,
+    /// Cloud Map service discovery registries of the service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_registries: Vec<ServiceRegistry>,
+    /// How many tasks run during a deployment, the deployment strategy, circuit breaker and alarms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    /// The deployment controller: `ECS` (default), `CODE_DEPLOY` or `EXTERNAL`. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_controller: Option<DeploymentController>,
+    /// Task placement constraints (EC2 and external capacity only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placement_constraints: Vec<PlacementConstraint>,
+    /// Task placement strategy rules (EC2 and external capacity only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placement_strategy: Vec<PlacementStrategy>,
+    /// Seconds during which failing load balancer or container health checks of new tasks are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub health_check_grace_period_seconds: Option<i32>,
+    /// `REPLICA` (default) or `DAEMON`. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_strategy: Option<SchedulingStrategy>,
+    /// Whether ECS adds its managed tags (`aws:ecs:*`) to the service's tasks.
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
+    pub enable_ecs_managed_tags: Option<bool>,
+    /// Copy tags to tasks from the `TASK_DEFINITION` or the `SERVICE`, or `NONE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<PropagateTags>,
+    /// Whether `ecs execute-command` is enabled for the service's tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
+    /// Service Connect configuration of the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    /// `ENABLED` or `DISABLED`: whether ECS rebalances tasks across Availability Zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    /// Tags for the service; the operator adds its ownership tags next to them.
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
+    /// `Delete` (default) deletes the ECS service with this object; `Retain` leaves it.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+}
+
+/// Who owns the desired count of the ECS service after creation.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum DesiredCountPolicy {
+    /// The operator keeps the ECS desired count at `spec.desiredCount`.
+    #[default]
+    Enforce,
+    /// `spec.desiredCount` is used at creation only; ECS or Application Auto Scaling own it afterwards.
+    IgnoreChanges,
+}
+
+/// Launch types of an ECS service.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum LaunchType {
+    #[serde(rename = "EC2")]
+    Ec2,
+    #[serde(rename = "FARGATE")]
+    Fargate,
+    #[serde(rename = "EXTERNAL")]
+    External,
+    #[serde(rename = "MANAGED_INSTANCES")]
+    ManagedInstances,
+}
+
+/// The network configuration of the service's tasks.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkConfiguration {
+    /// Subnets, security groups and public IP assignment for the `awsvpc` network mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awsvpc_configuration: Option<AwsVpcConfiguration>,
+}
+
+/// The `awsvpc` network configuration of the service's tasks.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsVpcConfiguration {
+    /// IDs of the subnets the tasks are placed in (at most 16).
+    #[schemars(length(min = 1, max = 16))]
+    pub subnets: Vec<String>,
+    /// IDs of the security groups of the tasks (at most 5); defaults to the VPC's default security group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 5))]
+    pub security_groups: Vec<String>,
+    /// `ENABLED` or `DISABLED` (default): whether the tasks' ENIs get a public IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_public_ip: Option<AssignPublicIp>,
+}
+
+/// Whether a task's ENI receives a public IP address.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum AssignPublicIp {
+    #[serde(rename = "ENABLED")]
+    Enabled,
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+
+/// A load balancer target group (or Classic Load Balancer) that a container is registered with.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancer {
+    /// ARN of the Elastic Load Balancing target group (ALB / NLB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_group_arn: Option<String>,
+    /// Name of a Classic Load Balancer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_name: Option<String>,
+    /// Name of the container (as in the task definition) to register.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    /// Port of the container to register.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 65535))]
+    pub container_port: Option<i32>,
+    /// Alternate target group and listener rules for blue/green, linear and canary deployments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced_configuration: Option<AdvancedConfiguration>,
+}
+
+/// Traffic-shifting resources of a load balancer for ECS-native blue/green, linear and canary deployments.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdvancedConfiguration {
+    /// ARN of the alternate target group that receives the new revision's tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate_target_group_arn: Option<String>,
+    /// ARN of the listener rule that routes production traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_listener_rule: Option<String>,
+    /// ARN of the listener rule that routes test traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_listener_rule: Option<String>,
+    /// ARN of the IAM role that lets ECS modify the load balancer during deployments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+}
+
+/// A Cloud Map service that the service's tasks are registered with.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceRegistry {
+    /// ARN of the Cloud Map service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_arn: Option<String>,
+    /// Port for `SRV` records when the network mode is `awsvpc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 65535))]
+    pub port: Option<i32>,
+    /// Container name for `SRV` records with the `bridge` or `host` network mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    /// Container port for `SRV` records with the `bridge` or `host` network mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 65535))]
+    pub container_port: Option<i32>,
+}
+
+/// Deployment parameters: task counts during a deployment, strategy, circuit breaker and alarms.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentConfiguration {
+    /// Fails (and optionally rolls back) a deployment that cannot reach a steady state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
+    /// Upper limit of running plus pending tasks during a deployment, in percent of `desiredCount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub maximum_percent: Option<i32>,
+    /// Lower limit of running healthy tasks during a deployment, in percent of `desiredCount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub minimum_healthy_percent: Option<i32>,
+    /// CloudWatch alarms that fail (and optionally roll back) a deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<DeploymentAlarms>,
+    /// `ROLLING` (default), `BLUE_GREEN`, `LINEAR` or `CANARY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<DeploymentStrategy>,
+    /// Minutes both revisions run after production traffic has shifted (0-1440).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1440))]
+    pub bake_time_in_minutes: Option<i32>,
+    /// Hooks that run a Lambda function or pause the deployment at given lifecycle stages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle_hooks: Vec<DeploymentLifecycleHook>,
+    /// Traffic steps of a `LINEAR` deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_configuration: Option<LinearConfiguration>,
+    /// Traffic steps of a `CANARY` deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_configuration: Option<CanaryConfiguration>,
+    /// When a `ROLLING` deployment counts as successful before it fully stabilizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_success_criteria: Option<DeploymentEarlySuccessCriteria>,
+}
+
+/// The deployment circuit breaker (rolling `ECS` deployments only).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentCircuitBreaker {
+    /// Whether the circuit breaker is used.
+    pub enable: bool,
+    /// Whether a failed deployment rolls back to the last completed one.
+    pub rollback: bool,
+    /// Whether a task reaching a healthy state resets the failure count (ECS default: `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_on_healthy_task: Option<bool>,
+    /// How many task failures are tolerated before the circuit breaker triggers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_configuration: Option<ThresholdConfiguration>,
+}
+
+/// The failure threshold of the deployment circuit breaker (ECS default: `BOUNDED_PERCENT`, 50).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ThresholdConfiguration {
+    /// `BOUNDED_PERCENT`, `UNBOUNDED_PERCENT` (both multiplied by the desired count) or `COUNT`.
+    #[serde(rename = "type")]
+    pub type_: ThresholdType,
+    /// The percentage or count of tolerated task failures.
+    #[schemars(range(min = 0))]
+    pub value: i32,
+}
+
+/// How the circuit breaker threshold `value` is interpreted.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum ThresholdType {
+    #[serde(rename = "BOUNDED_PERCENT")]
+    BoundedPercent,
+    #[serde(rename = "UNBOUNDED_PERCENT")]
+    UnboundedPercent,
+    #[serde(rename = "COUNT")]
+    Count,
+}
+
+/// CloudWatch alarms monitored during a deployment.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentAlarms {
+    /// Names of the CloudWatch alarms.
+    pub alarm_names: Vec<String>,
+    /// Whether an alarm in `ALARM` state fails the deployment.
+    pub enable: bool,
+    /// Whether a failed deployment rolls back to the last completed one.
+    pub rollback: bool,
+}
+
+/// Deployment strategies of the `ECS` deployment controller.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum DeploymentStrategy {
+    #[serde(rename = "ROLLING")]
+    Rolling,
+    #[serde(rename = "BLUE_GREEN")]
+    BlueGreen,
+    #[serde(rename = "LINEAR")]
+    Linear,
+    #[serde(rename = "CANARY")]
+    Canary,
+}
+
+/// A deployment lifecycle hook: a Lambda function or a pause at given stages of a deployment.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentLifecycleHook {
+    /// `AWS_LAMBDA` (default) or `PAUSE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<DeploymentLifecycleHookTargetType>,
+    /// ARN of the Lambda function to invoke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_target_arn: Option<String>,
+    /// ARN of the IAM role that lets ECS invoke the hook target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The deployment stages at which the hook runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle_stages: Vec<DeploymentLifecycleHookStage>,
+    /// How long the hook may run and what happens when it times out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_configuration: Option<DeploymentLifecycleHookTimeoutConfiguration>,
+}
+
+/// Targets of a deployment lifecycle hook.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum DeploymentLifecycleHookTargetType {
+    #[serde(rename = "AWS_LAMBDA")]
+    AwsLambda,
+    #[serde(rename = "PAUSE")]
+    Pause,
+}
+
+/// Stages of a deployment at which a lifecycle hook can run.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum DeploymentLifecycleHookStage {
+    #[serde(rename = "RECONCILE_SERVICE")]
+    ReconcileService,
+    #[serde(rename = "PRE_SCALE_UP")]
+    PreScaleUp,
+    #[serde(rename = "POST_SCALE_UP")]
+    PostScaleUp,
+    #[serde(rename = "TEST_TRAFFIC_SHIFT")]
+    TestTrafficShift,
+    #[serde(rename = "POST_TEST_TRAFFIC_SHIFT")]
+    PostTestTrafficShift,
+    #[serde(rename = "PRE_PRODUCTION_TRAFFIC_SHIFT")]
+    PreProductionTrafficShift,
+    #[serde(rename = "PRODUCTION_TRAFFIC_SHIFT")]
+    ProductionTrafficShift,
+    #[serde(rename = "POST_PRODUCTION_TRAFFIC_SHIFT")]
+    PostProductionTrafficShift,
+}
+
+/// Timeout of a deployment lifecycle hook.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentLifecycleHookTimeoutConfiguration {
+    /// Minutes the hook may run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub timeout_in_minutes: Option<i32>,
+    /// `CONTINUE` or `ROLLBACK` the deployment when the hook times out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<DeploymentLifecycleHookAction>,
+}
+
+/// What happens when a lifecycle hook times out.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum DeploymentLifecycleHookAction {
+    #[serde(rename = "CONTINUE")]
+    Continue,
+    #[serde(rename = "ROLLBACK")]
+    Rollback,
+}
+
+/// Traffic steps of a `LINEAR` deployment.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LinearConfiguration {
+    /// Percent of production traffic shifted per step: multiples of 0.1 from 3.0 to 100.0 (ECS default 10.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 3.0, max = 100.0))]
+    pub step_percent: Option<f64>,
+    /// Minutes to wait between steps, 0-1440 (ECS default 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1440))]
+    pub step_bake_time_in_minutes: Option<i32>,
+}
+
+/// Traffic steps of a `CANARY` deployment.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryConfiguration {
+    /// Percent of production traffic shifted in the canary phase: multiples of 0.1 from 0.1 to 100.0 (ECS default 5.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.1, max = 100.0))]
+    pub canary_percent: Option<f64>,
+    /// Minutes to wait before shifting the remaining traffic, 0-1440.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1440))]
+    pub canary_bake_time_in_minutes: Option<i32>,
+}
+
+/// When a rolling deployment counts as successful before it fully stabilizes.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentEarlySuccessCriteria {
+    /// Whether the early success criteria are used.
+    pub enable: bool,
+    /// Percent of `desiredCount` (0-100) that must be healthy in the new revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub healthy_percent: Option<i32>,
+    /// `BLOCKING` removes the previous tasks before success; `DEFERRED` removes them afterwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_service_revision_cleanup: Option<ServiceRevisionCleanup>,
+}
+
+/// When the previous revision's tasks are removed relative to deployment success.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum ServiceRevisionCleanup {
+    #[serde(rename = "BLOCKING")]
+    Blocking,
+    #[serde(rename = "DEFERRED")]
+    Deferred,
+}
+
+/// The deployment controller of the service.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentController {
+    /// `ECS`, `CODE_DEPLOY` or `EXTERNAL`.
+    #[serde(rename = "type")]
+    pub type_: DeploymentControllerType,
+}
+
+/// Deployment controller types.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum DeploymentControllerType {
+    #[serde(rename = "ECS")]
+    Ecs,
+    #[serde(rename = "CODE_DEPLOY")]
+    CodeDeploy,
+    #[serde(rename = "EXTERNAL")]
+    External,
+}
+
+/// A task placement constraint.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementConstraint {
+    /// `distinctInstance` or `memberOf`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<PlacementConstraintType>,
+    /// Cluster query language expression (for `memberOf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+}
+
+/// Task placement constraint types.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum PlacementConstraintType {
+    #[serde(rename = "distinctInstance")]
+    DistinctInstance,
+    #[serde(rename = "memberOf")]
+    MemberOf,
+}
+
+/// A task placement strategy rule.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementStrategy {
+    /// `random`, `spread` or `binpack`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<PlacementStrategyType>,
+    /// Field the strategy applies to (for example `attribute:ecs.availability-zone`, `memory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Task placement strategy types.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum PlacementStrategyType {
+    #[serde(rename = "random")]
+    Random,
+    #[serde(rename = "spread")]
+    Spread,
+    #[serde(rename = "binpack")]
+    Binpack,
+}
+
+/// Scheduling strategies of an ECS service.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum SchedulingStrategy {
+    #[serde(rename = "REPLICA")]
+    Replica,
+    #[serde(rename = "DAEMON")]
+    Daemon,
+}
+
+/// Where tasks get their tags from.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum PropagateTags {
+    #[serde(rename = "TASK_DEFINITION")]
+    TaskDefinition,
+    #[serde(rename = "SERVICE")]
+    Service,
+    #[serde(rename = "NONE")]
+    None,
+}
+
+/// Whether ECS rebalances tasks across Availability Zones.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum AvailabilityZoneRebalancing {
+    #[serde(rename = "ENABLED")]
+    Enabled,
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+
+/// The Service Connect configuration of a service.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectConfiguration {
+    /// Whether Service Connect is used by this service.
+    pub enabled: bool,
+    /// Cloud Map namespace name or ARN; defaults to the cluster's Service Connect namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Endpoints this service exposes to other Service Connect services.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceConnectService>,
+    /// Log configuration of the Service Connect proxy container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_configuration: Option<LogConfiguration>,
+    /// Access logging of the Service Connect proxy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log_configuration: Option<ServiceConnectAccessLogConfiguration>,
+    /// Settings of the Service Connect proxy container; each entry sets exactly one member.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_configurations: Vec<ServiceConnectContainerConfiguration>,
+}
+
+/// An endpoint that a service exposes through Service Connect.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectService {
+    /// `name` of a port mapping in the task definition.
+    #[schemars(length(min = 1))]
+    pub port_name: String,
+    /// Name of the Cloud Map service; defaults to `portName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery_name: Option<String>,
+    /// DNS names and ports that clients use to reach this endpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_aliases: Vec<ServiceConnectClientAlias>,
+    /// Port the proxy listens on, instead of the port mapping's container port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 65535))]
+    pub ingress_port_override: Option<i32>,
+    /// Idle and per-request timeouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<TimeoutConfiguration>,
+    /// TLS between Service Connect proxies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ServiceConnectTlsConfiguration>,
+}
+
+/// A DNS name and port under which clients reach a Service Connect endpoint.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectClientAlias {
+    /// Listening port.
+    #[schemars(range(min = 0, max = 65535))]
+    pub port: i32,
+    /// DNS name; defaults to `discoveryName.namespace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    /// Rules that route test traffic to the new revision during blue/green deployments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_traffic_rules: Option<ServiceConnectTestTrafficRules>,
+}
+
+/// Test traffic routing rules of a Service Connect client alias.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectTestTrafficRules {
+    /// HTTP header that marks test traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<ServiceConnectTestTrafficHeaderRules>,
+}
+
+/// An HTTP header rule for test traffic.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectTestTrafficHeaderRules {
+    /// Header name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// How the header value is matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<ServiceConnectTestTrafficHeaderMatchRules>,
+}
+
+/// How a test traffic header value is matched.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectTestTrafficHeaderMatchRules {
+    /// The exact header value.
+    pub exact: String,
+}
+
+/// Timeouts of a Service Connect endpoint.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeoutConfiguration {
+    /// Seconds a connection may stay idle (0 disables the timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub idle_timeout_seconds: Option<i32>,
+    /// Seconds the upstream has to respond with a complete response (0 disables the timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub per_request_timeout_seconds: Option<i32>,
+}
+
+/// TLS configuration of a Service Connect endpoint.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectTlsConfiguration {
+    /// The AWS Private CA that issues the certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_certificate_authority: Option<ServiceConnectTlsCertificateAuthority>,
+    /// KMS key (ID, alias or ARN) used to encrypt the private key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key: Option<String>,
+    /// ARN of the IAM role that ECS uses for the certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+}
+
+/// The certificate authority of Service Connect TLS.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectTlsCertificateAuthority {
+    /// ARN of the AWS Private CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_pca_authority_arn: Option<String>,
+}
+
+/// A container log configuration (here: of the Service Connect proxy).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LogConfiguration {
+    /// Log driver: `awslogs`, `awsfirelens`, `splunk`, `fluentd`, `gelf`, `json-file`, `journald` or `syslog`.
+    #[schemars(length(min = 1))]
+    pub log_driver: String,
+    /// Options passed to the log driver.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+    /// Secrets passed to the log driver.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_options: Vec<Secret>,
+}
+
+/// A secret from Secrets Manager or SSM Parameter Store.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Secret {
+    /// Name of the option the secret is passed as.
+    pub name: String,
+    /// ARN of the Secrets Manager secret or SSM parameter (or the parameter name in the same Region).
+    pub value_from: String,
+}
+
+/// Access logging of the Service Connect proxy.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectAccessLogConfiguration {
+    /// `TEXT` or `JSON`.
+    pub format: ServiceConnectAccessLoggingFormat,
+    /// `ENABLED` or `DISABLED`: whether query parameters appear in the logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_query_parameters: Option<ServiceConnectIncludeQueryParameters>,
+}
+
+/// Formats of Service Connect access logs.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum ServiceConnectAccessLoggingFormat {
+    #[serde(rename = "TEXT")]
+    Text,
+    #[serde(rename = "JSON")]
+    Json,
+}
+
+/// Whether query parameters are included in Service Connect access logs.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum ServiceConnectIncludeQueryParameters {
+    #[serde(rename = "ENABLED")]
+    Enabled,
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+
+/// One setting of the Service Connect proxy container (an ECS union: set exactly one member).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectContainerConfiguration {
+    /// `info` (default) or `debug`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<ServiceConnectContainerLogLevel>,
+}
+
+/// Log levels of the Service Connect proxy container.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum ServiceConnectContainerLogLevel {
+    #[serde(rename = "info")]
+    Info,
+    #[serde(rename = "debug")]
+    Debug,
+}
+
+/// What the operator observed of the service; AWS-side facts live here, never in `spec`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsServiceStatus {
+    /// The `metadata.generation` the status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Synced`, `Progressing` and `Degraded` conditions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// ARN of the ECS service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// Name of the ECS service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    /// ARN of the cluster the service runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    /// ARN of the task definition the `PRIMARY` deployment runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    /// `family:revision` of the task definition the `PRIMARY` deployment runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition_revision: Option<String>,
+    /// Desired task count reported by ECS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_count: Option<i32>,
+    /// Tasks in the `RUNNING` state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_count: Option<i32>,
+    /// Tasks in the `PENDING` state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_count: Option<i32>,
+    /// The service's current deployments (`PRIMARY`, `ACTIVE`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<ServiceDeploymentStatus>,
+    /// The most recent service events, newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<ServiceEventStatus>,
+    /// The last `ecsbridge.dev/restartedAt` annotation value that triggered a new deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarted_at: Option<String>,
+    /// ID of the newest ECS service event already seen (and emitted as a Kubernetes event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_id: Option<String>,
+}
+conditioned_status!(EcsServiceStatus);
+
+/// One deployment of the service as reported by ECS.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDeploymentStatus {
+    /// Deployment ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// ARN of the task definition this deployment runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    /// `IN_PROGRESS`, `COMPLETED` or `FAILED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout_state: Option<String>,
+    /// Why the deployment is in its rollout state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout_state_reason: Option<String>,
+    /// Desired task count of this deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_count: Option<i32>,
+    /// Running tasks of this deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_count: Option<i32>,
+    /// Pending tasks of this deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_count: Option<i32>,
+    /// Tasks of this deployment that failed to start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_tasks: Option<i32>,
+    /// When the deployment was created (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When the deployment was last updated (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+/// One ECS service event.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceEventStatus {
+    /// Event ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When the event happened (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The event message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}

@@ -1,0 +1,207 @@
+//! Plans the ECS calls that bring a cluster to its spec; pure, so every decision is unit-tested.
+
+use std::collections::BTreeSet;
+
+use crate::api::cluster::{CapacityProviderStrategyItem, ClusterSetting, EcsClusterSpec};
+use crate::api::Tags;
+use crate::controllers::compare::covers;
+use crate::ecs::cluster::{ClusterUpdate, ObservedCluster};
+use crate::reconcile::ownership::tag_changes;
+
+/// One ECS call for a cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClusterAction {
+    Create,
+    Update(ClusterUpdate),
+    PutCapacityProviders { providers: Vec<String>, strategy: Vec<CapacityProviderStrategyItem> },
+    Tag(Tags),
+    Untag(Vec<String>),
+}
+
+/// What the cluster should be: the spec and the full tag set (user tags plus ownership tags).
+pub struct Desired<'a> {
+    pub spec: &'a EcsClusterSpec,
+    pub tags: &'a Tags,
+    /// The spec changed since the last successful apply: send what cannot be compared with ECS's answer.
+    pub generation_changed: bool,
+}
+
+/// The calls to make; empty when ECS already matches.
+pub fn plan(desired: &Desired, observed: Option<&ObservedCluster>) -> Vec<ClusterAction> {
+    let Some(observed) = observed else {
+        return vec![ClusterAction::Create];
+    };
+    let spec = desired.spec;
+    let mut actions = Vec::new();
+
+    let update = ClusterUpdate {
+        settings: (!settings_match(&observed.settings, &spec.settings)).then(|| spec.settings.clone()),
+        configuration: spec.configuration.clone().filter(|c| !covers(&observed.configuration, c)),
+        // ECS answers with the namespace's ARN, which cannot be compared with a name: send it when the spec changes.
+        service_connect_defaults: spec
+            .service_connect_defaults
+            .clone()
+            .filter(|_| desired.generation_changed || observed.service_connect_defaults.is_none()),
+    };
+    if update != ClusterUpdate::default() {
+        actions.push(ClusterAction::Update(update));
+    }
+
+    let providers_differ = spec.capacity_providers.as_ref().is_some_and(|p| !same_set(p, &observed.capacity_providers));
+    let strategy_differs = spec
+        .default_capacity_provider_strategy
+        .as_ref()
+        .is_some_and(|s| normalized(s) != normalized(&observed.default_capacity_provider_strategy));
+    if providers_differ || strategy_differs {
+        actions.push(ClusterAction::PutCapacityProviders {
+            providers: spec.capacity_providers.clone().unwrap_or_else(|| observed.capacity_providers.clone()),
+            strategy: spec
+                .default_capacity_provider_strategy
+                .clone()
+                .unwrap_or_else(|| observed.default_capacity_provider_strategy.clone()),
+        });
+    }
+
+    let (set, remove) = tag_changes(desired.tags, &observed.tags);
+    if !set.is_empty() {
+        actions.push(ClusterAction::Tag(set));
+    }
+    if !remove.is_empty() {
+        actions.push(ClusterAction::Untag(remove));
+    }
+    actions
+}
+
+/// Every setting the user gave has that value in ECS (ECS reports defaults for the others).
+fn settings_match(observed: &[ClusterSetting], desired: &[ClusterSetting]) -> bool {
+    desired.iter().all(|d| observed.iter().any(|o| o.name == d.name && o.value == d.value))
+}
+
+fn same_set(a: &[String], b: &[String]) -> bool {
+    a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+}
+
+/// A strategy in a comparable form: sorted by provider, ECS's defaults (0) made explicit.
+fn normalized(strategy: &[CapacityProviderStrategyItem]) -> Vec<(String, i32, i32)> {
+    let mut items: Vec<_> =
+        strategy.iter().map(|i| (i.capacity_provider.clone(), i.weight.unwrap_or(0), i.base.unwrap_or(0))).collect();
+    items.sort();
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::cluster::ClusterSettingName;
+
+    fn spec(yaml: &str) -> EcsClusterSpec {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    fn observed_from(spec: &EcsClusterSpec, tags: &Tags) -> ObservedCluster {
+        ObservedCluster {
+            cluster_arn: "arn:aws:ecs:us-east-1:123:cluster/web".into(),
+            cluster_name: "web".into(),
+            status: "ACTIVE".into(),
+            settings: spec.settings.clone(),
+            configuration: spec.configuration.clone(),
+            capacity_providers: spec.capacity_providers.clone().unwrap_or_default(),
+            default_capacity_provider_strategy: spec.default_capacity_provider_strategy.clone().unwrap_or_default(),
+            tags: tags.clone(),
+            ..Default::default()
+        }
+    }
+
+    const FULL: &str = "settings: [{name: containerInsights, value: enabled}]\ncapacityProviders: [FARGATE]\ndefaultCapacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}]\nconfiguration: {executeCommandConfiguration: {logging: DEFAULT}}\n";
+
+    fn tags() -> Tags {
+        Tags::from([("team".to_owned(), "web".to_owned()), ("ecsbridge.dev/uid".to_owned(), "u".to_owned())])
+    }
+
+    #[test]
+    fn creates_a_missing_cluster() {
+        let s = spec(FULL);
+        let t = tags();
+        assert_eq!(plan(&Desired { spec: &s, tags: &t, generation_changed: true }, None), vec![ClusterAction::Create]);
+    }
+
+    #[test]
+    fn does_nothing_when_ecs_matches() {
+        let s = spec(FULL);
+        let t = tags();
+        let observed = observed_from(&s, &t);
+        assert!(plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed)).is_empty());
+    }
+
+    #[test]
+    fn leaves_ecs_defaults_for_fields_the_user_did_not_set() {
+        let s = spec("{}");
+        let t = tags();
+        let mut observed = observed_from(&s, &t);
+        observed.settings =
+            vec![ClusterSetting { name: ClusterSettingName::ContainerInsights, value: "disabled".into() }];
+        observed.capacity_providers = vec!["FARGATE".into()];
+        observed.tags.insert("aws:cloudformation:stack-name".into(), "x".into());
+        assert!(plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed)).is_empty());
+    }
+
+    #[test]
+    fn reverts_changed_settings_and_configuration_in_one_update() {
+        let s = spec(FULL);
+        let t = tags();
+        let mut observed = observed_from(&s, &t);
+        observed.settings[0].value = "disabled".into();
+        observed.configuration = None;
+        let actions = plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed));
+        assert_eq!(
+            actions,
+            vec![ClusterAction::Update(ClusterUpdate {
+                settings: Some(s.settings.clone()),
+                configuration: s.configuration.clone(),
+                service_connect_defaults: None,
+            })]
+        );
+    }
+
+    #[test]
+    fn strategy_compares_without_order_and_with_ecs_defaults() {
+        let s = spec("capacityProviders: [A, B]\ndefaultCapacityProviderStrategy: [{capacityProvider: B, weight: 1}, {capacityProvider: A, weight: 2, base: 0}]\n");
+        let t = tags();
+        let mut observed = observed_from(&s, &t);
+        observed.default_capacity_provider_strategy.reverse();
+        observed.capacity_providers.reverse();
+        assert!(plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed)).is_empty());
+        observed.default_capacity_provider_strategy[0].weight = Some(5);
+        let actions = plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed));
+        assert!(matches!(&actions[..], [ClusterAction::PutCapacityProviders { providers, .. }] if providers.len() == 2));
+    }
+
+    #[test]
+    fn adds_changes_and_removes_tags() {
+        let s = spec("{}");
+        let t = tags();
+        let mut observed = observed_from(&s, &t);
+        observed.tags.insert("team".into(), "old".into());
+        observed.tags.insert("gone".into(), "x".into());
+        let actions = plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed));
+        assert_eq!(
+            actions,
+            vec![
+                ClusterAction::Tag(Tags::from([("team".to_owned(), "web".to_owned())])),
+                ClusterAction::Untag(vec!["gone".into()])
+            ]
+        );
+    }
+
+    #[test]
+    fn service_connect_defaults_are_sent_when_the_spec_changes() {
+        let s = spec("serviceConnectDefaults: {namespace: internal}\n");
+        let t = tags();
+        let mut observed = observed_from(&s, &t);
+        observed.service_connect_defaults =
+            Some(crate::api::cluster::ClusterServiceConnectDefaults { namespace: "arn:aws:servicediscovery:ns-1".into() });
+        assert!(plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed)).is_empty());
+        let actions = plan(&Desired { spec: &s, tags: &t, generation_changed: true }, Some(&observed));
+        assert!(matches!(&actions[..], [ClusterAction::Update(u)] if u.service_connect_defaults.is_some()));
+    }
+}

@@ -1,0 +1,5 @@
+//! One controller per kind: each supplies validation and planning (pure) and status, on the shared skeleton.
+
+pub mod cluster;
+pub mod compare;
+pub mod validation;

@@ -1,0 +1,153 @@
+//! ECS cluster calls: describe, create, update, capacity providers, delete.
+
+use aws_sdk_ecs::types::{
+    CapacityProviderStrategyItem as SdkStrategyItem, ClusterConfiguration as SdkConfiguration, ClusterField,
+    ClusterServiceConnectDefaultsRequest, ClusterSetting as SdkSetting,
+};
+use serde::Deserialize;
+
+use super::bridge::{from_sdk, list_to_sdk, to_sdk};
+use super::{AwsError, Ecs};
+use crate::api::Tags;
+use crate::api::cluster::{
+    CapacityProviderStrategyItem, ClusterConfiguration, ClusterServiceConnectDefaults, ClusterSetting, EcsClusterSpec,
+};
+
+/// A cluster as ECS reports it, in the shape of our API types.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedCluster {
+    pub cluster_arn: String,
+    pub cluster_name: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub settings: Vec<ClusterSetting>,
+    #[serde(default)]
+    pub configuration: Option<ClusterConfiguration>,
+    #[serde(default)]
+    pub capacity_providers: Vec<String>,
+    #[serde(default)]
+    pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    #[serde(default)]
+    pub service_connect_defaults: Option<ClusterServiceConnectDefaults>,
+    #[serde(default, deserialize_with = "super::tags::deserialize_list")]
+    pub tags: Tags,
+    #[serde(default)]
+    pub active_services_count: i32,
+    #[serde(default)]
+    pub running_tasks_count: i32,
+    #[serde(default)]
+    pub pending_tasks_count: i32,
+    #[serde(default)]
+    pub registered_container_instances_count: i32,
+}
+
+/// The settable part of a cluster, for `UpdateCluster`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClusterUpdate {
+    pub settings: Option<Vec<ClusterSetting>>,
+    pub configuration: Option<ClusterConfiguration>,
+    pub service_connect_defaults: Option<ClusterServiceConnectDefaults>,
+}
+
+fn observed(cluster: &aws_sdk_ecs::types::Cluster) -> Result<ObservedCluster, AwsError> {
+    from_sdk(cluster)
+}
+
+fn service_connect_request(defaults: &ClusterServiceConnectDefaults) -> ClusterServiceConnectDefaultsRequest {
+    ClusterServiceConnectDefaultsRequest::builder()
+        .namespace(&defaults.namespace)
+        .build()
+        .expect("namespace is set")
+}
+
+impl Ecs {
+    /// The cluster named `name`, or `None` when it does not exist or is INACTIVE (deleted).
+    pub async fn describe_cluster(&self, name: &str) -> Result<Option<ObservedCluster>, AwsError> {
+        let out = self
+            .client
+            .describe_clusters()
+            .clusters(name)
+            .include(ClusterField::Tags)
+            .include(ClusterField::Settings)
+            .include(ClusterField::Configurations)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeClusters", e))?;
+        let found = out.clusters().iter().map(observed).collect::<Result<Vec<_>, _>>()?;
+        Ok(found.into_iter().find(|c| c.status != "INACTIVE"))
+    }
+
+    /// Creates a cluster from the spec with `tags` (the user's plus the ownership tags).
+    pub async fn create_cluster(&self, name: &str, spec: &EcsClusterSpec, tags: &Tags) -> Result<ObservedCluster, AwsError> {
+        let settings = list_to_sdk(&spec.settings, SdkSetting::deserialize)?;
+        let configuration = spec.configuration.as_ref().map(|c| to_sdk(c, SdkConfiguration::deserialize)).transpose()?;
+        let strategy = spec
+            .default_capacity_provider_strategy
+            .as_deref()
+            .map(|s| list_to_sdk(s, SdkStrategyItem::deserialize))
+            .transpose()?;
+        let out = self
+            .client
+            .create_cluster()
+            .cluster_name(name)
+            .set_settings((!settings.is_empty()).then_some(settings))
+            .set_configuration(configuration)
+            .set_capacity_providers(spec.capacity_providers.clone())
+            .set_default_capacity_provider_strategy(strategy)
+            .set_service_connect_defaults(spec.service_connect_defaults.as_ref().map(service_connect_request))
+            .set_tags(Some(super::tags::to_ecs(tags)))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("CreateCluster", e))?;
+        let cluster = out.cluster().ok_or_else(|| AwsError::conversion("CreateCluster returned no cluster".into()))?;
+        observed(cluster)
+    }
+
+    /// Changes settings, configuration and Service Connect defaults in place.
+    pub async fn update_cluster(&self, name: &str, update: &ClusterUpdate) -> Result<(), AwsError> {
+        let settings = update.settings.as_deref().map(|s| list_to_sdk(s, SdkSetting::deserialize)).transpose()?;
+        let configuration =
+            update.configuration.as_ref().map(|c| to_sdk(c, SdkConfiguration::deserialize)).transpose()?;
+        self.client
+            .update_cluster()
+            .cluster(name)
+            .set_settings(settings)
+            .set_configuration(configuration)
+            .set_service_connect_defaults(update.service_connect_defaults.as_ref().map(service_connect_request))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateCluster", e))?;
+        Ok(())
+    }
+
+    /// Replaces the cluster's capacity providers and default strategy.
+    pub async fn put_cluster_capacity_providers(
+        &self,
+        name: &str,
+        providers: &[String],
+        strategy: &[CapacityProviderStrategyItem],
+    ) -> Result<(), AwsError> {
+        self.client
+            .put_cluster_capacity_providers()
+            .cluster(name)
+            .set_capacity_providers(Some(providers.to_vec()))
+            .set_default_capacity_provider_strategy(Some(list_to_sdk(strategy, SdkStrategyItem::deserialize)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutClusterCapacityProviders", e))?;
+        Ok(())
+    }
+
+    /// Deletes a cluster; a cluster that is already gone counts as deleted.
+    pub async fn delete_cluster(&self, name: &str) -> Result<(), AwsError> {
+        match self.client.delete_cluster().cluster(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match AwsError::from_sdk("DeleteCluster", e) {
+                gone if gone.kind == super::AwsErrorKind::NotFound => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! ecs-bridge: a Kubernetes operator that manages Amazon ECS clusters, task definitions and services.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod cli;
+pub mod controllers;
+pub mod crdgen;
+pub mod ecs;
+pub mod reconcile;
+pub mod runtime;

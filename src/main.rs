@@ -1,0 +1,23 @@
+//! The `ecs-bridge` binary: `run` starts the controllers, `crds` prints the CRDs.
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use ecs_bridge::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Crds => {
+            print!("{}", ecs_bridge::crdgen::all_yaml());
+            std::process::ExitCode::SUCCESS
+        }
+        Command::Run(settings) => match ecs_bridge::runtime::run(settings).await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("ecs-bridge: {err}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+    }
+}

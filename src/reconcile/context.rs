@@ -1,0 +1,28 @@
+//! What every reconcile shares: the Kubernetes client, the ECS door, the event recorder and the settings.
+
+use std::time::Duration;
+
+use kube::Client;
+use kube::runtime::events::{Recorder, Reporter};
+
+use crate::ecs::Ecs;
+
+/// The field manager of every server-side apply the operator makes.
+pub const FIELD_MANAGER: &str = "ecs-bridge";
+
+/// Shared by all reconciles, as `Arc<Context>`.
+pub struct Context {
+    pub client: Client,
+    pub ecs: Ecs,
+    pub recorder: Recorder,
+    /// How often every managed object is compared with ECS.
+    pub drift_interval: Duration,
+}
+
+impl Context {
+    pub fn new(client: Client, ecs: Ecs, drift_interval: Duration, instance: Option<String>) -> Self {
+        let reporter = Reporter { controller: FIELD_MANAGER.to_owned(), instance };
+        let recorder = Recorder::new(client.clone(), reporter);
+        Self { client, ecs, recorder, drift_interval }
+    }
+}

@@ -1,0 +1,88 @@
+//! The typed errors of a reconcile, each mapped to a condition reason and a retry decision.
+
+use std::time::Duration;
+
+use crate::ecs::{AwsError, AwsErrorKind};
+
+/// Why a reconcile did not reach its goal.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The spec cannot work; the message names the field and what to do. Never retried until the spec changes.
+    #[error("{0}")]
+    InvalidSpec(String),
+    /// An ECS object of the same name exists that this object does not own.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// A referenced object is missing or not ready yet.
+    #[error("{0}")]
+    DependencyNotReady(String),
+    /// An ECS call failed.
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    /// A Kubernetes API call failed.
+    #[error("Kubernetes API call failed: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+impl Error {
+    /// The CamelCase reason for the `Synced` condition, the event and the metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::InvalidSpec(_) => "InvalidSpec",
+            Error::AlreadyExists(_) => "AlreadyExists",
+            Error::DependencyNotReady(_) => "DependencyNotReady",
+            Error::Kube(_) => "KubernetesApiError",
+            Error::Aws(aws) => match aws.kind {
+                AwsErrorKind::Throttled => "Throttled",
+                AwsErrorKind::AccessDenied => "AccessDenied",
+                AwsErrorKind::NotFound => "NotFound",
+                AwsErrorKind::Rejected => "RejectedByEcs",
+                AwsErrorKind::Transient => "EcsUnavailable",
+                AwsErrorKind::Conversion => "InvalidSpec",
+            },
+        }
+    }
+
+    /// When to try again; `None` waits for the next change of the object.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::InvalidSpec(_) => None,
+            Error::Aws(aws) if aws.kind == AwsErrorKind::Conversion => None,
+            Error::DependencyNotReady(_) => Some(Duration::from_secs(10)),
+            Error::Aws(aws) if aws.kind == AwsErrorKind::Transient => Some(Duration::from_secs(5)),
+            Error::Aws(aws) if aws.kind == AwsErrorKind::Throttled => Some(Duration::from_secs(30)),
+            Error::Kube(_) => Some(Duration::from_secs(5)),
+            _ => Some(Duration::from_secs(60)),
+        }
+    }
+
+    /// A passing failure that does not say the ECS object stopped matching its spec.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Aws(aws) => matches!(aws.kind, AwsErrorKind::Transient | AwsErrorKind::Throttled),
+            Error::Kube(_) => true,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_spec_waits_for_a_change() {
+        let err = Error::InvalidSpec("spec.x: bad".into());
+        assert_eq!(err.reason(), "InvalidSpec");
+        assert_eq!(err.retry_after(), None);
+    }
+
+    #[test]
+    fn throttling_backs_off_longer_than_a_server_error() {
+        let throttled = Error::Aws(AwsError::from_code("X", Some("ThrottlingException"), String::new(), None));
+        let server = Error::Aws(AwsError::from_code("X", Some("ServerException"), String::new(), None));
+        assert_eq!(throttled.reason(), "Throttled");
+        assert!(throttled.retry_after() > server.retry_after());
+        assert!(throttled.is_transient() && server.is_transient());
+    }
+}

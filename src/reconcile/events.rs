@@ -1,0 +1,54 @@
+//! Kubernetes Events about an object: what the operator did (Normal) and what went wrong (Warning).
+
+use kube::Resource;
+use kube::runtime::events::{Event, EventType};
+
+use super::context::Context;
+
+/// Something worth telling the user about an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub warning: bool,
+    /// CamelCase, such as `Created` or `DriftRepaired`.
+    pub reason: String,
+    pub message: String,
+}
+
+impl Note {
+    pub fn normal(reason: &str, message: impl Into<String>) -> Self {
+        Self { warning: false, reason: reason.to_owned(), message: message.into() }
+    }
+
+    pub fn warning(reason: &str, message: impl Into<String>) -> Self {
+        Self { warning: true, reason: reason.to_owned(), message: message.into() }
+    }
+}
+
+/// Publishes notes as Events; a failure to publish is logged, never fatal.
+pub async fn publish<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, notes: &[Note]) {
+    let reference = obj.object_ref(&());
+    for note in notes {
+        if note.warning {
+            tracing::warn!(reason = %note.reason, "{}", note.message);
+        } else {
+            tracing::info!(reason = %note.reason, "{}", note.message);
+        }
+        let event = Event {
+            type_: if note.warning { EventType::Warning } else { EventType::Normal },
+            reason: note.reason.clone(),
+            note: Some(truncate(&note.message, 1000)),
+            action: note.reason.clone(),
+            secondary: None,
+        };
+        if let Err(err) = ctx.recorder.publish(&event, &reference).await {
+            tracing::warn!(error = %err, "could not publish event");
+        }
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
+    }
+}

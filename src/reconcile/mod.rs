@@ -1,0 +1,161 @@
+//! The one reconcile skeleton every kind runs on: finalizer, deletion policy, validation before any AWS call,
+//! conditions with `observedGeneration`, events, and status written only when it changed. Each kind supplies
+//! its validation, its apply (plan, then act) and its cleanup through [`Managed`].
+
+pub mod conditions;
+pub mod context;
+pub mod error;
+pub mod events;
+pub mod finalizer;
+pub mod ownership;
+pub mod status;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::NamespaceResourceScope;
+use kube::runtime::controller::Action;
+use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::api::DeletionPolicy;
+use crate::api::common::ConditionedStatus;
+use conditions::{ConditionUpdate, READY, SYNCED};
+pub use context::Context;
+pub use error::Error;
+pub use events::Note;
+
+/// The result of applying a spec to ECS.
+pub struct Applied<S> {
+    /// The kind's own status fields; its conditions are ignored and kept by the skeleton.
+    pub status: S,
+    /// `Ready` and any other condition the kind decides (`Synced` is the skeleton's).
+    pub conditions: Vec<ConditionUpdate>,
+    /// What was done, for Events.
+    pub notes: Vec<Note>,
+    /// When to look again; the drift interval when `None`.
+    pub requeue: Option<Duration>,
+}
+
+/// The result of cleaning up ECS for a deleted object.
+pub enum Cleanup {
+    /// Nothing of ours is left in ECS; the finalizer can go.
+    Done(Vec<Note>),
+    /// Waiting for something (the message says what) before the finalizer can go.
+    Waiting(String),
+}
+
+/// A kind the skeleton can reconcile.
+pub trait Managed:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    type Status: ConditionedStatus + DeserializeOwned + Debug + 'static;
+
+    fn status(&self) -> Option<&Self::Status>;
+    fn deletion_policy(&self) -> DeletionPolicy;
+    /// Checks what the schema cannot express, without any AWS call; the message names the field.
+    fn validate(&self) -> Result<(), String>;
+    /// Brings ECS to the spec: observe, plan, act.
+    fn apply(&self, ctx: &Context) -> impl Future<Output = Result<Applied<Self::Status>, Error>> + Send;
+    /// Removes from ECS what this object owns (only called with `deletionPolicy: Delete`).
+    fn cleanup(&self, ctx: &Context) -> impl Future<Output = Result<Cleanup, Error>> + Send;
+}
+
+/// Reconciles one object of any kind.
+pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let span = tracing::info_span!("reconcile", kind = %K::kind(&()), namespace = %namespace, name = %obj.name_any());
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
+    reconcile_object(&api, &obj, &ctx).instrument(span).await
+}
+
+async fn reconcile_object<K: Managed>(api: &Api<K>, obj: &Arc<K>, ctx: &Arc<Context>) -> Result<Action, Error> {
+    if obj.meta().deletion_timestamp.is_some() {
+        return finalize(api, obj, ctx).await;
+    }
+    if !finalizer::has(&**obj) {
+        finalizer::add(api, obj).await?;
+    }
+    let generation = obj.meta().generation;
+    let mut status = obj.status().cloned().unwrap_or_default();
+    let outcome = match obj.validate() {
+        Err(message) => Err(Error::InvalidSpec(message)),
+        Ok(()) => obj.apply(ctx).await,
+    };
+    let now = conditions::now();
+    let action = match outcome {
+        Ok(applied) => {
+            let kept = std::mem::take(status.conditions_mut());
+            status = applied.status;
+            *status.conditions_mut() = kept;
+            let synced = ConditionUpdate::new(SYNCED, true, "Applied", "ECS matches the spec");
+            for update in std::iter::once(&synced).chain(&applied.conditions) {
+                conditions::set(status.conditions_mut(), update, generation, &now);
+            }
+            events::publish(ctx, &**obj, &applied.notes).await;
+            Action::requeue(applied.requeue.unwrap_or(ctx.drift_interval))
+        }
+        Err(err) => {
+            record_failure(&mut status, &err, generation, &now);
+            events::publish(ctx, &**obj, &[Note::warning(err.reason(), err.to_string())]).await;
+            err.retry_after().map_or_else(Action::await_change, Action::requeue)
+        }
+    };
+    status.set_observed_generation(generation);
+    status::apply(api, obj, &status).await?;
+    Ok(action)
+}
+
+/// Sets `Synced=False` (and `Ready=False` unless a passing failure hit an object that is Ready for this generation).
+fn record_failure<S: ConditionedStatus>(status: &mut S, err: &Error, generation: Option<i64>, now: &str) {
+    let message = err.to_string();
+    conditions::set(status.conditions_mut(), &ConditionUpdate::new(SYNCED, false, err.reason(), &message), generation, now);
+    if !(err.is_transient() && conditions::is_true_for(status.conditions(), READY, generation)) {
+        conditions::set(status.conditions_mut(), &ConditionUpdate::new(READY, false, err.reason(), &message), generation, now);
+    }
+}
+
+/// Handles a deleted object: cleanup per deletion policy, then the finalizer goes.
+async fn finalize<K: Managed>(api: &Api<K>, obj: &K, ctx: &Context) -> Result<Action, Error> {
+    if !finalizer::has(obj) {
+        return Ok(Action::await_change());
+    }
+    let result = match obj.deletion_policy() {
+        DeletionPolicy::Retain => Ok(Cleanup::Done(vec![Note::normal(
+            "Retained",
+            "deletionPolicy is Retain: the ECS object was left in place",
+        )])),
+        DeletionPolicy::Delete => obj.cleanup(ctx).await,
+    };
+    let generation = obj.meta().generation;
+    let mut status = obj.status().cloned().unwrap_or_default();
+    let now = conditions::now();
+    match result {
+        Ok(Cleanup::Done(notes)) => {
+            events::publish(ctx, obj, &notes).await;
+            finalizer::remove(api, obj).await?;
+            Ok(Action::await_change())
+        }
+        Ok(Cleanup::Waiting(message)) => {
+            conditions::set(status.conditions_mut(), &ConditionUpdate::new(READY, false, "Deleting", &message), generation, &now);
+            status::apply(api, obj, &status).await?;
+            Ok(Action::requeue(Duration::from_secs(5)))
+        }
+        Err(err) => {
+            record_failure(&mut status, &err, generation, &now);
+            events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
+            status::apply(api, obj, &status).await?;
+            Ok(Action::requeue(err.retry_after().unwrap_or(Duration::from_secs(30))))
+        }
+    }
+}
+
+/// Requeues after a failure that reconcile could not record in status (a Kubernetes API error).
+pub fn error_policy<K: Managed>(obj: Arc<K>, err: &Error, _ctx: Arc<Context>) -> Action {
+    tracing::warn!(kind = %K::kind(&()), name = %obj.name_any(), error = %err, "reconcile failed");
+    Action::requeue(Duration::from_secs(5))
+}
