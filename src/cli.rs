@@ -5,7 +5,11 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "ecs-bridge", version, about = "Manage Amazon ECS clusters, task definitions and services from Kubernetes")]
+#[command(
+    name = "ecs-bridge",
+    version,
+    about = "Manage Amazon ECS clusters, task definitions and services from Kubernetes"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -16,7 +20,11 @@ pub enum Command {
     /// Run the controllers.
     Run(RunSettings),
     /// Print the CustomResourceDefinitions of all kinds as YAML.
-    Crds,
+    Crds {
+        /// Write one file per CRD into this folder instead of printing them.
+        #[arg(long)]
+        out_dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Settings of `ecs-bridge run`.
@@ -51,8 +59,13 @@ pub enum LogFormat {
 /// Parses `90`, `90s`, `5m` or `1h`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let value: u64 = number.parse().map_err(|_| format!("\"{text}\" is not a duration such as 30s, 5m or 1h"))?;
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a duration such as 30s, 5m or 1h"))?;
     let seconds = match unit {
         "" | "s" => value,
         "m" => value * 60,

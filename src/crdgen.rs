@@ -8,7 +8,10 @@ use crate::api::{EcsCluster, EcsService, TaskDefinition};
 
 /// The CRDs of all kinds, in a stable order.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![EcsCluster::crd(), TaskDefinition::crd(), EcsService::crd()].into_iter().map(without_null_enum_values).collect()
+    vec![EcsCluster::crd(), TaskDefinition::crd(), EcsService::crd()]
+        .into_iter()
+        .map(without_null_enum_values)
+        .collect()
 }
 
 /// Drops the `null` that optional enums add to their `enum` list: `nullable: true` already allows it, and
@@ -43,5 +46,75 @@ pub fn to_yaml(crd: &CustomResourceDefinition) -> String {
 
 /// All CRDs as one multi-document YAML stream.
 pub fn all_yaml() -> String {
-    all().iter().map(|crd| format!("---\n{}", to_yaml(crd))).collect()
+    all()
+        .iter()
+        .map(|crd| format!("---\n{}", to_yaml(crd)))
+        .collect()
+}
+
+/// Writes one file per CRD into `dir`.
+pub fn write_all(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for crd in all() {
+        std::fs::write(dir.join(file_name(&crd)), to_yaml(&crd))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `crds/` and the chart's CRDs must be what the types generate: regenerate with `ecs-bridge crds --out-dir DIR`.
+    #[test]
+    fn committed_crds_are_fresh() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dir in ["crds", "charts/ecs-bridge/crds"] {
+            for crd in all() {
+                let path = root.join(dir).join(file_name(&crd));
+                let committed = std::fs::read_to_string(&path).unwrap_or_default();
+                assert!(
+                    committed == to_yaml(&crd),
+                    "{} is stale: run `cargo run -- crds --out-dir {dir}`",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_is_namespaced_in_the_ecs_category_with_status() {
+        for crd in all() {
+            assert_eq!(crd.spec.scope, "Namespaced");
+            assert_eq!(crd.spec.group, crate::api::common::GROUP);
+            assert!(
+                crd.spec
+                    .names
+                    .categories
+                    .as_ref()
+                    .unwrap()
+                    .contains(&"ecs".to_owned())
+            );
+            let version = &crd.spec.versions[0];
+            assert!(version.subresources.as_ref().unwrap().status.is_some());
+            assert!(!to_yaml(&crd).contains("- null"), "no null inside an enum");
+        }
+    }
+
+    #[test]
+    fn only_the_service_has_the_scale_subresource() {
+        let scaled: Vec<_> = all()
+            .into_iter()
+            .filter(|crd| {
+                crd.spec.versions[0]
+                    .subresources
+                    .as_ref()
+                    .unwrap()
+                    .scale
+                    .is_some()
+            })
+            .map(|crd| crd.spec.names.kind)
+            .collect();
+        assert_eq!(scaled, vec!["EcsService".to_owned()]);
+    }
 }

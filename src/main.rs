@@ -8,10 +8,17 @@ use ecs_bridge::cli::{Cli, Command};
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Crds => {
+        Command::Crds { out_dir: None } => {
             print!("{}", ecs_bridge::crdgen::all_yaml());
             std::process::ExitCode::SUCCESS
         }
+        Command::Crds { out_dir: Some(dir) } => match ecs_bridge::crdgen::write_all(&dir) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("ecs-bridge: cannot write CRDs to {}: {err}", dir.display());
+                std::process::ExitCode::FAILURE
+            }
+        },
         Command::Run(settings) => match ecs_bridge::runtime::run(settings).await {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(err) => {

@@ -63,7 +63,9 @@ pub struct ClusterSetting {
 }
 
 /// Names of cluster settings.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
+)]
 pub enum ClusterSettingName {
     #[serde(rename = "containerInsights")]
     ContainerInsights,

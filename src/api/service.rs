@@ -20,7 +20,10 @@ use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_statu
     category = "ecs",
     namespaced,
     status = "EcsServiceStatus",
-    scale(spec_replicas_path = ".spec.desiredCount", status_replicas_path = ".status.runningCount"),
+    scale(
+        spec_replicas_path = ".spec.desiredCount",
+        status_replicas_path = ".status.runningCount"
+    ),
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
     printcolumn = r#"{"name":"Desired","type":"integer","jsonPath":".status.desiredCount"}"#,
@@ -94,7 +97,11 @@ pub struct EcsServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduling_strategy: Option<SchedulingStrategy>,
     /// Whether ECS adds its managed tags (`aws:ecs:*`) to the service's tasks.
-    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableECSManagedTags",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_ecs_managed_tags: Option<bool>,
     /// Copy tags to tasks from the `TASK_DEFINITION` or the `SERVICE`, or `NONE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,7 +124,20 @@ pub struct EcsServiceSpec {
 }
 
 /// Who owns the desired count of the ECS service after creation.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    JsonSchema,
+)]
 pub enum DesiredCountPolicy {
     /// The operator keeps the ECS desired count at `spec.desiredCount`.
     #[default]
@@ -127,7 +147,9 @@ pub enum DesiredCountPolicy {
 }
 
 /// Launch types of an ECS service.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum LaunchType {
     #[serde(rename = "EC2")]
     Ec2,
@@ -165,7 +187,9 @@ pub struct AwsVpcConfiguration {
 }
 
 /// Whether a task's ENI receives a public IP address.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum AssignPublicIp {
     #[serde(rename = "ENABLED")]
     Enabled,
@@ -301,7 +325,9 @@ pub struct ThresholdConfiguration {
 }
 
 /// How the circuit breaker threshold `value` is interpreted.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum ThresholdType {
     #[serde(rename = "BOUNDED_PERCENT")]
     BoundedPercent,
@@ -324,7 +350,9 @@ pub struct DeploymentAlarms {
 }
 
 /// Deployment strategies of the `ECS` deployment controller.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum DeploymentStrategy {
     #[serde(rename = "ROLLING")]
     Rolling,
@@ -358,7 +386,9 @@ pub struct DeploymentLifecycleHook {
 }
 
 /// Targets of a deployment lifecycle hook.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum DeploymentLifecycleHookTargetType {
     #[serde(rename = "AWS_LAMBDA")]
     AwsLambda,
@@ -367,7 +397,9 @@ pub enum DeploymentLifecycleHookTargetType {
 }
 
 /// Stages of a deployment at which a lifecycle hook can run.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum DeploymentLifecycleHookStage {
     #[serde(rename = "RECONCILE_SERVICE")]
     ReconcileService,
@@ -401,7 +433,9 @@ pub struct DeploymentLifecycleHookTimeoutConfiguration {
 }
 
 /// What happens when a lifecycle hook times out.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum DeploymentLifecycleHookAction {
     #[serde(rename = "CONTINUE")]
     Continue,
@@ -453,7 +487,9 @@ pub struct DeploymentEarlySuccessCriteria {
 }
 
 /// When the previous revision's tasks are removed relative to deployment success.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum ServiceRevisionCleanup {
     #[serde(rename = "BLOCKING")]
     Blocking,
@@ -471,7 +507,9 @@ pub struct DeploymentController {
 }
 
 /// Deployment controller types.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum DeploymentControllerType {
     #[serde(rename = "ECS")]
     Ecs,
@@ -494,7 +532,9 @@ pub struct PlacementConstraint {
 }
 
 /// Task placement constraint types.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum PlacementConstraintType {
     #[serde(rename = "distinctInstance")]
     DistinctInstance,
@@ -515,7 +555,9 @@ pub struct PlacementStrategy {
 }
 
 /// Task placement strategy types.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum PlacementStrategyType {
     #[serde(rename = "random")]
     Random,
@@ -526,7 +568,9 @@ pub enum PlacementStrategyType {
 }
 
 /// Scheduling strategies of an ECS service.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum SchedulingStrategy {
     #[serde(rename = "REPLICA")]
     Replica,
@@ -535,7 +579,9 @@ pub enum SchedulingStrategy {
 }
 
 /// Where tasks get their tags from.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum PropagateTags {
     #[serde(rename = "TASK_DEFINITION")]
     TaskDefinition,
@@ -546,7 +592,9 @@ pub enum PropagateTags {
 }
 
 /// Whether ECS rebalances tasks across Availability Zones.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum AvailabilityZoneRebalancing {
     #[serde(rename = "ENABLED")]
     Enabled,
@@ -721,7 +769,9 @@ pub struct ServiceConnectAccessLogConfiguration {
 }
 
 /// Formats of Service Connect access logs.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum ServiceConnectAccessLoggingFormat {
     #[serde(rename = "TEXT")]
     Text,
@@ -730,7 +780,9 @@ pub enum ServiceConnectAccessLoggingFormat {
 }
 
 /// Whether query parameters are included in Service Connect access logs.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum ServiceConnectIncludeQueryParameters {
     #[serde(rename = "ENABLED")]
     Enabled,
@@ -748,7 +800,9 @@ pub struct ServiceConnectContainerConfiguration {
 }
 
 /// Log levels of the Service Connect proxy container.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum ServiceConnectContainerLogLevel {
     #[serde(rename = "info")]
     Info,

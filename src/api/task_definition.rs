@@ -107,12 +107,16 @@ impl TaskDefinitionSpec {
     /// How many older revisions stay `ACTIVE`: `revisionHistoryLimit`, or 10 when unset.
     pub fn revision_history_limit(&self) -> usize {
         self.revision_history_limit
-            .map_or(DEFAULT_REVISION_HISTORY_LIMIT, |limit| usize::try_from(limit).unwrap_or(0))
+            .map_or(DEFAULT_REVISION_HISTORY_LIMIT, |limit| {
+                usize::try_from(limit).unwrap_or(0)
+            })
     }
 }
 
 /// Docker networking mode of the task.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum NetworkMode {
     #[serde(rename = "bridge")]
     Bridge,
@@ -125,7 +129,9 @@ pub enum NetworkMode {
 }
 
 /// A launch type a task definition can be validated against.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum Compatibility {
     #[serde(rename = "EC2")]
     Ec2,
@@ -138,7 +144,9 @@ pub enum Compatibility {
 }
 
 /// Process namespace mode of the task.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum PidMode {
     #[serde(rename = "host")]
     Host,
@@ -147,7 +155,9 @@ pub enum PidMode {
 }
 
 /// IPC namespace mode of the task.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum IpcMode {
     #[serde(rename = "host")]
     Host,
@@ -334,7 +344,20 @@ pub struct PortMapping {
 }
 
 /// Transport protocol of a port mapping.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    JsonSchema,
+)]
 pub enum TransportProtocol {
     #[default]
     #[serde(rename = "tcp")]
@@ -344,7 +367,9 @@ pub enum TransportProtocol {
 }
 
 /// Application protocol of a port mapping.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum ApplicationProtocol {
     #[serde(rename = "http")]
     Http,
@@ -395,7 +420,20 @@ pub struct EnvironmentFile {
 }
 
 /// Where an environment file is stored.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    JsonSchema,
+)]
 pub enum EnvironmentFileType {
     #[default]
     #[serde(rename = "s3")]
@@ -487,7 +525,9 @@ pub struct Device {
 }
 
 /// A cgroup permission on a device.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum DeviceCgroupPermission {
     #[serde(rename = "read")]
     Read,
@@ -536,7 +576,9 @@ pub struct ContainerDependency {
 }
 
 /// The condition a dependency must reach.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum ContainerCondition {
     #[serde(rename = "START")]
     Start,
@@ -549,7 +591,9 @@ pub enum ContainerCondition {
 }
 
 /// Whether ECS resolves the image tag to a digest.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum VersionConsistency {
     #[serde(rename = "enabled")]
     Enabled,
@@ -582,7 +626,9 @@ pub struct Ulimit {
 }
 
 /// Names of resource limits.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum UlimitName {
     #[serde(rename = "core")]
     Core,
@@ -631,7 +677,9 @@ pub struct LogConfiguration {
 }
 
 /// Log drivers ECS supports.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum LogDriver {
     #[serde(rename = "json-file")]
     JsonFile,
@@ -705,7 +753,9 @@ pub struct ResourceRequirement {
 }
 
 /// Types of special resources.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum ResourceType {
     #[serde(rename = "GPU")]
     Gpu,
@@ -750,7 +800,9 @@ pub struct FirelensConfiguration {
 }
 
 /// FireLens log routers.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum FirelensConfigurationType {
     #[serde(rename = "fluentd")]
     Fluentd,
@@ -780,11 +832,16 @@ pub struct Volume {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub efs_volume_configuration: Option<EfsVolumeConfiguration>,
     /// An Amazon S3 Files file system.
-    #[serde(rename = "s3filesVolumeConfiguration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "s3filesVolumeConfiguration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub s3files_volume_configuration: Option<S3FilesVolumeConfiguration>,
     /// An Amazon FSx for Windows File Server file system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fsx_windows_file_server_volume_configuration: Option<FsxWindowsFileServerVolumeConfiguration>,
+    pub fsx_windows_file_server_volume_configuration:
+        Option<FsxWindowsFileServerVolumeConfiguration>,
     /// Whether the volume is configured when the task is launched (such as an EBS volume of a service).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configured_at_launch: Option<bool>,
@@ -821,7 +878,9 @@ pub struct DockerVolumeConfiguration {
 }
 
 /// Lifetime of a Docker volume.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum Scope {
     #[serde(rename = "task")]
     Task,
@@ -852,7 +911,9 @@ pub struct EfsVolumeConfiguration {
 }
 
 /// Whether EFS traffic is encrypted in transit.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum EfsTransitEncryption {
     #[serde(rename = "ENABLED")]
     Enabled,
@@ -873,7 +934,9 @@ pub struct EfsAuthorizationConfig {
 }
 
 /// Whether IAM authorization is used for an EFS volume.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum EfsAuthorizationConfigIam {
     #[serde(rename = "ENABLED")]
     Enabled,
@@ -944,7 +1007,20 @@ pub struct TaskDefinitionPlacementConstraint {
 }
 
 /// Types of task definition placement constraints.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    JsonSchema,
+)]
 pub enum TaskDefinitionPlacementConstraintType {
     #[default]
     #[serde(rename = "memberOf")]
@@ -967,7 +1043,20 @@ pub struct ProxyConfiguration {
 }
 
 /// Types of proxy configuration.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    JsonSchema,
+)]
 pub enum ProxyConfigurationType {
     #[default]
     #[serde(rename = "APPMESH")]

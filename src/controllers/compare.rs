@@ -6,7 +6,10 @@ use serde_json::Value;
 
 /// Whether `observed` has every field that `desired` sets, with the same value.
 pub fn covers(observed: &impl Serialize, desired: &impl Serialize) -> bool {
-    match (serde_json::to_value(observed), serde_json::to_value(desired)) {
+    match (
+        serde_json::to_value(observed),
+        serde_json::to_value(desired),
+    ) {
         (Ok(observed), Ok(desired)) => value_covers(&observed, &desired),
         _ => false,
     }
@@ -15,8 +18,12 @@ pub fn covers(observed: &impl Serialize, desired: &impl Serialize) -> bool {
 fn value_covers(observed: &Value, desired: &Value) -> bool {
     match (observed, desired) {
         (_, Value::Null) => true,
-        (Value::Object(o), Value::Object(d)) => d.iter().all(|(k, dv)| value_covers(o.get(k).unwrap_or(&Value::Null), dv)),
-        (Value::Array(o), Value::Array(d)) => o.len() == d.len() && o.iter().zip(d).all(|(ov, dv)| value_covers(ov, dv)),
+        (Value::Object(o), Value::Object(d)) => d
+            .iter()
+            .all(|(k, dv)| value_covers(o.get(k).unwrap_or(&Value::Null), dv)),
+        (Value::Array(o), Value::Array(d)) => {
+            o.len() == d.len() && o.iter().zip(d).all(|(ov, dv)| value_covers(ov, dv))
+        }
         (Value::Number(o), Value::Number(d)) => o.as_f64() == d.as_f64(),
         _ => observed == desired,
     }
@@ -29,7 +36,10 @@ mod tests {
 
     #[test]
     fn ignores_fields_the_user_did_not_set() {
-        assert!(covers(&json!({"a": 1, "b": {"c": 2, "d": 3}}), &json!({"b": {"c": 2}})));
+        assert!(covers(
+            &json!({"a": 1, "b": {"c": 2, "d": 3}}),
+            &json!({"b": {"c": 2}})
+        ));
         assert!(covers(&json!({"a": 1}), &json!({"x": null})));
     }
 
@@ -41,8 +51,14 @@ mod tests {
 
     #[test]
     fn lists_must_match_in_length_and_order() {
-        assert!(covers(&json!([{"n": 1, "x": 0}, {"n": 2}]), &json!([{"n": 1}, {"n": 2}])));
+        assert!(covers(
+            &json!([{"n": 1, "x": 0}, {"n": 2}]),
+            &json!([{"n": 1}, {"n": 2}])
+        ));
         assert!(!covers(&json!([{"n": 1}]), &json!([{"n": 1}, {"n": 2}])));
-        assert!(!covers(&json!([{"n": 2}, {"n": 1}]), &json!([{"n": 1}, {"n": 2}])));
+        assert!(!covers(
+            &json!([{"n": 2}, {"n": 1}]),
+            &json!([{"n": 1}, {"n": 2}])
+        ));
     }
 }

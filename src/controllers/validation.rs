@@ -11,7 +11,10 @@ pub fn check_ecs_name(field: &str, name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 255 {
         return Err(format!("{field}: \"{name}\" must be 1-255 characters long"));
     }
-    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
         return Err(format!(
             "{field}: \"{name}\" contains '{bad}'; ECS names allow only letters, digits, hyphens and underscores \
              (set {field} explicitly when metadata.name does not fit)"
@@ -21,7 +24,11 @@ pub fn check_ecs_name(field: &str, name: &str) -> Result<(), String> {
 }
 
 /// Refuses a change of an ECS name after the object was created under another one.
-pub fn check_name_unchanged(field: &str, desired: &str, recorded: Option<&str>) -> Result<(), String> {
+pub fn check_name_unchanged(
+    field: &str,
+    desired: &str,
+    recorded: Option<&str>,
+) -> Result<(), String> {
     match recorded {
         Some(recorded) if recorded != desired => Err(format!(
             "{field} is immutable: the ECS object was created as \"{recorded}\"; set it back to \"{recorded}\", \
@@ -41,16 +48,24 @@ pub fn check_tags(field: &str, tags: &Tags) -> Result<(), String> {
     }
     for (key, value) in tags {
         if key.is_empty() || key.chars().count() > 128 {
-            return Err(format!("{field}: tag key \"{key}\" must be 1-128 characters long"));
+            return Err(format!(
+                "{field}: tag key \"{key}\" must be 1-128 characters long"
+            ));
         }
         if value.chars().count() > 256 {
-            return Err(format!("{field}.{key}: tag value must be at most 256 characters long"));
+            return Err(format!(
+                "{field}.{key}: tag value must be at most 256 characters long"
+            ));
         }
         if key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(format!("{field}: tag key \"{key}\" uses the prefix aws:, which AWS reserves"));
+            return Err(format!(
+                "{field}: tag key \"{key}\" uses the prefix aws:, which AWS reserves"
+            ));
         }
         if key.starts_with(&format!("{GROUP}/")) {
-            return Err(format!("{field}: tag key \"{key}\" uses the prefix {GROUP}/, which ecs-bridge reserves for ownership"));
+            return Err(format!(
+                "{field}: tag key \"{key}\" uses the prefix {GROUP}/, which ecs-bridge reserves for ownership"
+            ));
         }
     }
     Ok(())
@@ -64,25 +79,52 @@ mod tests {
     fn names_follow_ecs_rules() {
         assert!(check_ecs_name("spec.clusterName", "web_prod-1").is_ok());
         let err = check_ecs_name("spec.clusterName", "web.prod").unwrap_err();
-        assert!(err.contains("'.'") && err.contains("spec.clusterName"), "{err}");
-        assert!(check_ecs_name("spec.clusterName", &"a".repeat(256)).unwrap_err().contains("1-255"));
+        assert!(
+            err.contains("'.'") && err.contains("spec.clusterName"),
+            "{err}"
+        );
+        assert!(
+            check_ecs_name("spec.clusterName", &"a".repeat(256))
+                .unwrap_err()
+                .contains("1-255")
+        );
     }
 
     #[test]
     fn a_recorded_name_cannot_change() {
         assert!(check_name_unchanged("spec.clusterName", "a", Some("a")).is_ok());
         assert!(check_name_unchanged("spec.clusterName", "a", None).is_ok());
-        assert!(check_name_unchanged("spec.clusterName", "b", Some("a")).unwrap_err().contains("immutable"));
+        assert!(
+            check_name_unchanged("spec.clusterName", "b", Some("a"))
+                .unwrap_err()
+                .contains("immutable")
+        );
     }
 
     #[test]
     fn tags_respect_limits_and_reserved_prefixes() {
         let tags = |k: &str, v: &str| Tags::from([(k.to_owned(), v.to_owned())]);
         assert!(check_tags("spec.tags", &tags("team", "web")).is_ok());
-        assert!(check_tags("spec.tags", &tags("aws:x", "1")).unwrap_err().contains("aws:"));
-        assert!(check_tags("spec.tags", &tags("ecsbridge.dev/uid", "1")).unwrap_err().contains("reserves"));
-        assert!(check_tags("spec.tags", &tags("k", &"v".repeat(257))).unwrap_err().contains("256"));
+        assert!(
+            check_tags("spec.tags", &tags("aws:x", "1"))
+                .unwrap_err()
+                .contains("aws:")
+        );
+        assert!(
+            check_tags("spec.tags", &tags("ecsbridge.dev/uid", "1"))
+                .unwrap_err()
+                .contains("reserves")
+        );
+        assert!(
+            check_tags("spec.tags", &tags("k", &"v".repeat(257)))
+                .unwrap_err()
+                .contains("256")
+        );
         let many: Tags = (0..49).map(|i| (format!("k{i}"), String::new())).collect();
-        assert!(check_tags("spec.tags", &many).unwrap_err().contains("at most 48"));
+        assert!(
+            check_tags("spec.tags", &many)
+                .unwrap_err()
+                .contains("at most 48")
+        );
     }
 }

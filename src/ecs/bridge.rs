@@ -5,7 +5,9 @@
 
 use aws_smithy_json::codec::{JsonCodec, JsonCodecSettings};
 use aws_smithy_schema::codec::Codec;
-use aws_smithy_schema::serde::{SerdeError, SerializableStruct, ShapeDeserializer, ShapeSerializer};
+use aws_smithy_schema::serde::{
+    SerdeError, SerializableStruct, ShapeDeserializer, ShapeSerializer,
+};
 use aws_smithy_types::date_time::Format;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -54,9 +56,15 @@ mod tests {
 
     #[test]
     fn round_trips_a_setting_through_the_sdk_type() {
-        let setting = ClusterSetting { name: ClusterSettingName::ContainerInsights, value: "enhanced".into() };
+        let setting = ClusterSetting {
+            name: ClusterSettingName::ContainerInsights,
+            value: "enhanced".into(),
+        };
         let sdk = to_sdk(&setting, aws_sdk_ecs::types::ClusterSetting::deserialize).unwrap();
-        assert_eq!(sdk.name(), Some(&aws_sdk_ecs::types::ClusterSettingName::ContainerInsights));
+        assert_eq!(
+            sdk.name(),
+            Some(&aws_sdk_ecs::types::ClusterSettingName::ContainerInsights)
+        );
         assert_eq!(sdk.value(), Some("enhanced"));
         let back: ClusterSetting = from_sdk(&sdk).unwrap();
         assert_eq!(back, setting);
@@ -64,8 +72,16 @@ mod tests {
 
     #[test]
     fn keeps_absent_optional_members_absent() {
-        let item = CapacityProviderStrategyItem { capacity_provider: "FARGATE".into(), weight: Some(2), base: None };
-        let sdk = to_sdk(&item, aws_sdk_ecs::types::CapacityProviderStrategyItem::deserialize).unwrap();
+        let item = CapacityProviderStrategyItem {
+            capacity_provider: "FARGATE".into(),
+            weight: Some(2),
+            base: None,
+        };
+        let sdk = to_sdk(
+            &item,
+            aws_sdk_ecs::types::CapacityProviderStrategyItem::deserialize,
+        )
+        .unwrap();
         assert_eq!(sdk.weight(), 2);
         let back: CapacityProviderStrategyItem = from_sdk(&sdk).unwrap();
         assert_eq!(back.weight, Some(2));
@@ -75,6 +91,12 @@ mod tests {
     #[test]
     fn reports_a_value_of_the_wrong_shape() {
         let wrong = serde_json::json!({"capacityProvider": ["not", "a", "string"]});
-        assert!(to_sdk(&wrong, aws_sdk_ecs::types::CapacityProviderStrategyItem::deserialize).is_err());
+        assert!(
+            to_sdk(
+                &wrong,
+                aws_sdk_ecs::types::CapacityProviderStrategyItem::deserialize
+            )
+            .is_err()
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! ECS cluster calls: describe, create, update, capacity providers, delete.
 
 use aws_sdk_ecs::types::{
-    CapacityProviderStrategyItem as SdkStrategyItem, ClusterConfiguration as SdkConfiguration, ClusterField,
-    ClusterServiceConnectDefaultsRequest, ClusterSetting as SdkSetting,
+    CapacityProviderStrategyItem as SdkStrategyItem, ClusterConfiguration as SdkConfiguration,
+    ClusterField, ClusterServiceConnectDefaultsRequest, ClusterSetting as SdkSetting,
 };
 use serde::Deserialize;
 
@@ -10,7 +10,8 @@ use super::bridge::{from_sdk, list_to_sdk, to_sdk};
 use super::{AwsError, Ecs};
 use crate::api::Tags;
 use crate::api::cluster::{
-    CapacityProviderStrategyItem, ClusterConfiguration, ClusterServiceConnectDefaults, ClusterSetting, EcsClusterSpec,
+    CapacityProviderStrategyItem, ClusterConfiguration, ClusterServiceConnectDefaults,
+    ClusterSetting, EcsClusterSpec,
 };
 
 /// A cluster as ECS reports it, in the shape of our API types.
@@ -55,7 +56,9 @@ fn observed(cluster: &aws_sdk_ecs::types::Cluster) -> Result<ObservedCluster, Aw
     from_sdk(cluster)
 }
 
-fn service_connect_request(defaults: &ClusterServiceConnectDefaults) -> ClusterServiceConnectDefaultsRequest {
+fn service_connect_request(
+    defaults: &ClusterServiceConnectDefaults,
+) -> ClusterServiceConnectDefaultsRequest {
     ClusterServiceConnectDefaultsRequest::builder()
         .namespace(&defaults.namespace)
         .build()
@@ -75,14 +78,27 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("DescribeClusters", e))?;
-        let found = out.clusters().iter().map(observed).collect::<Result<Vec<_>, _>>()?;
+        let found = out
+            .clusters()
+            .iter()
+            .map(observed)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(found.into_iter().find(|c| c.status != "INACTIVE"))
     }
 
     /// Creates a cluster from the spec with `tags` (the user's plus the ownership tags).
-    pub async fn create_cluster(&self, name: &str, spec: &EcsClusterSpec, tags: &Tags) -> Result<ObservedCluster, AwsError> {
+    pub async fn create_cluster(
+        &self,
+        name: &str,
+        spec: &EcsClusterSpec,
+        tags: &Tags,
+    ) -> Result<ObservedCluster, AwsError> {
         let settings = list_to_sdk(&spec.settings, SdkSetting::deserialize)?;
-        let configuration = spec.configuration.as_ref().map(|c| to_sdk(c, SdkConfiguration::deserialize)).transpose()?;
+        let configuration = spec
+            .configuration
+            .as_ref()
+            .map(|c| to_sdk(c, SdkConfiguration::deserialize))
+            .transpose()?;
         let strategy = spec
             .default_capacity_provider_strategy
             .as_deref()
@@ -96,26 +112,44 @@ impl Ecs {
             .set_configuration(configuration)
             .set_capacity_providers(spec.capacity_providers.clone())
             .set_default_capacity_provider_strategy(strategy)
-            .set_service_connect_defaults(spec.service_connect_defaults.as_ref().map(service_connect_request))
+            .set_service_connect_defaults(
+                spec.service_connect_defaults
+                    .as_ref()
+                    .map(service_connect_request),
+            )
             .set_tags(Some(super::tags::to_ecs(tags)))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("CreateCluster", e))?;
-        let cluster = out.cluster().ok_or_else(|| AwsError::conversion("CreateCluster returned no cluster".into()))?;
+        let cluster = out
+            .cluster()
+            .ok_or_else(|| AwsError::conversion("CreateCluster returned no cluster".into()))?;
         observed(cluster)
     }
 
     /// Changes settings, configuration and Service Connect defaults in place.
     pub async fn update_cluster(&self, name: &str, update: &ClusterUpdate) -> Result<(), AwsError> {
-        let settings = update.settings.as_deref().map(|s| list_to_sdk(s, SdkSetting::deserialize)).transpose()?;
-        let configuration =
-            update.configuration.as_ref().map(|c| to_sdk(c, SdkConfiguration::deserialize)).transpose()?;
+        let settings = update
+            .settings
+            .as_deref()
+            .map(|s| list_to_sdk(s, SdkSetting::deserialize))
+            .transpose()?;
+        let configuration = update
+            .configuration
+            .as_ref()
+            .map(|c| to_sdk(c, SdkConfiguration::deserialize))
+            .transpose()?;
         self.client
             .update_cluster()
             .cluster(name)
             .set_settings(settings)
             .set_configuration(configuration)
-            .set_service_connect_defaults(update.service_connect_defaults.as_ref().map(service_connect_request))
+            .set_service_connect_defaults(
+                update
+                    .service_connect_defaults
+                    .as_ref()
+                    .map(service_connect_request),
+            )
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("UpdateCluster", e))?;
@@ -133,7 +167,10 @@ impl Ecs {
             .put_cluster_capacity_providers()
             .cluster(name)
             .set_capacity_providers(Some(providers.to_vec()))
-            .set_default_capacity_provider_strategy(Some(list_to_sdk(strategy, SdkStrategyItem::deserialize)?))
+            .set_default_capacity_provider_strategy(Some(list_to_sdk(
+                strategy,
+                SdkStrategyItem::deserialize,
+            )?))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("PutClusterCapacityProviders", e))?;

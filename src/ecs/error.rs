@@ -38,26 +38,53 @@ pub struct AwsError {
 impl AwsError {
     /// A spec value that could not be turned into an ECS request.
     pub fn conversion(message: String) -> Self {
-        Self { kind: AwsErrorKind::Conversion, operation: "convert", code: None, message, request_id: None }
+        Self {
+            kind: AwsErrorKind::Conversion,
+            operation: "convert",
+            code: None,
+            message,
+            request_id: None,
+        }
     }
 
     /// An error for `operation` built from ECS's own error code and message.
-    pub fn from_code(operation: &'static str, code: Option<&str>, message: String, request_id: Option<String>) -> Self {
+    pub fn from_code(
+        operation: &'static str,
+        code: Option<&str>,
+        message: String,
+        request_id: Option<String>,
+    ) -> Self {
         let kind = match code {
-            Some("ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded") => {
-                AwsErrorKind::Throttled
-            }
-            Some("AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException") => AwsErrorKind::AccessDenied,
             Some(
-                "ClusterNotFoundException" | "ServiceNotFoundException" | "ResourceNotFoundException"
+                "ThrottlingException"
+                | "Throttling"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded",
+            ) => AwsErrorKind::Throttled,
+            Some("AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException") => {
+                AwsErrorKind::AccessDenied
+            }
+            Some(
+                "ClusterNotFoundException"
+                | "ServiceNotFoundException"
+                | "ResourceNotFoundException"
                 | "TaskDefinitionNotFoundException",
             ) => AwsErrorKind::NotFound,
-            Some("ServerException" | "ServiceUnavailableException" | "InternalFailure" | "ServiceUnavailable") => {
-                AwsErrorKind::Transient
-            }
+            Some(
+                "ServerException"
+                | "ServiceUnavailableException"
+                | "InternalFailure"
+                | "ServiceUnavailable",
+            ) => AwsErrorKind::Transient,
             _ => AwsErrorKind::Rejected,
         };
-        Self { kind, operation, code: code.map(str::to_owned), message, request_id }
+        Self {
+            kind,
+            operation,
+            code: code.map(str::to_owned),
+            message,
+            request_id,
+        }
     }
 
     /// Maps an SDK error of `operation`.
@@ -81,14 +108,20 @@ impl AwsError {
                 kind: AwsErrorKind::Conversion,
                 operation,
                 code: None,
-                message: format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&err)),
+                message: format!(
+                    "{}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&err)
+                ),
                 request_id,
             },
             _ => Self {
                 kind: AwsErrorKind::Transient,
                 operation,
                 code: None,
-                message: format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&err)),
+                message: format!(
+                    "{}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&err)
+                ),
                 request_id,
             },
         }
@@ -128,7 +161,15 @@ mod tests {
 
     #[test]
     fn message_names_operation_code_and_request_id() {
-        let err = AwsError::from_code("CreateCluster", Some("ClientException"), "bad".into(), Some("r-1".into()));
-        assert_eq!(err.to_string(), "ECS CreateCluster failed: ClientException: bad (request id r-1)");
+        let err = AwsError::from_code(
+            "CreateCluster",
+            Some("ClientException"),
+            "bad".into(),
+            Some("r-1".into()),
+        );
+        assert_eq!(
+            err.to_string(),
+            "ECS CreateCluster failed: ClientException: bad (request id r-1)"
+        );
     }
 }

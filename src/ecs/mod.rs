@@ -44,8 +44,14 @@ impl Ecs {
             .operation_attempt_timeout(Duration::from_secs(20))
             .connect_timeout(Duration::from_secs(5))
             .build();
-        let config = loader.retry_config(retry).timeout_config(timeouts).load().await;
-        Self { client: aws_sdk_ecs::Client::new(&config) }
+        let config = loader
+            .retry_config(retry)
+            .timeout_config(timeouts)
+            .load()
+            .await;
+        Self {
+            client: aws_sdk_ecs::Client::new(&config),
+        }
     }
 
     /// Wraps an SDK client that is already set up (tests).

@@ -7,12 +7,21 @@ use crate::api::Tags;
 
 /// ECS `{key, value}` tags as a map.
 pub fn from_ecs(tags: &[Tag]) -> Tags {
-    tags.iter().filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned()))).collect()
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
 }
 
 /// A map as ECS `{key, value}` tags.
 pub fn to_ecs(tags: &Tags) -> Vec<Tag> {
-    tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
+    tags.iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect()
 }
 
 impl Ecs {
@@ -54,7 +63,9 @@ impl Ecs {
 }
 
 /// Deserializes an ECS `[{key, value}]` list into a map.
-pub fn deserialize_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Tags, D::Error> {
+pub fn deserialize_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Tags, D::Error> {
     #[derive(serde::Deserialize)]
     struct KeyValue {
         key: String,
@@ -62,5 +73,9 @@ pub fn deserialize_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Re
         value: String,
     }
     let list = <Option<Vec<KeyValue>> as serde::Deserialize>::deserialize(deserializer)?;
-    Ok(list.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect())
+    Ok(list
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect())
 }

@@ -17,18 +17,35 @@ pub struct ConditionUpdate {
 }
 
 impl ConditionUpdate {
-    pub fn new(type_: &'static str, status: bool, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { type_, status, reason: reason.into(), message: message.into() }
+    pub fn new(
+        type_: &'static str,
+        status: bool,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            type_,
+            status,
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 }
 
 /// The current time as Kubernetes writes it.
 pub fn now() -> String {
-    k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// Sets one condition, keeping its `lastTransitionTime` when its status is unchanged.
-pub fn set(conditions: &mut Vec<Condition>, update: &ConditionUpdate, generation: Option<i64>, now: &str) {
+pub fn set(
+    conditions: &mut Vec<Condition>,
+    update: &ConditionUpdate,
+    generation: Option<i64>,
+    now: &str,
+) {
     let status = if update.status { "True" } else { "False" };
     let existing = conditions.iter().position(|c| c.type_ == update.type_);
     let last_transition_time = match existing.map(|i| &conditions[i]) {
@@ -56,7 +73,9 @@ pub fn remove(conditions: &mut Vec<Condition>, type_: &str) {
 
 /// Whether the condition is True for the given generation.
 pub fn is_true_for(conditions: &[Condition], type_: &str, generation: Option<i64>) -> bool {
-    conditions.iter().any(|c| c.type_ == type_ && c.status == "True" && c.observed_generation == generation)
+    conditions
+        .iter()
+        .any(|c| c.type_ == type_ && c.status == "True" && c.observed_generation == generation)
 }
 
 #[cfg(test)]
@@ -66,13 +85,28 @@ mod tests {
     #[test]
     fn keeps_transition_time_while_status_holds() {
         let mut conditions = Vec::new();
-        set(&mut conditions, &ConditionUpdate::new(READY, false, "Creating", "a"), Some(1), "t1");
-        set(&mut conditions, &ConditionUpdate::new(READY, false, "Waiting", "b"), Some(2), "t2");
+        set(
+            &mut conditions,
+            &ConditionUpdate::new(READY, false, "Creating", "a"),
+            Some(1),
+            "t1",
+        );
+        set(
+            &mut conditions,
+            &ConditionUpdate::new(READY, false, "Waiting", "b"),
+            Some(2),
+            "t2",
+        );
         assert_eq!(conditions.len(), 1);
         assert_eq!(conditions[0].last_transition_time, "t1");
         assert_eq!(conditions[0].reason, "Waiting");
         assert_eq!(conditions[0].observed_generation, Some(2));
-        set(&mut conditions, &ConditionUpdate::new(READY, true, "Available", "c"), Some(2), "t3");
+        set(
+            &mut conditions,
+            &ConditionUpdate::new(READY, true, "Available", "c"),
+            Some(2),
+            "t3",
+        );
         assert_eq!(conditions[0].last_transition_time, "t3");
         assert!(is_true_for(&conditions, READY, Some(2)));
         assert!(!is_true_for(&conditions, READY, Some(3)));

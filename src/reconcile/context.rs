@@ -20,9 +20,22 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(client: Client, ecs: Ecs, drift_interval: Duration, instance: Option<String>) -> Self {
-        let reporter = Reporter { controller: FIELD_MANAGER.to_owned(), instance };
+    pub fn new(
+        client: Client,
+        ecs: Ecs,
+        drift_interval: Duration,
+        instance: Option<String>,
+    ) -> Self {
+        let reporter = Reporter {
+            controller: FIELD_MANAGER.to_owned(),
+            instance,
+        };
         let recorder = Recorder::new(client.clone(), reporter);
-        Self { client, ecs, recorder, drift_interval }
+        Self {
+            client,
+            ecs,
+            recorder,
+            drift_interval,
+        }
     }
 }

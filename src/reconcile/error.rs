@@ -59,7 +59,9 @@ impl Error {
     /// A passing failure that does not say the ECS object stopped matching its spec.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Aws(aws) => matches!(aws.kind, AwsErrorKind::Transient | AwsErrorKind::Throttled),
+            Error::Aws(aws) => {
+                matches!(aws.kind, AwsErrorKind::Transient | AwsErrorKind::Throttled)
+            }
             Error::Kube(_) => true,
             _ => false,
         }
@@ -79,8 +81,18 @@ mod tests {
 
     #[test]
     fn throttling_backs_off_longer_than_a_server_error() {
-        let throttled = Error::Aws(AwsError::from_code("X", Some("ThrottlingException"), String::new(), None));
-        let server = Error::Aws(AwsError::from_code("X", Some("ServerException"), String::new(), None));
+        let throttled = Error::Aws(AwsError::from_code(
+            "X",
+            Some("ThrottlingException"),
+            String::new(),
+            None,
+        ));
+        let server = Error::Aws(AwsError::from_code(
+            "X",
+            Some("ServerException"),
+            String::new(),
+            None,
+        ));
         assert_eq!(throttled.reason(), "Throttled");
         assert!(throttled.retry_after() > server.retry_after());
         assert!(throttled.is_transient() && server.is_transient());

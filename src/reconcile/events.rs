@@ -16,11 +16,19 @@ pub struct Note {
 
 impl Note {
     pub fn normal(reason: &str, message: impl Into<String>) -> Self {
-        Self { warning: false, reason: reason.to_owned(), message: message.into() }
+        Self {
+            warning: false,
+            reason: reason.to_owned(),
+            message: message.into(),
+        }
     }
 
     pub fn warning(reason: &str, message: impl Into<String>) -> Self {
-        Self { warning: true, reason: reason.to_owned(), message: message.into() }
+        Self {
+            warning: true,
+            reason: reason.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -34,7 +42,11 @@ pub async fn publish<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, note
             tracing::info!(reason = %note.reason, "{}", note.message);
         }
         let event = Event {
-            type_: if note.warning { EventType::Warning } else { EventType::Normal },
+            type_: if note.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
             reason: note.reason.clone(),
             note: Some(truncate(&note.message, 1000)),
             action: note.reason.clone(),

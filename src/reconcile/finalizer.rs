@@ -21,12 +21,27 @@ pub async fn add<K: Managed>(api: &Api<K>, obj: &K) -> Result<(), kube::Error> {
 
 /// Removes the finalizer, keeping any others.
 pub async fn remove<K: Managed>(api: &Api<K>, obj: &K) -> Result<(), kube::Error> {
-    let finalizers = obj.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
+    let finalizers = obj
+        .finalizers()
+        .iter()
+        .filter(|f| *f != FINALIZER)
+        .cloned()
+        .collect();
     patch(api, obj, finalizers).await
 }
 
-async fn patch<K: Managed>(api: &Api<K>, obj: &K, finalizers: Vec<String>) -> Result<(), kube::Error> {
-    let body = json!({"metadata": {"finalizers": finalizers, "resourceVersion": obj.resource_version()}});
-    api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&body)).await?;
+async fn patch<K: Managed>(
+    api: &Api<K>,
+    obj: &K,
+    finalizers: Vec<String>,
+) -> Result<(), kube::Error> {
+    let body =
+        json!({"metadata": {"finalizers": finalizers, "resourceVersion": obj.resource_version()}});
+    api.patch(
+        &obj.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&body),
+    )
+    .await?;
     Ok(())
 }

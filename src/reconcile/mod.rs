@@ -51,7 +51,14 @@ pub enum Cleanup {
 
 /// A kind the skeleton can reconcile.
 pub trait Managed:
-    Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + Clone
+    + Debug
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
 {
     type Status: ConditionedStatus + DeserializeOwned + Debug + 'static;
 
@@ -60,7 +67,10 @@ pub trait Managed:
     /// Checks what the schema cannot express, without any AWS call; the message names the field.
     fn validate(&self) -> Result<(), String>;
     /// Brings ECS to the spec: observe, plan, act.
-    fn apply(&self, ctx: &Context) -> impl Future<Output = Result<Applied<Self::Status>, Error>> + Send;
+    fn apply(
+        &self,
+        ctx: &Context,
+    ) -> impl Future<Output = Result<Applied<Self::Status>, Error>> + Send;
     /// Removes from ECS what this object owns (only called with `deletionPolicy: Delete`).
     fn cleanup(&self, ctx: &Context) -> impl Future<Output = Result<Cleanup, Error>> + Send;
 }
@@ -73,7 +83,11 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
     reconcile_object(&api, &obj, &ctx).instrument(span).await
 }
 
-async fn reconcile_object<K: Managed>(api: &Api<K>, obj: &Arc<K>, ctx: &Arc<Context>) -> Result<Action, Error> {
+async fn reconcile_object<K: Managed>(
+    api: &Api<K>,
+    obj: &Arc<K>,
+    ctx: &Arc<Context>,
+) -> Result<Action, Error> {
     if obj.meta().deletion_timestamp.is_some() {
         return finalize(api, obj, ctx).await;
     }
@@ -102,7 +116,8 @@ async fn reconcile_object<K: Managed>(api: &Api<K>, obj: &Arc<K>, ctx: &Arc<Cont
         Err(err) => {
             record_failure(&mut status, &err, generation, &now);
             events::publish(ctx, &**obj, &[Note::warning(err.reason(), err.to_string())]).await;
-            err.retry_after().map_or_else(Action::await_change, Action::requeue)
+            err.retry_after()
+                .map_or_else(Action::await_change, Action::requeue)
         }
     };
     status.set_observed_generation(generation);
@@ -111,11 +126,26 @@ async fn reconcile_object<K: Managed>(api: &Api<K>, obj: &Arc<K>, ctx: &Arc<Cont
 }
 
 /// Sets `Synced=False` (and `Ready=False` unless a passing failure hit an object that is Ready for this generation).
-fn record_failure<S: ConditionedStatus>(status: &mut S, err: &Error, generation: Option<i64>, now: &str) {
+fn record_failure<S: ConditionedStatus>(
+    status: &mut S,
+    err: &Error,
+    generation: Option<i64>,
+    now: &str,
+) {
     let message = err.to_string();
-    conditions::set(status.conditions_mut(), &ConditionUpdate::new(SYNCED, false, err.reason(), &message), generation, now);
+    conditions::set(
+        status.conditions_mut(),
+        &ConditionUpdate::new(SYNCED, false, err.reason(), &message),
+        generation,
+        now,
+    );
     if !(err.is_transient() && conditions::is_true_for(status.conditions(), READY, generation)) {
-        conditions::set(status.conditions_mut(), &ConditionUpdate::new(READY, false, err.reason(), &message), generation, now);
+        conditions::set(
+            status.conditions_mut(),
+            &ConditionUpdate::new(READY, false, err.reason(), &message),
+            generation,
+            now,
+        );
     }
 }
 
@@ -141,7 +171,12 @@ async fn finalize<K: Managed>(api: &Api<K>, obj: &K, ctx: &Context) -> Result<Ac
             Ok(Action::await_change())
         }
         Ok(Cleanup::Waiting(message)) => {
-            conditions::set(status.conditions_mut(), &ConditionUpdate::new(READY, false, "Deleting", &message), generation, &now);
+            conditions::set(
+                status.conditions_mut(),
+                &ConditionUpdate::new(READY, false, "Deleting", &message),
+                generation,
+                &now,
+            );
             status::apply(api, obj, &status).await?;
             Ok(Action::requeue(Duration::from_secs(5)))
         }
@@ -149,7 +184,9 @@ async fn finalize<K: Managed>(api: &Api<K>, obj: &K, ctx: &Context) -> Result<Ac
             record_failure(&mut status, &err, generation, &now);
             events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
             status::apply(api, obj, &status).await?;
-            Ok(Action::requeue(err.retry_after().unwrap_or(Duration::from_secs(30))))
+            Ok(Action::requeue(
+                err.retry_after().unwrap_or(Duration::from_secs(30)),
+            ))
         }
     }
 }

@@ -19,7 +19,10 @@ pub enum Ownership {
 /// The ownership tags for a Kubernetes object.
 pub fn ownership_tags<K: Resource>(obj: &K) -> Tags {
     let mut tags = Tags::new();
-    tags.insert(OWNER_TAG.to_owned(), format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()));
+    tags.insert(
+        OWNER_TAG.to_owned(),
+        format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
+    );
     tags.insert(UID_TAG.to_owned(), obj.uid().unwrap_or_default());
     tags
 }
@@ -44,13 +47,23 @@ pub fn classify<K: Resource>(obj: &K, tags: &Tags) -> Ownership {
 
 /// Whether the object carries `ecsbridge.dev/adopt: "true"`.
 pub fn wants_adoption<K: Resource>(obj: &K) -> bool {
-    obj.annotations().get(ADOPT_ANNOTATION).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    obj.annotations()
+        .get(ADOPT_ANNOTATION)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// The tags to set and the keys to remove so that `observed` becomes `desired`; AWS's own `aws:` tags stay.
 pub fn tag_changes(desired: &Tags, observed: &Tags) -> (Tags, Vec<String>) {
-    let set = desired.iter().filter(|(k, v)| observed.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let remove = observed.keys().filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:")).cloned().collect();
+    let set = desired
+        .iter()
+        .filter(|(k, v)| observed.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = observed
+        .keys()
+        .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
+        .cloned()
+        .collect();
     (set, remove)
 }
 
@@ -63,7 +76,12 @@ mod tests {
         let mut c = EcsCluster::new("web", Default::default());
         c.metadata.namespace = Some("team".into());
         c.metadata.uid = Some("uid-1".into());
-        c.metadata.annotations = Some(annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        c.metadata.annotations = Some(
+            annotations
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
         c
     }
 
@@ -81,16 +99,30 @@ mod tests {
         assert_eq!(classify(&cluster(&[]), &ours), Ownership::Ours);
         assert_eq!(classify(&cluster(&[]), &other), Ownership::Foreign);
         assert_eq!(classify(&cluster(&[]), &Tags::new()), Ownership::Foreign);
-        assert_eq!(classify(&cluster(&[(ADOPT_ANNOTATION, "true")]), &other), Ownership::Adopt);
-        assert_eq!(classify(&cluster(&[(ADOPT_ANNOTATION, "no")]), &other), Ownership::Foreign);
+        assert_eq!(
+            classify(&cluster(&[(ADOPT_ANNOTATION, "true")]), &other),
+            Ownership::Adopt
+        );
+        assert_eq!(
+            classify(&cluster(&[(ADOPT_ANNOTATION, "no")]), &other),
+            Ownership::Foreign
+        );
     }
 
     #[test]
     fn tag_changes_add_change_and_remove_but_keep_aws_tags() {
-        let desired: Tags = [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())].into();
-        let observed: Tags =
-            [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "old".to_owned()), ("c".to_owned(), "3".to_owned()), ("aws:x".to_owned(), "y".to_owned())]
-                .into();
+        let desired: Tags = [
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), "2".to_owned()),
+        ]
+        .into();
+        let observed: Tags = [
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), "old".to_owned()),
+            ("c".to_owned(), "3".to_owned()),
+            ("aws:x".to_owned(), "y".to_owned()),
+        ]
+        .into();
         let (set, remove) = tag_changes(&desired, &observed);
         assert_eq!(set, [("b".to_owned(), "2".to_owned())].into());
         assert_eq!(remove, vec!["c".to_owned()]);

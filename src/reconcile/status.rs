@@ -8,7 +8,11 @@ use super::Managed;
 use super::context::FIELD_MANAGER;
 
 /// Applies `status` unless it equals what the object already shows. Returns whether it wrote.
-pub async fn apply<K: Managed>(api: &Api<K>, obj: &K, status: &K::Status) -> Result<bool, kube::Error> {
+pub async fn apply<K: Managed>(
+    api: &Api<K>,
+    obj: &K,
+    status: &K::Status,
+) -> Result<bool, kube::Error> {
     if obj.status() == Some(status) {
         return Ok(false);
     }
@@ -18,6 +22,7 @@ pub async fn apply<K: Managed>(api: &Api<K>, obj: &K, status: &K::Status) -> Res
         "status": status,
     });
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    api.patch_status(&obj.name_any(), &params, &Patch::Apply(&body)).await?;
+    api.patch_status(&obj.name_any(), &params, &Patch::Apply(&body))
+        .await?;
     Ok(true)
 }

@@ -12,8 +12,14 @@ use super::StartError;
 pub async fn serve(addr: SocketAddr) -> Result<JoinHandle<()>, StartError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Listen { what: "health endpoints", addr, source })?;
-    let app = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(|| async { "ok" }));
+        .map_err(|source| StartError::Listen {
+            what: "health endpoints",
+            addr,
+            source,
+        })?;
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(|| async { "ok" }));
     Ok(tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, app).await {
             tracing::error!(error = %err, "health server stopped");

@@ -39,7 +39,10 @@ impl Managed for EcsCluster {
         if let Some(found) = &observed {
             match classify(self, &found.tags) {
                 Ownership::Ours => {}
-                Ownership::Adopt => notes.push(Note::normal("Adopted", format!("took over the existing ECS cluster {name}"))),
+                Ownership::Adopt => notes.push(Note::normal(
+                    "Adopted",
+                    format!("took over the existing ECS cluster {name}"),
+                )),
                 Ownership::Foreign => return Err(already_exists(&name)),
             }
         }
@@ -53,19 +56,32 @@ impl Managed for EcsCluster {
         };
         let actions = plan(&desired, observed.as_ref());
         // Changes found while the spec did not change were made outside Kubernetes.
-        let drifted = last.is_some_and(|s| conditions::is_true_for(&s.conditions, READY, generation));
+        let drifted =
+            last.is_some_and(|s| conditions::is_true_for(&s.conditions, READY, generation));
         let existed = last.and_then(|s| s.arn.as_ref()).is_some();
         for action in &actions {
-            notes.push(self.execute(ctx, &name, action, &mut observed, drifted, existed).await?);
+            notes.push(
+                self.execute(ctx, &name, action, &mut observed, drifted, existed)
+                    .await?,
+            );
         }
         let needs_refresh = actions.iter().any(|a| *a != ClusterAction::Create);
         let observed = match (needs_refresh, observed) {
             (false, Some(observed)) => observed,
-            _ => ctx.ecs.describe_cluster(&name).await?.ok_or_else(|| gone(&name))?,
+            _ => ctx
+                .ecs
+                .describe_cluster(&name)
+                .await?
+                .ok_or_else(|| gone(&name))?,
         };
         let ready = status::readiness(&observed);
         let requeue = (!ready.status).then(|| Duration::from_secs(5));
-        Ok(Applied { status: status::status_of(&observed), conditions: vec![ready], notes, requeue })
+        Ok(Applied {
+            status: status::status_of(&observed),
+            conditions: vec![ready],
+            notes,
+            requeue,
+        })
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
@@ -83,7 +99,10 @@ impl Managed for EcsCluster {
                 ctx.ecs.delete_cluster(&name).await?;
                 Note::normal("Deleted", format!("deleted ECS cluster {name}"))
             }
-            Some(_) => Note::normal("LeftInPlace", format!("ECS cluster {name} is not owned by this object; left in place")),
+            Some(_) => Note::normal(
+                "LeftInPlace",
+                format!("ECS cluster {name} is not owned by this object; left in place"),
+            ),
         };
         Ok(Cleanup::Done(vec![note]))
     }
@@ -105,7 +124,12 @@ impl EcsCluster {
                 let tags = desired_tags(self, &self.spec.tags);
                 *observed = Some(ctx.ecs.create_cluster(name, &self.spec, &tags).await?);
                 return Ok(if existed {
-                    Note::warning("Recreated", format!("ECS cluster {name} was deleted outside Kubernetes; created it again"))
+                    Note::warning(
+                        "Recreated",
+                        format!(
+                            "ECS cluster {name} was deleted outside Kubernetes; created it again"
+                        ),
+                    )
                 } else {
                     Note::normal("Created", format!("created ECS cluster {name}"))
                 });
@@ -114,8 +138,13 @@ impl EcsCluster {
                 ctx.ecs.update_cluster(name, update).await?;
                 ("Updated", "settings and configuration")
             }
-            ClusterAction::PutCapacityProviders { providers, strategy } => {
-                ctx.ecs.put_cluster_capacity_providers(name, providers, strategy).await?;
+            ClusterAction::PutCapacityProviders {
+                providers,
+                strategy,
+            } => {
+                ctx.ecs
+                    .put_cluster_capacity_providers(name, providers, strategy)
+                    .await?;
                 ("Updated", "capacity providers and default strategy")
             }
             ClusterAction::Tag(tags) => {
@@ -123,12 +152,19 @@ impl EcsCluster {
                 ("Tagged", "tags")
             }
             ClusterAction::Untag(keys) => {
-                ctx.ecs.untag_resource(&arn_of(observed, name)?, keys).await?;
+                ctx.ecs
+                    .untag_resource(&arn_of(observed, name)?, keys)
+                    .await?;
                 ("Untagged", "tags")
             }
         };
         Ok(if drifted {
-            Note::warning("DriftRepaired", format!("ECS cluster {name}: {what} had been changed outside Kubernetes; restored the spec"))
+            Note::warning(
+                "DriftRepaired",
+                format!(
+                    "ECS cluster {name}: {what} had been changed outside Kubernetes; restored the spec"
+                ),
+            )
         } else {
             Note::normal(reason, format!("updated {what} of ECS cluster {name}"))
         })
@@ -136,11 +172,16 @@ impl EcsCluster {
 }
 
 fn arn_of(observed: &Option<ObservedCluster>, name: &str) -> Result<String, Error> {
-    observed.as_ref().map(|c| c.cluster_arn.clone()).ok_or_else(|| gone(name))
+    observed
+        .as_ref()
+        .map(|c| c.cluster_arn.clone())
+        .ok_or_else(|| gone(name))
 }
 
 fn gone(name: &str) -> Error {
-    Error::DependencyNotReady(format!("ECS cluster {name} disappeared while it was being updated; will retry"))
+    Error::DependencyNotReady(format!(
+        "ECS cluster {name} disappeared while it was being updated; will retry"
+    ))
 }
 
 fn already_exists(name: &str) -> Error {
@@ -161,8 +202,16 @@ async fn services_using(cluster: &EcsCluster, ctx: &Context) -> Result<Vec<Strin
         .await?
         .into_iter()
         .filter(|s| {
-            let by_ref = s.spec.cluster_ref.as_ref().is_some_and(|r| Some(&r.name) == cluster.metadata.name.as_ref());
-            let by_name = s.spec.cluster.as_ref().is_some_and(|c| *c == name || Some(c) == arn.as_ref());
+            let by_ref = s
+                .spec
+                .cluster_ref
+                .as_ref()
+                .is_some_and(|r| Some(&r.name) == cluster.metadata.name.as_ref());
+            let by_name = s
+                .spec
+                .cluster
+                .as_ref()
+                .is_some_and(|c| *c == name || Some(c) == arn.as_ref());
             by_ref || by_name
         })
         .map(|s| s.name_any())

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::api::cluster::{CapacityProviderStrategyItem, ClusterSetting, EcsClusterSpec};
 use crate::api::Tags;
+use crate::api::cluster::{CapacityProviderStrategyItem, ClusterSetting, EcsClusterSpec};
 use crate::controllers::compare::covers;
 use crate::ecs::cluster::{ClusterUpdate, ObservedCluster};
 use crate::reconcile::ownership::tag_changes;
@@ -13,7 +13,10 @@ use crate::reconcile::ownership::tag_changes;
 pub enum ClusterAction {
     Create,
     Update(ClusterUpdate),
-    PutCapacityProviders { providers: Vec<String>, strategy: Vec<CapacityProviderStrategyItem> },
+    PutCapacityProviders {
+        providers: Vec<String>,
+        strategy: Vec<CapacityProviderStrategyItem>,
+    },
     Tag(Tags),
     Untag(Vec<String>),
 }
@@ -35,8 +38,12 @@ pub fn plan(desired: &Desired, observed: Option<&ObservedCluster>) -> Vec<Cluste
     let mut actions = Vec::new();
 
     let update = ClusterUpdate {
-        settings: (!settings_match(&observed.settings, &spec.settings)).then(|| spec.settings.clone()),
-        configuration: spec.configuration.clone().filter(|c| !covers(&observed.configuration, c)),
+        settings: (!settings_match(&observed.settings, &spec.settings))
+            .then(|| spec.settings.clone()),
+        configuration: spec
+            .configuration
+            .clone()
+            .filter(|c| !covers(&observed.configuration, c)),
         // ECS answers with the namespace's ARN, which cannot be compared with a name: send it when the spec changes.
         service_connect_defaults: spec
             .service_connect_defaults
@@ -47,14 +54,20 @@ pub fn plan(desired: &Desired, observed: Option<&ObservedCluster>) -> Vec<Cluste
         actions.push(ClusterAction::Update(update));
     }
 
-    let providers_differ = spec.capacity_providers.as_ref().is_some_and(|p| !same_set(p, &observed.capacity_providers));
+    let providers_differ = spec
+        .capacity_providers
+        .as_ref()
+        .is_some_and(|p| !same_set(p, &observed.capacity_providers));
     let strategy_differs = spec
         .default_capacity_provider_strategy
         .as_ref()
         .is_some_and(|s| normalized(s) != normalized(&observed.default_capacity_provider_strategy));
     if providers_differ || strategy_differs {
         actions.push(ClusterAction::PutCapacityProviders {
-            providers: spec.capacity_providers.clone().unwrap_or_else(|| observed.capacity_providers.clone()),
+            providers: spec
+                .capacity_providers
+                .clone()
+                .unwrap_or_else(|| observed.capacity_providers.clone()),
             strategy: spec
                 .default_capacity_provider_strategy
                 .clone()
@@ -74,7 +87,11 @@ pub fn plan(desired: &Desired, observed: Option<&ObservedCluster>) -> Vec<Cluste
 
 /// Every setting the user gave has that value in ECS (ECS reports defaults for the others).
 fn settings_match(observed: &[ClusterSetting], desired: &[ClusterSetting]) -> bool {
-    desired.iter().all(|d| observed.iter().any(|o| o.name == d.name && o.value == d.value))
+    desired.iter().all(|d| {
+        observed
+            .iter()
+            .any(|o| o.name == d.name && o.value == d.value)
+    })
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {
@@ -83,8 +100,16 @@ fn same_set(a: &[String], b: &[String]) -> bool {
 
 /// A strategy in a comparable form: sorted by provider, ECS's defaults (0) made explicit.
 fn normalized(strategy: &[CapacityProviderStrategyItem]) -> Vec<(String, i32, i32)> {
-    let mut items: Vec<_> =
-        strategy.iter().map(|i| (i.capacity_provider.clone(), i.weight.unwrap_or(0), i.base.unwrap_or(0))).collect();
+    let mut items: Vec<_> = strategy
+        .iter()
+        .map(|i| {
+            (
+                i.capacity_provider.clone(),
+                i.weight.unwrap_or(0),
+                i.base.unwrap_or(0),
+            )
+        })
+        .collect();
     items.sort();
     items
 }
@@ -106,7 +131,10 @@ mod tests {
             settings: spec.settings.clone(),
             configuration: spec.configuration.clone(),
             capacity_providers: spec.capacity_providers.clone().unwrap_or_default(),
-            default_capacity_provider_strategy: spec.default_capacity_provider_strategy.clone().unwrap_or_default(),
+            default_capacity_provider_strategy: spec
+                .default_capacity_provider_strategy
+                .clone()
+                .unwrap_or_default(),
             tags: tags.clone(),
             ..Default::default()
         }
@@ -115,14 +143,27 @@ mod tests {
     const FULL: &str = "settings: [{name: containerInsights, value: enabled}]\ncapacityProviders: [FARGATE]\ndefaultCapacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}]\nconfiguration: {executeCommandConfiguration: {logging: DEFAULT}}\n";
 
     fn tags() -> Tags {
-        Tags::from([("team".to_owned(), "web".to_owned()), ("ecsbridge.dev/uid".to_owned(), "u".to_owned())])
+        Tags::from([
+            ("team".to_owned(), "web".to_owned()),
+            ("ecsbridge.dev/uid".to_owned(), "u".to_owned()),
+        ])
     }
 
     #[test]
     fn creates_a_missing_cluster() {
         let s = spec(FULL);
         let t = tags();
-        assert_eq!(plan(&Desired { spec: &s, tags: &t, generation_changed: true }, None), vec![ClusterAction::Create]);
+        assert_eq!(
+            plan(
+                &Desired {
+                    spec: &s,
+                    tags: &t,
+                    generation_changed: true
+                },
+                None
+            ),
+            vec![ClusterAction::Create]
+        );
     }
 
     #[test]
@@ -130,7 +171,17 @@ mod tests {
         let s = spec(FULL);
         let t = tags();
         let observed = observed_from(&s, &t);
-        assert!(plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed)).is_empty());
+        assert!(
+            plan(
+                &Desired {
+                    spec: &s,
+                    tags: &t,
+                    generation_changed: false
+                },
+                Some(&observed)
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -138,11 +189,25 @@ mod tests {
         let s = spec("{}");
         let t = tags();
         let mut observed = observed_from(&s, &t);
-        observed.settings =
-            vec![ClusterSetting { name: ClusterSettingName::ContainerInsights, value: "disabled".into() }];
+        observed.settings = vec![ClusterSetting {
+            name: ClusterSettingName::ContainerInsights,
+            value: "disabled".into(),
+        }];
         observed.capacity_providers = vec!["FARGATE".into()];
-        observed.tags.insert("aws:cloudformation:stack-name".into(), "x".into());
-        assert!(plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed)).is_empty());
+        observed
+            .tags
+            .insert("aws:cloudformation:stack-name".into(), "x".into());
+        assert!(
+            plan(
+                &Desired {
+                    spec: &s,
+                    tags: &t,
+                    generation_changed: false
+                },
+                Some(&observed)
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -152,7 +217,14 @@ mod tests {
         let mut observed = observed_from(&s, &t);
         observed.settings[0].value = "disabled".into();
         observed.configuration = None;
-        let actions = plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed));
+        let actions = plan(
+            &Desired {
+                spec: &s,
+                tags: &t,
+                generation_changed: false,
+            },
+            Some(&observed),
+        );
         assert_eq!(
             actions,
             vec![ClusterAction::Update(ClusterUpdate {
@@ -165,15 +237,36 @@ mod tests {
 
     #[test]
     fn strategy_compares_without_order_and_with_ecs_defaults() {
-        let s = spec("capacityProviders: [A, B]\ndefaultCapacityProviderStrategy: [{capacityProvider: B, weight: 1}, {capacityProvider: A, weight: 2, base: 0}]\n");
+        let s = spec(
+            "capacityProviders: [A, B]\ndefaultCapacityProviderStrategy: [{capacityProvider: B, weight: 1}, {capacityProvider: A, weight: 2, base: 0}]\n",
+        );
         let t = tags();
         let mut observed = observed_from(&s, &t);
         observed.default_capacity_provider_strategy.reverse();
         observed.capacity_providers.reverse();
-        assert!(plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed)).is_empty());
+        assert!(
+            plan(
+                &Desired {
+                    spec: &s,
+                    tags: &t,
+                    generation_changed: false
+                },
+                Some(&observed)
+            )
+            .is_empty()
+        );
         observed.default_capacity_provider_strategy[0].weight = Some(5);
-        let actions = plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed));
-        assert!(matches!(&actions[..], [ClusterAction::PutCapacityProviders { providers, .. }] if providers.len() == 2));
+        let actions = plan(
+            &Desired {
+                spec: &s,
+                tags: &t,
+                generation_changed: false,
+            },
+            Some(&observed),
+        );
+        assert!(
+            matches!(&actions[..], [ClusterAction::PutCapacityProviders { providers, .. }] if providers.len() == 2)
+        );
     }
 
     #[test]
@@ -183,7 +276,14 @@ mod tests {
         let mut observed = observed_from(&s, &t);
         observed.tags.insert("team".into(), "old".into());
         observed.tags.insert("gone".into(), "x".into());
-        let actions = plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed));
+        let actions = plan(
+            &Desired {
+                spec: &s,
+                tags: &t,
+                generation_changed: false,
+            },
+            Some(&observed),
+        );
         assert_eq!(
             actions,
             vec![
@@ -199,9 +299,30 @@ mod tests {
         let t = tags();
         let mut observed = observed_from(&s, &t);
         observed.service_connect_defaults =
-            Some(crate::api::cluster::ClusterServiceConnectDefaults { namespace: "arn:aws:servicediscovery:ns-1".into() });
-        assert!(plan(&Desired { spec: &s, tags: &t, generation_changed: false }, Some(&observed)).is_empty());
-        let actions = plan(&Desired { spec: &s, tags: &t, generation_changed: true }, Some(&observed));
-        assert!(matches!(&actions[..], [ClusterAction::Update(u)] if u.service_connect_defaults.is_some()));
+            Some(crate::api::cluster::ClusterServiceConnectDefaults {
+                namespace: "arn:aws:servicediscovery:ns-1".into(),
+            });
+        assert!(
+            plan(
+                &Desired {
+                    spec: &s,
+                    tags: &t,
+                    generation_changed: false
+                },
+                Some(&observed)
+            )
+            .is_empty()
+        );
+        let actions = plan(
+            &Desired {
+                spec: &s,
+                tags: &t,
+                generation_changed: true,
+            },
+            Some(&observed),
+        );
+        assert!(
+            matches!(&actions[..], [ClusterAction::Update(u)] if u.service_connect_defaults.is_some())
+        );
     }
 }

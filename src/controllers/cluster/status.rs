@@ -21,13 +21,21 @@ pub fn status_of(observed: &ObservedCluster) -> EcsClusterStatus {
 /// `Ready` once ECS reports the cluster ACTIVE.
 pub fn readiness(observed: &ObservedCluster) -> ConditionUpdate {
     if observed.status == "ACTIVE" {
-        ConditionUpdate::new(READY, true, "Active", format!("ECS cluster {} is ACTIVE", observed.cluster_name))
+        ConditionUpdate::new(
+            READY,
+            true,
+            "Active",
+            format!("ECS cluster {} is ACTIVE", observed.cluster_name),
+        )
     } else {
         ConditionUpdate::new(
             READY,
             false,
             "Provisioning",
-            format!("ECS cluster {} is {}", observed.cluster_name, observed.status),
+            format!(
+                "ECS cluster {} is {}",
+                observed.cluster_name, observed.status
+            ),
         )
     }
 }
@@ -38,7 +46,11 @@ mod tests {
 
     #[test]
     fn ready_only_when_active() {
-        let mut observed = ObservedCluster { cluster_name: "web".into(), status: "PROVISIONING".into(), ..Default::default() };
+        let mut observed = ObservedCluster {
+            cluster_name: "web".into(),
+            status: "PROVISIONING".into(),
+            ..Default::default()
+        };
         assert!(!readiness(&observed).status);
         observed.status = "ACTIVE".into();
         assert!(readiness(&observed).status);

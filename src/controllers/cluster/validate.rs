@@ -8,22 +8,36 @@ use crate::controllers::validation::{check_ecs_name, check_name_unchanged, check
 
 /// The ECS name of the cluster: `spec.clusterName`, else `metadata.name`.
 pub fn cluster_name(cluster: &EcsCluster) -> String {
-    cluster.spec.cluster_name.clone().unwrap_or_else(|| cluster.metadata.name.clone().unwrap_or_default())
+    cluster
+        .spec
+        .cluster_name
+        .clone()
+        .unwrap_or_else(|| cluster.metadata.name.clone().unwrap_or_default())
 }
 
 /// Validates the spec; the error names the field and what to do.
 pub fn validate(cluster: &EcsCluster) -> Result<(), String> {
     let spec = &cluster.spec;
-    let field = if spec.cluster_name.is_some() { "spec.clusterName" } else { "metadata.name" };
+    let field = if spec.cluster_name.is_some() {
+        "spec.clusterName"
+    } else {
+        "metadata.name"
+    };
     let name = cluster_name(cluster);
     check_ecs_name(field, &name)?;
-    let recorded = cluster.status.as_ref().and_then(|s| s.cluster_name.as_deref());
+    let recorded = cluster
+        .status
+        .as_ref()
+        .and_then(|s| s.cluster_name.as_deref());
     check_name_unchanged("spec.clusterName", &name, recorded)?;
 
     let mut seen = BTreeSet::new();
     for (i, setting) in spec.settings.iter().enumerate() {
         if !seen.insert(setting.name) {
-            return Err(format!("spec.settings[{i}]: {:?} is set twice; keep one entry per setting", setting.name));
+            return Err(format!(
+                "spec.settings[{i}]: {:?} is set twice; keep one entry per setting",
+                setting.name
+            ));
         }
         if !["enabled", "disabled", "enhanced"].contains(&setting.value.as_str()) {
             return Err(format!(
@@ -33,7 +47,11 @@ pub fn validate(cluster: &EcsCluster) -> Result<(), String> {
         }
     }
 
-    if let Some(exec) = spec.configuration.as_ref().and_then(|c| c.execute_command_configuration.as_ref()) {
+    if let Some(exec) = spec
+        .configuration
+        .as_ref()
+        .and_then(|c| c.execute_command_configuration.as_ref())
+    {
         let overrides = exec.logging == Some(ExecuteCommandLogging::Override);
         match (overrides, exec.log_configuration.is_some()) {
             (true, false) => {
@@ -47,7 +65,12 @@ pub fn validate(cluster: &EcsCluster) -> Result<(), String> {
     }
 
     if let Some(strategy) = &spec.default_capacity_provider_strategy {
-        let providers: BTreeSet<&str> = spec.capacity_providers.iter().flatten().map(String::as_str).collect();
+        let providers: BTreeSet<&str> = spec
+            .capacity_providers
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
         let mut named = BTreeSet::new();
         for (i, item) in strategy.iter().enumerate() {
             if !providers.contains(item.capacity_provider.as_str()) {
@@ -63,7 +86,12 @@ pub fn validate(cluster: &EcsCluster) -> Result<(), String> {
                 ));
             }
         }
-        if strategy.iter().filter(|item| item.base.unwrap_or(0) > 0).count() > 1 {
+        if strategy
+            .iter()
+            .filter(|item| item.base.unwrap_or(0) > 0)
+            .count()
+            > 1
+        {
             return Err("spec.defaultCapacityProviderStrategy: only one capacity provider may have a base above 0".into());
         }
     }
@@ -99,7 +127,10 @@ mod tests {
     fn names_the_field_of_each_mistake() {
         let cases = [
             ("  clusterName: bad.name\n", "spec.clusterName"),
-            ("  settings: [{name: containerInsights, value: on}]\n", "spec.settings[0].value"),
+            (
+                "  settings: [{name: containerInsights, value: on}]\n",
+                "spec.settings[0].value",
+            ),
             (
                 "  settings: [{name: containerInsights, value: enabled}, {name: containerInsights, value: disabled}]\n",
                 "spec.settings[1]",
@@ -131,7 +162,10 @@ mod tests {
     #[test]
     fn refuses_a_rename_after_creation() {
         let mut c = cluster("  clusterName: other\n");
-        c.status = Some(crate::api::EcsClusterStatus { cluster_name: Some("web".into()), ..Default::default() });
+        c.status = Some(crate::api::EcsClusterStatus {
+            cluster_name: Some("web".into()),
+            ..Default::default()
+        });
         assert!(validate(&c).unwrap_err().contains("immutable"));
     }
 }

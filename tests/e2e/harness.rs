@@ -1,0 +1,317 @@
+//! The end-to-end harness: a namespace of its own per test on the real kube-apiserver, the operator running
+//! in-process for that namespace, and an independent SDK client to look at moto's ECS.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ecs_bridge::ecs::{Ecs, EcsSettings};
+use ecs_bridge::reconcile::Context;
+use k8s_openapi::api::core::v1::{Event, Namespace};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tokio::task::JoinHandle;
+
+/// One test's world.
+pub struct Env {
+    pub client: Client,
+    /// An SDK client of our own, to check ECS independently of the operator's door.
+    pub ecs: aws_sdk_ecs::Client,
+    pub namespace: String,
+    operator: Option<JoinHandle<()>>,
+    drift_interval: Duration,
+}
+
+/// The tests need the local control plane's settings in the environment (tests/run-all.sh provides them).
+fn require_control_plane_env() {
+    for var in ["KUBECONFIG", "AWS_ENDPOINT_URL_ECS"] {
+        assert!(
+            std::env::var(var).is_ok(),
+            "{var} is not set: start the local control plane with tests/control-plane/up.sh and \
+             `source target/control-plane/env`, or run tests/run-all.sh"
+        );
+    }
+}
+
+/// A short unique suffix for names in the shared apiserver and moto.
+pub fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{prefix}-{:x}",
+        (nanos & 0xffff_ffff) as u32 ^ std::process::id()
+    )
+}
+
+impl Env {
+    /// A fresh namespace with the CRDs installed and the operator running for it.
+    pub async fn new(test: &str) -> Self {
+        Self::with_drift_interval(test, Duration::from_secs(60)).await
+    }
+
+    pub async fn with_drift_interval(test: &str, drift_interval: Duration) -> Self {
+        require_control_plane_env();
+        let client = Client::try_default()
+            .await
+            .expect("kube client from KUBECONFIG");
+        install_crds(&client).await;
+        let namespace = unique(test);
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        namespaces
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(json!({"metadata": {"name": namespace}})).unwrap(),
+            )
+            .await
+            .expect("create namespace");
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        let mut env = Env {
+            client,
+            ecs,
+            namespace,
+            operator: None,
+            drift_interval,
+        };
+        env.start_operator().await;
+        env
+    }
+
+    /// Starts (or restarts) the operator for this namespace.
+    pub async fn start_operator(&mut self) {
+        self.stop_operator();
+        let ecs = Ecs::from_env(&EcsSettings {
+            retry_base_delay: Some(Duration::from_millis(50)),
+            ..Default::default()
+        })
+        .await;
+        let ctx = Arc::new(Context::new(
+            self.client.clone(),
+            ecs,
+            self.drift_interval,
+            None,
+        ));
+        let namespaces = vec![self.namespace.clone()];
+        self.operator = Some(tokio::spawn(async move {
+            ecs_bridge::runtime::run_controllers(ctx, &namespaces).await
+        }));
+    }
+
+    pub fn stop_operator(&mut self) {
+        if let Some(handle) = self.operator.take() {
+            handle.abort();
+        }
+    }
+
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+    {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// Server-side applies a manifest (YAML) of kind `K` in this namespace.
+    pub async fn apply<K>(&self, yaml: &str) -> K
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + serde::Serialize
+            + std::fmt::Debug,
+    {
+        self.try_apply::<K>(yaml).await.expect("apply manifest")
+    }
+
+    pub async fn try_apply<K>(&self, yaml: &str) -> Result<K, kube::Error>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + serde::Serialize
+            + std::fmt::Debug,
+    {
+        let value: serde_json::Value = serde_yaml::from_str(yaml).expect("valid YAML");
+        let name = value["metadata"]["name"]
+            .as_str()
+            .expect("metadata.name")
+            .to_owned();
+        self.api::<K>()
+            .patch(
+                &name,
+                &PatchParams::apply("e2e").force(),
+                &Patch::Apply(&value),
+            )
+            .await
+    }
+
+    /// Merge-patches metadata or spec of an object.
+    pub async fn patch<K>(&self, name: &str, patch: serde_json::Value)
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        self.api::<K>()
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .expect("patch");
+    }
+
+    pub async fn delete<K>(&self, name: &str)
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        self.api::<K>()
+            .delete(name, &DeleteParams::default())
+            .await
+            .expect("delete");
+    }
+
+    /// Waits until the object satisfies `check`, returning it; panics with the last state after `timeout`.
+    pub async fn wait_for<K>(&self, name: &str, timeout: Duration, check: impl Fn(&K) -> bool) -> K
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let api = self.api::<K>();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let current = api.get_opt(name).await.expect("get object");
+            if let Some(obj) = current.as_ref().filter(|obj| check(obj)) {
+                return obj.clone();
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "{name} did not reach the expected state within {timeout:?}; last seen: {current:#?}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits until the object is gone (its finalizer removed).
+    pub async fn wait_gone<K>(&self, name: &str, timeout: Duration)
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let api = self.api::<K>();
+        eventually(timeout, &format!("{name} to be deleted"), || async {
+            api.get_opt(name).await.unwrap().is_none()
+        })
+        .await;
+    }
+
+    /// The reasons of the Events about object `name`.
+    pub async fn event_reasons(&self, name: &str) -> Vec<(String, String)> {
+        let events: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
+        let list = events
+            .list(&ListParams::default())
+            .await
+            .expect("list events");
+        list.items
+            .into_iter()
+            .filter(|e| e.involved_object.name.as_deref() == Some(name))
+            .map(|e| {
+                (
+                    e.type_.clone().unwrap_or_default(),
+                    e.reason.clone().unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    /// Waits for an Event with this type and reason about `name`.
+    pub async fn wait_event(&self, name: &str, type_: &str, reason: &str, timeout: Duration) {
+        eventually(
+            timeout,
+            &format!("a {type_} event {reason} about {name}"),
+            || async {
+                self.event_reasons(name)
+                    .await
+                    .iter()
+                    .any(|(t, r)| t == type_ && r == reason)
+            },
+        )
+        .await;
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.stop_operator();
+    }
+}
+
+/// Polls `check` until it holds, or panics after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !check().await {
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Installs the generated CRDs by server-side apply and waits until they are Established.
+pub async fn install_crds(client: &Client) {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in ecs_bridge::crdgen::all() {
+        let name = crd.name_any();
+        crds.patch(
+            &name,
+            &PatchParams::apply("e2e").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .expect("apply CRD");
+    }
+    for crd in ecs_bridge::crdgen::all() {
+        let name = crd.name_any();
+        eventually(
+            Duration::from_secs(30),
+            &format!("CRD {name} Established"),
+            || async {
+                crds.get(&name)
+                    .await
+                    .ok()
+                    .and_then(|c| c.status)
+                    .and_then(|s| s.conditions)
+                    .is_some_and(|conds| {
+                        conds
+                            .iter()
+                            .any(|c| c.type_ == "Established" && c.status == "True")
+                    })
+            },
+        )
+        .await;
+    }
+}
+
+/// The status of a condition type of a status with `conditions`.
+pub fn condition<'a>(
+    conditions: &'a [ecs_bridge::api::Condition],
+    type_: &str,
+) -> Option<&'a ecs_bridge::api::Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, CRD freshness and unit tests, and the end-to-end tests against the local
+# control plane (real kube-apiserver + etcd + moto), which it starts and stops itself.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash tests/control-plane/up.sh
+trap 'bash tests/control-plane/down.sh' EXIT
+source target/control-plane/env
+
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo test --all-targets
