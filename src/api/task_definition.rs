@@ -103,7 +103,27 @@ pub struct TaskDefinitionSpec {
     pub deletion_policy: DeletionPolicy,
 }
 
+/// Spec fields that belong to the operator, not to ECS's RegisterTaskDefinition request.
+const OPERATOR_FIELDS: [&str; 5] = [
+    "family",
+    "tags",
+    "revisionHistoryLimit",
+    "deleteDeregisteredRevisions",
+    "deletionPolicy",
+];
+
 impl TaskDefinitionSpec {
+    /// The ECS content of the spec as ECS JSON: what a revision registers (no family, no tags, no operator fields).
+    pub fn ecs_content(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            for field in OPERATOR_FIELDS {
+                map.remove(field);
+            }
+        }
+        value
+    }
+
     /// How many older revisions stay `ACTIVE`: `revisionHistoryLimit`, or 10 when unset.
     pub fn revision_history_limit(&self) -> usize {
         self.revision_history_limit

@@ -2,4 +2,6 @@
 
 pub mod cluster;
 pub mod compare;
+pub mod service;
+pub mod task_definition;
 pub mod validation;

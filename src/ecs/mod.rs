@@ -4,7 +4,9 @@
 pub mod bridge;
 pub mod cluster;
 pub mod error;
+pub mod service;
 pub mod tags;
+pub mod task_definition;
 
 use std::time::Duration;
 

@@ -5,12 +5,12 @@ pub mod logging;
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use futures::future::join_all;
+use futures::{FutureExt, StreamExt};
 use kube::runtime::{Controller, watcher};
 use kube::{Api, Client};
 
-use crate::api::EcsCluster;
+use crate::api::{EcsCluster, TaskDefinition};
 use crate::cli::RunSettings;
 use crate::ecs::{Ecs, EcsSettings};
 use crate::reconcile::{self, Context, Managed};
@@ -51,10 +51,13 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
 
 /// Runs the controllers of all kinds for the namespaces (all when empty) until a shutdown signal.
 pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
-    let controllers = apis::<EcsCluster>(&ctx.client, namespaces)
+    let clusters = apis::<EcsCluster>(&ctx.client, namespaces)
         .into_iter()
-        .map(|api| run_controller(api, ctx.clone()));
-    join_all(controllers).await;
+        .map(|api| run_controller(api, ctx.clone()).boxed());
+    let task_definitions = apis::<TaskDefinition>(&ctx.client, namespaces)
+        .into_iter()
+        .map(|api| run_controller(api, ctx.clone()).boxed());
+    join_all(clusters.chain(task_definitions)).await;
 }
 
 /// One API per watched namespace, or one for all namespaces.

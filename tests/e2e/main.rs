@@ -2,3 +2,4 @@
 
 mod cluster;
 mod harness;
+mod task_definition;

@@ -1,0 +1,391 @@
+//! Follows a service's rollout: from ECS's deployments, decides `Ready`, `Progressing` and `Degraded`; pure.
+
+use super::plan::same_task_definition;
+use super::status::{primary, revision_of};
+use crate::ecs::service::{ObservedDeployment, ObservedService};
+use crate::reconcile::conditions::{ConditionUpdate, DEGRADED, PROGRESSING, READY};
+
+/// The rollout as conditions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rollout {
+    /// `Ready`, `Progressing` and `Degraded`, always all three.
+    pub conditions: Vec<ConditionUpdate>,
+    /// Ready or Degraded: nothing changes any more without a new spec or an event outside Kubernetes.
+    pub settled: bool,
+}
+
+/// Which of the three conditions is True.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Ready,
+    Progressing,
+    Degraded,
+    /// The service is being deleted: none is True.
+    Inactive,
+}
+
+/// Assesses the rollout of `expected_task_definition` (ARN, `family:revision` or family) to `desired_count` tasks.
+pub fn assess(
+    observed: &ObservedService,
+    expected_task_definition: &str,
+    desired_count: i32,
+) -> Rollout {
+    let (phase, reason, message) = verdict(observed, expected_task_definition, desired_count);
+    let condition = |type_, phase_| ConditionUpdate::new(type_, phase == phase_, reason, &message);
+    Rollout {
+        conditions: vec![
+            condition(READY, Phase::Ready),
+            condition(PROGRESSING, Phase::Progressing),
+            condition(DEGRADED, Phase::Degraded),
+        ],
+        settled: matches!(phase, Phase::Ready | Phase::Degraded),
+    }
+}
+
+fn verdict(
+    observed: &ObservedService,
+    expected: &str,
+    desired_count: i32,
+) -> (Phase, &'static str, String) {
+    let name = &observed.service_name;
+    if observed.status != "ACTIVE" {
+        let message = format!("ECS service {name} is {}", observed.status);
+        return (Phase::Inactive, "ServiceNotActive", message);
+    }
+    // Services without deployments (task sets of an external controller) report service-level facts only.
+    let service_level = ObservedDeployment {
+        task_definition: observed.task_definition.clone(),
+        running_count: observed.running_count,
+        pending_count: observed.pending_count,
+        ..Default::default()
+    };
+    let primary = primary(observed).unwrap_or(&service_level);
+    let running = primary
+        .task_definition
+        .as_deref()
+        .unwrap_or("no task definition");
+    let ecs_reason = primary.rollout_state_reason.as_deref().unwrap_or_default();
+
+    if !same_task_definition(primary.task_definition.as_deref(), expected) {
+        let failed = observed.deployments.iter().find(|d| {
+            d.rollout_state.as_deref() == Some("FAILED")
+                && same_task_definition(d.task_definition.as_deref(), expected)
+        });
+        let rollback_reason = match failed {
+            Some(d) => Some(
+                d.rollout_state_reason
+                    .as_deref()
+                    .unwrap_or("no reason given"),
+            ),
+            None => mentions_rollback(ecs_reason).then_some(ecs_reason),
+        };
+        if let Some(reason) = rollback_reason {
+            let message = format!(
+                "the deployment of {} failed and ECS rolled service {name} back to {}: {reason}",
+                revision_of(expected),
+                revision_of(running)
+            );
+            return (Phase::Degraded, "RolledBack", message);
+        }
+        let message = format!(
+            "waiting for ECS to start deploying {} to service {name}; the PRIMARY deployment runs {}",
+            revision_of(expected),
+            revision_of(running)
+        );
+        return (Phase::Progressing, "DeploymentPending", message);
+    }
+
+    let revision = revision_of(running);
+    let counts = format!(
+        "{} of {desired_count} tasks running, {} pending",
+        primary.running_count, primary.pending_count
+    );
+    match primary.rollout_state.as_deref() {
+        Some("FAILED") => {
+            let message = format!(
+                "the deployment of {revision} to service {name} failed: {}",
+                if ecs_reason.is_empty() {
+                    "no reason given"
+                } else {
+                    ecs_reason
+                }
+            );
+            (Phase::Degraded, "RolloutFailed", message)
+        }
+        Some("IN_PROGRESS") => (
+            Phase::Progressing,
+            "RollingOut",
+            format!("rolling out {revision} to service {name}: {counts}"),
+        ),
+        state => {
+            if primary.running_count < desired_count {
+                (
+                    Phase::Progressing,
+                    "TasksPending",
+                    format!("service {name}: {counts}"),
+                )
+            } else if primary.running_count > desired_count {
+                (
+                    Phase::Progressing,
+                    "TasksStopping",
+                    format!("service {name}: {counts}"),
+                )
+            } else if state.is_none() && observed.deployments.len() > 1 {
+                // Without rollout states, the rollout is over once the older deployments are gone.
+                let message = format!(
+                    "rolling out {revision} to service {name}: {counts}; older deployments are still draining"
+                );
+                (Phase::Progressing, "RollingOut", message)
+            } else {
+                let message = format!("service {name} runs {revision}: {counts}");
+                (Phase::Ready, "RolloutComplete", message)
+            }
+        }
+    }
+}
+
+/// Whether ECS's reason says the circuit breaker (or an alarm) rolled the deployment back.
+fn mentions_rollback(reason: &str) -> bool {
+    let reason = reason.to_ascii_lowercase();
+    ["rolled back", "rolling back", "circuit breaker"]
+        .iter()
+        .any(|phrase| reason.contains(phrase))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V3: &str = "arn:aws:ecs:us-east-1:123:task-definition/web:3";
+    const V4: &str = "arn:aws:ecs:us-east-1:123:task-definition/web:4";
+
+    fn deployment(
+        status: &str,
+        task_definition: &str,
+        running: i32,
+        rollout: Option<(&str, &str)>,
+    ) -> ObservedDeployment {
+        ObservedDeployment {
+            id: Some(format!("ecs-svc/{status}")),
+            status: Some(status.into()),
+            task_definition: Some(task_definition.into()),
+            desired_count: 2,
+            running_count: running,
+            pending_count: 2 - running.min(2),
+            rollout_state: rollout.map(|(state, _)| state.into()),
+            rollout_state_reason: rollout.map(|(_, reason)| reason.into()),
+            ..Default::default()
+        }
+    }
+
+    fn service(deployments: Vec<ObservedDeployment>) -> ObservedService {
+        ObservedService {
+            service_name: "web".into(),
+            status: "ACTIVE".into(),
+            desired_count: 2,
+            task_definition: deployments.first().and_then(|d| d.task_definition.clone()),
+            deployments,
+            ..Default::default()
+        }
+    }
+
+    /// (Ready, Progressing, Degraded) and the shared reason.
+    fn summary(rollout: &Rollout) -> (bool, bool, bool, String) {
+        let status = |type_| {
+            rollout
+                .conditions
+                .iter()
+                .find(|c| c.type_ == type_)
+                .map(|c| c.status)
+                .unwrap()
+        };
+        (
+            status(READY),
+            status(PROGRESSING),
+            status(DEGRADED),
+            rollout.conditions[0].reason.clone(),
+        )
+    }
+
+    #[test]
+    fn follows_a_rollout_from_in_progress_to_completed() {
+        let rolling = service(vec![
+            deployment(
+                "PRIMARY",
+                V4,
+                1,
+                Some(("IN_PROGRESS", "ECS deployment ecs-svc/2 in progress.")),
+            ),
+            deployment("ACTIVE", V3, 2, Some(("COMPLETED", "done"))),
+        ]);
+        let rollout = assess(&rolling, V4, 2);
+        assert_eq!(summary(&rollout), (false, true, false, "RollingOut".into()));
+        assert!(!rollout.settled);
+        assert!(
+            rollout.conditions[1].message.contains("web:4")
+                && rollout.conditions[1].message.contains("1 of 2"),
+            "{}",
+            rollout.conditions[1].message
+        );
+
+        let done = service(vec![deployment(
+            "PRIMARY",
+            V4,
+            2,
+            Some(("COMPLETED", "ECS deployment ecs-svc/2 completed.")),
+        )]);
+        let rollout = assess(&done, "web:4", 2);
+        assert_eq!(
+            summary(&rollout),
+            (true, false, false, "RolloutComplete".into())
+        );
+        assert!(rollout.settled);
+        assert_eq!(rollout.conditions.len(), 3);
+    }
+
+    #[test]
+    fn a_failed_rollout_is_degraded_with_ecs_reason() {
+        let failed = service(vec![deployment(
+            "PRIMARY",
+            V4,
+            0,
+            Some((
+                "FAILED",
+                "ECS deployment circuit breaker: tasks failed to start.",
+            )),
+        )]);
+        let rollout = assess(&failed, V4, 2);
+        assert_eq!(
+            summary(&rollout),
+            (false, false, true, "RolloutFailed".into())
+        );
+        assert!(rollout.settled);
+        assert!(
+            rollout.conditions[2]
+                .message
+                .contains("tasks failed to start")
+        );
+    }
+
+    #[test]
+    fn a_circuit_breaker_rollback_is_degraded() {
+        let rolled_back = service(vec![
+            deployment(
+                "PRIMARY",
+                V3,
+                1,
+                Some((
+                    "IN_PROGRESS",
+                    "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.",
+                )),
+            ),
+            deployment(
+                "ACTIVE",
+                V4,
+                0,
+                Some((
+                    "FAILED",
+                    "ECS deployment circuit breaker: tasks failed to start.",
+                )),
+            ),
+        ]);
+        let rollout = assess(&rolled_back, V4, 2);
+        assert_eq!(summary(&rollout), (false, false, true, "RolledBack".into()));
+        let message = &rollout.conditions[2].message;
+        assert!(
+            message.contains("tasks failed to start") && message.contains("back to web:3"),
+            "{message}"
+        );
+
+        // Once the failed deployment is gone, the PRIMARY's reason still tells.
+        let only_primary = service(vec![deployment(
+            "PRIMARY",
+            V3,
+            2,
+            Some((
+                "COMPLETED",
+                "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.",
+            )),
+        )]);
+        assert_eq!(summary(&assess(&only_primary, V4, 2)).3, "RolledBack");
+    }
+
+    #[test]
+    fn tasks_short_of_the_desired_count_are_pending() {
+        let short = service(vec![deployment(
+            "PRIMARY",
+            V4,
+            1,
+            Some(("COMPLETED", "done")),
+        )]);
+        let rollout = assess(&short, V4, 2);
+        assert_eq!(
+            summary(&rollout),
+            (false, true, false, "TasksPending".into())
+        );
+        assert!(
+            rollout.conditions[0]
+                .message
+                .contains("1 of 2 tasks running")
+        );
+        assert_eq!(summary(&assess(&short, V4, 0)).3, "TasksStopping");
+    }
+
+    #[test]
+    fn an_older_task_definition_waits_for_the_deployment() {
+        let old = service(vec![deployment(
+            "PRIMARY",
+            V3,
+            2,
+            Some(("COMPLETED", "done")),
+        )]);
+        let rollout = assess(&old, V4, 2);
+        assert_eq!(
+            summary(&rollout),
+            (false, true, false, "DeploymentPending".into())
+        );
+        assert!(!rollout.settled);
+        assert!(rollout.conditions[1].message.contains("runs web:3"));
+    }
+
+    #[test]
+    fn deployments_without_rollout_state_complete_on_counts() {
+        let single = service(vec![deployment("PRIMARY", V4, 2, None)]);
+        assert!(summary(&assess(&single, V4, 2)).0);
+
+        // moto never starts tasks: running 0 stays pending, which is right.
+        let moto = service(vec![deployment("PRIMARY", V4, 0, None)]);
+        assert_eq!(
+            summary(&assess(&moto, V4, 2)),
+            (false, true, false, "TasksPending".into())
+        );
+
+        let draining = service(vec![
+            deployment("PRIMARY", V4, 2, None),
+            deployment("ACTIVE", V3, 1, None),
+        ]);
+        assert_eq!(summary(&assess(&draining, V4, 2)).3, "RollingOut");
+
+        let mut no_deployments = service(vec![]);
+        no_deployments.task_definition = Some(V4.into());
+        no_deployments.running_count = 2;
+        assert!(summary(&assess(&no_deployments, V4, 2)).0);
+    }
+
+    #[test]
+    fn a_draining_service_is_neither_ready_nor_progressing() {
+        let mut draining = service(vec![deployment(
+            "PRIMARY",
+            V4,
+            2,
+            Some(("COMPLETED", "done")),
+        )]);
+        draining.status = "DRAINING".into();
+        let rollout = assess(&draining, V4, 2);
+        assert_eq!(
+            summary(&rollout),
+            (false, false, false, "ServiceNotActive".into())
+        );
+        assert!(!rollout.settled);
+    }
+}

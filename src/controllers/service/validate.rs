@@ -1,0 +1,734 @@
+//! Checks of an `EcsService` spec that the schema cannot express; pure, no AWS call.
+//!
+//! [`validate`] looks at the spec alone; [`check_compatibility`] runs once the task definition is known.
+
+use std::collections::BTreeSet;
+
+use crate::api::EcsService;
+use crate::api::service::{
+    DeploymentControllerType, DeploymentStrategy, EcsServiceSpec, LaunchType,
+    PlacementConstraintType, PlacementStrategyType, SchedulingStrategy,
+};
+use crate::controllers::validation::{check_ecs_name, check_name_unchanged, check_tags};
+
+/// ECS allows this many subnets and security groups in an `awsvpcConfiguration`.
+const MAX_SUBNETS: usize = 16;
+const MAX_SECURITY_GROUPS: usize = 5;
+/// ECS allows this many placement constraints and strategy rules per service.
+const MAX_PLACEMENT_CONSTRAINTS: usize = 10;
+const MAX_PLACEMENT_STRATEGY_RULES: usize = 5;
+/// The capacity providers that run tasks on Fargate.
+const FARGATE_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
+
+/// The ECS name of the service: `spec.serviceName`, else `metadata.name`.
+pub fn service_name(svc: &EcsService) -> String {
+    svc.spec
+        .service_name
+        .clone()
+        .unwrap_or_else(|| svc.metadata.name.clone().unwrap_or_default())
+}
+
+/// Validates the spec; the error names the field and what to do.
+pub fn validate(svc: &EcsService) -> Result<(), String> {
+    let spec = &svc.spec;
+    let field = if spec.service_name.is_some() {
+        "spec.serviceName"
+    } else {
+        "metadata.name"
+    };
+    let name = service_name(svc);
+    check_ecs_name(field, &name)?;
+    let status = svc.status.as_ref();
+    check_name_unchanged(
+        "spec.serviceName",
+        &name,
+        status.and_then(|s| s.service_name.as_deref()),
+    )?;
+    check_references(spec, status.and_then(|s| s.cluster_arn.as_deref()))?;
+    if let Some(count) = spec.desired_count.filter(|c| *c < 0) {
+        return Err(format!(
+            "spec.desiredCount: {count} is negative; set 0 or more tasks"
+        ));
+    }
+    check_capacity(spec)?;
+    check_network(spec)?;
+    check_scheduling(spec)?;
+    check_deployment(spec)?;
+    check_placement(spec)?;
+    check_load_balancing(spec)?;
+    check_tags("spec.tags", &spec.tags)
+}
+
+/// Checks the spec against the referenced task definition's `requiresCompatibilities` and `networkMode`.
+pub fn check_compatibility(
+    svc: &EcsService,
+    requires_compatibilities: &[String],
+    network_mode: Option<&str>,
+) -> Result<(), String> {
+    let spec = &svc.spec;
+    let (field, task_definition) = match (&spec.task_definition_ref, &spec.task_definition) {
+        (Some(reference), _) => ("spec.taskDefinitionRef", reference.name.as_str()),
+        (None, named) => ("spec.taskDefinition", named.as_deref().unwrap_or_default()),
+    };
+    if runs_on_fargate(spec) && !requires_compatibilities.iter().any(|c| c == "FARGATE") {
+        return Err(format!(
+            "{field}: task definition {task_definition} is not compatible with FARGATE (requiresCompatibilities: [{}]); \
+             add FARGATE to its requiresCompatibilities (with networkMode awsvpc and task-level cpu and memory), \
+             or run the service on EC2",
+            requires_compatibilities.join(", ")
+        ));
+    }
+    let awsvpc = spec
+        .network_configuration
+        .as_ref()
+        .and_then(|n| n.awsvpc_configuration.as_ref());
+    match network_mode {
+        Some("awsvpc") if awsvpc.is_none() => Err(format!(
+            "spec.networkConfiguration.awsvpcConfiguration is required: task definition {task_definition} uses the \
+             awsvpc network mode; give the subnets (and securityGroups) of its tasks"
+        )),
+        Some(mode) if mode != "awsvpc" && spec.network_configuration.is_some() => Err(format!(
+            "spec.networkConfiguration: task definition {task_definition} uses the {mode} network mode, which takes no \
+             network configuration; remove spec.networkConfiguration or switch the task definition to awsvpc"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the service's tasks run on Fargate: the FARGATE launch type or a Fargate capacity provider.
+fn runs_on_fargate(spec: &EcsServiceSpec) -> bool {
+    spec.launch_type == Some(LaunchType::Fargate)
+        || spec
+            .capacity_provider_strategy
+            .iter()
+            .any(|i| FARGATE_PROVIDERS.contains(&i.capacity_provider.as_str()))
+}
+
+fn uses_ecs_controller(spec: &EcsServiceSpec) -> bool {
+    spec.deployment_controller
+        .as_ref()
+        .is_none_or(|c| c.type_ == DeploymentControllerType::Ecs)
+}
+
+/// Exactly one cluster and one task definition, and the cluster cannot move once the service exists.
+fn check_references(
+    spec: &EcsServiceSpec,
+    recorded_cluster_arn: Option<&str>,
+) -> Result<(), String> {
+    match (&spec.cluster_ref, &spec.cluster) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err("set exactly one of spec.clusterRef and spec.cluster: clusterRef names an EcsCluster in \
+                        this namespace, cluster the name or ARN of a cluster not managed here"
+                .into());
+        }
+        (Some(reference), None) if reference.name.is_empty() => {
+            return Err("spec.clusterRef.name must not be empty".into());
+        }
+        (None, Some(cluster)) if cluster.is_empty() => {
+            return Err("spec.cluster must not be empty".into());
+        }
+        _ => {}
+    }
+    match (&spec.task_definition_ref, &spec.task_definition) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err("set exactly one of spec.taskDefinitionRef and spec.taskDefinition: taskDefinitionRef names \
+                        a TaskDefinition in this namespace, taskDefinition a family, family:revision or ARN"
+                .into());
+        }
+        (Some(reference), None) if reference.name.is_empty() => {
+            return Err("spec.taskDefinitionRef.name must not be empty".into());
+        }
+        (None, Some(task_definition)) if task_definition.is_empty() => {
+            return Err("spec.taskDefinition must not be empty".into());
+        }
+        _ => {}
+    }
+    if let (Some(cluster), Some(recorded)) = (&spec.cluster, recorded_cluster_arn) {
+        let recorded_name = recorded.rsplit('/').next().unwrap_or(recorded);
+        if cluster != recorded && cluster != recorded_name {
+            return Err(format!(
+                "spec.cluster cannot change: the ECS service runs on cluster {recorded_name} ({recorded}); set it back, \
+                 or delete this EcsService and create a new one for cluster {cluster}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_capacity(spec: &EcsServiceSpec) -> Result<(), String> {
+    let strategy = &spec.capacity_provider_strategy;
+    if spec.launch_type.is_some() && !strategy.is_empty() {
+        return Err(
+            "spec.launchType and spec.capacityProviderStrategy are mutually exclusive; remove one of them".into(),
+        );
+    }
+    let mut named = BTreeSet::new();
+    for (i, item) in strategy.iter().enumerate() {
+        if !named.insert(item.capacity_provider.as_str()) {
+            return Err(format!(
+                "spec.capacityProviderStrategy[{i}]: capacity provider \"{}\" is listed twice",
+                item.capacity_provider
+            ));
+        }
+    }
+    if strategy.iter().filter(|i| i.base.unwrap_or(0) > 0).count() > 1 {
+        return Err(
+            "spec.capacityProviderStrategy: only one capacity provider may have a base above 0"
+                .into(),
+        );
+    }
+    let fargate = named
+        .iter()
+        .filter(|p| FARGATE_PROVIDERS.contains(p))
+        .count();
+    if fargate > 0 && fargate < named.len() {
+        return Err("spec.capacityProviderStrategy: FARGATE and FARGATE_SPOT cannot be mixed with Auto Scaling group \
+                    capacity providers; use one kind"
+            .into());
+    }
+    if spec.platform_version.is_some()
+        && matches!(
+            spec.launch_type,
+            Some(LaunchType::Ec2 | LaunchType::External)
+        )
+    {
+        return Err(
+            "spec.platformVersion applies to Fargate only; remove it or use launchType FARGATE"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+fn check_network(spec: &EcsServiceSpec) -> Result<(), String> {
+    const FIELD: &str = "spec.networkConfiguration.awsvpcConfiguration";
+    let awsvpc = match &spec.network_configuration {
+        Some(network) => match &network.awsvpc_configuration {
+            Some(awsvpc) => Some(awsvpc),
+            None => {
+                return Err(format!(
+                    "{FIELD} is required when spec.networkConfiguration is set; give the subnets of the tasks"
+                ));
+            }
+        },
+        None => None,
+    };
+    match awsvpc {
+        None if runs_on_fargate(spec) => Err(format!(
+            "{FIELD} is required on Fargate (its tasks use the awsvpc network mode); give the subnets \
+             (and securityGroups) of the tasks"
+        )),
+        None => Ok(()),
+        Some(awsvpc) if awsvpc.subnets.is_empty() => {
+            Err(format!("{FIELD}.subnets: give at least one subnet"))
+        }
+        Some(awsvpc) if awsvpc.subnets.len() > MAX_SUBNETS => Err(format!(
+            "{FIELD}.subnets: {} subnets given; ECS allows at most {MAX_SUBNETS}",
+            awsvpc.subnets.len()
+        )),
+        Some(awsvpc) if awsvpc.security_groups.len() > MAX_SECURITY_GROUPS => Err(format!(
+            "{FIELD}.securityGroups: {} security groups given; ECS allows at most {MAX_SECURITY_GROUPS}",
+            awsvpc.security_groups.len()
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The DAEMON scheduler places one task per container instance and supports less than REPLICA.
+fn check_scheduling(spec: &EcsServiceSpec) -> Result<(), String> {
+    if spec.scheduling_strategy != Some(SchedulingStrategy::Daemon) {
+        return Ok(());
+    }
+    if spec.desired_count.is_some() {
+        return Err("spec.desiredCount: a DAEMON service runs one task per container instance; remove desiredCount \
+                    or use schedulingStrategy REPLICA"
+            .into());
+    }
+    if runs_on_fargate(spec) {
+        return Err("spec.schedulingStrategy: DAEMON is not supported on Fargate; use REPLICA or run on EC2".into());
+    }
+    if !spec.placement_strategy.is_empty() {
+        return Err(
+            "spec.placementStrategy: a DAEMON service takes no placement strategy; remove it \
+                    (placementConstraints still apply)"
+                .into(),
+        );
+    }
+    if !uses_ecs_controller(spec) {
+        return Err(
+            "spec.deploymentController: a DAEMON service supports only the ECS deployment controller".into(),
+        );
+    }
+    Ok(())
+}
+
+fn check_deployment(spec: &EcsServiceSpec) -> Result<(), String> {
+    let Some(config) = &spec.deployment_configuration else {
+        return Ok(());
+    };
+    const FIELD: &str = "spec.deploymentConfiguration";
+    if let Some(min) = config
+        .minimum_healthy_percent
+        .filter(|m| !(0..=100).contains(m))
+    {
+        return Err(format!(
+            "{FIELD}.minimumHealthyPercent: {min} is outside 0-100"
+        ));
+    }
+    if let Some(max) = config.maximum_percent.filter(|m| *m < 0) {
+        return Err(format!("{FIELD}.maximumPercent: {max} is negative"));
+    }
+    if let (Some(min), Some(max)) = (config.minimum_healthy_percent, config.maximum_percent)
+        && max < min
+    {
+        return Err(format!(
+            "{FIELD}.maximumPercent ({max}) must be at least minimumHealthyPercent ({min})"
+        ));
+    }
+    if uses_ecs_controller(spec) {
+        return Ok(());
+    }
+    if config
+        .deployment_circuit_breaker
+        .as_ref()
+        .is_some_and(|b| b.enable)
+    {
+        return Err(format!(
+            "{FIELD}.deploymentCircuitBreaker: the circuit breaker works only with the ECS deployment controller; \
+             disable it or remove spec.deploymentController"
+        ));
+    }
+    match config.strategy {
+        Some(strategy) if strategy != DeploymentStrategy::Rolling => Err(format!(
+            "{FIELD}.strategy: BLUE_GREEN, LINEAR and CANARY deployments need the ECS deployment controller; \
+             remove spec.deploymentController or the strategy"
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_placement(spec: &EcsServiceSpec) -> Result<(), String> {
+    let placed = !spec.placement_constraints.is_empty() || !spec.placement_strategy.is_empty();
+    if placed && spec.launch_type == Some(LaunchType::Fargate) {
+        return Err("spec.placementConstraints and spec.placementStrategy are not supported on Fargate, which \
+                    spreads tasks across Availability Zones itself; remove them"
+            .into());
+    }
+    if spec.placement_constraints.len() > MAX_PLACEMENT_CONSTRAINTS {
+        return Err(format!(
+            "spec.placementConstraints: {} constraints given; ECS allows at most {MAX_PLACEMENT_CONSTRAINTS}",
+            spec.placement_constraints.len()
+        ));
+    }
+    for (i, constraint) in spec.placement_constraints.iter().enumerate() {
+        match (constraint.type_, &constraint.expression) {
+            (None, _) => {
+                return Err(format!(
+                    "spec.placementConstraints[{i}].type is required: distinctInstance or memberOf"
+                ));
+            }
+            (Some(PlacementConstraintType::MemberOf), None) => {
+                return Err(format!(
+                    "spec.placementConstraints[{i}].expression is required for memberOf (a cluster query \
+                     such as attribute:ecs.instance-type =~ t3.*)"
+                ));
+            }
+            _ => {}
+        }
+    }
+    if spec.placement_strategy.len() > MAX_PLACEMENT_STRATEGY_RULES {
+        return Err(format!(
+            "spec.placementStrategy: {} rules given; ECS allows at most {MAX_PLACEMENT_STRATEGY_RULES}",
+            spec.placement_strategy.len()
+        ));
+    }
+    for (i, rule) in spec.placement_strategy.iter().enumerate() {
+        match (rule.type_, rule.field.as_deref()) {
+            (None, _) => {
+                return Err(format!(
+                    "spec.placementStrategy[{i}].type is required: random, spread or binpack"
+                ));
+            }
+            (Some(PlacementStrategyType::Binpack), field)
+                if !matches!(field, Some("cpu" | "memory")) =>
+            {
+                return Err(format!(
+                    "spec.placementStrategy[{i}].field: binpack needs field cpu or memory"
+                ));
+            }
+            (Some(PlacementStrategyType::Spread), None) => {
+                return Err(format!(
+                    "spec.placementStrategy[{i}].field is required for spread (for example instanceId or \
+                     attribute:ecs.availability-zone)"
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_load_balancing(spec: &EcsServiceSpec) -> Result<(), String> {
+    for (i, lb) in spec.load_balancers.iter().enumerate() {
+        if lb.target_group_arn.is_some() == lb.load_balancer_name.is_some() {
+            return Err(format!(
+                "spec.loadBalancers[{i}]: set exactly one of targetGroupArn (Application or Network Load Balancer) \
+                 and loadBalancerName (Classic Load Balancer)"
+            ));
+        }
+        if lb.container_name.as_deref().is_none_or(str::is_empty) {
+            return Err(format!(
+                "spec.loadBalancers[{i}].containerName is required: the container (as named in the task definition) \
+                 to register"
+            ));
+        }
+        if lb.container_port.is_none() {
+            return Err(format!(
+                "spec.loadBalancers[{i}].containerPort is required: the container port to register"
+            ));
+        }
+    }
+    if spec.service_registries.len() > 1 {
+        return Err(format!(
+            "spec.serviceRegistries: {} registries given; ECS supports one per service",
+            spec.service_registries.len()
+        ));
+    }
+    if let Some(i) = spec
+        .service_registries
+        .iter()
+        .position(|r| r.registry_arn.as_deref().is_none_or(str::is_empty))
+    {
+        return Err(format!(
+            "spec.serviceRegistries[{i}].registryArn is required: the ARN of the Cloud Map service"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::EcsServiceStatus;
+
+    const BASE: &str = "  clusterRef: {name: main}\n  taskDefinitionRef: {name: web}\n";
+    const FARGATE: &str = "  clusterRef: {name: main}\n  taskDefinitionRef: {name: web}\n  launchType: FARGATE\n  \
+                           networkConfiguration: {awsvpcConfiguration: {subnets: [subnet-1], securityGroups: [sg-1]}}\n";
+
+    fn service(yaml: &str) -> EcsService {
+        let mut s: EcsService = serde_yaml::from_str(&format!(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {{name: web, namespace: ns}}\nspec:\n{yaml}"
+        ))
+        .unwrap();
+        s.metadata.uid = Some("u".into());
+        s
+    }
+
+    #[test]
+    fn accepts_valid_specs() {
+        let valid = [
+            BASE.to_owned(),
+            format!("{FARGATE}  desiredCount: 2\n  platformVersion: LATEST\n  tags: {{team: web}}\n"),
+            "  cluster: arn:aws:ecs:us-east-1:123:cluster/main\n  taskDefinition: web:3\n  desiredCount: 0\n".into(),
+            format!(
+                "{BASE}  capacityProviderStrategy: [{{capacityProvider: FARGATE, weight: 1, base: 1}}, \
+                 {{capacityProvider: FARGATE_SPOT, weight: 3}}]\n  \
+                 networkConfiguration: {{awsvpcConfiguration: {{subnets: [a, b]}}}}\n"
+            ),
+            format!(
+                "{BASE}  launchType: EC2\n  placementConstraints: [{{type: distinctInstance}}, \
+                 {{type: memberOf, expression: 'attribute:ecs.instance-type =~ t3.*'}}]\n  \
+                 placementStrategy: [{{type: spread, field: 'attribute:ecs.availability-zone'}}, \
+                 {{type: binpack, field: memory}}, {{type: random}}]\n"
+            ),
+            format!(
+                "{BASE}  loadBalancers: [{{targetGroupArn: tg, containerName: app, containerPort: 80}}]\n  \
+                 serviceRegistries: [{{registryArn: arn:sd}}]\n  healthCheckGracePeriodSeconds: 30\n  \
+                 deploymentConfiguration: {{minimumHealthyPercent: 50, maximumPercent: 200, \
+                 deploymentCircuitBreaker: {{enable: true, rollback: true}}}}\n"
+            ),
+            format!("{BASE}  schedulingStrategy: DAEMON\n  launchType: EC2\n"),
+            format!(
+                "{BASE}  deploymentController: {{type: CODE_DEPLOY}}\n  \
+                 deploymentConfiguration: {{deploymentCircuitBreaker: {{enable: false, rollback: false}}}}\n"
+            ),
+        ];
+        for yaml in valid {
+            assert_eq!(validate(&service(&yaml)), Ok(()), "{yaml}");
+        }
+    }
+
+    #[test]
+    fn names_the_field_of_each_mistake() {
+        let cases: Vec<(String, &str)> = vec![
+            (
+                format!("  serviceName: web.app\n{BASE}"),
+                "spec.serviceName",
+            ),
+            (
+                "  taskDefinitionRef: {name: web}\n".into(),
+                "set exactly one of spec.clusterRef and spec.cluster",
+            ),
+            (
+                format!("{BASE}  cluster: main\n"),
+                "set exactly one of spec.clusterRef and spec.cluster",
+            ),
+            (
+                "  clusterRef: {name: main}\n".into(),
+                "set exactly one of spec.taskDefinitionRef and spec.taskDefinition",
+            ),
+            (
+                format!("{BASE}  taskDefinition: web:1\n"),
+                "set exactly one of spec.taskDefinitionRef and spec.taskDefinition",
+            ),
+            (
+                "  clusterRef: {name: ''}\n  taskDefinition: web\n".into(),
+                "spec.clusterRef.name must not be empty",
+            ),
+            (
+                "  cluster: main\n  taskDefinition: ''\n".into(),
+                "spec.taskDefinition must not be empty",
+            ),
+            (format!("{BASE}  desiredCount: -1\n"), "spec.desiredCount"),
+            (
+                format!("{FARGATE}  capacityProviderStrategy: [{{capacityProvider: FARGATE}}]\n"),
+                "mutually exclusive",
+            ),
+            (
+                format!(
+                    "{BASE}  capacityProviderStrategy: [{{capacityProvider: cp}}, {{capacityProvider: cp}}]\n"
+                ),
+                "spec.capacityProviderStrategy[1]",
+            ),
+            (
+                format!(
+                    "{BASE}  capacityProviderStrategy: [{{capacityProvider: a, base: 1}}, {{capacityProvider: b, base: 2}}]\n"
+                ),
+                "only one capacity provider may have a base",
+            ),
+            (
+                format!(
+                    "{BASE}  networkConfiguration: {{awsvpcConfiguration: {{subnets: [s]}}}}\n  \
+                     capacityProviderStrategy: [{{capacityProvider: FARGATE}}, {{capacityProvider: my-asg}}]\n"
+                ),
+                "cannot be mixed",
+            ),
+            (
+                format!("{BASE}  launchType: EC2\n  platformVersion: LATEST\n"),
+                "spec.platformVersion",
+            ),
+            (
+                format!("{BASE}  launchType: FARGATE\n"),
+                "spec.networkConfiguration.awsvpcConfiguration is required on Fargate",
+            ),
+            (
+                format!("{BASE}  capacityProviderStrategy: [{{capacityProvider: FARGATE_SPOT}}]\n"),
+                "spec.networkConfiguration.awsvpcConfiguration is required on Fargate",
+            ),
+            (
+                format!("{BASE}  networkConfiguration: {{}}\n"),
+                "spec.networkConfiguration.awsvpcConfiguration is required when",
+            ),
+            (
+                format!("{BASE}  networkConfiguration: {{awsvpcConfiguration: {{subnets: []}}}}\n"),
+                "awsvpcConfiguration.subnets: give at least one subnet",
+            ),
+            (
+                format!(
+                    "{BASE}  networkConfiguration: {{awsvpcConfiguration: {{subnets: [{}]}}}}\n",
+                    (0..17)
+                        .map(|i| format!("s{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "at most 16",
+            ),
+            (
+                format!(
+                    "{BASE}  networkConfiguration: {{awsvpcConfiguration: {{subnets: [s], securityGroups: [a, b, c, d, e, f]}}}}\n"
+                ),
+                "awsvpcConfiguration.securityGroups",
+            ),
+            (
+                format!("{BASE}  schedulingStrategy: DAEMON\n  desiredCount: 2\n"),
+                "a DAEMON service runs one task per container instance",
+            ),
+            (
+                format!("{FARGATE}  schedulingStrategy: DAEMON\n"),
+                "DAEMON is not supported on Fargate",
+            ),
+            (
+                format!(
+                    "{BASE}  schedulingStrategy: DAEMON\n  placementStrategy: [{{type: random}}]\n"
+                ),
+                "a DAEMON service takes no placement strategy",
+            ),
+            (
+                format!(
+                    "{BASE}  schedulingStrategy: DAEMON\n  deploymentController: {{type: EXTERNAL}}\n"
+                ),
+                "spec.deploymentController",
+            ),
+            (
+                format!("{BASE}  deploymentConfiguration: {{minimumHealthyPercent: 150}}\n"),
+                "minimumHealthyPercent: 150 is outside 0-100",
+            ),
+            (
+                format!(
+                    "{BASE}  deploymentConfiguration: {{minimumHealthyPercent: 100, maximumPercent: 50}}\n"
+                ),
+                "maximumPercent (50) must be at least minimumHealthyPercent (100)",
+            ),
+            (
+                format!(
+                    "{BASE}  deploymentController: {{type: CODE_DEPLOY}}\n  \
+                     deploymentConfiguration: {{deploymentCircuitBreaker: {{enable: true, rollback: true}}}}\n"
+                ),
+                "deploymentCircuitBreaker",
+            ),
+            (
+                format!(
+                    "{BASE}  deploymentController: {{type: EXTERNAL}}\n  deploymentConfiguration: {{strategy: BLUE_GREEN}}\n"
+                ),
+                "spec.deploymentConfiguration.strategy",
+            ),
+            (
+                format!("{FARGATE}  placementConstraints: [{{type: distinctInstance}}]\n"),
+                "not supported on Fargate",
+            ),
+            (
+                format!("{BASE}  placementConstraints: [{{type: memberOf}}]\n"),
+                "spec.placementConstraints[0].expression",
+            ),
+            (
+                format!("{BASE}  placementConstraints: [{{expression: 'attribute:x == y'}}]\n"),
+                "spec.placementConstraints[0].type",
+            ),
+            (
+                format!(
+                    "{BASE}  placementConstraints: [{}]\n",
+                    ["{type: distinctInstance}"; 11].join(", ")
+                ),
+                "at most 10",
+            ),
+            (
+                format!("{BASE}  placementStrategy: [{{type: binpack, field: instanceId}}]\n"),
+                "spec.placementStrategy[0].field: binpack",
+            ),
+            (
+                format!("{BASE}  placementStrategy: [{{type: spread}}]\n"),
+                "spec.placementStrategy[0].field is required",
+            ),
+            (
+                format!(
+                    "{BASE}  placementStrategy: [{}]\n",
+                    ["{type: random}"; 6].join(", ")
+                ),
+                "at most 5",
+            ),
+            (
+                format!("{BASE}  loadBalancers: [{{containerName: app, containerPort: 80}}]\n"),
+                "spec.loadBalancers[0]: set exactly one of targetGroupArn",
+            ),
+            (
+                format!(
+                    "{BASE}  loadBalancers: [{{targetGroupArn: tg, loadBalancerName: clb, containerName: app, containerPort: 80}}]\n"
+                ),
+                "spec.loadBalancers[0]: set exactly one",
+            ),
+            (
+                format!("{BASE}  loadBalancers: [{{targetGroupArn: tg, containerPort: 80}}]\n"),
+                "spec.loadBalancers[0].containerName",
+            ),
+            (
+                format!("{BASE}  loadBalancers: [{{targetGroupArn: tg, containerName: app}}]\n"),
+                "spec.loadBalancers[0].containerPort",
+            ),
+            (
+                format!("{BASE}  serviceRegistries: [{{registryArn: a}}, {{registryArn: b}}]\n"),
+                "spec.serviceRegistries: 2 registries",
+            ),
+            (
+                format!("{BASE}  serviceRegistries: [{{port: 80}}]\n"),
+                "spec.serviceRegistries[0].registryArn",
+            ),
+            (format!("{BASE}  tags: {{\"aws:owner\": x}}\n"), "spec.tags"),
+        ];
+        assert!(cases.len() >= 20);
+        for (yaml, expected) in cases {
+            let err = validate(&service(&yaml)).unwrap_err();
+            assert!(err.contains(expected), "{yaml}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_a_rename_or_a_cluster_move_after_creation() {
+        let recorded = |s: &mut EcsService| {
+            s.status = Some(EcsServiceStatus {
+                service_name: Some("web".into()),
+                cluster_arn: Some("arn:aws:ecs:us-east-1:123:cluster/main".into()),
+                ..Default::default()
+            });
+        };
+        let mut renamed = service(&format!("  serviceName: other\n{BASE}"));
+        recorded(&mut renamed);
+        assert!(validate(&renamed).unwrap_err().contains("immutable"));
+
+        for same in ["main", "arn:aws:ecs:us-east-1:123:cluster/main"] {
+            let mut kept = service(&format!("  cluster: {same}\n  taskDefinition: web\n"));
+            recorded(&mut kept);
+            assert_eq!(validate(&kept), Ok(()));
+        }
+        let mut moved = service("  cluster: other\n  taskDefinition: web\n");
+        recorded(&mut moved);
+        assert!(
+            validate(&moved)
+                .unwrap_err()
+                .contains("spec.cluster cannot change")
+        );
+    }
+
+    #[test]
+    fn names_the_default_service_name() {
+        assert_eq!(service_name(&service(BASE)), "web");
+        assert_eq!(
+            service_name(&service(&format!("  serviceName: api\n{BASE}"))),
+            "api"
+        );
+    }
+
+    #[test]
+    fn checks_the_task_definition_against_the_service() {
+        let fargate = service(FARGATE);
+        let ec2_only = check_compatibility(&fargate, &["EC2".into()], Some("awsvpc")).unwrap_err();
+        assert!(
+            ec2_only.contains(
+                "spec.taskDefinitionRef: task definition web is not compatible with FARGATE (requiresCompatibilities: [EC2])"
+            ),
+            "{ec2_only}"
+        );
+        assert_eq!(
+            check_compatibility(&fargate, &["EC2".into(), "FARGATE".into()], Some("awsvpc")),
+            Ok(())
+        );
+
+        let ec2 = service("  cluster: main\n  taskDefinition: web:3\n  launchType: EC2\n");
+        assert_eq!(check_compatibility(&ec2, &[], Some("bridge")), Ok(()));
+        assert_eq!(check_compatibility(&ec2, &[], None), Ok(()));
+        let no_network = check_compatibility(&ec2, &["EC2".into()], Some("awsvpc")).unwrap_err();
+        assert!(
+            no_network.contains("spec.networkConfiguration.awsvpcConfiguration is required")
+                && no_network.contains("web:3"),
+            "{no_network}"
+        );
+
+        let bridged = service(&format!(
+            "{BASE}  launchType: EC2\n  networkConfiguration: {{awsvpcConfiguration: {{subnets: [s]}}}}\n"
+        ));
+        assert!(
+            check_compatibility(&bridged, &["EC2".into()], Some("bridge"))
+                .unwrap_err()
+                .contains("uses the bridge network mode")
+        );
+    }
+}

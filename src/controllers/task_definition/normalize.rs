@@ -1,0 +1,294 @@
+//! Normalizes task definition content the way ECS treats it, so that equal content hashes equally: lists that
+//! are sets in ECS (environment, secrets, port mappings, ulimits, ...) are sorted, ECS's defaults count as
+//! "not set", empty values are dropped, and task cpu/memory units are canonical.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Task-level members of a RegisterTaskDefinition request; everything else ECS reports (ARN, revision,
+/// status, registeredAt, ...) is not content.
+const CONTENT_FIELDS: [&str; 16] = [
+    "containerDefinitions",
+    "taskRoleArn",
+    "executionRoleArn",
+    "networkMode",
+    "volumes",
+    "placementConstraints",
+    "requiresCompatibilities",
+    "cpu",
+    "memory",
+    "pidMode",
+    "ipcMode",
+    "proxyConfiguration",
+    "inferenceAccelerators",
+    "ephemeralStorage",
+    "runtimePlatform",
+    "enableFaultInjection",
+];
+
+/// Container members whose order carries no meaning in ECS.
+const CONTAINER_SETS: [&str; 12] = [
+    "environment",
+    "environmentFiles",
+    "secrets",
+    "portMappings",
+    "ulimits",
+    "mountPoints",
+    "volumesFrom",
+    "extraHosts",
+    "systemControls",
+    "resourceRequirements",
+    "dependsOn",
+    "links",
+];
+
+/// The content hash of task definition content (spec content or what ECS reports).
+pub fn content_hash(content: &Value) -> String {
+    let normalized = normalize(content);
+    let digest = Sha256::digest(canonical_json(&normalized).as_bytes());
+    digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The normalized form of task definition content.
+pub fn normalize(content: &Value) -> Value {
+    let Some(task) = content.as_object() else {
+        return Value::Null;
+    };
+    let mut out = Map::new();
+    for field in CONTENT_FIELDS {
+        if let Some(value) = task.get(field) {
+            out.insert(field.to_owned(), value.clone());
+        }
+    }
+    let network_mode = out
+        .get("networkMode")
+        .and_then(Value::as_str)
+        .unwrap_or("bridge")
+        .to_owned();
+    if network_mode == "bridge" {
+        out.remove("networkMode");
+    }
+    if out.get("enableFaultInjection") == Some(&Value::Bool(false)) {
+        out.remove("enableFaultInjection");
+    }
+    for (field, unit) in [("cpu", "vcpu"), ("memory", "gb")] {
+        if let Some(Value::String(text)) = out.get(field) {
+            let canonical = canonical_units(text, unit);
+            out.insert(field.to_owned(), Value::String(canonical));
+        }
+    }
+    if let Some(Value::Array(containers)) = out.get_mut("containerDefinitions") {
+        for container in containers.iter_mut() {
+            normalize_container(container, &network_mode);
+        }
+    }
+    for field in [
+        "containerDefinitions",
+        "volumes",
+        "placementConstraints",
+        "requiresCompatibilities",
+    ] {
+        if let Some(Value::Array(items)) = out.get_mut(field) {
+            sort_as_set(items);
+        }
+    }
+    prune(Value::Object(out))
+}
+
+fn normalize_container(container: &mut Value, network_mode: &str) {
+    let Some(map) = container.as_object_mut() else {
+        return;
+    };
+    if map.get("essential") == Some(&Value::Bool(true)) {
+        map.remove("essential");
+    }
+    if map.get("cpu").and_then(Value::as_i64) == Some(0) {
+        map.remove("cpu");
+    }
+    if let Some(Value::Array(ports)) = map.get_mut("portMappings") {
+        for port in ports.iter_mut().filter_map(Value::as_object_mut) {
+            if port.get("protocol").and_then(Value::as_str) == Some("tcp") {
+                port.remove("protocol");
+            }
+            // In awsvpc and host mode the host port is the container port.
+            if matches!(network_mode, "awsvpc" | "host")
+                && port.get("hostPort") == port.get("containerPort")
+            {
+                port.remove("hostPort");
+            }
+        }
+    }
+    for field in CONTAINER_SETS {
+        if let Some(Value::Array(items)) = map.get_mut(field) {
+            sort_as_set(items);
+        }
+    }
+}
+
+/// "1 vCPU" -> "1024", "2 GB" -> "2048"; plain numbers stay as they are.
+fn canonical_units(text: &str, unit: &str) -> String {
+    let lower = text.trim().to_ascii_lowercase();
+    match lower
+        .strip_suffix(unit)
+        .map(str::trim)
+        .and_then(|n| n.parse::<f64>().ok())
+    {
+        Some(amount) => format!("{}", (amount * 1024.0).round() as i64),
+        None => text.trim().to_owned(),
+    }
+}
+
+fn sort_as_set(items: &mut [Value]) {
+    items.sort_by_cached_key(|item| canonical_json(&prune(item.clone())));
+}
+
+/// Drops nulls, empty lists and empty objects, recursively.
+fn prune(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<_> = map
+                .into_iter()
+                .map(|(k, v)| (k, prune(v)))
+                .filter(|(_, v)| !is_empty(v))
+                .collect();
+            keys.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(keys.into_iter().collect())
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(prune)
+                .filter(|v| !v.is_null())
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
+/// JSON with object keys in sorted order, whatever map order serde_json was built with.
+fn canonical_json(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<_> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        Value::String((*k).clone()),
+                        canonical_json(&map[*k])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(canonical_json)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn web(env: Value) -> Value {
+        json!({
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": "256",
+            "memory": "512",
+            "containerDefinitions": [{
+                "name": "web", "image": "nginx:1.27",
+                "portMappings": [{"containerPort": 80}],
+                "environment": env,
+            }]
+        })
+    }
+
+    #[test]
+    fn environment_order_does_not_change_the_hash() {
+        let a = web(json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]));
+        let b = web(json!([{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]));
+        assert_eq!(content_hash(&a), content_hash(&b));
+    }
+
+    #[test]
+    fn a_changed_image_or_value_changes_the_hash() {
+        let a = web(json!([{"name": "A", "value": "1"}]));
+        let b = web(json!([{"name": "A", "value": "2"}]));
+        assert_ne!(content_hash(&a), content_hash(&b));
+        let mut c = a.clone();
+        c["containerDefinitions"][0]["image"] = json!("nginx:1.28");
+        assert_ne!(content_hash(&a), content_hash(&c));
+    }
+
+    #[test]
+    fn ecs_defaults_and_reported_fields_equal_not_set() {
+        let spec = web(json!([]));
+        let mut reported = spec.clone();
+        reported["taskDefinitionArn"] = json!("arn:aws:ecs:us-east-1:1:task-definition/web:3");
+        reported["revision"] = json!(3);
+        reported["status"] = json!("ACTIVE");
+        reported["volumes"] = json!([]);
+        reported["compatibilities"] = json!(["EC2", "FARGATE"]);
+        let container = &mut reported["containerDefinitions"][0];
+        container["essential"] = json!(true);
+        container["cpu"] = json!(0);
+        container["mountPoints"] = json!([]);
+        container["portMappings"] =
+            json!([{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}]);
+        assert_eq!(content_hash(&spec), content_hash(&reported));
+    }
+
+    #[test]
+    fn units_are_canonical() {
+        let mut a = web(json!([]));
+        a["cpu"] = json!("1 vCPU");
+        a["memory"] = json!("2 GB");
+        let mut b = web(json!([]));
+        b["cpu"] = json!("1024");
+        b["memory"] = json!("2048");
+        assert_eq!(content_hash(&a), content_hash(&b));
+    }
+
+    #[test]
+    fn bridge_mode_host_ports_are_kept() {
+        let mut a = web(json!([]));
+        a["networkMode"] = json!("bridge");
+        let mut b = a.clone();
+        b["containerDefinitions"][0]["portMappings"] =
+            json!([{"containerPort": 80, "hostPort": 80}]);
+        assert_ne!(
+            content_hash(&a),
+            content_hash(&b),
+            "a fixed host port in bridge mode is real content"
+        );
+    }
+
+    #[test]
+    fn command_order_matters() {
+        let mut a = web(json!([]));
+        a["containerDefinitions"][0]["command"] = json!(["a", "b"]);
+        let mut b = a.clone();
+        b["containerDefinitions"][0]["command"] = json!(["b", "a"]);
+        assert_ne!(content_hash(&a), content_hash(&b));
+    }
+}

@@ -1,0 +1,471 @@
+//! ECS service calls: describe, create, update, delete.
+//!
+//! Requests are built from our ECS-shaped types in one JSON round trip through the SDK's input type
+//! (see [`super::bridge`]), so every ECS field of the spec reaches ECS without field-by-field mapping.
+
+use aws_sdk_ecs::operation::RequestId;
+use aws_sdk_ecs::operation::create_service::CreateServiceInput;
+use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
+use aws_sdk_ecs::types::ServiceField;
+use serde::{Deserialize, Serialize};
+
+use super::bridge::{from_sdk, to_sdk};
+use super::{AwsError, AwsErrorKind, Ecs};
+use crate::api::Tags;
+use crate::api::cluster::CapacityProviderStrategyItem;
+use crate::api::service::{
+    AvailabilityZoneRebalancing, DeploymentConfiguration, DeploymentController, EcsServiceSpec,
+    LaunchType, LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementStrategy,
+    PropagateTags, SchedulingStrategy, ServiceConnectConfiguration, ServiceRegistry,
+};
+
+/// A service as ECS reports it, in the shape of our API types.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedService {
+    pub service_arn: String,
+    pub service_name: String,
+    pub cluster_arn: String,
+    /// `ACTIVE`, `DRAINING` (being deleted) or `INACTIVE` (deleted).
+    pub status: String,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    /// ARN of the task definition of the newest deployment.
+    pub task_definition: Option<String>,
+    pub launch_type: Option<LaunchType>,
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    pub platform_version: Option<String>,
+    pub network_configuration: Option<NetworkConfiguration>,
+    pub load_balancers: Vec<LoadBalancer>,
+    pub service_registries: Vec<ServiceRegistry>,
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    pub deployment_controller: Option<DeploymentController>,
+    pub placement_constraints: Vec<PlacementConstraint>,
+    pub placement_strategy: Vec<PlacementStrategy>,
+    pub health_check_grace_period_seconds: Option<i32>,
+    pub scheduling_strategy: Option<SchedulingStrategy>,
+    #[serde(rename = "enableECSManagedTags")]
+    pub enable_ecs_managed_tags: bool,
+    pub propagate_tags: Option<PropagateTags>,
+    pub enable_execute_command: bool,
+    pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    #[serde(deserialize_with = "super::tags::deserialize_list")]
+    pub tags: Tags,
+    /// The `PRIMARY` deployment and the `ACTIVE` ones it replaces.
+    pub deployments: Vec<ObservedDeployment>,
+    /// ECS service events, newest first.
+    pub events: Vec<ObservedServiceEvent>,
+}
+
+/// One deployment of a service as ECS reports it; timestamps are epoch seconds.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedDeployment {
+    pub id: Option<String>,
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
+    pub status: Option<String>,
+    pub task_definition: Option<String>,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    pub failed_tasks: i32,
+    /// `IN_PROGRESS`, `COMPLETED` or `FAILED`; absent on older ECS versions and emulators.
+    pub rollout_state: Option<String>,
+    pub rollout_state_reason: Option<String>,
+    /// The Service Connect configuration this deployment runs with (ECS reports it per deployment).
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    pub created_at: Option<f64>,
+    pub updated_at: Option<f64>,
+}
+
+/// One ECS service event.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedServiceEvent {
+    pub id: Option<String>,
+    /// Epoch seconds.
+    pub created_at: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// The fields to change with `UpdateService`; only the ones that are set are sent.
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceUpdate {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_count: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    /// An empty list moves the service back from a capacity provider strategy to its launch type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement_constraints: Option<Vec<PlacementConstraint>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement_strategy: Option<Vec<PlacementStrategy>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    /// Starts a new deployment even when nothing else changes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub force_new_deployment: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_check_grace_period_seconds: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_controller: Option<DeploymentController>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
+    #[serde(
+        rename = "enableECSManagedTags",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enable_ecs_managed_tags: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_balancers: Option<Vec<LoadBalancer>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<PropagateTags>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_registries: Option<Vec<ServiceRegistry>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+}
+
+/// Spec fields that belong to the operator or are passed resolved; never sent as they are.
+const NOT_SENT_FROM_SPEC: [&str; 9] = [
+    "serviceName",
+    "clusterRef",
+    "cluster",
+    "taskDefinitionRef",
+    "taskDefinition",
+    "desiredCount",
+    "desiredCountPolicy",
+    "tags",
+    "deletionPolicy",
+];
+
+fn observed(service: &aws_sdk_ecs::types::Service) -> Result<ObservedService, AwsError> {
+    from_sdk(service)
+}
+
+/// The ECS fields of the spec as a `CreateService` input (name, cluster, task definition, count and tags apart).
+fn create_input(spec: &EcsServiceSpec) -> Result<CreateServiceInput, AwsError> {
+    let mut fields = serde_json::to_value(spec).map_err(|e| AwsError::conversion(e.to_string()))?;
+    if let Some(map) = fields.as_object_mut() {
+        for key in NOT_SENT_FROM_SPEC {
+            map.remove(key);
+        }
+    }
+    to_sdk(&fields, CreateServiceInput::deserialize)
+}
+
+fn update_input(update: &ServiceUpdate) -> Result<UpdateServiceInput, AwsError> {
+    to_sdk(update, UpdateServiceInput::deserialize)
+}
+
+impl Ecs {
+    /// The service `name` on `cluster`, or `None` when it does not exist or is INACTIVE (deleted).
+    /// A DRAINING service (being deleted) is returned as it is.
+    pub async fn describe_service(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> Result<Option<ObservedService>, AwsError> {
+        let out = self
+            .client
+            .describe_services()
+            .cluster(cluster)
+            .services(name)
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeServices", e))?;
+        if let Some(failure) = out
+            .failures()
+            .iter()
+            .find(|f| f.reason() != Some("MISSING"))
+        {
+            return Err(AwsError::from_code(
+                "DescribeServices",
+                failure.reason(),
+                format!(
+                    "service {name} on cluster {cluster}: {}",
+                    failure.detail().unwrap_or("no detail")
+                ),
+                out.request_id().map(str::to_owned),
+            ));
+        }
+        let found = out
+            .services()
+            .iter()
+            .map(observed)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(found.into_iter().find(|s| s.status != "INACTIVE"))
+    }
+
+    /// Creates the service from the spec's ECS fields, running `task_definition` (resolved by the caller)
+    /// with `tags` (the user's plus the ownership tags). `client_token` makes a retried call idempotent.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        spec: &EcsServiceSpec,
+        task_definition: &str,
+        desired_count: Option<i32>,
+        tags: &Tags,
+        client_token: &str,
+    ) -> Result<ObservedService, AwsError> {
+        let input = create_input(spec)?;
+        let out = self
+            .client
+            .create_service()
+            .cluster(cluster)
+            .service_name(name)
+            .task_definition(task_definition)
+            .set_desired_count(desired_count)
+            .client_token(client_token)
+            .set_tags(Some(super::tags::to_ecs(tags)))
+            .set_launch_type(input.launch_type)
+            .set_capacity_provider_strategy(input.capacity_provider_strategy)
+            .set_platform_version(input.platform_version)
+            .set_network_configuration(input.network_configuration)
+            .set_load_balancers(input.load_balancers)
+            .set_service_registries(input.service_registries)
+            .set_deployment_configuration(input.deployment_configuration)
+            .set_deployment_controller(input.deployment_controller)
+            .set_placement_constraints(input.placement_constraints)
+            .set_placement_strategy(input.placement_strategy)
+            .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
+            .set_scheduling_strategy(input.scheduling_strategy)
+            .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
+            .set_propagate_tags(input.propagate_tags)
+            .set_enable_execute_command(input.enable_execute_command)
+            .set_service_connect_configuration(input.service_connect_configuration)
+            .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("CreateService", e))?;
+        let service = out
+            .service()
+            .ok_or_else(|| AwsError::conversion("CreateService returned no service".into()))?;
+        observed(service)
+    }
+
+    /// Changes the fields set in `update` in place.
+    pub async fn update_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        update: &ServiceUpdate,
+    ) -> Result<ObservedService, AwsError> {
+        let input = update_input(update)?;
+        let out = self
+            .client
+            .update_service()
+            .cluster(cluster)
+            .service(name)
+            .set_desired_count(input.desired_count)
+            .set_task_definition(input.task_definition)
+            .set_capacity_provider_strategy(input.capacity_provider_strategy)
+            .set_deployment_configuration(input.deployment_configuration)
+            .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
+            .set_network_configuration(input.network_configuration)
+            .set_placement_constraints(input.placement_constraints)
+            .set_placement_strategy(input.placement_strategy)
+            .set_platform_version(input.platform_version)
+            .set_force_new_deployment(input.force_new_deployment)
+            .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
+            .set_deployment_controller(input.deployment_controller)
+            .set_enable_execute_command(input.enable_execute_command)
+            .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
+            .set_load_balancers(input.load_balancers)
+            .set_propagate_tags(input.propagate_tags)
+            .set_service_registries(input.service_registries)
+            .set_service_connect_configuration(input.service_connect_configuration)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateService", e))?;
+        let service = out
+            .service()
+            .ok_or_else(|| AwsError::conversion("UpdateService returned no service".into()))?;
+        observed(service)
+    }
+
+    /// Deletes the service (without `force`: a REPLICA service must be scaled to 0 first); a service or
+    /// cluster that is already gone counts as deleted.
+    pub async fn delete_service(&self, cluster: &str, name: &str) -> Result<(), AwsError> {
+        match self
+            .client
+            .delete_service()
+            .cluster(cluster)
+            .service(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => match AwsError::from_sdk("DeleteService", e) {
+                gone if gone.kind == AwsErrorKind::NotFound
+                    || gone.code.as_deref() == Some("ServiceNotActiveException") =>
+                {
+                    Ok(())
+                }
+                other => Err(other),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecs::types as sdk;
+    use serde_json::json;
+
+    fn sdk_service(value: serde_json::Value) -> sdk::Service {
+        to_sdk(&value, sdk::Service::deserialize).unwrap()
+    }
+
+    #[test]
+    fn reads_a_described_service() {
+        let service = sdk_service(json!({
+            "serviceArn": "arn:aws:ecs:us-east-1:123:service/main/web",
+            "serviceName": "web",
+            "clusterArn": "arn:aws:ecs:us-east-1:123:cluster/main",
+            "status": "ACTIVE",
+            "desiredCount": 2,
+            "runningCount": 1,
+            "pendingCount": 1,
+            "launchType": "FARGATE",
+            "taskDefinition": "arn:aws:ecs:us-east-1:123:task-definition/web:3",
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "DISABLED"}},
+            "deploymentConfiguration": {
+                "deploymentCircuitBreaker": {"enable": true, "rollback": true},
+                "maximumPercent": 200,
+                "minimumHealthyPercent": 100,
+                "alarms": {"alarmNames": [], "enable": false, "rollback": false},
+                "strategy": "ROLLING",
+                "bakeTimeInMinutes": 0
+            },
+            "schedulingStrategy": "REPLICA",
+            "enableExecuteCommand": true,
+            "tags": [{"key": "team", "value": "web"}],
+            "deployments": [{
+                "id": "ecs-svc/1",
+                "status": "PRIMARY",
+                "taskDefinition": "arn:aws:ecs:us-east-1:123:task-definition/web:3",
+                "desiredCount": 2,
+                "runningCount": 1,
+                "pendingCount": 1,
+                "failedTasks": 0,
+                "rolloutState": "IN_PROGRESS",
+                "rolloutStateReason": "ECS deployment ecs-svc/1 in progress.",
+                "createdAt": 1700000000.5,
+                "updatedAt": 1700000060,
+                "serviceConnectConfiguration": {
+                    "enabled": true,
+                    "namespace": "arn:aws:servicediscovery:us-east-1:123:namespace/ns-1",
+                    "services": [{"portName": "http", "discoveryName": "http",
+                                  "clientAliases": [{"port": 80, "dnsName": "web"}]}]
+                }
+            }],
+            "events": [{"id": "e1", "createdAt": 1700000001, "message": "(service web) has started 1 tasks"}]
+        }));
+        let observed = observed(&service).unwrap();
+        assert_eq!(observed.service_name, "web");
+        assert_eq!(observed.launch_type, Some(LaunchType::Fargate));
+        assert_eq!(observed.desired_count, 2);
+        assert!(observed.enable_execute_command);
+        assert!(!observed.enable_ecs_managed_tags);
+        assert_eq!(observed.tags["team"], "web");
+        assert_eq!(
+            observed
+                .network_configuration
+                .and_then(|n| n.awsvpc_configuration)
+                .map(|a| a.subnets),
+            Some(vec!["subnet-1".to_owned()])
+        );
+        let deployment = &observed.deployments[0];
+        assert_eq!(deployment.rollout_state.as_deref(), Some("IN_PROGRESS"));
+        assert_eq!(deployment.created_at, Some(1700000000.5));
+        assert_eq!(deployment.updated_at, Some(1700000060.0));
+        assert_eq!(observed.events[0].created_at, Some(1700000001.0));
+        let alarms = observed.deployment_configuration.and_then(|d| d.alarms);
+        assert_eq!(alarms.map(|a| a.enable), Some(false));
+        let connect = deployment.service_connect_configuration.as_ref().unwrap();
+        assert_eq!(connect.services[0].client_aliases[0].port, 80);
+    }
+
+    #[test]
+    fn sends_the_ecs_fields_of_the_spec_and_not_the_operators() {
+        let spec: EcsServiceSpec = serde_yaml::from_str(
+            "serviceName: web\nclusterRef: {name: main}\ntaskDefinitionRef: {name: web}\ndesiredCount: 3\n\
+             desiredCountPolicy: IgnoreChanges\ndeletionPolicy: Retain\ntags: {team: web}\n\
+             launchType: FARGATE\nplatformVersion: LATEST\n\
+             networkConfiguration: {awsvpcConfiguration: {subnets: [subnet-1], securityGroups: [sg-1], assignPublicIp: ENABLED}}\n\
+             loadBalancers: [{targetGroupArn: tg, containerName: app, containerPort: 80}]\n\
+             deploymentConfiguration: {deploymentCircuitBreaker: {enable: true, rollback: true}, maximumPercent: 150}\n\
+             enableECSManagedTags: true\npropagateTags: SERVICE\nschedulingStrategy: REPLICA\n\
+             healthCheckGracePeriodSeconds: 30\navailabilityZoneRebalancing: ENABLED\n",
+        )
+        .unwrap();
+        let input = create_input(&spec).unwrap();
+        assert_eq!(input.service_name.as_deref(), Some(""));
+        assert_eq!(input.cluster, None);
+        assert_eq!(input.task_definition, None);
+        assert_eq!(input.desired_count, None);
+        assert_eq!(input.tags, None);
+        assert_eq!(input.launch_type, Some(sdk::LaunchType::Fargate));
+        assert_eq!(input.platform_version.as_deref(), Some("LATEST"));
+        let vpc = input
+            .network_configuration
+            .and_then(|n| n.awsvpc_configuration)
+            .unwrap();
+        assert_eq!(vpc.subnets(), ["subnet-1"]);
+        assert_eq!(vpc.assign_public_ip(), Some(&sdk::AssignPublicIp::Enabled));
+        let lb = &input.load_balancers.unwrap()[0];
+        assert_eq!(lb.container_port(), Some(80));
+        let deployment = input.deployment_configuration.unwrap();
+        assert_eq!(deployment.maximum_percent(), Some(150));
+        assert!(deployment.deployment_circuit_breaker().unwrap().rollback());
+        assert_eq!(input.enable_ecs_managed_tags, Some(true));
+        assert_eq!(input.propagate_tags, Some(sdk::PropagateTags::Service));
+        assert_eq!(
+            input.scheduling_strategy,
+            Some(sdk::SchedulingStrategy::Replica)
+        );
+        assert_eq!(input.health_check_grace_period_seconds, Some(30));
+        assert_eq!(
+            input.availability_zone_rebalancing,
+            Some(sdk::AvailabilityZoneRebalancing::Enabled)
+        );
+    }
+
+    #[test]
+    fn an_update_sends_only_the_fields_it_sets() {
+        let update = ServiceUpdate {
+            task_definition: Some("web:4".into()),
+            force_new_deployment: true,
+            capacity_provider_strategy: Some(Vec::new()),
+            enable_ecs_managed_tags: Some(false),
+            ..Default::default()
+        };
+        let input = update_input(&update).unwrap();
+        assert_eq!(input.task_definition.as_deref(), Some("web:4"));
+        assert_eq!(input.force_new_deployment, Some(true));
+        assert_eq!(input.capacity_provider_strategy, Some(Vec::new()));
+        assert_eq!(input.enable_ecs_managed_tags, Some(false));
+        assert_eq!(input.desired_count, None);
+        assert_eq!(input.network_configuration, None);
+        assert_eq!(input.load_balancers, None);
+
+        let nothing = update_input(&ServiceUpdate::default()).unwrap();
+        assert_eq!(nothing.force_new_deployment, None);
+        assert_eq!(nothing.task_definition, None);
+    }
+}
