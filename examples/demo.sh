@@ -17,8 +17,11 @@ mkdir -p target/demo
 operator=$!
 trap 'kill $operator 2>/dev/null || true' EXIT
 
-kubectl apply -f examples/manifests/
-kubectl wait --for=condition=Ready --timeout=120s -f examples/manifests/
+# moto checks awsvpc subnets against its own EC2: give the example real (emulated) ones.
+source tests/control-plane/common.sh
+read -r subnet group < <("$MOTO_VENV/bin/python" tests/control-plane/moto-network.py)
+sed -e "s/subnet-0a1b2c3d/$subnet/" -e "s/sg-0a1b2c3d/$group/" examples/manifests/web-app.yaml | kubectl apply -f -
+kubectl wait --for=condition=Ready --timeout=120s -f examples/manifests/web-app.yaml
 kubectl get ecs
 echo
 echo "The operator log is target/demo/operator.log. The control plane keeps running:"

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use futures::{FutureExt, StreamExt};
-use kube::runtime::{Controller, watcher};
-use kube::{Api, Client};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::utils::{Predicate, PredicateConfig, predicates};
+use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
 
-use crate::api::{EcsCluster, TaskDefinition};
+use crate::api::{EcsCluster, EcsService, LocalRef, TaskDefinition};
 use crate::cli::RunSettings;
 use crate::ecs::{Ecs, EcsSettings};
 use crate::reconcile::{self, Context, Managed};
@@ -51,29 +53,92 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
 
 /// Runs the controllers of all kinds for the namespaces (all when empty) until a shutdown signal.
 pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
-    let clusters = apis::<EcsCluster>(&ctx.client, namespaces)
-        .into_iter()
-        .map(|api| run_controller(api, ctx.clone()).boxed());
-    let task_definitions = apis::<TaskDefinition>(&ctx.client, namespaces)
-        .into_iter()
-        .map(|api| run_controller(api, ctx.clone()).boxed());
-    join_all(clusters.chain(task_definitions)).await;
+    let scopes: Vec<Option<&str>> = if namespaces.is_empty() {
+        vec![None]
+    } else {
+        namespaces.iter().map(|ns| Some(ns.as_str())).collect()
+    };
+    let mut controllers = Vec::new();
+    for scope in scopes {
+        let client = &ctx.client;
+        controllers.push(drive(controller(api::<EcsCluster>(client, scope)), ctx.clone()).boxed());
+        controllers.push(
+            drive(
+                controller(api::<TaskDefinition>(client, scope)),
+                ctx.clone(),
+            )
+            .boxed(),
+        );
+        controllers.push(drive(service_controller(client, scope), ctx.clone()).boxed());
+    }
+    join_all(controllers).await;
 }
 
-/// One API per watched namespace, or one for all namespaces.
-fn apis<K: Managed>(client: &Client, namespaces: &[String]) -> Vec<Api<K>> {
-    if namespaces.is_empty() {
-        vec![Api::all(client.clone())]
-    } else {
-        namespaces
-            .iter()
-            .map(|ns| Api::namespaced(client.clone(), ns))
-            .collect()
+/// The `EcsService` controller, also woken by changes of the clusters and task definitions services refer to,
+/// so that a new task definition revision starts its rollout at once.
+fn service_controller(client: &Client, scope: Option<&str>) -> Controller<EcsService> {
+    let controller = controller(api::<EcsService>(client, scope));
+    let services = controller.store();
+    let by_cluster = services.clone();
+    controller
+        .watches(api::<TaskDefinition>(client, scope), config(), move |td| {
+            referring(&services, &td, |s| s.spec.task_definition_ref.as_ref())
+        })
+        .watches(api::<EcsCluster>(client, scope), config(), move |cluster| {
+            referring(&by_cluster, &cluster, |s| s.spec.cluster_ref.as_ref())
+        })
+}
+
+/// The services in the store whose reference (picked by `reference`) names `target`.
+fn referring<K: Resource>(
+    services: &Store<EcsService>,
+    target: &K,
+    reference: fn(&EcsService) -> Option<&LocalRef>,
+) -> Vec<ObjectRef<EcsService>> {
+    services
+        .state()
+        .iter()
+        .filter(|s| s.namespace() == target.namespace())
+        .filter(|s| reference(s).is_some_and(|r| Some(&r.name) == target.meta().name.as_ref()))
+        .map(|s| ObjectRef::from_obj(&**s))
+        .collect()
+}
+
+/// A controller woken by changes of spec, annotations or deletion, not by its own status writes: periodic
+/// drift checks are requeues, so status-only changes need no reconcile.
+fn controller<K: Managed>(api: Api<K>) -> Controller<K> {
+    let (reader, writer) = reflector::store();
+    let changes = watcher(api, config())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(
+            predicates::generation
+                .combine(predicates::annotations)
+                .combine(deleting::<K>),
+            PredicateConfig::default(),
+        );
+    Controller::for_stream(changes, reader)
+}
+
+fn deleting<K: Resource>(obj: &K) -> Option<u64> {
+    Some(u64::from(obj.meta().deletion_timestamp.is_some()))
+}
+
+fn config() -> watcher::Config {
+    watcher::Config::default().any_semantic()
+}
+
+/// The API of a kind in one namespace, or in all.
+fn api<K: Managed>(client: &Client, scope: Option<&str>) -> Api<K> {
+    match scope {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
     }
 }
 
-async fn run_controller<K: Managed>(api: Api<K>, ctx: Arc<Context>) {
-    Controller::new(api, watcher::Config::default().any_semantic())
+async fn drive<K: Managed>(controller: Controller<K>, ctx: Arc<Context>) {
+    controller
         .shutdown_on_signal()
         .run(reconcile::reconcile::<K>, reconcile::error_policy::<K>, ctx)
         .for_each(|result| async move {

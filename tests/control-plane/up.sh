@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts etcd, kube-apiserver and moto's ECS server on 127.0.0.1, waits until they answer, and writes
 # $ECSB_STATE/kubeconfig and $ECSB_STATE/env. Installs what is missing first. Running it again is harmless.
+# moto reports MOTO_ECS_SERVICE_RUNNING (default 2) running tasks for every new service: it never runs tasks itself.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 bash "$(dirname "${BASH_SOURCE[0]}")/install.sh"
@@ -60,7 +61,7 @@ start kube-apiserver "$KUBE_APISERVER_BIN" --etcd-servers="http://127.0.0.1:$ETC
   --service-cluster-ip-range=10.0.0.0/24
 wait_for kube-apiserver "curl -sf --cacert pki/ca.crt -H 'Authorization: Bearer $(cat pki/token)' https://127.0.0.1:$APISERVER_PORT/readyz"
 
-start moto env MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-}" "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
+start moto env MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-2}" "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
 wait_for moto "curl -sf http://127.0.0.1:$MOTO_PORT/moto-api/"
 
 cat > kubeconfig <<KCFG

@@ -2,4 +2,5 @@
 
 mod cluster;
 mod harness;
+mod service;
 mod task_definition;

@@ -166,8 +166,11 @@ async fn revisions_follow_content_not_order_or_restarts() {
         .await;
     env.stop_operator();
     env.start_operator().await;
-    env.patch::<TaskDefinition>("web", json!({"metadata": {"labels": {"touched": "yes"}}}))
-        .await;
+    env.patch::<TaskDefinition>(
+        "web",
+        json!({"metadata": {"annotations": {"e2e/nudge": "yes"}}}),
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = env
         .wait_for::<TaskDefinition>("web", WAIT, |td| ready_at(td).is_some())

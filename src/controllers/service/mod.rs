@@ -1,6 +1,300 @@
-//! The `EcsService` controller: validate the spec, plan the ECS calls, follow the rollout, report status.
+//! The `EcsService` controller: resolve references, validate, plan the ECS calls, follow the rollout, report
+//! status and ECS's own service events.
 
+pub mod dependencies;
+pub mod ecs_events;
 pub mod plan;
 pub mod rollout;
 pub mod status;
 pub mod validate;
+
+use std::time::Duration;
+
+use kube::ResourceExt;
+use sha2::{Digest, Sha256};
+
+use crate::api::common::RESTARTED_AT_ANNOTATION;
+use crate::api::service::DesiredCountPolicy;
+use crate::api::{DeletionPolicy, EcsService, EcsServiceStatus};
+use crate::ecs::AwsErrorKind;
+use crate::ecs::service::{ObservedService, ServiceUpdate};
+use crate::reconcile::conditions::{READY, is_true_for};
+use crate::reconcile::ownership::{Ownership, classify, desired_tags};
+use crate::reconcile::{Applied, Cleanup, Context, Error, Managed, Note};
+use plan::{Desired, ServiceAction, plan};
+use validate::service_name;
+
+/// How often a service is read while its rollout has not settled.
+const ROLLOUT_POLL: Duration = Duration::from_secs(5);
+
+impl Managed for EcsService {
+    type Status = EcsServiceStatus;
+
+    fn status(&self) -> Option<&EcsServiceStatus> {
+        self.status.as_ref()
+    }
+
+    fn deletion_policy(&self) -> DeletionPolicy {
+        self.spec.deletion_policy
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        validate::validate(self)
+    }
+
+    async fn apply(&self, ctx: &Context) -> Result<Applied<EcsServiceStatus>, Error> {
+        let name = service_name(self);
+        let deps = dependencies::resolve(self, ctx).await?;
+        if let Some((compatibilities, network_mode)) = &deps.task_traits {
+            validate::check_compatibility(self, compatibilities, network_mode.as_deref())
+                .map_err(Error::InvalidSpec)?;
+        }
+        self.check_same_cluster(&deps.cluster)?;
+        let mut observed = ctx.ecs.describe_service(&deps.cluster, &name).await?;
+        let mut notes = Vec::new();
+        if let Some(found) = &observed {
+            match classify(self, &found.tags) {
+                Ownership::Ours => {}
+                Ownership::Adopt => notes.push(Note::normal(
+                    "Adopted",
+                    format!("took over the existing ECS service {name}"),
+                )),
+                Ownership::Foreign => return Err(already_exists(&name)),
+            }
+        }
+        let tags = desired_tags(self, &self.spec.tags);
+        let restart = self.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
+        let last = self.status.as_ref();
+        let restart_requested = observed.is_some()
+            && restart.is_some()
+            && restart != last.and_then(|s| s.restarted_at.clone());
+        let enforce = self.spec.desired_count_policy == DesiredCountPolicy::Enforce;
+        let desired = Desired {
+            spec: &self.spec,
+            task_definition: &deps.task_definition,
+            tags: &tags,
+            restart_requested,
+            enforce_desired_count: enforce,
+        };
+        let actions = plan(&desired, observed.as_ref()).map_err(Error::InvalidSpec)?;
+        let drifted =
+            last.is_some_and(|s| is_true_for(&s.conditions, READY, self.metadata.generation));
+        for action in &actions {
+            notes.push(
+                self.execute(ctx, &deps, &name, action, &mut observed, &tags, drifted)
+                    .await?,
+            );
+        }
+        let observed = observed.ok_or_else(|| {
+            Error::DependencyNotReady(format!("ECS service {name} is not visible yet"))
+        })?;
+        let expected_count = match (enforce, self.spec.desired_count) {
+            (true, Some(count)) => count,
+            _ => observed.desired_count,
+        };
+        let rollout = rollout::assess(&observed, &deps.task_definition, expected_count);
+        let last_event = last.and_then(|s| s.last_event_id.clone());
+        let fresh = ecs_events::unseen(&observed.events, last_event.as_deref());
+        notes.extend(
+            fresh
+                .iter()
+                .map(|e| Note::normal("EcsServiceEvent", e.message.clone().unwrap_or_default())),
+        );
+        let mut status = status::status_fields(&observed);
+        status.restarted_at = restart.or_else(|| last.and_then(|s| s.restarted_at.clone()));
+        status.last_event_id = fresh.last().and_then(|e| e.id.clone()).or(last_event);
+        let requeue = (!rollout.settled).then_some(ROLLOUT_POLL);
+        Ok(Applied {
+            status,
+            conditions: rollout.conditions,
+            notes,
+            requeue,
+        })
+    }
+
+    async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
+        let last = self.status.as_ref();
+        let name = last
+            .and_then(|s| s.service_name.clone())
+            .unwrap_or_else(|| service_name(self));
+        let Some(cluster) = last
+            .and_then(|s| s.cluster_arn.clone())
+            .or_else(|| self.spec.cluster.clone())
+        else {
+            return Ok(Cleanup::Done(vec![Note::normal(
+                "Deleted",
+                format!("ECS service {name} was never created"),
+            )]));
+        };
+        let found = match ctx.ecs.describe_service(&cluster, &name).await {
+            Err(e) if e.kind == AwsErrorKind::NotFound => None,
+            other => other?,
+        };
+        let Some(found) = found else {
+            return Ok(Cleanup::Done(vec![Note::normal(
+                "Deleted",
+                format!("ECS service {name} is gone"),
+            )]));
+        };
+        if classify(self, &found.tags) != Ownership::Ours {
+            let note = Note::normal(
+                "LeftInPlace",
+                format!("ECS service {name} is not owned by this object; left in place"),
+            );
+            return Ok(Cleanup::Done(vec![note]));
+        }
+        if found.status == "ACTIVE" {
+            if found.desired_count > 0 {
+                let scale_down = ServiceUpdate {
+                    desired_count: Some(0),
+                    ..Default::default()
+                };
+                ctx.ecs.update_service(&cluster, &name, &scale_down).await?;
+            }
+            ctx.ecs.delete_service(&cluster, &name).await?;
+        }
+        Ok(Cleanup::Waiting(format!(
+            "deleted ECS service {name}; waiting for ECS to drain it (now {})",
+            found.status
+        )))
+    }
+}
+
+impl EcsService {
+    /// ECS cannot move a service: refuses a reference that now resolves to another cluster.
+    fn check_same_cluster(&self, cluster: &str) -> Result<(), Error> {
+        let Some(current) = self.status.as_ref().and_then(|s| s.cluster_arn.as_deref()) else {
+            return Ok(());
+        };
+        let same = current == cluster
+            || current
+                .rsplit_once('/')
+                .is_some_and(|(_, name)| name == cluster);
+        if same {
+            return Ok(());
+        }
+        Err(Error::InvalidSpec(format!(
+            "the service runs in cluster {current}, but the spec now points to {cluster}; ECS cannot move a service \
+             between clusters: point it back, or delete this EcsService and create a new one"
+        )))
+    }
+
+    /// Runs one planned call and says what it did.
+    #[allow(clippy::too_many_arguments)]
+    async fn execute(
+        &self,
+        ctx: &Context,
+        deps: &dependencies::Resolved,
+        name: &str,
+        action: &ServiceAction,
+        observed: &mut Option<ObservedService>,
+        tags: &crate::api::Tags,
+        drifted: bool,
+    ) -> Result<Note, Error> {
+        let arn = || {
+            observed
+                .as_ref()
+                .map(|s| s.service_arn.clone())
+                .unwrap_or_default()
+        };
+        Ok(match action {
+            ServiceAction::Create => {
+                let count = self.spec.desired_count.or(Some(1));
+                let token = client_token(self);
+                let created = ctx
+                    .ecs
+                    .create_service(
+                        &deps.cluster,
+                        name,
+                        &self.spec,
+                        &deps.task_definition,
+                        count,
+                        tags,
+                        &token,
+                    )
+                    .await?;
+                *observed = Some(created);
+                Note::normal(
+                    "Created",
+                    format!(
+                        "created ECS service {name} running {}",
+                        deps.task_definition
+                    ),
+                )
+            }
+            ServiceAction::Update(update) => {
+                *observed = Some(ctx.ecs.update_service(&deps.cluster, name, update).await?);
+                update_note(name, update, drifted)
+            }
+            ServiceAction::Tag(set) => {
+                ctx.ecs.tag_resource(&arn(), set).await?;
+                Note::normal("Tagged", format!("updated tags of ECS service {name}"))
+            }
+            ServiceAction::Untag(keys) => {
+                ctx.ecs.untag_resource(&arn(), keys).await?;
+                Note::normal(
+                    "Untagged",
+                    format!("removed tags {} from ECS service {name}", keys.join(", ")),
+                )
+            }
+        })
+    }
+}
+
+/// What an update did, in words: a rollout, a restart, a scale, or other fields.
+fn update_note(name: &str, update: &ServiceUpdate, drifted: bool) -> Note {
+    let fields: Vec<String> = serde_json::to_value(update)
+        .ok()
+        .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
+        .unwrap_or_default();
+    let fields = fields.join(", ");
+    if update.force_new_deployment {
+        Note::normal(
+            "Restarted",
+            format!("started a new deployment of ECS service {name} (ecsbridge.dev/restartedAt)"),
+        )
+    } else if let Some(task_definition) = &update.task_definition {
+        Note::normal(
+            "RolloutStarted",
+            format!("rolling out {task_definition} to ECS service {name}"),
+        )
+    } else if drifted {
+        Note::warning(
+            "DriftRepaired",
+            format!(
+                "ECS service {name}: {fields} had been changed outside Kubernetes; restored the spec"
+            ),
+        )
+    } else if update.desired_count.is_some() && fields == "desiredCount" {
+        Note::normal(
+            "Scaled",
+            format!(
+                "set the desired count of ECS service {name} to {}",
+                update.desired_count.unwrap_or_default()
+            ),
+        )
+    } else {
+        Note::normal("Updated", format!("updated {fields} of ECS service {name}"))
+    }
+}
+
+/// The CreateService idempotency token: the same for retries of one generation of one object (at most 36 chars).
+fn client_token(svc: &EcsService) -> String {
+    let seed = format!(
+        "{}/{}",
+        svc.uid().unwrap_or_default(),
+        svc.metadata.generation.unwrap_or_default()
+    );
+    Sha256::digest(seed.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn already_exists(name: &str) -> Error {
+    Error::AlreadyExists(format!(
+        "an ECS service named {name} already exists in this cluster and was not created by this object; nothing was \
+         changed. Set the annotation ecsbridge.dev/adopt: \"true\" to take it over, or choose another spec.serviceName"
+    ))
+}

@@ -1,0 +1,101 @@
+//! Resolves what a service refers to: its cluster and its task definition, waiting while they are not Ready.
+
+use kube::{Api, ResourceExt};
+
+use crate::api::common::ConditionedStatus;
+use crate::api::{EcsCluster, EcsService, TaskDefinition};
+use crate::reconcile::conditions::{READY, is_true_for};
+use crate::reconcile::{Context, Error, Managed};
+
+/// The references of a service, resolved for ECS calls.
+pub struct Resolved {
+    /// Cluster name or ARN to send to ECS.
+    pub cluster: String,
+    /// Task definition ARN (or what `spec.taskDefinition` says).
+    pub task_definition: String,
+    /// `requiresCompatibilities` and `networkMode` of a referenced `TaskDefinition`, for the compatibility check.
+    pub task_traits: Option<(Vec<String>, Option<String>)>,
+}
+
+/// Resolves the cluster and task definition; `DependencyNotReady` names what the service waits for.
+pub async fn resolve(svc: &EcsService, ctx: &Context) -> Result<Resolved, Error> {
+    let namespace = svc.namespace().unwrap_or_default();
+    let cluster = match (&svc.spec.cluster_ref, &svc.spec.cluster) {
+        (Some(reference), None) => {
+            let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &namespace);
+            let cluster = ready_object(&api, &reference.name, "spec.clusterRef").await?;
+            cluster
+                .status
+                .and_then(|s| s.arn)
+                .ok_or_else(|| not_ready("EcsCluster", &reference.name, "spec.clusterRef"))?
+        }
+        (None, Some(cluster)) => cluster.clone(),
+        _ => {
+            return Err(Error::InvalidSpec(
+                "set exactly one of spec.clusterRef and spec.cluster".into(),
+            ));
+        }
+    };
+    let (task_definition, task_traits) =
+        match (&svc.spec.task_definition_ref, &svc.spec.task_definition) {
+            (Some(reference), None) => {
+                let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), &namespace);
+                let td = ready_object(&api, &reference.name, "spec.taskDefinitionRef").await?;
+                let traits = (
+                    td.spec
+                        .requires_compatibilities
+                        .iter()
+                        .map(wire_name)
+                        .collect(),
+                    td.spec.network_mode.as_ref().map(wire_name),
+                );
+                let arn = td.status.and_then(|s| s.latest_arn).ok_or_else(|| {
+                    not_ready("TaskDefinition", &reference.name, "spec.taskDefinitionRef")
+                })?;
+                (arn, Some(traits))
+            }
+            (None, Some(task_definition)) => (task_definition.clone(), None),
+            _ => {
+                return Err(Error::InvalidSpec(
+                    "set exactly one of spec.taskDefinitionRef and spec.taskDefinition".into(),
+                ));
+            }
+        };
+    Ok(Resolved {
+        cluster,
+        task_definition,
+        task_traits,
+    })
+}
+
+/// The object if it exists and is Ready for its current generation.
+async fn ready_object<K>(api: &Api<K>, name: &str, field: &str) -> Result<K, Error>
+where
+    K: Managed,
+{
+    let kind = K::kind(&());
+    let obj = api.get_opt(name).await?.ok_or_else(|| {
+        Error::DependencyNotReady(format!(
+            "waiting for {kind} {name} ({field}), which does not exist yet"
+        ))
+    })?;
+    let ready = obj
+        .status()
+        .is_some_and(|s| is_true_for(s.conditions(), READY, obj.meta().generation));
+    if !ready {
+        return Err(not_ready(&kind, name, field));
+    }
+    Ok(obj)
+}
+
+fn not_ready(kind: &str, name: &str, field: &str) -> Error {
+    Error::DependencyNotReady(format!("waiting for {kind} {name} ({field}) to be Ready"))
+}
+
+/// The ECS wire name of an enum value of our API types.
+fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
