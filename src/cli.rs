@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::ecs::EcsSettings;
+use crate::ecs::limits::{Category, LimitSettings};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "ecs-bridge",
@@ -48,6 +51,50 @@ pub struct RunSettings {
     /// Log format.
     #[arg(long, env = "ECSB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Share of each ECS throttle bucket (AWS's default sizes) the operator may use, 0 < budget <= 1.
+    #[arg(long, env = "ECSB_AWS_BUDGET", default_value_t = 0.8, value_parser = parse_budget)]
+    pub aws_budget: f64,
+    /// Bucket size of a throttle category, replacing AWS's default: `category=burst/refill`, repeatable or
+    /// comma-separated (e.g. `service-read=200/40`, when AWS raised the account's limit).
+    #[arg(long, env = "ECSB_AWS_RATE_LIMITS", value_delimiter = ',', value_parser = LimitSettings::parse_override)]
+    pub aws_rate_limit: Vec<(Category, (f64, f64))>,
+    /// Only the holder of a coordination.k8s.io Lease reconciles (run two or more replicas).
+    #[arg(long, env = "ECSB_LEADER_ELECTION", default_value_t = false)]
+    pub leader_election: bool,
+    /// Namespace of the leader election Lease.
+    #[arg(long, env = "ECSB_LEASE_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+    /// Name of the leader election Lease.
+    #[arg(long, env = "ECSB_LEASE_NAME", default_value = "ecs-bridge")]
+    pub lease_name: String,
+    /// How long a leader's Lease stays valid without renewal; a standby takes over after it (e.g. 15s).
+    #[arg(long, env = "ECSB_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub lease_duration: Duration,
+}
+
+impl RunSettings {
+    /// The ECS client settings these flags describe.
+    pub fn ecs_settings(&self) -> EcsSettings {
+        EcsSettings {
+            region: self.region.clone(),
+            limits: LimitSettings {
+                budget: self.aws_budget,
+                overrides: self.aws_rate_limit.iter().copied().collect(),
+                disabled: false,
+            },
+            ..EcsSettings::default()
+        }
+    }
+}
+
+/// Parses a budget share in (0, 1].
+pub fn parse_budget(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(share) if share > 0.0 && share <= 1.0 => Ok(share),
+        _ => Err(format!(
+            "\"{text}\" is not a share between 0 (exclusive) and 1, such as 0.8"
+        )),
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,5 +137,30 @@ mod tests {
         assert!(parse_duration("5d").is_err());
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn budget_must_be_a_share() {
+        assert_eq!(parse_budget("0.5"), Ok(0.5));
+        assert!(parse_budget("0").is_err());
+        assert!(parse_budget("1.5").is_err());
+    }
+
+    #[test]
+    fn flags_become_ecs_settings() {
+        let cli = Cli::parse_from([
+            "ecs-bridge",
+            "run",
+            "--aws-budget",
+            "0.5",
+            "--aws-rate-limit",
+            "service-read=200/40",
+        ]);
+        let Command::Run(run) = cli.command else {
+            panic!("run")
+        };
+        let ecs = run.ecs_settings();
+        assert_eq!(ecs.limits.budget, 0.5);
+        assert_eq!(ecs.limits.overrides[&Category::ServiceRead], (200.0, 40.0));
     }
 }

@@ -6,5 +6,6 @@ pub mod cli;
 pub mod controllers;
 pub mod crdgen;
 pub mod ecs;
+pub mod metrics;
 pub mod reconcile;
 pub mod runtime;

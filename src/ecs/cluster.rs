@@ -68,16 +68,17 @@ fn service_connect_request(
 impl Ecs {
     /// The cluster named `name`, or `None` when it does not exist or is INACTIVE (deleted).
     pub async fn describe_cluster(&self, name: &str) -> Result<Option<ObservedCluster>, AwsError> {
-        let out = self
-            .client
-            .describe_clusters()
-            .clusters(name)
-            .include(ClusterField::Tags)
-            .include(ClusterField::Settings)
-            .include(ClusterField::Configurations)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("DescribeClusters", e))?;
+        let out = {
+            let request = self
+                .client
+                .describe_clusters()
+                .clusters(name)
+                .include(ClusterField::Tags)
+                .include(ClusterField::Settings)
+                .include(ClusterField::Configurations);
+            self.call("DescribeClusters", || request.clone().send())
+                .await
+        }?;
         let found = out
             .clusters()
             .iter()
@@ -104,23 +105,23 @@ impl Ecs {
             .as_deref()
             .map(|s| list_to_sdk(s, SdkStrategyItem::deserialize))
             .transpose()?;
-        let out = self
-            .client
-            .create_cluster()
-            .cluster_name(name)
-            .set_settings((!settings.is_empty()).then_some(settings))
-            .set_configuration(configuration)
-            .set_capacity_providers(spec.capacity_providers.clone())
-            .set_default_capacity_provider_strategy(strategy)
-            .set_service_connect_defaults(
-                spec.service_connect_defaults
-                    .as_ref()
-                    .map(service_connect_request),
-            )
-            .set_tags(Some(super::tags::to_ecs(tags)))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("CreateCluster", e))?;
+        let out = {
+            let request = self
+                .client
+                .create_cluster()
+                .cluster_name(name)
+                .set_settings((!settings.is_empty()).then_some(settings))
+                .set_configuration(configuration)
+                .set_capacity_providers(spec.capacity_providers.clone())
+                .set_default_capacity_provider_strategy(strategy)
+                .set_service_connect_defaults(
+                    spec.service_connect_defaults
+                        .as_ref()
+                        .map(service_connect_request),
+                )
+                .set_tags(Some(super::tags::to_ecs(tags)));
+            self.call("CreateCluster", || request.clone().send()).await
+        }?;
         let cluster = out
             .cluster()
             .ok_or_else(|| AwsError::conversion("CreateCluster returned no cluster".into()))?;
@@ -139,20 +140,21 @@ impl Ecs {
             .as_ref()
             .map(|c| to_sdk(c, SdkConfiguration::deserialize))
             .transpose()?;
-        self.client
-            .update_cluster()
-            .cluster(name)
-            .set_settings(settings)
-            .set_configuration(configuration)
-            .set_service_connect_defaults(
-                update
-                    .service_connect_defaults
-                    .as_ref()
-                    .map(service_connect_request),
-            )
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UpdateCluster", e))?;
+        {
+            let request = self
+                .client
+                .update_cluster()
+                .cluster(name)
+                .set_settings(settings)
+                .set_configuration(configuration)
+                .set_service_connect_defaults(
+                    update
+                        .service_connect_defaults
+                        .as_ref()
+                        .map(service_connect_request),
+                );
+            self.call("UpdateCluster", || request.clone().send()).await
+        }?;
         Ok(())
     }
 
@@ -163,25 +165,32 @@ impl Ecs {
         providers: &[String],
         strategy: &[CapacityProviderStrategyItem],
     ) -> Result<(), AwsError> {
-        self.client
-            .put_cluster_capacity_providers()
-            .cluster(name)
-            .set_capacity_providers(Some(providers.to_vec()))
-            .set_default_capacity_provider_strategy(Some(list_to_sdk(
-                strategy,
-                SdkStrategyItem::deserialize,
-            )?))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("PutClusterCapacityProviders", e))?;
+        {
+            let request = self
+                .client
+                .put_cluster_capacity_providers()
+                .cluster(name)
+                .set_capacity_providers(Some(providers.to_vec()))
+                .set_default_capacity_provider_strategy(Some(list_to_sdk(
+                    strategy,
+                    SdkStrategyItem::deserialize,
+                )?));
+            self.call("PutClusterCapacityProviders", || request.clone().send())
+                .await
+        }?;
         Ok(())
     }
 
     /// Deletes a cluster; a cluster that is already gone counts as deleted.
     pub async fn delete_cluster(&self, name: &str) -> Result<(), AwsError> {
-        match self.client.delete_cluster().cluster(name).send().await {
+        match self
+            .call("DeleteCluster", || {
+                self.client.delete_cluster().cluster(name).send()
+            })
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(e) => match AwsError::from_sdk("DeleteCluster", e) {
+            Err(e) => match e {
                 gone if gone.kind == super::AwsErrorKind::NotFound => Ok(()),
                 other => Err(other),
             },

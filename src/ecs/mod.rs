@@ -2,12 +2,15 @@
 //! between our ECS-shaped types and the SDK's. No other module uses the SDK.
 
 pub mod bridge;
+mod call;
 pub mod cluster;
 pub mod error;
+pub mod limits;
 pub mod service;
 pub mod tags;
 pub mod task_definition;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -15,49 +18,65 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
 pub use error::{AwsError, AwsErrorKind};
+use limits::{LimitSettings, RateLimits};
+
+use crate::metrics::Metrics;
 
 /// The ECS client of the operator.
 #[derive(Clone)]
 pub struct Ecs {
     client: aws_sdk_ecs::Client,
+    limits: Arc<RateLimits>,
+    metrics: Arc<Metrics>,
+    retry_base_delay: Duration,
 }
 
 /// How the ECS client is set up beyond the standard AWS settings (environment, profiles, web identity).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct EcsSettings {
     /// AWS region; the standard AWS settings decide when unset.
     pub region: Option<String>,
-    /// Base delay of the SDK's retry backoff; the SDK's default (1 s) when unset.
-    pub retry_base_delay: Option<Duration>,
+    /// Base delay of the retry backoff.
+    pub retry_base_delay: Duration,
+    /// Time limit of one attempt of one call.
+    pub attempt_timeout: Duration,
+    /// Client-side rate limits per throttle category.
+    pub limits: LimitSettings,
+}
+
+impl Default for EcsSettings {
+    fn default() -> Self {
+        Self {
+            region: None,
+            retry_base_delay: Duration::from_millis(500),
+            attempt_timeout: Duration::from_secs(20),
+            limits: LimitSettings::default(),
+        }
+    }
 }
 
 impl Ecs {
     /// Builds the client from the standard AWS settings (`AWS_ENDPOINT_URL_ECS`, profiles, IRSA, ...).
-    pub async fn from_env(settings: &EcsSettings) -> Self {
+    pub async fn from_env(settings: &EcsSettings, metrics: Arc<Metrics>) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(region) = &settings.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
-        let mut retry = RetryConfig::standard().with_max_attempts(3);
-        if let Some(delay) = settings.retry_base_delay {
-            retry = retry.with_initial_backoff(delay);
-        }
+        // Retries are the door's own (see `call`), so that each attempt passes the rate limiter.
         let timeouts = TimeoutConfig::builder()
-            .operation_attempt_timeout(Duration::from_secs(20))
+            .operation_attempt_timeout(settings.attempt_timeout)
             .connect_timeout(Duration::from_secs(5))
             .build();
         let config = loader
-            .retry_config(retry)
+            .retry_config(RetryConfig::disabled())
             .timeout_config(timeouts)
             .load()
             .await;
         Self {
             client: aws_sdk_ecs::Client::new(&config),
+            limits: Arc::new(RateLimits::new(&settings.limits)),
+            metrics,
+            retry_base_delay: settings.retry_base_delay,
         }
-    }
-
-    /// Wraps an SDK client that is already set up (tests).
-    pub fn from_client(client: aws_sdk_ecs::Client) -> Self {
-        Self { client }
     }
 }

@@ -176,15 +176,16 @@ impl Ecs {
         cluster: &str,
         name: &str,
     ) -> Result<Option<ObservedService>, AwsError> {
-        let out = self
-            .client
-            .describe_services()
-            .cluster(cluster)
-            .services(name)
-            .include(ServiceField::Tags)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("DescribeServices", e))?;
+        let out = {
+            let request = self
+                .client
+                .describe_services()
+                .cluster(cluster)
+                .services(name)
+                .include(ServiceField::Tags);
+            self.call("DescribeServices", || request.clone().send())
+                .await
+        }?;
         if let Some(failure) = out
             .failures()
             .iter()
@@ -222,35 +223,35 @@ impl Ecs {
         client_token: &str,
     ) -> Result<ObservedService, AwsError> {
         let input = create_input(spec)?;
-        let out = self
-            .client
-            .create_service()
-            .cluster(cluster)
-            .service_name(name)
-            .task_definition(task_definition)
-            .set_desired_count(desired_count)
-            .client_token(client_token)
-            .set_tags(Some(super::tags::to_ecs(tags)))
-            .set_launch_type(input.launch_type)
-            .set_capacity_provider_strategy(input.capacity_provider_strategy)
-            .set_platform_version(input.platform_version)
-            .set_network_configuration(input.network_configuration)
-            .set_load_balancers(input.load_balancers)
-            .set_service_registries(input.service_registries)
-            .set_deployment_configuration(input.deployment_configuration)
-            .set_deployment_controller(input.deployment_controller)
-            .set_placement_constraints(input.placement_constraints)
-            .set_placement_strategy(input.placement_strategy)
-            .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
-            .set_scheduling_strategy(input.scheduling_strategy)
-            .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
-            .set_propagate_tags(input.propagate_tags)
-            .set_enable_execute_command(input.enable_execute_command)
-            .set_service_connect_configuration(input.service_connect_configuration)
-            .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("CreateService", e))?;
+        let out = {
+            let request = self
+                .client
+                .create_service()
+                .cluster(cluster)
+                .service_name(name)
+                .task_definition(task_definition)
+                .set_desired_count(desired_count)
+                .client_token(client_token)
+                .set_tags(Some(super::tags::to_ecs(tags)))
+                .set_launch_type(input.launch_type)
+                .set_capacity_provider_strategy(input.capacity_provider_strategy)
+                .set_platform_version(input.platform_version)
+                .set_network_configuration(input.network_configuration)
+                .set_load_balancers(input.load_balancers)
+                .set_service_registries(input.service_registries)
+                .set_deployment_configuration(input.deployment_configuration)
+                .set_deployment_controller(input.deployment_controller)
+                .set_placement_constraints(input.placement_constraints)
+                .set_placement_strategy(input.placement_strategy)
+                .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
+                .set_scheduling_strategy(input.scheduling_strategy)
+                .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
+                .set_propagate_tags(input.propagate_tags)
+                .set_enable_execute_command(input.enable_execute_command)
+                .set_service_connect_configuration(input.service_connect_configuration)
+                .set_availability_zone_rebalancing(input.availability_zone_rebalancing);
+            self.call("CreateService", || request.clone().send()).await
+        }?;
         let service = out
             .service()
             .ok_or_else(|| AwsError::conversion("CreateService returned no service".into()))?;
@@ -265,32 +266,32 @@ impl Ecs {
         update: &ServiceUpdate,
     ) -> Result<ObservedService, AwsError> {
         let input = update_input(update)?;
-        let out = self
-            .client
-            .update_service()
-            .cluster(cluster)
-            .service(name)
-            .set_desired_count(input.desired_count)
-            .set_task_definition(input.task_definition)
-            .set_capacity_provider_strategy(input.capacity_provider_strategy)
-            .set_deployment_configuration(input.deployment_configuration)
-            .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
-            .set_network_configuration(input.network_configuration)
-            .set_placement_constraints(input.placement_constraints)
-            .set_placement_strategy(input.placement_strategy)
-            .set_platform_version(input.platform_version)
-            .set_force_new_deployment(input.force_new_deployment)
-            .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
-            .set_deployment_controller(input.deployment_controller)
-            .set_enable_execute_command(input.enable_execute_command)
-            .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
-            .set_load_balancers(input.load_balancers)
-            .set_propagate_tags(input.propagate_tags)
-            .set_service_registries(input.service_registries)
-            .set_service_connect_configuration(input.service_connect_configuration)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UpdateService", e))?;
+        let out = {
+            let request = self
+                .client
+                .update_service()
+                .cluster(cluster)
+                .service(name)
+                .set_desired_count(input.desired_count)
+                .set_task_definition(input.task_definition)
+                .set_capacity_provider_strategy(input.capacity_provider_strategy)
+                .set_deployment_configuration(input.deployment_configuration)
+                .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
+                .set_network_configuration(input.network_configuration)
+                .set_placement_constraints(input.placement_constraints)
+                .set_placement_strategy(input.placement_strategy)
+                .set_platform_version(input.platform_version)
+                .set_force_new_deployment(input.force_new_deployment)
+                .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
+                .set_deployment_controller(input.deployment_controller)
+                .set_enable_execute_command(input.enable_execute_command)
+                .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
+                .set_load_balancers(input.load_balancers)
+                .set_propagate_tags(input.propagate_tags)
+                .set_service_registries(input.service_registries)
+                .set_service_connect_configuration(input.service_connect_configuration);
+            self.call("UpdateService", || request.clone().send()).await
+        }?;
         let service = out
             .service()
             .ok_or_else(|| AwsError::conversion("UpdateService returned no service".into()))?;
@@ -301,15 +302,17 @@ impl Ecs {
     /// cluster that is already gone counts as deleted.
     pub async fn delete_service(&self, cluster: &str, name: &str) -> Result<(), AwsError> {
         match self
-            .client
-            .delete_service()
-            .cluster(cluster)
-            .service(name)
-            .send()
+            .call("DeleteService", || {
+                self.client
+                    .delete_service()
+                    .cluster(cluster)
+                    .service(name)
+                    .send()
+            })
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match AwsError::from_sdk("DeleteService", e) {
+            Err(e) => match e {
                 gone if gone.kind == AwsErrorKind::NotFound
                     || gone.code.as_deref() == Some("ServiceNotActiveException") =>
                 {

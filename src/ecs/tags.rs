@@ -27,37 +27,37 @@ pub fn to_ecs(tags: &Tags) -> Vec<Tag> {
 impl Ecs {
     /// Adds or overwrites tags on an ECS resource.
     pub async fn tag_resource(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
-        self.client
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(to_ecs(tags)))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("TagResource", e))?;
+        {
+            let request = self
+                .client
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(to_ecs(tags)));
+            self.call("TagResource", || request.clone().send()).await
+        }?;
         Ok(())
     }
 
     /// Removes tags from an ECS resource.
     pub async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
-        self.client
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UntagResource", e))?;
+        {
+            let request = self
+                .client
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys.to_vec()));
+            self.call("UntagResource", || request.clone().send()).await
+        }?;
         Ok(())
     }
 
     /// Reads the tags of an ECS resource.
     pub async fn list_tags(&self, arn: &str) -> Result<Tags, AwsError> {
-        let out = self
-            .client
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ListTagsForResource", e))?;
+        let out = {
+            let request = self.client.list_tags_for_resource().resource_arn(arn);
+            self.call("ListTagsForResource", || request.clone().send())
+                .await
+        }?;
         Ok(from_ecs(out.tags()))
     }
 }

@@ -70,18 +70,20 @@ impl Ecs {
         name: &str,
     ) -> Result<Option<ObservedRevision>, AwsError> {
         let result = self
-            .client
-            .describe_task_definition()
-            .task_definition(name)
-            .include(TaskDefinitionField::Tags)
-            .send()
+            .call("DescribeTaskDefinition", || {
+                self.client
+                    .describe_task_definition()
+                    .task_definition(name)
+                    .include(TaskDefinitionField::Tags)
+                    .send()
+            })
             .await;
         match result {
             Ok(out) => out
                 .task_definition()
                 .map(|td| observed(td, out.tags()))
                 .transpose(),
-            Err(e) => match AwsError::from_sdk("DescribeTaskDefinition", e) {
+            Err(e) => match e {
                 // ECS answers a ClientException for a family without ACTIVE revisions.
                 missing
                     if missing.kind == AwsErrorKind::NotFound
@@ -107,7 +109,7 @@ impl Ecs {
             map.insert("family".into(), Value::String(family.to_owned()));
         }
         let input = to_sdk(&body, RegisterTaskDefinitionInput::deserialize)?;
-        let out = self
+        let request = self
             .client
             .register_task_definition()
             .set_family(input.family)
@@ -126,10 +128,10 @@ impl Ecs {
             .set_ephemeral_storage(input.ephemeral_storage)
             .set_runtime_platform(input.runtime_platform)
             .set_enable_fault_injection(input.enable_fault_injection)
-            .set_tags((!tags.is_empty()).then(|| super::tags::to_ecs(tags)))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("RegisterTaskDefinition", e))?;
+            .set_tags((!tags.is_empty()).then(|| super::tags::to_ecs(tags)));
+        let out = self
+            .call("RegisterTaskDefinition", || request.clone().send())
+            .await?;
         let td = out.task_definition().ok_or_else(|| {
             AwsError::conversion("RegisterTaskDefinition returned no task definition".into())
         })?;
@@ -141,16 +143,16 @@ impl Ecs {
         let mut arns = Vec::new();
         let mut token = None;
         loop {
-            let out = self
+            let request = self
                 .client
                 .list_task_definitions()
                 .family_prefix(family)
                 .status(TaskDefinitionStatus::Active)
                 .set_next_token(token)
-                .max_results(100)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListTaskDefinitions", e))?;
+                .max_results(100);
+            let out = self
+                .call("ListTaskDefinitions", || request.clone().send())
+                .await?;
             // familyPrefix matches by prefix: keep only this family.
             arns.extend(
                 out.task_definition_arns()
@@ -169,24 +171,25 @@ impl Ecs {
 
     /// Deregisters one revision (it becomes INACTIVE; running services keep it).
     pub async fn deregister_task_definition(&self, arn: &str) -> Result<(), AwsError> {
-        self.client
-            .deregister_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("DeregisterTaskDefinition", e))?;
+        self.call("DeregisterTaskDefinition", || {
+            self.client
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
     /// Deletes INACTIVE revisions, in batches of 10.
     pub async fn delete_task_definitions(&self, arns: &[String]) -> Result<(), AwsError> {
         for batch in arns.chunks(DELETE_BATCH) {
-            self.client
+            let request = self
+                .client
                 .delete_task_definitions()
-                .set_task_definitions(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("DeleteTaskDefinitions", e))?;
+                .set_task_definitions(Some(batch.to_vec()));
+            self.call("DeleteTaskDefinitions", || request.clone().send())
+                .await?;
         }
         Ok(())
     }

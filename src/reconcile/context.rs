@@ -5,7 +5,10 @@ use std::time::Duration;
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
 
+use std::sync::Arc;
+
 use crate::ecs::Ecs;
+use crate::metrics::Metrics;
 
 /// The field manager of every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "ecs-bridge";
@@ -15,6 +18,7 @@ pub struct Context {
     pub client: Client,
     pub ecs: Ecs,
     pub recorder: Recorder,
+    pub metrics: Arc<Metrics>,
     /// How often every managed object is compared with ECS.
     pub drift_interval: Duration,
 }
@@ -23,6 +27,7 @@ impl Context {
     pub fn new(
         client: Client,
         ecs: Ecs,
+        metrics: Arc<Metrics>,
         drift_interval: Duration,
         instance: Option<String>,
     ) -> Self {
@@ -35,6 +40,7 @@ impl Context {
             client,
             ecs,
             recorder,
+            metrics,
             drift_interval,
         }
     }

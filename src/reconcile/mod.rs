@@ -80,14 +80,34 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
     let namespace = obj.namespace().unwrap_or_default();
     let span = tracing::info_span!("reconcile", kind = %K::kind(&()), namespace = %namespace, name = %obj.name_any());
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
-    reconcile_object(&api, &obj, &ctx).instrument(span).await
+    let started = std::time::Instant::now();
+    let result = reconcile_object(&api, &obj, &ctx).instrument(span).await;
+    let outcome = match &result {
+        Ok((_, outcome)) => *outcome,
+        Err(err) => err.reason(),
+    };
+    ctx.metrics
+        .reconciled(&K::kind(&()), outcome, started.elapsed());
+    result.map(|(action, _)| action)
+}
+
+/// Counts the object under its Ready status in the metrics (`None` once it is gone).
+fn count_readiness<K: Managed>(ctx: &Context, obj: &K, status: Option<&K::Status>) {
+    let key = format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
+    let ready = status.map(|s| {
+        s.conditions()
+            .iter()
+            .find(|c| c.type_ == READY)
+            .map_or("Unknown", |c| c.status.as_str())
+    });
+    ctx.metrics.object_ready(&K::kind(&()), &key, ready);
 }
 
 async fn reconcile_object<K: Managed>(
     api: &Api<K>,
     obj: &Arc<K>,
     ctx: &Arc<Context>,
-) -> Result<Action, Error> {
+) -> Result<(Action, &'static str), Error> {
     if obj.meta().deletion_timestamp.is_some() {
         return finalize(api, obj, ctx).await;
     }
@@ -101,7 +121,7 @@ async fn reconcile_object<K: Managed>(
         Ok(()) => obj.apply(ctx).await,
     };
     let now = conditions::now();
-    let action = match outcome {
+    let (action, result) = match outcome {
         Ok(applied) => {
             let kept = std::mem::take(status.conditions_mut());
             status = applied.status;
@@ -111,18 +131,24 @@ async fn reconcile_object<K: Managed>(
                 conditions::set(status.conditions_mut(), update, generation, &now);
             }
             events::publish(ctx, &**obj, &applied.notes).await;
-            Action::requeue(applied.requeue.unwrap_or(ctx.drift_interval))
+            (
+                Action::requeue(applied.requeue.unwrap_or(ctx.drift_interval)),
+                "ok",
+            )
         }
         Err(err) => {
             record_failure(&mut status, &err, generation, &now);
             events::publish(ctx, &**obj, &[Note::warning(err.reason(), err.to_string())]).await;
-            err.retry_after()
-                .map_or_else(Action::await_change, Action::requeue)
+            let action = err
+                .retry_after()
+                .map_or_else(Action::await_change, Action::requeue);
+            (action, err.reason())
         }
     };
     status.set_observed_generation(generation);
     status::apply(api, obj, &status).await?;
-    Ok(action)
+    count_readiness(ctx, &**obj, Some(&status));
+    Ok((action, result))
 }
 
 /// Sets `Synced=False` (and `Ready=False` unless a passing failure hit an object that is Ready for this generation).
@@ -150,9 +176,13 @@ fn record_failure<S: ConditionedStatus>(
 }
 
 /// Handles a deleted object: cleanup per deletion policy, then the finalizer goes.
-async fn finalize<K: Managed>(api: &Api<K>, obj: &K, ctx: &Context) -> Result<Action, Error> {
+async fn finalize<K: Managed>(
+    api: &Api<K>,
+    obj: &K,
+    ctx: &Context,
+) -> Result<(Action, &'static str), Error> {
     if !finalizer::has(obj) {
-        return Ok(Action::await_change());
+        return Ok((Action::await_change(), "ok"));
     }
     let result = match obj.deletion_policy() {
         DeletionPolicy::Retain => Ok(Cleanup::Done(vec![Note::normal(
@@ -168,7 +198,8 @@ async fn finalize<K: Managed>(api: &Api<K>, obj: &K, ctx: &Context) -> Result<Ac
         Ok(Cleanup::Done(notes)) => {
             events::publish(ctx, obj, &notes).await;
             finalizer::remove(api, obj).await?;
-            Ok(Action::await_change())
+            count_readiness(ctx, obj, None);
+            Ok((Action::await_change(), "ok"))
         }
         Ok(Cleanup::Waiting(message)) => {
             conditions::set(
@@ -178,15 +209,14 @@ async fn finalize<K: Managed>(api: &Api<K>, obj: &K, ctx: &Context) -> Result<Ac
                 &now,
             );
             status::apply(api, obj, &status).await?;
-            Ok(Action::requeue(Duration::from_secs(5)))
+            Ok((Action::requeue(Duration::from_secs(5)), "Deleting"))
         }
         Err(err) => {
             record_failure(&mut status, &err, generation, &now);
             events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
             status::apply(api, obj, &status).await?;
-            Ok(Action::requeue(
-                err.retry_after().unwrap_or(Duration::from_secs(30)),
-            ))
+            let retry = err.retry_after().unwrap_or(Duration::from_secs(30));
+            Ok((Action::requeue(retry), err.reason()))
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Wires the controllers to the Kubernetes API and ECS, with health endpoints and logging.
 
-pub mod health;
+pub mod leader;
 pub mod logging;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -14,8 +15,11 @@ use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::api::{EcsCluster, EcsService, LocalRef, TaskDefinition};
 use crate::cli::RunSettings;
-use crate::ecs::{Ecs, EcsSettings};
+use crate::ecs::Ecs;
+use crate::metrics::Metrics;
 use crate::reconcile::{self, Context, Managed};
+use leader::LeaseSettings;
+use tokio::task::JoinHandle;
 
 /// Why the operator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +28,8 @@ pub enum StartError {
         "cannot reach the Kubernetes API (check KUBECONFIG or the in-cluster service account): {0}"
     )]
     Kubernetes(#[from] kube::Error),
+    #[error(transparent)]
+    Leader(#[from] leader::LeaderError),
     #[error("cannot serve {what} on {addr}: {source}")]
     Listen {
         what: &'static str,
@@ -36,19 +42,39 @@ pub enum StartError {
 pub async fn run(settings: RunSettings) -> Result<(), StartError> {
     logging::init(settings.log_format);
     let client = Client::try_default().await?;
-    let ecs = Ecs::from_env(&EcsSettings {
-        region: settings.region.clone(),
-        ..Default::default()
-    })
-    .await;
-    let instance = std::env::var("POD_NAME").ok();
-    let ctx = Arc::new(Context::new(client, ecs, settings.drift_interval, instance));
-    let health = health::serve(settings.health_addr).await?;
+    let metrics = Arc::new(Metrics::default());
+    let ecs = Ecs::from_env(&settings.ecs_settings(), metrics.clone()).await;
+    let identity = std::env::var("POD_NAME").ok();
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        ecs,
+        metrics.clone(),
+        settings.drift_interval,
+        identity.clone(),
+    ));
+    let servers = server::serve(settings.health_addr, settings.metrics_addr, metrics).await?;
     tracing::info!(namespaces = ?settings.namespaces, drift_interval = ?settings.drift_interval, "ecs-bridge started");
-    run_controllers(ctx, &settings.namespaces).await;
-    health.abort();
+    let controllers = run_controllers(ctx, &settings.namespaces);
+    if settings.leader_election {
+        let lease = LeaseSettings {
+            namespace: settings.lease_namespace.clone(),
+            name: settings.lease_name.clone(),
+            identity: identity.unwrap_or_else(default_identity),
+            duration: settings.lease_duration,
+        };
+        leader::run_as_leader(client, &lease, controllers).await?;
+    } else {
+        controllers.await;
+    }
+    servers.iter().for_each(JoinHandle::abort);
     tracing::info!("ecs-bridge stopped");
     Ok(())
+}
+
+/// A unique identity outside a pod: host name and process id.
+fn default_identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!("{}-{}", host.trim(), std::process::id())
 }
 
 /// Runs the controllers of all kinds for the namespaces (all when empty) until a shutdown signal.

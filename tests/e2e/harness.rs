@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ecs_bridge::ecs::{Ecs, EcsSettings};
+use ecs_bridge::metrics::Metrics;
 use ecs_bridge::reconcile::Context;
 use k8s_openapi::api::core::v1::{Event, Namespace};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -87,14 +88,16 @@ impl Env {
     /// Starts (or restarts) the operator for this namespace.
     pub async fn start_operator(&mut self) {
         self.stop_operator();
-        let ecs = Ecs::from_env(&EcsSettings {
-            retry_base_delay: Some(Duration::from_millis(50)),
+        let metrics = Arc::new(Metrics::default());
+        let settings = EcsSettings {
+            retry_base_delay: Duration::from_millis(50),
             ..Default::default()
-        })
-        .await;
+        };
+        let ecs = Ecs::from_env(&settings, metrics.clone()).await;
         let ctx = Arc::new(Context::new(
             self.client.clone(),
             ecs,
+            metrics,
             self.drift_interval,
             None,
         ));

@@ -1,0 +1,315 @@
+//! Client-side token buckets per ECS throttle category, sized from AWS's defaults and scaled by a budget (the
+//! share of each bucket the operator may use). A ThrottlingException still received halves the category's rate;
+//! successes restore it step by step (additive increase, multiplicative decrease).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// ECS's throttle categories: actions of one category share a token bucket per account and Region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    ClusterModify,
+    ClusterRead,
+    TaskDefinitionModify,
+    TaskDefinitionRead,
+    DeleteTaskDefinitions,
+    ServiceModify,
+    ServiceRead,
+    TagModify,
+    TagRead,
+}
+
+impl Category {
+    pub const ALL: [Category; 9] = [
+        Category::ClusterModify,
+        Category::ClusterRead,
+        Category::TaskDefinitionModify,
+        Category::TaskDefinitionRead,
+        Category::DeleteTaskDefinitions,
+        Category::ServiceModify,
+        Category::ServiceRead,
+        Category::TagModify,
+        Category::TagRead,
+    ];
+
+    /// The category of an ECS operation.
+    pub fn of(operation: &str) -> Category {
+        match operation {
+            "CreateCluster"
+            | "DeleteCluster"
+            | "UpdateCluster"
+            | "UpdateClusterSettings"
+            | "PutClusterCapacityProviders" => Category::ClusterModify,
+            "DescribeClusters" | "ListClusters" => Category::ClusterRead,
+            "RegisterTaskDefinition" | "DeregisterTaskDefinition" => Category::TaskDefinitionModify,
+            "DeleteTaskDefinitions" => Category::DeleteTaskDefinitions,
+            "CreateService" | "UpdateService" | "DeleteService" => Category::ServiceModify,
+            "DescribeServices" | "ListServices" => Category::ServiceRead,
+            "TagResource" | "UntagResource" => Category::TagModify,
+            "ListTagsForResource" => Category::TagRead,
+            _ => Category::TaskDefinitionRead,
+        }
+    }
+
+    /// The name used in settings and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::ClusterModify => "cluster-modify",
+            Category::ClusterRead => "cluster-read",
+            Category::TaskDefinitionModify => "task-definition-modify",
+            Category::TaskDefinitionRead => "task-definition-read",
+            Category::DeleteTaskDefinitions => "delete-task-definitions",
+            Category::ServiceModify => "service-modify",
+            Category::ServiceRead => "service-read",
+            Category::TagModify => "tag-modify",
+            Category::TagRead => "tag-read",
+        }
+    }
+
+    /// AWS's default bucket: (burst, refill per second).
+    pub fn aws_default(self) -> (f64, f64) {
+        match self {
+            Category::ClusterModify | Category::TaskDefinitionModify => (20.0, 1.0),
+            Category::ClusterRead | Category::TaskDefinitionRead | Category::TagRead => {
+                (50.0, 20.0)
+            }
+            Category::DeleteTaskDefinitions => (5.0, 1.0),
+            Category::ServiceModify => (50.0, 5.0),
+            Category::ServiceRead => (100.0, 20.0),
+            Category::TagModify => (20.0, 10.0),
+        }
+    }
+}
+
+/// Bucket sizes: AWS's defaults with per-category overrides, scaled by `budget`.
+#[derive(Clone, Debug)]
+pub struct LimitSettings {
+    /// The share of each bucket the operator may use (0 < budget <= 1).
+    pub budget: f64,
+    /// (burst, refill per second) per category, replacing AWS's default.
+    pub overrides: BTreeMap<Category, (f64, f64)>,
+    /// Switches client-side limiting off (tests against an emulator that does not throttle).
+    pub disabled: bool,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            budget: 0.8,
+            overrides: BTreeMap::new(),
+            disabled: false,
+        }
+    }
+}
+
+impl LimitSettings {
+    /// Parses `category=burst/refill` overrides, such as `service-read=100/20`.
+    pub fn parse_override(text: &str) -> Result<(Category, (f64, f64)), String> {
+        let (name, sizes) = text
+            .split_once('=')
+            .ok_or_else(|| format!("\"{text}\": use category=burst/refill"))?;
+        let category = Category::ALL
+            .into_iter()
+            .find(|c| c.name() == name.trim())
+            .ok_or_else(|| {
+                format!(
+                    "\"{name}\" is not a throttle category; use one of {}",
+                    category_names()
+                )
+            })?;
+        let (burst, refill) = sizes
+            .split_once('/')
+            .ok_or_else(|| format!("\"{text}\": use category=burst/refill"))?;
+        let number = |s: &str| s.trim().parse::<f64>().ok().filter(|n| *n > 0.0);
+        match (number(burst), number(refill)) {
+            (Some(burst), Some(refill)) => Ok((category, (burst, refill))),
+            _ => Err(format!(
+                "\"{text}\": burst and refill must be positive numbers"
+            )),
+        }
+    }
+}
+
+fn category_names() -> String {
+    Category::ALL
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+struct Bucket {
+    capacity: f64,
+    refill: f64,
+    tokens: f64,
+    /// Multiplier of the refill rate after throttling (0.05..=1).
+    pace: f64,
+    updated: Instant,
+}
+
+impl Bucket {
+    fn refill_now(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.refill * self.pace).min(self.capacity);
+        self.updated = now;
+    }
+}
+
+/// The token buckets of all categories.
+pub struct RateLimits {
+    buckets: BTreeMap<Category, Mutex<Bucket>>,
+}
+
+impl RateLimits {
+    pub fn new(settings: &LimitSettings) -> Self {
+        let now = Instant::now();
+        let budget = settings.budget.clamp(0.01, 1.0);
+        let buckets = Category::ALL
+            .into_iter()
+            .filter(|_| !settings.disabled)
+            .map(|category| {
+                let (burst, refill) = settings
+                    .overrides
+                    .get(&category)
+                    .copied()
+                    .unwrap_or(category.aws_default());
+                let capacity = (burst * budget).max(1.0);
+                let bucket = Bucket {
+                    capacity,
+                    refill: refill * budget,
+                    tokens: capacity,
+                    pace: 1.0,
+                    updated: now,
+                };
+                (category, Mutex::new(bucket))
+            })
+            .collect();
+        Self { buckets }
+    }
+
+    /// Takes one token of the category, waiting for it; returns how long it waited.
+    pub async fn acquire(&self, category: Category) -> Duration {
+        let Some(bucket) = self.buckets.get(&category) else {
+            return Duration::ZERO;
+        };
+        let start = Instant::now();
+        loop {
+            let wait = {
+                let mut bucket = bucket.lock().unwrap_or_else(|p| p.into_inner());
+                bucket.refill_now(Instant::now());
+                if bucket.tokens >= 1.0 {
+                    bucket.tokens -= 1.0;
+                    return start.elapsed();
+                }
+                Duration::from_secs_f64((1.0 - bucket.tokens) / (bucket.refill * bucket.pace))
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// ECS throttled a call of this category: halve its pace and drain it.
+    pub fn throttled(&self, category: Category) {
+        if let Some(bucket) = self.buckets.get(&category) {
+            let mut bucket = bucket.lock().unwrap_or_else(|p| p.into_inner());
+            bucket.pace = (bucket.pace / 2.0).max(0.05);
+            bucket.tokens = bucket.tokens.min(0.0);
+        }
+    }
+
+    /// A call of this category went through: recover pace step by step.
+    pub fn succeeded(&self, category: Category) {
+        if let Some(bucket) = self.buckets.get(&category) {
+            let mut bucket = bucket.lock().unwrap_or_else(|p| p.into_inner());
+            bucket.pace = (bucket.pace + 0.02).min(1.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_the_door_uses_has_its_category() {
+        assert_eq!(Category::of("DescribeServices"), Category::ServiceRead);
+        assert_eq!(Category::of("UpdateService"), Category::ServiceModify);
+        assert_eq!(
+            Category::of("RegisterTaskDefinition"),
+            Category::TaskDefinitionModify
+        );
+        assert_eq!(
+            Category::of("ListTaskDefinitions"),
+            Category::TaskDefinitionRead
+        );
+        assert_eq!(
+            Category::of("DeleteTaskDefinitions"),
+            Category::DeleteTaskDefinitions
+        );
+        assert_eq!(
+            Category::of("PutClusterCapacityProviders"),
+            Category::ClusterModify
+        );
+        assert_eq!(Category::of("ListTagsForResource"), Category::TagRead);
+    }
+
+    #[test]
+    fn parses_overrides_and_explains_mistakes() {
+        assert_eq!(
+            LimitSettings::parse_override("service-read=200/40"),
+            Ok((Category::ServiceRead, (200.0, 40.0)))
+        );
+        assert!(
+            LimitSettings::parse_override("services=1/1")
+                .unwrap_err()
+                .contains("service-read")
+        );
+        assert!(LimitSettings::parse_override("service-read=1").is_err());
+        assert!(LimitSettings::parse_override("service-read=0/1").is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bursts_then_paces_at_the_budgeted_refill() {
+        let limits = RateLimits::new(&LimitSettings {
+            budget: 0.5,
+            ..Default::default()
+        });
+        // Cluster modify: burst 20, refill 1/s; half of it: 10 at once, then one every 2 s.
+        for _ in 0..10 {
+            assert_eq!(
+                limits.acquire(Category::ClusterModify).await,
+                Duration::ZERO
+            );
+        }
+        let waited = limits.acquire(Category::ClusterModify).await;
+        assert!((1.9..=2.1).contains(&waited.as_secs_f64()), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_halves_the_pace() {
+        let limits = RateLimits::new(&LimitSettings {
+            budget: 1.0,
+            ..Default::default()
+        });
+        limits.throttled(Category::ServiceModify);
+        // Drained, refill 5/s at half pace: one token takes 0.4 s.
+        let waited = limits.acquire(Category::ServiceModify).await;
+        assert!((0.35..=0.45).contains(&waited.as_secs_f64()), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn disabled_limits_never_wait() {
+        let limits = RateLimits::new(&LimitSettings {
+            disabled: true,
+            ..Default::default()
+        });
+        for _ in 0..100 {
+            assert_eq!(
+                limits.acquire(Category::ClusterModify).await,
+                Duration::ZERO
+            );
+        }
+    }
+}
