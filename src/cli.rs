@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the controllers.
-    Run(RunSettings),
+    Run(Box<RunSettings>),
     /// Print the CustomResourceDefinitions of all kinds as YAML.
     Crds {
         /// Write one file per CRD into this folder instead of printing them.

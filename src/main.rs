@@ -19,7 +19,7 @@ async fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
-        Command::Run(settings) => match ecs_bridge::runtime::run(settings).await {
+        Command::Run(settings) => match ecs_bridge::runtime::run(*settings).await {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("ecs-bridge: {err}");

@@ -1,0 +1,140 @@
+//! The knobs of the double: set from the command line, and most of them changeable at run time through
+//! `POST /_double/config`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The current settings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// AWS Region of the ARNs.
+    pub region: String,
+    /// Time runs this many times faster for token refills, rollouts, draining and deletions.
+    pub speedup: f64,
+    /// Length of a rollout (and of a drain) before the speed-up.
+    pub rollout_seconds: f64,
+    /// Share of new deployments that fail.
+    pub rollout_failure_rate: f64,
+    /// Share of calls that answer a 500 or hang.
+    pub fault_rate: f64,
+    /// How long a hanging call hangs (real seconds, not sped up).
+    pub timeout_seconds: f64,
+    /// Faults happen after the call had its effect (instead of before).
+    pub fault_after_effect: bool,
+    /// Added to every ECS call (real milliseconds, not sped up).
+    pub latency_ms: u64,
+    /// Whether the token buckets apply.
+    pub throttle: bool,
+    /// Seed of the fault and rollout generators.
+    pub seed: u64,
+}
+
+impl Settings {
+    /// How long rollouts, drains and task definition deletions take, in seconds of the clock.
+    pub fn rollout_duration(&self) -> f64 {
+        self.rollout_seconds / self.speedup
+    }
+
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(self.latency_ms)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout_seconds)
+    }
+
+    /// Applies a change from the admin API; nothing changes when a value is out of range.
+    pub fn apply(&mut self, patch: &ConfigPatch) -> Result<(), String> {
+        let mut next = self.clone();
+        if let Some(rate) = patch.fault_rate {
+            next.fault_rate = share("faultRate", rate)?;
+        }
+        if let Some(rate) = patch.rollout_failure_rate {
+            next.rollout_failure_rate = share("rolloutFailureRate", rate)?;
+        }
+        if let Some(seconds) = patch.rollout_seconds {
+            next.rollout_seconds = non_negative("rolloutSeconds", seconds)?;
+        }
+        if let Some(seconds) = patch.timeout_seconds {
+            next.timeout_seconds = non_negative("timeoutSeconds", seconds)?;
+        }
+        if let Some(after) = patch.fault_after_effect {
+            next.fault_after_effect = after;
+        }
+        if let Some(latency) = patch.latency_ms {
+            next.latency_ms = latency;
+        }
+        if let Some(throttle) = patch.throttle {
+            next.throttle = throttle;
+        }
+        *self = next;
+        Ok(())
+    }
+}
+
+/// A run-time change of the settings (`POST /_double/config`); absent members stay as they are.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigPatch {
+    pub fault_rate: Option<f64>,
+    pub latency_ms: Option<u64>,
+    pub throttle: Option<bool>,
+    pub timeout_seconds: Option<f64>,
+    pub fault_after_effect: Option<bool>,
+    pub rollout_failure_rate: Option<f64>,
+    pub rollout_seconds: Option<f64>,
+}
+
+/// Checks a share (0 to 1).
+pub fn share(name: &str, value: f64) -> Result<f64, String> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{name} must be between 0 and 1, not {value}"))
+    }
+}
+
+/// Checks a duration in seconds.
+pub fn non_negative(name: &str, value: f64) -> Result<f64, String> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("{name} must be a number of seconds >= 0, not {value}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            region: "us-east-1".into(),
+            speedup: 10.0,
+            rollout_seconds: 10.0,
+            rollout_failure_rate: 0.0,
+            fault_rate: 0.0,
+            timeout_seconds: 30.0,
+            fault_after_effect: false,
+            latency_ms: 0,
+            throttle: true,
+            seed: 1,
+        }
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names_and_checks_ranges() {
+        let mut s = settings();
+        assert_eq!(s.rollout_duration(), 1.0);
+        let patch: ConfigPatch =
+            serde_json::from_str(r#"{"faultRate": 0.5, "throttle": false}"#).unwrap();
+        s.apply(&patch).unwrap();
+        assert_eq!((s.fault_rate, s.throttle, s.latency_ms), (0.5, false, 0));
+        let bad: ConfigPatch = serde_json::from_str(r#"{"faultRate": 2, "latencyMs": 5}"#).unwrap();
+        assert!(s.apply(&bad).is_err());
+        assert_eq!(s.latency_ms, 0, "a refused patch changes nothing");
+        assert!(serde_json::from_str::<ConfigPatch>(r#"{"fault_rate": 1}"#).is_err());
+    }
+}
