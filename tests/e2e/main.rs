@@ -1,6 +1,8 @@
 //! End-to-end tests against the real kube-apiserver and moto's ECS (start them with tests/control-plane/up.sh).
 
+mod chart;
 mod cluster;
 mod harness;
+mod operator;
 mod service;
 mod task_definition;

@@ -1,0 +1,327 @@
+//! The Helm chart and the plain manifests against the real kube-apiserver: lint, render, server-side apply, least
+//! privilege RBAC (checked with `kubectl auth can-i` as the chart's service account), and deploy/ kept in sync.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+
+use crate::harness::{Env, unique};
+
+/// Where helm and kubectl are: `ECSB_TOOLS`, else where tests/control-plane/install.sh puts them.
+fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ECSB_TOOLS") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
+    cache.join("ecs-bridge").join("bin")
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chart() -> String {
+    repo().join("charts/ecs-bridge").display().to_string()
+}
+
+/// What a command printed and how it ended.
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `program` with `args` (and `stdin`) in the repository.
+fn run(program: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(repo())
+        .env("ECSB_TOOLS", tools_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    let input = stdin.unwrap_or_default().to_owned();
+    let mut pipe = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut pipe, input.as_bytes()));
+    let out = child.wait_with_output().expect("wait for command");
+    writer.join().unwrap().expect("write stdin");
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn helm(args: &[&str]) -> Run {
+    run(&tools_dir().join("helm"), args, None)
+}
+
+fn kubectl(args: &[&str], stdin: Option<&str>) -> Run {
+    run(&tools_dir().join("kubectl"), args, stdin)
+}
+
+/// The output of a command that must succeed.
+fn must(what: &str, out: Run) -> String {
+    assert!(out.ok, "{what} failed:\n{}\n{}", out.stdout, out.stderr);
+    out.stdout
+}
+
+/// `helm template RELEASE` of the chart into `namespace`, with `--set` values.
+fn render(release: &str, namespace: &str, sets: &[&str]) -> String {
+    let chart = chart();
+    let mut args = vec![
+        "template",
+        release,
+        chart.as_str(),
+        "--namespace",
+        namespace,
+    ];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    must("helm template", helm(&args))
+}
+
+#[derive(Deserialize, Debug)]
+struct Meta {
+    name: String,
+    namespace: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+struct Object {
+    kind: String,
+    metadata: Meta,
+}
+
+/// Kind, name and namespace of every object of a multi-document YAML.
+fn objects(yaml: &str) -> Vec<Object> {
+    serde_yaml::Deserializer::from_str(yaml)
+        .filter_map(|doc| Option::<Object>::deserialize(doc).expect("a Kubernetes object"))
+        .collect()
+}
+
+fn names_of<'a>(objects: &'a [Object], kind: &str) -> Vec<&'a str> {
+    objects
+        .iter()
+        .filter(|o| o.kind == kind)
+        .map(|o| o.metadata.name.as_str())
+        .collect()
+}
+
+/// Server-side applies a render and checks that every object of it exists; returns the objects.
+fn apply_and_check(yaml: &str, namespace: &str) -> Vec<Object> {
+    let args = ["apply", "--server-side", "--field-manager=e2e", "-f", "-"];
+    must("kubectl apply", kubectl(&args, Some(yaml)));
+    let objects = objects(yaml);
+    for o in &objects {
+        let target = format!("{}/{}", o.kind, o.metadata.name);
+        let ns = o.metadata.namespace.as_deref().unwrap_or(namespace);
+        let got = must(
+            "kubectl get",
+            kubectl(&["get", &target, "-n", ns, "-o", "name"], None),
+        );
+        assert!(!got.trim().is_empty(), "{target} in {ns} not found");
+    }
+    objects
+}
+
+/// Whether the service account may do `verb` on `resource` (`-n NS`, or `-A`), by its exact yes/no answer.
+/// A `resource/subresource` goes to `--subresource` (after a slash, kubectl would read an object name).
+fn can_i(sa: &str, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
+    let (resource, subresource) = match resource.split_once('/') {
+        Some((resource, sub)) => (resource, Some(format!("--subresource={sub}"))),
+        None => (resource, None),
+    };
+    let mut args = vec!["auth", "can-i", verb, resource, "--as", sa];
+    args.extend(namespace.map_or(vec!["-A"], |ns| vec!["-n", ns]));
+    args.extend(subresource.as_deref());
+    let out = kubectl(&args, None);
+    match (out.ok, out.stdout.trim()) {
+        (true, "yes") => true,
+        (false, "no") => false,
+        _ => panic!(
+            "kubectl auth can-i {verb} {resource}: {} {}",
+            out.stdout, out.stderr
+        ),
+    }
+}
+
+/// Asserts each `(verb, resource, namespace, allowed)` for the service account.
+fn assert_rights(sa: &str, checks: &[(&str, &str, Option<&str>, bool)]) {
+    for (verb, resource, namespace, allowed) in checks {
+        assert_eq!(
+            can_i(sa, verb, resource, *namespace),
+            *allowed,
+            "{sa}: can {verb} {resource} in {namespace:?} should be {allowed}"
+        );
+    }
+}
+
+fn service_account(objects: &[Object], namespace: &str) -> String {
+    let names = names_of(objects, "ServiceAccount");
+    assert_eq!(names.len(), 1, "one ServiceAccount: {names:?}");
+    format!("system:serviceaccount:{namespace}:{}", names[0])
+}
+
+#[test]
+fn chart_lints_and_validates_its_values() {
+    let chart = chart();
+    must("helm lint", helm(&["lint", "--strict", chart.as_str()]));
+    let scoped = [
+        "--set",
+        "rbac.scope=namespaces",
+        "--set",
+        "watchNamespaces={a,b}",
+    ];
+    let args = [&["lint", "--strict", chart.as_str()][..], &scoped[..]].concat();
+    must("helm lint (namespaces)", helm(&args));
+    for bad in [
+        "rbac.scope=namespaces",
+        "rbac.scope=everything",
+        "driftInterval=soon",
+    ] {
+        let out = helm(&["lint", chart.as_str(), "--set", bad]);
+        assert!(!out.ok, "helm lint accepted {bad}:\n{}", out.stdout);
+    }
+    let rendered = render("lint", "ops", &[]);
+    assert!(!rendered.contains("kind: ServiceMonitor"));
+    let monitored = render("lint", "ops", &["serviceMonitor.enabled=true"]);
+    assert_eq!(
+        names_of(&objects(&monitored), "ServiceMonitor"),
+        ["lint-ecs-bridge"]
+    );
+    let scoped = objects(&render(
+        "lint",
+        "ops",
+        &["rbac.scope=namespaces", "watchNamespaces={a,b}"],
+    ));
+    assert!(names_of(&scoped, "ClusterRole").is_empty());
+    let role_namespaces: Vec<_> = scoped
+        .iter()
+        .filter(|o| o.kind == "Role" && o.metadata.name == "lint-ecs-bridge")
+        .filter_map(|o| o.metadata.namespace.as_deref())
+        .collect();
+    assert_eq!(role_namespaces, ["a", "b"]);
+}
+
+#[tokio::test]
+async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_needs() {
+    let env = Env::new("chart-cluster").await;
+    let ns = env.namespace.as_str();
+    let release = unique("ecs-bridge");
+    let objects = apply_and_check(&render(&release, ns, &[]), ns);
+    for kind in [
+        "Deployment",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Service",
+    ] {
+        assert_eq!(names_of(&objects, kind).len(), 1, "one {kind}");
+    }
+    assert_eq!(
+        names_of(&objects, "Role"),
+        [format!("{release}-leader-election")]
+    );
+    let sa = service_account(&objects, ns);
+    let other = Some("default");
+    assert_rights(
+        &sa,
+        &[
+            ("list", "ecsservices.ecsbridge.dev", Some(ns), true),
+            ("watch", "ecsservices.ecsbridge.dev", None, true),
+            ("patch", "ecsservices.ecsbridge.dev", Some(ns), true),
+            ("patch", "ecsservices.ecsbridge.dev/status", Some(ns), true),
+            (
+                "update",
+                "taskdefinitions.ecsbridge.dev/status",
+                Some(ns),
+                true,
+            ),
+            ("create", "events", Some(ns), true),
+            ("create", "events.events.k8s.io", Some(ns), true),
+            ("update", "leases.coordination.k8s.io", Some(ns), true),
+            ("get", "secrets", Some(ns), false),
+            ("get", "secrets", None, false),
+            ("delete", "ecsservices.ecsbridge.dev", Some(ns), false),
+            ("create", "ecsclusters.ecsbridge.dev", Some(ns), false),
+            ("create", "pods", Some(ns), false),
+            ("update", "leases.coordination.k8s.io", other, false),
+        ],
+    );
+}
+
+#[tokio::test]
+async fn chart_with_namespaces_scope_grants_rights_in_the_watched_namespaces_only() {
+    let env = Env::new("chart-ns").await;
+    let ns = env.namespace.as_str();
+    let second = unique("chart-watched");
+    must(
+        "create namespace",
+        kubectl(&["create", "namespace", &second], None),
+    );
+    let release = unique("ecs-bridge");
+    let watch = format!("watchNamespaces={{{ns},{second}}}");
+    let yaml = render(&release, ns, &["rbac.scope=namespaces", &watch]);
+    let objects = apply_and_check(&yaml, ns);
+    assert!(names_of(&objects, "ClusterRole").is_empty());
+    assert!(names_of(&objects, "ClusterRoleBinding").is_empty());
+    let deployment = format!("deployment/{release}");
+    let env_path = "{.spec.template.spec.containers[0].env[?(@.name==\"ECSB_NAMESPACES\")].value}";
+    let jsonpath = format!("jsonpath={env_path}");
+    let args = ["get", &deployment, "-n", ns, "-o", &jsonpath];
+    assert_eq!(
+        must("kubectl get", kubectl(&args, None)),
+        format!("{ns},{second}")
+    );
+    let sa = service_account(&objects, ns);
+    let (here, there, elsewhere) = (Some(ns), Some(second.as_str()), Some("default"));
+    assert_rights(
+        &sa,
+        &[
+            ("list", "ecsservices.ecsbridge.dev", here, true),
+            ("watch", "ecsservices.ecsbridge.dev", there, true),
+            ("patch", "ecsservices.ecsbridge.dev/status", there, true),
+            ("create", "events", there, true),
+            ("update", "leases.coordination.k8s.io", here, true),
+            ("list", "ecsservices.ecsbridge.dev", elsewhere, false),
+            ("list", "ecsservices.ecsbridge.dev", None, false),
+            ("create", "events", elsewhere, false),
+            ("update", "leases.coordination.k8s.io", there, false),
+            ("get", "secrets", here, false),
+            ("delete", "ecsservices.ecsbridge.dev", here, false),
+            ("create", "pods", here, false),
+        ],
+    );
+}
+
+#[test]
+fn plain_manifests_are_what_render_sh_makes_of_the_chart() {
+    let fresh = std::env::temp_dir().join(format!("{}.yaml", unique("ecs-bridge-render")));
+    let script = repo().join("deploy/render.sh");
+    let out = run(
+        Path::new("bash"),
+        &[&script.display().to_string(), &fresh.display().to_string()],
+        None,
+    );
+    must("deploy/render.sh", out);
+    let rendered = std::fs::read_to_string(&fresh).expect("rendered manifests");
+    std::fs::remove_file(&fresh).ok();
+    let committed = std::fs::read_to_string(repo().join("deploy/manifests/ecs-bridge.yaml"))
+        .expect("deploy/manifests/ecs-bridge.yaml");
+    assert!(
+        committed == rendered,
+        "deploy/manifests/ecs-bridge.yaml is stale: run `bash deploy/render.sh`"
+    );
+    let objects = objects(&committed);
+    assert_eq!(objects[0].kind, "Namespace");
+    assert_eq!(objects[0].metadata.name, "ecs-bridge");
+    assert_eq!(names_of(&objects, "CustomResourceDefinition").len(), 3);
+    assert_eq!(names_of(&objects, "Deployment"), ["ecs-bridge"]);
+}
