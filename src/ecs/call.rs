@@ -10,7 +10,7 @@ use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response;
 
 use super::limits::Category;
-use super::{AwsError, AwsErrorKind, Ecs};
+use super::{AwsError, AwsErrorKind, Core};
 
 /// Attempts per call, the first included.
 const MAX_ATTEMPTS: u32 = 4;
@@ -34,7 +34,7 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
     base.mul_f64(f64::from(1u32 << attempt.min(6)) * jitter())
 }
 
-impl Ecs {
+impl Core {
     /// Sends one ECS request built by `send` (called again for each attempt).
     pub(crate) async fn call<T, E, F, Fut>(
         &self,

@@ -4,10 +4,13 @@ use aws_sdk_ecs::types::{
     CapacityProviderStrategyItem as SdkStrategyItem, ClusterConfiguration as SdkConfiguration,
     ClusterField, ClusterServiceConnectDefaultsRequest, ClusterSetting as SdkSetting,
 };
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
+use super::batch::Found;
 use super::bridge::{from_sdk, list_to_sdk, to_sdk};
-use super::{AwsError, Ecs};
+use super::{AwsError, Core, Ecs};
 use crate::api::Tags;
 use crate::api::cluster::{
     CapacityProviderStrategyItem, ClusterConfiguration, ClusterServiceConnectDefaults,
@@ -66,25 +69,10 @@ fn service_connect_request(
 }
 
 impl Ecs {
-    /// The cluster named `name`, or `None` when it does not exist or is INACTIVE (deleted).
+    /// The cluster named `name` (or with that ARN), or `None` when it does not exist or is INACTIVE; lookups
+    /// made at about the same time share DescribeClusters calls of up to 100 clusters.
     pub async fn describe_cluster(&self, name: &str) -> Result<Option<ObservedCluster>, AwsError> {
-        let out = {
-            let request = self
-                .client
-                .describe_clusters()
-                .clusters(name)
-                .include(ClusterField::Tags)
-                .include(ClusterField::Settings)
-                .include(ClusterField::Configurations);
-            self.call("DescribeClusters", || request.clone().send())
-                .await
-        }?;
-        let found = out
-            .clusters()
-            .iter()
-            .map(observed)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(found.into_iter().find(|c| c.status != "INACTIVE"))
+        self.clusters.lookup("", name).await
     }
 
     /// Creates a cluster from the spec with `tags` (the user's plus the ownership tags).
@@ -195,5 +183,33 @@ impl Ecs {
                 other => Err(other),
             },
         }
+    }
+}
+
+/// DescribeClusters answers for at most this many clusters per call.
+pub const DESCRIBE_CLUSTERS_BATCH: usize = 100;
+
+impl Core {
+    /// One DescribeClusters call: the clusters that exist and are not INACTIVE, by name and by ARN.
+    pub async fn describe_clusters(&self, names: &[String]) -> Found<ObservedCluster> {
+        let request = self
+            .client
+            .describe_clusters()
+            .set_clusters(Some(names.to_vec()))
+            .include(ClusterField::Tags)
+            .include(ClusterField::Settings)
+            .include(ClusterField::Configurations);
+        let out = self
+            .call("DescribeClusters", || request.clone().send())
+            .await?;
+        let mut found = HashMap::new();
+        for cluster in out.clusters() {
+            let cluster = observed(cluster)?;
+            if cluster.status != "INACTIVE" {
+                found.insert(cluster.cluster_arn.clone(), cluster.clone());
+                found.insert(cluster.cluster_name.clone(), cluster);
+            }
+        }
+        Ok(found)
     }
 }

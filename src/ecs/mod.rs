@@ -1,6 +1,7 @@
 //! The one door to AWS: every ECS call goes through [`Ecs`], which owns the SDK client, maps errors and converts
 //! between our ECS-shaped types and the SDK's. No other module uses the SDK.
 
+pub mod batch;
 pub mod bridge;
 mod call;
 pub mod cluster;
@@ -10,6 +11,7 @@ pub mod service;
 pub mod tags;
 pub mod task_definition;
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,19 +19,41 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
+use batch::{Batcher, Fetch};
 pub use error::{AwsError, AwsErrorKind};
 use limits::{LimitSettings, RateLimits};
 
 use crate::metrics::Metrics;
 
-/// The ECS client of the operator.
+/// The ECS client of the operator: the door itself, plus batchers that coalesce lookups of many objects.
 #[derive(Clone)]
 pub struct Ecs {
+    core: Arc<Core>,
+    services: Arc<Batcher<service::ObservedService>>,
+    clusters: Arc<Batcher<cluster::ObservedCluster>>,
+}
+
+/// The SDK client with its rate limits and metrics; every call goes through [`Core::call`].
+pub struct Core {
     client: aws_sdk_ecs::Client,
-    limits: Arc<RateLimits>,
+    limits: RateLimits,
     metrics: Arc<Metrics>,
     retry_base_delay: Duration,
+    /// The shared listing of ACTIVE task definition revisions and when it was made.
+    active_revisions:
+        tokio::sync::Mutex<Option<(std::time::Instant, std::collections::HashSet<String>)>>,
 }
+
+impl Deref for Ecs {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+/// How long a lookup waits for others to share its batched call.
+const BATCH_WINDOW: Duration = Duration::from_millis(100);
 
 /// How the ECS client is set up beyond the standard AWS settings (environment, profiles, web identity).
 #[derive(Clone, Debug)]
@@ -72,11 +96,27 @@ impl Ecs {
             .timeout_config(timeouts)
             .load()
             .await;
-        Self {
+        let core = Arc::new(Core {
             client: aws_sdk_ecs::Client::new(&config),
-            limits: Arc::new(RateLimits::new(&settings.limits)),
+            limits: RateLimits::new(&settings.limits),
             metrics,
             retry_base_delay: settings.retry_base_delay,
+            active_revisions: tokio::sync::Mutex::default(),
+        });
+        let services_core = core.clone();
+        let services: Fetch<service::ObservedService> = Arc::new(move |cluster, names| {
+            let core = services_core.clone();
+            Box::pin(async move { core.describe_services(&cluster, &names).await })
+        });
+        let clusters_core = core.clone();
+        let clusters: Fetch<cluster::ObservedCluster> = Arc::new(move |_, names| {
+            let core = clusters_core.clone();
+            Box::pin(async move { core.describe_clusters(&names).await })
+        });
+        Self {
+            core,
+            services: Batcher::new(BATCH_WINDOW, service::DESCRIBE_SERVICES_BATCH, services),
+            clusters: Batcher::new(BATCH_WINDOW, cluster::DESCRIBE_CLUSTERS_BATCH, clusters),
         }
     }
 }

@@ -7,10 +7,13 @@ use aws_sdk_ecs::operation::RequestId;
 use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::ServiceField;
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
+use super::batch::Found;
 use super::bridge::{from_sdk, to_sdk};
-use super::{AwsError, AwsErrorKind, Ecs};
+use super::{AwsError, AwsErrorKind, Core, Ecs};
 use crate::api::Tags;
 use crate::api::cluster::CapacityProviderStrategyItem;
 use crate::api::service::{
@@ -169,48 +172,16 @@ fn update_input(update: &ServiceUpdate) -> Result<UpdateServiceInput, AwsError> 
 }
 
 impl Ecs {
-    /// The service `name` on `cluster`, or `None` when it does not exist or is INACTIVE (deleted).
-    /// A DRAINING service (being deleted) is returned as it is.
+    /// The service named `name` in `cluster`, or `None` when it does not exist or is INACTIVE; lookups made
+    /// at about the same time share DescribeServices calls of up to 10 services per cluster.
     pub async fn describe_service(
         &self,
         cluster: &str,
         name: &str,
     ) -> Result<Option<ObservedService>, AwsError> {
-        let out = {
-            let request = self
-                .client
-                .describe_services()
-                .cluster(cluster)
-                .services(name)
-                .include(ServiceField::Tags);
-            self.call("DescribeServices", || request.clone().send())
-                .await
-        }?;
-        if let Some(failure) = out
-            .failures()
-            .iter()
-            .find(|f| f.reason() != Some("MISSING"))
-        {
-            return Err(AwsError::from_code(
-                "DescribeServices",
-                failure.reason(),
-                format!(
-                    "service {name} on cluster {cluster}: {}",
-                    failure.detail().unwrap_or("no detail")
-                ),
-                out.request_id().map(str::to_owned),
-            ));
-        }
-        let found = out
-            .services()
-            .iter()
-            .map(observed)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(found.into_iter().find(|s| s.status != "INACTIVE"))
+        self.services.lookup(cluster, name).await
     }
 
-    /// Creates the service from the spec's ECS fields, running `task_definition` (resolved by the caller)
-    /// with `tags` (the user's plus the ownership tags). `client_token` makes a retried call idempotent.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_service(
         &self,
@@ -321,6 +292,52 @@ impl Ecs {
                 other => Err(other),
             },
         }
+    }
+}
+
+/// DescribeServices answers for at most this many services per call.
+pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+
+impl Core {
+    /// One DescribeServices call for up to 10 services of a cluster: the ones that exist and are not INACTIVE, by name.
+    pub async fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> Found<ObservedService> {
+        let request = self
+            .client
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(names.to_vec()))
+            .include(ServiceField::Tags);
+        let out = self
+            .call("DescribeServices", || request.clone().send())
+            .await?;
+        if let Some(failure) = out
+            .failures()
+            .iter()
+            .find(|f| f.reason() != Some("MISSING"))
+        {
+            return Err(AwsError::from_code(
+                "DescribeServices",
+                failure.reason(),
+                format!(
+                    "{} on cluster {cluster}: {}",
+                    failure.arn().unwrap_or("service"),
+                    failure.detail().unwrap_or("no detail")
+                ),
+                out.request_id().map(str::to_owned),
+            ));
+        }
+        let mut found = HashMap::new();
+        for service in out.services() {
+            let service = observed(service)?;
+            if service.status != "INACTIVE" {
+                found.insert(service.service_name.clone(), service);
+            }
+        }
+        Ok(found)
     }
 }
 

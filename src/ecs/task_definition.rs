@@ -2,6 +2,9 @@
 
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::types::{TaskDefinitionField, TaskDefinitionStatus};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -140,33 +143,49 @@ impl Ecs {
 
     /// ARNs of the ACTIVE revisions of exactly `family`, oldest first, across all pages.
     pub async fn list_active_revisions(&self, family: &str) -> Result<Vec<String>, AwsError> {
+        let mut arns: Vec<String> = self
+            .list_active(Some(family))
+            .await?
+            .into_iter()
+            .filter(|arn| family_of(arn) == family)
+            .collect();
+        arns.sort_by_key(|arn| revision_of(arn));
+        Ok(arns)
+    }
+
+    /// Whether a revision is ACTIVE, answered from one listing of all ACTIVE revisions that all callers share for
+    /// up to `max_age` (ListTaskDefinitions pages of 100 instead of a DescribeTaskDefinition per object).
+    pub async fn is_active(&self, arn: &str, max_age: Duration) -> Result<bool, AwsError> {
+        let mut cache = self.active_revisions.lock().await;
+        let fresh = cache.as_ref().is_some_and(|(at, _)| at.elapsed() < max_age);
+        if !fresh {
+            let arns: HashSet<String> = self.list_active(None).await?.into_iter().collect();
+            *cache = Some((Instant::now(), arns));
+        }
+        Ok(cache.as_ref().is_some_and(|(_, arns)| arns.contains(arn)))
+    }
+
+    /// ARNs of ACTIVE revisions (of families starting with `prefix`, or all), across all pages.
+    async fn list_active(&self, prefix: Option<&str>) -> Result<Vec<String>, AwsError> {
         let mut arns = Vec::new();
         let mut token = None;
         loop {
             let request = self
                 .client
                 .list_task_definitions()
-                .family_prefix(family)
+                .set_family_prefix(prefix.map(str::to_owned))
                 .status(TaskDefinitionStatus::Active)
                 .set_next_token(token)
                 .max_results(100);
             let out = self
                 .call("ListTaskDefinitions", || request.clone().send())
                 .await?;
-            // familyPrefix matches by prefix: keep only this family.
-            arns.extend(
-                out.task_definition_arns()
-                    .iter()
-                    .filter(|arn| family_of(arn) == family)
-                    .cloned(),
-            );
+            arns.extend(out.task_definition_arns().iter().cloned());
             token = out.next_token().map(str::to_owned);
             if token.is_none() {
-                break;
+                return Ok(arns);
             }
         }
-        arns.sort_by_key(|arn| revision_of(arn));
-        Ok(arns)
     }
 
     /// Deregisters one revision (it becomes INACTIVE; running services keep it).

@@ -12,7 +12,7 @@ use kube::{Api, ResourceExt};
 
 use crate::api::{DeletionPolicy, EcsService, TaskDefinition, TaskDefinitionStatus};
 use crate::ecs::task_definition::{ObservedRevision, family_of, revision_of};
-use crate::reconcile::conditions::{ConditionUpdate, READY};
+use crate::reconcile::conditions::{ConditionUpdate, READY, is_true_for};
 use crate::reconcile::ownership::{Ownership, classify, desired_tags, ownership_tags, tag_changes};
 use crate::reconcile::{Applied, Cleanup, Context, Error, Managed, Note};
 use normalize::content_hash;
@@ -37,6 +37,9 @@ impl Managed for TaskDefinition {
         let family = family(self);
         let content = self.spec.ecs_content();
         let desired_hash = content_hash(&content);
+        if let Some(unchanged) = self.still_current(ctx, &desired_hash).await? {
+            return Ok(unchanged);
+        }
         let mut notes = Vec::new();
         let latest = ctx.ecs.describe_task_definition(&family).await?;
         if let Some(found) = &latest {
@@ -87,12 +90,7 @@ impl Managed for TaskDefinition {
             spec_hash: Some(desired_hash),
             ..Default::default()
         };
-        let ready = ConditionUpdate::new(
-            READY,
-            true,
-            "Registered",
-            format!("revision {} of {family} is ACTIVE", current.revision),
-        );
+        let ready = registered(current.revision, &family);
         Ok(Applied {
             status,
             conditions: vec![ready],
@@ -131,6 +129,34 @@ impl Managed for TaskDefinition {
 }
 
 impl TaskDefinition {
+    /// The drift check of an unchanged spec: its revision is still ACTIVE (one shared listing answers this for all
+    /// task definitions), so nothing needs a closer look.
+    async fn still_current(
+        &self,
+        ctx: &Context,
+        desired_hash: &str,
+    ) -> Result<Option<Applied<TaskDefinitionStatus>>, Error> {
+        let Some(last) = self.status.as_ref() else {
+            return Ok(None);
+        };
+        let settled = last.spec_hash.as_deref() == Some(desired_hash)
+            && is_true_for(&last.conditions, READY, self.metadata.generation);
+        let Some(arn) = last.latest_arn.as_deref().filter(|_| settled) else {
+            return Ok(None);
+        };
+        if !ctx.ecs.is_active(arn, ctx.drift_interval / 2).await? {
+            return Ok(None);
+        }
+        let family = last.family.clone().unwrap_or_default();
+        let ready = registered(last.revision.unwrap_or_default(), &family);
+        Ok(Some(Applied {
+            status: last.clone(),
+            conditions: vec![ready],
+            notes: Vec::new(),
+            requeue: None,
+        }))
+    }
+
     /// Whether the newest ACTIVE revision already has the desired content.
     fn is_current(&self, rev: &ObservedRevision, desired_hash: &str) -> bool {
         let last = self.status.as_ref();
@@ -252,6 +278,16 @@ async fn revisions_in_use(
         .filter(|arn| family_of(arn) == family)
         .filter_map(|arn| revision_of(&arn))
         .collect())
+}
+
+/// `Ready`: the revision is registered and ACTIVE.
+fn registered(revision: i32, family: &str) -> ConditionUpdate {
+    ConditionUpdate::new(
+        READY,
+        true,
+        "Registered",
+        format!("revision {revision} of {family} is ACTIVE"),
+    )
 }
 
 fn revisions_text(revisions: &[i32]) -> String {

@@ -1,0 +1,168 @@
+//! Coalesces single-object lookups made at about the same time into one batched ECS call (DescribeServices takes
+//! 10 services of one cluster, DescribeClusters 100 clusters), so that a drift check of many objects costs a
+//! tenth or a hundredth of the calls.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::AwsError;
+
+/// Answers of one batched call: the found objects by key (absent keys were not found).
+pub type Found<V> = Result<HashMap<String, V>, AwsError>;
+/// Makes one batched call for a group (such as a cluster) and its keys.
+pub type Fetch<V> = Arc<
+    dyn Fn(String, Vec<String>) -> Pin<Box<dyn Future<Output = Found<V>> + Send>> + Send + Sync,
+>;
+
+struct Waiter<V> {
+    key: String,
+    reply: oneshot::Sender<Result<Option<V>, AwsError>>,
+}
+
+/// Lookups waiting to be sent, per group.
+pub struct Batcher<V> {
+    window: Duration,
+    max: usize,
+    fetch: Fetch<V>,
+    pending: Mutex<HashMap<String, Vec<Waiter<V>>>>,
+}
+
+impl<V: Clone + Send + 'static> Batcher<V> {
+    /// Batches of at most `max` keys, sent `window` after the first lookup of a group or as soon as `max` wait.
+    pub fn new(window: Duration, max: usize, fetch: Fetch<V>) -> Arc<Self> {
+        Arc::new(Self {
+            window,
+            max,
+            fetch,
+            pending: Mutex::default(),
+        })
+    }
+
+    /// Looks up one key of a group, batched with the other lookups of that group.
+    pub async fn lookup(self: &Arc<Self>, group: &str, key: &str) -> Result<Option<V>, AwsError> {
+        let (reply, answer) = oneshot::channel();
+        let (first, full) = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let waiting = pending.entry(group.to_owned()).or_default();
+            waiting.push(Waiter {
+                key: key.to_owned(),
+                reply,
+            });
+            let full = (waiting.len() >= self.max).then(|| std::mem::take(waiting));
+            (waiting.len() == 1, full)
+        };
+        if let Some(batch) = full {
+            tokio::spawn(self.clone().send(group.to_owned(), batch));
+        } else if first {
+            let batcher = self.clone();
+            let group = group.to_owned();
+            tokio::spawn(async move {
+                tokio::time::sleep(batcher.window).await;
+                let batch = batcher.take(&group);
+                if !batch.is_empty() {
+                    batcher.send(group, batch).await;
+                }
+            });
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(AwsError::conversion(
+                "a batched ECS call was dropped".into(),
+            ))
+        })
+    }
+
+    fn take(&self, group: &str) -> Vec<Waiter<V>> {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.remove(group).unwrap_or_default()
+    }
+
+    /// Sends the waiters' keys in batches of `max` and answers each waiter.
+    async fn send(self: Arc<Self>, group: String, mut waiters: Vec<Waiter<V>>) {
+        while !waiters.is_empty() {
+            let rest = waiters.split_off(waiters.len().min(self.max));
+            let chunk = std::mem::replace(&mut waiters, rest);
+            let mut keys: Vec<String> = chunk.iter().map(|w| w.key.clone()).collect();
+            keys.sort();
+            keys.dedup();
+            let found = (self.fetch)(group.clone(), keys).await;
+            for waiter in chunk {
+                let answer = match &found {
+                    Ok(objects) => Ok(objects.get(&waiter.key).cloned()),
+                    Err(err) => Err(err.clone()),
+                };
+                let _ = waiter.reply.send(answer);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn counting_batcher(calls: Arc<AtomicUsize>, max: usize) -> Arc<Batcher<String>> {
+        let fetch: Fetch<String> = Arc::new(move |group, keys| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                assert!(keys.len() <= 10, "a batch holds at most 10 keys");
+                Ok(keys
+                    .into_iter()
+                    .filter(|k| k != "missing")
+                    .map(|k| (k.clone(), format!("{group}/{k}")))
+                    .collect())
+            })
+        });
+        Batcher::new(Duration::from_millis(50), max, fetch)
+    }
+
+    #[tokio::test]
+    async fn lookups_of_one_group_share_calls_of_at_most_max_keys() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let batcher = counting_batcher(calls.clone(), 10);
+        let lookups = (0..25).map(|i| {
+            let batcher = batcher.clone();
+            async move { batcher.lookup("c1", &format!("s{i}")).await }
+        });
+        let answers = futures::future::join_all(lookups).await;
+        assert_eq!(answers[7].as_ref().unwrap().as_deref(), Some("c1/s7"));
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "25 lookups in 3 calls");
+    }
+
+    #[tokio::test]
+    async fn groups_are_batched_apart_and_missing_keys_answer_none() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let batcher = counting_batcher(calls.clone(), 10);
+        let (a, b, missing) = tokio::join!(
+            batcher.lookup("c1", "x"),
+            batcher.lookup("c2", "x"),
+            batcher.lookup("c1", "missing")
+        );
+        assert_eq!(a.unwrap().as_deref(), Some("c1/x"));
+        assert_eq!(b.unwrap().as_deref(), Some("c2/x"));
+        assert_eq!(missing.unwrap(), None);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn an_error_reaches_every_waiter_of_the_batch() {
+        let fetch: Fetch<String> = Arc::new(|_, _| {
+            Box::pin(async {
+                Err(AwsError::from_code(
+                    "DescribeServices",
+                    Some("ServerException"),
+                    "down".into(),
+                    None,
+                ))
+            })
+        });
+        let batcher = Batcher::new(Duration::from_millis(10), 10, fetch);
+        let (a, b) = tokio::join!(batcher.lookup("c", "a"), batcher.lookup("c", "b"));
+        assert!(a.is_err() && b.is_err());
+    }
+}
