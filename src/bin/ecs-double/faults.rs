@@ -49,9 +49,15 @@ mod tests {
     fn faults_follow_the_rate_and_split_in_halves() {
         let mut rng = XorShift::new(42);
         let picks: Vec<Option<Fault>> = (0..4000).map(|_| pick(&mut rng, 0.5)).collect();
-        let errors = picks.iter().filter(|f| **f == Some(Fault::ServerError)).count();
+        let errors = picks
+            .iter()
+            .filter(|f| **f == Some(Fault::ServerError))
+            .count();
         let hangs = picks.iter().filter(|f| **f == Some(Fault::Hang)).count();
-        assert!((1800..2200).contains(&(errors + hangs)), "{errors} + {hangs}");
+        assert!(
+            (1800..2200).contains(&(errors + hangs)),
+            "{errors} + {hangs}"
+        );
         assert!(errors.abs_diff(hangs) < 200, "{errors} vs {hangs}");
         assert!((0..100).all(|_| pick(&mut rng, 0.0).is_none()));
     }

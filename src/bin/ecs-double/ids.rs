@@ -40,7 +40,7 @@ impl Ids {
     /// A new service event id.
     pub fn event(&mut self) -> String {
         self.events += 1;
-        uuid(self.events)
+        uuid(self.events ^ 0x4556_454E_5453_0000)
     }
 
     /// A new task id (32 hex digits, like ECS's).
@@ -48,7 +48,7 @@ impl Ids {
         self.tasks += 1;
         format!(
             "{:016x}{:016x}",
-            mix(self.tasks),
+            mix(self.tasks ^ 0x5441_534B_0000_0000),
             mix(self.tasks.rotate_left(32))
         )
     }

@@ -25,9 +25,7 @@ pub fn page(
         None => default_max,
         Some(n @ 1..=100) => n as usize,
         Some(_) => {
-            return Err(ApiError::invalid(
-                "maxResults must be between 1 and 100.",
-            ));
+            return Err(ApiError::invalid("maxResults must be between 1 and 100."));
         }
     };
     entries.sort_by(|a, b| a.key.cmp(&b.key));
@@ -75,7 +73,7 @@ fn encode(key: &str) -> String {
 }
 
 fn decode(token: &str) -> Option<String> {
-    if token.len() % 2 != 0 || !token.is_ascii() {
+    if !token.len().is_multiple_of(2) || !token.is_ascii() {
         return None;
     }
     let bytes = (0..token.len())
@@ -150,7 +148,14 @@ mod tests {
 
     #[test]
     fn a_token_survives_removed_items() {
-        let first = page(&request(json!({"maxResults": 2})), entries(5), false, 100, "i").unwrap();
+        let first = page(
+            &request(json!({"maxResults": 2})),
+            entries(5),
+            false,
+            100,
+            "i",
+        )
+        .unwrap();
         let token = first["nextToken"].clone();
         // The last item of the first page is gone now.
         let rest: Vec<Entry> = entries(5).into_iter().filter(|e| e.key != "0001").collect();
@@ -167,7 +172,11 @@ mod tests {
 
     #[test]
     fn refuses_bad_sizes_and_tokens() {
-        for bad in [json!({"maxResults": 0}), json!({"maxResults": 101}), json!({"nextToken": "zz"})] {
+        for bad in [
+            json!({"maxResults": 0}),
+            json!({"maxResults": 101}),
+            json!({"nextToken": "zz"}),
+        ] {
             let err = page(&request(bad), entries(3), false, 100, "i").unwrap_err();
             assert_eq!(err.code, "InvalidParameterException");
         }

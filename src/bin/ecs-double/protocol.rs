@@ -99,7 +99,10 @@ mod tests {
             HeaderValue::from_static("AmazonEC2ContainerServiceV20141113.ListClusters"),
         );
         assert_eq!(operation(&headers), Some("ListClusters"));
-        headers.insert("x-amz-target", HeaderValue::from_static("DynamoDB_20120810.GetItem"));
+        headers.insert(
+            "x-amz-target",
+            HeaderValue::from_static("DynamoDB_20120810.GetItem"),
+        );
         assert_eq!(operation(&headers), None);
     }
 

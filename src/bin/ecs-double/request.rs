@@ -106,6 +106,13 @@ impl Request {
         }
     }
 
+    /// Whether the `include` member asks for `field` (such as `TAGS`).
+    pub fn includes(&self, field: &str) -> Result<bool, ApiError> {
+        Ok(self
+            .strings("include")?
+            .is_some_and(|fields| fields.iter().any(|f| f == field)))
+    }
+
     /// A JSON object member.
     pub fn object(&self, name: &str) -> Result<Option<&Map<String, Value>>, ApiError> {
         match self.value(name) {
@@ -134,6 +141,9 @@ mod tests {
         assert_eq!(req.str("n").unwrap_err().code, "ClientException");
         assert!(req.required_str("missing").is_err());
         assert!(req.objects("l").is_err());
+        let include = Request::parse(br#"{"include": ["TAGS"]}"#).unwrap();
+        assert!(include.includes("TAGS").unwrap());
+        assert!(!include.includes("SETTINGS").unwrap());
         assert!(Request::parse(b"[1]").is_err());
         assert!(Request::parse(b"{").is_err());
         assert!(Request::parse(b"").unwrap().body().is_empty());

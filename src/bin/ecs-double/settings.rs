@@ -101,7 +101,9 @@ pub fn non_negative(name: &str, value: f64) -> Result<f64, String> {
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
-        Err(format!("{name} must be a number of seconds >= 0, not {value}"))
+        Err(format!(
+            "{name} must be a number of seconds >= 0, not {value}"
+        ))
     }
 }
 

@@ -23,7 +23,10 @@ impl Tags {
     /// Adds or overwrites the tags of member `name` of a request.
     pub fn merge(&mut self, req: &Request, name: &str) -> Result<(), ApiError> {
         for tag in req.objects(name)?.unwrap_or_default() {
-            let key = tag.get("key").and_then(Value::as_str).filter(|k| !k.is_empty());
+            let key = tag
+                .get("key")
+                .and_then(Value::as_str)
+                .filter(|k| !k.is_empty());
             let Some(key) = key else {
                 return Err(ApiError::invalid("Tag keys must not be empty."));
             };
@@ -66,8 +69,8 @@ mod tests {
 
     #[test]
     fn merges_overwrites_removes_and_limits() {
-        let req = Request::parse(br#"{"tags": [{"key": "a", "value": "1"}, {"key": "b"}]}"#)
-            .unwrap();
+        let req =
+            Request::parse(br#"{"tags": [{"key": "a", "value": "1"}, {"key": "b"}]}"#).unwrap();
         let mut tags = Tags::from_request(&req, "tags").unwrap();
         let again = Request::parse(br#"{"tags": [{"key": "a", "value": "2"}]}"#).unwrap();
         tags.merge(&again, "tags").unwrap();

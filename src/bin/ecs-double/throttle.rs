@@ -158,7 +158,10 @@ mod tests {
     #[test]
     fn speedup_multiplies_the_refill() {
         let mut t = Throttle::new(0.0);
-        assert_eq!(admitted(&mut t, "RegisterTaskDefinition", 20, 0.0, 10.0), 20);
+        assert_eq!(
+            admitted(&mut t, "RegisterTaskDefinition", 20, 0.0, 10.0),
+            20
+        );
         // 1 per second, ten times faster: 5 tokens after half a second.
         assert_eq!(admitted(&mut t, "RegisterTaskDefinition", 20, 0.5, 10.0), 5);
     }

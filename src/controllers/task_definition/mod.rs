@@ -214,14 +214,16 @@ impl TaskDefinition {
     ) -> Result<(Vec<i32>, Vec<i32>), Error> {
         let arns = ctx.ecs.list_active_revisions(family).await?;
         let mut active: Vec<i32> = arns.iter().filter_map(|arn| revision_of(arn)).collect();
-        let in_use = revisions_in_use(self, ctx, family).await?;
+        let limit = self.spec.revision_history_limit();
+        let none = BTreeSet::new();
+        let candidates = history::expired_revisions(&active, current, limit, &none);
+        // Only revisions past the limit need the (costlier) look at which revisions services still run.
+        let in_use = match candidates.is_empty() {
+            true => none,
+            false => revisions_in_use(self, ctx, family).await?,
+        };
         let mut expired = Vec::new();
-        for revision in history::expired_revisions(
-            &active,
-            current,
-            self.spec.revision_history_limit(),
-            &in_use,
-        ) {
+        for revision in history::expired_revisions(&active, current, limit, &in_use) {
             let Some(arn) = arns.iter().find(|arn| revision_of(arn) == Some(revision)) else {
                 continue;
             };

@@ -1,0 +1,145 @@
+//! The shared state of the server and the path of one ECS call: latency, throttling, fault choice, then the
+//! operation on the model (with the fault applied before it, or after it with `--fault-after-effect`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::clock::Clock;
+use crate::dispatch::{self, Ctx};
+use crate::faults;
+use crate::ids;
+use crate::prng::XorShift;
+use crate::protocol::{self, ApiError, OpResult};
+use crate::request::Request;
+use crate::settings::{ConfigPatch, Settings};
+use crate::state::Model;
+use crate::stats::Stats;
+use crate::throttle::Throttle;
+
+/// Everything the handlers share.
+pub struct App {
+    clock: Clock,
+    settings: Mutex<Settings>,
+    model: Mutex<Model>,
+    stats: Mutex<Stats>,
+    throttle: Mutex<Throttle>,
+    faults: Mutex<XorShift>,
+    requests: AtomicU64,
+}
+
+/// Locks a mutex; a panic elsewhere never makes the state unusable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl App {
+    pub fn new(settings: Settings) -> Self {
+        let clock = Clock::new();
+        Self {
+            model: Mutex::new(Model::new(&settings.region, settings.seed)),
+            stats: Mutex::new(Stats::default()),
+            throttle: Mutex::new(Throttle::new(clock.now())),
+            faults: Mutex::new(XorShift::new(settings.seed)),
+            settings: Mutex::new(settings),
+            requests: AtomicU64::new(0),
+            clock,
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// Changes the settings at run time; switching throttling on starts with full buckets.
+    pub fn configure(&self, patch: &ConfigPatch) -> Result<(), String> {
+        let mut settings = lock(&self.settings);
+        let was_throttling = settings.throttle;
+        settings.apply(patch)?;
+        if settings.throttle && !was_throttling {
+            *lock(&self.throttle) = Throttle::new(self.clock.now());
+        }
+        Ok(())
+    }
+
+    /// Forgets every object and counter, refills the buckets and restarts the generators from the seed.
+    pub fn reset(&self) {
+        let settings = self.settings();
+        *lock(&self.model) = Model::new(&settings.region, settings.seed);
+        *lock(&self.stats) = Stats::default();
+        *lock(&self.throttle) = Throttle::new(self.clock.now());
+        *lock(&self.faults) = XorShift::new(settings.seed);
+    }
+
+    pub fn stats(&self) -> Value {
+        let stats = lock(&self.stats).clone();
+        json!({
+            "calls": stats.calls,
+            "throttled": stats.throttled,
+            "faults": stats.faults,
+            "objects": lock(&self.model).object_counts(),
+        })
+    }
+
+    /// Answers one ECS request.
+    pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Response {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let request_id = ids::uuid(n ^ (u64::from(std::process::id()) << 40));
+        let result = self.call(headers, body).await;
+        if let Err(err) = &result {
+            tracing::debug!(request_id, code = err.code, message = %err.message, "ECS call failed");
+        }
+        protocol::answer(result, &request_id)
+    }
+
+    async fn call(&self, headers: &HeaderMap, body: &[u8]) -> OpResult {
+        let Some(operation) = protocol::operation(headers) else {
+            return Err(ApiError::new(
+                "UnknownOperationException",
+                "The X-Amz-Target header does not name an ECS operation.",
+            ));
+        };
+        tracing::debug!(operation, "ECS call");
+        let settings = self.settings();
+        lock(&self.stats).call(operation);
+        if settings.latency_ms > 0 {
+            tokio::time::sleep(settings.latency()).await;
+        }
+        let admitted = !settings.throttle
+            || lock(&self.throttle).admit(operation, self.clock.now(), settings.speedup);
+        if !admitted {
+            lock(&self.stats).throttle(operation);
+            return Err(ApiError::throttled());
+        }
+        let Some(op) = dispatch::find(operation) else {
+            return Err(ApiError::new(
+                "UnknownOperationException",
+                format!("The ECS double does not implement {operation}."),
+            ));
+        };
+        let request = Request::parse(body)?;
+        let fault = faults::pick(&mut lock(&self.faults), settings.fault_rate);
+        if let (Some(fault), false) = (fault, settings.fault_after_effect) {
+            lock(&self.stats).faults += 1;
+            return Err(faults::inflict(fault, settings.timeout()).await);
+        }
+        let result = {
+            let mut model = lock(&self.model);
+            let ctx = Ctx {
+                now: self.clock.now(),
+                duration: settings.rollout_duration(),
+                failure_rate: settings.rollout_failure_rate,
+            };
+            model.settle(ctx.now, ctx.duration);
+            op(&mut model, &ctx, &request)
+        };
+        if let Some(fault) = fault {
+            lock(&self.stats).faults += 1;
+            return Err(faults::inflict(fault, settings.timeout()).await);
+        }
+        result
+    }
+}

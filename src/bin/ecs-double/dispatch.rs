@@ -1,0 +1,45 @@
+//! Routes an ECS operation name to its implementation.
+
+use crate::protocol::OpResult;
+use crate::request::Request;
+use crate::state::Model;
+use crate::{ops_cluster, ops_service, ops_tags, ops_task_definition};
+
+/// What an operation needs besides the model and the request.
+pub struct Ctx {
+    /// Now, in epoch seconds.
+    pub now: f64,
+    /// How long rollouts, drains and task definition deletions take (seconds, speed-up applied).
+    pub duration: f64,
+    /// Share of new deployments that fail.
+    pub failure_rate: f64,
+}
+
+/// An ECS operation.
+pub type Op = fn(&mut Model, &Ctx, &Request) -> OpResult;
+
+/// The implementation of `operation`, if the double has one.
+pub fn find(operation: &str) -> Option<Op> {
+    Some(match operation {
+        "CreateCluster" => ops_cluster::create,
+        "DescribeClusters" => ops_cluster::describe,
+        "UpdateCluster" => ops_cluster::update,
+        "PutClusterCapacityProviders" => ops_cluster::put_capacity_providers,
+        "DeleteCluster" => ops_cluster::delete,
+        "ListClusters" => ops_cluster::list,
+        "RegisterTaskDefinition" => ops_task_definition::register,
+        "DescribeTaskDefinition" => ops_task_definition::describe,
+        "ListTaskDefinitions" => ops_task_definition::list,
+        "DeregisterTaskDefinition" => ops_task_definition::deregister,
+        "DeleteTaskDefinitions" => ops_task_definition::delete,
+        "CreateService" => ops_service::create,
+        "DescribeServices" => ops_service::describe,
+        "UpdateService" => ops_service::update,
+        "DeleteService" => ops_service::delete,
+        "ListServices" => ops_service::list,
+        "TagResource" => ops_tags::tag,
+        "UntagResource" => ops_tags::untag,
+        "ListTagsForResource" => ops_tags::list,
+        _ => return None,
+    })
+}
