@@ -12,8 +12,10 @@ use aws_smithy_runtime_api::http::Response;
 use super::limits::Category;
 use super::{AwsError, AwsErrorKind, Core};
 
-/// Attempts per call, the first included.
-const MAX_ATTEMPTS: u32 = 4;
+/// Attempts per call after throttling, the first included: the bucket paces them.
+const MAX_THROTTLED_ATTEMPTS: u32 = 4;
+/// Attempts per call after a 5xx or time-out; past them the reconcile shows the failure and requeues.
+const MAX_TRANSIENT_ATTEMPTS: u32 = 2;
 
 /// Whether an operation may be sent again after an answer that leaves its effect unknown (a 5xx or a time-out).
 /// RegisterTaskDefinition has no idempotency token: a repeat could register a duplicate revision, so its
@@ -57,18 +59,21 @@ impl Core {
                 Err(err) => err.code.as_deref().unwrap_or(kind_name(err.kind)),
             };
             self.metrics.aws_call(operation, outcome);
-            let retry = match &result {
+            let attempts = match &result {
                 Ok(_) => {
                     self.limits.succeeded(category);
-                    false
+                    0
                 }
                 Err(err) if err.kind == AwsErrorKind::Throttled => {
                     self.limits.throttled(category);
-                    true
+                    MAX_THROTTLED_ATTEMPTS
                 }
-                Err(err) => err.kind == AwsErrorKind::Transient && safe_to_repeat(operation),
+                Err(err) if err.kind == AwsErrorKind::Transient && safe_to_repeat(operation) => {
+                    MAX_TRANSIENT_ATTEMPTS
+                }
+                Err(_) => 0,
             };
-            if !retry || attempt >= MAX_ATTEMPTS {
+            if attempt >= attempts {
                 return result;
             }
             tokio::time::sleep(backoff(self.retry_base_delay, attempt)).await;

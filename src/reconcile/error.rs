@@ -48,7 +48,8 @@ impl Error {
         match self {
             Error::InvalidSpec(_) => None,
             Error::Aws(aws) if aws.kind == AwsErrorKind::Conversion => None,
-            Error::DependencyNotReady(_) => Some(Duration::from_secs(10)),
+            // Watches of the referenced kinds wake the object as soon as they are Ready; this is a fallback.
+            Error::DependencyNotReady(_) => Some(Duration::from_secs(30)),
             Error::Aws(aws) if aws.kind == AwsErrorKind::Transient => Some(Duration::from_secs(5)),
             Error::Aws(aws) if aws.kind == AwsErrorKind::Throttled => Some(Duration::from_secs(30)),
             Error::Kube(_) => Some(Duration::from_secs(5)),

@@ -154,8 +154,11 @@ async fn reconcile_object<K: Managed>(
             )
         }
         Err(err) => {
+            let repeated = is_repeat(&status, &err, generation);
             record_failure(&mut status, &err, generation, &now);
-            events::publish(ctx, &**obj, &[Note::warning(err.reason(), err.to_string())]).await;
+            if !repeated {
+                events::publish(ctx, &**obj, &[Note::warning(err.reason(), err.to_string())]).await;
+            }
             let action = err
                 .retry_after()
                 .map_or_else(Action::await_change, Action::requeue);
@@ -166,6 +169,16 @@ async fn reconcile_object<K: Managed>(
     status::apply(api, obj, &status).await?;
     count_readiness(ctx, &**obj, Some(&status));
     Ok((action, result))
+}
+
+/// Whether the object already shows this very failure for this generation (then no new Event is published).
+fn is_repeat<S: ConditionedStatus>(status: &S, err: &Error, generation: Option<i64>) -> bool {
+    status.conditions().iter().any(|c| {
+        c.type_ == SYNCED
+            && c.status == "False"
+            && c.message == err.to_string()
+            && c.observed_generation == generation
+    })
 }
 
 /// Sets `Synced=False` (and `Ready=False` unless a passing failure hit an object that is Ready for this generation).

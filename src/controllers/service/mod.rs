@@ -24,8 +24,18 @@ use crate::reconcile::{Applied, Cleanup, Context, Error, Managed, Note};
 use plan::{Desired, ServiceAction, plan};
 use validate::service_name;
 
-/// How often a service is read while its rollout has not settled.
-const ROLLOUT_POLL: Duration = Duration::from_secs(5);
+/// How often a service is read while its rollout has not settled: a quarter of the rollout's age, within bounds,
+/// so a fresh rollout is followed closely and a long one does not spend the account's read budget.
+fn rollout_poll(observed: &ObservedService) -> Duration {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    let started = status::primary(observed)
+        .and_then(|d| d.created_at)
+        .unwrap_or(now);
+    Duration::from_secs_f64(((now - started) / 4.0).clamp(2.0, 15.0))
+}
 
 impl Managed for EcsService {
     type Status = EcsServiceStatus;
@@ -103,7 +113,7 @@ impl Managed for EcsService {
         let mut status = status::status_fields(&observed);
         status.restarted_at = restart.or_else(|| last.and_then(|s| s.restarted_at.clone()));
         status.last_event_id = fresh.last().and_then(|e| e.id.clone()).or(last_event);
-        let requeue = (!rollout.settled).then_some(ROLLOUT_POLL);
+        let requeue = (!rollout.settled).then(|| rollout_poll(&observed));
         Ok(Applied {
             status,
             conditions: rollout.conditions,
@@ -297,4 +307,33 @@ fn already_exists(name: &str) -> Error {
         "an ECS service named {name} already exists in this cluster and was not created by this object; nothing was \
          changed. Set the annotation ecsbridge.dev/adopt: \"true\" to take it over, or choose another spec.serviceName"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecs::service::ObservedDeployment;
+
+    fn started_ago(seconds: f64) -> ObservedService {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let primary = ObservedDeployment {
+            status: Some("PRIMARY".into()),
+            created_at: Some(now - seconds),
+            ..Default::default()
+        };
+        ObservedService {
+            deployments: vec![primary],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn rollouts_are_polled_closely_when_fresh_and_sparingly_when_long() {
+        assert_eq!(rollout_poll(&started_ago(1.0)).as_secs(), 2);
+        assert_eq!(rollout_poll(&started_ago(40.0)).as_secs(), 10);
+        assert_eq!(rollout_poll(&started_ago(600.0)).as_secs(), 15);
+    }
 }

@@ -46,7 +46,7 @@ pub fn status_fields(observed: &ObservedService) -> EcsServiceStatus {
 }
 
 /// The deployment that runs the service's current configuration.
-pub(super) fn primary(observed: &ObservedService) -> Option<&ObservedDeployment> {
+pub fn primary(observed: &ObservedService) -> Option<&ObservedDeployment> {
     observed
         .deployments
         .iter()

@@ -1,0 +1,92 @@
+//! Counters read during a run: the double's calls by operation, and the kube-apiserver's write requests.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::processes::http;
+
+/// The double's call counters.
+#[derive(Clone, Debug, Default)]
+pub struct EcsCalls {
+    pub calls: BTreeMap<String, u64>,
+    pub throttled: u64,
+    pub faults: u64,
+}
+
+impl EcsCalls {
+    pub fn read(double_url: &str) -> Self {
+        let stats: Value =
+            serde_json::from_str(&http("GET", &format!("{double_url}/_double/stats"), None))
+                .unwrap();
+        let counts = |key: &str| -> BTreeMap<String, u64> {
+            stats[key]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Self {
+            calls: counts("calls"),
+            throttled: counts("throttled").values().sum(),
+            faults: stats["faults"].as_u64().unwrap_or(0),
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.calls.values().sum()
+    }
+
+    /// The calls made since `earlier`.
+    pub fn since(&self, earlier: &EcsCalls) -> EcsCalls {
+        let calls = self
+            .calls
+            .iter()
+            .map(|(op, n)| (op.clone(), n - earlier.calls.get(op).copied().unwrap_or(0)))
+            .collect();
+        EcsCalls {
+            calls,
+            throttled: self.throttled - earlier.throttled,
+            faults: self.faults - earlier.faults,
+        }
+    }
+}
+
+/// Write requests (POST, PUT, PATCH, DELETE) the kube-apiserver has served for ecs-bridge's kinds, their status,
+/// Events and Leases, from its own `apiserver_request_total` metric.
+pub async fn apiserver_writes(client: &kube::Client) -> u64 {
+    let request = ::http::Request::get("/metrics").body(Vec::new()).unwrap();
+    let text = client
+        .request_text(request)
+        .await
+        .expect("apiserver /metrics");
+    text.lines()
+        .filter(|l| l.starts_with("apiserver_request_total{"))
+        .filter(|l| {
+            [
+                "verb=\"POST\"",
+                "verb=\"PUT\"",
+                "verb=\"PATCH\"",
+                "verb=\"DELETE\"",
+                "verb=\"APPLY\"",
+            ]
+            .iter()
+            .any(|v| l.contains(v))
+        })
+        .filter(|l| {
+            [
+                "resource=\"ecsclusters\"",
+                "resource=\"taskdefinitions\"",
+                "resource=\"ecsservices\"",
+                "resource=\"events\"",
+                "resource=\"leases\"",
+            ]
+            .iter()
+            .any(|r| l.contains(r))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}

@@ -1,0 +1,235 @@
+//! The scale benchmark: for N services (each with its own task definition, over 10 clusters) against the ECS
+//! test double with AWS's token buckets, it measures convergence against the token-bucket floor, throttling, AWS
+//! calls per object, steady-state calls and Kubernetes writes, drift detection latency, and the operator's memory
+//! and CPU; then a fault run with 10% of ECS calls failing. Prints a table and writes target/bench/scale.{md,json}.
+//!
+//! Run it with `bash tests/bench.sh` (starts the local control plane), or
+//! `cargo bench --bench scale -- --sizes 100,1000 --speedup 20 --steady-seconds 120 --drift-samples 20`.
+
+mod counters;
+mod drift;
+mod objects;
+mod processes;
+mod report;
+
+use std::time::Duration;
+
+use ecs_bridge::ecs::limits::Category;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Client, ResourceExt};
+use serde_json::json;
+
+use counters::{EcsCalls, apiserver_writes};
+use processes::{
+    Process, cpu_seconds, free_port_pair, http, peak_rss_mib, start_double, start_operator,
+};
+use report::{FaultRun, Run};
+
+/// The operator's default share of each ECS bucket.
+const BUDGET: f64 = 0.8;
+
+struct Options {
+    sizes: Vec<usize>,
+    speedup: f64,
+    steady: Duration,
+    drift_samples: usize,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    Options {
+        sizes: value("--sizes")
+            .unwrap_or_else(|| "100,1000".into())
+            .split(',')
+            .map(|n| n.trim().parse().expect("size"))
+            .collect(),
+        speedup: value("--speedup").map_or(20.0, |v| v.parse().expect("speedup")),
+        steady: Duration::from_secs(
+            value("--steady-seconds").map_or(120, |v| v.parse().expect("seconds")),
+        ),
+        drift_samples: value("--drift-samples").map_or(20, |v| v.parse().expect("samples")),
+    }
+}
+
+/// The operator's rate limits: AWS's bucket sizes with the refill sped up like the double's.
+fn rate_limits(speedup: f64) -> String {
+    Category::ALL
+        .iter()
+        .map(|c| {
+            let (burst, refill) = c.aws_default();
+            format!("{}={burst}/{}", c.name(), refill * speedup)
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The token-bucket floor: the slowest category's time to make its calls at `budget` of AWS's buckets.
+fn floor(n: usize, budget: f64, speedup: f64) -> Duration {
+    let needs = [
+        (Category::TaskDefinitionModify, n),
+        (Category::ServiceModify, n),
+        (Category::ClusterModify, objects::CLUSTERS),
+    ];
+    let seconds = needs
+        .iter()
+        .map(|(category, calls)| {
+            let (burst, refill) = category.aws_default();
+            (*calls as f64 - burst * budget).max(0.0) / (refill * budget * speedup)
+        })
+        .fold(0.0, f64::max);
+    Duration::from_secs_f64(seconds)
+}
+
+async fn new_namespace(client: &Client, name: &str) {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+    namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("create namespace");
+}
+
+async fn install_crds(client: &Client) {
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(client.clone());
+    for crd in ecs_bridge::crdgen::all() {
+        crds.patch(
+            &crd.name_any(),
+            &PatchParams::apply("bench").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .expect("apply CRD");
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+}
+
+async fn ecs_client(url: &str) -> aws_sdk_ecs::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .load()
+        .await;
+    aws_sdk_ecs::Client::new(&config)
+}
+
+/// Creates everything, starts the operator and waits for convergence; returns the operator and the time.
+async fn converge(
+    client: &Client,
+    double_url: &str,
+    run: &str,
+    n: usize,
+    speedup: f64,
+) -> (Process, Duration, usize) {
+    new_namespace(client, run).await;
+    objects::create_all(client, run, run, n).await;
+    let operator = start_operator(run, double_url, &rate_limits(speedup), free_port_pair());
+    let timeout = floor(n, BUDGET, speedup) * 10 + Duration::from_secs(300);
+    let (took, retrying) =
+        objects::wait_all_ready(client, run, objects::CLUSTERS + 2 * n, timeout).await;
+    (operator, took, retrying)
+}
+
+async fn measure_size(client: &Client, n: usize, options: &Options) -> Run {
+    let (_double, url) = start_double(options.speedup);
+    let run = format!("bench-{n}-{}", std::process::id());
+    let (operator, took, _) = converge(client, &url, &run, n, options.speedup).await;
+    let converged = EcsCalls::read(&url);
+    // Steady state: after one drift tick, count ECS calls and Kubernetes writes over the window.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let (calls_before, writes_before) = (EcsCalls::read(&url), apiserver_writes(client).await);
+    tokio::time::sleep(options.steady).await;
+    let steady = EcsCalls::read(&url).since(&calls_before);
+    let writes = apiserver_writes(client).await - writes_before;
+    let ecs = ecs_client(&url).await;
+    let samples = options.drift_samples.min(n);
+    let latencies =
+        drift::measure(client, &ecs, &run, &run, samples, Duration::from_secs(54)).await;
+    let pid = operator.child.id();
+    Run::new(
+        n,
+        options,
+        took,
+        &converged,
+        &steady,
+        writes,
+        &latencies,
+        peak_rss_mib(pid),
+        cpu_seconds(pid),
+    )
+}
+
+async fn fault_run(client: &Client, n: usize, options: &Options) -> FaultRun {
+    let (_double, url) = start_double(options.speedup);
+    http(
+        "POST",
+        &format!("{url}/_double/config"),
+        Some(r#"{"faultRate": 0.1, "timeoutSeconds": 3}"#),
+    );
+    let run = format!("faults-{n}-{}", std::process::id());
+    let (_operator, took, retrying) = converge(client, &url, &run, n, options.speedup).await;
+    let calls = EcsCalls::read(&url);
+    http(
+        "POST",
+        &format!("{url}/_double/config"),
+        Some(r#"{"faultRate": 0}"#),
+    );
+    let ecs = ecs_client(&url).await;
+    let mut services = 0;
+    for c in 0..objects::CLUSTERS {
+        let listed = ecs
+            .list_services()
+            .cluster(format!("{run}-c{c}"))
+            .max_results(100)
+            .send()
+            .await
+            .expect("list services");
+        services += listed.service_arns().len();
+    }
+    let listed = ecs
+        .list_task_definitions()
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await;
+    let revisions: Vec<String> = listed
+        .into_iter()
+        .map(|arn| arn.expect("list task definitions"))
+        .filter(|arn| arn.contains(&run))
+        .collect();
+    FaultRun {
+        n,
+        took,
+        faults: calls.faults,
+        calls: calls.total(),
+        services,
+        revisions: revisions.len(),
+        most_retrying: retrying,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let options = options();
+    let client = Client::try_default()
+        .await
+        .expect("KUBECONFIG of the local control plane (source target/control-plane/env)");
+    install_crds(&client).await;
+    let mut runs = Vec::new();
+    for &n in &options.sizes {
+        eprintln!("benchmark: {n} services ...");
+        runs.push(measure_size(&client, n, &options).await);
+    }
+    let smallest = options.sizes.iter().copied().min().unwrap_or(100);
+    eprintln!("benchmark: fault run with {smallest} services ...");
+    let faults = fault_run(&client, smallest, &options).await;
+    report::write(&runs, &faults, options.speedup);
+}

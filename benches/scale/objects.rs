@@ -1,0 +1,151 @@
+//! The benchmark's objects: 10 clusters, and N task definitions and N services (each with its own task
+//! definition), created through the real kube-apiserver; and waiting for them to be Ready.
+
+use std::time::{Duration, Instant};
+
+use ecs_bridge::api::{Condition, EcsCluster, EcsService, TaskDefinition};
+use futures::{StreamExt, stream};
+use kube::api::{ListParams, PostParams};
+use kube::{Api, Client};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+pub const CLUSTERS: usize = 10;
+
+/// Creates the clusters, task definitions and services of a run in `namespace` (family names prefixed by `run`).
+pub async fn create_all(client: &Client, namespace: &str, run: &str, n: usize) {
+    let clusters = (0..CLUSTERS).map(|c| {
+        json!({"apiVersion": "ecsbridge.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": format!("c{c}")},
+               "spec": {"clusterName": format!("{run}-c{c}")}})
+    });
+    create::<EcsCluster>(client, namespace, clusters.collect()).await;
+    let task_definitions = (0..n).map(|i| {
+        json!({"apiVersion": "ecsbridge.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": format!("td{i}")},
+               "spec": {"family": format!("{run}-td{i}"), "containerDefinitions": [
+                   {"name": "app", "image": format!("registry.example/app:{i}"), "memory": 128,
+                    "portMappings": [{"containerPort": 8080}], "environment": [{"name": "INDEX", "value": i.to_string()}]}]}})
+    });
+    create::<TaskDefinition>(client, namespace, task_definitions.collect()).await;
+    let services = (0..n).map(|i| {
+        json!({"apiVersion": "ecsbridge.dev/v1alpha1", "kind": "EcsService", "metadata": {"name": format!("svc{i}")},
+               "spec": {"serviceName": format!("svc{i}"), "clusterRef": {"name": format!("c{}", i % CLUSTERS)},
+                        "taskDefinitionRef": {"name": format!("td{i}")}, "desiredCount": 1, "launchType": "EC2"}})
+    });
+    create::<EcsService>(client, namespace, services.collect()).await;
+}
+
+async fn create<K>(client: &Client, namespace: &str, objects: Vec<serde_json::Value>)
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    stream::iter(objects)
+        .map(|value| {
+            let api = api.clone();
+            async move {
+                let object: K = serde_json::from_value(value).expect("a valid object");
+                api.create(&PostParams::default(), &object)
+                    .await
+                    .expect("create object");
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+}
+
+fn ready(conditions: &[Condition]) -> bool {
+    conditions
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+/// Objects of the three kinds that are Ready, and how many exist.
+pub async fn count_ready(client: &Client, namespace: &str) -> (usize, usize) {
+    let params = ListParams::default();
+    let clusters = Api::<EcsCluster>::namespaced(client.clone(), namespace)
+        .list(&params)
+        .await
+        .expect("list");
+    let tds = Api::<TaskDefinition>::namespaced(client.clone(), namespace)
+        .list(&params)
+        .await
+        .expect("list");
+    let services = Api::<EcsService>::namespaced(client.clone(), namespace)
+        .list(&params)
+        .await
+        .expect("list");
+    let ready_count = clusters
+        .items
+        .iter()
+        .filter(|c| c.status.as_ref().is_some_and(|s| ready(&s.conditions)))
+        .count()
+        + tds
+            .items
+            .iter()
+            .filter(|t| t.status.as_ref().is_some_and(|s| ready(&s.conditions)))
+            .count()
+        + services
+            .items
+            .iter()
+            .filter(|s| s.status.as_ref().is_some_and(|st| ready(&st.conditions)))
+            .count();
+    (
+        ready_count,
+        clusters.items.len() + tds.items.len() + services.items.len(),
+    )
+}
+
+/// How many services show `Synced=False` with a retryable ECS reason right now.
+pub async fn count_retrying(client: &Client, namespace: &str) -> usize {
+    let services = Api::<EcsService>::namespaced(client.clone(), namespace)
+        .list(&ListParams::default())
+        .await
+        .expect("list");
+    let tds = Api::<TaskDefinition>::namespaced(client.clone(), namespace)
+        .list(&ListParams::default())
+        .await
+        .expect("list");
+    let retrying = |conditions: &[Condition]| {
+        conditions
+            .iter()
+            .any(|c| c.type_ == "Synced" && c.status == "False" && c.reason == "EcsUnavailable")
+    };
+    services
+        .items
+        .iter()
+        .filter(|s| s.status.as_ref().is_some_and(|st| retrying(&st.conditions)))
+        .count()
+        + tds
+            .items
+            .iter()
+            .filter(|t| t.status.as_ref().is_some_and(|st| retrying(&st.conditions)))
+            .count()
+}
+
+/// Waits until every object is Ready; returns the time it took and the most objects seen retrying at once.
+pub async fn wait_all_ready(
+    client: &Client,
+    namespace: &str,
+    expected: usize,
+    timeout: Duration,
+) -> (Duration, usize) {
+    let started = Instant::now();
+    let mut most_retrying = 0;
+    loop {
+        let (ready, total) = count_ready(client, namespace).await;
+        if ready == expected && total == expected {
+            return (started.elapsed(), most_retrying);
+        }
+        most_retrying = most_retrying.max(count_retrying(client, namespace).await);
+        assert!(
+            started.elapsed() < timeout,
+            "only {ready} of {expected} objects Ready after {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

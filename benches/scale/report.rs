@@ -1,0 +1,171 @@
+//! The benchmark's figures: one row per size plus the fault run, printed as a table and written as Markdown and
+//! JSON under target/bench/.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::counters::EcsCalls;
+use super::{BUDGET, Options, drift, floor};
+
+/// The figures of one size.
+pub struct Run {
+    n: usize,
+    ready: Duration,
+    floor: Duration,
+    floor_full: Duration,
+    throttled: u64,
+    calls: u64,
+    calls_per_object: BTreeMap<String, f64>,
+    steady_per_minute: f64,
+    describe_services_per_second: f64,
+    writes_per_hour: f64,
+    window: Duration,
+    drift_p50: Duration,
+    drift_p99: Duration,
+    rss_mib: f64,
+    cpu_seconds: f64,
+}
+
+impl Run {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        n: usize,
+        options: &Options,
+        ready: Duration,
+        converged: &EcsCalls,
+        steady: &EcsCalls,
+        writes: u64,
+        drift: &[Duration],
+        rss_mib: f64,
+        cpu_seconds: f64,
+    ) -> Self {
+        let window = options.steady.as_secs_f64();
+        let objects = (n * 2 + super::objects::CLUSTERS) as f64;
+        Self {
+            n,
+            ready,
+            floor: floor(n, BUDGET, options.speedup),
+            floor_full: floor(n, 1.0, options.speedup),
+            throttled: converged.throttled,
+            calls: converged.total(),
+            calls_per_object: converged
+                .calls
+                .iter()
+                .map(|(op, c)| (op.clone(), *c as f64 / objects))
+                .collect(),
+            steady_per_minute: steady.total() as f64 / window * 60.0,
+            describe_services_per_second: steady.calls.get("DescribeServices").copied().unwrap_or(0)
+                as f64
+                / window,
+            writes_per_hour: writes as f64 / window * 3600.0,
+            window: options.steady,
+            drift_p50: drift::percentile(drift, 50.0),
+            drift_p99: drift::percentile(drift, 99.0),
+            rss_mib,
+            cpu_seconds,
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "services": self.n, "taskDefinitions": self.n, "clusters": super::objects::CLUSTERS,
+            "secondsUntilAllReady": self.ready.as_secs_f64(),
+            "tokenBucketFloorSeconds": self.floor.as_secs_f64(),
+            "ratioToFloor": self.ready.as_secs_f64() / self.floor.as_secs_f64(),
+            "tokenBucketFloorAtFullBucketsSeconds": self.floor_full.as_secs_f64(),
+            "throttlingExceptions": self.throttled, "awsCallsUntilReady": self.calls,
+            "throttledShare": self.throttled as f64 / self.calls as f64,
+            "awsCallsPerObjectByOperation": self.calls_per_object,
+            "steadyStateAwsCallsPerMinute": self.steady_per_minute,
+            "steadyStateDescribeServicesPerSecond": self.describe_services_per_second,
+            "kubernetesWritesPerSteadyHour": self.writes_per_hour,
+            "steadyWindowSeconds": self.window.as_secs_f64(),
+            "driftRepairP50Seconds": self.drift_p50.as_secs_f64(),
+            "driftRepairP99Seconds": self.drift_p99.as_secs_f64(),
+            "operatorPeakRssMiB": self.rss_mib, "operatorCpuSeconds": self.cpu_seconds,
+        })
+    }
+}
+
+/// The figures of the run with injected faults.
+pub struct FaultRun {
+    pub n: usize,
+    pub took: Duration,
+    pub faults: u64,
+    pub calls: u64,
+    pub services: usize,
+    pub revisions: usize,
+    pub most_retrying: usize,
+}
+
+/// Prints the table and writes target/bench/scale.md and scale.json.
+pub fn write(runs: &[Run], faults: &FaultRun, speedup: f64) {
+    let mut md = format!(
+        "# ecs-bridge scale benchmark\n\nAgainst the ECS test double with AWS's token buckets sped up {speedup}x (the operator's \
+         limits scaled alike, budget {BUDGET}), the real kube-apiserver, drift interval 60 s. Steady-state figures are \
+         measured over a {}-second window and scaled to a minute / an hour.\n\n",
+        runs.first().map_or(0, |r| r.window.as_secs())
+    );
+    md.push_str("| services | all Ready (s) | floor (s) | ratio | floor at 100% (s) | throttled / calls | steady calls/min | DescribeServices/s | k8s writes/h | drift p50 / p99 (s) | peak RSS (MiB) | CPU (s) |\n");
+    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for r in runs {
+        md.push_str(&format!(
+            "| {} | {:.1} | {:.1} | {:.2} | {:.1} | {} / {} | {:.1} | {:.2} | {:.0} | {:.1} / {:.1} | {:.1} | {:.1} |\n",
+            r.n,
+            r.ready.as_secs_f64(),
+            r.floor.as_secs_f64(),
+            r.ready.as_secs_f64() / r.floor.as_secs_f64(),
+            r.floor_full.as_secs_f64(),
+            r.throttled,
+            r.calls,
+            r.steady_per_minute,
+            r.describe_services_per_second,
+            r.writes_per_hour,
+            r.drift_p50.as_secs_f64(),
+            r.drift_p99.as_secs_f64(),
+            r.rss_mib,
+            r.cpu_seconds
+        ));
+    }
+    for r in runs {
+        let per_object: Vec<String> = r
+            .calls_per_object
+            .iter()
+            .map(|(op, v)| format!("{op} {v:.2}"))
+            .collect();
+        md.push_str(&format!(
+            "\nAWS calls per object until Ready, {} services: {}\n",
+            r.n,
+            per_object.join(", ")
+        ));
+    }
+    md.push_str(&format!(
+        "\nFault run ({} services, 10% of ECS calls answered 5xx or hung): all Ready in {:.1} s; {} faults in {} calls; \
+         {} services and {} task definition revisions in ECS (no duplicates when both equal {}); up to {} objects showed \
+         Synced=False/EcsUnavailable at once while retrying.\n",
+        faults.n,
+        faults.took.as_secs_f64(),
+        faults.faults,
+        faults.calls,
+        faults.services,
+        faults.revisions,
+        faults.n,
+        faults.most_retrying
+    ));
+    println!("{md}");
+    let json = json!({
+        "speedup": speedup, "budget": BUDGET, "runs": runs.iter().map(Run::json).collect::<Vec<_>>(),
+        "faultRun": {"services": faults.n, "secondsUntilAllReady": faults.took.as_secs_f64(), "faults": faults.faults,
+                     "calls": faults.calls, "servicesInEcs": faults.services, "revisionsInEcs": faults.revisions,
+                     "mostObjectsRetryingAtOnce": faults.most_retrying},
+    });
+    std::fs::create_dir_all("target/bench").expect("create target/bench");
+    std::fs::write("target/bench/scale.md", &md).expect("write scale.md");
+    std::fs::write(
+        "target/bench/scale.json",
+        serde_json::to_string_pretty(&json).unwrap(),
+    )
+    .expect("write scale.json");
+}
