@@ -4,6 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::api::cluster::CapacityProviderStrategyItem;
+
 /// Whether `observed` has every field that `desired` sets, with the same value.
 pub fn covers(observed: &impl Serialize, desired: &impl Serialize) -> bool {
     match (
@@ -27,6 +29,22 @@ fn value_covers(observed: &Value, desired: &Value) -> bool {
         (Value::Number(o), Value::Number(d)) => o.as_f64() == d.as_f64(),
         _ => observed == desired,
     }
+}
+
+/// A capacity provider strategy in a comparable form: sorted by provider, ECS's defaults (0) made explicit.
+pub fn strategy_key(strategy: &[CapacityProviderStrategyItem]) -> Vec<(String, i32, i32)> {
+    let mut items: Vec<_> = strategy
+        .iter()
+        .map(|i| {
+            (
+                i.capacity_provider.clone(),
+                i.weight.unwrap_or(0),
+                i.base.unwrap_or(0),
+            )
+        })
+        .collect();
+    items.sort();
+    items
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::api::common::GROUP;
 pub const MAX_USER_TAGS: usize = 48;
 
 /// Checks an ECS name: 1-255 letters, digits, hyphens and underscores.
-pub fn check_ecs_name(field: &str, name: &str) -> Result<(), String> {
+pub fn check_name(field: &str, name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 255 {
         return Err(format!("{field}: \"{name}\" must be 1-255 characters long"));
     }
@@ -16,11 +16,16 @@ pub fn check_ecs_name(field: &str, name: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
     {
         return Err(format!(
-            "{field}: \"{name}\" contains '{bad}'; ECS names allow only letters, digits, hyphens and underscores \
-             (set {field} explicitly when metadata.name does not fit)"
+            "{field}: \"{name}\" contains '{bad}'; use only letters, digits, hyphens and underscores"
         ));
     }
     Ok(())
+}
+
+/// Checks the ECS name of an object, which may come from `metadata.name`.
+pub fn check_ecs_name(field: &str, name: &str) -> Result<(), String> {
+    check_name(field, name)
+        .map_err(|e| format!("{e} (set it explicitly when metadata.name does not fit ECS's rules)"))
 }
 
 /// Refuses a change of an ECS name after the object was created under another one.

@@ -104,18 +104,12 @@ impl AwsError {
                 }
                 mapped
             }
-            SdkError::ConstructionFailure(_) => Self {
-                kind: AwsErrorKind::Conversion,
-                operation,
-                code: None,
-                message: format!(
-                    "{}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&err)
-                ),
-                request_id,
-            },
             _ => Self {
-                kind: AwsErrorKind::Transient,
+                // A request that could not be built is our fault; anything else (time-out, connection) passes.
+                kind: match err {
+                    SdkError::ConstructionFailure(_) => AwsErrorKind::Conversion,
+                    _ => AwsErrorKind::Transient,
+                },
                 operation,
                 code: None,
                 message: format!(

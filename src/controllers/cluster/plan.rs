@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::api::Tags;
 use crate::api::cluster::{CapacityProviderStrategyItem, ClusterSetting, EcsClusterSpec};
-use crate::controllers::compare::covers;
+use crate::controllers::compare::{covers, strategy_key};
 use crate::ecs::cluster::{ClusterUpdate, ObservedCluster};
 use crate::reconcile::ownership::tag_changes;
 
@@ -61,7 +61,9 @@ pub fn plan(desired: &Desired, observed: Option<&ObservedCluster>) -> Vec<Cluste
     let strategy_differs = spec
         .default_capacity_provider_strategy
         .as_ref()
-        .is_some_and(|s| normalized(s) != normalized(&observed.default_capacity_provider_strategy));
+        .is_some_and(|s| {
+            strategy_key(s) != strategy_key(&observed.default_capacity_provider_strategy)
+        });
     if providers_differ || strategy_differs {
         actions.push(ClusterAction::PutCapacityProviders {
             providers: spec
@@ -96,22 +98,6 @@ fn settings_match(observed: &[ClusterSetting], desired: &[ClusterSetting]) -> bo
 
 fn same_set(a: &[String], b: &[String]) -> bool {
     a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
-}
-
-/// A strategy in a comparable form: sorted by provider, ECS's defaults (0) made explicit.
-fn normalized(strategy: &[CapacityProviderStrategyItem]) -> Vec<(String, i32, i32)> {
-    let mut items: Vec<_> = strategy
-        .iter()
-        .map(|i| {
-            (
-                i.capacity_provider.clone(),
-                i.weight.unwrap_or(0),
-                i.base.unwrap_or(0),
-            )
-        })
-        .collect();
-    items.sort();
-    items
 }
 
 #[cfg(test)]

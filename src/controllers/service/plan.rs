@@ -10,7 +10,7 @@ use crate::api::service::{
     DeploymentController, DeploymentControllerType, EcsServiceSpec, NetworkConfiguration,
     PropagateTags, SchedulingStrategy, ServiceConnectConfiguration,
 };
-use crate::controllers::compare::covers;
+use crate::controllers::compare::{covers, strategy_key};
 use crate::ecs::service::{ObservedService, ServiceUpdate};
 use crate::reconcile::ownership::tag_changes;
 
@@ -210,27 +210,11 @@ fn capacity_provider_strategy(
 ) -> Option<Vec<CapacityProviderStrategyItem>> {
     let desired = &spec.capacity_provider_strategy;
     if !desired.is_empty() {
-        return (normalized(desired) != normalized(&observed.capacity_provider_strategy))
+        return (strategy_key(desired) != strategy_key(&observed.capacity_provider_strategy))
             .then(|| desired.clone());
     }
     // From a capacity provider strategy back to the launch type: ECS takes an empty list.
     (spec.launch_type.is_some() && !observed.capacity_provider_strategy.is_empty()).then(Vec::new)
-}
-
-/// A strategy in a comparable form: sorted by provider, ECS's defaults (0) made explicit.
-fn normalized(strategy: &[CapacityProviderStrategyItem]) -> Vec<(String, i32, i32)> {
-    let mut items: Vec<_> = strategy
-        .iter()
-        .map(|i| {
-            (
-                i.capacity_provider.clone(),
-                i.weight.unwrap_or(0),
-                i.base.unwrap_or(0),
-            )
-        })
-        .collect();
-    items.sort();
-    items
 }
 
 /// Subnets and security groups compare as sets.

@@ -10,7 +10,9 @@ use crate::api::task_definition::{
     Compatibility, ContainerCondition, ContainerDefinition, LogDriver, NetworkMode, PidMode,
     PortMapping, ResourceType, TaskDefinitionSpec, TransportProtocol,
 };
-use crate::controllers::validation::{check_ecs_name, check_name_unchanged, check_tags};
+use crate::controllers::validation::{
+    check_ecs_name, check_name, check_name_unchanged, check_tags,
+};
 
 /// ECS allows this many containers per task definition.
 const MAX_CONTAINERS: usize = 10;
@@ -99,7 +101,7 @@ fn check_containers(spec: &TaskDefinitionSpec) -> Result<(), String> {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, container) in containers.iter().enumerate() {
         let path = container_path(i);
-        check_plain_name(&format!("{path}.name"), &container.name)?;
+        check_name(&format!("{path}.name"), &container.name)?;
         if let Some(first) = seen.get(container.name.as_str()) {
             return Err(format!(
                 "{path}.name: \"{}\" is already the name of {}; container names must be unique in the task",
@@ -116,22 +118,6 @@ fn check_containers(spec: &TaskDefinitionSpec) -> Result<(), String> {
     }
     if !containers.iter().any(is_essential) {
         return Err("spec.containerDefinitions: at least one container must be essential; set essential: true (or leave it unset) on the main container".into());
-    }
-    Ok(())
-}
-
-/// Checks a container or volume name: 1-255 letters, digits, hyphens and underscores.
-fn check_plain_name(field: &str, name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 255 {
-        return Err(format!("{field}: \"{name}\" must be 1-255 characters long"));
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-    {
-        return Err(format!(
-            "{field}: \"{name}\" contains '{bad}'; use only letters, digits, hyphens and underscores"
-        ));
     }
     Ok(())
 }
@@ -640,7 +626,7 @@ fn check_volumes(spec: &TaskDefinitionSpec) -> Result<(), String> {
         let Some(name) = volume.name.as_deref() else {
             continue;
         };
-        check_plain_name(&format!("spec.volumes[{i}].name"), name)?;
+        check_name(&format!("spec.volumes[{i}].name"), name)?;
         if let Some(first) = seen.get(name) {
             return Err(format!(
                 "spec.volumes[{i}].name: \"{name}\" is already the name of spec.volumes[{first}]; volume names must be unique"
