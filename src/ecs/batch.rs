@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -24,13 +24,21 @@ struct Waiter<V> {
     reply: oneshot::Sender<Result<Option<V>, AwsError>>,
 }
 
-/// Lookups waiting to be sent, per group.
+/// Lookups waiting to be sent, per group, and answers fetched ahead of time.
 pub struct Batcher<V> {
     window: Duration,
     max: usize,
     fetch: Fetch<V>,
     pending: Mutex<HashMap<String, Vec<Waiter<V>>>>,
+    /// Answers of `prefetch`, each used once and only while younger than `PREFETCH_MAX_AGE`.
+    prefetched: Mutex<HashMap<(String, String), Prefetched<V>>>,
 }
+
+/// A prefetched answer and when it was fetched.
+type Prefetched<V> = (Instant, Option<V>);
+
+/// How long a prefetched answer may be used.
+const PREFETCH_MAX_AGE: Duration = Duration::from_secs(10);
 
 impl<V: Clone + Send + 'static> Batcher<V> {
     /// Batches of at most `max` keys, sent `window` after the first lookup of a group or as soon as `max` wait.
@@ -40,11 +48,48 @@ impl<V: Clone + Send + 'static> Batcher<V> {
             max,
             fetch,
             pending: Mutex::default(),
+            prefetched: Mutex::default(),
         })
+    }
+
+    /// Fetches all `keys` of a group now, in batches of `max`, for the lookups that will follow shortly (a drift
+    /// check of many objects whose reconciles do not all run at the same moment).
+    pub async fn prefetch(&self, group: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.prefetched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (at, _)| at.elapsed() < PREFETCH_MAX_AGE);
+        for chunk in keys.chunks(self.max) {
+            let found = (self.fetch)(group.to_owned(), chunk.to_vec()).await?;
+            let now = Instant::now();
+            let mut prefetched = self.prefetched.lock().unwrap_or_else(|p| p.into_inner());
+            for key in chunk {
+                prefetched.insert(
+                    (group.to_owned(), key.clone()),
+                    (now, found.get(key).cloned()),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops a prefetched answer that a write has made stale.
+    pub fn forget(&self, group: &str, key: &str) {
+        let mut prefetched = self.prefetched.lock().unwrap_or_else(|p| p.into_inner());
+        prefetched.remove(&(group.to_owned(), key.to_owned()));
+    }
+
+    fn take_prefetched(&self, group: &str, key: &str) -> Option<Option<V>> {
+        let mut prefetched = self.prefetched.lock().unwrap_or_else(|p| p.into_inner());
+        let (at, answer) = prefetched.remove(&(group.to_owned(), key.to_owned()))?;
+        (at.elapsed() < PREFETCH_MAX_AGE).then_some(answer)
     }
 
     /// Looks up one key of a group, batched with the other lookups of that group.
     pub async fn lookup(self: &Arc<Self>, group: &str, key: &str) -> Result<Option<V>, AwsError> {
+        if let Some(answer) = self.take_prefetched(group, key) {
+            return Ok(answer);
+        }
         let (reply, answer) = oneshot::channel();
         let (first, full) = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
@@ -147,6 +192,37 @@ mod tests {
         assert_eq!(b.unwrap().as_deref(), Some("c2/x"));
         assert_eq!(missing.unwrap(), None);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn prefetched_answers_serve_one_lookup_each_and_a_write_drops_them() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let batcher = counting_batcher(calls.clone(), 10);
+        let keys: Vec<String> = (0..25).map(|i| format!("s{i}")).collect();
+        batcher.prefetch("c1", keys).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            batcher.lookup("c1", "s3").await.unwrap().as_deref(),
+            Some("c1/s3")
+        );
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "answered from the prefetch"
+        );
+        batcher.lookup("c1", "s3").await.unwrap();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            4,
+            "a prefetched answer is used once"
+        );
+        batcher.forget("c1", "s4");
+        batcher.lookup("c1", "s4").await.unwrap();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            5,
+            "a write drops the prefetched answer"
+        );
     }
 
     #[tokio::test]

@@ -60,6 +60,8 @@ const BATCH_WINDOW: Duration = Duration::from_millis(100);
 pub struct EcsSettings {
     /// AWS region; the standard AWS settings decide when unset.
     pub region: Option<String>,
+    /// ECS endpoint; the standard AWS settings (such as `AWS_ENDPOINT_URL_ECS`) decide when unset.
+    pub endpoint_url: Option<String>,
     /// Base delay of the retry backoff.
     pub retry_base_delay: Duration,
     /// Time limit of one attempt of one call.
@@ -72,6 +74,7 @@ impl Default for EcsSettings {
     fn default() -> Self {
         Self {
             region: None,
+            endpoint_url: None,
             retry_base_delay: Duration::from_millis(500),
             attempt_timeout: Duration::from_secs(20),
             limits: LimitSettings::default(),
@@ -85,6 +88,9 @@ impl Ecs {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(region) = &settings.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
         }
         // Retries are the door's own (see `call`), so that each attempt passes the rate limiter.
         let timeouts = TimeoutConfig::builder()

@@ -172,6 +172,15 @@ fn update_input(update: &ServiceUpdate) -> Result<UpdateServiceInput, AwsError> 
 }
 
 impl Ecs {
+    /// Reads the services of a cluster ahead of a drift check, in DescribeServices calls of 10.
+    pub async fn prefetch_services(
+        &self,
+        cluster: &str,
+        names: Vec<String>,
+    ) -> Result<(), AwsError> {
+        self.services.prefetch(cluster, names).await
+    }
+
     /// The service named `name` in `cluster`, or `None` when it does not exist or is INACTIVE; lookups made
     /// at about the same time share DescribeServices calls of up to 10 services per cluster.
     pub async fn describe_service(
@@ -193,6 +202,7 @@ impl Ecs {
         tags: &Tags,
         client_token: &str,
     ) -> Result<ObservedService, AwsError> {
+        self.services.forget(cluster, name);
         let input = create_input(spec)?;
         let out = {
             let request = self
@@ -236,6 +246,7 @@ impl Ecs {
         name: &str,
         update: &ServiceUpdate,
     ) -> Result<ObservedService, AwsError> {
+        self.services.forget(cluster, name);
         let input = update_input(update)?;
         let out = {
             let request = self
@@ -272,6 +283,7 @@ impl Ecs {
     /// Deletes the service (without `force`: a REPLICA service must be scaled to 0 first); a service or
     /// cluster that is already gone counts as deleted.
     pub async fn delete_service(&self, cluster: &str, name: &str) -> Result<(), AwsError> {
+        self.services.forget(cluster, name);
         match self
             .call("DeleteService", || {
                 self.client

@@ -2,6 +2,7 @@
 
 pub mod leader;
 pub mod logging;
+pub mod prefetch;
 pub mod server;
 
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use futures::future::join_all;
 use futures::{FutureExt, StreamExt};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::utils::{Predicate, PredicateConfig, predicates};
-use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::api::{EcsCluster, EcsService, LocalRef, TaskDefinition};
@@ -95,7 +96,16 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
             )
             .boxed(),
         );
-        controllers.push(drive(service_controller(client, scope), ctx.clone()).boxed());
+        let services = service_controller(client, scope);
+        let prefetch =
+            prefetch::services_before_each_drift_check(services.store(), ctx.clone()).boxed();
+        let services = drive(services, ctx.clone()).boxed();
+        // The prefetcher ends with the controller.
+        controllers.push(
+            futures::future::select(services, prefetch)
+                .map(|_| ())
+                .boxed(),
+        );
     }
     join_all(controllers).await;
 }
@@ -145,7 +155,12 @@ fn controller<K: Managed>(api: Api<K>) -> Controller<K> {
             PredicateConfig::default(),
         );
     Controller::for_stream(changes, reader)
+        .with_config(controller::Config::default().concurrency(CONCURRENCY))
 }
+
+/// Reconciles of one kind that run at once: enough to keep ECS's buckets busy, few enough to bound memory
+/// (each holds objects, ECS answers and connections).
+const CONCURRENCY: u16 = 32;
 
 fn deleting<K: Resource>(obj: &K) -> Option<u64> {
     Some(u64::from(obj.meta().deletion_timestamp.is_some()))

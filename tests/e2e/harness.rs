@@ -24,6 +24,7 @@ pub struct Env {
     pub namespace: String,
     operator: Option<JoinHandle<()>>,
     drift_interval: Duration,
+    ecs_endpoint: Option<String>,
 }
 
 /// The tests need the local control plane's settings in the environment (tests/run-all.sh provides them).
@@ -56,6 +57,15 @@ impl Env {
     }
 
     pub async fn with_drift_interval(test: &str, drift_interval: Duration) -> Self {
+        Self::build(test, drift_interval, None).await
+    }
+
+    /// Like `new`, but the operator and `ecs` talk to the ECS endpoint at `url` (the ECS test double).
+    pub async fn against(test: &str, url: &str) -> Self {
+        Self::build(test, Duration::from_secs(60), Some(url.to_owned())).await
+    }
+
+    async fn build(test: &str, drift_interval: Duration, ecs_endpoint: Option<String>) -> Self {
         require_control_plane_env();
         let client = Client::try_default()
             .await
@@ -70,9 +80,11 @@ impl Env {
             )
             .await
             .expect("create namespace");
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(url) = &ecs_endpoint {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
         let ecs = aws_sdk_ecs::Client::new(&config);
         let mut env = Env {
             client,
@@ -80,6 +92,7 @@ impl Env {
             namespace,
             operator: None,
             drift_interval,
+            ecs_endpoint,
         };
         env.start_operator().await;
         env
@@ -91,6 +104,7 @@ impl Env {
         let metrics = Arc::new(Metrics::default());
         let settings = EcsSettings {
             retry_base_delay: Duration::from_millis(50),
+            endpoint_url: self.ecs_endpoint.clone(),
             ..Default::default()
         };
         let ecs = Ecs::from_env(&settings, metrics.clone()).await;

@@ -4,5 +4,6 @@ mod chart;
 mod cluster;
 mod harness;
 mod operator;
+mod rollout;
 mod service;
 mod task_definition;

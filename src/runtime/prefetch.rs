@@ -1,0 +1,51 @@
+//! Reads the services of every cluster in DescribeServices calls of 10 a few seconds before each drift check, so
+//! that the reconciles of the check (which a bounded number of workers runs one after another) find their service
+//! already read instead of each asking ECS.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::runtime::reflector::Store;
+
+use crate::api::EcsService;
+use crate::reconcile::{Context, next_drift_check};
+
+/// How long before a drift check the services are read.
+const LEAD: Duration = Duration::from_secs(3);
+
+/// Runs until the process stops.
+pub async fn services_before_each_drift_check(services: Store<EcsService>, ctx: Arc<Context>) {
+    loop {
+        let until_check = next_drift_check(ctx.drift_interval);
+        let lead = LEAD.min(until_check);
+        tokio::time::sleep(until_check - lead).await;
+        for (cluster, names) in by_cluster(&services) {
+            if let Err(err) = ctx.ecs.prefetch_services(&cluster, names).await {
+                tracing::warn!(cluster = %cluster, error = %err, "could not read services ahead of the drift check");
+            }
+        }
+        // Past the check, so the next round aims at the one after it.
+        tokio::time::sleep(lead + Duration::from_secs(1)).await;
+    }
+}
+
+/// The names of the created services that are not being deleted, by cluster ARN.
+fn by_cluster(services: &Store<EcsService>) -> BTreeMap<String, Vec<String>> {
+    let mut grouped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for service in services.state() {
+        if service.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let Some(status) = &service.status else {
+            continue;
+        };
+        if let (Some(cluster), Some(name)) = (&status.cluster_arn, &status.service_name) {
+            grouped
+                .entry(cluster.clone())
+                .or_default()
+                .push(name.clone());
+        }
+    }
+    grouped
+}

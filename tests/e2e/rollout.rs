@@ -1,0 +1,207 @@
+//! Rollout truth end to end, against the ECS test double (moto never rolls out): `Progressing` while the PRIMARY
+//! deployment rolls out, `Ready` only once it completed with every task running, `Degraded` with ECS's reason when
+//! the circuit breaker rolls a bad revision back; ECS's service events become Kubernetes Events exactly once.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ecs_bridge::api::{EcsCluster, EcsService, TaskDefinition};
+use k8s_openapi::api::core::v1::Event;
+use kube::Api;
+use kube::api::ListParams;
+
+use crate::harness::{Env, unique};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+/// The ECS test double, killed when dropped.
+struct Double {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Double {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_double() -> Double {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-double"))
+        .args(["--port", "0", "--rollout-seconds", "4"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ecs-double");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("the double's address")
+        .to_owned();
+    Double { child, url }
+}
+
+fn configure(double: &Double, body: &str) {
+    let status = Command::new("curl")
+        .args([
+            "-sf",
+            "-X",
+            "POST",
+            &format!("{}/_double/config", double.url),
+            "-d",
+            body,
+        ])
+        .args(["-H", "content-type: application/json"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "configure the double");
+}
+
+fn manifests(cluster: &str, family: &str, image: &str) -> [String; 3] {
+    [
+        format!("apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {{name: main}}\nspec: {{clusterName: {cluster}}}\n"),
+        format!(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: TaskDefinition\nmetadata: {{name: web}}\nspec:\n  family: {family}\n  containerDefinitions:\n  - {{name: web, image: \"{image}\", memory: 256}}\n"
+        ),
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {name: web}\nspec:\n  clusterRef: {name: main}\n  taskDefinitionRef: {name: web}\n  desiredCount: 2\n  launchType: EC2\n  deploymentConfiguration:\n    deploymentCircuitBreaker: {enable: true, rollback: true}\n".to_owned(),
+    ]
+}
+
+/// The status and reason of each condition type.
+fn conditions(svc: &EcsService) -> BTreeMap<String, (String, String, String)> {
+    let status = svc.status.clone().unwrap_or_default();
+    status
+        .conditions
+        .into_iter()
+        .map(|c| (c.type_, (c.status, c.reason, c.message)))
+        .collect()
+}
+
+fn is(svc: &EcsService, type_: &str, status: &str) -> bool {
+    conditions(svc).get(type_).is_some_and(|c| c.0 == status)
+}
+
+/// Follows the service until `done`, returning whether `Progressing=True` (without `Ready=True`) was seen first.
+async fn follow(env: &Env, done: impl Fn(&EcsService) -> bool) -> (EcsService, bool) {
+    let api = env.api::<EcsService>();
+    let started = Instant::now();
+    let mut saw_progress = false;
+    loop {
+        let svc = api.get("web").await.unwrap();
+        saw_progress |= is(&svc, "Progressing", "True") && is(&svc, "Ready", "False");
+        if done(&svc) {
+            return (svc, saw_progress);
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "timed out; last conditions: {:#?}",
+            conditions(&svc)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn rollouts_are_reported_truthfully() {
+    let double = start_double();
+    let env = Env::against(&unique("rollout"), &double.url).await;
+    let (cluster, family) = (unique("c"), unique("td"));
+    for manifest in manifests(&cluster, &family, "app:1") {
+        apply_any(&env, &manifest).await;
+    }
+    let (ready, progressed) = follow(&env, |s| is(s, "Ready", "True")).await;
+    assert!(
+        progressed,
+        "Progressing=True while the first deployment rolled out"
+    );
+    let status = ready.status.clone().unwrap();
+    assert_eq!(
+        (status.running_count, status.desired_count),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        status.task_definition_revision.as_deref(),
+        Some(format!("{family}:1").as_str())
+    );
+
+    apply_any(&env, &manifests(&cluster, &family, "app:2")[1]).await;
+    let (ready, progressed) = follow(&env, |s| {
+        is(s, "Ready", "True")
+            && s.status
+                .as_ref()
+                .and_then(|st| st.task_definition_revision.as_deref())
+                == Some(&format!("{family}:2"))
+    })
+    .await;
+    assert!(progressed, "Progressing=True while revision 2 rolled out");
+    assert!(is(&ready, "Degraded", "False"));
+
+    configure(&double, r#"{"rolloutFailureRate": 1.0}"#);
+    apply_any(&env, &manifests(&cluster, &family, "app:3-broken")[1]).await;
+    let (degraded, _) = follow(&env, |s| is(s, "Degraded", "True")).await;
+    let (_, reason, message) = conditions(&degraded)["Degraded"].clone();
+    assert!(
+        message.to_lowercase().contains("circuit breaker") || message.contains("failed"),
+        "{reason}: {message}"
+    );
+    assert!(
+        is(&degraded, "Ready", "False"),
+        "a failed rollout is not Ready"
+    );
+
+    // Every ECS service event reported as a Kubernetes Event, none of them twice.
+    let described = env
+        .ecs
+        .describe_services()
+        .cluster(&cluster)
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    let mut in_ecs = BTreeMap::<String, usize>::new();
+    for event in described.services()[0].events() {
+        *in_ecs
+            .entry(event.message().unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    let events: Api<Event> = Api::namespaced(env.client.clone(), &env.namespace);
+    let list = events.list(&ListParams::default()).await.unwrap();
+    let mut in_kubernetes = BTreeMap::<String, usize>::new();
+    for event in list
+        .items
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("EcsServiceEvent"))
+    {
+        let count = usize::try_from(event.count.unwrap_or(1).max(1)).unwrap();
+        *in_kubernetes
+            .entry(event.message.clone().unwrap_or_default())
+            .or_default() += count;
+    }
+    assert!(
+        !in_kubernetes.is_empty(),
+        "ECS service events became Kubernetes Events"
+    );
+    for (message, count) in &in_kubernetes {
+        assert!(
+            in_ecs.get(message).is_some_and(|n| count <= n),
+            "{message:?} reported {count} times; ECS has {in_ecs:#?}"
+        );
+    }
+}
+
+/// Applies a manifest of any of the three kinds.
+async fn apply_any(env: &Env, yaml: &str) {
+    match yaml.lines().nth(1) {
+        Some("kind: EcsCluster") => drop(env.apply::<EcsCluster>(yaml).await),
+        Some("kind: TaskDefinition") => drop(env.apply::<TaskDefinition>(yaml).await),
+        _ => drop(env.apply::<EcsService>(yaml).await),
+    }
+}
