@@ -4,7 +4,8 @@
 //! and CPU; then a fault run with 10% of ECS calls failing. Prints a table and writes target/bench/scale.{md,json}.
 //!
 //! Run it with `bash tests/bench.sh` (starts the local control plane), or
-//! `cargo bench --bench scale -- --sizes 100,1000 --speedup 20 --steady-seconds 120 --drift-samples 20`.
+//! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 120 --drift-samples 20
+//! --fault-services 100` (0 skips the fault run).
 
 mod counters;
 mod drift;
@@ -34,6 +35,7 @@ struct Options {
     speedup: f64,
     steady: Duration,
     drift_samples: usize,
+    fault_services: usize,
 }
 
 fn options() -> Options {
@@ -55,6 +57,7 @@ fn options() -> Options {
             value("--steady-seconds").map_or(120, |v| v.parse().expect("seconds")),
         ),
         drift_samples: value("--drift-samples").map_or(20, |v| v.parse().expect("samples")),
+        fault_services: value("--fault-services").map_or(100, |v| v.parse().expect("services")),
     }
 }
 
@@ -228,8 +231,12 @@ async fn main() {
         eprintln!("benchmark: {n} services ...");
         runs.push(measure_size(&client, n, &options).await);
     }
-    let smallest = options.sizes.iter().copied().min().unwrap_or(100);
-    eprintln!("benchmark: fault run with {smallest} services ...");
-    let faults = fault_run(&client, smallest, &options).await;
-    report::write(&runs, &faults, options.speedup);
+    let faults = match options.fault_services {
+        0 => None,
+        n => {
+            eprintln!("benchmark: fault run with {n} services ...");
+            Some(fault_run(&client, n, &options).await)
+        }
+    };
+    report::write(&runs, faults.as_ref(), options.speedup);
 }

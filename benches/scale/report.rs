@@ -101,7 +101,7 @@ pub struct FaultRun {
 }
 
 /// Prints the table and writes target/bench/scale.md and scale.json.
-pub fn write(runs: &[Run], faults: &FaultRun, speedup: f64) {
+pub fn write(runs: &[Run], faults: Option<&FaultRun>, speedup: f64) {
     let mut md = format!(
         "# ecs-bridge scale benchmark\n\nAgainst the ECS test double with AWS's token buckets sped up {speedup}x (the operator's \
          limits scaled alike, budget {BUDGET}), the real kube-apiserver, drift interval 60 s. Steady-state figures are \
@@ -141,25 +141,27 @@ pub fn write(runs: &[Run], faults: &FaultRun, speedup: f64) {
             per_object.join(", ")
         ));
     }
-    md.push_str(&format!(
-        "\nFault run ({} services, 10% of ECS calls answered 5xx or hung): all Ready in {:.1} s; {} faults in {} calls; \
-         {} services and {} task definition revisions in ECS (no duplicates when both equal {}); up to {} objects showed \
-         Synced=False/EcsUnavailable at once while retrying.\n",
-        faults.n,
-        faults.took.as_secs_f64(),
-        faults.faults,
-        faults.calls,
-        faults.services,
-        faults.revisions,
-        faults.n,
-        faults.most_retrying
-    ));
+    if let Some(faults) = faults {
+        md.push_str(&format!(
+            "\nFault run ({} services, 10% of ECS calls answered 5xx or hung): all Ready in {:.1} s; {} faults in {} \
+             calls; {} services and {} task definition revisions in ECS (no duplicates when both equal {}); up to {} \
+             objects showed Synced=False/EcsUnavailable at once while retrying.\n",
+            faults.n,
+            faults.took.as_secs_f64(),
+            faults.faults,
+            faults.calls,
+            faults.services,
+            faults.revisions,
+            faults.n,
+            faults.most_retrying
+        ));
+    }
     println!("{md}");
     let json = json!({
         "speedup": speedup, "budget": BUDGET, "runs": runs.iter().map(Run::json).collect::<Vec<_>>(),
-        "faultRun": {"services": faults.n, "secondsUntilAllReady": faults.took.as_secs_f64(), "faults": faults.faults,
-                     "calls": faults.calls, "servicesInEcs": faults.services, "revisionsInEcs": faults.revisions,
-                     "mostObjectsRetryingAtOnce": faults.most_retrying},
+        "faultRun": faults.map(|f| json!({"services": f.n, "secondsUntilAllReady": f.took.as_secs_f64(),
+            "faults": f.faults, "calls": f.calls, "servicesInEcs": f.services, "revisionsInEcs": f.revisions,
+            "mostObjectsRetryingAtOnce": f.most_retrying})),
     });
     std::fs::create_dir_all("target/bench").expect("create target/bench");
     std::fs::write("target/bench/scale.md", &md).expect("write scale.md");

@@ -53,7 +53,7 @@ impl Deref for Ecs {
 }
 
 /// How long a lookup waits for others to share its batched call.
-const BATCH_WINDOW: Duration = Duration::from_millis(100);
+const BATCH_WINDOW: Duration = Duration::from_millis(300);
 
 /// How the ECS client is set up beyond the standard AWS settings (environment, profiles, web identity).
 #[derive(Clone, Debug)]

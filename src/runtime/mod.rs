@@ -160,7 +160,7 @@ fn controller<K: Managed>(api: Api<K>) -> Controller<K> {
 
 /// Reconciles of one kind that run at once: enough to keep ECS's buckets busy, few enough to bound memory
 /// (each holds objects, ECS answers and connections).
-const CONCURRENCY: u16 = 32;
+const CONCURRENCY: u16 = 16;
 
 fn deleting<K: Resource>(obj: &K) -> Option<u64> {
     Some(u64::from(obj.meta().deletion_timestamp.is_some()))
