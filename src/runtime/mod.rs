@@ -146,6 +146,8 @@ fn controller<K: Managed>(api: Api<K>) -> Controller<K> {
     let (reader, writer) = reflector::store();
     let changes = watcher(api, config())
         .default_backoff()
+        // managedFields are the bulk of a stored object and the operator never reads them.
+        .modify(|obj| obj.managed_fields_mut().clear())
         .reflect(writer)
         .applied_objects()
         .predicate_filter(
