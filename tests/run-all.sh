@@ -10,4 +10,5 @@ source target/control-plane/env
 
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
-cargo test --all-targets
+# The benchmark (benches/scale) is a long run of its own: tests/bench.sh.
+cargo test --lib --bins --tests

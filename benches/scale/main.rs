@@ -52,7 +52,7 @@ fn options() -> Options {
             .split(',')
             .map(|n| n.trim().parse().expect("size"))
             .collect(),
-        speedup: value("--speedup").map_or(20.0, |v| v.parse().expect("speedup")),
+        speedup: value("--speedup").map_or(5.0, |v| v.parse().expect("speedup")),
         steady: Duration::from_secs(
             value("--steady-seconds").map_or(120, |v| v.parse().expect("seconds")),
         ),
