@@ -43,3 +43,15 @@ pub fn find(operation: &str) -> Option<Op> {
         _ => return None,
     })
 }
+
+/// Runs one operation on a model at time `now`, with 10 s rollouts that never fail (unit tests of the operations).
+#[cfg(test)]
+pub fn call_at(op: Op, model: &mut Model, body: serde_json::Value, now: f64) -> OpResult {
+    let ctx = Ctx {
+        now,
+        duration: 10.0,
+        failure_rate: 0.0,
+    };
+    let request = Request::parse(body.to_string().as_bytes()).expect("a JSON request body");
+    op(model, &ctx, &request)
+}

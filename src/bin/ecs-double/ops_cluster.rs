@@ -250,16 +250,7 @@ mod tests {
     use super::*;
 
     fn call(op: crate::dispatch::Op, model: &mut Model, body: Value) -> OpResult {
-        let ctx = Ctx {
-            now: 100.0,
-            duration: 10.0,
-            failure_rate: 0.0,
-        };
-        op(
-            model,
-            &ctx,
-            &Request::parse(body.to_string().as_bytes()).unwrap(),
-        )
+        crate::dispatch::call_at(op, model, body, 100.0)
     }
 
     #[test]
