@@ -105,6 +105,22 @@ mod tests {
     use super::*;
     use crate::api::cluster::ClusterSettingName;
 
+    fn plan_for(
+        spec: &EcsClusterSpec,
+        tags: &Tags,
+        generation_changed: bool,
+        observed: Option<&ObservedCluster>,
+    ) -> Vec<ClusterAction> {
+        plan(
+            &Desired {
+                spec,
+                tags,
+                generation_changed,
+            },
+            observed,
+        )
+    }
+
     fn spec(yaml: &str) -> EcsClusterSpec {
         serde_yaml::from_str(yaml).unwrap()
     }
@@ -139,17 +155,7 @@ mod tests {
     fn creates_a_missing_cluster() {
         let s = spec(FULL);
         let t = tags();
-        assert_eq!(
-            plan(
-                &Desired {
-                    spec: &s,
-                    tags: &t,
-                    generation_changed: true
-                },
-                None
-            ),
-            vec![ClusterAction::Create]
-        );
+        assert_eq!(plan_for(&s, &t, true, None), vec![ClusterAction::Create]);
     }
 
     #[test]
@@ -157,17 +163,7 @@ mod tests {
         let s = spec(FULL);
         let t = tags();
         let observed = observed_from(&s, &t);
-        assert!(
-            plan(
-                &Desired {
-                    spec: &s,
-                    tags: &t,
-                    generation_changed: false
-                },
-                Some(&observed)
-            )
-            .is_empty()
-        );
+        assert!(plan_for(&s, &t, false, Some(&observed)).is_empty());
     }
 
     #[test]
@@ -183,17 +179,7 @@ mod tests {
         observed
             .tags
             .insert("aws:cloudformation:stack-name".into(), "x".into());
-        assert!(
-            plan(
-                &Desired {
-                    spec: &s,
-                    tags: &t,
-                    generation_changed: false
-                },
-                Some(&observed)
-            )
-            .is_empty()
-        );
+        assert!(plan_for(&s, &t, false, Some(&observed)).is_empty());
     }
 
     #[test]
@@ -203,14 +189,7 @@ mod tests {
         let mut observed = observed_from(&s, &t);
         observed.settings[0].value = "disabled".into();
         observed.configuration = None;
-        let actions = plan(
-            &Desired {
-                spec: &s,
-                tags: &t,
-                generation_changed: false,
-            },
-            Some(&observed),
-        );
+        let actions = plan_for(&s, &t, false, Some(&observed));
         assert_eq!(
             actions,
             vec![ClusterAction::Update(ClusterUpdate {
@@ -230,26 +209,9 @@ mod tests {
         let mut observed = observed_from(&s, &t);
         observed.default_capacity_provider_strategy.reverse();
         observed.capacity_providers.reverse();
-        assert!(
-            plan(
-                &Desired {
-                    spec: &s,
-                    tags: &t,
-                    generation_changed: false
-                },
-                Some(&observed)
-            )
-            .is_empty()
-        );
+        assert!(plan_for(&s, &t, false, Some(&observed)).is_empty());
         observed.default_capacity_provider_strategy[0].weight = Some(5);
-        let actions = plan(
-            &Desired {
-                spec: &s,
-                tags: &t,
-                generation_changed: false,
-            },
-            Some(&observed),
-        );
+        let actions = plan_for(&s, &t, false, Some(&observed));
         assert!(
             matches!(&actions[..], [ClusterAction::PutCapacityProviders { providers, .. }] if providers.len() == 2)
         );
@@ -262,14 +224,7 @@ mod tests {
         let mut observed = observed_from(&s, &t);
         observed.tags.insert("team".into(), "old".into());
         observed.tags.insert("gone".into(), "x".into());
-        let actions = plan(
-            &Desired {
-                spec: &s,
-                tags: &t,
-                generation_changed: false,
-            },
-            Some(&observed),
-        );
+        let actions = plan_for(&s, &t, false, Some(&observed));
         assert_eq!(
             actions,
             vec![
@@ -288,25 +243,8 @@ mod tests {
             Some(crate::api::cluster::ClusterServiceConnectDefaults {
                 namespace: "arn:aws:servicediscovery:ns-1".into(),
             });
-        assert!(
-            plan(
-                &Desired {
-                    spec: &s,
-                    tags: &t,
-                    generation_changed: false
-                },
-                Some(&observed)
-            )
-            .is_empty()
-        );
-        let actions = plan(
-            &Desired {
-                spec: &s,
-                tags: &t,
-                generation_changed: true,
-            },
-            Some(&observed),
-        );
+        assert!(plan_for(&s, &t, false, Some(&observed)).is_empty());
+        let actions = plan_for(&s, &t, true, Some(&observed));
         assert!(
             matches!(&actions[..], [ClusterAction::Update(u)] if u.service_connect_defaults.is_some())
         );
