@@ -16,6 +16,25 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
+/// What the harness needs of a namespaced kind.
+pub trait Kind:
+    Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + Clone
+    + DeserializeOwned
+    + serde::Serialize
+    + std::fmt::Debug
+{
+}
+
+impl<K> Kind for K where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug
+{
+}
+
 /// One test's world.
 pub struct Env {
     pub client: Client,
@@ -129,7 +148,7 @@ impl Env {
 
     pub fn api<K>(&self) -> Api<K>
     where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+        K: Kind,
     {
         Api::namespaced(self.client.clone(), &self.namespace)
     }
@@ -137,22 +156,14 @@ impl Env {
     /// Server-side applies a manifest (YAML) of kind `K` in this namespace.
     pub async fn apply<K>(&self, yaml: &str) -> K
     where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + DeserializeOwned
-            + serde::Serialize
-            + std::fmt::Debug,
+        K: Kind,
     {
         self.try_apply::<K>(yaml).await.expect("apply manifest")
     }
 
     pub async fn try_apply<K>(&self, yaml: &str) -> Result<K, kube::Error>
     where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + DeserializeOwned
-            + serde::Serialize
-            + std::fmt::Debug,
+        K: Kind,
     {
         let value: serde_json::Value = serde_yaml::from_str(yaml).expect("valid YAML");
         let name = value["metadata"]["name"]
@@ -171,10 +182,7 @@ impl Env {
     /// Merge-patches metadata or spec of an object.
     pub async fn patch<K>(&self, name: &str, patch: serde_json::Value)
     where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + DeserializeOwned
-            + std::fmt::Debug,
+        K: Kind,
     {
         self.api::<K>()
             .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -184,10 +192,7 @@ impl Env {
 
     pub async fn delete<K>(&self, name: &str)
     where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + DeserializeOwned
-            + std::fmt::Debug,
+        K: Kind,
     {
         self.api::<K>()
             .delete(name, &DeleteParams::default())
@@ -198,10 +203,7 @@ impl Env {
     /// Waits until the object satisfies `check`, returning it; panics with the last state after `timeout`.
     pub async fn wait_for<K>(&self, name: &str, timeout: Duration, check: impl Fn(&K) -> bool) -> K
     where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + DeserializeOwned
-            + std::fmt::Debug,
+        K: Kind,
     {
         let api = self.api::<K>();
         let deadline = tokio::time::Instant::now() + timeout;
@@ -222,10 +224,7 @@ impl Env {
     /// Waits until the object is gone (its finalizer removed).
     pub async fn wait_gone<K>(&self, name: &str, timeout: Duration)
     where
-        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + DeserializeOwned
-            + std::fmt::Debug,
+        K: Kind,
     {
         let api = self.api::<K>();
         eventually(timeout, &format!("{name} to be deleted"), || async {
