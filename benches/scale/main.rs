@@ -9,6 +9,8 @@
 
 mod counters;
 mod drift;
+#[path = "../../tests/support/ecs_double.rs"]
+mod ecs_double;
 mod objects;
 mod processes;
 mod report;
@@ -140,7 +142,8 @@ async fn converge(
 }
 
 async fn measure_size(client: &Client, n: usize, options: &Options) -> Run {
-    let (_double, url) = start_double(options.speedup);
+    let double = start_double(options.speedup);
+    let url = double.url.clone();
     let run = format!("bench-{n}-{}", std::process::id());
     let (operator, took, _) = converge(client, &url, &run, n, options.speedup).await;
     let converged = EcsCalls::read(&url);
@@ -169,7 +172,8 @@ async fn measure_size(client: &Client, n: usize, options: &Options) -> Run {
 }
 
 async fn fault_run(client: &Client, n: usize, options: &Options) -> FaultRun {
-    let (_double, url) = start_double(options.speedup);
+    let double = start_double(options.speedup);
+    let url = double.url.clone();
     http(
         "POST",
         &format!("{url}/_double/config"),

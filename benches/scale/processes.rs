@@ -1,7 +1,8 @@
 //! The processes a benchmark run drives: the ECS test double and the operator, and what /proc says about them.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+
+use super::ecs_double::{self, Double};
 
 /// A child process that is killed when dropped.
 pub struct Process {
@@ -15,31 +16,9 @@ impl Drop for Process {
     }
 }
 
-/// Starts the ECS test double with AWS's token buckets sped up by `speedup`; returns it and its URL.
-pub fn start_double(speedup: f64) -> (Process, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-double"))
-        .args([
-            "--port",
-            "0",
-            "--speedup",
-            &speedup.to_string(),
-            "--rollout-seconds",
-            "10",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start ecs-double");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the double's address");
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("the double prints its address")
-        .to_owned();
-    (Process { child }, url)
+/// Starts the ECS test double with AWS's token buckets sped up by `speedup`.
+pub fn start_double(speedup: f64) -> Double {
+    ecs_double::start(&["--speedup", &speedup.to_string(), "--rollout-seconds", "10"])
 }
 
 /// Starts `ecs-bridge run` for one namespace against the double, its rate limits scaled like the double's.

@@ -2,6 +2,8 @@
 
 mod chart;
 mod cluster;
+#[path = "../support/ecs_double.rs"]
+mod ecs_double;
 mod harness;
 mod operator;
 mod rollout;

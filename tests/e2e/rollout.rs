@@ -3,8 +3,7 @@
 //! the circuit breaker rolls a bad revision back; ECS's service events become Kubernetes Events exactly once.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ecs_bridge::api::{EcsCluster, EcsService, TaskDefinition};
@@ -12,41 +11,10 @@ use k8s_openapi::api::core::v1::Event;
 use kube::Api;
 use kube::api::ListParams;
 
+use crate::ecs_double::{self, Double};
 use crate::harness::{Env, unique};
 
 const WAIT: Duration = Duration::from_secs(90);
-
-/// The ECS test double, killed when dropped.
-struct Double {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Double {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_double() -> Double {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-double"))
-        .args(["--port", "0", "--rollout-seconds", "4"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start ecs-double");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("the double's address")
-        .to_owned();
-    Double { child, url }
-}
 
 fn configure(double: &Double, body: &str) {
     let status = Command::new("curl")
@@ -111,7 +79,7 @@ async fn follow(env: &Env, done: impl Fn(&EcsService) -> bool) -> (EcsService, b
 
 #[tokio::test]
 async fn rollouts_are_reported_truthfully() {
-    let double = start_double();
+    let double = ecs_double::start(&["--rollout-seconds", "4"]);
     let env = Env::against(&unique("rollout"), &double.url).await;
     let (cluster, family) = (unique("c"), unique("td"));
     for manifest in manifests(&cluster, &family, "app:1") {
