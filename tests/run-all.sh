@@ -9,6 +9,6 @@ trap 'bash tests/control-plane/down.sh' EXIT
 source target/control-plane/env
 
 cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 # The benchmark (benches/scale) is a long run of its own: tests/bench.sh.
-cargo test --lib --bins --tests
+cargo test --workspace --lib --bins --tests

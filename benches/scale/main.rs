@@ -9,8 +9,6 @@
 
 mod counters;
 mod drift;
-#[path = "../../tests/support/ecs_double.rs"]
-mod ecs_double;
 mod objects;
 mod processes;
 mod report;

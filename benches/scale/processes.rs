@@ -2,7 +2,7 @@
 
 use std::process::{Child, Command, Stdio};
 
-use super::ecs_double::{self, Double};
+use ecs_double::Running as Double;
 
 /// A child process that is killed when dropped.
 pub struct Process {
@@ -18,7 +18,7 @@ impl Drop for Process {
 
 /// Starts the ECS test double with AWS's token buckets sped up by `speedup`.
 pub fn start_double(speedup: f64) -> Double {
-    ecs_double::start(&["--speedup", &speedup.to_string(), "--rollout-seconds", "10"])
+    ecs_double::spawn(&["--speedup", &speedup.to_string(), "--rollout-seconds", "10"])
 }
 
 /// Starts `ecs-bridge run` for one namespace against the double, its rate limits scaled like the double's.

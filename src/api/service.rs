@@ -22,7 +22,8 @@ use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_statu
     status = "EcsServiceStatus",
     scale(
         spec_replicas_path = ".spec.desiredCount",
-        status_replicas_path = ".status.runningCount"
+        status_replicas_path = ".status.runningCount",
+        label_selector_path = ".status.selector"
     ),
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
@@ -62,33 +63,34 @@ pub struct EcsServiceSpec {
     /// `EC2`, `FARGATE`, `EXTERNAL` or `MANAGED_INSTANCES`. Mutually exclusive with `capacityProviderStrategy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
-    /// Capacity provider strategy of the service. Mutually exclusive with `launchType`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// Capacity provider strategy of the service. Mutually exclusive with `launchType`. Left out: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
     /// Fargate platform version (for example `LATEST` or `1.4.0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
     /// Subnets, security groups and public IP of tasks using the `awsvpc` network mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
-    /// Load balancer target groups that the service's containers are registered with.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub load_balancers: Vec<LoadBalancer>,
-    /// Cloud Map service discovery registries of the service.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub service_registries: Vec<ServiceRegistry>,
+    /// Load balancer target groups that the service's containers are registered with. Left out: not managed (ECS keeps
+    /// what the service has); `[]` removes them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancers: Option<Vec<LoadBalancer>>,
+    /// Cloud Map service discovery registries of the service. Left out: not managed; `[]` removes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_registries: Option<Vec<ServiceRegistry>>,
     /// How many tasks run during a deployment, the deployment strategy, circuit breaker and alarms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_configuration: Option<DeploymentConfiguration>,
     /// The deployment controller: `ECS` (default), `CODE_DEPLOY` or `EXTERNAL`. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_controller: Option<DeploymentController>,
-    /// Task placement constraints (EC2 and external capacity only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub placement_constraints: Vec<PlacementConstraint>,
-    /// Task placement strategy rules (EC2 and external capacity only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub placement_strategy: Vec<PlacementStrategy>,
+    /// Task placement constraints (EC2 and external capacity only). Left out: not managed; `[]` removes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_constraints: Option<Vec<PlacementConstraint>>,
+    /// Task placement strategy rules (EC2 and external capacity only). Left out: not managed; `[]` removes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_strategy: Option<Vec<PlacementStrategy>>,
     /// Seconds during which failing load balancer or container health checks of new tasks are ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
@@ -115,12 +117,105 @@ pub struct EcsServiceSpec {
     /// `ENABLED` or `DISABLED`: whether ECS rebalances tasks across Availability Zones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    /// EBS volumes created for each task at deployment (`volumeConfigurations`, ECS's shape). Left out: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
+    /// VPC Lattice target groups the service's tasks register with. Left out: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
+    /// IAM role ECS uses for the service's load balancers (only for task definitions without `awsvpc`); fixed at
+    /// creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     /// Tags for the service; the operator adds its ownership tags next to them.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
     /// `Delete` (default) deletes the ECS service with this object; `Retain` leaves it.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+}
+
+impl EcsServiceSpec {
+    /// The capacity provider strategy, empty when left out.
+    pub fn capacity_providers(&self) -> &[CapacityProviderStrategyItem] {
+        self.capacity_provider_strategy
+            .as_deref()
+            .unwrap_or_default()
+    }
+
+    /// The load balancers, empty when left out.
+    pub fn load_balancer_list(&self) -> &[LoadBalancer] {
+        self.load_balancers.as_deref().unwrap_or_default()
+    }
+
+    /// The service registries, empty when left out.
+    pub fn service_registry_list(&self) -> &[ServiceRegistry] {
+        self.service_registries.as_deref().unwrap_or_default()
+    }
+
+    /// The placement constraints, empty when left out.
+    pub fn placement_constraint_list(&self) -> &[PlacementConstraint] {
+        self.placement_constraints.as_deref().unwrap_or_default()
+    }
+
+    /// The placement strategy rules, empty when left out.
+    pub fn placement_strategy_list(&self) -> &[PlacementStrategy] {
+        self.placement_strategy.as_deref().unwrap_or_default()
+    }
+}
+
+/// An EBS volume ECS creates for each task of a deployment, attached under the task definition's volume `name`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceVolumeConfiguration {
+    /// The task definition volume configured with `configuredAtLaunch: true`.
+    pub name: String,
+    /// The volume ECS creates.
+    #[serde(
+        rename = "managedEBSVolume",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub managed_ebs_volume: Option<ServiceManagedEbsVolumeConfiguration>,
+}
+
+/// ECS's `ServiceManagedEBSVolumeConfiguration`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceManagedEbsVolumeConfiguration {
+    /// IAM role that lets ECS manage the volumes (the ECS infrastructure role).
+    pub role_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// `gp3` (ECS default), `gp2`, `io1`, `io2`, `st1`, `sc1` or `standard`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+    #[serde(rename = "sizeInGiB", default, skip_serializing_if = "Option::is_none")]
+    pub size_in_gib: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    /// `ext3`, `ext4` or `xfs` (Linux), `NTFS` (Windows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filesystem_type: Option<String>,
+}
+
+/// A VPC Lattice target group the service's tasks register with.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcLatticeConfiguration {
+    /// IAM role ECS uses to register tasks with the target group.
+    pub role_arn: String,
+    pub target_group_arn: String,
+    /// The task definition port mapping name.
+    pub port_name: String,
 }
 
 /// Who owns the desired count of the ECS service after creation.
@@ -856,8 +951,51 @@ pub struct EcsServiceStatus {
     /// ID of the newest ECS service event already seen (and emitted as a Kubernetes event).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_event_id: Option<String>,
+    /// The deployment the operator started last and what became of it. A deployment that failed is not started
+    /// again for the same desired state: only a change of the spec, of the task definition revision or of
+    /// `ecsbridge.dev/restartedAt` starts another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rollout: Option<RolloutRecord>,
+    /// Label selector naming this service (`ecsbridge.dev/service=<name>`), for the scale subresource (HPA, KEDA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// CreateService attempts: part of the idempotency token, so a service deleted outside Kubernetes can be
+    /// created again with a new token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_attempt: Option<i32>,
 }
 conditioned_status!(EcsServiceStatus);
+
+/// A deployment the operator started, and its outcome.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutRecord {
+    /// Digest of the desired state the deployment was started for (spec without the count, revision, restart).
+    pub desired: String,
+    /// The task definition deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    /// The PRIMARY deployment before the update: the deployment started is the first PRIMARY after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_deployment: Option<String>,
+    /// ID of the deployment started, once ECS shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    /// `InProgress`, `Completed` or `Failed`.
+    pub outcome: RolloutOutcome,
+    /// ECS's reason for a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What became of a deployment the operator started.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum RolloutOutcome {
+    #[default]
+    InProgress,
+    Completed,
+    Failed,
+}
 
 /// One deployment of the service as reported by ECS.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]

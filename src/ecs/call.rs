@@ -48,6 +48,36 @@ impl Core {
         Fut: Future<Output = Result<T, SdkError<E, Response>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        self.call_with(operation, safe_to_repeat(operation), send)
+            .await
+    }
+
+    /// Like [`Core::call`], but a 5xx or time-out is not repeated: the effect of the request is unknown and a
+    /// repeat would act twice (an UpdateService with `forceNewDeployment`, a RunTask).
+    pub(crate) async fn call_once<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        send: F,
+    ) -> Result<T, AwsError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, Response>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.call_with(operation, false, send).await
+    }
+
+    async fn call_with<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        repeatable: bool,
+        send: F,
+    ) -> Result<T, AwsError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, Response>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
         let category = Category::of(operation);
         let mut attempt = 1;
         loop {
@@ -68,7 +98,7 @@ impl Core {
                     self.limits.throttled(category);
                     MAX_THROTTLED_ATTEMPTS
                 }
-                Err(err) if err.kind == AwsErrorKind::Transient && safe_to_repeat(operation) => {
+                Err(err) if err.kind == AwsErrorKind::Transient && repeatable => {
                     MAX_TRANSIENT_ATTEMPTS
                 }
                 Err(_) => 0,

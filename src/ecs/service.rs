@@ -20,6 +20,7 @@ use crate::api::service::{
     AvailabilityZoneRebalancing, DeploymentConfiguration, DeploymentController, EcsServiceSpec,
     LaunchType, LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementStrategy,
     PropagateTags, SchedulingStrategy, ServiceConnectConfiguration, ServiceRegistry,
+    ServiceVolumeConfiguration, VpcLatticeConfiguration,
 };
 
 /// A service as ECS reports it, in the shape of our API types.
@@ -53,6 +54,7 @@ pub struct ObservedService {
     pub propagate_tags: Option<PropagateTags>,
     pub enable_execute_command: bool,
     pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    pub vpc_lattice_configurations: Vec<VpcLatticeConfiguration>,
     #[serde(deserialize_with = "super::tags::deserialize_list")]
     pub tags: Tags,
     /// The `PRIMARY` deployment and the `ACTIVE` ones it replaces.
@@ -78,6 +80,8 @@ pub struct ObservedDeployment {
     pub rollout_state_reason: Option<String>,
     /// The Service Connect configuration this deployment runs with (ECS reports it per deployment).
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    /// The EBS volumes this deployment's tasks get (ECS reports them per deployment).
+    pub volume_configurations: Vec<ServiceVolumeConfiguration>,
     pub created_at: Option<f64>,
     pub updated_at: Option<f64>,
 }
@@ -137,6 +141,37 @@ pub struct ServiceUpdate {
     pub service_registries: Option<Vec<ServiceRegistry>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
+}
+
+impl ServiceUpdate {
+    /// Drops every change that would start a deployment (docs/ecs-behaviour.md, "which fields start a new
+    /// deployment"), keeping those ECS applies in place.
+    pub fn without_deployment(&mut self) {
+        self.task_definition = None;
+        self.network_configuration = None;
+        self.platform_version = None;
+        self.load_balancers = None;
+        self.service_registries = None;
+        self.service_connect_configuration = None;
+        self.volume_configurations = None;
+        self.vpc_lattice_configurations = None;
+        self.capacity_provider_strategy = None;
+        self.enable_execute_command = None;
+        self.propagate_tags = None;
+        self.enable_ecs_managed_tags = None;
+        self.force_new_deployment = false;
+    }
+
+    /// Whether the update starts a deployment.
+    pub fn starts_deployment(&self) -> bool {
+        let mut without = self.clone();
+        without.without_deployment();
+        without != *self
+    }
 }
 
 /// Spec fields that belong to the operator or are passed resolved; never sent as they are.
@@ -230,7 +265,10 @@ impl Ecs {
                 .set_propagate_tags(input.propagate_tags)
                 .set_enable_execute_command(input.enable_execute_command)
                 .set_service_connect_configuration(input.service_connect_configuration)
-                .set_availability_zone_rebalancing(input.availability_zone_rebalancing);
+                .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
+                .set_volume_configurations(input.volume_configurations)
+                .set_vpc_lattice_configurations(input.vpc_lattice_configurations)
+                .set_role(input.role);
             self.call("CreateService", || request.clone().send()).await
         }?;
         let service = out
@@ -271,8 +309,16 @@ impl Ecs {
                 .set_load_balancers(input.load_balancers)
                 .set_propagate_tags(input.propagate_tags)
                 .set_service_registries(input.service_registries)
-                .set_service_connect_configuration(input.service_connect_configuration);
-            self.call("UpdateService", || request.clone().send()).await
+                .set_service_connect_configuration(input.service_connect_configuration)
+                .set_volume_configurations(input.volume_configurations)
+                .set_vpc_lattice_configurations(input.vpc_lattice_configurations);
+            if update.force_new_deployment {
+                // A repeat after a time-out would start a second deployment: the next reconcile looks first.
+                self.call_once("UpdateService", || request.clone().send())
+                    .await
+            } else {
+                self.call("UpdateService", || request.clone().send()).await
+            }
         }?;
         let service = out
             .service()
@@ -280,9 +326,14 @@ impl Ecs {
         observed(service)
     }
 
-    /// Deletes the service (without `force`: a REPLICA service must be scaled to 0 first); a service or
-    /// cluster that is already gone counts as deleted.
-    pub async fn delete_service(&self, cluster: &str, name: &str) -> Result<(), AwsError> {
+    /// Deletes the service (without `force`, a REPLICA service must be scaled to 0 first; a DAEMON service is
+    /// deleted with it); a service or cluster that is already gone counts as deleted.
+    pub async fn delete_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        force: bool,
+    ) -> Result<(), AwsError> {
         self.services.forget(cluster, name);
         match self
             .call("DeleteService", || {
@@ -290,6 +341,7 @@ impl Ecs {
                     .delete_service()
                     .cluster(cluster)
                     .service(name)
+                    .force(force)
                     .send()
             })
             .await

@@ -2,6 +2,7 @@
 //! conditions with `observedGeneration`, events, and status written only when it changed. Each kind supplies
 //! its validation, its apply (plan, then act) and its cleanup through [`Managed`].
 
+pub mod checkpoint;
 pub mod conditions;
 pub mod context;
 pub mod error;
@@ -24,6 +25,7 @@ use tracing::Instrument;
 
 use crate::api::DeletionPolicy;
 use crate::api::common::ConditionedStatus;
+pub use checkpoint::Checkpoint;
 use conditions::{ConditionUpdate, READY, SYNCED};
 pub use context::Context;
 pub use error::Error;
@@ -66,10 +68,12 @@ pub trait Managed:
     fn deletion_policy(&self) -> DeletionPolicy;
     /// Checks what the schema cannot express, without any AWS call; the message names the field.
     fn validate(&self) -> Result<(), String>;
-    /// Brings ECS to the spec: observe, plan, act.
+    /// Brings ECS to the spec: observe, plan, act. What must not be lost if a later step fails goes to status at
+    /// once through `checkpoint`.
     fn apply(
         &self,
         ctx: &Context,
+        checkpoint: &Checkpoint<'_, Self>,
     ) -> impl Future<Output = Result<Applied<Self::Status>, Error>> + Send;
     /// Removes from ECS what this object owns (only called with `deletionPolicy: Delete`).
     fn cleanup(&self, ctx: &Context) -> impl Future<Output = Result<Cleanup, Error>> + Send;
@@ -128,11 +132,13 @@ async fn reconcile_object<K: Managed>(
         finalizer::add(api, obj).await?;
     }
     let generation = obj.meta().generation;
-    let mut status = obj.status().cloned().unwrap_or_default();
+    let checkpoint = Checkpoint::new(api, &**obj);
     let outcome = match obj.validate() {
         Err(message) => Err(Error::InvalidSpec(message)),
-        Ok(()) => obj.apply(ctx).await,
+        Ok(()) => obj.apply(ctx, &checkpoint).await,
     };
+    let shown = checkpoint.current();
+    let mut status = shown.clone();
     let now = conditions::now();
     let (action, result) = match outcome {
         Ok(applied) => {
@@ -166,7 +172,7 @@ async fn reconcile_object<K: Managed>(
         }
     };
     status.set_observed_generation(generation);
-    status::apply(api, obj, &status).await?;
+    status::apply(api, obj, Some(&shown), &status).await?;
     count_readiness(ctx, &**obj, Some(&status));
     Ok((action, result))
 }
@@ -238,13 +244,13 @@ async fn finalize<K: Managed>(
                 generation,
                 &now,
             );
-            status::apply(api, obj, &status).await?;
+            status::apply(api, obj, obj.status(), &status).await?;
             Ok((Action::requeue(Duration::from_secs(5)), "Deleting"))
         }
         Err(err) => {
             record_failure(&mut status, &err, generation, &now);
             events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
-            status::apply(api, obj, &status).await?;
+            status::apply(api, obj, obj.status(), &status).await?;
             let retry = err.retry_after().unwrap_or(Duration::from_secs(30));
             Ok((Action::requeue(retry), err.reason()))
         }

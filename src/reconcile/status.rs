@@ -7,15 +7,26 @@ use serde_json::json;
 use super::Managed;
 use super::context::FIELD_MANAGER;
 
-/// Applies `status` unless it equals what the object already shows. Returns whether it wrote.
+/// Applies `status` unless it equals `shown`, what the object already shows. Returns whether it wrote.
 pub async fn apply<K: Managed>(
     api: &Api<K>,
     obj: &K,
+    shown: Option<&K::Status>,
     status: &K::Status,
 ) -> Result<bool, kube::Error> {
-    if obj.status() == Some(status) {
+    if shown == Some(status) {
         return Ok(false);
     }
+    write(api, obj, status).await?;
+    Ok(true)
+}
+
+/// Applies `status` to the object.
+pub async fn write<K: Managed>(
+    api: &Api<K>,
+    obj: &K,
+    status: &K::Status,
+) -> Result<(), kube::Error> {
     let body = json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
@@ -24,5 +35,5 @@ pub async fn apply<K: Managed>(
     let params = PatchParams::apply(FIELD_MANAGER).force();
     api.patch_status(&obj.name_any(), &params, &Patch::Apply(&body))
         .await?;
-    Ok(true)
+    Ok(())
 }

@@ -2,8 +2,6 @@
 
 mod chart;
 mod cluster;
-#[path = "../support/ecs_double.rs"]
-mod ecs_double;
 mod harness;
 mod operator;
 mod rollout;

@@ -11,8 +11,8 @@ use k8s_openapi::api::core::v1::Event;
 use kube::Api;
 use kube::api::ListParams;
 
-use crate::ecs_double::{self, Double};
 use crate::harness::{Env, unique};
+use ecs_double::Running as Double;
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -79,7 +79,7 @@ async fn follow(env: &Env, done: impl Fn(&EcsService) -> bool) -> (EcsService, b
 
 #[tokio::test]
 async fn rollouts_are_reported_truthfully() {
-    let double = ecs_double::start(&["--rollout-seconds", "4"]);
+    let double = ecs_double::spawn(&["--rollout-seconds", "4"]);
     let env = Env::against(&unique("rollout"), &double.url).await;
     let (cluster, family) = (unique("c"), unique("td"));
     for manifest in manifests(&cluster, &family, "app:1") {

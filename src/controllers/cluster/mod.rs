@@ -13,7 +13,7 @@ use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus, EcsService};
 use crate::ecs::cluster::ObservedCluster;
 use crate::reconcile::conditions::{self, READY};
 use crate::reconcile::ownership::{Ownership, classify, desired_tags};
-use crate::reconcile::{Applied, Cleanup, Context, Error, Managed, Note};
+use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use plan::{ClusterAction, Desired, plan};
 use validate::cluster_name;
 
@@ -32,7 +32,11 @@ impl Managed for EcsCluster {
         validate::validate(self)
     }
 
-    async fn apply(&self, ctx: &Context) -> Result<Applied<EcsClusterStatus>, Error> {
+    async fn apply(
+        &self,
+        ctx: &Context,
+        _checkpoint: &Checkpoint<'_, Self>,
+    ) -> Result<Applied<EcsClusterStatus>, Error> {
         let name = cluster_name(self);
         let mut notes = Vec::new();
         let mut observed = ctx.ecs.describe_cluster(&name).await?;

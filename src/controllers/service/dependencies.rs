@@ -68,6 +68,30 @@ pub async fn resolve(svc: &EcsService, ctx: &Context) -> Result<Resolved, Error>
     })
 }
 
+/// The cluster to clean up in, also when the service's status never recorded one: the cluster the reference
+/// names (its ARN, or the ECS name it would have), or `spec.cluster`.
+pub async fn cluster_for_cleanup(svc: &EcsService, ctx: &Context) -> Result<Option<String>, Error> {
+    if let Some(arn) = svc.status.as_ref().and_then(|s| s.cluster_arn.clone()) {
+        return Ok(Some(arn));
+    }
+    if let Some(cluster) = &svc.spec.cluster {
+        return Ok(Some(cluster.clone()));
+    }
+    let Some(reference) = &svc.spec.cluster_ref else {
+        return Ok(None);
+    };
+    let api: Api<EcsCluster> =
+        Api::namespaced(ctx.client.clone(), &svc.namespace().unwrap_or_default());
+    Ok(api.get_opt(&reference.name).await?.map(|cluster| {
+        cluster
+            .status
+            .as_ref()
+            .and_then(|s| s.arn.clone())
+            .or_else(|| cluster.spec.cluster_name.clone())
+            .unwrap_or_else(|| cluster.name_any())
+    }))
+}
+
 /// The object if it exists and is Ready for its current generation.
 async fn ready_object<K>(api: &Api<K>, name: &str, field: &str) -> Result<K, Error>
 where

@@ -4,6 +4,7 @@
 pub mod dependencies;
 pub mod ecs_events;
 pub mod plan;
+pub mod record;
 pub mod rollout;
 pub mod status;
 pub mod validate;
@@ -14,13 +15,13 @@ use kube::ResourceExt;
 use sha2::{Digest, Sha256};
 
 use crate::api::common::RESTARTED_AT_ANNOTATION;
-use crate::api::service::DesiredCountPolicy;
+use crate::api::service::{DesiredCountPolicy, SchedulingStrategy};
 use crate::api::{DeletionPolicy, EcsService, EcsServiceStatus};
 use crate::ecs::AwsErrorKind;
 use crate::ecs::service::{ObservedService, ServiceUpdate};
 use crate::reconcile::conditions::{READY, is_true_for};
 use crate::reconcile::ownership::{Ownership, classify, desired_tags};
-use crate::reconcile::{Applied, Cleanup, Context, Error, Managed, Note};
+use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use plan::{Desired, ServiceAction, plan};
 use validate::service_name;
 
@@ -52,7 +53,11 @@ impl Managed for EcsService {
         validate::validate(self)
     }
 
-    async fn apply(&self, ctx: &Context) -> Result<Applied<EcsServiceStatus>, Error> {
+    async fn apply(
+        &self,
+        ctx: &Context,
+        checkpoint: &Checkpoint<'_, Self>,
+    ) -> Result<Applied<EcsServiceStatus>, Error> {
         let name = service_name(self);
         let deps = dependencies::resolve(self, ctx).await?;
         if let Some((compatibilities, network_mode)) = &deps.task_traits {
@@ -74,10 +79,14 @@ impl Managed for EcsService {
         }
         let tags = desired_tags(self, &self.spec.tags);
         let restart = self.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
-        let last = self.status.as_ref();
-        let restart_requested = observed.is_some()
-            && restart.is_some()
-            && restart != last.and_then(|s| s.restarted_at.clone());
+        let last = checkpoint.current();
+        let restart_requested =
+            observed.is_some() && restart.is_some() && restart != last.restarted_at;
+        let key = record::desired_key(&self.spec, &deps.task_definition, restart.as_deref());
+        let mut started = match (&last.last_rollout, &observed) {
+            (Some(r), Some(found)) => Some(record::follow(r, found)),
+            (r, _) => r.clone(),
+        };
         let enforce = self.spec.desired_count_policy == DesiredCountPolicy::Enforce;
         let desired = Desired {
             spec: &self.spec,
@@ -85,15 +94,51 @@ impl Managed for EcsService {
             tags: &tags,
             restart_requested,
             enforce_desired_count: enforce,
+            redeploy_blocked: record::failed_for(started.as_ref(), &key),
         };
         let actions = plan(&desired, observed.as_ref()).map_err(Error::InvalidSpec)?;
-        let drifted =
-            last.is_some_and(|s| is_true_for(&s.conditions, READY, self.metadata.generation));
+        let drifted = is_true_for(&last.conditions, READY, self.metadata.generation);
         for action in &actions {
+            let before = observed.clone();
+            if *action == ServiceAction::Create {
+                let attempt = create_attempt(&last);
+                checkpoint
+                    .save(|s| s.create_attempt = Some(attempt))
+                    .await?;
+            }
             notes.push(
-                self.execute(ctx, &deps, &name, action, &mut observed, &tags, drifted)
-                    .await?,
+                self.execute(
+                    ctx,
+                    &deps,
+                    &name,
+                    action,
+                    &mut observed,
+                    &tags,
+                    drifted,
+                    &checkpoint.current(),
+                )
+                .await?,
             );
+            if let (ServiceAction::Update(update), Some(after)) = (action, &observed)
+                && update.starts_deployment()
+            {
+                let deployed = record::started(
+                    key.clone(),
+                    Some(deps.task_definition.clone()),
+                    before.as_ref(),
+                    after,
+                );
+                started = Some(deployed.clone());
+                // At once: a failure later in this reconcile must not start the deployment (or restart) again.
+                checkpoint
+                    .save(|s| {
+                        s.last_rollout = Some(deployed);
+                        if restart_requested {
+                            s.restarted_at = restart.clone();
+                        }
+                    })
+                    .await?;
+            }
         }
         let observed = observed.ok_or_else(|| {
             Error::DependencyNotReady(format!("ECS service {name} is not visible yet"))
@@ -102,8 +147,13 @@ impl Managed for EcsService {
             (true, Some(count)) => count,
             _ => observed.desired_count,
         };
-        let rollout = rollout::assess(&observed, &deps.task_definition, expected_count);
-        let last_event = last.and_then(|s| s.last_event_id.clone());
+        let rollout = rollout::assess(
+            &observed,
+            &deps.task_definition,
+            expected_count,
+            record::for_desired(started.as_ref(), &key),
+        );
+        let last_event = last.last_event_id.clone();
         let fresh = ecs_events::unseen(&observed.events, last_event.as_deref());
         notes.extend(
             fresh
@@ -111,8 +161,11 @@ impl Managed for EcsService {
                 .map(|e| Note::normal("EcsServiceEvent", e.message.clone().unwrap_or_default())),
         );
         let mut status = status::status_fields(&observed);
-        status.restarted_at = restart.or_else(|| last.and_then(|s| s.restarted_at.clone()));
+        status.restarted_at = restart.or(last.restarted_at);
         status.last_event_id = fresh.last().and_then(|e| e.id.clone()).or(last_event);
+        status.last_rollout = started;
+        status.selector = Some(selector(self));
+        status.create_attempt = checkpoint.current().create_attempt;
         let requeue = (!rollout.settled).then(|| rollout_poll(&observed));
         Ok(Applied {
             status,
@@ -123,14 +176,12 @@ impl Managed for EcsService {
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
-        let last = self.status.as_ref();
-        let name = last
+        let name = self
+            .status
+            .as_ref()
             .and_then(|s| s.service_name.clone())
             .unwrap_or_else(|| service_name(self));
-        let Some(cluster) = last
-            .and_then(|s| s.cluster_arn.clone())
-            .or_else(|| self.spec.cluster.clone())
-        else {
+        let Some(cluster) = dependencies::cluster_for_cleanup(self, ctx).await? else {
             return Ok(Cleanup::Done(vec![Note::normal(
                 "Deleted",
                 format!("ECS service {name} was never created"),
@@ -154,14 +205,16 @@ impl Managed for EcsService {
             return Ok(Cleanup::Done(vec![note]));
         }
         if found.status == "ACTIVE" {
-            if found.desired_count > 0 {
+            // A DAEMON service takes no desired count: it is deleted with `force`.
+            let daemon = found.scheduling_strategy == Some(SchedulingStrategy::Daemon);
+            if found.desired_count > 0 && !daemon {
                 let scale_down = ServiceUpdate {
                     desired_count: Some(0),
                     ..Default::default()
                 };
                 ctx.ecs.update_service(&cluster, &name, &scale_down).await?;
             }
-            ctx.ecs.delete_service(&cluster, &name).await?;
+            ctx.ecs.delete_service(&cluster, &name, daemon).await?;
         }
         Ok(Cleanup::Waiting(format!(
             "deleted ECS service {name}; waiting for ECS to drain it (now {})",
@@ -200,6 +253,7 @@ impl EcsService {
         observed: &mut Option<ObservedService>,
         tags: &crate::api::Tags,
         drifted: bool,
+        last: &EcsServiceStatus,
     ) -> Result<Note, Error> {
         let arn = || {
             observed
@@ -209,8 +263,12 @@ impl EcsService {
         };
         Ok(match action {
             ServiceAction::Create => {
-                let count = self.spec.desired_count.or(Some(1));
-                let token = client_token(self);
+                // ECS refuses a desired count for DAEMON services; REPLICA services need one.
+                let count = match self.spec.scheduling_strategy {
+                    Some(SchedulingStrategy::Daemon) => None,
+                    _ => self.spec.desired_count.or(Some(1)),
+                };
+                let token = client_token(self, &deps.task_definition, count, last);
                 let created = ctx
                     .ecs
                     .create_service(
@@ -288,12 +346,35 @@ fn update_note(name: &str, update: &ServiceUpdate, drifted: bool) -> Note {
     }
 }
 
-/// The CreateService idempotency token: the same for retries of one generation of one object (at most 36 chars).
-fn client_token(svc: &EcsService) -> String {
+/// The CreateService attempt: the next one when a service this object created before is gone (deleted outside
+/// Kubernetes), so that its creation does not reuse the old token.
+fn create_attempt(last: &EcsServiceStatus) -> i32 {
+    let attempt = last.create_attempt.unwrap_or(0);
+    if last.arn.is_some() {
+        attempt + 1
+    } else {
+        attempt
+    }
+}
+
+/// The label selector that names this service, for the scale subresource.
+fn selector(svc: &EcsService) -> String {
+    format!("ecsbridge.dev/service={}", svc.name_any())
+}
+
+/// The CreateService idempotency token (at most 36 chars): the same for retries of one request, another for any
+/// change of the request (spec, task definition, count) and for each new attempt recorded in status.
+fn client_token(
+    svc: &EcsService,
+    task_definition: &str,
+    count: Option<i32>,
+    last: &EcsServiceStatus,
+) -> String {
+    let request = serde_json::to_string(&svc.spec).unwrap_or_default();
     let seed = format!(
-        "{}/{}",
+        "{}/{}/{request}/{task_definition}/{count:?}",
         svc.uid().unwrap_or_default(),
-        svc.metadata.generation.unwrap_or_default()
+        last.create_attempt.unwrap_or(0)
     );
     Sha256::digest(seed.as_bytes())
         .iter()

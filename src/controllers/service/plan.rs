@@ -1,14 +1,15 @@
 //! Plans the ECS calls that bring a service to its spec; pure, so every decision is unit-tested.
 //!
-//! Only fields the user set are compared (ECS's defaults for the others are not drift); lists compare in order.
+//! Only fields the user set are compared: a field left out is not managed, ECS keeps whatever it has (its
+//! default, or what someone else set); a value, `[]` included, is enforced. Lists compare in order.
 
 use serde::Serialize;
 
 use crate::api::Tags;
 use crate::api::cluster::CapacityProviderStrategyItem;
 use crate::api::service::{
-    DeploymentController, DeploymentControllerType, EcsServiceSpec, NetworkConfiguration,
-    PropagateTags, SchedulingStrategy, ServiceConnectConfiguration,
+    DeploymentController, DeploymentControllerType, EcsServiceSpec, LoadBalancer,
+    NetworkConfiguration, PropagateTags, SchedulingStrategy, ServiceConnectConfiguration,
 };
 use crate::controllers::compare::{covers, strategy_key};
 use crate::ecs::service::{ObservedService, ServiceUpdate};
@@ -37,6 +38,9 @@ pub struct Desired<'a> {
     pub restart_requested: bool,
     /// `desiredCountPolicy: Enforce`: keep ECS's desired count at `spec.desiredCount`.
     pub enforce_desired_count: bool,
+    /// The deployment of this desired state failed already: start none (no new task definition, no field that
+    /// starts a deployment) until the desired state changes.
+    pub redeploy_blocked: bool,
 }
 
 /// The calls to make, empty when ECS already matches; an error when a field changed that ECS cannot change in place.
@@ -48,7 +52,10 @@ pub fn plan(
         return Ok(vec![ServiceAction::Create]);
     };
     check_immutable(desired.spec, observed)?;
-    let update = update_for(desired, observed);
+    let mut update = update_for(desired, observed);
+    if desired.redeploy_blocked {
+        update.without_deployment();
+    }
     check_controller(desired.spec, observed, &update)?;
 
     let mut actions = Vec::new();
@@ -123,10 +130,11 @@ fn update_for(desired: &Desired, observed: &ObservedService) -> ServiceUpdate {
     let ecs_controller = DeploymentController {
         type_: DeploymentControllerType::Ecs,
     };
-    ServiceUpdate {
-        desired_count: spec
-            .desired_count
-            .filter(|count| desired.enforce_desired_count && *count != observed.desired_count),
+    let daemon = observed.scheduling_strategy == Some(SchedulingStrategy::Daemon);
+    let mut update = ServiceUpdate {
+        desired_count: spec.desired_count.filter(|count| {
+            desired.enforce_desired_count && !daemon && *count != observed.desired_count
+        }),
         task_definition: task_definition(desired, observed),
         capacity_provider_strategy: capacity_provider_strategy(spec, observed),
         deployment_configuration: changed(
@@ -165,14 +173,29 @@ fn update_for(desired: &Desired, observed: &ObservedService) -> ServiceUpdate {
             &observed.enable_ecs_managed_tags,
             &spec.enable_ecs_managed_tags,
         ),
-        load_balancers: changed_list(&observed.load_balancers, &spec.load_balancers),
+        load_balancers: load_balancers(spec, observed),
         propagate_tags: changed(
             &observed.propagate_tags.unwrap_or(PropagateTags::None),
             &spec.propagate_tags,
         ),
         service_registries: changed_list(&observed.service_registries, &spec.service_registries),
         service_connect_configuration: service_connect(spec, observed),
-    }
+        // ECS reports EBS volume configurations per deployment: the PRIMARY one runs the current configuration.
+        volume_configurations: changed_list(
+            primary(observed).map_or(&[][..], |d| &d.volume_configurations),
+            &spec.volume_configurations,
+        ),
+        vpc_lattice_configurations: changed_list(
+            &observed.vpc_lattice_configurations,
+            &spec.vpc_lattice_configurations,
+        ),
+    };
+    // These reach running tasks only through a new deployment, and ECS refuses a strategy change without one.
+    update.force_new_deployment |= update.capacity_provider_strategy.is_some()
+        || update.enable_execute_command.is_some()
+        || update.propagate_tags.is_some()
+        || update.enable_ecs_managed_tags.is_some();
+    update
 }
 
 /// The desired value when the user set it and ECS has something else.
@@ -180,9 +203,43 @@ fn changed<T: Serialize + Clone>(observed: &impl Serialize, desired: &Option<T>)
     desired.as_ref().filter(|d| !covers(observed, d)).cloned()
 }
 
-/// The desired list when it differs; an empty list removes what ECS has (load balancers, registries, placement).
-fn changed_list<T: Serialize + Clone>(observed: &[T], desired: &[T]) -> Option<Vec<T>> {
-    (!covers(&observed, &desired)).then(|| desired.to_vec())
+/// The desired list when the user set it and it differs; `[]` removes what ECS has.
+fn changed_list<T: Serialize + Clone>(observed: &[T], desired: &Option<Vec<T>>) -> Option<Vec<T>> {
+    let desired = desired.as_ref()?;
+    (!covers(&observed, desired)).then(|| desired.clone())
+}
+
+/// Load balancers, where a blue/green swap is not drift: after a blue/green deployment the service serves from the
+/// alternate target group of the pair. A CODE_DEPLOY service's load balancers change only through CodeDeploy.
+fn load_balancers(spec: &EcsServiceSpec, observed: &ObservedService) -> Option<Vec<LoadBalancer>> {
+    let desired = spec.load_balancers.as_ref()?;
+    let code_deploy = observed
+        .deployment_controller
+        .as_ref()
+        .is_some_and(|c| c.type_ == DeploymentControllerType::CodeDeploy);
+    let same = observed.load_balancers.len() == desired.len()
+        && observed.load_balancers.iter().zip(desired).all(|(o, d)| {
+            covers(o, d) || (code_deploy || swapped(o, d)) && covers(&unswapped(o, d), d)
+        });
+    (!same).then(|| desired.clone())
+}
+
+/// Whether ECS shows the alternate target group of the pair the spec names.
+fn swapped(observed: &LoadBalancer, desired: &LoadBalancer) -> bool {
+    let alternate = desired
+        .advanced_configuration
+        .as_ref()
+        .and_then(|a| a.alternate_target_group_arn.as_ref());
+    alternate.is_some() && observed.target_group_arn.as_ref() == alternate
+}
+
+/// What ECS shows with the spec's target group in place of the one it serves from now.
+fn unswapped(observed: &LoadBalancer, desired: &LoadBalancer) -> LoadBalancer {
+    LoadBalancer {
+        target_group_arn: desired.target_group_arn.clone(),
+        advanced_configuration: desired.advanced_configuration.clone(),
+        ..observed.clone()
+    }
 }
 
 /// The task definition to deploy, unless ECS runs it already or just rolled it back (which a restart overrides).
@@ -208,13 +265,15 @@ fn capacity_provider_strategy(
     spec: &EcsServiceSpec,
     observed: &ObservedService,
 ) -> Option<Vec<CapacityProviderStrategyItem>> {
-    let desired = &spec.capacity_provider_strategy;
-    if !desired.is_empty() {
-        return (strategy_key(desired) != strategy_key(&observed.capacity_provider_strategy))
-            .then(|| desired.clone());
+    let has_strategy = !observed.capacity_provider_strategy.is_empty();
+    match &spec.capacity_provider_strategy {
+        Some(desired) if !desired.is_empty() => (strategy_key(desired)
+            != strategy_key(&observed.capacity_provider_strategy))
+        .then(|| desired.clone()),
+        // `[]`, or a launch type instead of a strategy: back to the launch type, which ECS does with `[]`.
+        Some(_) => has_strategy.then(Vec::new),
+        None => (spec.launch_type.is_some() && has_strategy).then(Vec::new),
     }
-    // From a capacity provider strategy back to the launch type: ECS takes an empty list.
-    (spec.launch_type.is_some() && !observed.capacity_provider_strategy.is_empty()).then(Vec::new)
 }
 
 /// Subnets and security groups compare as sets.
@@ -343,10 +402,10 @@ mod tests {
             desired_count: spec.desired_count.unwrap_or(0),
             task_definition: Some(TD.into()),
             launch_type: spec.launch_type,
-            capacity_provider_strategy: spec.capacity_provider_strategy.clone(),
+            capacity_provider_strategy: spec.capacity_provider_strategy.clone().unwrap_or_default(),
             platform_version: Some("LATEST".into()),
             network_configuration: network,
-            load_balancers: spec.load_balancers.clone(),
+            load_balancers: spec.load_balancers.clone().unwrap_or_default(),
             deployment_configuration: Some(deployment_configuration),
             health_check_grace_period_seconds: spec.health_check_grace_period_seconds,
             scheduling_strategy: Some(SchedulingStrategy::Replica),
@@ -378,6 +437,7 @@ mod tests {
                 tags: &tags,
                 restart_requested,
                 enforce_desired_count,
+                redeploy_blocked: false,
             },
             observed,
         )
@@ -444,6 +504,8 @@ mod tests {
             ServiceUpdate {
                 deployment_configuration: s.deployment_configuration.clone(),
                 enable_execute_command: Some(false),
+                // Running tasks get the exec setting only from a new deployment.
+                force_new_deployment: true,
                 network_configuration: s.network_configuration.clone(),
                 ..Default::default()
             }
@@ -451,10 +513,92 @@ mod tests {
     }
 
     #[test]
+    fn lists_left_out_of_the_spec_are_not_managed_and_an_empty_list_removes() {
+        let mut s = spec(FULL);
+        let observed = observed_from(&s);
+        s.load_balancers = None;
+        s.placement_constraints = None;
+        s.service_registries = None;
+        assert_eq!(run(&s, Some(&observed), TD, false, true), Ok(vec![]));
+        s.load_balancers = Some(Vec::new());
+        assert_eq!(
+            update_of(run(&s, Some(&observed), TD, false, true)).load_balancers,
+            Some(Vec::new())
+        );
+    }
+
+    #[test]
+    fn changes_that_reach_tasks_only_through_a_deployment_force_one() {
+        let base = spec(FULL);
+        let observed = observed_from(&base);
+        let mut s = base.clone();
+        s.propagate_tags = Some(PropagateTags::TaskDefinition);
+        let update = update_of(run(&s, Some(&observed), TD, false, true));
+        assert!(update.force_new_deployment && update.propagate_tags.is_some());
+        let mut s = base.clone();
+        s.enable_ecs_managed_tags = Some(true);
+        assert!(update_of(run(&s, Some(&observed), TD, false, true)).force_new_deployment);
+        let mut s = base.clone();
+        s.deployment_configuration.as_mut().unwrap().maximum_percent = Some(150);
+        assert!(!update_of(run(&s, Some(&observed), TD, false, true)).force_new_deployment);
+    }
+
+    #[test]
+    fn a_daemon_service_is_never_sent_a_desired_count() {
+        let s = spec(FULL);
+        let mut observed = observed_from(&s);
+        observed.scheduling_strategy = Some(SchedulingStrategy::Daemon);
+        observed.desired_count = 3;
+        assert_eq!(run(&s, Some(&observed), TD, false, true), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_blocked_redeploy_keeps_in_place_changes_only() {
+        let mut s = spec(FULL);
+        let observed = observed_from(&s);
+        s.deployment_configuration.as_mut().unwrap().maximum_percent = Some(150);
+        s.platform_version = Some("1.4.0".into());
+        let tags = tags();
+        let desired = Desired {
+            spec: &s,
+            task_definition: "arn:aws:ecs:us-east-1:123:task-definition/web:4",
+            tags: &tags,
+            restart_requested: false,
+            enforce_desired_count: true,
+            redeploy_blocked: true,
+        };
+        assert_eq!(
+            update_of(plan(&desired, Some(&observed))),
+            ServiceUpdate {
+                deployment_configuration: s.deployment_configuration.clone(),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn a_blue_green_target_group_swap_is_not_drift() {
+        let s = spec(
+            "clusterRef: {name: main}\ntaskDefinition: web\nloadBalancers: [{targetGroupArn: blue, containerName: app, \
+             containerPort: 80, advancedConfiguration: {alternateTargetGroupArn: green, productionListenerRule: r, \
+             roleArn: role}}]\n",
+        );
+        let mut observed = observed_from(&s);
+        observed.load_balancers[0].target_group_arn = Some("green".into());
+        assert_eq!(run(&s, Some(&observed), TD, false, true), Ok(vec![]));
+        observed.load_balancers[0].target_group_arn = Some("other".into());
+        assert!(
+            update_of(run(&s, Some(&observed), TD, false, true))
+                .load_balancers
+                .is_some()
+        );
+    }
+
+    #[test]
     fn removes_load_balancers_dropped_from_the_spec() {
         let mut s = spec(FULL);
         let observed = observed_from(&s);
-        s.load_balancers.clear();
+        s.load_balancers = Some(Vec::new());
         let update = update_of(run(&s, Some(&observed), TD, false, true));
         assert_eq!(update.load_balancers, Some(Vec::new()));
     }
@@ -562,17 +706,17 @@ mod tests {
         let mut observed = observed_from(&fargate);
         let mut spot = spec(FULL);
         spot.launch_type = None;
-        spot.capacity_provider_strategy = vec![CapacityProviderStrategyItem {
+        spot.capacity_provider_strategy = Some(vec![CapacityProviderStrategyItem {
             capacity_provider: "FARGATE_SPOT".into(),
             weight: Some(1),
             base: None,
-        }];
+        }]);
         assert_eq!(
             update_of(run(&spot, Some(&observed), TD, false, true)).capacity_provider_strategy,
-            Some(spot.capacity_provider_strategy.clone())
+            spot.capacity_provider_strategy.clone()
         );
         observed.launch_type = None;
-        observed.capacity_provider_strategy = spot.capacity_provider_strategy.clone();
+        observed.capacity_provider_strategy = spot.capacity_providers().to_vec();
         assert_eq!(run(&spot, Some(&observed), TD, false, true), Ok(vec![]));
         assert_eq!(
             update_of(run(&fargate, Some(&observed), TD, false, true)).capacity_provider_strategy,

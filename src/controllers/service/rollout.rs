@@ -2,6 +2,7 @@
 
 use super::plan::same_task_definition;
 use super::status::{primary, revision_of};
+use crate::api::service::{RolloutOutcome, RolloutRecord};
 use crate::ecs::service::{ObservedDeployment, ObservedService};
 use crate::reconcile::conditions::{ConditionUpdate, DEGRADED, PROGRESSING, READY};
 
@@ -25,12 +26,50 @@ enum Phase {
 }
 
 /// Assesses the rollout of `expected_task_definition` (ARN, `family:revision` or family) to `desired_count` tasks.
+/// `started` is the deployment the operator started for the current desired state, if any: the rollout is judged
+/// by it, so a failure ECS rolled back stays Degraded, and a deployment not yet complete is not Ready.
 pub fn assess(
     observed: &ObservedService,
     expected_task_definition: &str,
     desired_count: i32,
+    started: Option<&RolloutRecord>,
 ) -> Rollout {
-    let (phase, reason, message) = verdict(observed, expected_task_definition, desired_count);
+    let (phase, reason, message) = match (
+        verdict(observed, expected_task_definition, desired_count),
+        started,
+    ) {
+        (judged, _) if judged.0 == Phase::Inactive => judged,
+        (_, Some(record)) if record.outcome == RolloutOutcome::Failed => (
+            Phase::Degraded,
+            "RolledBack",
+            format!(
+                "the deployment {} of service {} failed and is not started again until the spec, the task \
+                 definition revision or ecsbridge.dev/restartedAt changes: {}",
+                record
+                    .deployment_id
+                    .as_deref()
+                    .unwrap_or("started by ecs-bridge"),
+                observed.service_name,
+                record.reason.as_deref().unwrap_or("no reason given")
+            ),
+        ),
+        (judged, Some(record))
+            if record.outcome == RolloutOutcome::InProgress && judged.0 == Phase::Ready =>
+        {
+            let message = match &record.deployment_id {
+                Some(id) => format!(
+                    "waiting for ECS deployment {id} of service {} to complete",
+                    observed.service_name
+                ),
+                None => format!(
+                    "waiting for ECS to start the new deployment of service {}",
+                    observed.service_name
+                ),
+            };
+            (Phase::Progressing, "RollingOut", message)
+        }
+        (judged, _) => judged,
+    };
     let condition = |type_, phase_| ConditionUpdate::new(type_, phase == phase_, reason, &message);
     Rollout {
         conditions: vec![
@@ -145,7 +184,7 @@ fn verdict(
 }
 
 /// Whether ECS's reason says the circuit breaker (or an alarm) rolled the deployment back.
-fn mentions_rollback(reason: &str) -> bool {
+pub(super) fn mentions_rollback(reason: &str) -> bool {
     let reason = reason.to_ascii_lowercase();
     ["rolled back", "rolling back", "circuit breaker"]
         .iter()
@@ -218,7 +257,7 @@ mod tests {
             ),
             deployment("ACTIVE", V3, 2, Some(("COMPLETED", "done"))),
         ]);
-        let rollout = assess(&rolling, V4, 2);
+        let rollout = assess(&rolling, V4, 2, None);
         assert_eq!(summary(&rollout), (false, true, false, "RollingOut".into()));
         assert!(!rollout.settled);
         assert!(
@@ -234,7 +273,7 @@ mod tests {
             2,
             Some(("COMPLETED", "ECS deployment ecs-svc/2 completed.")),
         )]);
-        let rollout = assess(&done, "web:4", 2);
+        let rollout = assess(&done, "web:4", 2, None);
         assert_eq!(
             summary(&rollout),
             (true, false, false, "RolloutComplete".into())
@@ -254,7 +293,7 @@ mod tests {
                 "ECS deployment circuit breaker: tasks failed to start.",
             )),
         )]);
-        let rollout = assess(&failed, V4, 2);
+        let rollout = assess(&failed, V4, 2, None);
         assert_eq!(
             summary(&rollout),
             (false, false, true, "RolloutFailed".into())
@@ -289,7 +328,7 @@ mod tests {
                 )),
             ),
         ]);
-        let rollout = assess(&rolled_back, V4, 2);
+        let rollout = assess(&rolled_back, V4, 2, None);
         assert_eq!(summary(&rollout), (false, false, true, "RolledBack".into()));
         let message = &rollout.conditions[2].message;
         assert!(
@@ -307,7 +346,7 @@ mod tests {
                 "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.",
             )),
         )]);
-        assert_eq!(summary(&assess(&only_primary, V4, 2)).3, "RolledBack");
+        assert_eq!(summary(&assess(&only_primary, V4, 2, None)).3, "RolledBack");
     }
 
     #[test]
@@ -318,7 +357,7 @@ mod tests {
             1,
             Some(("COMPLETED", "done")),
         )]);
-        let rollout = assess(&short, V4, 2);
+        let rollout = assess(&short, V4, 2, None);
         assert_eq!(
             summary(&rollout),
             (false, true, false, "TasksPending".into())
@@ -328,7 +367,7 @@ mod tests {
                 .message
                 .contains("1 of 2 tasks running")
         );
-        assert_eq!(summary(&assess(&short, V4, 0)).3, "TasksStopping");
+        assert_eq!(summary(&assess(&short, V4, 0, None)).3, "TasksStopping");
     }
 
     #[test]
@@ -339,7 +378,7 @@ mod tests {
             2,
             Some(("COMPLETED", "done")),
         )]);
-        let rollout = assess(&old, V4, 2);
+        let rollout = assess(&old, V4, 2, None);
         assert_eq!(
             summary(&rollout),
             (false, true, false, "DeploymentPending".into())
@@ -351,12 +390,12 @@ mod tests {
     #[test]
     fn deployments_without_rollout_state_complete_on_counts() {
         let single = service(vec![deployment("PRIMARY", V4, 2, None)]);
-        assert!(summary(&assess(&single, V4, 2)).0);
+        assert!(summary(&assess(&single, V4, 2, None)).0);
 
         // moto never starts tasks: running 0 stays pending, which is right.
         let moto = service(vec![deployment("PRIMARY", V4, 0, None)]);
         assert_eq!(
-            summary(&assess(&moto, V4, 2)),
+            summary(&assess(&moto, V4, 2, None)),
             (false, true, false, "TasksPending".into())
         );
 
@@ -364,12 +403,12 @@ mod tests {
             deployment("PRIMARY", V4, 2, None),
             deployment("ACTIVE", V3, 1, None),
         ]);
-        assert_eq!(summary(&assess(&draining, V4, 2)).3, "RollingOut");
+        assert_eq!(summary(&assess(&draining, V4, 2, None)).3, "RollingOut");
 
         let mut no_deployments = service(vec![]);
         no_deployments.task_definition = Some(V4.into());
         no_deployments.running_count = 2;
-        assert!(summary(&assess(&no_deployments, V4, 2)).0);
+        assert!(summary(&assess(&no_deployments, V4, 2, None)).0);
     }
 
     #[test]
@@ -381,7 +420,7 @@ mod tests {
             Some(("COMPLETED", "done")),
         )]);
         draining.status = "DRAINING".into();
-        let rollout = assess(&draining, V4, 2);
+        let rollout = assess(&draining, V4, 2, None);
         assert_eq!(
             summary(&rollout),
             (false, false, false, "ServiceNotActive".into())

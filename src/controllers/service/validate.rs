@@ -99,7 +99,7 @@ pub fn check_compatibility(
 fn runs_on_fargate(spec: &EcsServiceSpec) -> bool {
     spec.launch_type == Some(LaunchType::Fargate)
         || spec
-            .capacity_provider_strategy
+            .capacity_providers()
             .iter()
             .any(|i| FARGATE_PROVIDERS.contains(&i.capacity_provider.as_str()))
 }
@@ -156,7 +156,7 @@ fn check_references(
 }
 
 fn check_capacity(spec: &EcsServiceSpec) -> Result<(), String> {
-    let strategy = &spec.capacity_provider_strategy;
+    let strategy = spec.capacity_providers();
     if spec.launch_type.is_some() && !strategy.is_empty() {
         return Err(
             "spec.launchType and spec.capacityProviderStrategy are mutually exclusive; remove one of them".into(),
@@ -247,7 +247,7 @@ fn check_scheduling(spec: &EcsServiceSpec) -> Result<(), String> {
     if runs_on_fargate(spec) {
         return Err("spec.schedulingStrategy: DAEMON is not supported on Fargate; use REPLICA or run on EC2".into());
     }
-    if !spec.placement_strategy.is_empty() {
+    if !spec.placement_strategy_list().is_empty() {
         return Err(
             "spec.placementStrategy: a DAEMON service takes no placement strategy; remove it \
                     (placementConstraints still apply)"
@@ -308,19 +308,20 @@ fn check_deployment(spec: &EcsServiceSpec) -> Result<(), String> {
 }
 
 fn check_placement(spec: &EcsServiceSpec) -> Result<(), String> {
-    let placed = !spec.placement_constraints.is_empty() || !spec.placement_strategy.is_empty();
+    let placed =
+        !spec.placement_constraint_list().is_empty() || !spec.placement_strategy_list().is_empty();
     if placed && spec.launch_type == Some(LaunchType::Fargate) {
         return Err("spec.placementConstraints and spec.placementStrategy are not supported on Fargate, which \
                     spreads tasks across Availability Zones itself; remove them"
             .into());
     }
-    if spec.placement_constraints.len() > MAX_PLACEMENT_CONSTRAINTS {
+    if spec.placement_constraint_list().len() > MAX_PLACEMENT_CONSTRAINTS {
         return Err(format!(
             "spec.placementConstraints: {} constraints given; ECS allows at most {MAX_PLACEMENT_CONSTRAINTS}",
-            spec.placement_constraints.len()
+            spec.placement_constraint_list().len()
         ));
     }
-    for (i, constraint) in spec.placement_constraints.iter().enumerate() {
+    for (i, constraint) in spec.placement_constraint_list().iter().enumerate() {
         match (constraint.type_, &constraint.expression) {
             (None, _) => {
                 return Err(format!(
@@ -336,13 +337,13 @@ fn check_placement(spec: &EcsServiceSpec) -> Result<(), String> {
             _ => {}
         }
     }
-    if spec.placement_strategy.len() > MAX_PLACEMENT_STRATEGY_RULES {
+    if spec.placement_strategy_list().len() > MAX_PLACEMENT_STRATEGY_RULES {
         return Err(format!(
             "spec.placementStrategy: {} rules given; ECS allows at most {MAX_PLACEMENT_STRATEGY_RULES}",
-            spec.placement_strategy.len()
+            spec.placement_strategy_list().len()
         ));
     }
-    for (i, rule) in spec.placement_strategy.iter().enumerate() {
+    for (i, rule) in spec.placement_strategy_list().iter().enumerate() {
         match (rule.type_, rule.field.as_deref()) {
             (None, _) => {
                 return Err(format!(
@@ -369,7 +370,7 @@ fn check_placement(spec: &EcsServiceSpec) -> Result<(), String> {
 }
 
 fn check_load_balancing(spec: &EcsServiceSpec) -> Result<(), String> {
-    for (i, lb) in spec.load_balancers.iter().enumerate() {
+    for (i, lb) in spec.load_balancer_list().iter().enumerate() {
         if lb.target_group_arn.is_some() == lb.load_balancer_name.is_some() {
             return Err(format!(
                 "spec.loadBalancers[{i}]: set exactly one of targetGroupArn (Application or Network Load Balancer) \
@@ -388,14 +389,14 @@ fn check_load_balancing(spec: &EcsServiceSpec) -> Result<(), String> {
             ));
         }
     }
-    if spec.service_registries.len() > 1 {
+    if spec.service_registry_list().len() > 1 {
         return Err(format!(
             "spec.serviceRegistries: {} registries given; ECS supports one per service",
-            spec.service_registries.len()
+            spec.service_registry_list().len()
         ));
     }
     if let Some(i) = spec
-        .service_registries
+        .service_registry_list()
         .iter()
         .position(|r| r.registry_arn.as_deref().is_none_or(str::is_empty))
     {

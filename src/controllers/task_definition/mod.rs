@@ -14,7 +14,7 @@ use crate::api::{DeletionPolicy, EcsService, TaskDefinition, TaskDefinitionStatu
 use crate::ecs::task_definition::{ObservedRevision, family_of, revision_of};
 use crate::reconcile::conditions::{ConditionUpdate, READY, is_true_for};
 use crate::reconcile::ownership::{Ownership, classify, desired_tags, ownership_tags, tag_changes};
-use crate::reconcile::{Applied, Cleanup, Context, Error, Managed, Note};
+use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use normalize::content_hash;
 use validate::family;
 
@@ -33,7 +33,11 @@ impl Managed for TaskDefinition {
         validate::validate(self)
     }
 
-    async fn apply(&self, ctx: &Context) -> Result<Applied<TaskDefinitionStatus>, Error> {
+    async fn apply(
+        &self,
+        ctx: &Context,
+        _checkpoint: &Checkpoint<'_, Self>,
+    ) -> Result<Applied<TaskDefinitionStatus>, Error> {
         let family = family(self);
         let content = self.spec.ecs_content();
         let desired_hash = content_hash(&content);

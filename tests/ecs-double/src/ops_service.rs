@@ -7,6 +7,7 @@ use crate::paginate::{self, Entry};
 use crate::protocol::{ApiError, OpResult};
 use crate::request::Request;
 use crate::rollout::{Breaker, NewDeployment, Run, ServiceStatus};
+use crate::settings::Broken;
 use crate::state::{ACCOUNT, Model, Service, TdStatus, short_name};
 use crate::tags::Tags;
 use crate::validate;
@@ -149,6 +150,11 @@ fn new_deployment(
     td: String,
     desired: i32,
 ) -> NewDeployment {
+    let unpullable = model
+        .revision(&td)
+        .ok()
+        .flatten()
+        .is_some_and(|r| !r.images_pull());
     let extra = DEPLOYMENT_MEMBERS
         .iter()
         .filter_map(|m| shown(config, m).map(|v| ((*m).to_owned(), v.clone())))
@@ -156,7 +162,7 @@ fn new_deployment(
     NewDeployment {
         task_definition: td,
         desired,
-        fails: model.rng.chance(ctx.failure_rate),
+        fails: unpullable || model.rng.chance(ctx.failure_rate),
         breaker: breaker(config),
         extra,
     }
@@ -202,6 +208,64 @@ fn active_revision(model: &Model, ident: &str) -> Result<String, ApiError> {
     }
 }
 
+/// ECS's rules for DAEMON services: no desired count (one task per container instance), no Fargate, no capacity
+/// provider strategy.
+fn check_daemon(req: &Request, ctx: &Ctx) -> Result<(), ApiError> {
+    if req.value("desiredCount").is_some() && ctx.holds(Broken::DaemonDesiredCount) {
+        return Err(ApiError::invalid(
+            "The daemon scheduling strategy does not support a desired count for services.",
+        ));
+    }
+    if req.str("launchType")? == Some("FARGATE") {
+        return Err(ApiError::invalid(
+            "The daemon scheduling strategy is not supported with the Fargate launch type.",
+        ));
+    }
+    if req.value("capacityProviderStrategy").is_some() {
+        return Err(ApiError::invalid(
+            "The daemon scheduling strategy does not support capacity provider strategies.",
+        ));
+    }
+    Ok(())
+}
+
+/// UpdateService members that a CODE_DEPLOY service changes only through CodeDeploy, and an EXTERNAL one only
+/// through task sets (the UpdateService API reference).
+const CONTROLLED_MEMBERS: [&str; 5] = [
+    "taskDefinition",
+    "networkConfiguration",
+    "platformVersion",
+    "loadBalancers",
+    "serviceRegistries",
+];
+
+fn check_controller(service: &Service, req: &Request) -> Result<(), ApiError> {
+    let controller = service
+        .config
+        .get("deploymentController")
+        .and_then(|c| c.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("ECS");
+    if controller == "ECS" {
+        return Ok(());
+    }
+    match CONTROLLED_MEMBERS.iter().find(|m| req.value(m).is_some()) {
+        Some(member) => Err(ApiError::invalid(format!(
+            "Unable to update {member} on a service using the {controller} deployment controller. Use \
+             {} instead.",
+            if controller == "CODE_DEPLOY" {
+                "AWS CodeDeploy"
+            } else {
+                "task sets"
+            }
+        ))),
+        None if req.bool("forceNewDeployment")? == Some(true) => Err(ApiError::invalid(format!(
+            "forceNewDeployment is not supported for services using the {controller} deployment controller."
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn desired_count(req: &Request) -> Result<Option<i32>, ApiError> {
     match req.i32("desiredCount")? {
         Some(n) if n < 0 => Err(ApiError::invalid("Desired count must be 0 or greater.")),
@@ -237,9 +301,12 @@ pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         }
     }
     let daemon = req.str("schedulingStrategy")? == Some("DAEMON");
+    if daemon {
+        check_daemon(req, ctx)?;
+    }
     let desired = match desired_count(req)? {
+        Some(_) | None if daemon => ctx.container_instances,
         Some(n) => n,
-        None if daemon => 0,
         None => {
             return Err(ApiError::invalid(
                 "desiredCount is required for a REPLICA service.",
@@ -329,6 +396,23 @@ pub fn update(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         return Err(ApiError::new(
             "ServiceNotActiveException",
             "Service was not ACTIVE.",
+        ));
+    }
+    check_controller(service, req)?;
+    let daemon = service.config.get("schedulingStrategy") == Some(&json!("DAEMON"));
+    if daemon && desired.is_some() && ctx.holds(Broken::DaemonDesiredCount) {
+        return Err(ApiError::invalid(
+            "The daemon scheduling strategy does not support a desired count for services.",
+        ));
+    }
+    let strategy_changes = req
+        .value("capacityProviderStrategy")
+        .is_some_and(|s| service.config.get("capacityProviderStrategy") != Some(s));
+    if strategy_changes && !force {
+        return Err(ApiError::invalid(
+            "When switching from launch type to capacity provider strategy on an existing service, or making a \
+             change to a capacity provider strategy on a service that is already using one, you must force a new \
+             deployment.",
         ));
     }
     let mut config = service.config.clone();
@@ -427,17 +511,8 @@ mod tests {
     use super::*;
 
     fn call(op: crate::dispatch::Op, model: &mut Model, now: f64, body: Value) -> OpResult {
-        let ctx = Ctx {
-            now,
-            duration: 10.0,
-            failure_rate: 0.0,
-        };
         model.settle(now, 10.0);
-        op(
-            model,
-            &ctx,
-            &Request::parse(body.to_string().as_bytes()).unwrap(),
-        )
+        crate::dispatch::call_at(op, model, body, now)
     }
 
     fn setup() -> Model {

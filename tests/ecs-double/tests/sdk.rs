@@ -1,10 +1,9 @@
-//! Drives the `ecs-double` binary with the real aws-sdk-ecs client: rollouts over time, throttling, pagination,
+//! Drives the ECS test double with the real aws-sdk-ecs client: rollouts over time, throttling, pagination,
 //! injected faults, idempotency and ECS's refusals, plus the admin API over plain HTTP.
 
 use std::future::Future;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::Client;
@@ -18,41 +17,17 @@ use aws_sdk_ecs::types::{
 };
 use serde_json::{Value, json};
 
-/// A running double, killed when dropped.
+/// A running double, stopped when dropped.
 struct Double {
-    child: Child,
-    url: String,
+    running: ecs_double::Running,
     address: String,
 }
 
 impl Double {
     fn start(args: &[&str]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-double"));
-        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("ECS_DOUBLE_")) {
-            command.env_remove(name);
-        }
-        let mut child = command
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start ecs-double");
-        let stdout = child.stdout.take().expect("stdout of ecs-double");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the first line of ecs-double");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        let address = url.trim_start_matches("http://").to_owned();
-        Self {
-            child,
-            url,
-            address,
-        }
+        let running = ecs_double::spawn(args);
+        let address = running.url.trim_start_matches("http://").to_owned();
+        Self { running, address }
     }
 
     /// An SDK client; with `retries`, the standard mode with a 10 ms backoff, else no retries.
@@ -70,7 +45,7 @@ impl Double {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("x", "x", None, None, "test"))
-            .endpoint_url(&self.url)
+            .endpoint_url(&self.running.url)
             .retry_config(retry)
             .timeout_config(
                 TimeoutConfig::builder()
@@ -128,13 +103,6 @@ impl Double {
 
     fn stats(&self) -> Value {
         self.admin("GET", "/_double/stats", Value::Null)
-    }
-}
-
-impl Drop for Double {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

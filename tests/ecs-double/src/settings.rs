@@ -29,6 +29,20 @@ pub struct Settings {
     pub throttle: bool,
     /// Seed of the fault and rollout generators.
     pub seed: u64,
+    /// Container instances per cluster: where DAEMON services place one task each.
+    pub container_instances: i32,
+    /// Documented behaviours broken on purpose (see [`Broken`]), to show that the conformance suite fails.
+    pub broken: Vec<Broken>,
+}
+
+/// A documented ECS behaviour the double can be told to get wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Broken {
+    /// Accept `desiredCount` for a DAEMON service (as moto does).
+    DaemonDesiredCount,
+    /// Return task definitions without the defaults ECS fills in.
+    TaskDefinitionDefaults,
 }
 
 impl Settings {
@@ -123,6 +137,8 @@ mod tests {
             latency_ms: 0,
             throttle: true,
             seed: 1,
+            container_instances: 2,
+            broken: Vec::new(),
         }
     }
 

@@ -61,6 +61,22 @@ pub struct Revision {
 }
 
 impl Revision {
+    /// Whether every image can be pulled: the double cannot pull from a registry under the reserved `.invalid`
+    /// top-level domain (RFC 2606), so tasks of such a revision fail to start, like an image that does not exist.
+    pub fn images_pull(&self) -> bool {
+        let containers = self
+            .body
+            .get("containerDefinitions")
+            .and_then(Value::as_array);
+        containers.into_iter().flatten().all(|c| {
+            let image = c.get("image").and_then(Value::as_str).unwrap_or_default();
+            image
+                .split('/')
+                .next()
+                .is_none_or(|host| !host.ends_with(".invalid"))
+        })
+    }
+
     /// The revision as ECS shows it: the registered body and ECS's own members.
     pub fn to_json(&self) -> Value {
         let mut out = self.body.clone();

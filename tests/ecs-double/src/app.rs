@@ -132,6 +132,8 @@ impl App {
                 now: self.clock.now(),
                 duration: settings.rollout_duration(),
                 failure_rate: settings.rollout_failure_rate,
+                container_instances: settings.container_instances,
+                broken: settings.broken.clone(),
             };
             model.settle(ctx.now, ctx.duration);
             op(&mut model, &ctx, &request)

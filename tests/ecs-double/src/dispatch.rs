@@ -2,6 +2,7 @@
 
 use crate::protocol::OpResult;
 use crate::request::Request;
+use crate::settings::Broken;
 use crate::state::Model;
 use crate::{ops_cluster, ops_service, ops_tags, ops_task_definition};
 
@@ -13,6 +14,17 @@ pub struct Ctx {
     pub duration: f64,
     /// Share of new deployments that fail.
     pub failure_rate: f64,
+    /// Container instances per cluster (DAEMON services run one task on each).
+    pub container_instances: i32,
+    /// Behaviours broken on purpose.
+    pub broken: Vec<Broken>,
+}
+
+impl Ctx {
+    /// Whether the documented behaviour `which` holds (it does unless broken on purpose).
+    pub fn holds(&self, which: Broken) -> bool {
+        !self.broken.contains(&which)
+    }
 }
 
 /// An ECS operation.
@@ -51,6 +63,8 @@ pub fn call_at(op: Op, model: &mut Model, body: serde_json::Value, now: f64) -> 
         now,
         duration: 10.0,
         failure_rate: 0.0,
+        container_instances: 2,
+        broken: Vec::new(),
     };
     let request = Request::parse(body.to_string().as_bytes()).expect("a JSON request body");
     op(model, &ctx, &request)

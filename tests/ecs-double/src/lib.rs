@@ -1,0 +1,35 @@
+//! `ecs-double`: an Amazon ECS test double for what moto cannot do — throttling, rollouts over time, tasks that
+//! run and stop, and faults — following the behaviours written down in `docs/ecs-behaviour.md`.
+//!
+//! It speaks ECS's awsJson1_1 protocol (`POST /` with `X-Amz-Target`), so aws-sdk-ecs talks to it unchanged with
+//! `AWS_ENDPOINT_URL_ECS=http://127.0.0.1:PORT`; it ignores request signatures. The binary prints one line,
+//! `listening on http://ADDRESS:PORT`, to stdout; tests start it in-process with [`spawn`]. The admin API is under
+//! `/_double/` (see [`admin`]).
+#![forbid(unsafe_code)]
+
+mod admin;
+mod app;
+mod cli;
+mod clock;
+mod dispatch;
+mod faults;
+mod ids;
+mod ops_cluster;
+mod ops_service;
+mod ops_tags;
+mod ops_task_definition;
+mod paginate;
+mod prng;
+mod protocol;
+mod request;
+mod rollout;
+mod server;
+mod settings;
+mod state;
+mod stats;
+mod tags;
+mod throttle;
+mod validate;
+
+pub use cli::Cli;
+pub use server::{Running, serve, spawn};
