@@ -81,7 +81,16 @@ impl Env {
 
     /// Like `new`, but the operator and `ecs` talk to the ECS endpoint at `url` (the ECS test double).
     pub async fn against(test: &str, url: &str) -> Self {
-        Self::build(test, Duration::from_secs(60), Some(url.to_owned())).await
+        Self::against_with_drift_interval(test, url, Duration::from_secs(60)).await
+    }
+
+    /// Like `against`, with drift checks every `drift_interval`.
+    pub async fn against_with_drift_interval(
+        test: &str,
+        url: &str,
+        drift_interval: Duration,
+    ) -> Self {
+        Self::build(test, drift_interval, Some(url.to_owned())).await
     }
 
     async fn build(test: &str, drift_interval: Duration, ecs_endpoint: Option<String>) -> Self {

@@ -6,4 +6,5 @@ mod harness;
 mod operator;
 mod rollout;
 mod service;
+mod service_truth;
 mod task_definition;

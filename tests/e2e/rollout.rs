@@ -14,9 +14,9 @@ use kube::api::ListParams;
 use crate::harness::{Env, unique};
 use ecs_double::Running as Double;
 
-const WAIT: Duration = Duration::from_secs(90);
+pub(crate) const WAIT: Duration = Duration::from_secs(90);
 
-fn configure(double: &Double, body: &str) {
+pub(crate) fn configure(double: &Double, body: &str) {
     let status = Command::new("curl")
         .args([
             "-sf",
@@ -33,7 +33,7 @@ fn configure(double: &Double, body: &str) {
     assert!(status.success(), "configure the double");
 }
 
-fn manifests(cluster: &str, family: &str, image: &str) -> [String; 3] {
+pub(crate) fn manifests(cluster: &str, family: &str, image: &str) -> [String; 3] {
     [
         format!("apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {{name: main}}\nspec: {{clusterName: {cluster}}}\n"),
         format!(
@@ -44,7 +44,7 @@ fn manifests(cluster: &str, family: &str, image: &str) -> [String; 3] {
 }
 
 /// The status and reason of each condition type.
-fn conditions(svc: &EcsService) -> BTreeMap<String, (String, String, String)> {
+pub(crate) fn conditions(svc: &EcsService) -> BTreeMap<String, (String, String, String)> {
     let status = svc.status.clone().unwrap_or_default();
     status
         .conditions
@@ -53,12 +53,12 @@ fn conditions(svc: &EcsService) -> BTreeMap<String, (String, String, String)> {
         .collect()
 }
 
-fn is(svc: &EcsService, type_: &str, status: &str) -> bool {
+pub(crate) fn is(svc: &EcsService, type_: &str, status: &str) -> bool {
     conditions(svc).get(type_).is_some_and(|c| c.0 == status)
 }
 
 /// Follows the service until `done`, returning whether `Progressing=True` (without `Ready=True`) was seen first.
-async fn follow(env: &Env, done: impl Fn(&EcsService) -> bool) -> (EcsService, bool) {
+pub(crate) async fn follow(env: &Env, done: impl Fn(&EcsService) -> bool) -> (EcsService, bool) {
     let api = env.api::<EcsService>();
     let started = Instant::now();
     let mut saw_progress = false;
@@ -166,7 +166,7 @@ async fn rollouts_are_reported_truthfully() {
 }
 
 /// Applies a manifest of any of the three kinds.
-async fn apply_any(env: &Env, yaml: &str) {
+pub(crate) async fn apply_any(env: &Env, yaml: &str) {
     match yaml.lines().nth(1) {
         Some("kind: EcsCluster") => drop(env.apply::<EcsCluster>(yaml).await),
         Some("kind: TaskDefinition") => drop(env.apply::<TaskDefinition>(yaml).await),
