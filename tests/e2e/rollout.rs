@@ -16,7 +16,7 @@ use ecs_double::Running as Double;
 
 pub(crate) const WAIT: Duration = Duration::from_secs(90);
 
-pub(crate) fn configure(double: &Double, body: &str) {
+fn configure(double: &Double, body: &str) {
     let status = Command::new("curl")
         .args([
             "-sf",

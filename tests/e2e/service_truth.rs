@@ -9,7 +9,7 @@ use ecs_bridge::api::EcsService;
 use serde_json::{Value, json};
 
 use crate::harness::{Env, unique};
-use crate::rollout::{apply_any, configure, follow, is, manifests};
+use crate::rollout::{apply_any, follow, is, manifests};
 
 /// The double's count of calls of `operation`.
 fn calls(double: &ecs_double::Running, operation: &str) -> u64 {
