@@ -3,6 +3,7 @@
 
 pub mod dependencies;
 pub mod ecs_events;
+pub mod identity;
 pub mod plan;
 pub mod record;
 pub mod rollout;
@@ -12,7 +13,6 @@ pub mod validate;
 use std::time::Duration;
 
 use kube::ResourceExt;
-use sha2::{Digest, Sha256};
 
 use crate::api::common::RESTARTED_AT_ANNOTATION;
 use crate::api::service::{DesiredCountPolicy, SchedulingStrategy};
@@ -22,6 +22,7 @@ use crate::ecs::service::{ObservedService, ServiceUpdate};
 use crate::reconcile::conditions::{READY, is_true_for};
 use crate::reconcile::ownership::{Ownership, classify, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
+use identity::{already_exists, client_token, create_attempt, selector, update_note};
 use plan::{Desired, ServiceAction, plan};
 use validate::service_name;
 
@@ -80,13 +81,18 @@ impl Managed for EcsService {
         let tags = desired_tags(self, &self.spec.tags);
         let restart = self.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
         let last = checkpoint.current();
-        let restart_requested =
-            observed.is_some() && restart.is_some() && restart != last.restarted_at;
         let key = record::desired_key(&self.spec, &deps.task_definition, restart.as_deref());
         let mut started = match (&last.last_rollout, &observed) {
             (Some(r), Some(found)) => Some(record::follow(r, found)),
             (r, _) => r.clone(),
         };
+        // A restart whose UpdateService timed out counts as sent only once ECS shows its deployment.
+        let restart_requested = observed.is_some()
+            && restart.is_some()
+            && (restart != last.restarted_at
+                || observed
+                    .as_ref()
+                    .is_some_and(|o| record::unconfirmed(started.as_ref(), &key, o)));
         let enforce = self.spec.desired_count_policy == DesiredCountPolicy::Enforce;
         let desired = Desired {
             spec: &self.spec,
@@ -106,8 +112,34 @@ impl Managed for EcsService {
                     .save(|s| s.create_attempt = Some(attempt))
                     .await?;
             }
-            notes.push(
-                self.execute(
+            let deploys = match action {
+                ServiceAction::Update(update) => update.starts_deployment(),
+                _ => false,
+            };
+            let remembered = checkpoint.current();
+            let record_start = |after: &ObservedService| {
+                record::started(
+                    key.clone(),
+                    Some(deps.task_definition.clone()),
+                    before.as_ref(),
+                    after,
+                )
+            };
+            if let (true, Some(current)) = (deploys, &before) {
+                // The intent first: a time-out leaves the deployment's fate unknown, and the next reconcile
+                // looks at ECS's deployments before it starts another.
+                let intent = record_start(current);
+                checkpoint
+                    .save(|s| {
+                        s.last_rollout = Some(intent);
+                        if restart_requested {
+                            s.restarted_at = restart.clone();
+                        }
+                    })
+                    .await?;
+            }
+            let done = self
+                .execute(
                     ctx,
                     &deps,
                     &name,
@@ -115,29 +147,31 @@ impl Managed for EcsService {
                     &mut observed,
                     &tags,
                     drifted,
-                    &checkpoint.current(),
+                    &remembered,
                 )
-                .await?,
-            );
-            if let (ServiceAction::Update(update), Some(after)) = (action, &observed)
-                && update.starts_deployment()
-            {
-                let deployed = record::started(
-                    key.clone(),
-                    Some(deps.task_definition.clone()),
-                    before.as_ref(),
-                    after,
-                );
-                started = Some(deployed.clone());
-                // At once: a failure later in this reconcile must not start the deployment (or restart) again.
-                checkpoint
-                    .save(|s| {
-                        s.last_rollout = Some(deployed);
-                        if restart_requested {
-                            s.restarted_at = restart.clone();
-                        }
-                    })
-                    .await?;
+                .await;
+            match (done, &observed) {
+                (Ok(note), Some(after)) => {
+                    notes.push(note);
+                    if deploys {
+                        let deployed = record_start(after);
+                        started = Some(deployed.clone());
+                        checkpoint.save(|s| s.last_rollout = Some(deployed)).await?;
+                    }
+                }
+                (Ok(note), None) => notes.push(note),
+                (Err(err), _) => {
+                    if deploys && !err.is_transient() {
+                        // ECS refused it: nothing was started.
+                        checkpoint
+                            .save(|s| {
+                                s.last_rollout = remembered.last_rollout.clone();
+                                s.restarted_at = remembered.restarted_at.clone();
+                            })
+                            .await?;
+                    }
+                    return Err(err);
+                }
             }
         }
         let observed = observed.ok_or_else(|| {
@@ -307,87 +341,6 @@ impl EcsService {
             }
         })
     }
-}
-
-/// What an update did, in words: a rollout, a restart, a scale, or other fields.
-fn update_note(name: &str, update: &ServiceUpdate, drifted: bool) -> Note {
-    let fields: Vec<String> = serde_json::to_value(update)
-        .ok()
-        .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
-        .unwrap_or_default();
-    let fields = fields.join(", ");
-    if update.force_new_deployment {
-        Note::normal(
-            "Restarted",
-            format!("started a new deployment of ECS service {name} (ecsbridge.dev/restartedAt)"),
-        )
-    } else if let Some(task_definition) = &update.task_definition {
-        Note::normal(
-            "RolloutStarted",
-            format!("rolling out {task_definition} to ECS service {name}"),
-        )
-    } else if drifted {
-        Note::warning(
-            "DriftRepaired",
-            format!(
-                "ECS service {name}: {fields} had been changed outside Kubernetes; restored the spec"
-            ),
-        )
-    } else if update.desired_count.is_some() && fields == "desiredCount" {
-        Note::normal(
-            "Scaled",
-            format!(
-                "set the desired count of ECS service {name} to {}",
-                update.desired_count.unwrap_or_default()
-            ),
-        )
-    } else {
-        Note::normal("Updated", format!("updated {fields} of ECS service {name}"))
-    }
-}
-
-/// The CreateService attempt: the next one when a service this object created before is gone (deleted outside
-/// Kubernetes), so that its creation does not reuse the old token.
-fn create_attempt(last: &EcsServiceStatus) -> i32 {
-    let attempt = last.create_attempt.unwrap_or(0);
-    if last.arn.is_some() {
-        attempt + 1
-    } else {
-        attempt
-    }
-}
-
-/// The label selector that names this service, for the scale subresource.
-fn selector(svc: &EcsService) -> String {
-    format!("ecsbridge.dev/service={}", svc.name_any())
-}
-
-/// The CreateService idempotency token (at most 36 chars): the same for retries of one request, another for any
-/// change of the request (spec, task definition, count) and for each new attempt recorded in status.
-fn client_token(
-    svc: &EcsService,
-    task_definition: &str,
-    count: Option<i32>,
-    last: &EcsServiceStatus,
-) -> String {
-    let request = serde_json::to_string(&svc.spec).unwrap_or_default();
-    let seed = format!(
-        "{}/{}/{request}/{task_definition}/{count:?}",
-        svc.uid().unwrap_or_default(),
-        last.create_attempt.unwrap_or(0)
-    );
-    Sha256::digest(seed.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn already_exists(name: &str) -> Error {
-    Error::AlreadyExists(format!(
-        "an ECS service named {name} already exists in this cluster and was not created by this object; nothing was \
-         changed. Set the annotation ecsbridge.dev/adopt: \"true\" to take it over, or choose another spec.serviceName"
-    ))
 }
 
 #[cfg(test)]

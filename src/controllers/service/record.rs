@@ -120,6 +120,16 @@ pub fn follow(record: &RolloutRecord, observed: &ObservedService) -> RolloutReco
     next
 }
 
+/// Whether a deployment was meant to start for `key` but ECS still shows the PRIMARY deployment it would have
+/// replaced: the UpdateService timed out before ECS acted, so it must be sent again.
+pub fn unconfirmed(record: Option<&RolloutRecord>, key: &str, observed: &ObservedService) -> bool {
+    for_desired(record, key).is_some_and(|r| {
+        r.outcome == RolloutOutcome::InProgress
+            && r.deployment_id.is_none()
+            && primary(observed).and_then(|d| d.id.as_ref()) == r.replaced_deployment.as_ref()
+    })
+}
+
 /// The record when it was made for the desired state `key`.
 pub fn for_desired<'a>(record: Option<&'a RolloutRecord>, key: &str) -> Option<&'a RolloutRecord> {
     record.filter(|r| r.desired == key)
@@ -175,11 +185,17 @@ mod tests {
     fn a_deployment_is_recognised_when_ecs_shows_it_and_completes() {
         let record = record_of_v2();
         assert_eq!(record.deployment_id, None);
+        let before = service(vec![deployment("d1", "PRIMARY", V1, "COMPLETED", "done")]);
+        assert!(
+            unconfirmed(Some(&record), "k", &before),
+            "ECS shows no new deployment yet"
+        );
         let rolling = service(vec![
             deployment("d2", "PRIMARY", V2, "IN_PROGRESS", "in progress"),
             deployment("d1", "ACTIVE", V1, "COMPLETED", "done"),
         ]);
         let record = follow(&record, &rolling);
+        assert!(!unconfirmed(Some(&record), "k", &rolling));
         assert_eq!(
             (record.deployment_id.as_deref(), record.outcome),
             (Some("d2"), RolloutOutcome::InProgress)
