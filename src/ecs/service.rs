@@ -61,6 +61,23 @@ pub struct ObservedService {
     pub deployments: Vec<ObservedDeployment>,
     /// ECS service events, newest first.
     pub events: Vec<ObservedServiceEvent>,
+    /// Task sets of an EXTERNAL (or CODE_DEPLOY) service.
+    pub task_sets: Vec<ObservedTaskSet>,
+}
+
+/// A task set as ECS reports it.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedTaskSet {
+    pub id: Option<String>,
+    /// `PRIMARY`, `ACTIVE` or `DRAINING`.
+    pub status: Option<String>,
+    pub task_definition: Option<String>,
+    pub computed_desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    /// `STEADY_STATE` or `STABILIZING`.
+    pub stability_status: Option<String>,
 }
 
 /// One deployment of a service as ECS reports it; timestamps are epoch seconds.
@@ -245,7 +262,9 @@ impl Ecs {
                 .create_service()
                 .cluster(cluster)
                 .service_name(name)
-                .task_definition(task_definition)
+                .set_task_definition(
+                    (!task_definition.is_empty()).then(|| task_definition.to_owned()),
+                )
                 .set_desired_count(desired_count)
                 .client_token(client_token)
                 .set_tags(Some(super::tags::to_ecs(tags)))

@@ -11,7 +11,7 @@ use crate::reconcile::{Context, Error, Managed};
 pub struct Resolved {
     /// Cluster name or ARN to send to ECS.
     pub cluster: String,
-    /// Task definition ARN (or what `spec.taskDefinition` says).
+    /// Task definition ARN (or what `spec.taskDefinition` says); empty for an EXTERNAL service without one.
     pub task_definition: String,
     /// `requiresCompatibilities` and `networkMode` of a referenced `TaskDefinition`, for the compatibility check.
     pub task_traits: Option<(Vec<String>, Option<String>)>,
@@ -55,6 +55,7 @@ pub async fn resolve(svc: &EcsService, ctx: &Context) -> Result<Resolved, Error>
                 (arn, Some(traits))
             }
             (None, Some(task_definition)) => (task_definition.clone(), None),
+            (None, None) if is_external(svc) => (String::new(), None),
             _ => {
                 return Err(Error::InvalidSpec(
                     "set exactly one of spec.taskDefinitionRef and spec.taskDefinition".into(),
@@ -90,6 +91,13 @@ pub async fn cluster_for_cleanup(svc: &EcsService, ctx: &Context) -> Result<Opti
             .or_else(|| cluster.spec.cluster_name.clone())
             .unwrap_or_else(|| cluster.name_any())
     }))
+}
+
+fn is_external(svc: &EcsService) -> bool {
+    svc.spec
+        .deployment_controller
+        .as_ref()
+        .is_some_and(|c| c.type_ == crate::api::service::DeploymentControllerType::External)
 }
 
 /// The object if it exists and is Ready for its current generation.

@@ -2,7 +2,7 @@
 
 use super::plan::same_task_definition;
 use super::status::{primary, revision_of};
-use crate::api::service::{RolloutOutcome, RolloutRecord};
+use crate::api::service::{DeploymentControllerType, RolloutOutcome, RolloutRecord};
 use crate::ecs::service::{ObservedDeployment, ObservedService};
 use crate::reconcile::conditions::{ConditionUpdate, DEGRADED, PROGRESSING, READY};
 
@@ -91,7 +91,14 @@ fn verdict(
         let message = format!("ECS service {name} is {}", observed.status);
         return (Phase::Inactive, "ServiceNotActive", message);
     }
-    // Services without deployments (task sets of an external controller) report service-level facts only.
+    if observed
+        .deployment_controller
+        .as_ref()
+        .is_some_and(|c| c.type_ == DeploymentControllerType::External)
+    {
+        return task_set_verdict(observed);
+    }
+    // Services without deployments report service-level facts only.
     let service_level = ObservedDeployment {
         task_definition: observed.task_definition.clone(),
         running_count: observed.running_count,
@@ -180,6 +187,40 @@ fn verdict(
                 (Phase::Ready, "RolloutComplete", message)
             }
         }
+    }
+}
+
+/// An EXTERNAL service is Ready when its PRIMARY task set is in STEADY_STATE; the task sets are the controller's.
+fn task_set_verdict(observed: &ObservedService) -> (Phase, &'static str, String) {
+    let name = &observed.service_name;
+    let Some(set) = observed
+        .task_sets
+        .iter()
+        .find(|t| t.status.as_deref() == Some("PRIMARY"))
+    else {
+        let message = format!(
+            "service {name} has no PRIMARY task set yet; its external controller creates it"
+        );
+        return (Phase::Progressing, "NoPrimaryTaskSet", message);
+    };
+    let counts = format!(
+        "{} of {} tasks running in task set {}",
+        set.running_count,
+        set.computed_desired_count,
+        set.id.as_deref().unwrap_or("?")
+    );
+    if set.stability_status.as_deref() == Some("STEADY_STATE") && observed.task_sets.len() == 1 {
+        (
+            Phase::Ready,
+            "TaskSetSteady",
+            format!("service {name}: {counts}, steady"),
+        )
+    } else {
+        (
+            Phase::Progressing,
+            "TaskSetStabilizing",
+            format!("service {name}: {counts}, stabilizing"),
+        )
     }
 }
 
@@ -409,6 +450,36 @@ mod tests {
         no_deployments.task_definition = Some(V4.into());
         no_deployments.running_count = 2;
         assert!(summary(&assess(&no_deployments, V4, 2, None)).0);
+    }
+
+    #[test]
+    fn an_external_service_is_ready_when_its_primary_task_set_is_steady() {
+        let mut external = service(vec![]);
+        external.deployment_controller = Some(crate::api::service::DeploymentController {
+            type_: DeploymentControllerType::External,
+        });
+        assert_eq!(
+            summary(&assess(&external, "", 2, None)).3,
+            "NoPrimaryTaskSet"
+        );
+        let set = |status: &str, stability: &str| crate::ecs::service::ObservedTaskSet {
+            id: Some(format!("ecs-svc/{status}")),
+            status: Some(status.into()),
+            computed_desired_count: 2,
+            running_count: 2,
+            stability_status: Some(stability.into()),
+            ..Default::default()
+        };
+        external.task_sets = vec![set("PRIMARY", "STABILIZING"), set("ACTIVE", "STEADY_STATE")];
+        assert_eq!(
+            summary(&assess(&external, "", 2, None)),
+            (false, true, false, "TaskSetStabilizing".into())
+        );
+        external.task_sets = vec![set("PRIMARY", "STEADY_STATE")];
+        assert_eq!(
+            summary(&assess(&external, "", 2, None)),
+            (true, false, false, "TaskSetSteady".into())
+        );
     }
 
     #[test]

@@ -129,7 +129,13 @@ fn check_references(
         }
         _ => {}
     }
+    let external = spec
+        .deployment_controller
+        .as_ref()
+        .is_some_and(|c| c.type_ == DeploymentControllerType::External);
     match (&spec.task_definition_ref, &spec.task_definition) {
+        // An EXTERNAL service's task definitions belong to its task sets.
+        (None, None) if external => {}
         (Some(_), Some(_)) | (None, None) => {
             return Err("set exactly one of spec.taskDefinitionRef and spec.taskDefinition: taskDefinitionRef names \
                         a TaskDefinition in this namespace, taskDefinition a family, family:revision or ARN"
