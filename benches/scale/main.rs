@@ -9,8 +9,10 @@
 
 mod counters;
 mod drift;
+mod families;
 mod objects;
 mod processes;
+mod repair;
 mod report;
 
 use std::time::Duration;
@@ -36,6 +38,12 @@ struct Options {
     steady: Duration,
     drift_samples: usize,
     fault_services: usize,
+    /// Services changed behind the operator's back at once, and users' changes measured meanwhile.
+    repair: usize,
+    users: usize,
+    /// Managed task definition families, and revisions of other families registered beside them.
+    families: usize,
+    other_revisions: usize,
 }
 
 fn options() -> Options {
@@ -58,6 +66,10 @@ fn options() -> Options {
         ),
         drift_samples: value("--drift-samples").map_or(20, |v| v.parse().expect("samples")),
         fault_services: value("--fault-services").map_or(100, |v| v.parse().expect("services")),
+        repair: value("--repair").map_or(500, |v| v.parse().expect("services")),
+        users: value("--users").map_or(5, |v| v.parse().expect("services")),
+        families: value("--families").map_or(20, |v| v.parse().expect("families")),
+        other_revisions: value("--other-revisions").map_or(2000, |v| v.parse().expect("revisions")),
     }
 }
 
@@ -155,6 +167,17 @@ async fn measure_size(client: &Client, n: usize, options: &Options) -> Run {
     let samples = options.drift_samples.min(n);
     let latencies =
         drift::measure(client, &ecs, &run, &run, samples, Duration::from_secs(54)).await;
+    let repair = (options.repair > 0 && n >= options.repair + options.users).then_some(());
+    let repair = match repair {
+        Some(()) => {
+            eprintln!(
+                "benchmark: {} services repaired while {} users change theirs ...",
+                options.repair, options.users
+            );
+            Some(repair::measure(client, &ecs, &url, &run, n, options.repair, options.users).await)
+        }
+        None => None,
+    };
     let pid = operator.child.id();
     Run::new(
         n,
@@ -166,6 +189,7 @@ async fn measure_size(client: &Client, n: usize, options: &Options) -> Run {
         &latencies,
         peak_rss_mib(pid),
         cpu_seconds(pid),
+        repair,
     )
 }
 
@@ -233,6 +257,25 @@ async fn main() {
         eprintln!("benchmark: {n} services ...");
         runs.push(measure_size(&client, n, &options).await);
     }
+    let families = match options.families {
+        0 => None,
+        f => {
+            eprintln!(
+                "benchmark: drift cost of {f} task definition families beside {} other revisions ...",
+                options.other_revisions
+            );
+            Some(
+                families::measure(
+                    &client,
+                    &rate_limits(options.speedup),
+                    f,
+                    options.other_revisions,
+                    options.steady,
+                )
+                .await,
+            )
+        }
+    };
     let faults = match options.fault_services {
         0 => None,
         n => {
@@ -240,5 +283,5 @@ async fn main() {
             Some(fault_run(&client, n, &options).await)
         }
     };
-    report::write(&runs, faults.as_ref(), options.speedup);
+    report::write(&runs, faults.as_ref(), families.as_ref(), options.speedup);
 }

@@ -19,6 +19,17 @@ pub async fn create_all(client: &Client, namespace: &str, run: &str, n: usize) {
                "spec": {"clusterName": format!("{run}-c{c}")}})
     });
     create::<EcsCluster>(client, namespace, clusters.collect()).await;
+    create_task_definitions(client, namespace, run, n).await;
+    let services = (0..n).map(|i| {
+        json!({"apiVersion": "ecsbridge.dev/v1alpha1", "kind": "EcsService", "metadata": {"name": format!("svc{i}")},
+               "spec": {"serviceName": format!("svc{i}"), "clusterRef": {"name": format!("c{}", i % CLUSTERS)},
+                        "taskDefinitionRef": {"name": format!("td{i}")}, "desiredCount": 1, "launchType": "EC2"}})
+    });
+    create::<EcsService>(client, namespace, services.collect()).await;
+}
+
+/// Creates N task definitions `td0..` (families `{run}-td{i}`) in `namespace`.
+pub async fn create_task_definitions(client: &Client, namespace: &str, run: &str, n: usize) {
     let task_definitions = (0..n).map(|i| {
         json!({"apiVersion": "ecsbridge.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": format!("td{i}")},
                "spec": {"family": format!("{run}-td{i}"), "containerDefinitions": [
@@ -26,12 +37,6 @@ pub async fn create_all(client: &Client, namespace: &str, run: &str, n: usize) {
                     "portMappings": [{"containerPort": 8080}], "environment": [{"name": "INDEX", "value": i.to_string()}]}]}})
     });
     create::<TaskDefinition>(client, namespace, task_definitions.collect()).await;
-    let services = (0..n).map(|i| {
-        json!({"apiVersion": "ecsbridge.dev/v1alpha1", "kind": "EcsService", "metadata": {"name": format!("svc{i}")},
-               "spec": {"serviceName": format!("svc{i}"), "clusterRef": {"name": format!("c{}", i % CLUSTERS)},
-                        "taskDefinitionRef": {"name": format!("td{i}")}, "desiredCount": 1, "launchType": "EC2"}})
-    });
-    create::<EcsService>(client, namespace, services.collect()).await;
 }
 
 async fn create<K>(client: &Client, namespace: &str, objects: Vec<serde_json::Value>)

@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::counters::EcsCalls;
+use super::families::FamilyCost;
+use super::repair::Repair;
 use super::{BUDGET, Options, drift, floor};
 
 /// The figures of one size.
@@ -26,6 +28,7 @@ pub struct Run {
     drift_p99: Duration,
     rss_mib: f64,
     cpu_seconds: f64,
+    repair: Option<Repair>,
 }
 
 impl Run {
@@ -40,6 +43,7 @@ impl Run {
         drift: &[Duration],
         rss_mib: f64,
         cpu_seconds: f64,
+        repair: Option<Repair>,
     ) -> Self {
         let window = options.steady.as_secs_f64();
         let objects = (n * 2 + super::objects::CLUSTERS) as f64;
@@ -65,6 +69,7 @@ impl Run {
             drift_p99: drift::percentile(drift, 99.0),
             rss_mib,
             cpu_seconds,
+            repair,
         }
     }
 
@@ -85,6 +90,13 @@ impl Run {
             "driftRepairP50Seconds": self.drift_p50.as_secs_f64(),
             "driftRepairP99Seconds": self.drift_p99.as_secs_f64(),
             "operatorPeakRssMiB": self.rss_mib, "operatorCpuSeconds": self.cpu_seconds,
+            "repair": self.repair.as_ref().map(|r| json!({
+                "servicesRepaired": r.repaired, "repairSeconds": r.repair_took.as_secs_f64(),
+                "userChanges": r.users.len(),
+                "userChangeP50Seconds": drift::percentile(&r.users, 50.0).as_secs_f64(),
+                "userChangeP99Seconds": drift::percentile(&r.users, 99.0).as_secs_f64(),
+                "userChangeMaxSeconds": r.users.iter().max().copied().unwrap_or_default().as_secs_f64(),
+            })),
         })
     }
 }
@@ -101,7 +113,7 @@ pub struct FaultRun {
 }
 
 /// Prints the table and writes target/bench/scale.md and scale.json.
-pub fn write(runs: &[Run], faults: Option<&FaultRun>, speedup: f64) {
+pub fn write(runs: &[Run], faults: Option<&FaultRun>, families: Option<&FamilyCost>, speedup: f64) {
     let mut md = format!(
         "# ecs-bridge scale benchmark\n\nAgainst the ECS test double with AWS's token buckets sped up {speedup}x (the operator's \
          limits scaled alike, budget {BUDGET}), the real kube-apiserver, drift interval 60 s. Steady-state figures are \
@@ -141,6 +153,32 @@ pub fn write(runs: &[Run], faults: Option<&FaultRun>, speedup: f64) {
             per_object.join(", ")
         ));
     }
+    for (n, r) in runs
+        .iter()
+        .filter_map(|r| r.repair.as_ref().map(|x| (r.n, x)))
+    {
+        md.push_str(&format!(
+            "\nMass repair ({n} services): {} services changed in ECS behind the operator's back were repaired in \
+             {:.1} s; meanwhile {} users' changes reached ECS after p50 {:.2} s, p99 {:.2} s, max {:.2} s.\n",
+            r.repaired,
+            r.repair_took.as_secs_f64(),
+            r.users.len(),
+            drift::percentile(&r.users, 50.0).as_secs_f64(),
+            drift::percentile(&r.users, 99.0).as_secs_f64(),
+            r.users.iter().max().copied().unwrap_or_default().as_secs_f64()
+        ));
+    }
+    if let Some(f) = families {
+        md.push_str(&format!(
+            "\nTask definition drift checks: {:.2} reads per family per drift pass with {} managed families alone, \
+             {:.2} beside {} revisions of other families in the account (ratio {:.2}).\n",
+            f.alone,
+            f.families,
+            f.among_others,
+            f.others,
+            f.among_others / f.alone.max(f64::MIN_POSITIVE)
+        ));
+    }
     if let Some(faults) = faults {
         md.push_str(&format!(
             "\nFault run ({} services, 10% of ECS calls answered 5xx or hung): all Ready in {:.1} s; {} faults in {} \
@@ -162,6 +200,8 @@ pub fn write(runs: &[Run], faults: Option<&FaultRun>, speedup: f64) {
         "faultRun": faults.map(|f| json!({"services": f.n, "secondsUntilAllReady": f.took.as_secs_f64(),
             "faults": f.faults, "calls": f.calls, "servicesInEcs": f.services, "revisionsInEcs": f.revisions,
             "mostObjectsRetryingAtOnce": f.most_retrying})),
+        "taskDefinitionDriftCost": families.map(|f| json!({"families": f.families, "otherRevisions": f.others,
+            "readsPerFamilyPerPassAlone": f.alone, "readsPerFamilyPerPassAmongOthers": f.among_others})),
     });
     std::fs::create_dir_all("target/bench").expect("create target/bench");
     std::fs::write("target/bench/scale.md", &md).expect("write scale.md");
