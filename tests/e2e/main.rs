@@ -7,3 +7,4 @@ mod operator;
 mod rollout;
 mod service;
 mod task_definition;
+mod task_definition_use;

@@ -17,15 +17,14 @@ pub struct InUse(BTreeMap<i32, Vec<String>>);
 
 impl InUse {
     /// Scans ECS and the `EcsService` objects; an error means the revisions in use are unknown.
-    pub async fn scan(ctx: &Context, family: &str) -> Result<Self, Error> {
+    pub async fn scan(ctx: &Context, family: &str, namespace: &str) -> Result<Self, Error> {
         let mut in_use = Self::default();
         for (arn, users) in ctx.ecs.task_definitions_in_services().await? {
             for user in users {
                 in_use.add(family, &arn, user);
             }
         }
-        let services: Api<EcsService> = Api::all(ctx.client.clone());
-        for service in services.list(&ListParams::default()).await?.items {
+        for service in list_services(ctx, namespace).await? {
             let user = format!(
                 "EcsService {}/{}",
                 service.namespace().unwrap_or_default(),
@@ -65,6 +64,19 @@ impl InUse {
             .get(&revision)
             .map(|users| users.join(", "))
             .unwrap_or_default()
+    }
+}
+
+/// Every `EcsService` of the cluster, or of `namespace` when the operator may only read its watched namespaces
+/// (ECS's own answer covers services wherever they run).
+async fn list_services(ctx: &Context, namespace: &str) -> Result<Vec<EcsService>, Error> {
+    let all: Api<EcsService> = Api::all(ctx.client.clone());
+    match all.list(&ListParams::default()).await {
+        Err(kube::Error::Api(e)) if e.code == 403 => {
+            let own: Api<EcsService> = Api::namespaced(ctx.client.clone(), namespace);
+            Ok(own.list(&ListParams::default()).await?.items)
+        }
+        listed => Ok(listed?.items),
     }
 }
 

@@ -2,6 +2,8 @@
 //! of them — never one that something still uses — and, with `deleteDeregisteredRevisions`, deleting this
 //! object's INACTIVE revisions (also those an earlier attempt left behind).
 
+use kube::ResourceExt;
+
 use crate::api::TaskDefinition;
 use crate::ecs::task_definition::revision_of;
 use crate::reconcile::ownership::{Ownership, classify};
@@ -30,7 +32,7 @@ pub async fn trim_history(
     let mut notes = Vec::new();
     let candidates = history::expired_revisions(&active, current, limit, &Default::default());
     if !candidates.is_empty() {
-        match InUse::scan(ctx, family).await {
+        match InUse::scan(ctx, family, &td.namespace().unwrap_or_default()).await {
             Ok(in_use) => {
                 let expired = history::expired_revisions(&active, current, limit, &in_use.revisions());
                 let gone = deregister_ours(td, ctx, &arns, &expired).await?;
@@ -62,7 +64,7 @@ pub async fn retire_all(
     family: &str,
 ) -> Result<Vec<Note>, Error> {
     let arns = ctx.ecs.list_active_revisions(family).await?;
-    let in_use = InUse::scan(ctx, family).await?;
+    let in_use = InUse::scan(ctx, family, &td.namespace().unwrap_or_default()).await?;
     let revisions: Vec<i32> = arns.iter().filter_map(|arn| revision_of(arn)).collect();
     let (kept, unused): (Vec<i32>, Vec<i32>) =
         revisions.into_iter().partition(|rev| in_use.contains(*rev));
