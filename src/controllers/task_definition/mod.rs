@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod history;
 pub mod in_use;
 pub mod normalize;
+pub mod refusals;
 pub mod retire;
 pub mod validate;
 
