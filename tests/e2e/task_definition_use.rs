@@ -12,6 +12,7 @@ use ecs_bridge::api::TaskDefinition;
 use serde_json::{Value, json};
 
 use crate::harness::{Env, unique};
+use crate::rollout::configure;
 use crate::task_definition::{WAIT, manifest, ready_at, revisions, web_spec};
 
 /// The spec of the adopted family: what ECS fills in is left out (health check timing, host port, protocol), and
@@ -182,4 +183,30 @@ async fn a_revision_an_unmanaged_service_runs_stays_active_on_the_double() {
         Env::against("td-used-double", &double.url).await,
     )
     .await;
+}
+
+/// ECS calls fail now and then (before they take effect): every spec change still registers exactly one revision,
+/// because a registration is written to status at once and a failure after it is retried without registering.
+#[tokio::test]
+async fn failures_around_a_registration_register_nothing_twice() {
+    let double = ecs_double::spawn(&["--throttle", "off"]);
+    let env = Env::against("td-faults", &double.url).await;
+    let family = unique("flaky");
+    configure(&double, r#"{"faultRate": 0.3, "timeoutSeconds": 0.2}"#);
+    for (image, revision) in [("app:1", 1), ("app:2", 2), ("app:3", 3)] {
+        env.apply::<TaskDefinition>(&manifest("flaky", &family, web_spec(image, json!([]))))
+            .await;
+        env.wait_for::<TaskDefinition>("flaky", WAIT, |td| ready_at(td) == Some(revision))
+            .await;
+    }
+    configure(&double, r#"{"faultRate": 0}"#);
+    assert_eq!(
+        revisions(&env, &family, EcsStatus::Active).await,
+        vec![1, 2, 3]
+    );
+    assert!(
+        revisions(&env, &family, EcsStatus::Inactive)
+            .await
+            .is_empty()
+    );
 }

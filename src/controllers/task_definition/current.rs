@@ -23,6 +23,11 @@ pub fn is_current(
     known || normalize(&rev.content) == normalize(desired)
 }
 
+/// Whether ECS already refused to register exactly this spec: then it is not sent again until it changes.
+pub fn refused_before(last: &TaskDefinitionStatus, desired_hash: &str) -> bool {
+    last.rejected_spec_hash.as_deref() == Some(desired_hash)
+}
+
 /// The event for a newly registered revision: a drift repair when the spec had not changed.
 pub fn registered_note(
     last: &TaskDefinitionStatus,
@@ -98,6 +103,20 @@ mod tests {
             !is_current(&last, &revision(changed), &desired, &hash),
             "the old hash does not vouch for other content"
         );
+    }
+
+    #[test]
+    fn a_refused_spec_waits_for_a_change() {
+        let desired = spec();
+        let hash = content_hash(&desired);
+        let last = TaskDefinitionStatus {
+            rejected_spec_hash: Some(hash.clone()),
+            ..Default::default()
+        };
+        assert!(refused_before(&last, &hash));
+        let mut changed = desired.clone();
+        changed["containerDefinitions"][0]["image"] = json!("nginx:1.28");
+        assert!(!refused_before(&last, &content_hash(&changed)));
     }
 
     #[test]

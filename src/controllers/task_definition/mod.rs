@@ -19,7 +19,7 @@ use crate::ecs::{AwsError, AwsErrorKind};
 use crate::reconcile::conditions::{ConditionUpdate, READY, is_true_for};
 use crate::reconcile::ownership::{Ownership, classify, desired_tags, ownership_tags, tag_changes};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
-use current::{is_current, registered_note};
+use current::{is_current, refused_before, registered_note};
 use normalize::content_hash;
 use retire::Retired;
 use validate::family;
@@ -51,7 +51,7 @@ impl Managed for TaskDefinition {
         if let Some(unchanged) = self.still_current(ctx, &last, &desired_hash).await? {
             return Ok(unchanged);
         }
-        if last.rejected_spec_hash.as_deref() == Some(desired_hash.as_str()) {
+        if refused_before(&last, &desired_hash) {
             return Err(Error::InvalidSpec(format!(
                 "ECS refused to register this spec of {family} before; it is not sent again until the spec changes"
             )));
