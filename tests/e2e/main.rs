@@ -2,6 +2,7 @@
 
 mod chart;
 mod cluster;
+mod drift_listing;
 mod harness;
 mod operator;
 mod rollout;
