@@ -210,3 +210,37 @@ async fn failures_around_a_registration_register_nothing_twice() {
             .is_empty()
     );
 }
+
+/// Revisions deregistered while `deleteDeregisteredRevisions` was off are deleted once it is turned on.
+#[tokio::test]
+async fn turning_on_deletion_deletes_revisions_deregistered_before() {
+    let double = ecs_double::spawn(&["--throttle", "off"]);
+    let env = Env::against("td-sweep", &double.url).await;
+    let family = unique("sweep");
+    let spec = |image: &str, delete: bool| {
+        let mut spec = web_spec(image, json!([]));
+        spec["revisionHistoryLimit"] = json!(0);
+        spec["deleteDeregisteredRevisions"] = json!(delete);
+        manifest("sweep", &family, spec)
+    };
+    for (image, revision) in [("app:1", 1), ("app:2", 2)] {
+        env.apply::<TaskDefinition>(&spec(image, false)).await;
+        env.wait_for::<TaskDefinition>("sweep", WAIT, |td| ready_at(td) == Some(revision))
+            .await;
+    }
+    assert_eq!(revisions(&env, &family, EcsStatus::Inactive).await, vec![1]);
+
+    env.apply::<TaskDefinition>(&spec("app:2", true)).await;
+    env.wait_event("sweep", "Normal", "DeletedRevisions", WAIT)
+        .await;
+    assert!(
+        revisions(&env, &family, EcsStatus::Inactive)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        revisions(&env, &family, EcsStatus::DeleteInProgress).await,
+        vec![1]
+    );
+    assert_eq!(revisions(&env, &family, EcsStatus::Active).await, vec![2]);
+}
