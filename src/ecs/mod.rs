@@ -10,6 +10,7 @@ pub mod limits;
 pub mod service;
 pub mod tags;
 pub mod task_definition;
+pub mod usage;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -39,9 +40,8 @@ pub struct Core {
     limits: RateLimits,
     metrics: Arc<Metrics>,
     retry_base_delay: Duration,
-    /// The shared listing of ACTIVE task definition revisions and when it was made.
-    active_revisions:
-        tokio::sync::Mutex<Option<(std::time::Instant, std::collections::HashSet<String>)>>,
+    /// The ACTIVE revisions of each family looked at, and when they were listed.
+    active_revisions: std::sync::Mutex<task_definition::ActiveRevisions>,
 }
 
 impl Deref for Ecs {
@@ -107,7 +107,7 @@ impl Ecs {
             limits: RateLimits::new(&settings.limits),
             metrics,
             retry_base_delay: settings.retry_base_delay,
-            active_revisions: tokio::sync::Mutex::default(),
+            active_revisions: std::sync::Mutex::default(),
         });
         let services_core = core.clone();
         let services: Fetch<service::ObservedService> = Arc::new(move |cluster, names| {

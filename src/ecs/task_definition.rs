@@ -1,8 +1,9 @@
-//! ECS task definition calls: describe, register, list revisions, deregister and delete.
+//! ECS task definition calls: describe, register, list revisions (per family: `familyPrefix` is an exact family
+//! match, entry 48), deregister and delete.
 
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::types::{TaskDefinitionField, TaskDefinitionStatus};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -14,6 +15,16 @@ use crate::api::Tags;
 
 /// ECS answers DeleteTaskDefinitions for at most this many ARNs per call.
 const DELETE_BATCH: usize = 10;
+
+/// The ACTIVE revision ARNs of each family looked at, with when they were listed.
+pub type ActiveRevisions = HashMap<String, (Instant, HashSet<String>)>;
+
+/// A revision DeleteTaskDefinitions did not delete, with ECS's reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeleteFailure {
+    pub arn: String,
+    pub reason: String,
+}
 
 /// One revision of a task definition family, as ECS reports it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -138,51 +149,82 @@ impl Ecs {
         let td = out.task_definition().ok_or_else(|| {
             AwsError::conversion("RegisterTaskDefinition returned no task definition".into())
         })?;
-        observed(td, out.tags())
+        let registered = observed(td, out.tags())?;
+        if let Some((_, arns)) = self.active_cache().get_mut(family) {
+            arns.insert(registered.arn.clone());
+        }
+        Ok(registered)
+    }
+
+    fn active_cache(&self) -> std::sync::MutexGuard<'_, ActiveRevisions> {
+        self.active_revisions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// ARNs of the ACTIVE revisions of exactly `family`, oldest first, across all pages.
     pub async fn list_active_revisions(&self, family: &str) -> Result<Vec<String>, AwsError> {
-        let mut arns: Vec<String> = self
-            .list_active(Some(family))
+        self.list_revisions(family, TaskDefinitionStatus::Active)
+            .await
+    }
+
+    /// ARNs of the INACTIVE revisions of exactly `family`, oldest first, across all pages.
+    pub async fn list_inactive_revisions(&self, family: &str) -> Result<Vec<String>, AwsError> {
+        self.list_revisions(family, TaskDefinitionStatus::Inactive)
+            .await
+    }
+
+    /// Whether a revision is ACTIVE, answered from a listing of its family that all callers share for up to
+    /// `max_age` (one ListTaskDefinitions page per family instead of a DescribeTaskDefinition per object).
+    pub async fn is_active(&self, arn: &str, max_age: Duration) -> Result<bool, AwsError> {
+        let family = family_of(arn);
+        let cached = self
+            .active_cache()
+            .get(family)
+            .filter(|(at, _)| at.elapsed() < max_age)
+            .map(|(_, arns)| arns.contains(arn));
+        if let Some(active) = cached {
+            return Ok(active);
+        }
+        let arns: HashSet<String> = self
+            .list_active_revisions(family)
             .await?
             .into_iter()
-            .filter(|arn| family_of(arn) == family)
             .collect();
-        arns.sort_by_key(|arn| revision_of(arn));
-        Ok(arns)
+        let active = arns.contains(arn);
+        self.active_cache()
+            .insert(family.to_owned(), (Instant::now(), arns));
+        Ok(active)
     }
 
-    /// Whether a revision is ACTIVE, answered from one listing of all ACTIVE revisions that all callers share for
-    /// up to `max_age` (ListTaskDefinitions pages of 100 instead of a DescribeTaskDefinition per object).
-    pub async fn is_active(&self, arn: &str, max_age: Duration) -> Result<bool, AwsError> {
-        let mut cache = self.active_revisions.lock().await;
-        let fresh = cache.as_ref().is_some_and(|(at, _)| at.elapsed() < max_age);
-        if !fresh {
-            let arns: HashSet<String> = self.list_active(None).await?.into_iter().collect();
-            *cache = Some((Instant::now(), arns));
-        }
-        Ok(cache.as_ref().is_some_and(|(_, arns)| arns.contains(arn)))
-    }
-
-    /// ARNs of ACTIVE revisions (of families starting with `prefix`, or all), across all pages.
-    async fn list_active(&self, prefix: Option<&str>) -> Result<Vec<String>, AwsError> {
+    /// ARNs of the revisions of exactly `family` in `status`, oldest first, across all pages.
+    async fn list_revisions(
+        &self,
+        family: &str,
+        status: TaskDefinitionStatus,
+    ) -> Result<Vec<String>, AwsError> {
         let mut arns = Vec::new();
         let mut token = None;
         loop {
             let request = self
                 .client
                 .list_task_definitions()
-                .set_family_prefix(prefix.map(str::to_owned))
-                .status(TaskDefinitionStatus::Active)
+                .family_prefix(family)
+                .status(status.clone())
                 .set_next_token(token)
                 .max_results(100);
             let out = self
                 .call("ListTaskDefinitions", || request.clone().send())
                 .await?;
-            arns.extend(out.task_definition_arns().iter().cloned());
+            arns.extend(
+                out.task_definition_arns()
+                    .iter()
+                    .filter(|arn| family_of(arn) == family)
+                    .cloned(),
+            );
             token = out.next_token().map(str::to_owned);
             if token.is_none() {
+                arns.sort_by_key(|arn| revision_of(arn));
                 return Ok(arns);
             }
         }
@@ -197,20 +239,38 @@ impl Ecs {
                 .send()
         })
         .await?;
+        if let Some((_, arns)) = self.active_cache().get_mut(family_of(arn)) {
+            arns.remove(arn);
+        }
         Ok(())
     }
 
-    /// Deletes INACTIVE revisions, in batches of 10.
-    pub async fn delete_task_definitions(&self, arns: &[String]) -> Result<(), AwsError> {
+    /// Deletes INACTIVE revisions, in batches of 10; returns those ECS refused (`failures[]`, entry 47).
+    pub async fn delete_task_definitions(
+        &self,
+        arns: &[String],
+    ) -> Result<Vec<DeleteFailure>, AwsError> {
+        let mut failures = Vec::new();
         for batch in arns.chunks(DELETE_BATCH) {
             let request = self
                 .client
                 .delete_task_definitions()
                 .set_task_definitions(Some(batch.to_vec()));
-            self.call("DeleteTaskDefinitions", || request.clone().send())
+            let out = self
+                .call("DeleteTaskDefinitions", || request.clone().send())
                 .await?;
+            failures.extend(out.failures().iter().map(|f| {
+                DeleteFailure {
+                    arn: f.arn().unwrap_or_default().to_owned(),
+                    reason: [f.reason(), f.detail()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(": "),
+                }
+            }));
         }
-        Ok(())
+        Ok(failures)
     }
 }
 

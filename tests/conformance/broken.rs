@@ -2,21 +2,35 @@
 //! scenario that holds that behaviour, while the intact double passes it.
 
 use crate::backend::Backend;
-use crate::harness::run_on;
+use crate::harness::{Scenario, run_on};
 
-#[tokio::test]
-async fn breaking_a_documented_behaviour_fails_its_scenario() {
-    let scenario: crate::harness::Scenario =
-        |run| Box::pin(crate::services::daemon_services_take_no_desired_count(run));
-    let broken = run_on(
-        Backend::double(&["--break", "daemon-desired-count"]),
-        scenario,
-    )
-    .await;
-    let err =
-        broken.expect_err("a double that accepts desiredCount for DAEMON must fail the scenario");
-    assert!(err.contains("DAEMON"), "{err}");
+/// `scenario` fails on a double run with `--break broken` (with an error that mentions `expected`) and passes on
+/// the intact double.
+async fn fails_only_when_broken(broken: &str, scenario: Scenario, expected: &str) {
+    let outcome = run_on(Backend::double(&["--break", broken]), scenario).await;
+    let err = outcome.expect_err("a double with the behaviour broken must fail the scenario");
+    assert!(err.contains(expected), "{err}");
     run_on(Backend::double(&[]), scenario)
         .await
         .expect("the intact double passes");
+}
+
+#[tokio::test]
+async fn breaking_a_documented_behaviour_fails_its_scenario() {
+    fails_only_when_broken(
+        "daemon-desired-count",
+        |run| Box::pin(crate::services::daemon_services_take_no_desired_count(run)),
+        "DAEMON",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_double_without_task_definition_defaults_fails_their_scenario() {
+    fails_only_when_broken(
+        "task-definition-defaults",
+        |run| Box::pin(crate::task_definitions::register_fills_in_container_defaults(run)),
+        "health check defaults",
+    )
+    .await;
 }

@@ -2,9 +2,11 @@
 
 mod chart;
 mod cluster;
+mod drift_listing;
 mod harness;
 mod operator;
 mod rollout;
 mod service;
 mod service_truth;
 mod task_definition;
+mod task_definition_use;

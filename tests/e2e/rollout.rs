@@ -16,7 +16,8 @@ use ecs_double::Running as Double;
 
 pub(crate) const WAIT: Duration = Duration::from_secs(90);
 
-fn configure(double: &Double, body: &str) {
+/// Changes the settings of a running double (`POST /_double/config`).
+pub(crate) fn configure(double: &Double, body: &str) {
     let status = Command::new("curl")
         .args([
             "-sf",

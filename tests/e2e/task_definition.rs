@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::harness::{Env, condition, unique};
 
-const WAIT: Duration = Duration::from_secs(60);
+pub(crate) const WAIT: Duration = Duration::from_secs(60);
 
 /// A TaskDefinition object named `name` whose spec is `spec` with `family` set.
-fn manifest(name: &str, family: &str, mut spec: Value) -> String {
+pub(crate) fn manifest(name: &str, family: &str, mut spec: Value) -> String {
     spec["family"] = json!(family);
     let object = json!({
         "apiVersion": "ecsbridge.dev/v1alpha1",
@@ -22,7 +22,7 @@ fn manifest(name: &str, family: &str, mut spec: Value) -> String {
     serde_json::to_string(&object).unwrap()
 }
 
-fn web_spec(image: &str, env: Value) -> Value {
+pub(crate) fn web_spec(image: &str, env: Value) -> Value {
     json!({
         "networkMode": "awsvpc",
         "requiresCompatibilities": ["FARGATE"],
@@ -37,7 +37,7 @@ fn web_spec(image: &str, env: Value) -> Value {
     })
 }
 
-fn ready_at(td: &TaskDefinition) -> Option<i32> {
+pub(crate) fn ready_at(td: &TaskDefinition) -> Option<i32> {
     let status = td.status.as_ref()?;
     let ready = condition(&status.conditions, "Ready")?;
     (ready.status == "True" && ready.observed_generation == td.metadata.generation)
@@ -45,7 +45,7 @@ fn ready_at(td: &TaskDefinition) -> Option<i32> {
 }
 
 /// Revision numbers of a family with the given status in ECS.
-async fn revisions(env: &Env, family: &str, status: EcsStatus) -> Vec<i32> {
+pub(crate) async fn revisions(env: &Env, family: &str, status: EcsStatus) -> Vec<i32> {
     let out = env
         .ecs
         .list_task_definitions()

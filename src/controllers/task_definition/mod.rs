@@ -1,21 +1,27 @@
-//! The `TaskDefinition` controller: register a revision only when the normalized content changes, keep the
-//! revision history within its limit, deregister what this object registered when it is deleted.
+//! The `TaskDefinition` controller: register a revision only when the normalized content changes (and write it
+//! to status at once), keep the revision history within its limit without touching revisions in use, retire
+//! what this object registered when it is deleted.
 
+pub mod current;
+pub mod defaults;
 pub mod history;
+pub mod in_use;
 pub mod normalize;
+pub mod refusals;
+pub mod retire;
 pub mod validate;
 
-use std::collections::BTreeSet;
+use serde_json::Value;
 
-use kube::api::ListParams;
-use kube::{Api, ResourceExt};
-
-use crate::api::{DeletionPolicy, EcsService, TaskDefinition, TaskDefinitionStatus};
-use crate::ecs::task_definition::{ObservedRevision, family_of, revision_of};
+use crate::api::{DeletionPolicy, TaskDefinition, TaskDefinitionStatus};
+use crate::ecs::task_definition::ObservedRevision;
+use crate::ecs::{AwsError, AwsErrorKind};
 use crate::reconcile::conditions::{ConditionUpdate, READY, is_true_for};
 use crate::reconcile::ownership::{Ownership, classify, desired_tags, ownership_tags, tag_changes};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
+use current::{is_current, refused_before, registered_note};
 use normalize::content_hash;
+use retire::Retired;
 use validate::family;
 
 impl Managed for TaskDefinition {
@@ -36,13 +42,19 @@ impl Managed for TaskDefinition {
     async fn apply(
         &self,
         ctx: &Context,
-        _checkpoint: &Checkpoint<'_, Self>,
+        checkpoint: &Checkpoint<'_, Self>,
     ) -> Result<Applied<TaskDefinitionStatus>, Error> {
         let family = family(self);
         let content = self.spec.ecs_content();
         let desired_hash = content_hash(&content);
-        if let Some(unchanged) = self.still_current(ctx, &desired_hash).await? {
+        let last = checkpoint.current();
+        if let Some(unchanged) = self.still_current(ctx, &last, &desired_hash).await? {
             return Ok(unchanged);
+        }
+        if refused_before(&last, &desired_hash) {
+            return Err(Error::InvalidSpec(format!(
+                "ECS refused to register this spec of {family} before; it is not sent again until the spec changes"
+            )));
         }
         let mut notes = Vec::new();
         let latest = ctx.ecs.describe_task_definition(&family).await?;
@@ -59,38 +71,36 @@ impl Managed for TaskDefinition {
                 Ownership::Foreign => return Err(already_exists(&family)),
             }
         }
-        let current = match latest.filter(|rev| self.is_current(rev, &desired_hash)) {
+        let current = match latest.filter(|rev| is_current(&last, rev, &content, &desired_hash)) {
             Some(rev) => self.sync_tags(ctx, rev).await?,
             None => {
-                let rev = ctx
-                    .ecs
-                    .register_task_definition(
-                        &family,
-                        &content,
-                        &desired_tags(self, &self.spec.tags),
-                    )
+                let rev = self
+                    .register(ctx, checkpoint, &family, &content, &desired_hash)
                     .await?;
-                notes.push(self.registered_note(&rev, &desired_hash));
+                notes.push(registered_note(&last, &rev, &desired_hash));
                 rev
             }
         };
-        let (active, expired) = self.trim_history(ctx, &family, current.revision).await?;
-        if !expired.is_empty() {
-            notes.push(Note::normal(
-                "Deregistered",
-                format!(
-                    "deregistered revisions {} of {family} (revisionHistoryLimit {})",
-                    revisions_text(&expired),
-                    self.spec.revision_history_limit()
-                ),
-            ));
-        }
+        let retired = match retire::trim_history(self, ctx, &family, current.revision).await {
+            Ok(retired) => retired,
+            Err(e) => Retired {
+                active: active_after(&last.active_revisions, current.revision),
+                notes: vec![Note::warning(
+                    "HistoryNotTrimmed",
+                    format!(
+                        "revision {} of {family} is registered; trimming the history failed: {e}",
+                        current.revision
+                    ),
+                )],
+            },
+        };
+        notes.extend(retired.notes);
         let status = TaskDefinitionStatus {
             family: Some(family.clone()),
             revision: Some(current.revision),
             arn: Some(current.arn.clone()),
             latest_arn: Some(current.arn.clone()),
-            active_revisions: active,
+            active_revisions: retired.active,
             spec_hash: Some(desired_hash),
             ..Default::default()
         };
@@ -109,40 +119,19 @@ impl Managed for TaskDefinition {
             .as_ref()
             .and_then(|s| s.family.clone())
             .unwrap_or_else(|| family(self));
-        let mut ours = Vec::new();
-        for arn in ctx.ecs.list_active_revisions(&family).await? {
-            if classify(self, &ctx.ecs.list_tags(&arn).await?) == Ownership::Ours {
-                ctx.ecs.deregister_task_definition(&arn).await?;
-                ours.push(arn);
-            }
-        }
-        if self.spec.delete_deregistered_revisions && !ours.is_empty() {
-            ctx.ecs.delete_task_definitions(&ours).await?;
-        }
-        let revisions: Vec<i32> = ours.iter().filter_map(|arn| revision_of(arn)).collect();
-        let message = if revisions.is_empty() {
-            format!("no ACTIVE revision of {family} belonged to this object")
-        } else {
-            format!(
-                "deregistered revisions {} of {family}",
-                revisions_text(&revisions)
-            )
-        };
-        Ok(Cleanup::Done(vec![Note::normal("Deleted", message)]))
+        Ok(Cleanup::Done(retire::retire_all(self, ctx, &family).await?))
     }
 }
 
 impl TaskDefinition {
-    /// The drift check of an unchanged spec: its revision is still ACTIVE (one shared listing answers this for all
-    /// task definitions), so nothing needs a closer look.
+    /// The drift check of an unchanged spec: its revision is still ACTIVE (a shared listing of the family answers
+    /// this), so nothing needs a closer look.
     async fn still_current(
         &self,
         ctx: &Context,
+        last: &TaskDefinitionStatus,
         desired_hash: &str,
     ) -> Result<Option<Applied<TaskDefinitionStatus>>, Error> {
-        let Some(last) = self.status.as_ref() else {
-            return Ok(None);
-        };
         let settled = last.spec_hash.as_deref() == Some(desired_hash)
             && is_true_for(&last.conditions, READY, self.metadata.generation);
         let Some(arn) = last.latest_arn.as_deref().filter(|_| settled) else {
@@ -161,33 +150,44 @@ impl TaskDefinition {
         }))
     }
 
-    /// Whether the newest ACTIVE revision already has the desired content.
-    fn is_current(&self, rev: &ObservedRevision, desired_hash: &str) -> bool {
-        let last = self.status.as_ref();
-        let known = last.is_some_and(|s| {
-            s.revision == Some(rev.revision) && s.spec_hash.as_deref() == Some(desired_hash)
-        });
-        known || content_hash(&rev.content) == desired_hash
-    }
-
-    fn registered_note(&self, rev: &ObservedRevision, desired_hash: &str) -> Note {
-        let last = self.status.as_ref();
-        let unchanged = last.is_some_and(|s| s.spec_hash.as_deref() == Some(desired_hash));
-        if unchanged {
-            Note::warning(
-                "DriftRepaired",
-                format!(
-                    "revision {} of {} was deregistered outside Kubernetes; registered the same content as revision {}",
-                    last.and_then(|s| s.revision).unwrap_or_default(),
-                    rev.family,
-                    rev.revision
-                ),
-            )
-        } else {
-            Note::normal(
-                "Registered",
-                format!("registered revision {} of {}", rev.revision, rev.family),
-            )
+    /// Registers the spec and writes the new revision to status at once, so that a failure later in this
+    /// reconcile does not register it again; a spec ECS refuses is remembered and not sent again.
+    async fn register(
+        &self,
+        ctx: &Context,
+        checkpoint: &Checkpoint<'_, Self>,
+        family: &str,
+        content: &Value,
+        desired_hash: &str,
+    ) -> Result<ObservedRevision, Error> {
+        let tags = desired_tags(self, &self.spec.tags);
+        match ctx
+            .ecs
+            .register_task_definition(family, content, &tags)
+            .await
+        {
+            Ok(rev) => {
+                checkpoint
+                    .save(|s| {
+                        s.family = Some(family.to_owned());
+                        s.revision = Some(rev.revision);
+                        s.arn = Some(rev.arn.clone());
+                        s.latest_arn = Some(rev.arn.clone());
+                        s.spec_hash = Some(desired_hash.to_owned());
+                        s.rejected_spec_hash = None;
+                    })
+                    .await?;
+                Ok(rev)
+            }
+            Err(e) if is_refusal(&e) => {
+                checkpoint
+                    .save(|s| s.rejected_spec_hash = Some(desired_hash.to_owned()))
+                    .await?;
+                Err(Error::InvalidSpec(format!(
+                    "ECS refused to register this spec of {family} ({e}); it is not sent again until the spec changes"
+                )))
+            }
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -208,46 +208,6 @@ impl TaskDefinition {
         rev.tags = desired;
         Ok(rev)
     }
-
-    /// Deregisters the revisions of this object beyond the history limit; returns (still ACTIVE, deregistered).
-    async fn trim_history(
-        &self,
-        ctx: &Context,
-        family: &str,
-        current: i32,
-    ) -> Result<(Vec<i32>, Vec<i32>), Error> {
-        let arns = ctx.ecs.list_active_revisions(family).await?;
-        let mut active: Vec<i32> = arns.iter().filter_map(|arn| revision_of(arn)).collect();
-        let limit = self.spec.revision_history_limit();
-        let none = BTreeSet::new();
-        let candidates = history::expired_revisions(&active, current, limit, &none);
-        // Only revisions past the limit need the (costlier) look at which revisions services still run.
-        let in_use = match candidates.is_empty() {
-            true => none,
-            false => revisions_in_use(self, ctx, family).await?,
-        };
-        let mut expired = Vec::new();
-        for revision in history::expired_revisions(&active, current, limit, &in_use) {
-            let Some(arn) = arns.iter().find(|arn| revision_of(arn) == Some(revision)) else {
-                continue;
-            };
-            if classify(self, &ctx.ecs.list_tags(arn).await?) != Ownership::Ours {
-                continue;
-            }
-            ctx.ecs.deregister_task_definition(arn).await?;
-            expired.push(revision);
-        }
-        if self.spec.delete_deregistered_revisions && !expired.is_empty() {
-            let gone: Vec<String> = arns
-                .iter()
-                .filter(|arn| revision_of(arn).is_some_and(|r| expired.contains(&r)))
-                .cloned()
-                .collect();
-            ctx.ecs.delete_task_definitions(&gone).await?;
-        }
-        active.retain(|rev| !expired.contains(rev));
-        Ok((active, expired))
-    }
 }
 
 /// Tags every ACTIVE revision of an adopted family as this object's, so history and delete treat them as ours.
@@ -259,31 +219,21 @@ async fn adopt_family(td: &TaskDefinition, ctx: &Context, family: &str) -> Resul
     Ok(())
 }
 
-/// Revisions of `family` that a deployment of an `EcsService` in this namespace still runs.
-async fn revisions_in_use(
-    td: &TaskDefinition,
-    ctx: &Context,
-    family: &str,
-) -> Result<BTreeSet<i32>, Error> {
-    let services: Api<EcsService> =
-        Api::namespaced(ctx.client.clone(), &td.namespace().unwrap_or_default());
-    let list = services.list(&ListParams::default()).await?;
-    let arns = list
-        .items
-        .into_iter()
-        .filter_map(|s| s.status)
-        .flat_map(|status| {
-            let primary = status.task_definition.clone();
-            status
-                .deployments
-                .into_iter()
-                .filter_map(|d| d.task_definition)
-                .chain(primary)
-        });
-    Ok(arns
-        .filter(|arn| family_of(arn) == family)
-        .filter_map(|arn| revision_of(&arn))
-        .collect())
+/// Whether ECS refused the request itself (not the caller's rights, not a passing failure).
+fn is_refusal(e: &AwsError) -> bool {
+    e.kind == AwsErrorKind::Rejected
+        && matches!(
+            e.code.as_deref(),
+            Some("ClientException" | "InvalidParameterException")
+        )
+}
+
+/// The ACTIVE revisions status showed with `current` added, for when the history could not be listed.
+fn active_after(last: &[i32], current: i32) -> Vec<i32> {
+    let mut active: Vec<i32> = last.iter().copied().filter(|r| *r != current).collect();
+    active.push(current);
+    active.sort_unstable();
+    active
 }
 
 /// `Ready`: the revision is registered and ACTIVE.
@@ -294,14 +244,6 @@ fn registered(revision: i32, family: &str) -> ConditionUpdate {
         "Registered",
         format!("revision {revision} of {family} is ACTIVE"),
     )
-}
-
-fn revisions_text(revisions: &[i32]) -> String {
-    revisions
-        .iter()
-        .map(i32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn already_exists(family: &str) -> Error {

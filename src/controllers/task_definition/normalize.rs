@@ -1,9 +1,15 @@
 //! Normalizes task definition content the way ECS treats it, so that equal content hashes equally: lists that
-//! are sets in ECS (environment, secrets, port mappings, ulimits, ...) are sorted, ECS's defaults count as
-//! "not set", empty values are dropped, and task cpu/memory units are canonical.
+//! are sets in ECS (environment, secrets, containers, ...) are sorted while ordered lists keep their order, ECS's
+//! defaults count as "not set", empty values are dropped, and task cpu/memory units are canonical. The hash names
+//! its scheme (`v2:...`): a stored hash of another scheme says nothing about the content.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+use super::defaults::{drop_container_defaults, drop_volume_defaults};
+
+/// The scheme of [`content_hash`]; change it whenever the normalization changes what hashes equally.
+const HASH_SCHEME: &str = "v2";
 
 /// Task-level members of a RegisterTaskDefinition request; everything else ECS reports (ARN, revision,
 /// status, registeredAt, ...) is not content.
@@ -26,27 +32,30 @@ const CONTENT_FIELDS: [&str; 16] = [
     "enableFaultInjection",
 ];
 
-/// Container members whose order carries no meaning in ECS.
-const CONTAINER_SETS: [&str; 12] = [
+/// Container members whose order carries no meaning in ECS: environment and secrets (entry 39) and the lists
+/// keyed by a unique name. `environmentFiles`, `volumesFrom`, `extraHosts`, `mountPoints`, `portMappings` and
+/// `links` keep their order (entry 39: their order may carry meaning).
+const CONTAINER_SETS: [&str; 6] = [
     "environment",
-    "environmentFiles",
     "secrets",
-    "portMappings",
     "ulimits",
-    "mountPoints",
-    "volumesFrom",
-    "extraHosts",
     "systemControls",
     "resourceRequirements",
     "dependsOn",
-    "links",
 ];
 
 /// The content hash of task definition content (spec content or what ECS reports).
 pub fn content_hash(content: &Value) -> String {
     let normalized = normalize(content);
     let digest = Sha256::digest(canonical_json(&normalized).as_bytes());
-    digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
+    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    format!("{HASH_SCHEME}:{hex}")
+}
+
+/// Whether `hash` was made by the scheme of [`content_hash`], so that comparing it with one says something.
+pub fn same_scheme(hash: &str) -> bool {
+    hash.split_once(':')
+        .is_some_and(|(scheme, _)| scheme == HASH_SCHEME)
 }
 
 /// The normalized form of task definition content.
@@ -77,11 +86,10 @@ pub fn normalize(content: &Value) -> Value {
             out.insert(field.to_owned(), Value::String(canonical));
         }
     }
-    if let Some(Value::Array(containers)) = out.get_mut("containerDefinitions") {
-        for container in containers.iter_mut() {
-            normalize_container(container, &network_mode);
-        }
+    for container in super::defaults::objects(out.get_mut("containerDefinitions")) {
+        normalize_container(container, &network_mode);
     }
+    drop_volume_defaults(out.get_mut("volumes"));
     for field in [
         "containerDefinitions",
         "volumes",
@@ -95,31 +103,10 @@ pub fn normalize(content: &Value) -> Value {
     prune(Value::Object(out))
 }
 
-fn normalize_container(container: &mut Value, network_mode: &str) {
-    let Some(map) = container.as_object_mut() else {
-        return;
-    };
-    if map.get("essential") == Some(&Value::Bool(true)) {
-        map.remove("essential");
-    }
-    if map.get("cpu").and_then(Value::as_i64) == Some(0) {
-        map.remove("cpu");
-    }
-    if let Some(Value::Array(ports)) = map.get_mut("portMappings") {
-        for port in ports.iter_mut().filter_map(Value::as_object_mut) {
-            if port.get("protocol").and_then(Value::as_str) == Some("tcp") {
-                port.remove("protocol");
-            }
-            // In awsvpc and host mode the host port is the container port.
-            if matches!(network_mode, "awsvpc" | "host")
-                && port.get("hostPort") == port.get("containerPort")
-            {
-                port.remove("hostPort");
-            }
-        }
-    }
+fn normalize_container(container: &mut Map<String, Value>, network_mode: &str) {
+    drop_container_defaults(container, network_mode);
     for field in CONTAINER_SETS {
-        if let Some(Value::Array(items)) = map.get_mut(field) {
+        if let Some(Value::Array(items)) = container.get_mut(field) {
             sort_as_set(items);
         }
     }
@@ -281,6 +268,44 @@ mod tests {
             content_hash(&b),
             "a fixed host port in bridge mode is real content"
         );
+    }
+
+    #[test]
+    fn ordered_container_lists_keep_their_order() {
+        let lists = [
+            (
+                "environmentFiles",
+                json!([{"value": "arn:a", "type": "s3"}, {"value": "arn:b", "type": "s3"}]),
+            ),
+            (
+                "volumesFrom",
+                json!([{"sourceContainer": "a"}, {"sourceContainer": "b"}]),
+            ),
+            (
+                "extraHosts",
+                json!([{"hostname": "a", "ipAddress": "10.0.0.1"}, {"hostname": "a", "ipAddress": "10.0.0.2"}]),
+            ),
+        ];
+        for (member, list) in lists {
+            let mut a = web(json!([]));
+            a["containerDefinitions"][0][member] = list.clone();
+            let mut b = a.clone();
+            let mut reversed = list.as_array().unwrap().clone();
+            reversed.reverse();
+            b["containerDefinitions"][0][member] = Value::Array(reversed);
+            assert_ne!(content_hash(&a), content_hash(&b), "{member} is ordered");
+        }
+    }
+
+    #[test]
+    fn the_hash_names_its_scheme() {
+        let hash = content_hash(&web(json!([])));
+        assert!(hash.starts_with("v2:") && same_scheme(&hash), "{hash}");
+        assert!(
+            !same_scheme("0123456789abcdef0123"),
+            "a hash from before schemes"
+        );
+        assert!(!same_scheme("v1:0123"));
     }
 
     #[test]

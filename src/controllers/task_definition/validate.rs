@@ -62,7 +62,8 @@ pub fn validate(td: &TaskDefinition) -> Result<(), String> {
     check_environment(spec)?;
     check_health_checks(spec)?;
     check_logging(spec, fargate)?;
-    check_task_extras(spec, fargate)?;
+    check_task_extras(spec)?;
+    super::refusals::check(spec, fargate, cpu, memory)?;
     check_size(spec)?;
     check_tags("spec.tags", &spec.tags)
 }
@@ -581,14 +582,9 @@ fn check_host_port(
     Ok(())
 }
 
-/// Checks the Service Connect name of a port mapping and that `appProtocol` comes with one.
+/// Checks the Service Connect name of a port mapping.
 fn check_port_name(at: &str, mapping: &PortMapping) -> Result<(), String> {
     let Some(name) = mapping.name.as_deref() else {
-        if mapping.app_protocol.is_some() {
-            return Err(format!(
-                "{at}.appProtocol needs {at}.name; name the port mapping (Service Connect refers to it by name) or remove appProtocol"
-            ));
-        }
         return Ok(());
     };
     let valid = !name.is_empty()
@@ -719,11 +715,6 @@ fn check_depends_on(
                     condition_name(dependency.condition)
                 ));
             }
-            ContainerCondition::Healthy if target.health_check.is_none() => {
-                return Err(format!(
-                    "{at}.condition: HEALTHY needs a healthCheck on container \"{name}\"; add one there or use START"
-                ));
-            }
             _ => {}
         }
     }
@@ -805,22 +796,14 @@ fn check_environment(spec: &TaskDefinitionSpec) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks that environment variable names are present and unique in a container.
+/// Checks that environment variables have names (ECS accepts a name twice).
 fn check_env_vars(path: &str, container: &ContainerDefinition) -> Result<(), String> {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (k, variable) in container.environment.iter().enumerate() {
-        let name = variable.name.as_deref().unwrap_or_default();
-        if name.is_empty() {
+        if variable.name.as_deref().unwrap_or_default().is_empty() {
             return Err(format!(
                 "{path}.environment[{k}].name must not be empty; name the variable"
             ));
         }
-        if let Some(first) = seen.get(name) {
-            return Err(format!(
-                "{path}.environment[{k}].name: \"{name}\" is already set by environment[{first}]; keep one"
-            ));
-        }
-        seen.insert(name, k);
     }
     Ok(())
 }
@@ -911,20 +894,17 @@ fn check_logging(spec: &TaskDefinitionSpec, fargate: bool) -> Result<(), String>
 // ---------------------------------------------------------------------------------------------
 
 /// Checks ephemeral storage, ulimits and the number of placement constraints.
-fn check_task_extras(spec: &TaskDefinitionSpec, fargate: bool) -> Result<(), String> {
+fn check_task_extras(spec: &TaskDefinitionSpec) -> Result<(), String> {
     if !spec.inference_accelerators.is_empty() {
         return Err("spec.inferenceAccelerators: Amazon Elastic Inference is no longer available in ECS; remove the field".into());
     }
-    if let Some(storage) = &spec.ephemeral_storage {
-        if !fargate {
-            return Err("spec.ephemeralStorage is only supported on Fargate; add FARGATE to spec.requiresCompatibilities or remove it".into());
-        }
-        if !EPHEMERAL_STORAGE_GIB.contains(&storage.size_in_gib) {
-            return Err(format!(
-                "spec.ephemeralStorage.sizeInGiB: {} is outside 21-200 GiB; choose a size in that range",
-                storage.size_in_gib
-            ));
-        }
+    if let Some(storage) = &spec.ephemeral_storage
+        && !EPHEMERAL_STORAGE_GIB.contains(&storage.size_in_gib)
+    {
+        return Err(format!(
+            "spec.ephemeralStorage.sizeInGiB: {} is outside 21-200 GiB; choose a size in that range",
+            storage.size_in_gib
+        ));
     }
     if spec.placement_constraints.len() > MAX_PLACEMENT_CONSTRAINTS {
         return Err(format!(
@@ -1486,10 +1466,6 @@ mod tests {
                 "spec.containerDefinitions[0].portMappings[0].name: \"Web\" is not a valid port mapping name",
             ),
             (
-                "containerDefinitions: [{name: a, image: i, memory: 8, portMappings: [{containerPort: 80, appProtocol: http}]}]",
-                "spec.containerDefinitions[0].portMappings[0].appProtocol needs spec.containerDefinitions[0].portMappings[0].name",
-            ),
-            (
                 "containerDefinitions: [{name: a, image: i, memory: 8, portMappings: [{containerPort: 80, hostPort: 8080}]}, {name: b, image: i, memory: 8, portMappings: [{containerPort: 81, hostPort: 8080}]}]",
                 "spec.containerDefinitions[1].portMappings[0].hostPort: host port 8080/tcp is already mapped by spec.containerDefinitions[0].portMappings[0]",
             ),
@@ -1509,10 +1485,6 @@ mod tests {
             (
                 "containerDefinitions: [{name: a, image: i, memory: 8, dependsOn: [{containerName: init, condition: SUCCESS}]}, {name: init, image: i, memory: 8}]",
                 "spec.containerDefinitions[0].dependsOn[0].condition: SUCCESS cannot be used on essential container \"init\"",
-            ),
-            (
-                "containerDefinitions: [{name: a, image: i, memory: 8, dependsOn: [{containerName: db, condition: HEALTHY}]}, {name: db, image: i, memory: 8}]",
-                "spec.containerDefinitions[0].dependsOn[0].condition: HEALTHY needs a healthCheck on container \"db\"",
             ),
             (
                 "containerDefinitions: [{name: a, image: i, memory: 8, volumesFrom: [{sourceContainer: data}]}]",
@@ -1544,19 +1516,15 @@ mod tests {
                 "spec.containerDefinitions[0].environment[0].name must not be empty",
             ),
             (
-                "containerDefinitions: [{name: a, image: i, memory: 8, environment: [{name: A, value: x}, {name: A, value: y}]}]",
-                "spec.containerDefinitions[0].environment[1].name: \"A\" is already set by environment[0]",
-            ),
-            (
-                "executionRoleArn: arn:aws:iam::1:role/x\ncontainerDefinitions: [{name: a, image: i, memory: 8, secrets: [{name: DB, valueFrom: ''}]}]",
+                "executionRoleArn: arn:aws:iam::123456789012:role/x\ncontainerDefinitions: [{name: a, image: i, memory: 8, secrets: [{name: DB, valueFrom: ''}]}]",
                 "spec.containerDefinitions[0].secrets[0].valueFrom must not be empty",
             ),
             (
-                "executionRoleArn: arn:aws:iam::1:role/x\ncontainerDefinitions: [{name: a, image: i, memory: 8, secrets: [{name: '', valueFrom: arn:aws:ssm:::parameter/p}]}]",
+                "executionRoleArn: arn:aws:iam::123456789012:role/x\ncontainerDefinitions: [{name: a, image: i, memory: 8, secrets: [{name: '', valueFrom: arn:aws:ssm:::parameter/p}]}]",
                 "spec.containerDefinitions[0].secrets[0].name must not be empty",
             ),
             (
-                "executionRoleArn: arn:aws:iam::1:role/x\ncontainerDefinitions: [{name: a, image: i, memory: 8, secrets: [{name: DB, valueFrom: p1}, {name: DB, valueFrom: p2}]}]",
+                "executionRoleArn: arn:aws:iam::123456789012:role/x\ncontainerDefinitions: [{name: a, image: i, memory: 8, secrets: [{name: DB, valueFrom: p1}, {name: DB, valueFrom: p2}]}]",
                 "spec.containerDefinitions[0].secrets[1].name: \"DB\" is already set by secrets[0]",
             ),
             (
@@ -1577,10 +1545,6 @@ mod tests {
                 "spec.containerDefinitions[1].firelensConfiguration: only one container may be the FireLens log router",
             ),
             // extras, tags
-            (
-                "ephemeralStorage: {sizeInGiB: 30}\ncontainerDefinitions: [{name: a, image: i, memory: 8}]",
-                "spec.ephemeralStorage is only supported on Fargate",
-            ),
             (
                 "containerDefinitions: [{name: a, image: i, memory: 8, ulimits: [{name: nofile, softLimit: 1024, hardLimit: 4096}, {name: nofile, softLimit: 1, hardLimit: 2}]}]",
                 "spec.containerDefinitions[0].ulimits[1].name: Nofile is already set by ulimits[0]",
@@ -1604,6 +1568,19 @@ mod tests {
                 err.contains(expected),
                 "{spec}\n  expected: {expected}\n  got: {err}"
             );
+        }
+    }
+
+    /// ECS registers these; nothing in the catalogue shows it refusing them.
+    #[test]
+    fn accepts_what_ecs_accepts() {
+        for spec in [
+            "ephemeralStorage: {sizeInGiB: 30}\ncontainerDefinitions: [{name: a, image: i, memory: 8}]",
+            "containerDefinitions: [{name: a, image: i, memory: 8, portMappings: [{containerPort: 80, appProtocol: http}]}]",
+            "containerDefinitions: [{name: a, image: i, memory: 8, environment: [{name: A, value: x}, {name: A, value: y}]}]",
+            "containerDefinitions: [{name: a, image: i, memory: 8, dependsOn: [{containerName: db, condition: HEALTHY}]}, {name: db, image: i, memory: 8, essential: false}]",
+        ] {
+            assert_eq!(validate(&task(spec)), Ok(()), "{spec}");
         }
     }
 

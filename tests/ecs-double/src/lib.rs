@@ -28,6 +28,7 @@ mod settings;
 mod state;
 mod stats;
 mod tags;
+mod td_defaults;
 mod throttle;
 mod validate;
 

@@ -7,20 +7,24 @@ use crate::dispatch::Ctx;
 use crate::paginate::{self, Entry};
 use crate::protocol::{ApiError, OpResult};
 use crate::request::Request;
+use crate::settings::Broken;
 use crate::state::{Model, Revision, TdStatus, parse_task_definition};
 use crate::tags::Tags;
-use crate::validate;
+use crate::{td_defaults, validate};
 
 /// DeleteTaskDefinitions takes at most this many task definitions.
 const MAX_DELETE: usize = 10;
 
-/// RegisterTaskDefinition: the next revision of the family, holding the request as it is.
+/// RegisterTaskDefinition: the next revision of the family, holding the request with ECS's defaults filled in.
 pub fn register(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let family = req.required_str("family")?.to_owned();
     validate::name("Family", &family)?;
     let mut body = req.body().clone();
     body.remove("tags");
     validate::task_definition(&body)?;
+    if ctx.holds(Broken::TaskDefinitionDefaults) {
+        td_defaults::fill(&mut body);
+    }
     let tags = Tags::from_request(req, "tags")?;
     let number = model
         .families
@@ -167,7 +171,7 @@ mod tests {
     }
 
     #[test]
-    fn registers_revisions_and_echoes_the_request() {
+    fn registers_revisions_with_the_request_and_its_defaults() {
         let mut model = Model::new("us-east-1", 1);
         register_web(&mut model);
         let out = register_web(&mut model);

@@ -93,6 +93,12 @@ fn task_size(body: &Map<String, Value>, member: &str, unit: &str) -> Result<u32,
         .get(member)
         .and_then(Value::as_str)
         .ok_or_else(missing)?;
+    units(text, unit)
+        .ok_or_else(|| ApiError::client(format!("Invalid '{member}' value: {text:?}.")))
+}
+
+/// Task-level size text in integer units: "1 vCPU" or "1GB" (`unit` "vcpu" / "gb") is 1024, "512" is 512.
+pub fn units(text: &str, unit: &str) -> Option<u32> {
     let lower = text.trim().to_ascii_lowercase();
     let (number, scale) = match lower.strip_suffix(unit) {
         Some(n) => (n.trim(), 1024.0),
@@ -103,7 +109,6 @@ fn task_size(body: &Map<String, Value>, member: &str, unit: &str) -> Result<u32,
         .ok()
         .filter(|n| n.is_finite() && *n > 0.0)
         .map(|n| (n * scale).round() as u32)
-        .ok_or_else(|| ApiError::client(format!("Invalid '{member}' value: {text:?}.")))
 }
 
 /// Whether Fargate offers task `cpu` units with `memory` MiB.

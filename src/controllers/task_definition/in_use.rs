@@ -1,0 +1,125 @@
+//! Which revisions of a family something still runs or names: ECS service deployments and task sets of the whole
+//! account and region (the truth), plus every `EcsService` of the cluster (spec and status), looked up once per
+//! reconcile pass.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kube::api::ListParams;
+use kube::{Api, ResourceExt};
+
+use crate::api::EcsService;
+use crate::ecs::task_definition::{family_of, revision_of};
+use crate::reconcile::{Context, Error};
+
+/// Revision -> what uses it, for one family.
+#[derive(Debug, Default, PartialEq)]
+pub struct InUse(BTreeMap<i32, Vec<String>>);
+
+impl InUse {
+    /// Scans ECS and the `EcsService` objects; an error means the revisions in use are unknown.
+    pub async fn scan(ctx: &Context, family: &str, namespace: &str) -> Result<Self, Error> {
+        let mut in_use = Self::default();
+        for (arn, users) in ctx.ecs.task_definitions_in_services().await? {
+            for user in users {
+                in_use.add(family, &arn, user);
+            }
+        }
+        for service in list_services(ctx, namespace).await? {
+            let user = format!(
+                "EcsService {}/{}",
+                service.namespace().unwrap_or_default(),
+                service.name_any()
+            );
+            for named in names_in(&service) {
+                in_use.add(family, &named, user.clone());
+            }
+        }
+        Ok(in_use)
+    }
+
+    /// Records that `user` runs or names `task_definition` (an ARN or `family:revision`) if it is of `family`.
+    fn add(&mut self, family: &str, task_definition: &str, user: String) {
+        if family_of(task_definition) != family {
+            return;
+        }
+        if let Some(revision) = revision_of(task_definition) {
+            let users = self.0.entry(revision).or_default();
+            if !users.contains(&user) {
+                users.push(user);
+            }
+        }
+    }
+
+    pub fn revisions(&self) -> BTreeSet<i32> {
+        self.0.keys().copied().collect()
+    }
+
+    pub fn contains(&self, revision: i32) -> bool {
+        self.0.contains_key(&revision)
+    }
+
+    /// What uses `revision`, for a message.
+    pub fn users(&self, revision: i32) -> String {
+        self.0
+            .get(&revision)
+            .map(|users| users.join(", "))
+            .unwrap_or_default()
+    }
+}
+
+/// Every `EcsService` of the cluster, or of `namespace` when the operator may only read its watched namespaces
+/// (ECS's own answer covers services wherever they run).
+async fn list_services(ctx: &Context, namespace: &str) -> Result<Vec<EcsService>, Error> {
+    let all: Api<EcsService> = Api::all(ctx.client.clone());
+    match all.list(&ListParams::default()).await {
+        Err(kube::Error::Api(e)) if e.code == 403 => {
+            let own: Api<EcsService> = Api::namespaced(ctx.client.clone(), namespace);
+            Ok(own.list(&ListParams::default()).await?.items)
+        }
+        listed => Ok(listed?.items),
+    }
+}
+
+/// The task definitions an `EcsService` names in its spec or runs according to its status.
+fn names_in(service: &EcsService) -> Vec<String> {
+    let status = service.status.iter().flat_map(|s| {
+        let deployments = s
+            .deployments
+            .iter()
+            .filter_map(|d| d.task_definition.clone());
+        deployments.chain(s.task_definition.clone())
+    });
+    service
+        .spec
+        .task_definition
+        .clone()
+        .into_iter()
+        .chain(status)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_revisions_of_the_family_count() {
+        let mut in_use = InUse::default();
+        in_use.add(
+            "web",
+            "arn:aws:ecs:us-east-1:1:task-definition/web:3",
+            "a".into(),
+        );
+        in_use.add("web", "web:4", "b".into());
+        in_use.add("web", "web:4", "b".into());
+        in_use.add(
+            "web",
+            "arn:aws:ecs:us-east-1:1:task-definition/web-a:5",
+            "c".into(),
+        );
+        in_use.add("web", "web", "follows the newest".into());
+        assert!(in_use.contains(3) && in_use.contains(4));
+        assert!(!in_use.contains(5));
+        assert_eq!(in_use.users(4), "b");
+    }
+}

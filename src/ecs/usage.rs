@@ -1,0 +1,92 @@
+//! Which task definition revisions the ECS services of the account and region run: every deployment and task set
+//! of every service of every cluster (ListClusters, ListServices, DescribeServices in batches of 10).
+
+use std::collections::BTreeMap;
+
+use super::service::DESCRIBE_SERVICES_BATCH;
+use super::{AwsError, Ecs};
+
+/// Task definition ARN -> where it runs ("service web in cluster prod"), for every revision a service uses.
+pub type RevisionUsers = BTreeMap<String, Vec<String>>;
+
+impl Ecs {
+    /// The task definition revisions every service deployment and task set in the account and region runs.
+    pub async fn task_definitions_in_services(&self) -> Result<RevisionUsers, AwsError> {
+        let mut users = RevisionUsers::new();
+        for cluster in self.list_cluster_arns().await? {
+            let services = self.list_service_arns(&cluster).await?;
+            for batch in services.chunks(DESCRIBE_SERVICES_BATCH) {
+                let request = self
+                    .client
+                    .describe_services()
+                    .cluster(&cluster)
+                    .set_services(Some(batch.to_vec()));
+                let out = self
+                    .call("DescribeServices", || request.clone().send())
+                    .await?;
+                for service in out.services() {
+                    let user = format!(
+                        "service {} in cluster {}",
+                        service.service_name().unwrap_or_default(),
+                        name_of(&cluster)
+                    );
+                    let deployments = service.deployments().iter().map(|d| d.task_definition());
+                    let task_sets = service.task_sets().iter().map(|t| t.task_definition());
+                    let arns = deployments
+                        .chain(task_sets)
+                        .chain([service.task_definition()])
+                        .flatten();
+                    for arn in arns {
+                        let listed = users.entry(arn.to_owned()).or_default();
+                        if !listed.contains(&user) {
+                            listed.push(user.clone());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(users)
+    }
+
+    async fn list_cluster_arns(&self) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut token = None;
+        loop {
+            let request = self
+                .client
+                .list_clusters()
+                .set_next_token(token)
+                .max_results(100);
+            let out = self.call("ListClusters", || request.clone().send()).await?;
+            arns.extend(out.cluster_arns().iter().cloned());
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(arns);
+            }
+        }
+    }
+
+    async fn list_service_arns(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut token = None;
+        loop {
+            let request = self
+                .client
+                .list_services()
+                .cluster(cluster)
+                .set_next_token(token)
+                .max_results(100);
+            let out = self.call("ListServices", || request.clone().send()).await?;
+            arns.extend(out.service_arns().iter().cloned());
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(arns);
+            }
+        }
+    }
+}
+
+/// The name at the end of an ARN (`...:cluster/prod` -> `prod`).
+fn name_of(arn: &str) -> &str {
+    arn.rsplit_once('/').map_or(arn, |(_, name)| name)
+}
