@@ -39,6 +39,10 @@ pub struct RunSettings {
     /// Namespaces to watch, comma-separated; all namespaces when empty.
     #[arg(long, env = "ECSB_NAMESPACES", value_delimiter = ',')]
     pub namespaces: Vec<String>,
+    /// Namespaces whose objects may adopt existing ECS objects (`ecsbridge.dev/adopt`), comma-separated; all
+    /// namespaces when empty.
+    #[arg(long, env = "ECSB_ADOPT_NAMESPACES", value_delimiter = ',')]
+    pub adopt_namespaces: Vec<String>,
     /// How often every managed object is compared with ECS (e.g. 60s, 5m).
     #[arg(long, env = "ECSB_DRIFT_INTERVAL", default_value = "60s", value_parser = parse_duration)]
     pub drift_interval: Duration,

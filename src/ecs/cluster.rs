@@ -1,4 +1,4 @@
-//! ECS cluster calls: describe, create, update, capacity providers, delete.
+//! ECS cluster calls: describe, create, update, capacity providers, the services on a cluster, delete.
 
 use aws_sdk_ecs::types::{
     CapacityProviderStrategyItem as SdkStrategyItem, ClusterConfiguration as SdkConfiguration,
@@ -169,19 +169,37 @@ impl Ecs {
         Ok(())
     }
 
-    /// Deletes a cluster; a cluster that is already gone counts as deleted.
-    pub async fn delete_cluster(&self, name: &str) -> Result<(), AwsError> {
+    /// The ARNs of every service ECS lists on the cluster (ACTIVE and DRAINING, whoever created them).
+    pub async fn list_services(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut next_token = None;
+        loop {
+            let request = self
+                .client
+                .list_services()
+                .cluster(cluster)
+                .set_next_token(next_token.clone());
+            let out = self.call("ListServices", || request.clone().send()).await?;
+            arns.extend(out.service_arns().iter().cloned());
+            next_token = out.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                return Ok(arns);
+            }
+        }
+    }
+
+    /// Deletes a cluster and returns the status ECS reports for it afterwards (`INACTIVE` once deleted); a
+    /// cluster that is already gone counts as deleted (`None`).
+    pub async fn delete_cluster(&self, name: &str) -> Result<Option<String>, AwsError> {
         match self
             .call("DeleteCluster", || {
                 self.client.delete_cluster().cluster(name).send()
             })
             .await
         {
-            Ok(_) => Ok(()),
-            Err(e) => match e {
-                gone if gone.kind == super::AwsErrorKind::NotFound => Ok(()),
-                other => Err(other),
-            },
+            Ok(out) => Ok(out.cluster().and_then(|c| c.status()).map(str::to_owned)),
+            Err(gone) if gone.kind == super::AwsErrorKind::NotFound => Ok(None),
+            Err(other) => Err(other),
         }
     }
 }

@@ -46,13 +46,16 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
     let metrics = Arc::new(Metrics::default());
     let ecs = Ecs::from_env(&settings.ecs_settings(), metrics.clone()).await;
     let identity = std::env::var("POD_NAME").ok();
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        ecs,
-        metrics.clone(),
-        settings.drift_interval,
-        identity.clone(),
-    ));
+    let ctx = Arc::new(
+        Context::new(
+            client.clone(),
+            ecs,
+            metrics.clone(),
+            settings.drift_interval,
+            identity.clone(),
+        )
+        .with_adopt_namespaces(settings.adopt_namespaces.clone()),
+    );
     let servers = server::serve(settings.health_addr, settings.metrics_addr, metrics).await?;
     tracing::info!(namespaces = ?settings.namespaces, drift_interval = ?settings.drift_interval, "ecs-bridge started");
     let controllers = run_controllers(ctx, &settings.namespaces);
