@@ -6,6 +6,8 @@ use aws_sdk_ecs::types::{
 };
 use std::collections::HashMap;
 
+use futures::future::try_join_all;
+
 use serde::Deserialize;
 
 use super::batch::Found;
@@ -169,9 +171,11 @@ impl Ecs {
         Ok(())
     }
 
-    /// The ARNs of every service ECS lists on the cluster (ACTIVE and DRAINING, whoever created them).
-    pub async fn list_services(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
-        let mut arns = Vec::new();
+    /// The names of the services on the cluster that are not INACTIVE (ACTIVE and DRAINING, whoever created
+    /// them): ListServices, then DescribeServices of what it lists, as some ECS implementations list INACTIVE
+    /// services too.
+    pub async fn services_on(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        let mut names = Vec::new();
         let mut next_token = None;
         loop {
             let request = self
@@ -179,13 +183,21 @@ impl Ecs {
                 .list_services()
                 .cluster(cluster)
                 .set_next_token(next_token.clone());
-            let out = self.call("ListServices", || request.clone().send()).await?;
-            arns.extend(out.service_arns().iter().cloned());
+            let out = self
+                .call("ListServices", || request.clone().send())
+                .await?;
+            names.extend(
+                out.service_arns()
+                    .iter()
+                    .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned()),
+            );
             next_token = out.next_token().map(str::to_owned);
             if next_token.is_none() {
-                return Ok(arns);
+                break;
             }
         }
+        let found = try_join_all(names.iter().map(|name| self.describe_service(cluster, name))).await?;
+        Ok(found.into_iter().flatten().map(|s| s.service_name).collect())
     }
 
     /// Deletes a cluster and returns the status ECS reports for it afterwards (`INACTIVE` once deleted); a

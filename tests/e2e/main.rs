@@ -5,5 +5,6 @@ mod cluster;
 mod harness;
 mod operator;
 mod rollout;
+mod safety;
 mod service;
 mod task_definition;
