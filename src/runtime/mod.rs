@@ -4,6 +4,7 @@ pub mod leader;
 pub mod logging;
 pub mod prefetch;
 pub mod server;
+pub mod wake;
 
 use std::sync::Arc;
 
@@ -114,18 +115,32 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
 }
 
 /// The `EcsService` controller, also woken by changes of the clusters and task definitions services refer to,
-/// so that a new task definition revision starts its rollout at once.
+/// so that a new task definition revision starts its rollout at once; only changes of what services depend on
+/// wake them (see [`wake`]).
 fn service_controller(client: &Client, scope: Option<&str>) -> Controller<EcsService> {
     let controller = controller(api::<EcsService>(client, scope));
     let services = controller.store();
     let by_cluster = services.clone();
     controller
-        .watches(api::<TaskDefinition>(client, scope), config(), move |td| {
-            referring(&services, &td, |s| s.spec.task_definition_ref.as_ref())
-        })
-        .watches(api::<EcsCluster>(client, scope), config(), move |cluster| {
-            referring(&by_cluster, &cluster, |s| s.spec.cluster_ref.as_ref())
-        })
+        .watches_stream(
+            dependency_changes(api::<TaskDefinition>(client, scope), wake::task_definition_facts),
+            move |td| referring(&services, &td, |s| s.spec.task_definition_ref.as_ref()),
+        )
+        .watches_stream(
+            dependency_changes(api::<EcsCluster>(client, scope), wake::cluster_facts),
+            move |cluster| referring(&by_cluster, &cluster, |s| s.spec.cluster_ref.as_ref()),
+        )
+}
+
+/// The objects of `api` whose `facts` changed.
+fn dependency_changes<K: Managed>(
+    api: Api<K>,
+    facts: fn(&K) -> Option<u64>,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static {
+    watcher(api, config())
+        .default_backoff()
+        .touched_objects()
+        .predicate_filter(facts, PredicateConfig::default())
 }
 
 /// The services in the store whose reference (picked by `reference`) names `target`.
