@@ -183,9 +183,7 @@ impl Ecs {
                 .list_services()
                 .cluster(cluster)
                 .set_next_token(next_token.clone());
-            let out = self
-                .call("ListServices", || request.clone().send())
-                .await?;
+            let out = self.call("ListServices", || request.clone().send()).await?;
             names.extend(
                 out.service_arns()
                     .iter()
@@ -196,8 +194,17 @@ impl Ecs {
                 break;
             }
         }
-        let found = try_join_all(names.iter().map(|name| self.describe_service(cluster, name))).await?;
-        Ok(found.into_iter().flatten().map(|s| s.service_name).collect())
+        let found = try_join_all(
+            names
+                .iter()
+                .map(|name| self.describe_service(cluster, name)),
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .flatten()
+            .map(|s| s.service_name)
+            .collect())
     }
 
     /// Deletes a cluster and returns the status ECS reports for it afterwards (`INACTIVE` once deleted); a

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::backoff::Backoff;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
+use crate::runtime::server::Readiness;
 
 /// The field manager of every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "ecs-bridge";
@@ -26,6 +27,8 @@ pub struct Context {
     pub adopt_namespaces: Vec<String>,
     /// Failures in a row per object, for the retry delays.
     pub backoff: Backoff,
+    /// Set once the controllers' caches have synced (`/readyz`).
+    pub readiness: Readiness,
 }
 
 impl Context {
@@ -49,6 +52,7 @@ impl Context {
             drift_interval,
             adopt_namespaces: Vec::new(),
             backoff: Backoff::default(),
+            readiness: Readiness::default(),
         }
     }
 

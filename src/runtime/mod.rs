@@ -57,7 +57,14 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
         )
         .with_adopt_namespaces(settings.adopt_namespaces.clone()),
     );
-    let servers = server::serve(settings.health_addr, settings.metrics_addr, metrics).await?;
+    let readiness = ctx.readiness.clone();
+    let servers = server::serve(
+        settings.health_addr,
+        settings.metrics_addr,
+        metrics,
+        readiness.clone(),
+    )
+    .await?;
     tracing::info!(namespaces = ?settings.namespaces, drift_interval = ?settings.drift_interval, "ecs-bridge started");
     let controllers = run_controllers(ctx, &settings.namespaces);
     if settings.leader_election {
@@ -67,7 +74,7 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
             identity: identity.unwrap_or_else(default_identity),
             duration: settings.lease_duration,
         };
-        leader::run_as_leader(client, &lease, controllers).await?;
+        leader::run_as_leader(client, &lease, &readiness, controllers).await?;
     } else {
         controllers.await;
     }
@@ -90,17 +97,17 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
         namespaces.iter().map(|ns| Some(ns.as_str())).collect()
     };
     let mut controllers = Vec::new();
+    let mut caches = Vec::new();
     for scope in scopes {
         let client = &ctx.client;
-        controllers.push(drive(controller(api::<EcsCluster>(client, scope)), ctx.clone()).boxed());
-        controllers.push(
-            drive(
-                controller(api::<TaskDefinition>(client, scope)),
-                ctx.clone(),
-            )
-            .boxed(),
-        );
+        let clusters = controller(api::<EcsCluster>(client, scope));
+        let task_definitions = controller(api::<TaskDefinition>(client, scope));
         let services = service_controller(client, scope);
+        caches.push(wait_until_ready(clusters.store()).boxed());
+        caches.push(wait_until_ready(task_definitions.store()).boxed());
+        caches.push(wait_until_ready(services.store()).boxed());
+        controllers.push(drive(clusters, ctx.clone()).boxed());
+        controllers.push(drive(task_definitions, ctx.clone()).boxed());
         let prefetch =
             prefetch::services_before_each_drift_check(services.store(), ctx.clone()).boxed();
         let services = drive(services, ctx.clone()).boxed();
@@ -111,7 +118,20 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
                 .boxed(),
         );
     }
-    join_all(controllers).await;
+    let readiness = ctx.readiness.clone();
+    let synced = async move {
+        if join_all(caches).await.into_iter().all(|synced| synced) {
+            readiness.set(true);
+            tracing::info!("caches synced; ready");
+        }
+        std::future::pending::<()>().await;
+    };
+    futures::future::select(join_all(controllers), synced.boxed()).await;
+}
+
+/// Waits until a controller's cache has its first full list; false when it was dropped first.
+async fn wait_until_ready<K: Managed>(store: Store<K>) -> bool {
+    store.wait_until_ready().await.is_ok()
 }
 
 /// The `EcsService` controller, also woken by changes of the clusters and task definitions services refer to,
@@ -123,7 +143,10 @@ fn service_controller(client: &Client, scope: Option<&str>) -> Controller<EcsSer
     let by_cluster = services.clone();
     controller
         .watches_stream(
-            dependency_changes(api::<TaskDefinition>(client, scope), wake::task_definition_facts),
+            dependency_changes(
+                api::<TaskDefinition>(client, scope),
+                wake::task_definition_facts,
+            ),
             move |td| referring(&services, &td, |s| s.spec.task_definition_ref.as_ref()),
         )
         .watches_stream(

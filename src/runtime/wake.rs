@@ -72,7 +72,10 @@ mod tests {
     #[test]
     fn a_cluster_wakes_its_services_only_when_arn_or_readiness_change() {
         let base = cluster_facts(&cluster("a", "True", "ACTIVE", 1));
-        assert_eq!(base, cluster_facts(&cluster("a", "True", "still ACTIVE", 5)));
+        assert_eq!(
+            base,
+            cluster_facts(&cluster("a", "True", "still ACTIVE", 5))
+        );
         assert_ne!(base, cluster_facts(&cluster("b", "True", "ACTIVE", 1)));
         assert_ne!(base, cluster_facts(&cluster("a", "False", "ACTIVE", 1)));
     }

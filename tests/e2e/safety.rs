@@ -66,7 +66,10 @@ async fn another_namespace_cannot_adopt_what_a_live_object_owns() {
         cluster_tags.get("ecsbridge.dev/owner"),
         Some(&format!("{}/main", owner.namespace))
     );
-    assert!(!cluster_tags.values().any(|v| v == "thief"), "{cluster_tags:?}");
+    assert!(
+        !cluster_tags.values().any(|v| v == "thief"),
+        "{cluster_tags:?}"
+    );
 }
 
 #[tokio::test]

@@ -43,7 +43,11 @@ fn is_ready(svc: &EcsService) -> bool {
 }
 
 /// The service as ECS reports it.
-pub(crate) async fn ecs_service(env: &Env, cluster: &str, name: &str) -> Option<aws_sdk_ecs::types::Service> {
+pub(crate) async fn ecs_service(
+    env: &Env,
+    cluster: &str,
+    name: &str,
+) -> Option<aws_sdk_ecs::types::Service> {
     let include = aws_sdk_ecs::types::ServiceField::Tags;
     let out = env
         .ecs
