@@ -289,6 +289,35 @@ pub fn error_policy<K: Managed>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::EcsClusterStatus;
+    use crate::ecs::AwsError;
+
+    fn denied(request_id: &str) -> Error {
+        Error::Aws(AwsError::from_code(
+            "CreateCluster",
+            Some("AccessDeniedException"),
+            "not allowed".into(),
+            Some(request_id.into()),
+        ))
+    }
+
+    #[test]
+    fn a_persistent_failure_is_recorded_once_whatever_its_request_id() {
+        let mut status = EcsClusterStatus::default();
+        record_failure(&mut status, &denied("r-1"), Some(3), "t0");
+        assert!(is_repeat(&status, &denied("r-2"), Some(3)));
+        assert!(
+            !is_repeat(&status, &denied("r-2"), Some(4)),
+            "a new generation"
+        );
+        let throttled = Error::Aws(AwsError::from_code(
+            "CreateCluster",
+            Some("ThrottlingException"),
+            "slow down".into(),
+            Some("r-3".into()),
+        ));
+        assert!(!is_repeat(&status, &throttled, Some(3)), "another failure");
+    }
 
     #[test]
     fn drift_checks_come_within_nine_tenths_of_the_interval() {

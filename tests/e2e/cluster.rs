@@ -208,6 +208,15 @@ async fn a_foreign_cluster_is_untouched_until_adopted() {
     let tags = tags_of(&ecs_cluster(&env, &ecs_name).await.unwrap());
     assert_eq!(tags.get("ecsbridge.dev/uid"), adopted.metadata.uid.as_ref());
     assert_eq!(tags.get("team").map(String::as_str), Some("web"));
+    assert_eq!(
+        tags.get("made-by").map(String::as_str),
+        Some("terraform"),
+        "adoption keeps the tags others put on the cluster"
+    );
+    assert!(
+        adopted.status.as_ref().unwrap().adopted_at.is_some(),
+        "status records the adoption"
+    );
     env.wait_event("taken", "Normal", "Adopted", WAIT).await;
 }
 
