@@ -71,7 +71,8 @@ pub struct RunSettings {
     /// Name of the leader election Lease.
     #[arg(long, env = "ECSB_LEASE_NAME", default_value = "ecs-bridge")]
     pub lease_name: String,
-    /// How long a leader's Lease stays valid without renewal; a standby takes over after it (e.g. 15s).
+    /// How long a leader's Lease stays valid without renewal; a standby takes over after it (e.g. 15s; at least
+    /// 10s). A leader that has not renewed within its renew deadline stops reconciling before that.
     #[arg(long, env = "ECSB_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
     pub lease_duration: Duration,
 }
