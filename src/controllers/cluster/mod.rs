@@ -72,8 +72,9 @@ impl Managed for EcsCluster {
                 .ok_or_else(|| gone(&name))?,
         };
         let ready = status::readiness(&observed);
-        let requeue = (!ready.status).then(|| Duration::from_secs(5));
         let adopted = notes.iter().any(|n| n.reason == ADOPTED);
+        // A cluster adopted through CreateCluster's answer is tagged and brought to the spec at the next look.
+        let requeue = (!ready.status || adopted).then(|| Duration::from_secs(5));
         let status = EcsClusterStatus {
             adopted_at: last
                 .and_then(|s| s.adopted_at.clone())
