@@ -39,6 +39,10 @@ pub struct RunSettings {
     /// Namespaces to watch, comma-separated; all namespaces when empty.
     #[arg(long, env = "ECSB_NAMESPACES", value_delimiter = ',')]
     pub namespaces: Vec<String>,
+    /// Namespaces whose objects may adopt existing ECS objects (`ecsbridge.dev/adopt`), comma-separated; all
+    /// namespaces when empty.
+    #[arg(long, env = "ECSB_ADOPT_NAMESPACES", value_delimiter = ',')]
+    pub adopt_namespaces: Vec<String>,
     /// How often every managed object is compared with ECS (e.g. 60s, 5m).
     #[arg(long, env = "ECSB_DRIFT_INTERVAL", default_value = "60s", value_parser = parse_duration)]
     pub drift_interval: Duration,
@@ -67,7 +71,8 @@ pub struct RunSettings {
     /// Name of the leader election Lease.
     #[arg(long, env = "ECSB_LEASE_NAME", default_value = "ecs-bridge")]
     pub lease_name: String,
-    /// How long a leader's Lease stays valid without renewal; a standby takes over after it (e.g. 15s).
+    /// How long a leader's Lease stays valid without renewal; a standby takes over after it (e.g. 15s; at least
+    /// 10s). A leader that has not renewed within its renew deadline stops reconciling before that.
     #[arg(long, env = "ECSB_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
     pub lease_duration: Duration,
 }

@@ -172,13 +172,15 @@ pub struct EcsClusterStatus {
     /// ECS status of the cluster (`ACTIVE`, `PROVISIONING`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecs_status: Option<String>,
+    /// Services ECS counts as active on the cluster. (Task and instance counts change all the time and are not
+    /// kept in status.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_services_count: Option<i32>,
+    /// When this object took over an ECS cluster it had not created (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub running_tasks_count: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending_tasks_count: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registered_container_instances_count: Option<i32>,
+    pub adopted_at: Option<String>,
+    /// The tag keys the operator applied to the ECS cluster: the only ones it ever removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_tag_keys: Vec<String>,
 }
 conditioned_status!(EcsClusterStatus);

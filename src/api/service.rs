@@ -964,6 +964,12 @@ pub struct EcsServiceStatus {
     /// created again with a new token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_attempt: Option<i32>,
+    /// When this object took over an ECS service it had not created (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_at: Option<String>,
+    /// The tag keys the operator applied to the ECS service: the only ones it ever removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_tag_keys: Vec<String>,
 }
 conditioned_status!(EcsServiceStatus);
 

@@ -1,10 +1,12 @@
-//! ECS cluster calls: describe, create, update, capacity providers, delete.
+//! ECS cluster calls: describe, create, update, capacity providers, the services on a cluster, delete.
 
 use aws_sdk_ecs::types::{
     CapacityProviderStrategyItem as SdkStrategyItem, ClusterConfiguration as SdkConfiguration,
     ClusterField, ClusterServiceConnectDefaultsRequest, ClusterSetting as SdkSetting,
 };
 use std::collections::HashMap;
+
+use futures::future::try_join_all;
 
 use serde::Deserialize;
 
@@ -169,19 +171,54 @@ impl Ecs {
         Ok(())
     }
 
-    /// Deletes a cluster; a cluster that is already gone counts as deleted.
-    pub async fn delete_cluster(&self, name: &str) -> Result<(), AwsError> {
+    /// The names of the services on the cluster that are not INACTIVE (ACTIVE and DRAINING, whoever created
+    /// them): ListServices, then DescribeServices of what it lists, as some ECS implementations list INACTIVE
+    /// services too.
+    pub async fn services_on(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        let mut names = Vec::new();
+        let mut next_token = None;
+        loop {
+            let request = self
+                .client
+                .list_services()
+                .cluster(cluster)
+                .set_next_token(next_token.clone());
+            let out = self.call("ListServices", || request.clone().send()).await?;
+            names.extend(
+                out.service_arns()
+                    .iter()
+                    .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned()),
+            );
+            next_token = out.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break;
+            }
+        }
+        let found = try_join_all(
+            names
+                .iter()
+                .map(|name| self.describe_service(cluster, name)),
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .flatten()
+            .map(|s| s.service_name)
+            .collect())
+    }
+
+    /// Deletes a cluster and returns the status ECS reports for it afterwards (`INACTIVE` once deleted); a
+    /// cluster that is already gone counts as deleted (`None`).
+    pub async fn delete_cluster(&self, name: &str) -> Result<Option<String>, AwsError> {
         match self
             .call("DeleteCluster", || {
                 self.client.delete_cluster().cluster(name).send()
             })
             .await
         {
-            Ok(_) => Ok(()),
-            Err(e) => match e {
-                gone if gone.kind == super::AwsErrorKind::NotFound => Ok(()),
-                other => Err(other),
-            },
+            Ok(out) => Ok(out.cluster().and_then(|c| c.status()).map(str::to_owned)),
+            Err(gone) if gone.kind == super::AwsErrorKind::NotFound => Ok(None),
+            Err(other) => Err(other),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 pub mod batch;
 pub mod bridge;
-mod call;
+pub mod call;
 pub mod cluster;
 pub mod error;
 pub mod limits;

@@ -7,8 +7,10 @@ use kube::runtime::events::{Recorder, Reporter};
 
 use std::sync::Arc;
 
+use super::backoff::Backoff;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
+use crate::runtime::server::Readiness;
 
 /// The field manager of every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "ecs-bridge";
@@ -21,6 +23,12 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// How often every managed object is compared with ECS.
     pub drift_interval: Duration,
+    /// The namespaces whose objects may adopt ECS objects (all when empty).
+    pub adopt_namespaces: Vec<String>,
+    /// Failures in a row per object, for the retry delays.
+    pub backoff: Backoff,
+    /// Set once the controllers' caches have synced (`/readyz`).
+    pub readiness: Readiness,
 }
 
 impl Context {
@@ -42,6 +50,20 @@ impl Context {
             recorder,
             metrics,
             drift_interval,
+            adopt_namespaces: Vec::new(),
+            backoff: Backoff::default(),
+            readiness: Readiness::default(),
         }
+    }
+
+    /// Allows adoption only to objects of `namespaces` (all when empty).
+    pub fn with_adopt_namespaces(mut self, namespaces: Vec<String>) -> Self {
+        self.adopt_namespaces = namespaces;
+        self
+    }
+
+    /// Whether objects of `namespace` may adopt ECS objects.
+    pub fn adoption_allowed(&self, namespace: &str) -> bool {
+        self.adopt_namespaces.is_empty() || self.adopt_namespaces.iter().any(|n| n == namespace)
     }
 }

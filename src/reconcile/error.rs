@@ -13,6 +13,9 @@ pub enum Error {
     /// An ECS object of the same name exists that this object does not own.
     #[error("{0}")]
     AlreadyExists(String),
+    /// The ECS object belongs to another live object; it is never adopted.
+    #[error("{0}")]
+    OwnedByAnother(String),
     /// A referenced object is missing or not ready yet.
     #[error("{0}")]
     DependencyNotReady(String),
@@ -30,6 +33,7 @@ impl Error {
         match self {
             Error::InvalidSpec(_) => "InvalidSpec",
             Error::AlreadyExists(_) => "AlreadyExists",
+            Error::OwnedByAnother(_) => "OwnedByAnother",
             Error::DependencyNotReady(_) => "DependencyNotReady",
             Error::Kube(_) => "KubernetesApiError",
             Error::Aws(aws) => match aws.kind {
@@ -55,6 +59,22 @@ impl Error {
             Error::Kube(_) => Some(Duration::from_secs(5)),
             _ => Some(Duration::from_secs(60)),
         }
+    }
+
+    /// Whether `message` (shown in a condition) reports this very failure. AWS's request id differs between two
+    /// attempts that fail the same way, so it is not compared.
+    pub fn is_shown_by(&self, message: &str) -> bool {
+        let without_id = match self {
+            Error::Aws(aws) => AwsError {
+                request_id: None,
+                ..aws.clone()
+            }
+            .to_string(),
+            other => other.to_string(),
+        };
+        message.strip_prefix(&without_id).is_some_and(|rest| {
+            rest.is_empty() || (rest.starts_with(" (request id ") && rest.ends_with(')'))
+        })
     }
 
     /// A passing failure that does not say the ECS object stopped matching its spec.
@@ -97,5 +117,22 @@ mod tests {
         assert_eq!(throttled.reason(), "Throttled");
         assert!(throttled.retry_after() > server.retry_after());
         assert!(throttled.is_transient() && server.is_transient());
+    }
+
+    #[test]
+    fn the_same_failure_with_another_request_id_has_the_same_message() {
+        let denied = |id: &str| {
+            Error::Aws(AwsError::from_code(
+                "CreateCluster",
+                Some("AccessDeniedException"),
+                "not allowed".into(),
+                Some(id.into()),
+            ))
+        };
+        let shown = denied("r-1").to_string();
+        assert_ne!(shown, denied("r-2").to_string());
+        assert!(denied("r-2").is_shown_by(&shown));
+        assert!(Error::InvalidSpec("spec.x".into()).is_shown_by("spec.x"));
+        assert!(!Error::InvalidSpec("spec.x".into()).is_shown_by("spec.xy"));
     }
 }

@@ -2,6 +2,7 @@
 //! conditions with `observedGeneration`, events, and status written only when it changed. Each kind supplies
 //! its validation, its apply (plan, then act) and its cleanup through [`Managed`].
 
+pub mod backoff;
 pub mod checkpoint;
 pub mod conditions;
 pub mod context;
@@ -108,9 +109,19 @@ pub fn next_drift_check(interval: Duration) -> Duration {
     Duration::from_millis(period - now % period)
 }
 
+/// `<namespace>/<name>` of an object.
+fn object_key<K: Managed>(obj: &K) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+/// The key of an object in the per-object backoff.
+fn backoff_key<K: Managed>(obj: &K) -> String {
+    format!("{}/{}", K::kind(&()), object_key(obj))
+}
+
 /// Counts the object under its Ready status in the metrics (`None` once it is gone).
 fn count_readiness<K: Managed>(ctx: &Context, obj: &K, status: Option<&K::Status>) {
-    let key = format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
+    let key = object_key(obj);
     let ready = status.map(|s| {
         s.conditions()
             .iter()
@@ -150,6 +161,7 @@ async fn reconcile_object<K: Managed>(
                 conditions::set(status.conditions_mut(), update, generation, &now);
             }
             events::publish(ctx, &**obj, &applied.notes).await;
+            ctx.backoff.succeeded(&backoff_key(&**obj));
             (
                 Action::requeue(
                     applied
@@ -160,15 +172,12 @@ async fn reconcile_object<K: Managed>(
             )
         }
         Err(err) => {
-            let repeated = is_repeat(&status, &err, generation);
-            record_failure(&mut status, &err, generation, &now);
-            if !repeated {
+            // A failure the object already shows gets no new Event and no status write.
+            if !is_repeat(&status, &err, generation) {
+                record_failure(&mut status, &err, generation, &now);
                 events::publish(ctx, &**obj, &[Note::warning(err.reason(), err.to_string())]).await;
             }
-            let action = err
-                .retry_after()
-                .map_or_else(Action::await_change, Action::requeue);
-            (action, err.reason())
+            (retry(ctx, &**obj, &err), err.reason())
         }
     };
     status.set_observed_generation(generation);
@@ -177,12 +186,21 @@ async fn reconcile_object<K: Managed>(
     Ok((action, result))
 }
 
-/// Whether the object already shows this very failure for this generation (then no new Event is published).
+/// When to try again after `err`: never before a change when the error says so, else after the error's own
+/// delay, doubled for each failure of the object in a row.
+fn retry<K: Managed>(ctx: &Context, obj: &K, err: &Error) -> Action {
+    err.retry_after().map_or_else(Action::await_change, |base| {
+        Action::requeue(ctx.backoff.failed(&backoff_key(obj), base))
+    })
+}
+
+/// Whether the object already shows this very failure for this generation.
 fn is_repeat<S: ConditionedStatus>(status: &S, err: &Error, generation: Option<i64>) -> bool {
     status.conditions().iter().any(|c| {
         c.type_ == SYNCED
             && c.status == "False"
-            && c.message == err.to_string()
+            && c.reason == err.reason()
+            && err.is_shown_by(&c.message)
             && c.observed_generation == generation
     })
 }
@@ -234,6 +252,7 @@ async fn finalize<K: Managed>(
         Ok(Cleanup::Done(notes)) => {
             events::publish(ctx, obj, &notes).await;
             finalizer::remove(api, obj).await?;
+            ctx.backoff.succeeded(&backoff_key(obj));
             count_readiness(ctx, obj, None);
             Ok((Action::await_change(), "ok"))
         }
@@ -248,24 +267,57 @@ async fn finalize<K: Managed>(
             Ok((Action::requeue(Duration::from_secs(5)), "Deleting"))
         }
         Err(err) => {
-            record_failure(&mut status, &err, generation, &now);
-            events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
-            status::apply(api, obj, obj.status(), &status).await?;
-            let retry = err.retry_after().unwrap_or(Duration::from_secs(30));
-            Ok((Action::requeue(retry), err.reason()))
+            if !is_repeat(&status, &err, generation) {
+                record_failure(&mut status, &err, generation, &now);
+                events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
+                status::apply(api, obj, obj.status(), &status).await?;
+            }
+            let base = err.retry_after().unwrap_or(Duration::from_secs(30));
+            let delay = ctx.backoff.failed(&backoff_key(obj), base);
+            Ok((Action::requeue(delay), err.reason()))
         }
     }
 }
 
-/// Requeues after a failure that reconcile could not record in status (a Kubernetes API error).
-pub fn error_policy<K: Managed>(obj: Arc<K>, err: &Error, _ctx: Arc<Context>) -> Action {
+/// Requeues after a failure that reconcile could not record in status (a Kubernetes API error), with the
+/// object's backoff.
+pub fn error_policy<K: Managed>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
     tracing::warn!(kind = %K::kind(&()), name = %obj.name_any(), error = %err, "reconcile failed");
-    Action::requeue(Duration::from_secs(5))
+    retry(&ctx, &*obj, err)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::EcsClusterStatus;
+    use crate::ecs::AwsError;
+
+    fn denied(request_id: &str) -> Error {
+        Error::Aws(AwsError::from_code(
+            "CreateCluster",
+            Some("AccessDeniedException"),
+            "not allowed".into(),
+            Some(request_id.into()),
+        ))
+    }
+
+    #[test]
+    fn a_persistent_failure_is_recorded_once_whatever_its_request_id() {
+        let mut status = EcsClusterStatus::default();
+        record_failure(&mut status, &denied("r-1"), Some(3), "t0");
+        assert!(is_repeat(&status, &denied("r-2"), Some(3)));
+        assert!(
+            !is_repeat(&status, &denied("r-2"), Some(4)),
+            "a new generation"
+        );
+        let throttled = Error::Aws(AwsError::from_code(
+            "CreateCluster",
+            Some("ThrottlingException"),
+            "slow down".into(),
+            Some("r-3".into()),
+        ));
+        assert!(!is_repeat(&status, &throttled, Some(3)), "another failure");
+    }
 
     #[test]
     fn drift_checks_come_within_nine_tenths_of_the_interval() {

@@ -1,7 +1,10 @@
-//! Ownership of ECS objects: the tags the operator puts on what it creates or adopts, and who owns what it finds.
+//! Ownership of ECS objects: the tags the operator puts on what it creates or adopts, who owns what it finds
+//! (looking the owner up in Kubernetes, so that no live object's ECS object can be taken over), and which tags
+//! it may change (only the keys it applied itself).
 
-use kube::{Resource, ResourceExt};
+use kube::{Api, Client, Resource, ResourceExt};
 
+use super::{Context, Error, Managed};
 use crate::api::Tags;
 use crate::api::common::{ADOPT_ANNOTATION, OWNER_TAG, UID_TAG};
 
@@ -34,7 +37,8 @@ pub fn desired_tags<K: Resource>(obj: &K, user_tags: &Tags) -> Tags {
     tags
 }
 
-/// Decides who owns an ECS object with `tags`.
+/// Decides from the tags alone who owns an ECS object; [`claim`] also checks that an adoption takes nothing
+/// from a live owner.
 pub fn classify<K: Resource>(obj: &K, tags: &Tags) -> Ownership {
     if obj.uid().is_some() && tags.get(UID_TAG) == obj.uid().as_ref() {
         Ownership::Ours
@@ -52,8 +56,77 @@ pub fn wants_adoption<K: Resource>(obj: &K) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-/// The tags to set and the keys to remove so that `observed` becomes `desired`; AWS's own `aws:` tags stay.
-pub fn tag_changes(desired: &Tags, observed: &Tags) -> (Tags, Vec<String>) {
+/// The live Kubernetes object of kind `K` that the ownership tags name (`<namespace>/<name>` whose uid is the
+/// uid tag), as `<namespace>/<name>`; `None` when the tags claim nothing or their owner no longer exists.
+/// A uid tag without a readable owner tag cannot be checked and counts as a live owner.
+pub async fn live_owner<K: Managed>(
+    client: &Client,
+    tags: &Tags,
+) -> Result<Option<String>, kube::Error> {
+    let Some(uid) = tags.get(UID_TAG) else {
+        return Ok(None);
+    };
+    let Some((namespace, name)) = tags.get(OWNER_TAG).and_then(|o| o.split_once('/')) else {
+        return Ok(Some(format!("an object with uid {uid}")));
+    };
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    let found = api.get_opt(name).await?;
+    Ok(found
+        .filter(|owner| owner.uid().as_ref() == Some(uid))
+        .map(|_| format!("{namespace}/{name}")))
+}
+
+/// Who owns an ECS object with `tags` (`what` names it in messages): like [`classify`], but an object another
+/// live object owns is refused (`OwnedByAnother`), and adoption only happens in the namespaces that allow it.
+pub async fn claim<K: Managed>(
+    obj: &K,
+    ctx: &Context,
+    tags: &Tags,
+    what: &str,
+) -> Result<Ownership, Error> {
+    let ownership = classify(obj, tags);
+    if ownership == Ownership::Ours {
+        return Ok(ownership);
+    }
+    let owner = live_owner::<K>(&ctx.client, tags).await?;
+    let namespace = obj.namespace().unwrap_or_default();
+    check_claim::<K>(
+        ownership,
+        owner.as_deref(),
+        ctx.adoption_allowed(&namespace),
+        what,
+    )
+}
+
+/// The pure part of [`claim`]: `owner` is the live owner the tags name, if any.
+pub fn check_claim<K: Resource<DynamicType = ()>>(
+    ownership: Ownership,
+    owner: Option<&str>,
+    adoption_allowed: bool,
+    what: &str,
+) -> Result<Ownership, Error> {
+    match (ownership, owner) {
+        (Ownership::Ours, _) => Ok(Ownership::Ours),
+        (_, Some(owner)) => Err(Error::OwnedByAnother(format!(
+            "{what} is owned by {} {owner}, which still exists; nothing was changed. It can be adopted only \
+             once that object is deleted",
+            K::kind(&())
+        ))),
+        (Ownership::Adopt, None) if !adoption_allowed => Err(Error::AlreadyExists(format!(
+            "{what} already exists and was not created by this object; adoption is not allowed in this \
+             namespace (the operator's adoptNamespaces setting); nothing was changed"
+        ))),
+        (ownership, None) => Ok(ownership),
+    }
+}
+
+/// The tags to set and the keys to remove so that `observed` carries `desired`. Only keys in `applied` (those
+/// the operator put there before) are removed: tags others added stay, and so do AWS's own `aws:` tags.
+pub fn tag_changes_since(
+    desired: &Tags,
+    observed: &Tags,
+    applied: &[String],
+) -> (Tags, Vec<String>) {
     let set = desired
         .iter()
         .filter(|(k, v)| observed.get(*k) != Some(*v))
@@ -62,9 +135,17 @@ pub fn tag_changes(desired: &Tags, observed: &Tags) -> (Tags, Vec<String>) {
     let remove = observed
         .keys()
         .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
+        .filter(|k| applied.contains(k))
         .cloned()
         .collect();
     (set, remove)
+}
+
+/// [`tag_changes_since`] for a kind that keeps no record of the keys it applied: every observed key counts as
+/// applied, so any key missing from `desired` is removed.
+pub fn tag_changes(desired: &Tags, observed: &Tags) -> (Tags, Vec<String>) {
+    let applied: Vec<String> = observed.keys().cloned().collect();
+    tag_changes_since(desired, observed, &applied)
 }
 
 #[cfg(test)]
@@ -85,6 +166,13 @@ mod tests {
         c
     }
 
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
     fn ownership_tags_name_namespace_and_uid() {
         let tags = ownership_tags(&cluster(&[]));
@@ -94,8 +182,8 @@ mod tests {
 
     #[test]
     fn classifies_by_uid_tag_and_adopt_annotation() {
-        let ours: Tags = [(UID_TAG.to_owned(), "uid-1".to_owned())].into();
-        let other: Tags = [(UID_TAG.to_owned(), "uid-2".to_owned())].into();
+        let ours = tags(&[(UID_TAG, "uid-1")]);
+        let other = tags(&[(UID_TAG, "uid-2")]);
         assert_eq!(classify(&cluster(&[]), &ours), Ownership::Ours);
         assert_eq!(classify(&cluster(&[]), &other), Ownership::Foreign);
         assert_eq!(classify(&cluster(&[]), &Tags::new()), Ownership::Foreign);
@@ -110,21 +198,67 @@ mod tests {
     }
 
     #[test]
-    fn tag_changes_add_change_and_remove_but_keep_aws_tags() {
-        let desired: Tags = [
-            ("a".to_owned(), "1".to_owned()),
-            ("b".to_owned(), "2".to_owned()),
-        ]
-        .into();
-        let observed: Tags = [
-            ("a".to_owned(), "1".to_owned()),
-            ("b".to_owned(), "old".to_owned()),
-            ("c".to_owned(), "3".to_owned()),
-            ("aws:x".to_owned(), "y".to_owned()),
-        ]
-        .into();
-        let (set, remove) = tag_changes(&desired, &observed);
-        assert_eq!(set, [("b".to_owned(), "2".to_owned())].into());
+    fn a_live_owner_is_never_taken_over() {
+        let check = |ownership, owner, allowed| {
+            check_claim::<EcsCluster>(ownership, owner, allowed, "ECS cluster web")
+        };
+        let refused = check(Ownership::Adopt, Some("a/web"), true).unwrap_err();
+        assert_eq!(refused.reason(), "OwnedByAnother");
+        assert!(
+            refused.to_string().contains("EcsCluster a/web"),
+            "{refused}"
+        );
+        assert_eq!(
+            check(Ownership::Foreign, Some("a/web"), true)
+                .unwrap_err()
+                .reason(),
+            "OwnedByAnother"
+        );
+        assert_eq!(
+            check(Ownership::Adopt, None, true).unwrap(),
+            Ownership::Adopt
+        );
+        assert_eq!(
+            check(Ownership::Adopt, None, false).unwrap_err().reason(),
+            "AlreadyExists"
+        );
+        assert_eq!(
+            check(Ownership::Foreign, None, true).unwrap(),
+            Ownership::Foreign
+        );
+        assert_eq!(
+            check(Ownership::Ours, Some("x/y"), false).unwrap(),
+            Ownership::Ours
+        );
+    }
+
+    #[test]
+    fn tag_changes_remove_only_keys_the_operator_applied() {
+        let desired = tags(&[("a", "1"), ("b", "2")]);
+        let observed = tags(&[
+            ("a", "1"),
+            ("b", "old"),
+            ("c", "3"),
+            ("by-others", "x"),
+            ("aws:x", "y"),
+        ]);
+        let applied = vec![
+            "a".to_owned(),
+            "b".to_owned(),
+            "c".to_owned(),
+            "aws:x".to_owned(),
+        ];
+        let (set, remove) = tag_changes_since(&desired, &observed, &applied);
+        assert_eq!(set, tags(&[("b", "2")]));
         assert_eq!(remove, vec!["c".to_owned()]);
+        let (_, remove) = tag_changes_since(&desired, &observed, &[]);
+        assert!(remove.is_empty(), "without a record nothing is removed");
+    }
+
+    #[test]
+    fn tag_changes_without_a_record_remove_every_undesired_key_but_aws_tags() {
+        let desired = tags(&[("a", "1")]);
+        let observed = tags(&[("a", "1"), ("c", "3"), ("aws:x", "y")]);
+        assert_eq!(tag_changes(&desired, &observed).1, vec!["c".to_owned()]);
     }
 }

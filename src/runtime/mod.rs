@@ -4,6 +4,7 @@ pub mod leader;
 pub mod logging;
 pub mod prefetch;
 pub mod server;
+pub mod wake;
 
 use std::sync::Arc;
 
@@ -46,14 +47,24 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
     let metrics = Arc::new(Metrics::default());
     let ecs = Ecs::from_env(&settings.ecs_settings(), metrics.clone()).await;
     let identity = std::env::var("POD_NAME").ok();
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        ecs,
-        metrics.clone(),
-        settings.drift_interval,
-        identity.clone(),
-    ));
-    let servers = server::serve(settings.health_addr, settings.metrics_addr, metrics).await?;
+    let ctx = Arc::new(
+        Context::new(
+            client.clone(),
+            ecs,
+            metrics.clone(),
+            settings.drift_interval,
+            identity.clone(),
+        )
+        .with_adopt_namespaces(settings.adopt_namespaces.clone()),
+    );
+    let readiness = ctx.readiness.clone();
+    let servers = server::serve(
+        settings.health_addr,
+        settings.metrics_addr,
+        metrics,
+        readiness.clone(),
+    )
+    .await?;
     tracing::info!(namespaces = ?settings.namespaces, drift_interval = ?settings.drift_interval, "ecs-bridge started");
     let controllers = run_controllers(ctx, &settings.namespaces);
     if settings.leader_election {
@@ -63,7 +74,7 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
             identity: identity.unwrap_or_else(default_identity),
             duration: settings.lease_duration,
         };
-        leader::run_as_leader(client, &lease, controllers).await?;
+        leader::run_as_leader(client, &lease, &readiness, controllers).await?;
     } else {
         controllers.await;
     }
@@ -86,17 +97,17 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
         namespaces.iter().map(|ns| Some(ns.as_str())).collect()
     };
     let mut controllers = Vec::new();
+    let mut caches = Vec::new();
     for scope in scopes {
         let client = &ctx.client;
-        controllers.push(drive(controller(api::<EcsCluster>(client, scope)), ctx.clone()).boxed());
-        controllers.push(
-            drive(
-                controller(api::<TaskDefinition>(client, scope)),
-                ctx.clone(),
-            )
-            .boxed(),
-        );
+        let clusters = controller(api::<EcsCluster>(client, scope));
+        let task_definitions = controller(api::<TaskDefinition>(client, scope));
         let services = service_controller(client, scope);
+        caches.push(wait_until_ready(clusters.store()).boxed());
+        caches.push(wait_until_ready(task_definitions.store()).boxed());
+        caches.push(wait_until_ready(services.store()).boxed());
+        controllers.push(drive(clusters, ctx.clone()).boxed());
+        controllers.push(drive(task_definitions, ctx.clone()).boxed());
         let prefetch =
             prefetch::services_before_each_drift_check(services.store(), ctx.clone()).boxed();
         let services = drive(services, ctx.clone()).boxed();
@@ -107,22 +118,52 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
                 .boxed(),
         );
     }
-    join_all(controllers).await;
+    let readiness = ctx.readiness.clone();
+    let synced = async move {
+        if join_all(caches).await.into_iter().all(|synced| synced) {
+            readiness.set(true);
+            tracing::info!("caches synced; ready");
+        }
+        std::future::pending::<()>().await;
+    };
+    futures::future::select(join_all(controllers), synced.boxed()).await;
+}
+
+/// Waits until a controller's cache has its first full list; false when it was dropped first.
+async fn wait_until_ready<K: Managed>(store: Store<K>) -> bool {
+    store.wait_until_ready().await.is_ok()
 }
 
 /// The `EcsService` controller, also woken by changes of the clusters and task definitions services refer to,
-/// so that a new task definition revision starts its rollout at once.
+/// so that a new task definition revision starts its rollout at once; only changes of what services depend on
+/// wake them (see [`wake`]).
 fn service_controller(client: &Client, scope: Option<&str>) -> Controller<EcsService> {
     let controller = controller(api::<EcsService>(client, scope));
     let services = controller.store();
     let by_cluster = services.clone();
     controller
-        .watches(api::<TaskDefinition>(client, scope), config(), move |td| {
-            referring(&services, &td, |s| s.spec.task_definition_ref.as_ref())
-        })
-        .watches(api::<EcsCluster>(client, scope), config(), move |cluster| {
-            referring(&by_cluster, &cluster, |s| s.spec.cluster_ref.as_ref())
-        })
+        .watches_stream(
+            dependency_changes(
+                api::<TaskDefinition>(client, scope),
+                wake::task_definition_facts,
+            ),
+            move |td| referring(&services, &td, |s| s.spec.task_definition_ref.as_ref()),
+        )
+        .watches_stream(
+            dependency_changes(api::<EcsCluster>(client, scope), wake::cluster_facts),
+            move |cluster| referring(&by_cluster, &cluster, |s| s.spec.cluster_ref.as_ref()),
+        )
+}
+
+/// The objects of `api` whose `facts` changed.
+fn dependency_changes<K: Managed>(
+    api: Api<K>,
+    facts: fn(&K) -> Option<u64>,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static {
+    watcher(api, config())
+        .default_backoff()
+        .touched_objects()
+        .predicate_filter(facts, PredicateConfig::default())
 }
 
 /// The services in the store whose reference (picked by `reference`) names `target`.

@@ -1,24 +1,51 @@
-//! The HTTP endpoints: `/healthz` and `/readyz` for the kubelet's probes, `/metrics` for Prometheus.
+//! The HTTP endpoints: `/healthz` and `/readyz` for the kubelet's probes, `/metrics` for Prometheus. `/readyz`
+//! answers 503 until the controllers' caches have synced (a standby is ready: it is ready to take over).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
+use axum::http::StatusCode;
 use axum::routing::get;
 use tokio::task::JoinHandle;
 
 use super::StartError;
 use crate::metrics::Metrics;
 
+/// Whether the operator is ready to serve; shared by the controllers (which set it) and `/readyz`.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    pub fn set(&self, ready: bool) {
+        self.0.store(ready, Ordering::Release);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
 /// Serves the health endpoints and the metrics in the background.
 pub async fn serve(
     health: SocketAddr,
     metrics_addr: SocketAddr,
     metrics: Arc<Metrics>,
+    readiness: Readiness,
 ) -> Result<Vec<JoinHandle<()>>, StartError> {
     let probes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(|| async { "ok" }));
+        .route(
+            "/readyz",
+            get(move || async move {
+                if readiness.is_ready() {
+                    (StatusCode::OK, "ok")
+                } else {
+                    (StatusCode::SERVICE_UNAVAILABLE, "caches not synced yet")
+                }
+            }),
+        );
     let scrape = Router::new().route("/metrics", get(move || async move { metrics.render() }));
     Ok(vec![
         spawn(health, "health endpoints", probes).await?,

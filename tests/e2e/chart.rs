@@ -114,6 +114,10 @@ fn names_of<'a>(objects: &'a [Object], kind: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// The local control plane's API server serves PodDisruptionBudgets in no version the chart renders
+/// (`policy/v1`), so the renders it applies leave the PodDisruptionBudget out.
+const NO_PDB: &str = "podDisruptionBudget.enabled=false";
+
 /// Server-side applies a render and checks that every object of it exists; returns the objects.
 fn apply_and_check(yaml: &str, namespace: &str) -> Vec<Object> {
     let args = ["apply", "--server-side", "--field-manager=e2e", "-f", "-"];
@@ -185,12 +189,25 @@ fn chart_lints_and_validates_its_values() {
         "rbac.scope=namespaces",
         "rbac.scope=everything",
         "driftInterval=soon",
+        "driftInterval=0s",
+        "leaderElection.leaseDuration=0",
+        "leaderElection.enabled=false,replicaCount=2",
     ] {
         let out = helm(&["lint", chart.as_str(), "--set", bad]);
         assert!(!out.ok, "helm lint accepted {bad}:\n{}", out.stdout);
     }
+    let same_ports = helm(&["template", "x", chart.as_str(), "--set", "healthPort=8080"]);
+    assert!(
+        !same_ports.ok && same_ports.stderr.contains("must differ"),
+        "the chart refuses equal ports:\n{}",
+        same_ports.stderr
+    );
     let rendered = render("lint", "ops", &[]);
     assert!(!rendered.contains("kind: ServiceMonitor"));
+    assert_eq!(
+        names_of(&objects(&rendered), "PodDisruptionBudget"),
+        ["lint-ecs-bridge"]
+    );
     let monitored = render("lint", "ops", &["serviceMonitor.enabled=true"]);
     assert_eq!(
         names_of(&objects(&monitored), "ServiceMonitor"),
@@ -215,7 +232,7 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
     let env = Env::new("chart-cluster").await;
     let ns = env.namespace.as_str();
     let release = unique("ecs-bridge");
-    let objects = apply_and_check(&render(&release, ns, &[]), ns);
+    let objects = apply_and_check(&render(&release, ns, &[NO_PDB]), ns);
     for kind in [
         "Deployment",
         "ServiceAccount",
@@ -268,7 +285,7 @@ async fn chart_with_namespaces_scope_grants_rights_in_the_watched_namespaces_onl
     );
     let release = unique("ecs-bridge");
     let watch = format!("watchNamespaces={{{ns},{second}}}");
-    let yaml = render(&release, ns, &["rbac.scope=namespaces", &watch]);
+    let yaml = render(&release, ns, &["rbac.scope=namespaces", &watch, NO_PDB]);
     let objects = apply_and_check(&yaml, ns);
     assert!(names_of(&objects, "ClusterRole").is_empty());
     assert!(names_of(&objects, "ClusterRoleBinding").is_empty());
@@ -302,8 +319,8 @@ async fn chart_with_namespaces_scope_grants_rights_in_the_watched_namespaces_onl
 }
 
 #[test]
-fn plain_manifests_are_what_render_sh_makes_of_the_chart() {
-    let fresh = std::env::temp_dir().join(format!("{}.yaml", unique("ecs-bridge-render")));
+fn plain_manifests_are_what_render_sh_makes_of_the_chart_with_crds_apart() {
+    let fresh = std::env::temp_dir().join(unique("ecs-bridge-render"));
     let script = repo().join("deploy/render.sh");
     let out = run(
         Path::new("bash"),
@@ -311,17 +328,27 @@ fn plain_manifests_are_what_render_sh_makes_of_the_chart() {
         None,
     );
     must("deploy/render.sh", out);
-    let rendered = std::fs::read_to_string(&fresh).expect("rendered manifests");
-    std::fs::remove_file(&fresh).ok();
-    let committed = std::fs::read_to_string(repo().join("deploy/manifests/ecs-bridge.yaml"))
-        .expect("deploy/manifests/ecs-bridge.yaml");
+    let read = |dir: &Path, file: &str| {
+        std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    };
+    let committed_dir = repo().join("deploy/manifests");
+    for file in ["crds.yaml", "ecs-bridge.yaml"] {
+        assert!(
+            read(&committed_dir, file) == read(&fresh, file),
+            "deploy/manifests/{file} is stale: run `bash deploy/render.sh`"
+        );
+    }
+    std::fs::remove_dir_all(&fresh).ok();
+    let crds = objects(&read(&committed_dir, "crds.yaml"));
+    assert_eq!(names_of(&crds, "CustomResourceDefinition").len(), 3);
+    assert_eq!(crds.len(), 3, "crds.yaml holds the CRDs only");
+    let operator = objects(&read(&committed_dir, "ecs-bridge.yaml"));
+    assert_eq!(operator[0].kind, "Namespace");
+    assert_eq!(operator[0].metadata.name, "ecs-bridge");
     assert!(
-        committed == rendered,
-        "deploy/manifests/ecs-bridge.yaml is stale: run `bash deploy/render.sh`"
+        names_of(&operator, "CustomResourceDefinition").is_empty(),
+        "deleting the operator's manifests must not delete the CRDs"
     );
-    let objects = objects(&committed);
-    assert_eq!(objects[0].kind, "Namespace");
-    assert_eq!(objects[0].metadata.name, "ecs-bridge");
-    assert_eq!(names_of(&objects, "CustomResourceDefinition").len(), 3);
-    assert_eq!(names_of(&objects, "Deployment"), ["ecs-bridge"]);
+    assert_eq!(names_of(&operator, "Deployment"), ["ecs-bridge"]);
+    assert_eq!(names_of(&operator, "PodDisruptionBudget"), ["ecs-bridge"]);
 }

@@ -11,13 +11,13 @@ use crate::harness::{Env, condition, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn manifest(name: &str, cluster_name: &str, extra: &str) -> String {
+pub(crate) fn manifest(name: &str, cluster_name: &str, extra: &str) -> String {
     format!(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata:\n  name: {name}\nspec:\n  clusterName: {cluster_name}\n{extra}"
     )
 }
 
-fn is_ready(c: &EcsCluster) -> bool {
+pub(crate) fn is_ready(c: &EcsCluster) -> bool {
     c.status.as_ref().is_some_and(|s| {
         condition(&s.conditions, "Ready")
             .is_some_and(|r| r.status == "True" && r.observed_generation == c.metadata.generation)
@@ -32,7 +32,7 @@ fn synced_reason(c: &EcsCluster) -> Option<String> {
 }
 
 /// The cluster as ECS reports it (ACTIVE only), with tags and settings.
-async fn ecs_cluster(env: &Env, name: &str) -> Option<aws_sdk_ecs::types::Cluster> {
+pub(crate) async fn ecs_cluster(env: &Env, name: &str) -> Option<aws_sdk_ecs::types::Cluster> {
     let out = env
         .ecs
         .describe_clusters()
@@ -48,7 +48,7 @@ async fn ecs_cluster(env: &Env, name: &str) -> Option<aws_sdk_ecs::types::Cluste
         .cloned()
 }
 
-fn tags_of(cluster: &aws_sdk_ecs::types::Cluster) -> BTreeMap<String, String> {
+pub(crate) fn tags_of(cluster: &aws_sdk_ecs::types::Cluster) -> BTreeMap<String, String> {
     cluster
         .tags()
         .iter()
@@ -208,6 +208,15 @@ async fn a_foreign_cluster_is_untouched_until_adopted() {
     let tags = tags_of(&ecs_cluster(&env, &ecs_name).await.unwrap());
     assert_eq!(tags.get("ecsbridge.dev/uid"), adopted.metadata.uid.as_ref());
     assert_eq!(tags.get("team").map(String::as_str), Some("web"));
+    assert_eq!(
+        tags.get("made-by").map(String::as_str),
+        Some("terraform"),
+        "adoption keeps the tags others put on the cluster"
+    );
+    assert!(
+        adopted.status.as_ref().unwrap().adopted_at.is_some(),
+        "status records the adoption"
+    );
     env.wait_event("taken", "Normal", "Adopted", WAIT).await;
 }
 

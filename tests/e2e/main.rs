@@ -6,6 +6,7 @@ mod drift_listing;
 mod harness;
 mod operator;
 mod rollout;
+mod safety;
 mod service;
 mod service_truth;
 mod task_definition;

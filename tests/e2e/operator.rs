@@ -1,5 +1,6 @@
 //! The operator as a process: leader election between two replicas (hand-over after a crash and after SIGTERM,
-//! no double action in ECS) and the Prometheus metrics it serves. A standby polls the Lease when it expires, so
+//! no double action in ECS), a standby that is ready and ends cleanly on SIGTERM, and the Prometheus metrics it
+//! serves. A standby polls the Lease when it expires, so
 //! hand-over takes up to the Lease duration (15 s) either way; SIGTERM additionally ends the leader cleanly.
 
 use std::net::TcpListener;
@@ -19,6 +20,7 @@ struct Operator {
     child: Child,
     identity: String,
     metrics_port: u16,
+    health_port: u16,
 }
 
 impl Drop for Operator {
@@ -38,6 +40,7 @@ fn free_port() -> u16 {
 
 fn spawn_operator(env: &Env, identity: &str, leader_election: bool) -> Operator {
     let metrics_port = free_port();
+    let health_port = free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-bridge"));
     command
         .args([
@@ -47,7 +50,7 @@ fn spawn_operator(env: &Env, identity: &str, leader_election: bool) -> Operator 
             "--lease-namespace",
             &env.namespace,
         ])
-        .args(["--health-addr", &format!("127.0.0.1:{}", free_port())])
+        .args(["--health-addr", &format!("127.0.0.1:{health_port}")])
         .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
         .env("POD_NAME", identity)
         .env("RUST_LOG", "warn")
@@ -61,7 +64,17 @@ fn spawn_operator(env: &Env, identity: &str, leader_election: bool) -> Operator 
         child,
         identity: identity.to_owned(),
         metrics_port,
+        health_port,
     }
+}
+
+/// Whether the operator's `/readyz` answers 200.
+fn is_ready_to_serve(operator: &Operator) -> bool {
+    let url = format!("http://127.0.0.1:{}/readyz", operator.health_port);
+    Command::new("curl")
+        .args(["-sf", &url])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 async fn holder(env: &Env) -> Option<String> {
@@ -168,6 +181,41 @@ async fn two_replicas_elect_one_leader_and_hand_over_within_20s() {
             "{name} was created exactly once"
         );
     }
+}
+
+#[tokio::test]
+async fn a_standby_is_ready_and_ends_cleanly_on_sigterm() {
+    let mut env = Env::new("standby").await;
+    env.stop_operator();
+    let leader = spawn_operator(&env, "leader", true);
+    eventually(WAIT, "the first replica to lead", || async {
+        holder(&env).await.as_deref() == Some("leader")
+    })
+    .await;
+    eventually(WAIT, "the leader's caches to sync", || async {
+        is_ready_to_serve(&leader)
+    })
+    .await;
+    let mut standby = spawn_operator(&env, "standby", true);
+    eventually(WAIT, "the standby to be ready to take over", || async {
+        is_ready_to_serve(&standby)
+    })
+    .await;
+    let status = Command::new("kill")
+        .args(["-TERM", &standby.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let exit = loop {
+        if let Some(exit) = standby.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the standby ignored SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(exit.success(), "SIGTERM ends a standby cleanly: {exit:?}");
+    assert_eq!(holder(&env).await.as_deref(), Some("leader"));
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ fn service_yaml(ecs_name: &str, extra: &str) -> String {
     )
 }
 
-fn condition_of(svc: &EcsService, type_: &str) -> Option<(String, String, String)> {
+pub(crate) fn condition_of(svc: &EcsService, type_: &str) -> Option<(String, String, String)> {
     let status = svc.status.as_ref()?;
     condition(&status.conditions, type_)
         .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
@@ -43,7 +43,11 @@ fn is_ready(svc: &EcsService) -> bool {
 }
 
 /// The service as ECS reports it.
-async fn ecs_service(env: &Env, cluster: &str, name: &str) -> Option<aws_sdk_ecs::types::Service> {
+pub(crate) async fn ecs_service(
+    env: &Env,
+    cluster: &str,
+    name: &str,
+) -> Option<aws_sdk_ecs::types::Service> {
     let include = aws_sdk_ecs::types::ServiceField::Tags;
     let out = env
         .ecs
@@ -61,7 +65,7 @@ async fn ecs_service(env: &Env, cluster: &str, name: &str) -> Option<aws_sdk_ecs
 }
 
 /// Applies the three kinds service-first, so the service has to wait for what it refers to.
-async fn converge(
+pub(crate) async fn converge(
     env: &Env,
     cluster: &str,
     family: &str,

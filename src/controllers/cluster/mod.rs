@@ -1,18 +1,16 @@
-//! The `EcsCluster` controller: observe the cluster, plan, act, report.
+//! The `EcsCluster` controller: observe the cluster, check who owns it, plan, act, report.
 
+pub mod cleanup;
 pub mod plan;
 pub mod status;
 pub mod validate;
 
 use std::time::Duration;
 
-use kube::api::ListParams;
-use kube::{Api, ResourceExt};
-
-use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus, EcsService};
+use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus, Tags};
 use crate::ecs::cluster::ObservedCluster;
 use crate::reconcile::conditions::{self, READY};
-use crate::reconcile::ownership::{Ownership, classify, desired_tags};
+use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use plan::{ClusterAction, Desired, plan};
 use validate::cluster_name;
@@ -41,21 +39,16 @@ impl Managed for EcsCluster {
         let mut notes = Vec::new();
         let mut observed = ctx.ecs.describe_cluster(&name).await?;
         if let Some(found) = &observed {
-            match classify(self, &found.tags) {
-                Ownership::Ours => {}
-                Ownership::Adopt => notes.push(Note::normal(
-                    "Adopted",
-                    format!("took over the existing ECS cluster {name}"),
-                )),
-                Ownership::Foreign => return Err(already_exists(&name)),
-            }
+            notes.extend(self.check_owner(ctx, &name, &found.tags).await?);
         }
         let tags = desired_tags(self, &self.spec.tags);
         let generation = self.metadata.generation;
         let last = self.status.as_ref();
+        let applied_tag_keys = last.map(|s| s.applied_tag_keys.clone()).unwrap_or_default();
         let desired = Desired {
             spec: &self.spec,
             tags: &tags,
+            applied_tag_keys: &applied_tag_keys,
             generation_changed: last.and_then(|s| s.observed_generation) != generation,
         };
         let actions = plan(&desired, observed.as_ref());
@@ -79,9 +72,18 @@ impl Managed for EcsCluster {
                 .ok_or_else(|| gone(&name))?,
         };
         let ready = status::readiness(&observed);
-        let requeue = (!ready.status).then(|| Duration::from_secs(5));
+        let adopted = notes.iter().any(|n| n.reason == ADOPTED);
+        // A cluster adopted through CreateCluster's answer is tagged and brought to the spec at the next look.
+        let requeue = (!ready.status || adopted).then(|| Duration::from_secs(5));
+        let status = EcsClusterStatus {
+            adopted_at: last
+                .and_then(|s| s.adopted_at.clone())
+                .or_else(|| adopted.then(conditions::now)),
+            applied_tag_keys: tags.into_keys().collect(),
+            ..status::status_of(&observed)
+        };
         Ok(Applied {
-            status: status::status_of(&observed),
+            status,
             conditions: vec![ready],
             notes,
             requeue,
@@ -89,30 +91,32 @@ impl Managed for EcsCluster {
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
-        let users = services_using(self, ctx).await?;
-        if !users.is_empty() {
-            return Ok(Cleanup::Waiting(format!(
-                "waiting for the EcsService objects that use this cluster to be deleted: {}",
-                users.join(", ")
-            )));
-        }
-        let name = cluster_name(self);
-        let note = match ctx.ecs.describe_cluster(&name).await? {
-            None => Note::normal("Deleted", format!("ECS cluster {name} is already gone")),
-            Some(found) if classify(self, &found.tags) == Ownership::Ours => {
-                ctx.ecs.delete_cluster(&name).await?;
-                Note::normal("Deleted", format!("deleted ECS cluster {name}"))
-            }
-            Some(_) => Note::normal(
-                "LeftInPlace",
-                format!("ECS cluster {name} is not owned by this object; left in place"),
-            ),
-        };
-        Ok(Cleanup::Done(vec![note]))
+        cleanup::cleanup(self, ctx).await
     }
 }
 
+/// The reason of the Event that records an adoption.
+const ADOPTED: &str = "Adopted";
+
 impl EcsCluster {
+    /// Checks that an ECS cluster found with `tags` may be changed by this object: an Adopted note when this
+    /// takes it over, an error when it belongs to another live object or to nobody that asked for it.
+    async fn check_owner(
+        &self,
+        ctx: &Context,
+        name: &str,
+        tags: &Tags,
+    ) -> Result<Option<Note>, Error> {
+        match claim(self, ctx, tags, &format!("ECS cluster {name}")).await? {
+            Ownership::Ours => Ok(None),
+            Ownership::Adopt => Ok(Some(Note::normal(
+                ADOPTED,
+                format!("took over the existing ECS cluster {name}"),
+            ))),
+            Ownership::Foreign => Err(already_exists(name)),
+        }
+    }
+
     /// Runs one planned call and says what it did.
     async fn execute(
         &self,
@@ -126,7 +130,18 @@ impl EcsCluster {
         let (reason, what) = match action {
             ClusterAction::Create => {
                 let tags = desired_tags(self, &self.spec.tags);
-                *observed = Some(ctx.ecs.create_cluster(name, &self.spec, &tags).await?);
+                let created = ctx.ecs.create_cluster(name, &self.spec, &tags).await?;
+                // CreateCluster answers with a cluster of that name that already exists, unchanged: it is used
+                // only once it is known to be this object's.
+                if classify(self, &created.tags) != Ownership::Ours {
+                    let found = ctx.ecs.describe_cluster(&created.cluster_arn).await?;
+                    let found_tags = found.map(|f| f.tags).unwrap_or(created.tags.clone());
+                    if let Some(adopted) = self.check_owner(ctx, name, &found_tags).await? {
+                        *observed = Some(created);
+                        return Ok(adopted);
+                    }
+                }
+                *observed = Some(created);
                 return Ok(if existed {
                     Note::warning(
                         "Recreated",
@@ -193,32 +208,4 @@ fn already_exists(name: &str) -> Error {
         "an ECS cluster named {name} already exists and was not created by this object; nothing was changed. \
          Set the annotation ecsbridge.dev/adopt: \"true\" to take it over, or choose another spec.clusterName"
     ))
-}
-
-/// Names of the `EcsService` objects in the namespace that run on this cluster.
-async fn services_using(cluster: &EcsCluster, ctx: &Context) -> Result<Vec<String>, Error> {
-    let namespace = cluster.namespace().unwrap_or_default();
-    let services: Api<EcsService> = Api::namespaced(ctx.client.clone(), &namespace);
-    let name = cluster_name(cluster);
-    let arn = cluster.status.as_ref().and_then(|s| s.arn.clone());
-    let users = services
-        .list(&ListParams::default())
-        .await?
-        .into_iter()
-        .filter(|s| {
-            let by_ref = s
-                .spec
-                .cluster_ref
-                .as_ref()
-                .is_some_and(|r| Some(&r.name) == cluster.metadata.name.as_ref());
-            let by_name = s
-                .spec
-                .cluster
-                .as_ref()
-                .is_some_and(|c| *c == name || Some(c) == arn.as_ref());
-            by_ref || by_name
-        })
-        .map(|s| s.name_any())
-        .collect();
-    Ok(users)
 }

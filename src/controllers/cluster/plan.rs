@@ -6,7 +6,7 @@ use crate::api::Tags;
 use crate::api::cluster::{CapacityProviderStrategyItem, ClusterSetting, EcsClusterSpec};
 use crate::controllers::compare::{covers, strategy_key};
 use crate::ecs::cluster::{ClusterUpdate, ObservedCluster};
-use crate::reconcile::ownership::tag_changes;
+use crate::reconcile::ownership::tag_changes_since;
 
 /// One ECS call for a cluster.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,17 +25,27 @@ pub enum ClusterAction {
 pub struct Desired<'a> {
     pub spec: &'a EcsClusterSpec,
     pub tags: &'a Tags,
+    /// The tag keys the operator applied before: the only ones it may remove.
+    pub applied_tag_keys: &'a [String],
     /// The spec changed since the last successful apply: send what cannot be compared with ECS's answer.
     pub generation_changed: bool,
 }
 
-/// The calls to make; empty when ECS already matches.
+/// The calls to make; empty when ECS already matches. Tags come first, so that an adopted cluster carries the
+/// ownership tags before anything else of it changes.
 pub fn plan(desired: &Desired, observed: Option<&ObservedCluster>) -> Vec<ClusterAction> {
     let Some(observed) = observed else {
         return vec![ClusterAction::Create];
     };
     let spec = desired.spec;
     let mut actions = Vec::new();
+    let (set, remove) = tag_changes_since(desired.tags, &observed.tags, desired.applied_tag_keys);
+    if !set.is_empty() {
+        actions.push(ClusterAction::Tag(set));
+    }
+    if !remove.is_empty() {
+        actions.push(ClusterAction::Untag(remove));
+    }
 
     let update = ClusterUpdate {
         settings: (!settings_match(&observed.settings, &spec.settings))
@@ -76,14 +86,6 @@ pub fn plan(desired: &Desired, observed: Option<&ObservedCluster>) -> Vec<Cluste
                 .unwrap_or_else(|| observed.default_capacity_provider_strategy.clone()),
         });
     }
-
-    let (set, remove) = tag_changes(desired.tags, &observed.tags);
-    if !set.is_empty() {
-        actions.push(ClusterAction::Tag(set));
-    }
-    if !remove.is_empty() {
-        actions.push(ClusterAction::Untag(remove));
-    }
     actions
 }
 
@@ -111,10 +113,14 @@ mod tests {
         generation_changed: bool,
         observed: Option<&ObservedCluster>,
     ) -> Vec<ClusterAction> {
+        let applied: Vec<String> = ["team", "gone", "ecsbridge.dev/uid"]
+            .map(str::to_owned)
+            .to_vec();
         plan(
             &Desired {
                 spec,
                 tags,
+                applied_tag_keys: &applied,
                 generation_changed,
             },
             observed,
@@ -218,12 +224,15 @@ mod tests {
     }
 
     #[test]
-    fn adds_changes_and_removes_tags() {
+    fn adds_changes_and_removes_applied_tags_but_keeps_tags_of_others() {
         let s = spec("{}");
         let t = tags();
         let mut observed = observed_from(&s, &t);
         observed.tags.insert("team".into(), "old".into());
         observed.tags.insert("gone".into(), "x".into());
+        observed
+            .tags
+            .insert("cost-center".into(), "set-by-finance".into());
         let actions = plan_for(&s, &t, false, Some(&observed));
         assert_eq!(
             actions,
@@ -231,6 +240,22 @@ mod tests {
                 ClusterAction::Tag(Tags::from([("team".to_owned(), "web".to_owned())])),
                 ClusterAction::Untag(vec!["gone".into()])
             ]
+        );
+    }
+
+    #[test]
+    fn tags_an_adopted_cluster_before_updating_it() {
+        let s = spec(FULL);
+        let t = tags();
+        let mut observed = observed_from(&s, &Tags::new());
+        observed.settings[0].value = "disabled".into();
+        let actions = plan_for(&s, &t, false, Some(&observed));
+        assert!(
+            matches!(
+                &actions[..],
+                [ClusterAction::Tag(_), ClusterAction::Update(_)]
+            ),
+            "{actions:?}"
         );
     }
 

@@ -1,4 +1,5 @@
-//! The `EcsCluster` status and readiness derived from what ECS reports; pure.
+//! The `EcsCluster` status and readiness derived from what ECS reports; pure. Counters that move with every
+//! task (running, pending, container instances) are left out, so that a busy cluster causes no status writes.
 
 use crate::api::EcsClusterStatus;
 use crate::ecs::cluster::ObservedCluster;
@@ -11,9 +12,6 @@ pub fn status_of(observed: &ObservedCluster) -> EcsClusterStatus {
         cluster_name: Some(observed.cluster_name.clone()),
         ecs_status: Some(observed.status.clone()),
         active_services_count: Some(observed.active_services_count),
-        running_tasks_count: Some(observed.running_tasks_count),
-        pending_tasks_count: Some(observed.pending_tasks_count),
-        registered_container_instances_count: Some(observed.registered_container_instances_count),
         ..Default::default()
     }
 }

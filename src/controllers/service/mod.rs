@@ -19,8 +19,8 @@ use crate::api::service::{DesiredCountPolicy, SchedulingStrategy};
 use crate::api::{DeletionPolicy, EcsService, EcsServiceStatus};
 use crate::ecs::AwsErrorKind;
 use crate::ecs::service::{ObservedService, ServiceUpdate};
-use crate::reconcile::conditions::{READY, is_true_for};
-use crate::reconcile::ownership::{Ownership, classify, desired_tags};
+use crate::reconcile::conditions::{self, READY, is_true_for};
+use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use identity::{already_exists, client_token, create_attempt, selector, update_note};
 use plan::{Desired, ServiceAction, plan};
@@ -68,13 +68,17 @@ impl Managed for EcsService {
         self.check_same_cluster(&deps.cluster)?;
         let mut observed = ctx.ecs.describe_service(&deps.cluster, &name).await?;
         let mut notes = Vec::new();
+        let mut adopted = false;
         if let Some(found) = &observed {
-            match classify(self, &found.tags) {
+            match claim(self, ctx, &found.tags, &format!("ECS service {name}")).await? {
                 Ownership::Ours => {}
-                Ownership::Adopt => notes.push(Note::normal(
-                    "Adopted",
-                    format!("took over the existing ECS service {name}"),
-                )),
+                Ownership::Adopt => {
+                    adopted = true;
+                    notes.push(Note::normal(
+                        "Adopted",
+                        format!("took over the existing ECS service {name}"),
+                    ));
+                }
                 Ownership::Foreign => return Err(already_exists(&name)),
             }
         }
@@ -98,6 +102,7 @@ impl Managed for EcsService {
             spec: &self.spec,
             task_definition: &deps.task_definition,
             tags: &tags,
+            applied_tag_keys: &last.applied_tag_keys,
             restart_requested,
             enforce_desired_count: enforce,
             redeploy_blocked: record::failed_for(started.as_ref(), &key),
@@ -200,6 +205,11 @@ impl Managed for EcsService {
         status.last_rollout = started;
         status.selector = Some(selector(self));
         status.create_attempt = checkpoint.current().create_attempt;
+        status.adopted_at = last
+            .adopted_at
+            .clone()
+            .or_else(|| adopted.then(conditions::now));
+        status.applied_tag_keys = tags.keys().cloned().collect();
         let requeue = (!rollout.settled).then(|| rollout_poll(&observed));
         Ok(Applied {
             status,

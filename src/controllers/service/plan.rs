@@ -13,7 +13,7 @@ use crate::api::service::{
 };
 use crate::controllers::compare::{covers, strategy_key};
 use crate::ecs::service::{ObservedService, ServiceUpdate};
-use crate::reconcile::ownership::tag_changes;
+use crate::reconcile::ownership::tag_changes_since;
 
 use super::status::{primary, revision_of};
 
@@ -34,6 +34,8 @@ pub struct Desired<'a> {
     pub task_definition: &'a str,
     /// The user's tags plus the ownership tags.
     pub tags: &'a Tags,
+    /// The tag keys the operator applied before: the only ones it may remove.
+    pub applied_tag_keys: &'a [String],
     /// A new `ecsbridge.dev/restartedAt` value: start one new deployment.
     pub restart_requested: bool,
     /// `desiredCountPolicy: Enforce`: keep ECS's desired count at `spec.desiredCount`.
@@ -58,16 +60,17 @@ pub fn plan(
     }
     check_controller(desired.spec, observed, &update)?;
 
+    // Tags first: an adopted service carries the ownership tags before anything else of it changes.
     let mut actions = Vec::new();
-    if update != ServiceUpdate::default() {
-        actions.push(ServiceAction::Update(Box::new(update)));
-    }
-    let (set, remove) = tag_changes(desired.tags, &observed.tags);
+    let (set, remove) = tag_changes_since(desired.tags, &observed.tags, desired.applied_tag_keys);
     if !set.is_empty() {
         actions.push(ServiceAction::Tag(set));
     }
     if !remove.is_empty() {
         actions.push(ServiceAction::Untag(remove));
+    }
+    if update != ServiceUpdate::default() {
+        actions.push(ServiceAction::Update(Box::new(update)));
     }
     Ok(actions)
 }
@@ -430,11 +433,13 @@ mod tests {
         enforce_desired_count: bool,
     ) -> Result<Vec<ServiceAction>, String> {
         let tags = tags();
+        let applied = ["old".to_owned()];
         plan(
             &Desired {
                 spec,
                 task_definition,
                 tags: &tags,
+                applied_tag_keys: &applied,
                 restart_requested,
                 enforce_desired_count,
                 redeploy_blocked: false,
@@ -563,6 +568,7 @@ mod tests {
             spec: &s,
             task_definition: "arn:aws:ecs:us-east-1:123:task-definition/web:4",
             tags: &tags,
+            applied_tag_keys: &[],
             restart_requested: false,
             enforce_desired_count: true,
             redeploy_blocked: true,
@@ -743,11 +749,12 @@ mod tests {
     }
 
     #[test]
-    fn sets_and_removes_tags() {
+    fn sets_tags_and_removes_only_applied_ones() {
         let s = spec(FULL);
         let mut observed = observed_from(&s);
         observed.tags.remove("team");
         observed.tags.insert("old".into(), "x".into());
+        observed.tags.insert("theirs".into(), "y".into());
         assert_eq!(
             run(&s, Some(&observed), TD, false, true),
             Ok(vec![
