@@ -56,6 +56,7 @@ pub trait ConditionedStatus: Default + Clone + PartialEq + Serialize + Send + Sy
     fn conditions(&self) -> &[Condition];
     fn conditions_mut(&mut self) -> &mut Vec<Condition>;
     fn set_observed_generation(&mut self, generation: Option<i64>);
+    fn observed_generation(&self) -> Option<i64>;
 }
 
 /// Implements [`ConditionedStatus`] for a status struct with `conditions` and `observed_generation` fields.
@@ -67,6 +68,9 @@ macro_rules! conditioned_status {
             }
             fn conditions_mut(&mut self) -> &mut Vec<$crate::api::common::Condition> {
                 &mut self.conditions
+            }
+            fn observed_generation(&self) -> Option<i64> {
+                self.observed_generation
             }
             fn set_observed_generation(&mut self, generation: Option<i64>) {
                 self.observed_generation = generation;

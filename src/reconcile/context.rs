@@ -8,6 +8,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use std::sync::Arc;
 
 use super::backoff::Backoff;
+use super::lanes::{Lanes, RECONCILE_SLOTS};
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
 use crate::runtime::server::Readiness;
@@ -29,6 +30,8 @@ pub struct Context {
     pub backoff: Backoff,
     /// Set once the controllers' caches have synced (`/readyz`).
     pub readiness: Readiness,
+    /// The background lane of each kind: drift checks and repairs take at most half the reconcile slots.
+    pub lanes: Lanes,
 }
 
 impl Context {
@@ -53,6 +56,7 @@ impl Context {
             adopt_namespaces: Vec::new(),
             backoff: Backoff::default(),
             readiness: Readiness::default(),
+            lanes: Lanes::new(usize::from(RECONCILE_SLOTS)),
         }
     }
 

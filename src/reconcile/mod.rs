@@ -9,6 +9,7 @@ pub mod context;
 pub mod error;
 pub mod events;
 pub mod finalizer;
+pub mod lanes;
 pub mod ownership;
 pub mod status;
 
@@ -143,6 +144,23 @@ async fn reconcile_object<K: Managed>(
         finalizer::add(api, obj).await?;
     }
     let generation = obj.meta().generation;
+    // A new object or a new spec is a user's change; the rest (drift checks, repairs, retries, rollouts
+    // followed) is background work, which takes at most half the slots.
+    let urgent = obj
+        .status()
+        .is_none_or(|s| s.observed_generation() != generation);
+    let _lane = match urgent {
+        true => None,
+        false => match ctx.lanes.try_background(&K::kind(&())) {
+            Some(place) => Some(place),
+            None => {
+                let seed = generation.unwrap_or_default().unsigned_abs()
+                    ^ u64::from(obj.name_any().len() as u32) << 7
+                    ^ u64::from(std::process::id());
+                return Ok((Action::requeue(lanes::retry_background(seed)), "Deferred"));
+            }
+        },
+    };
     let checkpoint = Checkpoint::new(api, &**obj);
     let outcome = match obj.validate() {
         Err(message) => Err(Error::InvalidSpec(message)),

@@ -19,6 +19,7 @@ use crate::api::{EcsCluster, EcsService, LocalRef, TaskDefinition};
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
+use crate::reconcile::lanes::RECONCILE_SLOTS;
 use crate::reconcile::{self, Context, Managed};
 use leader::LeaseSettings;
 use tokio::task::JoinHandle;
@@ -198,12 +199,8 @@ fn controller<K: Managed>(api: Api<K>) -> Controller<K> {
             PredicateConfig::default(),
         );
     Controller::for_stream(changes, reader)
-        .with_config(controller::Config::default().concurrency(CONCURRENCY))
+        .with_config(controller::Config::default().concurrency(RECONCILE_SLOTS))
 }
-
-/// Reconciles of one kind that run at once: enough to keep ECS's buckets busy, few enough to bound memory
-/// (each holds objects, ECS answers and connections).
-const CONCURRENCY: u16 = 16;
 
 fn deleting<K: Resource>(obj: &K) -> Option<u64> {
     Some(u64::from(obj.meta().deletion_timestamp.is_some()))
