@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use clap::{Parser, ValueEnum};
 
-use crate::settings::{self, Settings};
+use crate::settings::{self, Settings, TaskOutcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Switch {
@@ -55,6 +55,13 @@ pub struct Cli {
     /// Container instances per cluster (a DAEMON service runs one task on each).
     #[arg(long, env = "ECS_DOUBLE_CONTAINER_INSTANCES", default_value_t = 2)]
     pub container_instances: i32,
+    /// How long a task's containers run before they exit, before the speed-up.
+    #[arg(long, env = "ECS_DOUBLE_TASK_SECONDS", default_value_t = 5.0, value_parser = seconds)]
+    pub task_seconds: f64,
+    /// How tasks end: `exit:N` (essential containers exit with code N), `fail-to-start` or `hang` (run until
+    /// StopTask).
+    #[arg(long, env = "ECS_DOUBLE_TASK_OUTCOME", default_value = "exit:0")]
+    pub task_outcome: TaskOutcome,
     /// Get one documented ECS behaviour wrong on purpose (repeatable), to show the conformance suite fails.
     #[arg(long = "break", value_enum)]
     pub broken: Vec<settings::Broken>,
@@ -93,6 +100,8 @@ impl Cli {
             seed: self.seed,
             container_instances: self.container_instances,
             broken: self.broken.clone(),
+            task_seconds: self.task_seconds,
+            task_outcome: self.task_outcome,
         }
     }
 }

@@ -17,6 +17,7 @@ mod ids;
 mod ops_cluster;
 mod ops_service;
 mod ops_tags;
+mod ops_task;
 mod ops_task_definition;
 mod paginate;
 mod prng;
@@ -28,6 +29,7 @@ mod settings;
 mod state;
 mod stats;
 mod tags;
+mod task_life;
 mod throttle;
 mod validate;
 
