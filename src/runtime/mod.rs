@@ -14,7 +14,7 @@ use kube::runtime::utils::{Predicate, PredicateConfig, predicates};
 use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
-use crate::api::{EcsCluster, EcsService, LocalRef, TaskDefinition};
+use crate::api::{EcsCluster, EcsService, EcsTask, LocalRef, TaskDefinition};
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
@@ -96,6 +96,7 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
             )
             .boxed(),
         );
+        controllers.push(drive(controller(api::<EcsTask>(client, scope)), ctx.clone()).boxed());
         let services = service_controller(client, scope);
         let prefetch =
             prefetch::services_before_each_drift_check(services.store(), ctx.clone()).boxed();

@@ -78,10 +78,14 @@ updates them, for finalizers and the scale subresource), their status, and event
 */}}
 {{- define "ecs-bridge.managerRules" -}}
 - apiGroups: ["ecsbridge.dev"]
-  resources: ["ecsclusters", "taskdefinitions", "ecsservices"]
+  resources: ["ecsclusters", "taskdefinitions", "ecsservices", "ecstasks"]
   verbs: ["get", "list", "watch", "patch", "update"]
+# An EcsTask deletes itself once ttlSecondsAfterFinished has passed.
 - apiGroups: ["ecsbridge.dev"]
-  resources: ["ecsclusters/status", "taskdefinitions/status", "ecsservices/status"]
+  resources: ["ecstasks"]
+  verbs: ["delete"]
+- apiGroups: ["ecsbridge.dev"]
+  resources: ["ecsclusters/status", "taskdefinitions/status", "ecsservices/status", "ecstasks/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: [""]
   resources: ["events"]
