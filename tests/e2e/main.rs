@@ -6,4 +6,5 @@ mod harness;
 mod operator;
 mod rollout;
 mod service;
+mod task;
 mod task_definition;
