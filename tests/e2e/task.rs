@@ -1,6 +1,7 @@
 //! `EcsTask` end to end, against the ECS test double (moto cannot run tasks the way ECS does): a task that exits 0
 //! completes (and `kubectl wait --for=condition=Complete` sees it), a failing one is retried up to its backoffLimit,
-//! the deadline stops a hanging task, deleting a running EcsTask stops its task, and invalid specs make no ECS call.
+//! the deadline stops a hanging task, deleting a running EcsTask stops its task, a RunTask whose answer is lost
+//! starts no second task, and invalid specs make no ECS call.
 
 use std::process::Command;
 use std::time::Duration;
@@ -198,6 +199,44 @@ async fn deleting_a_running_task_stops_it() {
     );
 }
 
+/// RunTask starts the task and then answers HTTP 500 (like a crash of the operator between the call and its status
+/// write): the repeat with the recorded client token returns the same task, and no second one is started.
+#[tokio::test]
+async fn a_lost_run_task_answer_starts_no_second_task() {
+    let double = ecs_double::spawn(&[
+        "--speedup",
+        "4",
+        "--task-seconds",
+        "4",
+        "--fault-rate",
+        "1",
+        "--fault-after-effect",
+        "--fault-operations",
+        "RunTask",
+        "--timeout-seconds",
+        "1",
+    ]);
+    let env = Env::against(&unique("task-lost"), &double.url).await;
+    setup(&env, "  launchType: EC2\n").await;
+    let unanswered = env
+        .wait_for::<EcsTask>("job", WAIT, |t| {
+            is(t, "Synced", "False") && t.status.as_ref().is_some_and(|s| s.attempts == 1)
+        })
+        .await;
+    let status = unanswered.status.unwrap();
+    assert!(status.client_token.is_some() && status.tasks.is_empty());
+    assert_eq!(double_stats(&double.url)["objects"]["tasks"], 1);
+    configure(&double.url, r#"{"faultRate": 0}"#);
+    let done = env
+        .wait_for::<EcsTask>("job", WAIT, |t| is(t, "Complete", "True"))
+        .await;
+    let status = done.status.unwrap();
+    assert_eq!((status.attempts, status.tasks.len()), (1, 1));
+    let stats = double_stats(&double.url);
+    assert_eq!(stats["objects"]["tasks"], 1, "one task in ECS: {stats}");
+    assert!(stats["calls"]["RunTask"].as_u64() >= Some(2), "{stats}");
+}
+
 #[tokio::test]
 async fn invalid_specs_make_no_ecs_call() {
     let double = double("exit:0");
@@ -233,14 +272,34 @@ async fn invalid_specs_make_no_ecs_call() {
         "{why}"
     );
     let stats = double_stats(&double.url);
-    assert!(!stats.contains("RunTask"), "no RunTask was sent: {stats}");
+    assert!(
+        stats["calls"].get("RunTask").is_none(),
+        "no RunTask was sent: {stats}"
+    );
 }
 
-/// The double's call counters (`GET /_double/stats`).
-fn double_stats(url: &str) -> String {
+/// The double's call counters and object counts (`GET /_double/stats`).
+fn double_stats(url: &str) -> serde_json::Value {
     let out = Command::new("curl")
         .args(["-sf", &format!("{url}/_double/stats")])
         .output()
         .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    serde_json::from_slice(&out.stdout).expect("the double's stats")
+}
+
+/// Changes the double's settings (`POST /_double/config`).
+fn configure(url: &str, body: &str) {
+    let status = Command::new("curl")
+        .args([
+            "-sf",
+            "-o",
+            "/dev/null",
+            "-X",
+            "POST",
+            &format!("{url}/_double/config"),
+        ])
+        .args(["-H", "content-type: application/json", "-d", body])
+        .status()
+        .unwrap();
+    assert!(status.success(), "configure the double");
 }

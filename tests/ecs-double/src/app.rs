@@ -125,7 +125,10 @@ impl App {
             ));
         };
         let request = Request::parse(body)?;
-        let fault = faults::pick(&mut lock(&self.faults), settings.fault_rate);
+        let fault = settings
+            .faults_strike(operation)
+            .then(|| faults::pick(&mut lock(&self.faults), settings.fault_rate))
+            .flatten();
         if let (Some(fault), false) = (fault, settings.fault_after_effect) {
             lock(&self.stats).faults += 1;
             return Err(faults::inflict(fault, settings.timeout()).await);

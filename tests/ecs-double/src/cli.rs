@@ -46,6 +46,9 @@ pub struct Cli {
     /// Faults strike after the call had its effect (to test idempotency), not before.
     #[arg(long, env = "ECS_DOUBLE_FAULT_AFTER_EFFECT")]
     pub fault_after_effect: bool,
+    /// The operations faults strike, comma-separated (all when not given).
+    #[arg(long, env = "ECS_DOUBLE_FAULT_OPERATIONS", value_delimiter = ',')]
+    pub fault_operations: Vec<String>,
     /// Milliseconds added to every ECS call (real time, not sped up).
     #[arg(long, env = "ECS_DOUBLE_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
@@ -95,6 +98,7 @@ impl Cli {
             fault_rate: self.fault_rate,
             timeout_seconds: self.timeout_seconds,
             fault_after_effect: self.fault_after_effect,
+            fault_operations: self.fault_operations.clone(),
             latency_ms: self.latency_ms,
             throttle: self.throttle == Switch::On,
             seed: self.seed,

@@ -23,6 +23,8 @@ pub struct Settings {
     pub timeout_seconds: f64,
     /// Faults happen after the call had its effect (instead of before).
     pub fault_after_effect: bool,
+    /// The operations faults strike (all when empty).
+    pub fault_operations: Vec<String>,
     /// Added to every ECS call (real milliseconds, not sped up).
     pub latency_ms: u64,
     /// Whether the token buckets apply.
@@ -98,6 +100,11 @@ impl Settings {
         self.rollout_seconds / self.speedup
     }
 
+    /// Whether faults may strike `operation`.
+    pub fn faults_strike(&self, operation: &str) -> bool {
+        self.fault_operations.is_empty() || self.fault_operations.iter().any(|o| o == operation)
+    }
+
     /// How long a task's containers run, in seconds of the clock.
     pub fn task_duration(&self) -> f64 {
         self.task_seconds / self.speedup
@@ -129,6 +136,9 @@ impl Settings {
         if let Some(after) = patch.fault_after_effect {
             next.fault_after_effect = after;
         }
+        if let Some(operations) = &patch.fault_operations {
+            next.fault_operations.clone_from(operations);
+        }
         if let Some(latency) = patch.latency_ms {
             next.latency_ms = latency;
         }
@@ -155,6 +165,7 @@ pub struct ConfigPatch {
     pub throttle: Option<bool>,
     pub timeout_seconds: Option<f64>,
     pub fault_after_effect: Option<bool>,
+    pub fault_operations: Option<Vec<String>>,
     pub rollout_failure_rate: Option<f64>,
     pub rollout_seconds: Option<f64>,
     pub task_seconds: Option<f64>,
@@ -194,6 +205,7 @@ mod tests {
             fault_rate: 0.0,
             timeout_seconds: 30.0,
             fault_after_effect: false,
+            fault_operations: Vec::new(),
             latency_ms: 0,
             throttle: true,
             seed: 1,
@@ -226,5 +238,10 @@ mod tests {
         let bad: ConfigPatch = serde_json::from_str(r#"{"taskOutcome": "explode"}"#).unwrap();
         assert!(s.apply(&bad).is_err());
         assert_eq!(serde_json::to_value(&s).unwrap()["taskOutcome"], "exit:3");
+        assert!(s.faults_strike("RunTask"));
+        let only: ConfigPatch =
+            serde_json::from_str(r#"{"faultOperations": ["RunTask"]}"#).unwrap();
+        s.apply(&only).unwrap();
+        assert!(s.faults_strike("RunTask") && !s.faults_strike("DescribeTasks"));
     }
 }
