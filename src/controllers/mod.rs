@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod compare;
+pub mod cron_task;
 pub mod launch;
 pub mod references;
 pub mod service;

@@ -14,7 +14,7 @@ use kube::runtime::utils::{Predicate, PredicateConfig, predicates};
 use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
-use crate::api::{EcsCluster, EcsService, EcsTask, LocalRef, TaskDefinition};
+use crate::api::{EcsCluster, EcsCronTask, EcsService, EcsTask, LocalRef, TaskDefinition};
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
@@ -97,6 +97,10 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
             .boxed(),
         );
         controllers.push(drive(controller(api::<EcsTask>(client, scope)), ctx.clone()).boxed());
+        // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
+        let cron_tasks = controller(api::<EcsCronTask>(client, scope))
+            .owns(api::<EcsTask>(client, scope), config());
+        controllers.push(drive(cron_tasks, ctx.clone()).boxed());
         let services = service_controller(client, scope);
         let prefetch =
             prefetch::services_before_each_drift_check(services.store(), ctx.clone()).boxed();

@@ -2,6 +2,7 @@
 
 mod chart;
 mod cluster;
+mod cron_task;
 mod harness;
 mod operator;
 mod rollout;
