@@ -30,6 +30,7 @@ mod state;
 mod stats;
 mod tags;
 mod task_life;
+mod task_request;
 mod throttle;
 mod validate;
 
