@@ -1,7 +1,7 @@
 //! `EcsTask` end to end, against the ECS test double (moto cannot run tasks the way ECS does): a task that exits 0
-//! completes (and `kubectl wait --for=condition=Complete` sees it), a failing one is retried up to its backoffLimit,
-//! the deadline stops a hanging task, deleting a running EcsTask stops its task, a RunTask whose answer is lost
-//! starts no second task, and invalid specs make no ECS call.
+//! completes (and `kubectl wait --for=condition=Complete` sees it) and deletes itself after its TTL, a failing one is
+//! retried up to its backoffLimit, the deadline stops a hanging task, deleting a running EcsTask stops its task, a
+//! RunTask whose answer is lost starts no second task, and invalid specs make no ECS call.
 
 use std::process::Command;
 use std::time::Duration;
@@ -197,6 +197,16 @@ async fn deleting_a_running_task_stops_it() {
         "{:?}",
         task.stopped_reason()
     );
+}
+
+#[tokio::test]
+async fn a_finished_run_deletes_itself_after_its_ttl() {
+    let double = double("exit:0");
+    let env = Env::against(&unique("task-ttl"), &double.url).await;
+    setup(&env, "  launchType: EC2\n  ttlSecondsAfterFinished: 2\n").await;
+    env.wait_for::<EcsTask>("job", WAIT, |t| is(t, "Complete", "True"))
+        .await;
+    env.wait_gone::<EcsTask>("job", WAIT).await;
 }
 
 /// RunTask starts the task and then answers HTTP 500 (like a crash of the operator between the call and its status
