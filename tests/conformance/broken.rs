@@ -20,3 +20,20 @@ async fn breaking_a_documented_behaviour_fails_its_scenario() {
         .await
         .expect("the intact double passes");
 }
+
+#[tokio::test]
+async fn a_double_that_ignores_run_task_tokens_fails_the_token_scenario() {
+    let scenario: crate::harness::Scenario = |run| {
+        Box::pin(crate::tasks::run_task_with_the_same_client_token_returns_the_same_task(run))
+    };
+    let broken = run_on(
+        Backend::double(&["--break", "run-task-client-token"]),
+        scenario,
+    )
+    .await;
+    let err = broken.expect_err("a double that ignores the client token must fail the scenario");
+    assert!(err.contains("another task"), "{err}");
+    run_on(Backend::double(&[]), scenario)
+        .await
+        .expect("the intact double passes");
+}

@@ -92,6 +92,8 @@ pub enum Broken {
     DaemonDesiredCount,
     /// Return task definitions without the defaults ECS fills in.
     TaskDefinitionDefaults,
+    /// Ignore RunTask's `clientToken`: every call starts new tasks.
+    RunTaskClientToken,
 }
 
 impl Settings {
