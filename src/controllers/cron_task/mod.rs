@@ -183,9 +183,6 @@ impl Managed for EcsCronTask {
                 }
             }
         }
-        if let Some(skipped) = &plan.skipped {
-            notes.push(Note::normal("Skipped", skipped.clone()));
-        }
         let mut status = last.clone();
         if let Some(scheduled) = plan.scheduled {
             status.last_schedule_time = Some(task_status::rfc3339(scheduled.as_second() as f64));
@@ -211,10 +208,13 @@ impl Managed for EcsCronTask {
             .filter_map(|r| r.completion_time.clone())
             .max();
         status.last_successful_time = newest_success.max(last.last_successful_time);
-        let message = match (&plan.next, self.spec.suspend) {
-            (_, true) => "suspended: no new runs start".to_owned(),
-            (Some(next), false) => format!("the next run is at {next}"),
-            (None, false) => "the schedule has no time in the next five years".to_owned(),
+        // A skipped run is told in the condition, not in an Event: a Forbid skip holds for every reconcile until
+        // the active run finishes.
+        let message = match (&plan.next, self.spec.suspend, &plan.skipped) {
+            (_, true, _) => "suspended: no new runs start".to_owned(),
+            (_, false, Some(skipped)) => skipped.clone(),
+            (Some(next), false, None) => format!("the next run is at {next}"),
+            (None, false, None) => "the schedule has no time in the next five years".to_owned(),
         };
         let ready = ConditionUpdate::new(READY, true, "Scheduled", message);
         let requeue = plan.next.map(|next| {

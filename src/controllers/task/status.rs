@@ -171,9 +171,9 @@ pub fn conditions(status: &EcsTaskStatus, outcome: Option<&Outcome>) -> Vec<Cond
         None => {
             let reason = format!("{:?}", status.phase);
             let message = format!(
-                "attempt {} of at most {}: {reason}",
+                "attempt {} ({} failed before it): {reason}",
                 status.attempts.max(1),
-                status.failed_attempts + 1
+                status.failed_attempts
             );
             (
                 ConditionUpdate::new(COMPLETE, false, &reason, &message),
