@@ -251,6 +251,11 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
             ("get", "secrets", None, false),
             ("delete", "ecsservices.ecsbridge.dev", Some(ns), false),
             ("create", "ecsclusters.ecsbridge.dev", Some(ns), false),
+            // An EcsCronTask creates and deletes its runs; an EcsTask deletes itself after its TTL.
+            ("create", "ecstasks.ecsbridge.dev", Some(ns), true),
+            ("delete", "ecstasks.ecsbridge.dev", Some(ns), true),
+            ("patch", "ecscrontasks.ecsbridge.dev/status", Some(ns), true),
+            ("delete", "ecscrontasks.ecsbridge.dev", Some(ns), false),
             ("create", "pods", Some(ns), false),
             ("update", "leases.coordination.k8s.io", other, false),
         ],
@@ -322,6 +327,6 @@ fn plain_manifests_are_what_render_sh_makes_of_the_chart() {
     let objects = objects(&committed);
     assert_eq!(objects[0].kind, "Namespace");
     assert_eq!(objects[0].metadata.name, "ecs-bridge");
-    assert_eq!(names_of(&objects, "CustomResourceDefinition").len(), 3);
+    assert_eq!(names_of(&objects, "CustomResourceDefinition").len(), 5);
     assert_eq!(names_of(&objects, "Deployment"), ["ecs-bridge"]);
 }
