@@ -4,14 +4,20 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::CustomResourceExt;
 use serde_json::Value;
 
-use crate::api::{EcsCluster, EcsService, TaskDefinition};
+use crate::api::{EcsCluster, EcsCronTask, EcsService, EcsTask, TaskDefinition};
 
 /// The CRDs of all kinds, in a stable order.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![EcsCluster::crd(), TaskDefinition::crd(), EcsService::crd()]
-        .into_iter()
-        .map(without_null_enum_values)
-        .collect()
+    vec![
+        EcsCluster::crd(),
+        TaskDefinition::crd(),
+        EcsService::crd(),
+        EcsTask::crd(),
+        EcsCronTask::crd(),
+    ]
+    .into_iter()
+    .map(without_null_enum_values)
+    .collect()
 }
 
 /// Drops the `null` that optional enums add to their `enum` list: `nullable: true` already allows it, and

@@ -1,4 +1,4 @@
-//! Types and names shared by all three kinds: deletion policy, conditions, tags, annotations.
+//! Types and names shared by all kinds: deletion policy, conditions, tags, annotations.
 
 use std::collections::BTreeMap;
 

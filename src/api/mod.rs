@@ -2,10 +2,14 @@
 
 pub mod cluster;
 pub mod common;
+pub mod cron_task;
 pub mod service;
+pub mod task;
 pub mod task_definition;
 
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{Condition, DeletionPolicy, LocalRef, Tags};
+pub use cron_task::{EcsCronTask, EcsCronTaskSpec, EcsCronTaskStatus};
 pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus};
+pub use task::{EcsTask, EcsTaskSpec, EcsTaskStatus};
 pub use task_definition::{TaskDefinition, TaskDefinitionSpec, TaskDefinitionStatus};

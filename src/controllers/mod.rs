@@ -2,6 +2,10 @@
 
 pub mod cluster;
 pub mod compare;
+pub mod cron_task;
+pub mod launch;
+pub mod references;
 pub mod service;
+pub mod task;
 pub mod task_definition;
 pub mod validation;

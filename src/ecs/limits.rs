@@ -20,10 +20,14 @@ pub enum Category {
     ServiceRead,
     TagModify,
     TagRead,
+    /// "Cluster resource modify actions": RunTask, StopTask, ...
+    TaskModify,
+    /// "Cluster resource read actions": DescribeTasks, ListTasks, ...
+    TaskRead,
 }
 
 impl Category {
-    pub const ALL: [Category; 9] = [
+    pub const ALL: [Category; 11] = [
         Category::ClusterModify,
         Category::ClusterRead,
         Category::TaskDefinitionModify,
@@ -33,6 +37,8 @@ impl Category {
         Category::ServiceRead,
         Category::TagModify,
         Category::TagRead,
+        Category::TaskModify,
+        Category::TaskRead,
     ];
 
     /// The category of an ECS operation.
@@ -50,6 +56,8 @@ impl Category {
             "DescribeServices" | "ListServices" => Category::ServiceRead,
             "TagResource" | "UntagResource" => Category::TagModify,
             "ListTagsForResource" => Category::TagRead,
+            "RunTask" | "StopTask" => Category::TaskModify,
+            "DescribeTasks" | "ListTasks" => Category::TaskRead,
             _ => Category::TaskDefinitionRead,
         }
     }
@@ -66,6 +74,8 @@ impl Category {
             Category::ServiceRead => "service-read",
             Category::TagModify => "tag-modify",
             Category::TagRead => "tag-read",
+            Category::TaskModify => "task-modify",
+            Category::TaskRead => "task-read",
         }
     }
 
@@ -78,7 +88,8 @@ impl Category {
             }
             Category::DeleteTaskDefinitions => (5.0, 1.0),
             Category::ServiceModify => (50.0, 5.0),
-            Category::ServiceRead => (100.0, 20.0),
+            Category::ServiceRead | Category::TaskRead => (100.0, 20.0),
+            Category::TaskModify => (100.0, 40.0),
             Category::TagModify => (20.0, 10.0),
         }
     }
@@ -253,6 +264,9 @@ mod tests {
             Category::ClusterModify
         );
         assert_eq!(Category::of("ListTagsForResource"), Category::TagRead);
+        assert_eq!(Category::of("RunTask"), Category::TaskModify);
+        assert_eq!(Category::of("StopTask"), Category::TaskModify);
+        assert_eq!(Category::of("DescribeTasks"), Category::TaskRead);
     }
 
     #[test]

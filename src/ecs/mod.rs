@@ -9,6 +9,7 @@ pub mod error;
 pub mod limits;
 pub mod service;
 pub mod tags;
+pub mod task;
 pub mod task_definition;
 pub mod usage;
 
@@ -32,6 +33,7 @@ pub struct Ecs {
     core: Arc<Core>,
     services: Arc<Batcher<service::ObservedService>>,
     clusters: Arc<Batcher<cluster::ObservedCluster>>,
+    tasks: Arc<Batcher<task::ObservedTask>>,
 }
 
 /// The SDK client with its rate limits and metrics; every call goes through [`Core::call`].
@@ -119,10 +121,16 @@ impl Ecs {
             let core = clusters_core.clone();
             Box::pin(async move { core.describe_clusters(&names).await })
         });
+        let tasks_core = core.clone();
+        let tasks: Fetch<task::ObservedTask> = Arc::new(move |cluster, arns| {
+            let core = tasks_core.clone();
+            Box::pin(async move { core.describe_tasks(&cluster, &arns).await })
+        });
         Self {
             core,
             services: Batcher::new(BATCH_WINDOW, service::DESCRIBE_SERVICES_BATCH, services),
             clusters: Batcher::new(BATCH_WINDOW, cluster::DESCRIBE_CLUSTERS_BATCH, clusters),
+            tasks: Batcher::new(BATCH_WINDOW, task::DESCRIBE_TASKS_BATCH, tasks),
         }
     }
 }

@@ -15,7 +15,7 @@ use kube::runtime::utils::{Predicate, PredicateConfig, predicates};
 use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
-use crate::api::{EcsCluster, EcsService, LocalRef, TaskDefinition};
+use crate::api::{EcsCluster, EcsCronTask, EcsService, EcsTask, LocalRef, TaskDefinition};
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
@@ -103,6 +103,14 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
         let client = &ctx.client;
         let clusters = controller(api::<EcsCluster>(client, scope));
         let task_definitions = controller(api::<TaskDefinition>(client, scope));
+        let tasks = controller(api::<EcsTask>(client, scope));
+        // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
+        let cron_tasks = controller(api::<EcsCronTask>(client, scope))
+            .owns(api::<EcsTask>(client, scope), config());
+        caches.push(wait_until_ready(tasks.store()).boxed());
+        caches.push(wait_until_ready(cron_tasks.store()).boxed());
+        controllers.push(drive(tasks, ctx.clone()).boxed());
+        controllers.push(drive(cron_tasks, ctx.clone()).boxed());
         let services = service_controller(client, scope);
         caches.push(wait_until_ready(clusters.store()).boxed());
         caches.push(wait_until_ready(task_definitions.store()).boxed());

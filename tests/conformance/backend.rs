@@ -39,10 +39,17 @@ fn emulator_client(url: &str) -> Client {
 }
 
 impl Backend {
-    /// The ECS test double with `args` (such as `["--rollout-seconds", "2"]`); throttling off so that scenarios
-    /// only see the behaviour under test.
+    /// The ECS test double with `args` (such as `["--rollout-seconds", "2"]`), 2 s rollouts and task runs;
+    /// throttling off so that scenarios only see the behaviour under test.
     pub fn double(args: &[&str]) -> Self {
-        let mut all = vec!["--throttle", "off", "--rollout-seconds", "2"];
+        let mut all = vec![
+            "--throttle",
+            "off",
+            "--rollout-seconds",
+            "2",
+            "--task-seconds",
+            "2",
+        ];
         all.extend_from_slice(args);
         let running = ecs_double::spawn(&all);
         Self {

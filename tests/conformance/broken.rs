@@ -34,3 +34,15 @@ async fn a_double_without_task_definition_defaults_fails_their_scenario() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_double_that_ignores_run_task_tokens_fails_the_token_scenario() {
+    fails_only_when_broken(
+        "run-task-client-token",
+        |run| {
+            Box::pin(crate::tasks::run_task_with_the_same_client_token_returns_the_same_task(run))
+        },
+        "another task",
+    )
+    .await;
+}

@@ -8,3 +8,4 @@ mod clusters;
 mod harness;
 mod services;
 mod task_definitions;
+mod tasks;

@@ -268,6 +268,11 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
             ("get", "secrets", None, false),
             ("delete", "ecsservices.ecsbridge.dev", Some(ns), false),
             ("create", "ecsclusters.ecsbridge.dev", Some(ns), false),
+            // An EcsCronTask creates and deletes its runs; an EcsTask deletes itself after its TTL.
+            ("create", "ecstasks.ecsbridge.dev", Some(ns), true),
+            ("delete", "ecstasks.ecsbridge.dev", Some(ns), true),
+            ("patch", "ecscrontasks.ecsbridge.dev/status", Some(ns), true),
+            ("delete", "ecscrontasks.ecsbridge.dev", Some(ns), false),
             ("create", "pods", Some(ns), false),
             ("update", "leases.coordination.k8s.io", other, false),
         ],
@@ -340,8 +345,9 @@ fn plain_manifests_are_what_render_sh_makes_of_the_chart_with_crds_apart() {
     }
     std::fs::remove_dir_all(&fresh).ok();
     let crds = objects(&read(&committed_dir, "crds.yaml"));
-    assert_eq!(names_of(&crds, "CustomResourceDefinition").len(), 3);
-    assert_eq!(crds.len(), 3, "crds.yaml holds the CRDs only");
+    let kinds = ecs_bridge::crdgen::all().len();
+    assert_eq!(names_of(&crds, "CustomResourceDefinition").len(), kinds);
+    assert_eq!(crds.len(), kinds, "crds.yaml holds the CRDs only");
     let operator = objects(&read(&committed_dir, "ecs-bridge.yaml"));
     assert_eq!(operator[0].kind, "Namespace");
     assert_eq!(operator[0].metadata.name, "ecs-bridge");

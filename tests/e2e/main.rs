@@ -2,6 +2,7 @@
 
 mod chart;
 mod cluster;
+mod cron_task;
 mod drift_listing;
 mod harness;
 mod operator;
@@ -9,5 +10,6 @@ mod rollout;
 mod safety;
 mod service;
 mod service_truth;
+mod task;
 mod task_definition;
 mod task_definition_use;

@@ -1,7 +1,6 @@
 //! The `EcsService` controller: resolve references, validate, plan the ECS calls, follow the rollout, report
 //! status and ECS's own service events.
 
-pub mod dependencies;
 pub mod ecs_events;
 pub mod identity;
 pub mod plan;
@@ -17,6 +16,7 @@ use kube::ResourceExt;
 use crate::api::common::RESTARTED_AT_ANNOTATION;
 use crate::api::service::{DesiredCountPolicy, SchedulingStrategy};
 use crate::api::{DeletionPolicy, EcsService, EcsServiceStatus};
+use crate::controllers::references::{self, References, Resolved};
 use crate::ecs::AwsErrorKind;
 use crate::ecs::service::{ObservedService, ServiceUpdate};
 use crate::reconcile::conditions::{self, READY, is_true_for};
@@ -60,9 +60,11 @@ impl Managed for EcsService {
         checkpoint: &Checkpoint<'_, Self>,
     ) -> Result<Applied<EcsServiceStatus>, Error> {
         let name = service_name(self);
-        let deps = dependencies::resolve(self, ctx).await?;
-        if let Some((compatibilities, network_mode)) = &deps.task_traits {
-            validate::check_compatibility(self, compatibilities, network_mode.as_deref())
+        let refs = self.references();
+        let deps = references::resolve(&refs, ctx).await?;
+        if let Some(traits) = &deps.task_traits {
+            validate::launch(&self.spec)
+                .check_compatibility(&refs, traits)
                 .map_err(Error::InvalidSpec)?;
         }
         self.check_same_cluster(&deps.cluster)?;
@@ -225,7 +227,10 @@ impl Managed for EcsService {
             .as_ref()
             .and_then(|s| s.service_name.clone())
             .unwrap_or_else(|| service_name(self));
-        let Some(cluster) = dependencies::cluster_for_cleanup(self, ctx).await? else {
+        let recorded = self.status.as_ref().and_then(|s| s.cluster_arn.as_deref());
+        let Some(cluster) =
+            references::cluster_for_cleanup(&self.references(), recorded, ctx).await?
+        else {
             return Ok(Cleanup::Done(vec![Note::normal(
                 "Deleted",
                 format!("ECS service {name} was never created"),
@@ -268,6 +273,20 @@ impl Managed for EcsService {
 }
 
 impl EcsService {
+    /// The cluster and task definition the spec refers to.
+    pub fn references(&self) -> References<'_> {
+        References {
+            namespace: self.namespace().unwrap_or_default(),
+            cluster_ref: self.spec.cluster_ref.as_ref(),
+            cluster: self.spec.cluster.as_ref(),
+            task_definition_ref: self.spec.task_definition_ref.as_ref(),
+            task_definition: self.spec.task_definition.as_ref(),
+            task_definition_optional: self.spec.deployment_controller.as_ref().is_some_and(|c| {
+                c.type_ == crate::api::service::DeploymentControllerType::External
+            }),
+        }
+    }
+
     /// ECS cannot move a service: refuses a reference that now resolves to another cluster.
     fn check_same_cluster(&self, cluster: &str) -> Result<(), Error> {
         let Some(current) = self.status.as_ref().and_then(|s| s.cluster_arn.as_deref()) else {
@@ -291,7 +310,7 @@ impl EcsService {
     async fn execute(
         &self,
         ctx: &Context,
-        deps: &dependencies::Resolved,
+        deps: &Resolved,
         name: &str,
         action: &ServiceAction,
         observed: &mut Option<ObservedService>,

@@ -1,24 +1,27 @@
 //! Checks of an `EcsService` spec that the schema cannot express; pure, no AWS call.
 //!
-//! [`validate`] looks at the spec alone; [`check_compatibility`] runs once the task definition is known.
-
-use std::collections::BTreeSet;
+//! [`validate`] looks at the spec alone; [`Launch::check_compatibility`] runs once the task definition is known.
 
 use crate::api::EcsService;
 use crate::api::service::{
     DeploymentControllerType, DeploymentStrategy, EcsServiceSpec, LaunchType,
     PlacementConstraintType, PlacementStrategyType, SchedulingStrategy,
 };
+use crate::controllers::launch::{self, Launch};
 use crate::controllers::validation::{check_ecs_name, check_name_unchanged, check_tags};
 
-/// ECS allows this many subnets and security groups in an `awsvpcConfiguration`.
-const MAX_SUBNETS: usize = 16;
-const MAX_SECURITY_GROUPS: usize = 5;
 /// ECS allows this many placement constraints and strategy rules per service.
 const MAX_PLACEMENT_CONSTRAINTS: usize = 10;
 const MAX_PLACEMENT_STRATEGY_RULES: usize = 5;
-/// The capacity providers that run tasks on Fargate.
-const FARGATE_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
+/// The launch fields of a service spec.
+pub fn launch(spec: &EcsServiceSpec) -> Launch<'_> {
+    Launch {
+        launch_type: spec.launch_type,
+        strategy: spec.capacity_providers(),
+        platform_version: spec.platform_version.as_deref(),
+        network: spec.network_configuration.as_ref(),
+    }
+}
 
 /// The ECS name of the service: `spec.serviceName`, else `metadata.name`.
 pub fn service_name(svc: &EcsService) -> String {
@@ -44,64 +47,18 @@ pub fn validate(svc: &EcsService) -> Result<(), String> {
         &name,
         status.and_then(|s| s.service_name.as_deref()),
     )?;
-    check_references(spec, status.and_then(|s| s.cluster_arn.as_deref()))?;
+    check_references(svc, status.and_then(|s| s.cluster_arn.as_deref()))?;
     if let Some(count) = spec.desired_count.filter(|c| *c < 0) {
         return Err(format!(
             "spec.desiredCount: {count} is negative; set 0 or more tasks"
         ));
     }
-    check_capacity(spec)?;
-    check_network(spec)?;
+    launch(spec).check()?;
     check_scheduling(spec)?;
     check_deployment(spec)?;
     check_placement(spec)?;
     check_load_balancing(spec)?;
     check_tags("spec.tags", &spec.tags)
-}
-
-/// Checks the spec against the referenced task definition's `requiresCompatibilities` and `networkMode`.
-pub fn check_compatibility(
-    svc: &EcsService,
-    requires_compatibilities: &[String],
-    network_mode: Option<&str>,
-) -> Result<(), String> {
-    let spec = &svc.spec;
-    let (field, task_definition) = match (&spec.task_definition_ref, &spec.task_definition) {
-        (Some(reference), _) => ("spec.taskDefinitionRef", reference.name.as_str()),
-        (None, named) => ("spec.taskDefinition", named.as_deref().unwrap_or_default()),
-    };
-    if runs_on_fargate(spec) && !requires_compatibilities.iter().any(|c| c == "FARGATE") {
-        return Err(format!(
-            "{field}: task definition {task_definition} is not compatible with FARGATE (requiresCompatibilities: [{}]); \
-             add FARGATE to its requiresCompatibilities (with networkMode awsvpc and task-level cpu and memory), \
-             or run the service on EC2",
-            requires_compatibilities.join(", ")
-        ));
-    }
-    let awsvpc = spec
-        .network_configuration
-        .as_ref()
-        .and_then(|n| n.awsvpc_configuration.as_ref());
-    match network_mode {
-        Some("awsvpc") if awsvpc.is_none() => Err(format!(
-            "spec.networkConfiguration.awsvpcConfiguration is required: task definition {task_definition} uses the \
-             awsvpc network mode; give the subnets (and securityGroups) of its tasks"
-        )),
-        Some(mode) if mode != "awsvpc" && spec.network_configuration.is_some() => Err(format!(
-            "spec.networkConfiguration: task definition {task_definition} uses the {mode} network mode, which takes no \
-             network configuration; remove spec.networkConfiguration or switch the task definition to awsvpc"
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Whether the service's tasks run on Fargate: the FARGATE launch type or a Fargate capacity provider.
-fn runs_on_fargate(spec: &EcsServiceSpec) -> bool {
-    spec.launch_type == Some(LaunchType::Fargate)
-        || spec
-            .capacity_providers()
-            .iter()
-            .any(|i| FARGATE_PROVIDERS.contains(&i.capacity_provider.as_str()))
 }
 
 fn uses_ecs_controller(spec: &EcsServiceSpec) -> bool {
@@ -111,44 +68,9 @@ fn uses_ecs_controller(spec: &EcsServiceSpec) -> bool {
 }
 
 /// Exactly one cluster and one task definition, and the cluster cannot move once the service exists.
-fn check_references(
-    spec: &EcsServiceSpec,
-    recorded_cluster_arn: Option<&str>,
-) -> Result<(), String> {
-    match (&spec.cluster_ref, &spec.cluster) {
-        (Some(_), Some(_)) | (None, None) => {
-            return Err("set exactly one of spec.clusterRef and spec.cluster: clusterRef names an EcsCluster in \
-                        this namespace, cluster the name or ARN of a cluster not managed here"
-                .into());
-        }
-        (Some(reference), None) if reference.name.is_empty() => {
-            return Err("spec.clusterRef.name must not be empty".into());
-        }
-        (None, Some(cluster)) if cluster.is_empty() => {
-            return Err("spec.cluster must not be empty".into());
-        }
-        _ => {}
-    }
-    let external = spec
-        .deployment_controller
-        .as_ref()
-        .is_some_and(|c| c.type_ == DeploymentControllerType::External);
-    match (&spec.task_definition_ref, &spec.task_definition) {
-        // An EXTERNAL service's task definitions belong to its task sets.
-        (None, None) if external => {}
-        (Some(_), Some(_)) | (None, None) => {
-            return Err("set exactly one of spec.taskDefinitionRef and spec.taskDefinition: taskDefinitionRef names \
-                        a TaskDefinition in this namespace, taskDefinition a family, family:revision or ARN"
-                .into());
-        }
-        (Some(reference), None) if reference.name.is_empty() => {
-            return Err("spec.taskDefinitionRef.name must not be empty".into());
-        }
-        (None, Some(task_definition)) if task_definition.is_empty() => {
-            return Err("spec.taskDefinition must not be empty".into());
-        }
-        _ => {}
-    }
+fn check_references(svc: &EcsService, recorded_cluster_arn: Option<&str>) -> Result<(), String> {
+    let spec = &svc.spec;
+    launch::check_references(&svc.references())?;
     if let (Some(cluster), Some(recorded)) = (&spec.cluster, recorded_cluster_arn) {
         let recorded_name = recorded.rsplit('/').next().unwrap_or(recorded);
         if cluster != recorded && cluster != recorded_name {
@@ -161,85 +83,6 @@ fn check_references(
     Ok(())
 }
 
-fn check_capacity(spec: &EcsServiceSpec) -> Result<(), String> {
-    let strategy = spec.capacity_providers();
-    if spec.launch_type.is_some() && !strategy.is_empty() {
-        return Err(
-            "spec.launchType and spec.capacityProviderStrategy are mutually exclusive; remove one of them".into(),
-        );
-    }
-    let mut named = BTreeSet::new();
-    for (i, item) in strategy.iter().enumerate() {
-        if !named.insert(item.capacity_provider.as_str()) {
-            return Err(format!(
-                "spec.capacityProviderStrategy[{i}]: capacity provider \"{}\" is listed twice",
-                item.capacity_provider
-            ));
-        }
-    }
-    if strategy.iter().filter(|i| i.base.unwrap_or(0) > 0).count() > 1 {
-        return Err(
-            "spec.capacityProviderStrategy: only one capacity provider may have a base above 0"
-                .into(),
-        );
-    }
-    let fargate = named
-        .iter()
-        .filter(|p| FARGATE_PROVIDERS.contains(p))
-        .count();
-    if fargate > 0 && fargate < named.len() {
-        return Err("spec.capacityProviderStrategy: FARGATE and FARGATE_SPOT cannot be mixed with Auto Scaling group \
-                    capacity providers; use one kind"
-            .into());
-    }
-    if spec.platform_version.is_some()
-        && matches!(
-            spec.launch_type,
-            Some(LaunchType::Ec2 | LaunchType::External)
-        )
-    {
-        return Err(
-            "spec.platformVersion applies to Fargate only; remove it or use launchType FARGATE"
-                .into(),
-        );
-    }
-    Ok(())
-}
-
-fn check_network(spec: &EcsServiceSpec) -> Result<(), String> {
-    const FIELD: &str = "spec.networkConfiguration.awsvpcConfiguration";
-    let awsvpc = match &spec.network_configuration {
-        Some(network) => match &network.awsvpc_configuration {
-            Some(awsvpc) => Some(awsvpc),
-            None => {
-                return Err(format!(
-                    "{FIELD} is required when spec.networkConfiguration is set; give the subnets of the tasks"
-                ));
-            }
-        },
-        None => None,
-    };
-    match awsvpc {
-        None if runs_on_fargate(spec) => Err(format!(
-            "{FIELD} is required on Fargate (its tasks use the awsvpc network mode); give the subnets \
-             (and securityGroups) of the tasks"
-        )),
-        None => Ok(()),
-        Some(awsvpc) if awsvpc.subnets.is_empty() => {
-            Err(format!("{FIELD}.subnets: give at least one subnet"))
-        }
-        Some(awsvpc) if awsvpc.subnets.len() > MAX_SUBNETS => Err(format!(
-            "{FIELD}.subnets: {} subnets given; ECS allows at most {MAX_SUBNETS}",
-            awsvpc.subnets.len()
-        )),
-        Some(awsvpc) if awsvpc.security_groups.len() > MAX_SECURITY_GROUPS => Err(format!(
-            "{FIELD}.securityGroups: {} security groups given; ECS allows at most {MAX_SECURITY_GROUPS}",
-            awsvpc.security_groups.len()
-        )),
-        Some(_) => Ok(()),
-    }
-}
-
 /// The DAEMON scheduler places one task per container instance and supports less than REPLICA.
 fn check_scheduling(spec: &EcsServiceSpec) -> Result<(), String> {
     if spec.scheduling_strategy != Some(SchedulingStrategy::Daemon) {
@@ -250,7 +93,7 @@ fn check_scheduling(spec: &EcsServiceSpec) -> Result<(), String> {
                     or use schedulingStrategy REPLICA"
             .into());
     }
-    if runs_on_fargate(spec) {
+    if launch(spec).on_fargate() {
         return Err("spec.schedulingStrategy: DAEMON is not supported on Fargate; use REPLICA or run on EC2".into());
     }
     if !spec.placement_strategy_list().is_empty() {
@@ -702,6 +545,20 @@ mod tests {
             service_name(&service(&format!("  serviceName: api\n{BASE}"))),
             "api"
         );
+    }
+
+    fn check_compatibility(
+        svc: &EcsService,
+        compatibilities: &[String],
+        network_mode: Option<&str>,
+    ) -> Result<(), String> {
+        let traits = crate::controllers::references::TaskTraits {
+            compatibilities: compatibilities.to_vec(),
+            network_mode: network_mode.map(str::to_owned),
+            containers: Vec::new(),
+            essential: Vec::new(),
+        };
+        launch(&svc.spec).check_compatibility(&svc.references(), &traits)
     }
 
     #[test]

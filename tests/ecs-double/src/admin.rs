@@ -42,7 +42,8 @@ pub async fn config(State(app): State<Arc<App>>) -> Response {
 }
 
 /// Changes settings: `{"faultRate", "latencyMs", "throttle", "timeoutSeconds", "faultAfterEffect",
-/// "rolloutFailureRate", "rolloutSeconds"}`, any subset; answers the settings now in force.
+/// "faultOperations", "rolloutFailureRate", "rolloutSeconds", "taskSeconds", "taskOutcome"}`, any subset; answers
+/// the settings now in force.
 pub async fn configure(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let patch: ConfigPatch = match serde_json::from_slice(&body) {
         Ok(patch) => patch,

@@ -18,7 +18,11 @@ use crate::request::Request;
 use crate::settings::{ConfigPatch, Settings};
 use crate::state::Model;
 use crate::stats::Stats;
+use crate::task_life::Timing;
 use crate::throttle::Throttle;
+
+/// How long each of a task's PROVISIONING, PENDING and DEPROVISIONING stages lasts, before the speed-up.
+const TASK_STEP_SECONDS: f64 = 1.0;
 
 /// Everything the handlers share.
 pub struct App {
@@ -121,7 +125,10 @@ impl App {
             ));
         };
         let request = Request::parse(body)?;
-        let fault = faults::pick(&mut lock(&self.faults), settings.fault_rate);
+        let fault = settings
+            .faults_strike(operation)
+            .then(|| faults::pick(&mut lock(&self.faults), settings.fault_rate))
+            .flatten();
         if let (Some(fault), false) = (fault, settings.fault_after_effect) {
             lock(&self.stats).faults += 1;
             return Err(faults::inflict(fault, settings.timeout()).await);
@@ -134,6 +141,11 @@ impl App {
                 failure_rate: settings.rollout_failure_rate,
                 container_instances: settings.container_instances,
                 broken: settings.broken.clone(),
+                task_timing: Timing {
+                    step: TASK_STEP_SECONDS / settings.speedup,
+                    run: settings.task_duration(),
+                },
+                task_outcome: settings.task_outcome,
             };
             model.settle(ctx.now, ctx.duration);
             op(&mut model, &ctx, &request)

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use clap::{Parser, ValueEnum};
 
-use crate::settings::{self, Settings};
+use crate::settings::{self, Settings, TaskOutcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Switch {
@@ -46,6 +46,9 @@ pub struct Cli {
     /// Faults strike after the call had its effect (to test idempotency), not before.
     #[arg(long, env = "ECS_DOUBLE_FAULT_AFTER_EFFECT")]
     pub fault_after_effect: bool,
+    /// The operations faults strike, comma-separated (all when not given).
+    #[arg(long, env = "ECS_DOUBLE_FAULT_OPERATIONS", value_delimiter = ',')]
+    pub fault_operations: Vec<String>,
     /// Milliseconds added to every ECS call (real time, not sped up).
     #[arg(long, env = "ECS_DOUBLE_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
@@ -55,6 +58,13 @@ pub struct Cli {
     /// Container instances per cluster (a DAEMON service runs one task on each).
     #[arg(long, env = "ECS_DOUBLE_CONTAINER_INSTANCES", default_value_t = 2)]
     pub container_instances: i32,
+    /// How long a task's containers run before they exit, before the speed-up.
+    #[arg(long, env = "ECS_DOUBLE_TASK_SECONDS", default_value_t = 5.0, value_parser = seconds)]
+    pub task_seconds: f64,
+    /// How tasks end: `exit:N` (essential containers exit with code N), `fail-to-start` or `hang` (run until
+    /// StopTask).
+    #[arg(long, env = "ECS_DOUBLE_TASK_OUTCOME", default_value = "exit:0")]
+    pub task_outcome: TaskOutcome,
     /// Get one documented ECS behaviour wrong on purpose (repeatable), to show the conformance suite fails.
     #[arg(long = "break", value_enum)]
     pub broken: Vec<settings::Broken>,
@@ -88,11 +98,14 @@ impl Cli {
             fault_rate: self.fault_rate,
             timeout_seconds: self.timeout_seconds,
             fault_after_effect: self.fault_after_effect,
+            fault_operations: self.fault_operations.clone(),
             latency_ms: self.latency_ms,
             throttle: self.throttle == Switch::On,
             seed: self.seed,
             container_instances: self.container_instances,
             broken: self.broken.clone(),
+            task_seconds: self.task_seconds,
+            task_outcome: self.task_outcome,
         }
     }
 }

@@ -3,8 +3,10 @@
 use crate::protocol::OpResult;
 use crate::request::Request;
 use crate::settings::Broken;
+use crate::settings::TaskOutcome;
 use crate::state::Model;
-use crate::{ops_cluster, ops_service, ops_tags, ops_task_definition};
+use crate::task_life::Timing;
+use crate::{ops_cluster, ops_service, ops_tags, ops_task, ops_task_definition};
 
 /// What an operation needs besides the model and the request.
 pub struct Ctx {
@@ -18,6 +20,10 @@ pub struct Ctx {
     pub container_instances: i32,
     /// Behaviours broken on purpose.
     pub broken: Vec<Broken>,
+    /// How long the stages of a new task's life take.
+    pub task_timing: Timing,
+    /// How new tasks end.
+    pub task_outcome: TaskOutcome,
 }
 
 impl Ctx {
@@ -49,6 +55,10 @@ pub fn find(operation: &str) -> Option<Op> {
         "UpdateService" => ops_service::update,
         "DeleteService" => ops_service::delete,
         "ListServices" => ops_service::list,
+        "RunTask" => ops_task::run,
+        "DescribeTasks" => ops_task::describe,
+        "StopTask" => ops_task::stop,
+        "ListTasks" => ops_task::list,
         "TagResource" => ops_tags::tag,
         "UntagResource" => ops_tags::untag,
         "ListTagsForResource" => ops_tags::list,
@@ -56,7 +66,8 @@ pub fn find(operation: &str) -> Option<Op> {
     })
 }
 
-/// Runs one operation on a model at time `now`, with 10 s rollouts that never fail (unit tests of the operations).
+/// Runs one operation on a model at time `now`, with 10 s rollouts that never fail and tasks that run 5 s and
+/// exit 0 (unit tests of the operations).
 #[cfg(test)]
 pub fn call_at(op: Op, model: &mut Model, body: serde_json::Value, now: f64) -> OpResult {
     let ctx = Ctx {
@@ -65,6 +76,11 @@ pub fn call_at(op: Op, model: &mut Model, body: serde_json::Value, now: f64) -> 
         failure_rate: 0.0,
         container_instances: 2,
         broken: Vec::new(),
+        task_timing: Timing {
+            step: 1.0,
+            run: 5.0,
+        },
+        task_outcome: TaskOutcome::Exit(0),
     };
     let request = Request::parse(body.to_string().as_bytes()).expect("a JSON request body");
     op(model, &ctx, &request)

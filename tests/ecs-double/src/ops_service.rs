@@ -8,7 +8,7 @@ use crate::protocol::{ApiError, OpResult};
 use crate::request::Request;
 use crate::rollout::{Breaker, NewDeployment, Run, ServiceStatus};
 use crate::settings::Broken;
-use crate::state::{ACCOUNT, Model, Service, TdStatus, short_name};
+use crate::state::{ACCOUNT, Model, Service, short_name};
 use crate::tags::Tags;
 use crate::validate;
 
@@ -197,17 +197,6 @@ fn render(service: &Service, include_tags: bool, now: f64) -> Value {
     out
 }
 
-/// The ARN of the ACTIVE revision a request names (a family names its newest ACTIVE revision).
-fn active_revision(model: &Model, ident: &str) -> Result<String, ApiError> {
-    match model.revision(ident)? {
-        None => Err(ApiError::client("TaskDefinition not found.")),
-        Some(r) if r.status != TdStatus::Active => {
-            Err(ApiError::client("TaskDefinition is inactive"))
-        }
-        Some(r) => Ok(r.arn.clone()),
-    }
-}
-
 /// ECS's rules for DAEMON services: no desired count (one task per container instance), no Fargate, no capacity
 /// provider strategy.
 fn check_daemon(req: &Request, ctx: &Ctx) -> Result<(), ApiError> {
@@ -323,7 +312,7 @@ pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         .and_then(|c| c.get("type"))
         .is_some_and(|t| t != "ECS");
     let task_definition = match req.str("taskDefinition")? {
-        Some(ident) => Some(active_revision(model, ident)?),
+        Some(ident) => Some(model.active_revision(ident).map(|r| r.arn.clone())?),
         None if external => None,
         None => return Err(ApiError::invalid("A task definition must be given.")),
     };
@@ -389,7 +378,7 @@ pub fn update(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let force = req.bool("forceNewDeployment")?.unwrap_or(false);
     let new_td = req
         .str("taskDefinition")?
-        .map(|ident| active_revision(model, ident))
+        .map(|ident| model.active_revision(ident).map(|r| r.arn.clone()))
         .transpose()?;
     let service = model.services.get(&key).ok_or_else(not_found)?;
     if service.run.status() != ServiceStatus::Active {

@@ -23,6 +23,8 @@ pub struct Settings {
     pub timeout_seconds: f64,
     /// Faults happen after the call had its effect (instead of before).
     pub fault_after_effect: bool,
+    /// The operations faults strike (all when empty).
+    pub fault_operations: Vec<String>,
     /// Added to every ECS call (real milliseconds, not sped up).
     pub latency_ms: u64,
     /// Whether the token buckets apply.
@@ -33,6 +35,53 @@ pub struct Settings {
     pub container_instances: i32,
     /// Documented behaviours broken on purpose (see [`Broken`]), to show that the conformance suite fails.
     pub broken: Vec<Broken>,
+    /// How long a task's containers run, before the speed-up.
+    pub task_seconds: f64,
+    /// How tasks run from now on end.
+    pub task_outcome: TaskOutcome,
+}
+
+/// How the tasks the double runs end: `exit:N` (the essential containers exit with code N after the task
+/// seconds), `fail-to-start` (a CannotPullContainerError) or `hang` (run until stopped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskOutcome {
+    Exit(i32),
+    FailToStart,
+    Hang,
+}
+
+impl std::str::FromStr for TaskOutcome {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "fail-to-start" => Ok(Self::FailToStart),
+            "hang" => Ok(Self::Hang),
+            _ => text
+                .strip_prefix("exit:")
+                .and_then(|code| code.parse().ok())
+                .map(Self::Exit)
+                .ok_or_else(|| {
+                    format!("a task outcome is exit:N, fail-to-start or hang, not {text:?}")
+                }),
+        }
+    }
+}
+
+impl std::fmt::Display for TaskOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Exit(code) => write!(f, "exit:{code}"),
+            Self::FailToStart => f.write_str("fail-to-start"),
+            Self::Hang => f.write_str("hang"),
+        }
+    }
+}
+
+impl Serialize for TaskOutcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A documented ECS behaviour the double can be told to get wrong.
@@ -43,12 +92,24 @@ pub enum Broken {
     DaemonDesiredCount,
     /// Return task definitions without the defaults ECS fills in.
     TaskDefinitionDefaults,
+    /// Ignore RunTask's `clientToken`: every call starts new tasks.
+    RunTaskClientToken,
 }
 
 impl Settings {
     /// How long rollouts, drains and task definition deletions take, in seconds of the clock.
     pub fn rollout_duration(&self) -> f64 {
         self.rollout_seconds / self.speedup
+    }
+
+    /// Whether faults may strike `operation`.
+    pub fn faults_strike(&self, operation: &str) -> bool {
+        self.fault_operations.is_empty() || self.fault_operations.iter().any(|o| o == operation)
+    }
+
+    /// How long a task's containers run, in seconds of the clock.
+    pub fn task_duration(&self) -> f64 {
+        self.task_seconds / self.speedup
     }
 
     pub fn latency(&self) -> Duration {
@@ -77,11 +138,20 @@ impl Settings {
         if let Some(after) = patch.fault_after_effect {
             next.fault_after_effect = after;
         }
+        if let Some(operations) = &patch.fault_operations {
+            next.fault_operations.clone_from(operations);
+        }
         if let Some(latency) = patch.latency_ms {
             next.latency_ms = latency;
         }
         if let Some(throttle) = patch.throttle {
             next.throttle = throttle;
+        }
+        if let Some(seconds) = patch.task_seconds {
+            next.task_seconds = non_negative("taskSeconds", seconds)?;
+        }
+        if let Some(outcome) = &patch.task_outcome {
+            next.task_outcome = outcome.parse()?;
         }
         *self = next;
         Ok(())
@@ -97,8 +167,11 @@ pub struct ConfigPatch {
     pub throttle: Option<bool>,
     pub timeout_seconds: Option<f64>,
     pub fault_after_effect: Option<bool>,
+    pub fault_operations: Option<Vec<String>>,
     pub rollout_failure_rate: Option<f64>,
     pub rollout_seconds: Option<f64>,
+    pub task_seconds: Option<f64>,
+    pub task_outcome: Option<String>,
 }
 
 /// Checks a share (0 to 1).
@@ -134,11 +207,14 @@ mod tests {
             fault_rate: 0.0,
             timeout_seconds: 30.0,
             fault_after_effect: false,
+            fault_operations: Vec::new(),
             latency_ms: 0,
             throttle: true,
             seed: 1,
             container_instances: 2,
             broken: Vec::new(),
+            task_seconds: 5.0,
+            task_outcome: TaskOutcome::Exit(0),
         }
     }
 
@@ -154,5 +230,20 @@ mod tests {
         assert!(s.apply(&bad).is_err());
         assert_eq!(s.latency_ms, 0, "a refused patch changes nothing");
         assert!(serde_json::from_str::<ConfigPatch>(r#"{"fault_rate": 1}"#).is_err());
+        let tasks: ConfigPatch =
+            serde_json::from_str(r#"{"taskSeconds": 1, "taskOutcome": "exit:3"}"#).unwrap();
+        s.apply(&tasks).unwrap();
+        assert_eq!(
+            (s.task_duration(), s.task_outcome),
+            (0.1, TaskOutcome::Exit(3))
+        );
+        let bad: ConfigPatch = serde_json::from_str(r#"{"taskOutcome": "explode"}"#).unwrap();
+        assert!(s.apply(&bad).is_err());
+        assert_eq!(serde_json::to_value(&s).unwrap()["taskOutcome"], "exit:3");
+        assert!(s.faults_strike("RunTask"));
+        let only: ConfigPatch =
+            serde_json::from_str(r#"{"faultOperations": ["RunTask"]}"#).unwrap();
+        s.apply(&only).unwrap();
+        assert!(s.faults_strike("RunTask") && !s.faults_strike("DescribeTasks"));
     }
 }

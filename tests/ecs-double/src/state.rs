@@ -1,5 +1,5 @@
-//! The in-memory ECS of one account and Region: clusters, task definition families and services, and how names
-//! and ARNs find them.
+//! The in-memory ECS of one account and Region: clusters, task definition families, services and tasks, and how
+//! names and ARNs find them.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +10,7 @@ use crate::prng::XorShift;
 use crate::protocol::ApiError;
 use crate::rollout::{Run, ServiceStatus};
 use crate::tags::Tags;
+use crate::task_life::Task;
 
 /// The account of every ARN.
 pub const ACCOUNT: &str = "123456789012";
@@ -121,6 +122,10 @@ pub struct Model {
     pub families: BTreeMap<String, Family>,
     /// Services by (cluster name, service name).
     pub services: BTreeMap<(String, String), Service>,
+    /// Tasks by ARN (STOPPED ones stay).
+    pub tasks: BTreeMap<String, Task>,
+    /// RunTask client tokens: the request they came with (without the token) and the task ARNs it started.
+    pub task_tokens: BTreeMap<String, (Value, Vec<String>)>,
     pub ids: Ids,
     /// Decides which rollouts fail.
     pub rng: XorShift,
@@ -163,6 +168,8 @@ impl Model {
             clusters: BTreeMap::new(),
             families: BTreeMap::new(),
             services: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            task_tokens: BTreeMap::new(),
             ids: Ids::default(),
             rng: XorShift::new(seed ^ 0x726F_6C6C_6F75_7473),
         }
@@ -178,6 +185,10 @@ impl Model {
 
     pub fn service_arn(&self, cluster: &str, name: &str) -> String {
         self.arn(&format!("service/{cluster}/{name}"))
+    }
+
+    pub fn task_arn(&self, cluster: &str, id: &str) -> String {
+        self.arn(&format!("task/{cluster}/{id}"))
     }
 
     pub fn task_definition_arn(&self, family: &str, revision: i32) -> String {
@@ -235,6 +246,17 @@ impl Model {
         })
     }
 
+    /// The ACTIVE revision a request names (a family names its newest ACTIVE revision).
+    pub fn active_revision(&self, ident: &str) -> Result<&Revision, ApiError> {
+        match self.revision(ident)? {
+            None => Err(ApiError::client("TaskDefinition not found.")),
+            Some(r) if r.status != TdStatus::Active => {
+                Err(ApiError::client("TaskDefinition is inactive"))
+            }
+            Some(r) => Ok(r),
+        }
+    }
+
     pub fn revision_mut(&mut self, family: &str, revision: i32) -> Option<&mut Revision> {
         self.families.get_mut(family)?.revisions.get_mut(&revision)
     }
@@ -252,6 +274,7 @@ impl Model {
             "clusters": self.clusters.values().filter(|c| c.active).count(),
             "services": self.services.values().filter(|s| s.run.status() != ServiceStatus::Inactive).count(),
             "taskDefinitions": self.families.values().map(|f| f.revisions.len()).sum::<usize>(),
+            "tasks": self.tasks.len(),
         })
     }
 }

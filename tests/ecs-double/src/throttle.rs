@@ -8,7 +8,7 @@ struct Category {
     refill: f64,
 }
 
-const CATEGORIES: [Category; 11] = [
+const CATEGORIES: [Category; 12] = [
     Category {
         operations: &[
             "CreateCluster",
@@ -69,10 +69,33 @@ const CATEGORIES: [Category; 11] = [
         burst: 50.0,
         refill: 20.0,
     },
+    // "Cluster resource read actions" (catalogue entry 67).
     Category {
-        operations: &["DescribeTasks", "ListTasks"],
+        operations: &[
+            "DescribeTasks",
+            "ListTasks",
+            "DescribeContainerInstances",
+            "ListContainerInstances",
+            "ListAttributes",
+        ],
         burst: 100.0,
         refill: 20.0,
+    },
+    // "Cluster resource modify actions" (catalogue entry 67).
+    Category {
+        operations: &[
+            "RunTask",
+            "StartTask",
+            "StopTask",
+            "ExecuteCommand",
+            "PutAttributes",
+            "DeleteAttributes",
+            "DeregisterContainerInstance",
+            "UpdateContainerAgent",
+            "UpdateContainerInstancesState",
+        ],
+        burst: 100.0,
+        refill: 40.0,
     },
 ];
 
@@ -153,6 +176,10 @@ mod tests {
         assert_eq!(admitted(&mut t, "DeleteTaskDefinitions", 10, 0.0, 1.0), 5);
         assert_eq!(admitted(&mut t, "RegisterTaskDefinition", 30, 0.0, 1.0), 20);
         assert!(t.admit("SomethingElse", 0.0, 1.0));
+        assert_eq!(admitted(&mut t, "RunTask", 60, 0.0, 1.0), 60);
+        assert_eq!(admitted(&mut t, "StopTask", 60, 0.0, 1.0), 40);
+        assert_eq!(admitted(&mut t, "ListTasks", 60, 0.0, 1.0), 60);
+        assert_eq!(admitted(&mut t, "DescribeTasks", 60, 0.0, 1.0), 40);
     }
 
     #[test]

@@ -1,0 +1,121 @@
+//! The `EcsCronTask` kind: `EcsTask` objects created on a schedule, like a CronJob.
+
+use std::collections::BTreeMap;
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{Condition, DeletionPolicy, conditioned_status};
+use super::task::EcsTaskSpec;
+
+/// Runs an `EcsTask` at the times of a cron schedule.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "ecsbridge.dev",
+    version = "v1alpha1",
+    kind = "EcsCronTask",
+    plural = "ecscrontasks",
+    shortname = "ecsct",
+    category = "ecs",
+    namespaced,
+    status = "EcsCronTaskStatus",
+    printcolumn = r#"{"name":"Schedule","type":"string","jsonPath":".spec.schedule"}"#,
+    printcolumn = r#"{"name":"Suspend","type":"boolean","jsonPath":".spec.suspend"}"#,
+    printcolumn = r#"{"name":"Active","type":"integer","jsonPath":".status.activeCount"}"#,
+    printcolumn = r#"{"name":"Last Schedule","type":"date","jsonPath":".status.lastScheduleTime"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsCronTaskSpec {
+    /// A cron schedule: five fields (minute hour day-of-month month day-of-week), or `@hourly`, `@daily`,
+    /// `@midnight`, `@weekly`, `@monthly`, `@yearly`, `@annually`.
+    pub schedule: String,
+    /// IANA time zone of the schedule (default UTC), such as `Europe/Berlin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// `Allow` (default) runs overlap; `Forbid` skips a run while the previous one is active; `Replace` deletes
+    /// the active run and starts the new one.
+    #[serde(default)]
+    pub concurrency_policy: ConcurrencyPolicy,
+    /// A run that could not start within this many seconds of its scheduled time is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub starting_deadline_seconds: Option<i64>,
+    /// Starts no new runs while true; active runs go on.
+    #[serde(default)]
+    pub suspend: bool,
+    /// Finished successful runs kept (default 3).
+    #[serde(default = "three")]
+    #[schemars(range(min = 0))]
+    pub successful_runs_history_limit: i32,
+    /// Finished failed runs kept (default 1).
+    #[serde(default = "one")]
+    #[schemars(range(min = 0))]
+    pub failed_runs_history_limit: i32,
+    /// The `EcsTask` each run creates.
+    pub task_template: TaskTemplate,
+    /// `Delete` (default) deletes the runs (which stop their tasks) with this object; `Retain` leaves them.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+}
+
+fn three() -> i32 {
+    3
+}
+
+fn one() -> i32 {
+    1
+}
+
+/// How runs of one `EcsCronTask` may overlap.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ConcurrencyPolicy {
+    #[default]
+    Allow,
+    Forbid,
+    Replace,
+}
+
+/// The template of each run.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskTemplate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<TemplateMetadata>,
+    pub spec: EcsTaskSpec,
+}
+
+/// Labels of each run's `EcsTask`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateMetadata {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What the operator reports about the schedule and its runs.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsCronTaskStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The scheduled time of the newest run created (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_schedule_time: Option<String>,
+    /// When the newest successful run completed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_successful_time: Option<String>,
+    /// The next scheduled time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_schedule_time: Option<String>,
+    /// Names of the runs (`EcsTask` objects) that have not finished.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub active: Vec<String>,
+    #[serde(default)]
+    pub active_count: i32,
+}
+
+conditioned_status!(EcsCronTaskStatus);

@@ -1,0 +1,254 @@
+//! The `EcsTask` kind: one run of `count` ECS tasks (RunTask), retried like a Kubernetes Job.
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::cluster::CapacityProviderStrategyItem;
+use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_status};
+use super::service::{LaunchType, NetworkConfiguration, PropagateTags};
+use super::task_definition::{
+    EnvironmentFile, EphemeralStorage, KeyValuePair, ResourceRequirement,
+};
+
+/// One run of ECS tasks, like a Job: RunTask with `count` tasks, retried up to `backoffLimit` times.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "ecsbridge.dev",
+    version = "v1alpha1",
+    kind = "EcsTask",
+    plural = "ecstasks",
+    shortname = "ecst",
+    category = "ecs",
+    namespaced,
+    status = "EcsTaskStatus",
+    printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.phase"}"#,
+    printcolumn = r#"{"name":"Attempts","type":"integer","jsonPath":".status.attempts"}"#,
+    printcolumn = r#"{"name":"Exit","type":"integer","jsonPath":".status.exitCode"}"#,
+    printcolumn = r#"{"name":"Duration","type":"string","jsonPath":".status.duration"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsTaskSpec {
+    /// An `EcsCluster` in this namespace to run on. Set exactly one of `clusterRef` and `cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_ref: Option<LocalRef>,
+    /// Name or ARN of an ECS cluster not managed here. Set exactly one of `clusterRef` and `cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// A `TaskDefinition` in this namespace; the tasks run its newest revision at the time of each attempt.
+    /// Set exactly one of `taskDefinitionRef` and `taskDefinition`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition_ref: Option<LocalRef>,
+    /// A task definition not managed here: `family`, `family:revision` or a full ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    /// How many tasks each attempt runs (1-10; default 1). All must succeed.
+    #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 10))]
+    pub count: i32,
+    /// `EC2`, `FARGATE`, `EXTERNAL` or `MANAGED_INSTANCES`. Mutually exclusive with `capacityProviderStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<LaunchType>,
+    /// Capacity provider strategy of the tasks. Mutually exclusive with `launchType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    /// Subnets, security groups and public IP of tasks using the `awsvpc` network mode (required on Fargate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+    /// Changes to the task definition for these tasks (ECS's TaskOverride).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<TaskOverride>,
+    /// Fargate platform version (for example `LATEST` or `1.4.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    /// Task group name (ECS default: `family:<family>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
+    pub group: Option<String>,
+    /// Tags for the tasks; the operator adds its ownership tags next to them.
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
+    /// Copy the task definition's tags to the tasks (`TASK_DEFINITION`) or not (`NONE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<PropagateTags>,
+    /// Whether `ecs execute-command` is enabled for the tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
+    /// How many failed attempts are retried (default 0: a failure is final).
+    #[serde(default)]
+    #[schemars(range(min = 0))]
+    pub backoff_limit: i32,
+    /// Seconds from the first start after which running tasks are stopped and the run Failed (`DeadlineExceeded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub active_deadline_seconds: Option<i64>,
+    /// Seconds after the run finished (Complete or Failed) after which this object deletes itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub ttl_seconds_after_finished: Option<i64>,
+    /// `Delete` (default) stops running tasks when this object is deleted; `Retain` leaves them running.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+}
+
+fn one() -> i32 {
+    1
+}
+
+/// ECS's TaskOverride: changes to the task definition for one run.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskOverride {
+    /// Per container changes; each names a container of the task definition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_overrides: Vec<ContainerOverride>,
+    /// Task CPU units (as a string, like the task definition's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    /// Task memory in MiB (as a string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    /// IAM role the containers assume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_role_arn: Option<String>,
+    /// IAM role ECS uses to pull images and write logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_role_arn: Option<String>,
+    /// Ephemeral storage of a Fargate task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage: Option<EphemeralStorage>,
+}
+
+/// ECS's ContainerOverride.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerOverride {
+    /// The container of the task definition to change.
+    pub name: String,
+    /// Replaces the container's command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Adds or replaces environment variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Vec<KeyValuePair>>,
+    /// Files with environment variables (S3 objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_files: Option<Vec<EnvironmentFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_reservation: Option<i32>,
+    /// GPUs and inference accelerators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_requirements: Option<Vec<ResourceRequirement>>,
+}
+
+/// Where a run stands, for `kubectl get`: `Pending`, `Running`, `Succeeded` or `Failed`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum TaskPhase {
+    #[default]
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// What the operator and ECS report about the run.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsTaskStatus {
+    /// The `metadata.generation` the status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Complete`, `Failed`, `Ready` (True once Complete) and `Synced`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    #[serde(default)]
+    pub phase: TaskPhase,
+    /// Attempts started (RunTask calls made, the current one included).
+    #[serde(default)]
+    pub attempts: i32,
+    /// Attempts that failed.
+    #[serde(default)]
+    pub failed_attempts: i32,
+    /// The RunTask client token of the current attempt, written before the call: a repeat of the call after a
+    /// crash returns the same tasks instead of starting others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    /// ARN of the cluster the tasks run in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    /// ARN of the task definition revision the current attempt runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition_arn: Option<String>,
+    /// Why the last failed attempt failed (or why the run failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<String>,
+    /// The tasks of every attempt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<TaskRecord>,
+    /// The exit code of the essential container of the last finished task (non-zero first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// When the first attempt was started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// When the run finished, Complete or Failed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<String>,
+    /// How long the run took (or has taken so far), such as `1m12s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// The AWS console page of the newest task (a display hint; the format is not documented by AWS).
+    #[serde(
+        rename = "consoleURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub console_url: Option<String>,
+}
+
+conditioned_status!(EcsTaskStatus);
+
+/// One ECS task of one attempt, as last seen.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskRecord {
+    pub arn: String,
+    /// The attempt (1-based) that started it.
+    pub attempt: i32,
+    /// ECS's lastStatus (PROVISIONING, PENDING, RUNNING, ..., STOPPED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_status: Option<String>,
+    /// ECS's stop code: EssentialContainerExited, TaskFailedToStart, UserInitiated, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_reason: Option<String>,
+    /// When the containers started and when the task stopped (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<ContainerRecord>,
+}
+
+/// One container of a task: its exit code and reason once it stopped.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerRecord {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

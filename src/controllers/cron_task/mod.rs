@@ -1,0 +1,300 @@
+//! The `EcsCronTask` controller: creates an owned `EcsTask` for each scheduled time, exactly once (the run's name
+//! comes from the scheduled time, so a restart or a leader change finds it instead of creating another), keeps the
+//! history within its limits, and deletes its runs when it is deleted.
+
+pub mod plan;
+pub mod schedule;
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::{Api, Resource, ResourceExt};
+
+use crate::api::cron_task::{EcsCronTask, EcsCronTaskStatus};
+use crate::api::task::TaskPhase;
+use crate::api::{DeletionPolicy, EcsTask};
+use crate::controllers::task::{status as task_status, validate as task_validate};
+use crate::reconcile::conditions::{ConditionUpdate, READY};
+use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
+use plan::{Action, Run};
+use schedule::Schedule;
+
+/// The label that ties a run to its `EcsCronTask`.
+pub const CRON_TASK_LABEL: &str = "ecsbridge.dev/cron-task";
+/// The annotation holding a run's scheduled time.
+pub const SCHEDULED_AT_ANNOTATION: &str = "ecsbridge.dev/scheduled-at";
+
+impl EcsCronTask {
+    fn schedule(&self) -> Result<(Schedule, TimeZone), String> {
+        let schedule =
+            Schedule::parse(&self.spec.schedule).map_err(|e| format!("spec.schedule: {e}"))?;
+        let tz = match &self.spec.time_zone {
+            None => TimeZone::UTC,
+            Some(name) => TimeZone::get(name).map_err(|_| {
+                format!(
+                    "spec.timeZone: \"{name}\" is not an IANA time zone (such as Europe/Berlin)"
+                )
+            })?,
+        };
+        Ok((schedule, tz))
+    }
+
+    fn runs_api(&self, ctx: &Context) -> Api<EcsTask> {
+        Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default())
+    }
+
+    /// The runs this object owns.
+    async fn runs(&self, ctx: &Context) -> Result<Vec<EcsTask>, Error> {
+        let selector = format!("{CRON_TASK_LABEL}={}", self.name_any());
+        let listed = self
+            .runs_api(ctx)
+            .list(&ListParams::default().labels(&selector))
+            .await?;
+        let uid = self.uid();
+        Ok(listed
+            .items
+            .into_iter()
+            .filter(|t| {
+                t.owner_references()
+                    .iter()
+                    .any(|o| Some(&o.uid) == uid.as_ref())
+            })
+            .collect())
+    }
+
+    /// The `EcsTask` of the run scheduled at `scheduled`.
+    fn run_object(&self, name: &str, scheduled: Timestamp) -> EcsTask {
+        let template = &self.spec.task_template;
+        let mut labels = template
+            .metadata
+            .as_ref()
+            .map(|m| m.labels.clone())
+            .unwrap_or_default();
+        labels.insert(CRON_TASK_LABEL.into(), self.name_any());
+        let metadata = ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: self.namespace(),
+            labels: Some(labels),
+            annotations: Some([(SCHEDULED_AT_ANNOTATION.to_owned(), scheduled.to_string())].into()),
+            owner_references: self.controller_owner_ref(&()).map(|o| vec![o]),
+            ..Default::default()
+        };
+        EcsTask {
+            metadata,
+            spec: template.spec.clone(),
+            status: None,
+        }
+    }
+}
+
+/// Ignores "already exists" (the run was created before) and "not found" (it is gone already).
+fn settled(result: Result<(), kube::Error>) -> Result<(), Error> {
+    match result {
+        Err(kube::Error::Api(e)) if e.code == 409 || e.code == 404 => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+impl Managed for EcsCronTask {
+    type Status = EcsCronTaskStatus;
+
+    fn status(&self) -> Option<&EcsCronTaskStatus> {
+        self.status.as_ref()
+    }
+
+    fn deletion_policy(&self) -> DeletionPolicy {
+        self.spec.deletion_policy
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.schedule()?;
+        let mut run = EcsTask::new("run", self.spec.task_template.spec.clone());
+        run.metadata.namespace = self.namespace();
+        task_validate::validate(&run).map_err(|e| e.replace("spec.", "spec.taskTemplate.spec."))?;
+        if let Some(seconds) = self.spec.starting_deadline_seconds.filter(|s| *s < 0) {
+            return Err(format!(
+                "spec.startingDeadlineSeconds: {seconds} is negative"
+            ));
+        }
+        if self.spec.successful_runs_history_limit < 0 || self.spec.failed_runs_history_limit < 0 {
+            return Err(
+                "spec.successfulRunsHistoryLimit and spec.failedRunsHistoryLimit must be 0 or more"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    async fn apply(
+        &self,
+        ctx: &Context,
+        checkpoint: &Checkpoint<'_, Self>,
+    ) -> Result<Applied<EcsCronTaskStatus>, Error> {
+        let (schedule, tz) = self.schedule().map_err(Error::InvalidSpec)?;
+        let now = Timestamp::now();
+        let last = checkpoint.current();
+        let created = self.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        let since = last
+            .last_schedule_time
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .or(created)
+            .unwrap_or(now);
+        let objects = self.runs(ctx).await?;
+        let runs: Vec<Run> = objects
+            .iter()
+            .map(|t| Run {
+                name: t.name_any(),
+                phase: t.status.as_ref().map(|s| s.phase).unwrap_or_default(),
+                completion_time: t.status.as_ref().and_then(|s| s.completion_time.clone()),
+            })
+            .collect();
+        let plan = plan::plan(
+            &self.name_any(),
+            &self.spec,
+            &schedule,
+            &tz,
+            since,
+            now,
+            &runs,
+        );
+        let api = self.runs_api(ctx);
+        let mut notes = Vec::new();
+        let mut deleted = Vec::new();
+        for action in &plan.actions {
+            match action {
+                Action::Delete(name) => {
+                    settled(
+                        api.delete(name, &DeleteParams::background())
+                            .await
+                            .map(drop),
+                    )?;
+                    deleted.push(name.clone());
+                }
+                Action::Create { name, scheduled } => {
+                    let run = self.run_object(name, *scheduled);
+                    settled(api.create(&PostParams::default(), &run).await.map(drop))?;
+                    notes.push(Note::normal(
+                        "Scheduled",
+                        format!("created EcsTask {name} for {scheduled}"),
+                    ));
+                }
+            }
+        }
+        let mut status = last.clone();
+        if let Some(scheduled) = plan.scheduled {
+            status.last_schedule_time = Some(task_status::rfc3339(scheduled.as_second() as f64));
+        }
+        status.next_schedule_time = plan
+            .next
+            .map(|n| task_status::rfc3339(n.as_second() as f64));
+        let mut active: Vec<String> = runs
+            .iter()
+            .filter(|r| r.is_active() && !deleted.contains(&r.name))
+            .map(|r| r.name.clone())
+            .collect();
+        for action in &plan.actions {
+            if let Action::Create { name, .. } = action {
+                active.push(name.clone());
+            }
+        }
+        status.active_count = i32::try_from(active.len()).unwrap_or(i32::MAX);
+        status.active = active;
+        let newest_success = runs
+            .iter()
+            .filter(|r| r.phase == TaskPhase::Succeeded)
+            .filter_map(|r| r.completion_time.clone())
+            .max();
+        status.last_successful_time = newest_success.max(last.last_successful_time);
+        // A skipped run is told in the condition, not in an Event: a Forbid skip holds for every reconcile until
+        // the active run finishes.
+        let message = match (&plan.next, self.spec.suspend, &plan.skipped) {
+            (_, true, _) => "suspended: no new runs start".to_owned(),
+            (_, false, Some(skipped)) => skipped.clone(),
+            (Some(next), false, None) => format!("the next run is at {next}"),
+            (None, false, None) => "the schedule has no time in the next five years".to_owned(),
+        };
+        let ready = ConditionUpdate::new(READY, true, "Scheduled", message);
+        let requeue = plan.next.map(|next| {
+            let seconds = (next.as_second() - now.as_second()).max(1);
+            Duration::from_secs(seconds.unsigned_abs()).min(ctx.drift_interval)
+        });
+        Ok(Applied {
+            status,
+            conditions: vec![ready],
+            notes,
+            requeue,
+        })
+    }
+
+    async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
+        let runs = self.runs(ctx).await?;
+        let api = self.runs_api(ctx);
+        for run in &runs {
+            settled(
+                api.delete(&run.name_any(), &DeleteParams::background())
+                    .await
+                    .map(drop),
+            )?;
+        }
+        Ok(Cleanup::Done(vec![Note::normal(
+            "Deleted",
+            format!(
+                "deleted {} run(s); their tasks are stopped as they go",
+                runs.len()
+            ),
+        )]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cron(yaml: &str) -> EcsCronTask {
+        serde_yaml::from_str(&format!(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCronTask\nmetadata: {{name: nightly, namespace: ns}}\n\
+             spec:\n{yaml}"
+        ))
+        .unwrap()
+    }
+
+    const TEMPLATE: &str = "  taskTemplate:\n    spec: {cluster: main, taskDefinition: job}\n";
+
+    #[test]
+    fn validates_schedule_time_zone_and_template() {
+        assert_eq!(
+            cron(&format!("  schedule: \"@daily\"\n{TEMPLATE}")).validate(),
+            Ok(())
+        );
+        let bad = cron(&format!("  schedule: \"* * *\"\n{TEMPLATE}"))
+            .validate()
+            .unwrap_err();
+        assert!(bad.starts_with("spec.schedule"), "{bad}");
+        let zone = cron(&format!(
+            "  schedule: \"@daily\"\n  timeZone: Mars/Base\n{TEMPLATE}"
+        ))
+        .validate()
+        .unwrap_err();
+        assert!(zone.starts_with("spec.timeZone"), "{zone}");
+        let count = cron("  schedule: \"@daily\"\n  taskTemplate:\n    spec: {cluster: main, taskDefinition: job, count: 11}\n")
+            .validate()
+            .unwrap_err();
+        assert!(count.starts_with("spec.taskTemplate.spec.count"), "{count}");
+    }
+
+    #[test]
+    fn a_run_is_owned_labelled_and_named_after_its_time() {
+        let mut c = cron(&format!("  schedule: \"@hourly\"\n{TEMPLATE}"));
+        c.metadata.uid = Some("u1".into());
+        let at: Timestamp = "2026-01-01T10:00:00Z".parse().unwrap();
+        let name = plan::run_name("nightly", at);
+        let run = c.run_object(&name, at);
+        assert_eq!(run.name_any(), "nightly-29454360");
+        assert_eq!(run.labels()[CRON_TASK_LABEL], "nightly");
+        assert_eq!(run.owner_references()[0].uid, "u1");
+        assert_eq!(run.spec.cluster.as_deref(), Some("main"));
+    }
+}

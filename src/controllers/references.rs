@@ -1,0 +1,166 @@
+//! Resolves what a service or a task refers to in its namespace: its cluster (`clusterRef` or `cluster`) and its
+//! task definition (`taskDefinitionRef` or `taskDefinition`), waiting while they are not Ready.
+
+use kube::{Api, ResourceExt};
+
+use crate::api::common::ConditionedStatus;
+use crate::api::{EcsCluster, LocalRef, TaskDefinition};
+use crate::reconcile::conditions::{READY, is_true_for};
+use crate::reconcile::{Context, Error, Managed};
+
+/// The references of one object, as its spec gives them.
+pub struct References<'a> {
+    pub namespace: String,
+    pub cluster_ref: Option<&'a LocalRef>,
+    pub cluster: Option<&'a String>,
+    pub task_definition_ref: Option<&'a LocalRef>,
+    pub task_definition: Option<&'a String>,
+    /// Neither task definition field is needed (an EXTERNAL service: its task sets name their task definitions).
+    pub task_definition_optional: bool,
+}
+
+/// What a referenced `TaskDefinition` says about the tasks it runs, for checks before any ECS call.
+pub struct TaskTraits {
+    /// `requiresCompatibilities`, as ECS names them.
+    pub compatibilities: Vec<String>,
+    /// `networkMode`, as ECS names it.
+    pub network_mode: Option<String>,
+    /// The names of its containers.
+    pub containers: Vec<String>,
+    /// The names of its essential containers (`essential` defaults to true).
+    pub essential: Vec<String>,
+}
+
+/// The references of an object, resolved for ECS calls.
+pub struct Resolved {
+    /// Cluster name or ARN to send to ECS.
+    pub cluster: String,
+    /// Task definition ARN (or what `spec.taskDefinition` says); empty when optional and not given.
+    pub task_definition: String,
+    /// What a referenced `TaskDefinition` says (nothing for `spec.taskDefinition`).
+    pub task_traits: Option<TaskTraits>,
+}
+
+/// Resolves the cluster and task definition; `DependencyNotReady` names what the object waits for.
+pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, Error> {
+    let namespace = &refs.namespace;
+    let cluster = match (refs.cluster_ref, refs.cluster) {
+        (Some(reference), None) => {
+            let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), namespace);
+            let cluster = ready_object(&api, &reference.name, "spec.clusterRef").await?;
+            cluster
+                .status
+                .and_then(|s| s.arn)
+                .ok_or_else(|| not_ready("EcsCluster", &reference.name, "spec.clusterRef"))?
+        }
+        (None, Some(cluster)) => cluster.clone(),
+        _ => {
+            return Err(Error::InvalidSpec(
+                "set exactly one of spec.clusterRef and spec.cluster".into(),
+            ));
+        }
+    };
+    let (task_definition, task_traits) = match (refs.task_definition_ref, refs.task_definition) {
+        (Some(reference), None) => {
+            let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), namespace);
+            let td = ready_object(&api, &reference.name, "spec.taskDefinitionRef").await?;
+            let traits = TaskTraits {
+                compatibilities: td
+                    .spec
+                    .requires_compatibilities
+                    .iter()
+                    .map(wire_name)
+                    .collect(),
+                network_mode: td.spec.network_mode.as_ref().map(wire_name),
+                containers: td
+                    .spec
+                    .container_definitions
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect(),
+                essential: td
+                    .spec
+                    .container_definitions
+                    .iter()
+                    .filter(|c| c.essential != Some(false))
+                    .map(|c| c.name.clone())
+                    .collect(),
+            };
+            let arn = td.status.and_then(|s| s.latest_arn).ok_or_else(|| {
+                not_ready("TaskDefinition", &reference.name, "spec.taskDefinitionRef")
+            })?;
+            (arn, Some(traits))
+        }
+        (None, Some(task_definition)) => (task_definition.clone(), None),
+        (None, None) if refs.task_definition_optional => (String::new(), None),
+        _ => {
+            return Err(Error::InvalidSpec(
+                "set exactly one of spec.taskDefinitionRef and spec.taskDefinition".into(),
+            ));
+        }
+    };
+    Ok(Resolved {
+        cluster,
+        task_definition,
+        task_traits,
+    })
+}
+
+/// The cluster to clean up in, also when the object's status never `recorded` one: the cluster the reference
+/// names (its ARN, or the ECS name it would have), or `spec.cluster`.
+pub async fn cluster_for_cleanup(
+    refs: &References<'_>,
+    recorded: Option<&str>,
+    ctx: &Context,
+) -> Result<Option<String>, Error> {
+    if let Some(arn) = recorded {
+        return Ok(Some(arn.to_owned()));
+    }
+    if let Some(cluster) = refs.cluster {
+        return Ok(Some(cluster.clone()));
+    }
+    let Some(reference) = refs.cluster_ref else {
+        return Ok(None);
+    };
+    let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &refs.namespace);
+    Ok(api.get_opt(&reference.name).await?.map(|cluster| {
+        cluster
+            .status
+            .as_ref()
+            .and_then(|s| s.arn.clone())
+            .or_else(|| cluster.spec.cluster_name.clone())
+            .unwrap_or_else(|| cluster.name_any())
+    }))
+}
+
+/// The object if it exists and is Ready for its current generation.
+async fn ready_object<K>(api: &Api<K>, name: &str, field: &str) -> Result<K, Error>
+where
+    K: Managed,
+{
+    let kind = K::kind(&());
+    let obj = api.get_opt(name).await?.ok_or_else(|| {
+        Error::DependencyNotReady(format!(
+            "waiting for {kind} {name} ({field}), which does not exist yet"
+        ))
+    })?;
+    let ready = obj
+        .status()
+        .is_some_and(|s| is_true_for(s.conditions(), READY, obj.meta().generation));
+    if !ready {
+        return Err(not_ready(&kind, name, field));
+    }
+    Ok(obj)
+}
+
+fn not_ready(kind: &str, name: &str, field: &str) -> Error {
+    Error::DependencyNotReady(format!("waiting for {kind} {name} ({field}) to be Ready"))
+}
+
+/// The ECS wire name of an enum value of our API types.
+fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

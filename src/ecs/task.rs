@@ -1,0 +1,269 @@
+//! ECS task calls: RunTask (sent once, never repeated blindly: its client token makes a later repeat safe),
+//! DescribeTasks (lookups of many objects batched up to 100 tasks per cluster), StopTask and ListTasks.
+
+use std::collections::HashMap;
+
+use aws_sdk_ecs::operation::RequestId;
+use aws_sdk_ecs::operation::run_task::RunTaskInput;
+use serde::Deserialize;
+
+use super::batch::Found;
+use super::bridge::{from_sdk, to_sdk};
+use super::{AwsError, AwsErrorKind, Core, Ecs};
+use crate::api::Tags;
+use crate::api::task::EcsTaskSpec;
+
+/// DescribeTasks answers for at most this many tasks per call.
+pub const DESCRIBE_TASKS_BATCH: usize = 100;
+
+/// StopTask reasons longer than this were refused until 2024 (catalogue entry 64): cut to be safe.
+const MAX_STOP_REASON: usize = 255;
+
+/// A task as ECS reports it; timestamps are epoch seconds.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedTask {
+    pub task_arn: String,
+    pub last_status: Option<String>,
+    pub desired_status: Option<String>,
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    pub started_at: Option<f64>,
+    pub stopped_at: Option<f64>,
+    pub containers: Vec<ObservedContainer>,
+}
+
+/// One container of a task as ECS reports it.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedContainer {
+    pub name: String,
+    pub last_status: Option<String>,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
+/// What RunTask answered: the tasks it started and why others could not be placed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Started {
+    pub tasks: Vec<ObservedTask>,
+    /// `reason: detail` of each failure.
+    pub failures: Vec<String>,
+}
+
+/// One RunTask request: what the spec gives, resolved.
+pub struct RunRequest<'a> {
+    pub cluster: &'a str,
+    pub task_definition: &'a str,
+    pub spec: &'a EcsTaskSpec,
+    pub tags: &'a Tags,
+    pub client_token: &'a str,
+    pub started_by: &'a str,
+}
+
+/// Spec fields that are the operator's own or passed resolved; never sent as they are.
+const NOT_SENT_FROM_SPEC: [&str; 10] = [
+    "clusterRef",
+    "cluster",
+    "taskDefinitionRef",
+    "taskDefinition",
+    "tags",
+    "backoffLimit",
+    "activeDeadlineSeconds",
+    "ttlSecondsAfterFinished",
+    "deletionPolicy",
+    "count",
+];
+
+/// The ECS fields of the spec as a `RunTask` input.
+fn run_input(spec: &EcsTaskSpec) -> Result<RunTaskInput, AwsError> {
+    let mut fields = serde_json::to_value(spec).map_err(|e| AwsError::conversion(e.to_string()))?;
+    if let Some(map) = fields.as_object_mut() {
+        for key in NOT_SENT_FROM_SPEC {
+            map.remove(key);
+        }
+    }
+    to_sdk(&fields, RunTaskInput::deserialize)
+}
+
+impl Ecs {
+    /// Starts `spec.count` tasks. Sent once: after a 5xx or a time-out the effect is unknown, and the reconcile
+    /// sends the same request with the same client token again, which returns the tasks already started.
+    pub async fn run_task(&self, run: &RunRequest<'_>) -> Result<Started, AwsError> {
+        let input = run_input(run.spec)?;
+        let request = self
+            .client
+            .run_task()
+            .cluster(run.cluster)
+            .task_definition(run.task_definition)
+            .count(run.spec.count)
+            .client_token(run.client_token)
+            .started_by(run.started_by)
+            .set_tags(Some(super::tags::to_ecs(run.tags)))
+            .set_launch_type(input.launch_type)
+            .set_capacity_provider_strategy(input.capacity_provider_strategy)
+            .set_network_configuration(input.network_configuration)
+            .set_overrides(input.overrides)
+            .set_platform_version(input.platform_version)
+            .set_group(input.group)
+            .set_propagate_tags(input.propagate_tags)
+            .set_enable_execute_command(input.enable_execute_command);
+        let out = self.call_once("RunTask", || request.clone().send()).await?;
+        let tasks = out
+            .tasks()
+            .iter()
+            .map(|t| from_sdk(t))
+            .collect::<Result<_, _>>()?;
+        let failures = out
+            .failures()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f.reason().unwrap_or("unknown"),
+                    f.detail().unwrap_or("no detail")
+                )
+            })
+            .collect();
+        Ok(Started { tasks, failures })
+    }
+
+    /// The task `arn` of `cluster`, or `None` when ECS does not know it (yet, or any more); lookups made at about
+    /// the same time share DescribeTasks calls of up to 100 tasks per cluster.
+    pub async fn describe_task(
+        &self,
+        cluster: &str,
+        arn: &str,
+    ) -> Result<Option<ObservedTask>, AwsError> {
+        self.tasks.lookup(cluster, arn).await
+    }
+
+    /// Stops a task with `reason`; a task or cluster that is gone counts as stopped.
+    pub async fn stop_task(&self, cluster: &str, arn: &str, reason: &str) -> Result<(), AwsError> {
+        let reason: String = reason.chars().take(MAX_STOP_REASON).collect();
+        let result = self
+            .call("StopTask", || {
+                self.client
+                    .stop_task()
+                    .cluster(cluster)
+                    .task(arn)
+                    .reason(&reason)
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind == AwsErrorKind::NotFound => Ok(()),
+            // Unsourced: a task that already stopped or expired may be refused (catalogue entry 64).
+            Err(e) if e.message.contains("not found") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Ecs {
+    /// The ARNs of the tasks of `cluster` that `started_by` started and that are to keep running (ListTasks'
+    /// default desired status RUNNING); none when the cluster is gone.
+    pub async fn list_tasks_started_by(
+        &self,
+        cluster: &str,
+        started_by: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut next = None;
+        loop {
+            let request = self
+                .client
+                .list_tasks()
+                .cluster(cluster)
+                .started_by(started_by)
+                .set_next_token(next.clone());
+            let out = match self.call("ListTasks", || request.clone().send()).await {
+                Err(e) if e.kind == AwsErrorKind::NotFound => return Ok(arns),
+                other => other?,
+            };
+            arns.extend(out.task_arns().iter().cloned());
+            next = out.next_token().map(str::to_owned);
+            if next.is_none() {
+                return Ok(arns);
+            }
+        }
+    }
+}
+
+impl Core {
+    /// One DescribeTasks call for up to 100 tasks of a cluster: the ones ECS knows, by ARN. MISSING ones are left
+    /// out (right after RunTask a task may not be visible yet).
+    pub async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> Found<ObservedTask> {
+        let request = self
+            .client
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(arns.to_vec()));
+        let out = self
+            .call("DescribeTasks", || request.clone().send())
+            .await?;
+        if let Some(failure) = out
+            .failures()
+            .iter()
+            .find(|f| f.reason() != Some("MISSING"))
+        {
+            return Err(AwsError::from_code(
+                "DescribeTasks",
+                failure.reason(),
+                format!(
+                    "{} on cluster {cluster}: {}",
+                    failure.arn().unwrap_or("task"),
+                    failure.detail().unwrap_or("no detail")
+                ),
+                out.request_id().map(str::to_owned),
+            ));
+        }
+        let mut found = HashMap::new();
+        for task in out.tasks() {
+            let task: ObservedTask = from_sdk(task)?;
+            found.insert(task.task_arn.clone(), task);
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecs::types as sdk;
+    use serde_json::json;
+
+    #[test]
+    fn reads_a_stopped_task() {
+        let task = to_sdk(
+            &json!({"taskArn": "arn:t", "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+                    "stoppedAt": 1700000000.5,
+                    "containers": [{"name": "app", "exitCode": 3, "reason": "boom"}]}),
+            sdk::Task::deserialize,
+        )
+        .unwrap();
+        let observed: ObservedTask = from_sdk(&task).unwrap();
+        assert_eq!(
+            observed.stop_code.as_deref(),
+            Some("EssentialContainerExited")
+        );
+        assert_eq!(observed.containers[0].exit_code, Some(3));
+        assert_eq!(observed.stopped_at, Some(1_700_000_000.5));
+    }
+
+    #[test]
+    fn sends_the_ecs_fields_of_the_spec_only() {
+        let spec: EcsTaskSpec = serde_json::from_value(json!({
+            "cluster": "main", "taskDefinition": "job", "count": 2, "backoffLimit": 3, "launchType": "FARGATE",
+            "overrides": {"containerOverrides": [{"name": "app", "command": ["true"]}]},
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["s-1"]}}
+        }))
+        .unwrap();
+        let input = run_input(&spec).unwrap();
+        assert_eq!(input.launch_type, Some(sdk::LaunchType::Fargate));
+        let overrides = input.overrides.unwrap();
+        assert_eq!(overrides.container_overrides()[0].command(), ["true"]);
+        assert!(input.cluster.is_none() && input.count.is_none());
+    }
+}
