@@ -4,11 +4,16 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::CustomResourceExt;
 use serde_json::Value;
 
-use crate::api::{EcsCluster, EcsService, TaskDefinition};
+use crate::api::{CapacityProvider, EcsCluster, EcsService, TaskDefinition};
 
 /// The CRDs of all kinds, in a stable order.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![EcsCluster::crd(), TaskDefinition::crd(), EcsService::crd()]
+    vec![
+        EcsCluster::crd(),
+        TaskDefinition::crd(),
+        EcsService::crd(),
+        CapacityProvider::crd(),
+    ]
         .into_iter()
         .map(without_null_enum_values)
         .collect()

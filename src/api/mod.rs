@@ -1,10 +1,13 @@
 //! The custom resource types of ecs-bridge: one file per kind, plus what they share.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod common;
+pub mod managed_instances;
 pub mod service;
 pub mod task_definition;
 
+pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProviderStatus};
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{Condition, DeletionPolicy, LocalRef, Tags};
 pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus};

@@ -1,7 +1,9 @@
 //! One controller per kind: each supplies validation and planning (pure) and status, on the shared skeleton.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod compare;
+pub mod references;
 pub mod service;
 pub mod task_definition;
 pub mod validation;

@@ -42,8 +42,13 @@ impl Category {
             | "DeleteCluster"
             | "UpdateCluster"
             | "UpdateClusterSettings"
-            | "PutClusterCapacityProviders" => Category::ClusterModify,
-            "DescribeClusters" | "ListClusters" => Category::ClusterRead,
+            | "PutClusterCapacityProviders"
+            | "CreateCapacityProvider"
+            | "UpdateCapacityProvider"
+            | "DeleteCapacityProvider" => Category::ClusterModify,
+            "DescribeClusters" | "ListClusters" | "DescribeCapacityProviders" => {
+                Category::ClusterRead
+            }
             "RegisterTaskDefinition" | "DeregisterTaskDefinition" => Category::TaskDefinitionModify,
             "DeleteTaskDefinitions" => Category::DeleteTaskDefinitions,
             "CreateService" | "UpdateService" | "DeleteService" => Category::ServiceModify,
@@ -253,6 +258,14 @@ mod tests {
             Category::ClusterModify
         );
         assert_eq!(Category::of("ListTagsForResource"), Category::TagRead);
+        assert_eq!(
+            Category::of("UpdateCapacityProvider"),
+            Category::ClusterModify
+        );
+        assert_eq!(
+            Category::of("DescribeCapacityProviders"),
+            Category::ClusterRead
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod bridge;
 mod call;
+pub mod capacity_provider;
 pub mod cluster;
 pub mod error;
 pub mod limits;
@@ -31,6 +32,7 @@ pub struct Ecs {
     core: Arc<Core>,
     services: Arc<Batcher<service::ObservedService>>,
     clusters: Arc<Batcher<cluster::ObservedCluster>>,
+    capacity_providers: Arc<Batcher<capacity_provider::ObservedCapacityProvider>>,
 }
 
 /// The SDK client with its rate limits and metrics; every call goes through [`Core::call`].
@@ -119,10 +121,21 @@ impl Ecs {
             let core = clusters_core.clone();
             Box::pin(async move { core.describe_clusters(&names).await })
         });
+        let providers_core = core.clone();
+        let providers: Fetch<capacity_provider::ObservedCapacityProvider> =
+            Arc::new(move |cluster, names| {
+                let core = providers_core.clone();
+                Box::pin(async move { core.describe_capacity_providers(&cluster, &names).await })
+            });
         Self {
             core,
             services: Batcher::new(BATCH_WINDOW, service::DESCRIBE_SERVICES_BATCH, services),
             clusters: Batcher::new(BATCH_WINDOW, cluster::DESCRIBE_CLUSTERS_BATCH, clusters),
+            capacity_providers: Batcher::new(
+                BATCH_WINDOW,
+                capacity_provider::DESCRIBE_CAPACITY_PROVIDERS_BATCH,
+                providers,
+            ),
         }
     }
 }

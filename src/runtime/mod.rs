@@ -14,7 +14,7 @@ use kube::runtime::utils::{Predicate, PredicateConfig, predicates};
 use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
-use crate::api::{EcsCluster, EcsService, LocalRef, TaskDefinition};
+use crate::api::{CapacityProvider, EcsCluster, EcsService, LocalRef, TaskDefinition};
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
@@ -88,7 +88,14 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
     let mut controllers = Vec::new();
     for scope in scopes {
         let client = &ctx.client;
-        controllers.push(drive(controller(api::<EcsCluster>(client, scope)), ctx.clone()).boxed());
+        controllers.push(drive(cluster_controller(client, scope), ctx.clone()).boxed());
+        controllers.push(
+            drive(
+                controller(api::<CapacityProvider>(client, scope)),
+                ctx.clone(),
+            )
+            .boxed(),
+        );
         controllers.push(
             drive(
                 controller(api::<TaskDefinition>(client, scope)),
@@ -118,24 +125,48 @@ fn service_controller(client: &Client, scope: Option<&str>) -> Controller<EcsSer
     let by_cluster = services.clone();
     controller
         .watches(api::<TaskDefinition>(client, scope), config(), move |td| {
-            referring(&services, &td, |s| s.spec.task_definition_ref.as_ref())
+            referring(&services, &td, |s| s.spec.task_definition_ref.iter().collect())
         })
         .watches(api::<EcsCluster>(client, scope), config(), move |cluster| {
-            referring(&by_cluster, &cluster, |s| s.spec.cluster_ref.as_ref())
+            referring(&by_cluster, &cluster, |s| s.spec.cluster_ref.iter().collect())
         })
 }
 
-/// The services in the store whose reference (picked by `reference`) names `target`.
-fn referring<K: Resource>(
-    services: &Store<EcsService>,
+/// The `EcsCluster` controller, also woken by changes of the capacity providers clusters refer to, so that a
+/// cluster waiting for one associates it as soon as it is Ready.
+fn cluster_controller(client: &Client, scope: Option<&str>) -> Controller<EcsCluster> {
+    let controller = controller(api::<EcsCluster>(client, scope));
+    let clusters = controller.store();
+    controller.watches(
+        api::<CapacityProvider>(client, scope),
+        config(),
+        move |provider| {
+            referring(&clusters, &provider, |c| {
+                c.spec.capacity_provider_refs.iter().collect()
+            })
+        },
+    )
+}
+
+/// The objects in the store whose references (picked by `references`) name `target`.
+fn referring<S, K>(
+    store: &Store<S>,
     target: &K,
-    reference: fn(&EcsService) -> Option<&LocalRef>,
-) -> Vec<ObjectRef<EcsService>> {
-    services
+    references: fn(&S) -> Vec<&LocalRef>,
+) -> Vec<ObjectRef<S>>
+where
+    S: Resource<DynamicType = ()> + Clone,
+    K: Resource,
+{
+    store
         .state()
         .iter()
         .filter(|s| s.namespace() == target.namespace())
-        .filter(|s| reference(s).is_some_and(|r| Some(&r.name) == target.meta().name.as_ref()))
+        .filter(|s| {
+            references(s)
+                .iter()
+                .any(|r| Some(&r.name) == target.meta().name.as_ref())
+        })
         .map(|s| ObjectRef::from_obj(&**s))
         .collect()
 }

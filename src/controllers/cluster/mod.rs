@@ -1,5 +1,6 @@
 //! The `EcsCluster` controller: observe the cluster, plan, act, report.
 
+pub mod capacity;
 pub mod plan;
 pub mod status;
 pub mod validate;
@@ -38,6 +39,7 @@ impl Managed for EcsCluster {
         _checkpoint: &Checkpoint<'_, Self>,
     ) -> Result<Applied<EcsClusterStatus>, Error> {
         let name = cluster_name(self);
+        let resolved = capacity::resolve(self, ctx).await?;
         let mut notes = Vec::new();
         let mut observed = ctx.ecs.describe_cluster(&name).await?;
         if let Some(found) = &observed {
@@ -54,7 +56,7 @@ impl Managed for EcsCluster {
         let generation = self.metadata.generation;
         let last = self.status.as_ref();
         let desired = Desired {
-            spec: &self.spec,
+            spec: &resolved.spec,
             tags: &tags,
             generation_changed: last.and_then(|s| s.observed_generation) != generation,
         };
@@ -65,7 +67,8 @@ impl Managed for EcsCluster {
         let existed = last.and_then(|s| s.arn.as_ref()).is_some();
         for action in &actions {
             notes.push(
-                self.execute(ctx, &name, action, &mut observed, drifted, existed)
+                resolved
+                    .execute(ctx, &name, action, &mut observed, drifted, existed)
                     .await?,
             );
         }
@@ -148,7 +151,8 @@ impl EcsCluster {
             } => {
                 ctx.ecs
                     .put_cluster_capacity_providers(name, providers, strategy)
-                    .await?;
+                    .await
+                    .map_err(capacity::explain_in_use)?;
                 ("Updated", "capacity providers and default strategy")
             }
             ClusterAction::Tag(tags) => {

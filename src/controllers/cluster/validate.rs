@@ -65,17 +65,19 @@ pub fn validate(cluster: &EcsCluster) -> Result<(), String> {
     }
 
     if let Some(strategy) = &spec.default_capacity_provider_strategy {
+        let refs = spec.capacity_provider_refs.iter().map(|r| r.name.as_str());
         let providers: BTreeSet<&str> = spec
             .capacity_providers
             .iter()
             .flatten()
             .map(String::as_str)
+            .chain(refs)
             .collect();
         let mut named = BTreeSet::new();
         for (i, item) in strategy.iter().enumerate() {
             if !providers.contains(item.capacity_provider.as_str()) {
                 return Err(format!(
-                    "spec.defaultCapacityProviderStrategy[{i}].capacityProvider: \"{}\" is not in spec.capacityProviders; add it there",
+                    "spec.defaultCapacityProviderStrategy[{i}].capacityProvider: \"{}\" is not in spec.capacityProviders or spec.capacityProviderRefs; add it there",
                     item.capacity_provider
                 ));
             }
@@ -119,6 +121,10 @@ mod tests {
     fn accepts_a_full_spec() {
         let ok = cluster(
             "  settings: [{name: containerInsights, value: enhanced}]\n  capacityProviders: [FARGATE, FARGATE_SPOT]\n  defaultCapacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1, base: 1}, {capacityProvider: FARGATE_SPOT, weight: 3}]\n  tags: {team: web}\n",
+        );
+        assert_eq!(validate(&ok), Ok(()));
+        let ok = cluster(
+            "  capacityProviderRefs: [{name: ec2}]\n  defaultCapacityProviderStrategy: [{capacityProvider: ec2, weight: 1}]\n",
         );
         assert_eq!(validate(&ok), Ok(()));
     }

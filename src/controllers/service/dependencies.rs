@@ -2,10 +2,9 @@
 
 use kube::{Api, ResourceExt};
 
-use crate::api::common::ConditionedStatus;
 use crate::api::{EcsCluster, EcsService, TaskDefinition};
-use crate::reconcile::conditions::{READY, is_true_for};
-use crate::reconcile::{Context, Error, Managed};
+use crate::controllers::references::{not_ready, ready_object};
+use crate::reconcile::{Context, Error};
 
 /// The references of a service, resolved for ECS calls.
 pub struct Resolved {
@@ -98,30 +97,6 @@ fn is_external(svc: &EcsService) -> bool {
         .deployment_controller
         .as_ref()
         .is_some_and(|c| c.type_ == crate::api::service::DeploymentControllerType::External)
-}
-
-/// The object if it exists and is Ready for its current generation.
-async fn ready_object<K>(api: &Api<K>, name: &str, field: &str) -> Result<K, Error>
-where
-    K: Managed,
-{
-    let kind = K::kind(&());
-    let obj = api.get_opt(name).await?.ok_or_else(|| {
-        Error::DependencyNotReady(format!(
-            "waiting for {kind} {name} ({field}), which does not exist yet"
-        ))
-    })?;
-    let ready = obj
-        .status()
-        .is_some_and(|s| is_true_for(s.conditions(), READY, obj.meta().generation));
-    if !ready {
-        return Err(not_ready(&kind, name, field));
-    }
-    Ok(obj)
-}
-
-fn not_ready(kind: &str, name: &str, field: &str) -> Error {
-    Error::DependencyNotReady(format!("waiting for {kind} {name} ({field}) to be Ready"))
 }
 
 /// The ECS wire name of an enum value of our API types.
