@@ -14,9 +14,9 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         EcsService::crd(),
         CapacityProvider::crd(),
     ]
-        .into_iter()
-        .map(without_null_enum_values)
-        .collect()
+    .into_iter()
+    .map(without_null_enum_values)
+    .collect()
 }
 
 /// Drops the `null` that optional enums add to their `enum` list: `nullable: true` already allows it, and

@@ -78,7 +78,11 @@ pub struct ManagedInstancesNetworkConfiguration {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 pub struct ManagedInstancesStorageConfiguration {
     /// Size in GiB.
-    #[serde(default, rename = "storageSizeGiB", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "storageSizeGiB",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(range(min = 1))]
     pub storage_size_gib: Option<i32>,
 }
@@ -112,7 +116,11 @@ pub struct InstanceRequirements {
     pub memory_mib: IntRange,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_manufacturers: Option<Vec<String>>,
-    #[serde(default, rename = "memoryGiBPerVCpu", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "memoryGiBPerVCpu",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub memory_gib_per_v_cpu: Option<FloatRange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excluded_instance_types: Option<Vec<String>>,
@@ -141,7 +149,11 @@ pub struct InstanceRequirements {
     pub local_storage: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_storage_types: Option<Vec<String>>,
-    #[serde(default, rename = "totalLocalStorageGB", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "totalLocalStorageGB",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_local_storage_gb: Option<FloatRange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_ebs_bandwidth_mbps: Option<IntRange>,
@@ -153,7 +165,11 @@ pub struct InstanceRequirements {
     pub accelerator_manufacturers: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accelerator_names: Option<Vec<String>>,
-    #[serde(default, rename = "acceleratorTotalMemoryMiB", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "acceleratorTotalMemoryMiB",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accelerator_total_memory_mib: Option<IntRange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_bandwidth_gbps: Option<FloatRange>,

@@ -125,10 +125,14 @@ fn service_controller(client: &Client, scope: Option<&str>) -> Controller<EcsSer
     let by_cluster = services.clone();
     controller
         .watches(api::<TaskDefinition>(client, scope), config(), move |td| {
-            referring(&services, &td, |s| s.spec.task_definition_ref.iter().collect())
+            referring(&services, &td, |s| {
+                s.spec.task_definition_ref.iter().collect()
+            })
         })
         .watches(api::<EcsCluster>(client, scope), config(), move |cluster| {
-            referring(&by_cluster, &cluster, |s| s.spec.cluster_ref.iter().collect())
+            referring(&by_cluster, &cluster, |s| {
+                s.spec.cluster_ref.iter().collect()
+            })
         })
 }
 

@@ -124,10 +124,17 @@ async fn auto_scaling_group_provider_serves_a_cluster_then_leaves_with_it() {
     assert_eq!(status.type_.as_deref(), Some("EC2_AUTOSCALING"));
     assert_eq!(status.name.as_deref(), Some(ecs_name.as_str()));
     assert!(asg_arn.ends_with(status.auto_scaling_group_name.as_deref().unwrap()));
-    let in_ecs = ecs_provider(&env, &ecs_name).await.expect("provider in ECS");
+    let in_ecs = ecs_provider(&env, &ecs_name)
+        .await
+        .expect("provider in ECS");
     assert_eq!(target_capacity(&in_ecs), Some(80));
-    assert!(in_ecs.tags().iter().any(|t| t.key() == Some("ecsbridge.dev/uid")
-        && t.value() == provider.metadata.uid.as_deref()));
+    assert!(
+        in_ecs
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("ecsbridge.dev/uid")
+                && t.value() == provider.metadata.uid.as_deref())
+    );
 
     // The provider's Ready wakes the cluster (its own retry would come after 30 s).
     env.wait_for::<EcsCluster>("web", Duration::from_secs(25), |c| {
@@ -158,9 +165,14 @@ async fn auto_scaling_group_provider_serves_a_cluster_then_leaves_with_it() {
             && p.status.as_ref().unwrap().target_capacity == Some(50)
     })
     .await;
-    let in_ecs = ecs_provider(&env, &ecs_name).await.expect("provider in ECS");
+    let in_ecs = ecs_provider(&env, &ecs_name)
+        .await
+        .expect("provider in ECS");
     assert_eq!(target_capacity(&in_ecs), Some(50));
-    assert_eq!(in_ecs.capacity_provider_arn(), provider.status.unwrap().arn.as_deref());
+    assert_eq!(
+        in_ecs.capacity_provider_arn(),
+        provider.status.unwrap().arn.as_deref()
+    );
 
     // Deleting the provider waits while the cluster uses it, naming the cluster.
     env.delete::<CapacityProvider>("ec2").await;
@@ -176,7 +188,13 @@ async fn auto_scaling_group_provider_serves_a_cluster_then_leaves_with_it() {
         ecs_provider(&env, &ecs_name).await.is_some(),
         "still in ECS while the cluster uses it"
     );
-    assert!(env.api::<CapacityProvider>().get_opt("ec2").await.unwrap().is_some());
+    assert!(
+        env.api::<CapacityProvider>()
+            .get_opt("ec2")
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     // Once the cluster drops the reference, the provider leaves the cluster and ECS.
     env.patch::<EcsCluster>(

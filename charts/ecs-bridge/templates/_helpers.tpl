@@ -78,10 +78,10 @@ updates them, for finalizers and the scale subresource), their status, and event
 */}}
 {{- define "ecs-bridge.managerRules" -}}
 - apiGroups: ["ecsbridge.dev"]
-  resources: ["ecsclusters", "taskdefinitions", "ecsservices"]
+  resources: ["ecsclusters", "taskdefinitions", "ecsservices", "capacityproviders"]
   verbs: ["get", "list", "watch", "patch", "update"]
 - apiGroups: ["ecsbridge.dev"]
-  resources: ["ecsclusters/status", "taskdefinitions/status", "ecsservices/status"]
+  resources: ["ecsclusters/status", "taskdefinitions/status", "ecsservices/status", "capacityproviders/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: [""]
   resources: ["events"]

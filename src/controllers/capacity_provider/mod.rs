@@ -58,7 +58,10 @@ impl Managed for CapacityProvider {
         let existed = self.status.as_ref().and_then(|s| s.arn.as_ref()).is_some();
         let mut current = observed;
         for action in &actions {
-            notes.push(self.execute(ctx, &name, action, &mut current, existed).await?);
+            notes.push(
+                self.execute(ctx, &name, action, &mut current, existed)
+                    .await?,
+            );
         }
         let needs_refresh = actions.iter().any(|a| *a != ProviderAction::Create);
         let current = match (needs_refresh, current) {
@@ -146,7 +149,9 @@ impl CapacityProvider {
                 if existed {
                     Note::warning(
                         "Recreated",
-                        format!("ECS capacity provider {name} was deleted outside Kubernetes; created it again"),
+                        format!(
+                            "ECS capacity provider {name} was deleted outside Kubernetes; created it again"
+                        ),
                     )
                 } else {
                     Note::normal("Created", format!("created ECS capacity provider {name}"))
@@ -160,11 +165,17 @@ impl CapacityProvider {
             }
             ProviderAction::Tag(tags) => {
                 ctx.ecs.tag_resource(&arn()?, tags).await?;
-                Note::normal("Tagged", format!("updated tags of ECS capacity provider {name}"))
+                Note::normal(
+                    "Tagged",
+                    format!("updated tags of ECS capacity provider {name}"),
+                )
             }
             ProviderAction::Untag(keys) => {
                 ctx.ecs.untag_resource(&arn()?, keys).await?;
-                Note::normal("Untagged", format!("removed tags of ECS capacity provider {name}"))
+                Note::normal(
+                    "Untagged",
+                    format!("removed tags of ECS capacity provider {name}"),
+                )
             }
         })
     }
@@ -182,7 +193,11 @@ async fn clusters_using(
     let object = provider.name_any();
     let listed = clusters.list(&ListParams::default()).await?.items;
     let lookups = listed.iter().map(|cluster| async {
-        let by_spec = cluster.spec.capacity_provider_refs.iter().any(|r| r.name == object)
+        let by_spec = cluster
+            .spec
+            .capacity_provider_refs
+            .iter()
+            .any(|r| r.name == object)
             || cluster
                 .spec
                 .capacity_providers

@@ -135,7 +135,8 @@ mod tests {
                 "maximumScalingStepSize": 10000, "instanceWarmupPeriod": 300});
             asg.managed_scaling =
                 Some(serde_json::from_value(overlay(&reported, &asg.managed_scaling)).unwrap());
-            asg.managed_termination_protection = Some(crate::api::capacity_provider::Toggle::Disabled);
+            asg.managed_termination_protection =
+                Some(crate::api::capacity_provider::Toggle::Disabled);
         }
         ObservedCapacityProvider {
             capacity_provider_arn: "arn:aws:ecs:us-east-1:1:capacity-provider/web".into(),
@@ -175,7 +176,11 @@ mod tests {
     fn refuses_what_ecs_cannot_change_in_place() {
         let s = asg_spec("{targetCapacity: 80}");
         let mut moved = observed(&s);
-        moved.auto_scaling_group_provider.as_mut().unwrap().auto_scaling_group_arn = "arn:other".into();
+        moved
+            .auto_scaling_group_provider
+            .as_mut()
+            .unwrap()
+            .auto_scaling_group_arn = "arn:other".into();
         assert!(
             plan(&s, &tags(), Some(&moved))
                 .unwrap_err()

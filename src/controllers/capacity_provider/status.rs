@@ -7,14 +7,12 @@ use crate::reconcile::conditions::{ConditionUpdate, READY};
 /// The kind's own status fields.
 pub fn status_of(observed: &ObservedCapacityProvider) -> CapacityProviderStatus {
     let asg = observed.auto_scaling_group_provider.as_ref();
-    let type_ = observed.type_.clone().or_else(|| {
-        Some(if asg.is_some() {
-            "EC2_AUTOSCALING"
-        } else {
-            "MANAGED_INSTANCES"
-        })
-        .map(str::to_owned)
-    });
+    let derived = if asg.is_some() {
+        "EC2_AUTOSCALING"
+    } else {
+        "MANAGED_INSTANCES"
+    };
+    let type_ = observed.type_.clone().or_else(|| Some(derived.to_owned()));
     CapacityProviderStatus {
         arn: Some(observed.capacity_provider_arn.clone()),
         name: Some(observed.name.clone()),

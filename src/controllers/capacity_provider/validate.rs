@@ -263,4 +263,36 @@ mod tests {
         });
         assert!(validate(&p).unwrap_err().contains("immutable"));
     }
+
+    /// Every object of examples/manifests/ec2-stack.yaml passes its kind's validation.
+    #[test]
+    fn the_ec2_example_is_valid() {
+        use crate::reconcile::Managed;
+        use serde::Deserialize;
+        let text = include_str!("../../../examples/manifests/ec2-stack.yaml");
+        let mut kinds = Vec::new();
+        for document in serde_yaml::Deserializer::from_str(text) {
+            let mut value = serde_yaml::Value::deserialize(document).unwrap();
+            value["metadata"]["namespace"] = "demo".into();
+            let kind = value["kind"].as_str().unwrap().to_owned();
+            let checked = match kind.as_str() {
+                "CapacityProvider" => serde_yaml::from_value::<CapacityProvider>(value)
+                    .unwrap()
+                    .validate(),
+                "EcsCluster" => serde_yaml::from_value::<crate::api::EcsCluster>(value)
+                    .unwrap()
+                    .validate(),
+                "TaskDefinition" => serde_yaml::from_value::<crate::api::TaskDefinition>(value)
+                    .unwrap()
+                    .validate(),
+                "EcsService" => serde_yaml::from_value::<crate::api::EcsService>(value)
+                    .unwrap()
+                    .validate(),
+                other => panic!("unexpected kind {other}"),
+            };
+            assert_eq!(checked, Ok(()), "{kind}");
+            kinds.push(kind);
+        }
+        assert_eq!(kinds.len(), 6);
+    }
 }
