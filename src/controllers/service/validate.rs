@@ -192,11 +192,13 @@ fn check_capacity(spec: &EcsServiceSpec) -> Result<(), String> {
                     capacity providers; use one kind"
             .into());
     }
+    let on_ec2_providers = !strategy.is_empty() && fargate == 0;
     if spec.platform_version.is_some()
-        && matches!(
-            spec.launch_type,
-            Some(LaunchType::Ec2 | LaunchType::External)
-        )
+        && (on_ec2_providers
+            || matches!(
+                spec.launch_type,
+                Some(LaunchType::Ec2 | LaunchType::External)
+            ))
     {
         return Err(
             "spec.platformVersion applies to Fargate only; remove it or use launchType FARGATE"
@@ -522,6 +524,10 @@ mod tests {
             ),
             (
                 format!("{BASE}  launchType: EC2\n  platformVersion: LATEST\n"),
+                "spec.platformVersion",
+            ),
+            (
+                format!("{BASE}  capacityProviderStrategy: [{{capacityProvider: ec2}}]\n  platformVersion: LATEST\n"),
                 "spec.platformVersion",
             ),
             (
