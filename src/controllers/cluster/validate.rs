@@ -64,6 +64,21 @@ pub fn validate(cluster: &EcsCluster) -> Result<(), String> {
         }
     }
 
+    let mut referenced = BTreeSet::new();
+    for (i, reference) in spec.capacity_provider_refs.iter().enumerate() {
+        if reference.name.is_empty() {
+            return Err(format!(
+                "spec.capacityProviderRefs[{i}].name must not be empty"
+            ));
+        }
+        if !referenced.insert(reference.name.as_str()) {
+            return Err(format!(
+                "spec.capacityProviderRefs[{i}]: CapacityProvider \"{}\" is listed twice",
+                reference.name
+            ));
+        }
+    }
+
     if let Some(strategy) = &spec.default_capacity_provider_strategy {
         let refs = spec.capacity_provider_refs.iter().map(|r| r.name.as_str());
         let providers: BTreeSet<&str> = spec
@@ -158,6 +173,14 @@ mod tests {
                 "only one capacity provider may have a base",
             ),
             ("  tags: {\"aws:owner\": x}\n", "spec.tags"),
+            (
+                "  capacityProviderRefs: [{name: ec2}, {name: ec2}]\n",
+                "spec.capacityProviderRefs[1]",
+            ),
+            (
+                "  capacityProviderRefs: [{name: \"\"}]\n",
+                "spec.capacityProviderRefs[0].name",
+            ),
         ];
         for (yaml, expected) in cases {
             let err = error_of(yaml);

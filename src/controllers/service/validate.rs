@@ -527,7 +527,9 @@ mod tests {
                 "spec.platformVersion",
             ),
             (
-                format!("{BASE}  capacityProviderStrategy: [{{capacityProvider: ec2}}]\n  platformVersion: LATEST\n"),
+                format!(
+                    "{BASE}  capacityProviderStrategy: [{{capacityProvider: ec2}}]\n  platformVersion: LATEST\n"
+                ),
                 "spec.platformVersion",
             ),
             (
