@@ -238,6 +238,13 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
             ("watch", "ecsservices.ecsbridge.dev", None, true),
             ("patch", "ecsservices.ecsbridge.dev", Some(ns), true),
             ("patch", "ecsservices.ecsbridge.dev/status", Some(ns), true),
+            ("watch", "capacityproviders.ecsbridge.dev", None, true),
+            (
+                "patch",
+                "capacityproviders.ecsbridge.dev/status",
+                Some(ns),
+                true,
+            ),
             (
                 "update",
                 "taskdefinitions.ecsbridge.dev/status",
@@ -322,6 +329,6 @@ fn plain_manifests_are_what_render_sh_makes_of_the_chart() {
     let objects = objects(&committed);
     assert_eq!(objects[0].kind, "Namespace");
     assert_eq!(objects[0].metadata.name, "ecs-bridge");
-    assert_eq!(names_of(&objects, "CustomResourceDefinition").len(), 3);
+    assert_eq!(names_of(&objects, "CustomResourceDefinition").len(), 4);
     assert_eq!(names_of(&objects, "Deployment"), ["ecs-bridge"]);
 }
