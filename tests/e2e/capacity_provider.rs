@@ -225,3 +225,49 @@ async fn auto_scaling_group_provider_serves_a_cluster_then_leaves_with_it() {
     env.delete::<EcsCluster>(&cluster.name_any()).await;
     env.wait_gone::<EcsCluster>("web", WAIT).await;
 }
+
+#[tokio::test]
+async fn invalid_providers_are_reported_without_any_aws_call() {
+    let env = Env::new("cp-invalid").await;
+    let cases = [
+        (
+            "not-an-arn",
+            "autoScalingGroupProvider: {autoScalingGroupArn: my-asg}",
+            "spec.autoScalingGroupProvider.autoScalingGroupArn",
+        ),
+        ("neither", "tags: {team: web}", "spec: set one of"),
+        (
+            "both",
+            "autoScalingGroupProvider: {autoScalingGroupArn: \"arn:aws:autoscaling:us-east-1:1:autoScalingGroup:u:autoScalingGroupName/a\"}\n  \
+             managedInstancesProvider: {infrastructureRoleArn: \"arn:aws:iam::1:role/r\"}\n  cluster: web",
+            "both set",
+        ),
+    ];
+    for (object, spec, field) in cases {
+        let ecs_name = unique("cp-bad");
+        env.apply::<CapacityProvider>(&format!(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: CapacityProvider\nmetadata:\n  name: {object}\nspec:\n  \
+             name: {ecs_name}\n  {spec}\n"
+        ))
+        .await;
+        env.wait_for::<CapacityProvider>(object, WAIT, |p| {
+            p.status
+                .as_ref()
+                .and_then(|s| condition(&s.conditions, "Synced"))
+                .is_some_and(|s| s.reason == "InvalidSpec" && s.message.contains(field))
+        })
+        .await;
+        assert!(ecs_provider(&env, &ecs_name).await.is_none(), "{object}");
+    }
+    // The schema refuses what it can express before the operator sees it.
+    let refused = env
+        .try_apply::<CapacityProvider>(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: CapacityProvider\nmetadata:\n  name: range\nspec:\n  \
+             autoScalingGroupProvider:\n    autoScalingGroupArn: x\n    managedScaling: {targetCapacity: 101}\n",
+        )
+        .await;
+    assert!(
+        refused.is_err(),
+        "targetCapacity 101 is refused by the schema"
+    );
+}
