@@ -9,7 +9,8 @@ source target/control-plane/env
 cargo build --quiet
 ./target/debug/ecs-bridge crds | kubectl apply --server-side -f - >/dev/null
 kubectl wait --for condition=established --timeout=60s \
-  crd/ecsclusters.ecsbridge.dev crd/taskdefinitions.ecsbridge.dev crd/ecsservices.ecsbridge.dev >/dev/null
+  crd/ecsclusters.ecsbridge.dev crd/taskdefinitions.ecsbridge.dev crd/ecsservices.ecsbridge.dev \
+  crd/capacityproviders.ecsbridge.dev >/dev/null
 
 mkdir -p target/demo
 ./target/debug/ecs-bridge run --health-addr 127.0.0.1:18081 --metrics-addr 127.0.0.1:18080 \

@@ -4,7 +4,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::CustomResourceExt;
 use serde_json::Value;
 
-use crate::api::{EcsCluster, EcsCronTask, EcsService, EcsTask, TaskDefinition};
+use crate::api::{CapacityProvider, EcsCluster, EcsCronTask, EcsService, EcsTask, TaskDefinition};
 
 /// The CRDs of all kinds, in a stable order.
 pub fn all() -> Vec<CustomResourceDefinition> {
@@ -14,6 +14,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         EcsService::crd(),
         EcsTask::crd(),
         EcsCronTask::crd(),
+        CapacityProvider::crd(),
     ]
     .into_iter()
     .map(without_null_enum_values)

@@ -4,7 +4,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{Condition, DeletionPolicy, Tags, conditioned_status};
+use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_status};
 
 /// An Amazon ECS cluster. Field names follow the ECS `CreateCluster` API.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -35,9 +35,14 @@ pub struct EcsClusterSpec {
     /// Execute-command and managed-storage configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<ClusterConfiguration>,
-    /// Capacity providers associated with the cluster (for example `FARGATE`, `FARGATE_SPOT`).
+    /// Capacity providers associated with the cluster (for example `FARGATE`, `FARGATE_SPOT`, or providers not
+    /// managed here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_providers: Option<Vec<String>>,
+    /// `CapacityProvider` objects of this namespace to associate, next to `capacityProviders`; the cluster waits
+    /// until they are Ready. `defaultCapacityProviderStrategy` may name them by their `metadata.name`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity_provider_refs: Vec<LocalRef>,
     /// Default capacity provider strategy for services and tasks that set none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,

@@ -1,12 +1,15 @@
 //! The custom resource types of ecs-bridge: one file per kind, plus what they share.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod common;
 pub mod cron_task;
+pub mod managed_instances;
 pub mod service;
 pub mod task;
 pub mod task_definition;
 
+pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProviderStatus};
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{Condition, DeletionPolicy, LocalRef, Tags};
 pub use cron_task::{EcsCronTask, EcsCronTaskSpec, EcsCronTaskStatus};

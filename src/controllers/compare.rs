@@ -31,6 +31,27 @@ fn value_covers(observed: &Value, desired: &Value) -> bool {
     }
 }
 
+/// `observed` with every field that `desired` sets replaced by the desired value: the whole object to send to
+/// an API that replaces it, keeping what the user left to others.
+pub fn overlay(observed: &impl Serialize, desired: &impl Serialize) -> Value {
+    let mut merged = serde_json::to_value(observed).unwrap_or(Value::Null);
+    let desired = serde_json::to_value(desired).unwrap_or(Value::Null);
+    overlay_value(&mut merged, desired);
+    merged
+}
+
+fn overlay_value(observed: &mut Value, desired: Value) {
+    match (observed, desired) {
+        (_, Value::Null) => {}
+        (Value::Object(o), Value::Object(d)) => {
+            for (k, dv) in d.into_iter().filter(|(_, dv)| !dv.is_null()) {
+                overlay_value(o.entry(k).or_insert(Value::Null), dv);
+            }
+        }
+        (o, d) => *o = d,
+    }
+}
+
 /// A capacity provider strategy in a comparable form: sorted by provider, ECS's defaults (0) made explicit.
 pub fn strategy_key(strategy: &[CapacityProviderStrategyItem]) -> Vec<(String, i32, i32)> {
     let mut items: Vec<_> = strategy
@@ -65,6 +86,15 @@ mod tests {
     fn notices_a_changed_or_missing_field() {
         assert!(!covers(&json!({"b": {"c": 2}}), &json!({"b": {"c": 3}})));
         assert!(!covers(&json!({}), &json!({"b": "x"})));
+    }
+
+    #[test]
+    fn overlay_keeps_what_the_user_left_out() {
+        let merged = overlay(
+            &json!({"s": {"a": 1, "b": 2}, "c": 3, "l": [1, 2]}),
+            &json!({"s": {"b": 5}, "l": [7], "x": null}),
+        );
+        assert_eq!(merged, json!({"s": {"a": 1, "b": 5}, "c": 3, "l": [7]}));
     }
 
     #[test]

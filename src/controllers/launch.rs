@@ -69,11 +69,14 @@ impl Launch<'_> {
                         capacity providers; use one kind"
                 .into());
         }
+        // A strategy of EC2 capacity providers only runs nothing on Fargate, like the EC2 launch type.
+        let on_ec2_providers = !strategy.is_empty() && fargate == 0;
         if self.platform_version.is_some()
-            && matches!(
-                self.launch_type,
-                Some(LaunchType::Ec2 | LaunchType::External)
-            )
+            && (on_ec2_providers
+                || matches!(
+                    self.launch_type,
+                    Some(LaunchType::Ec2 | LaunchType::External)
+                ))
         {
             return Err(
                 "spec.platformVersion applies to Fargate only; remove it or use launchType FARGATE"

@@ -1,5 +1,6 @@
 //! One controller per kind: each supplies validation and planning (pure) and status, on the shared skeleton.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod compare;
 pub mod cron_task;

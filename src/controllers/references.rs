@@ -134,7 +134,7 @@ pub async fn cluster_for_cleanup(
 }
 
 /// The object if it exists and is Ready for its current generation.
-async fn ready_object<K>(api: &Api<K>, name: &str, field: &str) -> Result<K, Error>
+pub async fn ready_object<K>(api: &Api<K>, name: &str, field: &str) -> Result<K, Error>
 where
     K: Managed,
 {
@@ -153,7 +153,7 @@ where
     Ok(obj)
 }
 
-fn not_ready(kind: &str, name: &str, field: &str) -> Error {
+pub fn not_ready(kind: &str, name: &str, field: &str) -> Error {
     Error::DependencyNotReady(format!("waiting for {kind} {name} ({field}) to be Ready"))
 }
 

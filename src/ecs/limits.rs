@@ -48,8 +48,13 @@ impl Category {
             | "DeleteCluster"
             | "UpdateCluster"
             | "UpdateClusterSettings"
-            | "PutClusterCapacityProviders" => Category::ClusterModify,
-            "DescribeClusters" | "ListClusters" => Category::ClusterRead,
+            | "PutClusterCapacityProviders"
+            | "CreateCapacityProvider"
+            | "UpdateCapacityProvider"
+            | "DeleteCapacityProvider" => Category::ClusterModify,
+            "DescribeClusters" | "ListClusters" | "DescribeCapacityProviders" => {
+                Category::ClusterRead
+            }
             "RegisterTaskDefinition" | "DeregisterTaskDefinition" => Category::TaskDefinitionModify,
             "DeleteTaskDefinitions" => Category::DeleteTaskDefinitions,
             "CreateService" | "UpdateService" | "DeleteService" => Category::ServiceModify,
@@ -267,6 +272,14 @@ mod tests {
         assert_eq!(Category::of("RunTask"), Category::TaskModify);
         assert_eq!(Category::of("StopTask"), Category::TaskModify);
         assert_eq!(Category::of("DescribeTasks"), Category::TaskRead);
+        assert_eq!(
+            Category::of("UpdateCapacityProvider"),
+            Category::ClusterModify
+        );
+        assert_eq!(
+            Category::of("DescribeCapacityProviders"),
+            Category::ClusterRead
+        );
     }
 
     #[test]

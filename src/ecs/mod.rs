@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod bridge;
 pub mod call;
+pub mod capacity_provider;
 pub mod cluster;
 pub mod error;
 pub mod limits;
@@ -34,6 +35,7 @@ pub struct Ecs {
     services: Arc<Batcher<service::ObservedService>>,
     clusters: Arc<Batcher<cluster::ObservedCluster>>,
     tasks: Arc<Batcher<task::ObservedTask>>,
+    capacity_providers: Arc<Batcher<capacity_provider::ObservedCapacityProvider>>,
 }
 
 /// The SDK client with its rate limits and metrics; every call goes through [`Core::call`].
@@ -126,11 +128,22 @@ impl Ecs {
             let core = tasks_core.clone();
             Box::pin(async move { core.describe_tasks(&cluster, &arns).await })
         });
+        let providers_core = core.clone();
+        let providers: Fetch<capacity_provider::ObservedCapacityProvider> =
+            Arc::new(move |cluster, names| {
+                let core = providers_core.clone();
+                Box::pin(async move { core.describe_capacity_providers(&cluster, &names).await })
+            });
         Self {
             core,
             services: Batcher::new(BATCH_WINDOW, service::DESCRIBE_SERVICES_BATCH, services),
             clusters: Batcher::new(BATCH_WINDOW, cluster::DESCRIBE_CLUSTERS_BATCH, clusters),
             tasks: Batcher::new(BATCH_WINDOW, task::DESCRIBE_TASKS_BATCH, tasks),
+            capacity_providers: Batcher::new(
+                BATCH_WINDOW,
+                capacity_provider::DESCRIBE_CAPACITY_PROVIDERS_BATCH,
+                providers,
+            ),
         }
     }
 }

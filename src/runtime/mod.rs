@@ -15,7 +15,9 @@ use kube::runtime::utils::{Predicate, PredicateConfig, predicates};
 use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
-use crate::api::{EcsCluster, EcsCronTask, EcsService, EcsTask, LocalRef, TaskDefinition};
+use crate::api::{
+    CapacityProvider, EcsCluster, EcsCronTask, EcsService, EcsTask, LocalRef, TaskDefinition,
+};
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
@@ -101,14 +103,17 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
     let mut caches = Vec::new();
     for scope in scopes {
         let client = &ctx.client;
-        let clusters = controller(api::<EcsCluster>(client, scope));
+        let clusters = cluster_controller(client, scope);
         let task_definitions = controller(api::<TaskDefinition>(client, scope));
+        let providers = controller(api::<CapacityProvider>(client, scope));
         let tasks = controller(api::<EcsTask>(client, scope));
         // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
         let cron_tasks = controller(api::<EcsCronTask>(client, scope))
             .owns(api::<EcsTask>(client, scope), config());
+        caches.push(wait_until_ready(providers.store()).boxed());
         caches.push(wait_until_ready(tasks.store()).boxed());
         caches.push(wait_until_ready(cron_tasks.store()).boxed());
+        controllers.push(drive(providers, ctx.clone()).boxed());
         controllers.push(drive(tasks, ctx.clone()).boxed());
         controllers.push(drive(cron_tasks, ctx.clone()).boxed());
         let services = service_controller(client, scope);
@@ -156,11 +161,19 @@ fn service_controller(client: &Client, scope: Option<&str>) -> Controller<EcsSer
                 api::<TaskDefinition>(client, scope),
                 wake::task_definition_facts,
             ),
-            move |td| referring(&services, &td, |s| s.spec.task_definition_ref.as_ref()),
+            move |td| {
+                referring(&services, &td, |s| {
+                    s.spec.task_definition_ref.iter().collect()
+                })
+            },
         )
         .watches_stream(
             dependency_changes(api::<EcsCluster>(client, scope), wake::cluster_facts),
-            move |cluster| referring(&by_cluster, &cluster, |s| s.spec.cluster_ref.as_ref()),
+            move |cluster| {
+                referring(&by_cluster, &cluster, |s| {
+                    s.spec.cluster_ref.iter().collect()
+                })
+            },
         )
 }
 
@@ -175,17 +188,41 @@ fn dependency_changes<K: Managed>(
         .predicate_filter(facts, PredicateConfig::default())
 }
 
-/// The services in the store whose reference (picked by `reference`) names `target`.
-fn referring<K: Resource>(
-    services: &Store<EcsService>,
+/// The `EcsCluster` controller, also woken by changes of the capacity providers clusters refer to, so that a
+/// cluster waiting for one associates it as soon as it is Ready.
+fn cluster_controller(client: &Client, scope: Option<&str>) -> Controller<EcsCluster> {
+    let controller = controller(api::<EcsCluster>(client, scope));
+    let clusters = controller.store();
+    controller.watches(
+        api::<CapacityProvider>(client, scope),
+        config(),
+        move |provider| {
+            referring(&clusters, &provider, |c| {
+                c.spec.capacity_provider_refs.iter().collect()
+            })
+        },
+    )
+}
+
+/// The objects in the store whose references (picked by `references`) name `target`.
+fn referring<S, K>(
+    store: &Store<S>,
     target: &K,
-    reference: fn(&EcsService) -> Option<&LocalRef>,
-) -> Vec<ObjectRef<EcsService>> {
-    services
+    references: fn(&S) -> Vec<&LocalRef>,
+) -> Vec<ObjectRef<S>>
+where
+    S: Resource<DynamicType = ()> + Clone,
+    K: Resource,
+{
+    store
         .state()
         .iter()
         .filter(|s| s.namespace() == target.namespace())
-        .filter(|s| reference(s).is_some_and(|r| Some(&r.name) == target.meta().name.as_ref()))
+        .filter(|s| {
+            references(s)
+                .iter()
+                .any(|r| Some(&r.name) == target.meta().name.as_ref())
+        })
         .map(|s| ObjectRef::from_obj(&**s))
         .collect()
 }

@@ -255,6 +255,13 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
             ("watch", "ecsservices.ecsbridge.dev", None, true),
             ("patch", "ecsservices.ecsbridge.dev", Some(ns), true),
             ("patch", "ecsservices.ecsbridge.dev/status", Some(ns), true),
+            ("watch", "capacityproviders.ecsbridge.dev", None, true),
+            (
+                "patch",
+                "capacityproviders.ecsbridge.dev/status",
+                Some(ns),
+                true,
+            ),
             (
                 "update",
                 "taskdefinitions.ecsbridge.dev/status",

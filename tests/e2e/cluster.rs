@@ -70,6 +70,7 @@ async fn crds_are_established() {
         "ecsclusters.ecsbridge.dev",
         "taskdefinitions.ecsbridge.dev",
         "ecsservices.ecsbridge.dev",
+        "capacityproviders.ecsbridge.dev",
     ] {
         let crd = crds.get(name).await.expect("CRD is installed");
         let established = crd.status.and_then(|s| s.conditions).unwrap_or_default();

@@ -78,14 +78,14 @@ updates them, for finalizers and the scale subresource), their status, and event
 */}}
 {{- define "ecs-bridge.managerRules" -}}
 - apiGroups: ["ecsbridge.dev"]
-  resources: ["ecsclusters", "taskdefinitions", "ecsservices", "ecstasks", "ecscrontasks"]
+  resources: ["ecsclusters", "taskdefinitions", "ecsservices", "ecstasks", "ecscrontasks", "capacityproviders"]
   verbs: ["get", "list", "watch", "patch", "update"]
 # An EcsCronTask creates and deletes its runs; an EcsTask deletes itself once ttlSecondsAfterFinished has passed.
 - apiGroups: ["ecsbridge.dev"]
   resources: ["ecstasks"]
   verbs: ["create", "delete"]
 - apiGroups: ["ecsbridge.dev"]
-  resources: ["ecsclusters/status", "taskdefinitions/status", "ecsservices/status", "ecstasks/status", "ecscrontasks/status"]
+  resources: ["ecsclusters/status", "taskdefinitions/status", "ecsservices/status", "ecstasks/status", "ecscrontasks/status", "capacityproviders/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: [""]
   resources: ["events"]

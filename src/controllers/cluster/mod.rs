@@ -1,5 +1,6 @@
 //! The `EcsCluster` controller: observe the cluster, check who owns it, plan, act, report.
 
+pub mod capacity;
 pub mod cleanup;
 pub mod plan;
 pub mod status;
@@ -36,6 +37,7 @@ impl Managed for EcsCluster {
         _checkpoint: &Checkpoint<'_, Self>,
     ) -> Result<Applied<EcsClusterStatus>, Error> {
         let name = cluster_name(self);
+        let resolved = capacity::resolve(self, ctx).await?;
         let mut notes = Vec::new();
         let mut observed = ctx.ecs.describe_cluster(&name).await?;
         if let Some(found) = &observed {
@@ -46,7 +48,7 @@ impl Managed for EcsCluster {
         let last = self.status.as_ref();
         let applied_tag_keys = last.map(|s| s.applied_tag_keys.clone()).unwrap_or_default();
         let desired = Desired {
-            spec: &self.spec,
+            spec: &resolved.spec,
             tags: &tags,
             applied_tag_keys: &applied_tag_keys,
             generation_changed: last.and_then(|s| s.observed_generation) != generation,
@@ -58,7 +60,8 @@ impl Managed for EcsCluster {
         let existed = last.and_then(|s| s.arn.as_ref()).is_some();
         for action in &actions {
             notes.push(
-                self.execute(ctx, &name, action, &mut observed, drifted, existed)
+                resolved
+                    .execute(ctx, &name, action, &mut observed, drifted, existed)
                     .await?,
             );
         }
@@ -163,7 +166,8 @@ impl EcsCluster {
             } => {
                 ctx.ecs
                     .put_cluster_capacity_providers(name, providers, strategy)
-                    .await?;
+                    .await
+                    .map_err(capacity::explain_in_use)?;
                 ("Updated", "capacity providers and default strategy")
             }
             ClusterAction::Tag(tags) => {

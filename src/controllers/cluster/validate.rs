@@ -64,18 +64,35 @@ pub fn validate(cluster: &EcsCluster) -> Result<(), String> {
         }
     }
 
+    let mut referenced = BTreeSet::new();
+    for (i, reference) in spec.capacity_provider_refs.iter().enumerate() {
+        if reference.name.is_empty() {
+            return Err(format!(
+                "spec.capacityProviderRefs[{i}].name must not be empty"
+            ));
+        }
+        if !referenced.insert(reference.name.as_str()) {
+            return Err(format!(
+                "spec.capacityProviderRefs[{i}]: CapacityProvider \"{}\" is listed twice",
+                reference.name
+            ));
+        }
+    }
+
     if let Some(strategy) = &spec.default_capacity_provider_strategy {
+        let refs = spec.capacity_provider_refs.iter().map(|r| r.name.as_str());
         let providers: BTreeSet<&str> = spec
             .capacity_providers
             .iter()
             .flatten()
             .map(String::as_str)
+            .chain(refs)
             .collect();
         let mut named = BTreeSet::new();
         for (i, item) in strategy.iter().enumerate() {
             if !providers.contains(item.capacity_provider.as_str()) {
                 return Err(format!(
-                    "spec.defaultCapacityProviderStrategy[{i}].capacityProvider: \"{}\" is not in spec.capacityProviders; add it there",
+                    "spec.defaultCapacityProviderStrategy[{i}].capacityProvider: \"{}\" is not in spec.capacityProviders or spec.capacityProviderRefs; add it there",
                     item.capacity_provider
                 ));
             }
@@ -121,6 +138,10 @@ mod tests {
             "  settings: [{name: containerInsights, value: enhanced}]\n  capacityProviders: [FARGATE, FARGATE_SPOT]\n  defaultCapacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1, base: 1}, {capacityProvider: FARGATE_SPOT, weight: 3}]\n  tags: {team: web}\n",
         );
         assert_eq!(validate(&ok), Ok(()));
+        let ok = cluster(
+            "  capacityProviderRefs: [{name: ec2}]\n  defaultCapacityProviderStrategy: [{capacityProvider: ec2, weight: 1}]\n",
+        );
+        assert_eq!(validate(&ok), Ok(()));
     }
 
     #[test]
@@ -152,6 +173,14 @@ mod tests {
                 "only one capacity provider may have a base",
             ),
             ("  tags: {\"aws:owner\": x}\n", "spec.tags"),
+            (
+                "  capacityProviderRefs: [{name: ec2}, {name: ec2}]\n",
+                "spec.capacityProviderRefs[1]",
+            ),
+            (
+                "  capacityProviderRefs: [{name: \"\"}]\n",
+                "spec.capacityProviderRefs[0].name",
+            ),
         ];
         for (yaml, expected) in cases {
             let err = error_of(yaml);

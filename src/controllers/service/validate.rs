@@ -368,6 +368,12 @@ mod tests {
                 "spec.platformVersion",
             ),
             (
+                format!(
+                    "{BASE}  capacityProviderStrategy: [{{capacityProvider: ec2}}]\n  platformVersion: LATEST\n"
+                ),
+                "spec.platformVersion",
+            ),
+            (
                 format!("{BASE}  launchType: FARGATE\n"),
                 "spec.networkConfiguration.awsvpcConfiguration is required on Fargate",
             ),

@@ -1,0 +1,233 @@
+//! The `CapacityProvider` controller: observe the provider, plan, act, report; deletion waits until no cluster
+//! uses it.
+
+pub mod plan;
+pub mod status;
+pub mod validate;
+
+use std::time::Duration;
+
+use kube::api::ListParams;
+use kube::{Api, ResourceExt};
+
+use crate::api::{CapacityProvider, CapacityProviderStatus, DeletionPolicy, EcsCluster};
+use crate::controllers::cluster::validate::cluster_name;
+use crate::ecs::AwsErrorKind;
+use crate::ecs::capacity_provider::ObservedCapacityProvider;
+use crate::reconcile::ownership::{Ownership, classify, desired_tags};
+use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
+use plan::{ProviderAction, plan};
+use validate::provider_name;
+
+impl Managed for CapacityProvider {
+    type Status = CapacityProviderStatus;
+
+    fn status(&self) -> Option<&CapacityProviderStatus> {
+        self.status.as_ref()
+    }
+
+    fn deletion_policy(&self) -> DeletionPolicy {
+        self.spec.deletion_policy
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        validate::validate(self)
+    }
+
+    async fn apply(
+        &self,
+        ctx: &Context,
+        _checkpoint: &Checkpoint<'_, Self>,
+    ) -> Result<Applied<CapacityProviderStatus>, Error> {
+        let name = provider_name(self);
+        let cluster = self.spec.cluster.as_deref();
+        let mut notes = Vec::new();
+        let observed = ctx.ecs.describe_capacity_provider(cluster, &name).await?;
+        if let Some(found) = &observed {
+            match classify(self, &found.tags) {
+                Ownership::Ours => {}
+                Ownership::Adopt => notes.push(Note::normal(
+                    "Adopted",
+                    format!("took over the existing ECS capacity provider {name}"),
+                )),
+                Ownership::Foreign => return Err(already_exists(&name)),
+            }
+        }
+        let tags = desired_tags(self, &self.spec.tags);
+        let actions = plan(&self.spec, &tags, observed.as_ref()).map_err(Error::InvalidSpec)?;
+        let existed = self.status.as_ref().and_then(|s| s.arn.as_ref()).is_some();
+        let mut current = observed;
+        for action in &actions {
+            notes.push(
+                self.execute(ctx, &name, action, &mut current, existed)
+                    .await?,
+            );
+        }
+        let needs_refresh = actions.iter().any(|a| *a != ProviderAction::Create);
+        let current = match (needs_refresh, current) {
+            (false, Some(current)) => current,
+            _ => ctx
+                .ecs
+                .describe_capacity_provider(cluster, &name)
+                .await?
+                .ok_or_else(|| gone(&name))?,
+        };
+        let ready = status::readiness(&current);
+        let requeue = (!ready.status).then(|| Duration::from_secs(10));
+        Ok(Applied {
+            status: status::status_of(&current),
+            conditions: vec![ready],
+            notes,
+            requeue,
+        })
+    }
+
+    async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
+        let name = provider_name(self);
+        let users = clusters_using(self, &name, ctx).await?;
+        if !users.is_empty() {
+            return Ok(Cleanup::Waiting(format!(
+                "waiting for the EcsCluster objects that use ECS capacity provider {name} to drop it from \
+                 spec.capacityProviderRefs (or spec.capacityProviders) or to be deleted: {}",
+                users.join(", ")
+            )));
+        }
+        let cluster = self.spec.cluster.as_deref();
+        let note = match ctx.ecs.describe_capacity_provider(cluster, &name).await? {
+            None => Note::normal(
+                "Deleted",
+                format!("ECS capacity provider {name} is already gone"),
+            ),
+            Some(found) if classify(self, &found.tags) == Ownership::Ours => {
+                match ctx.ecs.delete_capacity_provider(&name, cluster).await {
+                    Ok(()) => {}
+                    // ECS refuses while a cluster outside this namespace, or a service's strategy, still uses it.
+                    Err(refused) if refused.kind == AwsErrorKind::Rejected => {
+                        return Ok(Cleanup::Waiting(format!(
+                            "ECS refuses to delete capacity provider {name} ({refused}); remove it from every \
+                             cluster's capacity providers (PutClusterCapacityProviders) and every service's \
+                             capacityProviderStrategy, then deletion is retried"
+                        )));
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+                Note::normal("Deleted", format!("deleted ECS capacity provider {name}"))
+            }
+            Some(_) => Note::normal(
+                "LeftInPlace",
+                format!("ECS capacity provider {name} is not owned by this object; left in place"),
+            ),
+        };
+        Ok(Cleanup::Done(vec![note]))
+    }
+}
+
+impl CapacityProvider {
+    /// Runs one planned call and says what it did.
+    async fn execute(
+        &self,
+        ctx: &Context,
+        name: &str,
+        action: &ProviderAction,
+        observed: &mut Option<ObservedCapacityProvider>,
+        existed: bool,
+    ) -> Result<Note, Error> {
+        let arn = || {
+            observed
+                .as_ref()
+                .map(|p| p.capacity_provider_arn.clone())
+                .ok_or_else(|| gone(name))
+        };
+        Ok(match action {
+            ProviderAction::Create => {
+                let tags = desired_tags(self, &self.spec.tags);
+                *observed = Some(
+                    ctx.ecs
+                        .create_capacity_provider(name, &self.spec, &tags)
+                        .await?,
+                );
+                if existed {
+                    Note::warning(
+                        "Recreated",
+                        format!(
+                            "ECS capacity provider {name} was deleted outside Kubernetes; created it again"
+                        ),
+                    )
+                } else {
+                    Note::normal("Created", format!("created ECS capacity provider {name}"))
+                }
+            }
+            ProviderAction::Update(update) => {
+                ctx.ecs
+                    .update_capacity_provider(name, self.spec.cluster.as_deref(), update)
+                    .await?;
+                Note::normal("Updated", format!("updated ECS capacity provider {name}"))
+            }
+            ProviderAction::Tag(tags) => {
+                ctx.ecs.tag_resource(&arn()?, tags).await?;
+                Note::normal(
+                    "Tagged",
+                    format!("updated tags of ECS capacity provider {name}"),
+                )
+            }
+            ProviderAction::Untag(keys) => {
+                ctx.ecs.untag_resource(&arn()?, keys).await?;
+                Note::normal(
+                    "Untagged",
+                    format!("removed tags of ECS capacity provider {name}"),
+                )
+            }
+        })
+    }
+}
+
+/// The `EcsCluster` objects of the namespace whose spec names the provider, or whose ECS cluster still has it
+/// associated (DescribeClusters, batched): ECS refuses to delete a provider that a cluster has.
+async fn clusters_using(
+    provider: &CapacityProvider,
+    name: &str,
+    ctx: &Context,
+) -> Result<Vec<String>, Error> {
+    let namespace = provider.namespace().unwrap_or_default();
+    let clusters: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &namespace);
+    let object = provider.name_any();
+    let listed = clusters.list(&ListParams::default()).await?.items;
+    let lookups = listed.iter().map(|cluster| async {
+        let by_spec = cluster
+            .spec
+            .capacity_provider_refs
+            .iter()
+            .any(|r| r.name == object)
+            || cluster
+                .spec
+                .capacity_providers
+                .iter()
+                .flatten()
+                .any(|p| p == name);
+        if by_spec {
+            return Ok(true);
+        }
+        let found = ctx.ecs.describe_cluster(&cluster_name(cluster)).await?;
+        Ok::<_, Error>(found.is_some_and(|c| c.capacity_providers.iter().any(|p| p == name)))
+    });
+    let mut users = Vec::new();
+    for (cluster, uses) in listed.iter().zip(futures::future::join_all(lookups).await) {
+        if uses? {
+            users.push(cluster.name_any());
+        }
+    }
+    Ok(users)
+}
+
+fn gone(name: &str) -> Error {
+    Error::DependencyNotReady(format!(
+        "ECS capacity provider {name} disappeared while it was being updated; will retry"
+    ))
+}
+
+fn already_exists(name: &str) -> Error {
+    Error::AlreadyExists(format!(
+        "an ECS capacity provider named {name} already exists and was not created by this object; nothing was \
+         changed. Set the annotation ecsbridge.dev/adopt: \"true\" to take it over, or choose another spec.name"
+    ))
+}

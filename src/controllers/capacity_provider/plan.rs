@@ -1,0 +1,236 @@
+//! Plans the ECS calls that bring a capacity provider to its spec; pure, so every decision is unit-tested.
+
+use serde_json::Value;
+
+use crate::api::Tags;
+use crate::api::capacity_provider::CapacityProviderSpec;
+use crate::controllers::compare::{covers, overlay};
+use crate::ecs::capacity_provider::{CapacityProviderUpdate, ObservedCapacityProvider};
+use crate::reconcile::ownership::tag_changes;
+
+/// One ECS call for a capacity provider.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProviderAction {
+    Create,
+    Update(CapacityProviderUpdate),
+    Tag(Tags),
+    Untag(Vec<String>),
+}
+
+/// The calls to make; empty when ECS already matches. An error names a change ECS cannot make in place.
+pub fn plan(
+    spec: &CapacityProviderSpec,
+    tags: &Tags,
+    observed: Option<&ObservedCapacityProvider>,
+) -> Result<Vec<ProviderAction>, String> {
+    let Some(observed) = observed else {
+        return Ok(vec![ProviderAction::Create]);
+    };
+    let mut actions = Vec::new();
+    if let Some(desired) = &spec.auto_scaling_group_provider {
+        let current = observed
+            .auto_scaling_group_provider
+            .as_ref()
+            .ok_or_else(|| kind_changed(observed, "autoScalingGroupProvider"))?;
+        if current.auto_scaling_group_arn != desired.auto_scaling_group_arn {
+            return Err(format!(
+                "spec.autoScalingGroupProvider.autoScalingGroupArn cannot change: ECS capacity provider {} uses \
+                 {} and ECS cannot move it to another group; set it back, or create a new CapacityProvider for \
+                 the new group",
+                observed.name, current.auto_scaling_group_arn
+            ));
+        }
+        if !covers(current, desired) {
+            let update = without(overlay(current, desired), &[], "autoScalingGroupArn");
+            actions.push(ProviderAction::Update(
+                CapacityProviderUpdate::AutoScalingGroup(update),
+            ));
+        }
+    }
+    if let Some(desired) = &spec.managed_instances_provider {
+        let current = observed
+            .managed_instances_provider
+            .as_ref()
+            .ok_or_else(|| kind_changed(observed, "managedInstancesProvider"))?;
+        let option = |p: &crate::api::managed_instances::ManagedInstancesProvider| {
+            p.instance_launch_template
+                .as_ref()
+                .and_then(|t| t.capacity_option_type)
+        };
+        if option(desired).is_some_and(|d| option(current).is_some_and(|c| c != d)) {
+            return Err(format!(
+                "spec.managedInstancesProvider.instanceLaunchTemplate.capacityOptionType cannot change: ECS \
+                 capacity provider {} keeps the one it was created with; set it back, or create a new \
+                 CapacityProvider",
+                observed.name
+            ));
+        }
+        if !covers(current, desired) {
+            let update = without(
+                overlay(current, desired),
+                &["instanceLaunchTemplate"],
+                "capacityOptionType",
+            );
+            actions.push(ProviderAction::Update(
+                CapacityProviderUpdate::ManagedInstances(update),
+            ));
+        }
+    }
+    let (set, remove) = tag_changes(tags, &observed.tags);
+    if !set.is_empty() {
+        actions.push(ProviderAction::Tag(set));
+    }
+    if !remove.is_empty() {
+        actions.push(ProviderAction::Untag(remove));
+    }
+    Ok(actions)
+}
+
+/// `value` without the field `key` of the object at `path`: what ECS's update shape does not take.
+fn without(mut value: Value, path: &[&str], key: &str) -> Value {
+    let mut target = Some(&mut value);
+    for step in path {
+        target = target.and_then(|v| v.get_mut(*step));
+    }
+    if let Some(Value::Object(object)) = target {
+        object.remove(key);
+    }
+    value
+}
+
+fn kind_changed(observed: &ObservedCapacityProvider, wanted: &str) -> String {
+    format!(
+        "spec.{wanted}: ECS capacity provider {} is of another kind, which cannot change; create a new \
+         CapacityProvider for it",
+        observed.name
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ASG: &str = "arn:aws:autoscaling:us-east-1:1:autoScalingGroup:u:autoScalingGroupName/web";
+
+    fn spec(yaml: &str) -> CapacityProviderSpec {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    fn asg_spec(scaling: &str) -> CapacityProviderSpec {
+        spec(&format!(
+            "autoScalingGroupProvider:\n  autoScalingGroupArn: \"{ASG}\"\n  managedScaling: {scaling}\n"
+        ))
+    }
+
+    fn tags() -> Tags {
+        Tags::from([("ecsbridge.dev/uid".to_owned(), "u".to_owned())])
+    }
+
+    /// ECS's view: the spec's provider with ECS's defaults filled in.
+    fn observed(spec: &CapacityProviderSpec) -> ObservedCapacityProvider {
+        let mut asg = spec.auto_scaling_group_provider.clone();
+        if let Some(asg) = &mut asg {
+            let reported = json!({"status": "ENABLED", "targetCapacity": 100, "minimumScalingStepSize": 1,
+                "maximumScalingStepSize": 10000, "instanceWarmupPeriod": 300});
+            asg.managed_scaling =
+                Some(serde_json::from_value(overlay(&reported, &asg.managed_scaling)).unwrap());
+            asg.managed_termination_protection =
+                Some(crate::api::capacity_provider::Toggle::Disabled);
+        }
+        ObservedCapacityProvider {
+            capacity_provider_arn: "arn:aws:ecs:us-east-1:1:capacity-provider/web".into(),
+            name: "web".into(),
+            status: "ACTIVE".into(),
+            auto_scaling_group_provider: asg,
+            managed_instances_provider: spec.managed_instances_provider.clone(),
+            tags: tags(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn creates_a_missing_provider_and_leaves_a_matching_one() {
+        let s = asg_spec("{targetCapacity: 80}");
+        assert_eq!(plan(&s, &tags(), None), Ok(vec![ProviderAction::Create]));
+        assert_eq!(plan(&s, &tags(), Some(&observed(&s))), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_scaling_change_sends_ecs_values_with_the_spec_overlaid() {
+        let before = asg_spec("{targetCapacity: 80}");
+        let after = asg_spec("{targetCapacity: 50}");
+        let actions = plan(&after, &tags(), Some(&observed(&before))).unwrap();
+        let expected = json!({"managedScaling": {"status": "ENABLED", "targetCapacity": 50,
+            "minimumScalingStepSize": 1, "maximumScalingStepSize": 10000, "instanceWarmupPeriod": 300},
+            "managedTerminationProtection": "DISABLED"});
+        assert_eq!(
+            actions,
+            vec![ProviderAction::Update(
+                CapacityProviderUpdate::AutoScalingGroup(expected)
+            )]
+        );
+    }
+
+    #[test]
+    fn refuses_what_ecs_cannot_change_in_place() {
+        let s = asg_spec("{targetCapacity: 80}");
+        let mut moved = observed(&s);
+        moved
+            .auto_scaling_group_provider
+            .as_mut()
+            .unwrap()
+            .auto_scaling_group_arn = "arn:other".into();
+        assert!(
+            plan(&s, &tags(), Some(&moved))
+                .unwrap_err()
+                .contains("autoScalingGroupArn cannot change")
+        );
+        let managed = spec(
+            "cluster: web\nmanagedInstancesProvider: {infrastructureRoleArn: \"arn:aws:iam::1:role/r\"}\n",
+        );
+        assert!(
+            plan(&managed, &tags(), Some(&observed(&s)))
+                .unwrap_err()
+                .contains("another kind")
+        );
+    }
+
+    #[test]
+    fn managed_instances_update_leaves_out_the_capacity_option_type() {
+        let yaml = "cluster: web\nmanagedInstancesProvider:\n  infrastructureRoleArn: \"arn:aws:iam::1:role/r\"\n  instanceLaunchTemplate: {ec2InstanceProfileArn: \"arn:aws:iam::1:instance-profile/p\", capacityOptionType: SPOT, storageConfiguration: {storageSizeGiB: SIZE}}\n";
+        let before = spec(&yaml.replace("SIZE", "30"));
+        let after = spec(&yaml.replace("SIZE", "60"));
+        let actions = plan(&after, &tags(), Some(&observed(&before))).unwrap();
+        let [ProviderAction::Update(CapacityProviderUpdate::ManagedInstances(update))] =
+            actions.as_slice()
+        else {
+            panic!("{actions:?}");
+        };
+        let template = &update["instanceLaunchTemplate"];
+        assert_eq!(template["storageConfiguration"]["storageSizeGiB"], 60);
+        assert!(template.get("capacityOptionType").is_none());
+        let spot = spec(&yaml.replace("SIZE", "30").replace("SPOT", "ON_DEMAND"));
+        assert!(
+            plan(&spot, &tags(), Some(&observed(&before)))
+                .unwrap_err()
+                .contains("capacityOptionType cannot change")
+        );
+    }
+
+    #[test]
+    fn tags_are_set_and_removed() {
+        let s = asg_spec("{targetCapacity: 80}");
+        let mut o = observed(&s);
+        o.tags.insert("old".into(), "x".into());
+        let mut desired = tags();
+        desired.insert("team".into(), "web".into());
+        assert_eq!(
+            plan(&s, &desired, Some(&o)),
+            Ok(vec![
+                ProviderAction::Tag(Tags::from([("team".to_owned(), "web".to_owned())])),
+                ProviderAction::Untag(vec!["old".into()]),
+            ])
+        );
+    }
+}

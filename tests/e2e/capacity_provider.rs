@@ -1,0 +1,273 @@
+//! `CapacityProvider` end to end against moto: a provider for an Auto Scaling group becomes Ready with its managed
+//! scaling, a cluster that references it waits for it, associates it and uses it as its default strategy, a
+//! scaling change reaches ECS, and deletion waits while the cluster uses it and goes through once it does not.
+
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{CapacityProviderField, ClusterField};
+use ecs_bridge::api::{CapacityProvider, EcsCluster};
+use kube::ResourceExt;
+use serde_json::json;
+
+use crate::harness::{Env, condition, unique};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Creates an Auto Scaling group (with a launch configuration) in moto and returns its ARN.
+async fn auto_scaling_group(name: &str) -> String {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_ECS").expect("moto's endpoint");
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    let region = config.region().expect("a region").to_string();
+    let autoscaling = aws_sdk_autoscaling::Client::new(&config);
+    autoscaling
+        .create_launch_configuration()
+        .launch_configuration_name(name)
+        .image_id("ami-12c6146b")
+        .instance_type("t2.micro")
+        .send()
+        .await
+        .expect("create launch configuration");
+    autoscaling
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .launch_configuration_name(name)
+        .min_size(0)
+        .max_size(2)
+        .availability_zones(format!("{region}a"))
+        .send()
+        .await
+        .expect("create Auto Scaling group");
+    let groups = autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(name)
+        .send()
+        .await
+        .expect("describe Auto Scaling groups");
+    groups.auto_scaling_groups()[0]
+        .auto_scaling_group_arn()
+        .expect("an ARN")
+        .to_owned()
+}
+
+fn provider_manifest(ecs_name: &str, asg_arn: &str, target: i32) -> String {
+    format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: CapacityProvider\nmetadata:\n  name: ec2\nspec:\n  name: {ecs_name}\n  \
+         autoScalingGroupProvider:\n    autoScalingGroupArn: \"{asg_arn}\"\n    managedScaling: {{status: ENABLED, \
+         targetCapacity: {target}, minimumScalingStepSize: 1, maximumScalingStepSize: 5, instanceWarmupPeriod: 60}}\n    \
+         managedTerminationProtection: DISABLED\n  tags: {{team: web}}\n"
+    )
+}
+
+fn ready<K: kube::Resource>(conditions: Option<&[ecs_bridge::api::Condition]>, obj: &K) -> bool {
+    conditions
+        .and_then(|c| condition(c, "Ready"))
+        .is_some_and(|r| r.status == "True" && r.observed_generation == obj.meta().generation)
+}
+
+/// The provider as ECS reports it, while it is ACTIVE.
+async fn ecs_provider(env: &Env, name: &str) -> Option<aws_sdk_ecs::types::CapacityProvider> {
+    let out = env
+        .ecs
+        .describe_capacity_providers()
+        .capacity_providers(name)
+        .include(CapacityProviderField::Tags)
+        .send()
+        .await
+        .expect("describe capacity providers");
+    out.capacity_providers()
+        .iter()
+        .find(|p| p.status().is_some_and(|s| s.as_str() == "ACTIVE"))
+        .cloned()
+}
+
+fn target_capacity(provider: &aws_sdk_ecs::types::CapacityProvider) -> Option<i32> {
+    provider
+        .auto_scaling_group_provider()
+        .and_then(|a| a.managed_scaling())
+        .and_then(|s| s.target_capacity())
+}
+
+#[tokio::test]
+async fn auto_scaling_group_provider_serves_a_cluster_then_leaves_with_it() {
+    let env = Env::new("cp-life").await;
+    let ecs_name = unique("cp");
+    let cluster_name = unique("cp-cluster");
+    let asg_arn = auto_scaling_group(&unique("asg")).await;
+
+    // The cluster comes first and waits for the provider it references.
+    env.apply::<EcsCluster>(&format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata:\n  name: web\nspec:\n  clusterName: {cluster_name}\n  \
+         capacityProviders: [FARGATE]\n  capacityProviderRefs: [{{name: ec2}}]\n  \
+         defaultCapacityProviderStrategy: [{{capacityProvider: ec2, weight: 1}}]\n"
+    ))
+    .await;
+    env.wait_for::<EcsCluster>("web", WAIT, |c| {
+        c.status
+            .as_ref()
+            .and_then(|s| condition(&s.conditions, "Synced"))
+            .is_some_and(|s| s.reason == "DependencyNotReady" && s.message.contains("ec2"))
+    })
+    .await;
+
+    env.apply::<CapacityProvider>(&provider_manifest(&ecs_name, &asg_arn, 80))
+        .await;
+    let provider = env
+        .wait_for::<CapacityProvider>("ec2", WAIT, |p| {
+            ready(p.status.as_ref().map(|s| s.conditions.as_slice()), p)
+        })
+        .await;
+    let status = provider.status.as_ref().unwrap();
+    assert_eq!(status.target_capacity, Some(80));
+    assert_eq!(status.type_.as_deref(), Some("EC2_AUTOSCALING"));
+    assert_eq!(status.name.as_deref(), Some(ecs_name.as_str()));
+    assert!(asg_arn.ends_with(status.auto_scaling_group_name.as_deref().unwrap()));
+    let in_ecs = ecs_provider(&env, &ecs_name)
+        .await
+        .expect("provider in ECS");
+    assert_eq!(target_capacity(&in_ecs), Some(80));
+    assert!(
+        in_ecs
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("ecsbridge.dev/uid")
+                && t.value() == provider.metadata.uid.as_deref())
+    );
+
+    // The provider's Ready wakes the cluster (its own retry would come after 30 s).
+    env.wait_for::<EcsCluster>("web", Duration::from_secs(25), |c| {
+        ready(c.status.as_ref().map(|s| s.conditions.as_slice()), c)
+    })
+    .await;
+    let cluster = env
+        .ecs
+        .describe_clusters()
+        .clusters(&cluster_name)
+        .include(ClusterField::Settings)
+        .send()
+        .await
+        .expect("describe clusters")
+        .clusters()[0]
+        .clone();
+    assert!(cluster.capacity_providers().contains(&ecs_name));
+    assert!(cluster.capacity_providers().contains(&"FARGATE".to_owned()));
+    let strategy = cluster.default_capacity_provider_strategy();
+    assert_eq!(strategy.len(), 1);
+    assert_eq!(strategy[0].capacity_provider(), ecs_name);
+
+    // A managed scaling change reaches ECS in place.
+    env.apply::<CapacityProvider>(&provider_manifest(&ecs_name, &asg_arn, 50))
+        .await;
+    env.wait_for::<CapacityProvider>("ec2", WAIT, |p| {
+        ready(p.status.as_ref().map(|s| s.conditions.as_slice()), p)
+            && p.status.as_ref().unwrap().target_capacity == Some(50)
+    })
+    .await;
+    let in_ecs = ecs_provider(&env, &ecs_name)
+        .await
+        .expect("provider in ECS");
+    assert_eq!(target_capacity(&in_ecs), Some(50));
+    assert_eq!(
+        in_ecs.capacity_provider_arn(),
+        provider.status.unwrap().arn.as_deref()
+    );
+
+    // Deleting the provider waits while the cluster uses it, naming the cluster.
+    env.delete::<CapacityProvider>("ec2").await;
+    env.wait_for::<CapacityProvider>("ec2", WAIT, |p| {
+        p.status
+            .as_ref()
+            .and_then(|s| condition(&s.conditions, "Ready"))
+            .is_some_and(|r| r.reason == "Deleting" && r.message.contains("web"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(
+        ecs_provider(&env, &ecs_name).await.is_some(),
+        "still in ECS while the cluster uses it"
+    );
+    assert!(
+        env.api::<CapacityProvider>()
+            .get_opt("ec2")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Once the cluster drops the reference, the provider leaves the cluster and ECS.
+    env.patch::<EcsCluster>(
+        "web",
+        json!({"spec": {"capacityProviderRefs": null,
+            "defaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]}}),
+    )
+    .await;
+    env.wait_gone::<CapacityProvider>("ec2", WAIT).await;
+    assert!(ecs_provider(&env, &ecs_name).await.is_none());
+    let cluster = env
+        .wait_for::<EcsCluster>("web", WAIT, |c| {
+            ready(c.status.as_ref().map(|s| s.conditions.as_slice()), c)
+        })
+        .await;
+    let providers = env
+        .ecs
+        .describe_clusters()
+        .clusters(&cluster_name)
+        .send()
+        .await
+        .expect("describe clusters")
+        .clusters()[0]
+        .capacity_providers()
+        .to_vec();
+    assert_eq!(providers, vec!["FARGATE".to_owned()]);
+
+    env.delete::<EcsCluster>(&cluster.name_any()).await;
+    env.wait_gone::<EcsCluster>("web", WAIT).await;
+}
+
+#[tokio::test]
+async fn invalid_providers_are_reported_without_any_aws_call() {
+    let env = Env::new("cp-invalid").await;
+    let cases = [
+        (
+            "not-an-arn",
+            "autoScalingGroupProvider: {autoScalingGroupArn: my-asg}",
+            "spec.autoScalingGroupProvider.autoScalingGroupArn",
+        ),
+        ("neither", "tags: {team: web}", "spec: set one of"),
+        (
+            "both",
+            "autoScalingGroupProvider: {autoScalingGroupArn: \"arn:aws:autoscaling:us-east-1:1:autoScalingGroup:u:autoScalingGroupName/a\"}\n  \
+             managedInstancesProvider: {infrastructureRoleArn: \"arn:aws:iam::1:role/r\"}\n  cluster: web",
+            "both set",
+        ),
+    ];
+    for (object, spec, field) in cases {
+        let ecs_name = unique("cp-bad");
+        env.apply::<CapacityProvider>(&format!(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: CapacityProvider\nmetadata:\n  name: {object}\nspec:\n  \
+             name: {ecs_name}\n  {spec}\n"
+        ))
+        .await;
+        env.wait_for::<CapacityProvider>(object, WAIT, |p| {
+            p.status
+                .as_ref()
+                .and_then(|s| condition(&s.conditions, "Synced"))
+                .is_some_and(|s| s.reason == "InvalidSpec" && s.message.contains(field))
+        })
+        .await;
+        assert!(ecs_provider(&env, &ecs_name).await.is_none(), "{object}");
+    }
+    // The schema refuses what it can express before the operator sees it.
+    let refused = env
+        .try_apply::<CapacityProvider>(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: CapacityProvider\nmetadata:\n  name: range\nspec:\n  \
+             autoScalingGroupProvider:\n    autoScalingGroupArn: x\n    managedScaling: {targetCapacity: 101}\n",
+        )
+        .await;
+    assert!(
+        refused.is_err(),
+        "targetCapacity 101 is refused by the schema"
+    );
+}
