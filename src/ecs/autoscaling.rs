@@ -124,17 +124,6 @@ impl Ecs {
                     .send()
             })
             .await?;
-        let activities = self
-            .call("DescribeScalingActivities", || {
-                client
-                    .describe_scaling_activities()
-                    .service_namespace(ServiceNamespace::Ecs)
-                    .scalable_dimension(dimension())
-                    .resource_id(resource_id)
-                    .max_results(1)
-                    .send()
-            })
-            .await?;
         Ok(ObservedScaling {
             target: Some(TargetSettings {
                 min_capacity: target.min_capacity(),
@@ -151,15 +140,32 @@ impl Ecs {
                 .iter()
                 .map(observed_scheduled)
                 .collect(),
-            last_activity: activities
-                .scaling_activities()
-                .first()
-                .map(|a| ScalingActivityStatus {
-                    start_time: rfc3339(a.start_time()),
-                    status_code: Some(a.status_code().as_str().to_owned()),
-                    description: Some(a.description().to_owned()),
-                }),
+            last_activity: self.last_scaling_activity(resource_id).await,
         })
+    }
+
+    /// The newest scaling activity of the target: one call of one result, not repeated; status simply shows
+    /// none when it fails (some emulators do not implement the call).
+    async fn last_scaling_activity(&self, resource_id: &str) -> Option<ScalingActivityStatus> {
+        let request = self
+            .scaling
+            .describe_scaling_activities()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(dimension())
+            .resource_id(resource_id)
+            .max_results(1);
+        let out = self
+            .call_once("DescribeScalingActivities", || request.clone().send())
+            .await
+            .inspect_err(|e| tracing::debug!(error = %e, "no scaling activity"))
+            .ok()?;
+        out.scaling_activities()
+            .first()
+            .map(|a| ScalingActivityStatus {
+                start_time: rfc3339(a.start_time()),
+                status_code: Some(a.status_code().as_str().to_owned()),
+                description: Some(a.description().to_owned()),
+            })
     }
 
     /// Registers the scalable target, or changes its capacity and suspended state.

@@ -105,7 +105,10 @@ impl Ecs {
             .load()
             .await;
         let mut ecs_config = aws_sdk_ecs::config::Builder::from(&config);
-        ecs_config.set_endpoint_url(settings.endpoint_url.clone());
+        if let Some(url) = &settings.endpoint_url {
+            // Only ECS's: Application Auto Scaling keeps the endpoint the standard settings give it.
+            ecs_config.set_endpoint_url(Some(url.clone()));
+        }
         let core = Arc::new(Core {
             client: aws_sdk_ecs::Client::from_conf(ecs_config.build()),
             scaling: aws_sdk_applicationautoscaling::Client::new(&config),
