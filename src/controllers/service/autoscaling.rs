@@ -5,6 +5,7 @@
 //! `autoScaling`, a target the operator registered (recorded in status) is removed with its own policies.
 
 pub mod apply;
+mod schedule;
 pub mod validate;
 
 use crate::api::autoscaling::{AutoScaling, ScheduledScaling};

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use kube::ResourceExt;
 
+use super::schedule::parse_schedule;
 use crate::api::EcsService;
 use crate::api::autoscaling::{
     AutoScaling, PredefinedMetric, ScheduledScaling, TargetTrackingPolicy,
@@ -205,53 +206,6 @@ fn check_scheduled(field: &str, action: &ScheduledScaling) -> Result<(), String>
         return Err(format!("{field}.endTime: must come after startTime"));
     }
     Ok(())
-}
-
-/// Parses an Application Auto Scaling schedule; the error says what is wrong.
-fn parse_schedule(schedule: &str) -> Result<(), String> {
-    let inner = |prefix: &str| {
-        schedule
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.strip_suffix(')'))
-    };
-    if let Some(at) = inner("at(") {
-        return k8s_openapi::jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M:%S", at)
-            .map(drop)
-            .map_err(|_| "has no valid date and time in at()".to_owned());
-    }
-    if let Some(rate) = inner("rate(") {
-        let (value, unit) = rate
-            .split_once(' ')
-            .ok_or_else(|| "needs a value and a unit in rate()".to_owned())?;
-        let value: u32 = value
-            .parse()
-            .ok()
-            .filter(|v| *v > 0)
-            .ok_or_else(|| "needs a positive whole number in rate()".to_owned())?;
-        let unit_ok = match unit {
-            "minute" | "hour" | "day" => value == 1,
-            "minutes" | "hours" | "days" => value > 1,
-            _ => false,
-        };
-        return unit_ok.then_some(()).ok_or_else(|| {
-            "has no valid unit in rate() (minute for 1, minutes above, ...)".to_owned()
-        });
-    }
-    if let Some(cron) = inner("cron(") {
-        let fields: Vec<_> = cron.split_whitespace().collect();
-        if fields.len() != 6 {
-            return Err(format!("has {} fields in cron(), not 6", fields.len()));
-        }
-        let allowed = |c: char| c.is_ascii_alphanumeric() || ",-*/?LW#".contains(c);
-        if let Some(bad) = fields.iter().find(|f| !f.chars().all(allowed)) {
-            return Err(format!("has an invalid cron field \"{bad}\""));
-        }
-        if fields[2] != "?" && fields[4] != "?" {
-            return Err("needs ? in day-of-month or day-of-week of cron()".into());
-        }
-        return Ok(());
-    }
-    Err("is not at(), rate() or cron()".into())
 }
 
 #[cfg(test)]
