@@ -22,7 +22,7 @@ trap 'bash tests/control-plane/down.sh' EXIT
 # The local control plane's env file points ECS at moto with dummy credentials: keep the caller's own.
 saved=$(export -p | grep -E 'declare -x (AWS_[A-Z_]+)=' || true)
 source target/control-plane/env
-unset AWS_ENDPOINT_URL_ECS AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
+unset AWS_ENDPOINT_URL_ECS AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
 eval "$saved"
 
 ECSB_CONFORMANCE_AWS=1 cargo test --test conformance -- --test-threads 2

@@ -13,6 +13,9 @@ pub const FINALIZER: &str = "ecsbridge.dev/cleanup";
 pub const ADOPT_ANNOTATION: &str = "ecsbridge.dev/adopt";
 /// Annotation whose new value triggers one new deployment of an `EcsService`.
 pub const RESTARTED_AT_ANNOTATION: &str = "ecsbridge.dev/restartedAt";
+/// Annotation `"true"` on an `EcsService` scaled through its `scale` subresource (HPA, KEDA): `spec.autoScaling`
+/// is refused with it, since two autoscalers would fight.
+pub const EXTERNAL_SCALER_ANNOTATION: &str = "ecsbridge.dev/external-scaler";
 /// Ownership tag holding `<namespace>/<name>` of the managing object.
 pub const OWNER_TAG: &str = "ecsbridge.dev/owner";
 /// Ownership tag holding the `metadata.uid` of the managing object.

@@ -6,6 +6,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::autoscaling::{AutoScaling, AutoScalingStatus};
 use super::cluster::CapacityProviderStrategyItem;
 use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_status};
 
@@ -29,6 +30,8 @@ use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_statu
     printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
     printcolumn = r#"{"name":"Desired","type":"integer","jsonPath":".status.desiredCount"}"#,
     printcolumn = r#"{"name":"Running","type":"integer","jsonPath":".status.runningCount"}"#,
+    printcolumn = r#"{"name":"Min","type":"integer","jsonPath":".status.autoScaling.minCapacity"}"#,
+    printcolumn = r#"{"name":"Max","type":"integer","jsonPath":".status.autoScaling.maxCapacity"}"#,
     printcolumn = r#"{"name":"TaskDef","type":"string","jsonPath":".status.taskDefinitionRevision"}"#,
     printcolumn = r#"{"name":"Rollout","type":"string","jsonPath":".status.deployments[?(@.status==\"PRIMARY\")].rolloutState"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
@@ -61,6 +64,11 @@ pub struct EcsServiceSpec {
     /// creation only and leaves it to ECS / Application Auto Scaling afterwards.
     #[serde(default)]
     pub desired_count_policy: DesiredCountPolicy,
+    /// Application Auto Scaling of the desired count. With it set, `desiredCount` (or `minCapacity` when absent)
+    /// is used at creation only, whatever `desiredCountPolicy` says. Not with the annotation
+    /// `ecsbridge.dev/external-scaler: "true"` (HPA, KEDA) nor with DAEMON services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<AutoScaling>,
     /// `EC2`, `FARGATE`, `EXTERNAL` or `MANAGED_INSTANCES`. Mutually exclusive with `capacityProviderStrategy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
@@ -960,6 +968,9 @@ pub struct EcsServiceStatus {
     /// Label selector naming this service (`ecsbridge.dev/service=<name>`), for the scale subresource (HPA, KEDA).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
+    /// The Application Auto Scaling target the operator registered for `spec.autoScaling`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<AutoScalingStatus>,
     /// CreateService attempts: part of the idempotency token, so a service deleted outside Kubernetes can be
     /// created again with a new token.
     #[serde(default, skip_serializing_if = "Option::is_none")]

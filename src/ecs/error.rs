@@ -68,13 +68,16 @@ impl AwsError {
                 "ClusterNotFoundException"
                 | "ServiceNotFoundException"
                 | "ResourceNotFoundException"
-                | "TaskDefinitionNotFoundException",
+                | "TaskDefinitionNotFoundException"
+                | "ObjectNotFoundException",
             ) => AwsErrorKind::NotFound,
             Some(
                 "ServerException"
                 | "ServiceUnavailableException"
                 | "InternalFailure"
-                | "ServiceUnavailable",
+                | "ServiceUnavailable"
+                | "InternalServiceException"
+                | "ConcurrentUpdateException",
             ) => AwsErrorKind::Transient,
             _ => AwsErrorKind::Rejected,
         };
@@ -124,7 +127,12 @@ impl AwsError {
 
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ECS {} failed", self.operation)?;
+        let service = if super::limits::Category::of(self.operation).is_scaling() {
+            "Application Auto Scaling"
+        } else {
+            "ECS"
+        };
+        write!(f, "{service} {} failed", self.operation)?;
         if let Some(code) = &self.code {
             write!(f, ": {code}")?;
         }

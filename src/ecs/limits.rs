@@ -1,4 +1,4 @@
-//! Client-side token buckets per ECS throttle category, sized from AWS's defaults and scaled by a budget (the
+//! Client-side token buckets per ECS (and Application Auto Scaling) throttle category, sized from AWS's defaults and scaled by a budget (the
 //! share of each bucket the operator may use). A ThrottlingException still received halves the category's rate;
 //! successes restore it step by step (additive increase, multiplicative decrease).
 
@@ -24,10 +24,14 @@ pub enum Category {
     TaskModify,
     /// "Cluster resource read actions": DescribeTasks, ListTasks, ...
     TaskRead,
+    /// Application Auto Scaling: register/deregister targets, put/delete policies and scheduled actions.
+    ScalingModify,
+    /// Application Auto Scaling: Describe* calls.
+    ScalingRead,
 }
 
 impl Category {
-    pub const ALL: [Category; 11] = [
+    pub const ALL: [Category; 13] = [
         Category::ClusterModify,
         Category::ClusterRead,
         Category::TaskDefinitionModify,
@@ -39,6 +43,8 @@ impl Category {
         Category::TagRead,
         Category::TaskModify,
         Category::TaskRead,
+        Category::ScalingModify,
+        Category::ScalingRead,
     ];
 
     /// The category of an ECS operation.
@@ -63,6 +69,16 @@ impl Category {
             "ListTagsForResource" => Category::TagRead,
             "RunTask" | "StopTask" => Category::TaskModify,
             "DescribeTasks" | "ListTasks" => Category::TaskRead,
+            "RegisterScalableTarget"
+            | "DeregisterScalableTarget"
+            | "PutScalingPolicy"
+            | "DeleteScalingPolicy"
+            | "PutScheduledAction"
+            | "DeleteScheduledAction" => Category::ScalingModify,
+            "DescribeScalableTargets"
+            | "DescribeScalingPolicies"
+            | "DescribeScheduledActions"
+            | "DescribeScalingActivities" => Category::ScalingRead,
             _ => Category::TaskDefinitionRead,
         }
     }
@@ -81,10 +97,18 @@ impl Category {
             Category::TagRead => "tag-read",
             Category::TaskModify => "task-modify",
             Category::TaskRead => "task-read",
+            Category::ScalingModify => "scaling-modify",
+            Category::ScalingRead => "scaling-read",
         }
     }
 
-    /// AWS's default bucket: (burst, refill per second).
+    /// Whether the category is Application Auto Scaling's rather than ECS's.
+    pub fn is_scaling(self) -> bool {
+        matches!(self, Category::ScalingModify | Category::ScalingRead)
+    }
+
+    /// AWS's default bucket: (burst, refill per second). Application Auto Scaling publishes no per-action
+    /// buckets: its categories get cautious sizes (override them with `--aws-rate-limit`).
     pub fn aws_default(self) -> (f64, f64) {
         match self {
             Category::ClusterModify | Category::TaskDefinitionModify => (20.0, 1.0),
@@ -96,6 +120,8 @@ impl Category {
             Category::ServiceRead | Category::TaskRead => (100.0, 20.0),
             Category::TaskModify => (100.0, 40.0),
             Category::TagModify => (20.0, 10.0),
+            Category::ScalingModify => (10.0, 1.0),
+            Category::ScalingRead => (40.0, 10.0),
         }
     }
 }
@@ -280,6 +306,12 @@ mod tests {
             Category::of("DescribeCapacityProviders"),
             Category::ClusterRead
         );
+        assert_eq!(Category::of("PutScalingPolicy"), Category::ScalingModify);
+        assert_eq!(
+            Category::of("DescribeScalingActivities"),
+            Category::ScalingRead
+        );
+        assert!(Category::ScalingRead.is_scaling() && !Category::ServiceRead.is_scaling());
     }
 
     #[test]

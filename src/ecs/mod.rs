@@ -1,6 +1,7 @@
-//! The one door to AWS: every ECS call goes through [`Ecs`], which owns the SDK client, maps errors and converts
-//! between our ECS-shaped types and the SDK's. No other module uses the SDK.
+//! The one door to AWS: every ECS and Application Auto Scaling call goes through [`Ecs`], which owns the SDK
+//! clients, maps errors and converts between our ECS-shaped types and the SDK's. No other module uses the SDK.
 
+pub mod autoscaling;
 pub mod batch;
 pub mod bridge;
 pub mod call;
@@ -38,9 +39,11 @@ pub struct Ecs {
     capacity_providers: Arc<Batcher<capacity_provider::ObservedCapacityProvider>>,
 }
 
-/// The SDK client with its rate limits and metrics; every call goes through [`Core::call`].
+/// The SDK clients with their rate limits and metrics; every call goes through [`Core::call`].
 pub struct Core {
     client: aws_sdk_ecs::Client,
+    /// Application Auto Scaling, for the desired count of services.
+    scaling: aws_sdk_applicationautoscaling::Client,
     limits: RateLimits,
     metrics: Arc<Metrics>,
     retry_base_delay: Duration,
@@ -64,7 +67,9 @@ const BATCH_WINDOW: Duration = Duration::from_millis(300);
 pub struct EcsSettings {
     /// AWS region; the standard AWS settings decide when unset.
     pub region: Option<String>,
-    /// ECS endpoint; the standard AWS settings (such as `AWS_ENDPOINT_URL_ECS`) decide when unset.
+    /// ECS endpoint; the standard AWS settings (such as `AWS_ENDPOINT_URL_ECS`) decide when unset. Application
+    /// Auto Scaling always follows the standard settings (`AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING`, then
+    /// `AWS_ENDPOINT_URL`).
     pub endpoint_url: Option<String>,
     /// Base delay of the retry backoff.
     pub retry_base_delay: Duration,
@@ -87,14 +92,11 @@ impl Default for EcsSettings {
 }
 
 impl Ecs {
-    /// Builds the client from the standard AWS settings (`AWS_ENDPOINT_URL_ECS`, profiles, IRSA, ...).
+    /// Builds the clients from the standard AWS settings (`AWS_ENDPOINT_URL_ECS`, profiles, IRSA, ...).
     pub async fn from_env(settings: &EcsSettings, metrics: Arc<Metrics>) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(region) = &settings.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(url) = &settings.endpoint_url {
-            loader = loader.endpoint_url(url);
         }
         // Retries are the door's own (see `call`), so that each attempt passes the rate limiter.
         let timeouts = TimeoutConfig::builder()
@@ -106,8 +108,14 @@ impl Ecs {
             .timeout_config(timeouts)
             .load()
             .await;
+        let mut ecs_config = aws_sdk_ecs::config::Builder::from(&config);
+        if let Some(url) = &settings.endpoint_url {
+            // Only ECS's: Application Auto Scaling keeps the endpoint the standard settings give it.
+            ecs_config.set_endpoint_url(Some(url.clone()));
+        }
         let core = Arc::new(Core {
-            client: aws_sdk_ecs::Client::new(&config),
+            client: aws_sdk_ecs::Client::from_conf(ecs_config.build()),
+            scaling: aws_sdk_applicationautoscaling::Client::new(&config),
             limits: RateLimits::new(&settings.limits),
             metrics,
             retry_base_delay: settings.retry_base_delay,

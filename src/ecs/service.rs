@@ -192,7 +192,7 @@ impl ServiceUpdate {
 }
 
 /// Spec fields that belong to the operator or are passed resolved; never sent as they are.
-const NOT_SENT_FROM_SPEC: [&str; 9] = [
+const NOT_SENT_FROM_SPEC: [&str; 10] = [
     "serviceName",
     "clusterRef",
     "cluster",
@@ -200,6 +200,7 @@ const NOT_SENT_FROM_SPEC: [&str; 9] = [
     "taskDefinition",
     "desiredCount",
     "desiredCountPolicy",
+    "autoScaling",
     "tags",
     "deletionPolicy",
 ];

@@ -1,6 +1,7 @@
 //! The `EcsService` controller: resolve references, validate, plan the ECS calls, follow the rollout, report
-//! status and ECS's own service events.
+//! status and ECS's own service events; Application Auto Scaling of the desired count in [`autoscaling`].
 
+pub mod autoscaling;
 pub mod ecs_events;
 pub mod identity;
 pub mod plan;
@@ -99,7 +100,9 @@ impl Managed for EcsService {
                 || observed
                     .as_ref()
                     .is_some_and(|o| record::unconfirmed(started.as_ref(), &key, o)));
-        let enforce = self.spec.desired_count_policy == DesiredCountPolicy::Enforce;
+        // With autoScaling, the desired count belongs to Application Auto Scaling once the service exists.
+        let enforce = self.spec.desired_count_policy == DesiredCountPolicy::Enforce
+            && self.spec.auto_scaling.is_none();
         let desired = Desired {
             spec: &self.spec,
             task_definition: &deps.task_definition,
@@ -201,7 +204,11 @@ impl Managed for EcsService {
                 .iter()
                 .map(|e| Note::normal("EcsServiceEvent", e.message.clone().unwrap_or_default())),
         );
+        let (scaling, scaling_notes) =
+            autoscaling::apply::reconcile(self, ctx, checkpoint, &deps.cluster, &name).await?;
+        notes.extend(scaling_notes);
         let mut status = status::status_fields(&observed);
+        status.auto_scaling = scaling;
         status.restarted_at = restart.or(last.restarted_at);
         status.last_event_id = fresh.last().and_then(|e| e.id.clone()).or(last_event);
         status.last_rollout = started;
@@ -254,6 +261,8 @@ impl Managed for EcsService {
             return Ok(Cleanup::Done(vec![note]));
         }
         if found.status == "ACTIVE" {
+            // Application Auto Scaling would scale the service back up while it drains.
+            autoscaling::apply::remove(self, ctx, &cluster, &name).await?;
             // A DAEMON service takes no desired count: it is deleted with `force`.
             let daemon = found.scheduling_strategy == Some(SchedulingStrategy::Daemon);
             if found.desired_count > 0 && !daemon {
@@ -329,7 +338,11 @@ impl EcsService {
                 // ECS refuses a desired count for DAEMON services; REPLICA services need one.
                 let count = match self.spec.scheduling_strategy {
                     Some(SchedulingStrategy::Daemon) => None,
-                    _ => self.spec.desired_count.or(Some(1)),
+                    _ => self
+                        .spec
+                        .desired_count
+                        .or(self.spec.auto_scaling.as_ref().map(|a| a.min_capacity))
+                        .or(Some(1)),
                 };
                 let token = client_token(self, &deps.task_definition, count, last);
                 let created = ctx

@@ -58,6 +58,7 @@ pub fn validate(svc: &EcsService) -> Result<(), String> {
     check_deployment(spec)?;
     check_placement(spec)?;
     check_load_balancing(spec)?;
+    super::autoscaling::validate::validate(svc)?;
     check_tags("spec.tags", &spec.tags)
 }
 
