@@ -4,7 +4,7 @@ use crate::protocol::OpResult;
 use crate::request::Request;
 use crate::settings::Broken;
 use crate::state::Model;
-use crate::{ops_cluster, ops_service, ops_tags, ops_task_definition};
+use crate::{ops_cluster, ops_service, ops_service_deployment, ops_tags, ops_task_definition};
 
 /// What an operation needs besides the model and the request.
 pub struct Ctx {
@@ -12,6 +12,8 @@ pub struct Ctx {
     pub now: f64,
     /// How long rollouts, drains and task definition deletions take (seconds, speed-up applied).
     pub duration: f64,
+    /// How long a minute of a bake time lasts (seconds, speed-up applied).
+    pub minute: f64,
     /// Share of new deployments that fail.
     pub failure_rate: f64,
     /// Container instances per cluster (DAEMON services run one task on each).
@@ -49,6 +51,9 @@ pub fn find(operation: &str) -> Option<Op> {
         "UpdateService" => ops_service::update,
         "DeleteService" => ops_service::delete,
         "ListServices" => ops_service::list,
+        "ListServiceDeployments" => ops_service_deployment::list,
+        "DescribeServiceDeployments" => ops_service_deployment::describe,
+        "StopServiceDeployment" => ops_service_deployment::stop,
         "TagResource" => ops_tags::tag,
         "UntagResource" => ops_tags::untag,
         "ListTagsForResource" => ops_tags::list,
@@ -62,6 +67,7 @@ pub fn call_at(op: Op, model: &mut Model, body: serde_json::Value, now: f64) -> 
     let ctx = Ctx {
         now,
         duration: 10.0,
+        minute: 60.0,
         failure_rate: 0.0,
         container_instances: 2,
         broken: Vec::new(),

@@ -1,0 +1,532 @@
+//! ECS-native BLUE_GREEN, LINEAR and CANARY deployments as service deployments over time
+//! (docs/ecs-behaviour.md, entries 69-74).
+//!
+//! A deployment of a service whose `deploymentConfiguration.strategy` is not ROLLING gets a service deployment:
+//! its lifecycle stages follow each other on a timeline fixed when it starts (short stages take a quarter of the
+//! rollout duration, SCALE_UP the whole of it, bake times their minutes), production traffic shifts in the
+//! strategy's steps, and its deployment in `deployments[]` completes only when CLEAN_UP ends. A lifecycle hook
+//! whose `hookTargetArn` contains `fail` fails at its first stage and rolls the deployment back; so does
+//! StopServiceDeployment. After a successful deployment the service's load balancers serve from the alternate
+//! target group, and the pair swaps roles. Like everything in the double, it is applied lazily in time order.
+
+use serde_json::{Map, Value, json};
+
+use crate::dispatch::Ctx;
+use crate::ids::Ids;
+use crate::state::Service;
+
+/// The lifecycle stages of a deployment, in order (RECONCILE_SERVICE only happens with more than one ACTIVE
+/// service revision, which the double never has).
+const STAGES: [&str; 9] = [
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+];
+
+/// A lifecycle hook of the deployment.
+#[derive(Clone, Debug)]
+struct Hook {
+    id: String,
+    target_arn: String,
+    stages: Vec<String>,
+}
+
+impl Hook {
+    /// The double's Lambda functions fail when their ARN says so.
+    fn fails(&self) -> bool {
+        self.target_arn.contains("fail")
+    }
+}
+
+/// How a service deployment ended other than by success.
+#[derive(Clone, Debug)]
+struct Rollback {
+    at: f64,
+    reason: String,
+    /// The stage it was in.
+    stage: &'static str,
+}
+
+/// The stages, traffic steps and end of a deployment started at a given time.
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    /// Each stage and when it starts.
+    stages: Vec<(&'static str, f64)>,
+    /// Production traffic weight of the new revision from each time on.
+    traffic: Vec<(f64, f64)>,
+    /// When CLEAN_UP ends.
+    pub finish: f64,
+}
+
+/// The deployment configuration's strategy, when it is not ROLLING.
+fn strategy(config: &Map<String, Value>) -> Option<&str> {
+    let strategy = config
+        .get("deploymentConfiguration")
+        .and_then(|d| d.get("strategy"))
+        .and_then(Value::as_str)?;
+    (strategy != "ROLLING").then_some(strategy)
+}
+
+fn number(config: &Value, path: &[&str], default: f64) -> f64 {
+    path.iter()
+        .try_fold(config, |v, key| v.get(key))
+        .and_then(Value::as_f64)
+        .unwrap_or(default)
+}
+
+impl Timeline {
+    /// The timeline of a deployment of a service with `config` starting at `start`; `None` for ROLLING.
+    pub fn of(config: &Map<String, Value>, ctx: &Ctx, start: f64) -> Option<Self> {
+        let strategy = strategy(config)?;
+        let deployment = config.get("deploymentConfiguration")?;
+        let step = ctx.duration / 4.0;
+        let minutes = |path: &[&str], default: f64| number(deployment, path, default) * ctx.minute;
+        let mut t = start;
+        let (mut stages, mut traffic) = (Vec::new(), vec![(start, 0.0)]);
+        for stage in STAGES {
+            stages.push((stage, t));
+            t += match stage {
+                "SCALE_UP" => ctx.duration,
+                "PRODUCTION_TRAFFIC_SHIFT" => match strategy {
+                    "LINEAR" => {
+                        let percent =
+                            number(deployment, &["linearConfiguration", "stepPercent"], 10.0);
+                        let bake = minutes(&["linearConfiguration", "stepBakeTimeInMinutes"], 6.0);
+                        let steps = (100.0 / percent).ceil() as usize;
+                        for i in 1..=steps {
+                            let at = t + (i - 1) as f64 * (step + bake);
+                            traffic.push((at, (percent * i as f64).min(100.0)));
+                        }
+                        steps as f64 * step + (steps - 1) as f64 * bake
+                    }
+                    "CANARY" => {
+                        let percent =
+                            number(deployment, &["canaryConfiguration", "canaryPercent"], 5.0);
+                        let bake =
+                            minutes(&["canaryConfiguration", "canaryBakeTimeInMinutes"], 10.0);
+                        traffic.push((t, percent));
+                        traffic.push((t + step + bake, 100.0));
+                        2.0 * step + bake
+                    }
+                    _ => {
+                        traffic.push((t, 100.0));
+                        step
+                    }
+                },
+                "BAKE_TIME" => minutes(&["bakeTimeInMinutes"], 0.0),
+                _ => step,
+            };
+        }
+        Some(Self {
+            stages,
+            traffic,
+            finish: t,
+        })
+    }
+
+    fn stage(&self, t: f64) -> &'static str {
+        self.stages
+            .iter()
+            .rev()
+            .find(|(_, start)| *start <= t)
+            .map_or(STAGES[0], |(stage, _)| stage)
+    }
+
+    fn stage_start(&self, stage: &str) -> Option<f64> {
+        self.stages
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map(|(_, t)| *t)
+    }
+
+    fn stage_end(&self, stage: &str) -> f64 {
+        let next = self.stages.iter().skip_while(|(s, _)| *s != stage).nth(1);
+        next.map_or(self.finish, |(_, t)| *t)
+    }
+
+    fn traffic(&self, t: f64) -> f64 {
+        self.traffic
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= t)
+            .map_or(0.0, |(_, w)| *w)
+    }
+}
+
+/// One service deployment of a BLUE_GREEN, LINEAR or CANARY service.
+#[derive(Clone, Debug)]
+pub struct ServiceDeployment {
+    pub arn: String,
+    /// The deployment in `deployments[]` it drives.
+    deployment_id: String,
+    strategy: String,
+    created_at: f64,
+    timeline: Timeline,
+    hooks: Vec<Hook>,
+    source_revision: Option<String>,
+    target_revision: String,
+    configuration: Value,
+    rollback: Option<Rollback>,
+    /// Replaced by a newer deployment before it ended.
+    stopped_at: Option<f64>,
+    /// The target group pair has swapped roles after success.
+    swapped: bool,
+    rollback_duration: f64,
+}
+
+impl ServiceDeployment {
+    /// When a failing hook fails: in the middle of its first stage.
+    fn hook_failure(&self) -> Option<(f64, &'static str, &Hook)> {
+        self.hooks
+            .iter()
+            .filter(|h| h.fails())
+            .filter_map(|h| {
+                let stage = STAGES.iter().find(|s| h.stages.iter().any(|hs| hs == *s))?;
+                let start = self.timeline.stage_start(stage)?;
+                let at = (start + self.timeline.stage_end(stage)) / 2.0;
+                Some((at, *stage, h))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+    }
+
+    fn ended(&self) -> bool {
+        self.rollback.is_some() || self.stopped_at.is_some() || self.swapped
+    }
+
+    fn status(&self, t: f64) -> (&'static str, Option<String>) {
+        if let Some(r) = &self.rollback {
+            let status = if t < r.at + self.rollback_duration {
+                "ROLLBACK_IN_PROGRESS"
+            } else {
+                "ROLLBACK_SUCCESSFUL"
+            };
+            return (status, Some(r.reason.clone()));
+        }
+        if self.stopped_at.is_some() {
+            let reason = "Service deployment stopped: a newer service deployment replaced it.";
+            return ("STOPPED", Some(reason.into()));
+        }
+        if t >= self.timeline.finish {
+            return ("SUCCESSFUL", None);
+        }
+        ("IN_PROGRESS", None)
+    }
+
+    /// The stage shown at `t`: frozen where a rollback started.
+    fn stage(&self, t: f64) -> &'static str {
+        match &self.rollback {
+            Some(r) => r.stage,
+            None => self
+                .timeline
+                .stage(t.min(self.timeline.finish - f64::EPSILON)),
+        }
+    }
+
+    fn hook_details(&self, t: f64) -> Vec<Value> {
+        let until = self.rollback.as_ref().map_or(t, |r| r.at.min(t));
+        self.hooks
+            .iter()
+            .filter_map(|h| {
+                let stages: Vec<_> = STAGES
+                    .iter()
+                    .filter(|s| h.stages.iter().any(|hs| hs == *s))
+                    .collect();
+                let first = self.timeline.stage_start(stages.first()?)?;
+                if first > until {
+                    return None;
+                }
+                let last = stages.last().map(|s| self.timeline.stage_end(s))?;
+                let status = match self.rollback.as_ref() {
+                    Some(r) if h.fails() && r.reason.contains(&h.target_arn) => "FAILED",
+                    _ if until >= last => "SUCCEEDED",
+                    Some(_) => "FAILED",
+                    None => "IN_PROGRESS",
+                };
+                Some(
+                    json!({"hookId": h.id, "targetType": "AWS_LAMBDA", "targetArn": h.target_arn,
+                            "status": status}),
+                )
+            })
+            .collect()
+    }
+
+    /// The brief shape (ListServiceDeployments).
+    pub fn brief(&self, service: &Service, t: f64) -> Value {
+        let (status, reason) = self.status(t);
+        let mut out = json!({
+            "serviceDeploymentArn": self.arn,
+            "serviceArn": service.arn,
+            "clusterArn": service.cluster_arn,
+            "createdAt": self.created_at,
+            "startedAt": self.created_at,
+            "targetServiceRevisionArn": self.target_revision,
+            "status": status,
+        });
+        if let Some(reason) = reason {
+            out["statusReason"] = json!(reason);
+        }
+        if let Some(at) = self.finished_at(t) {
+            out["finishedAt"] = json!(at);
+        }
+        out
+    }
+
+    fn finished_at(&self, t: f64) -> Option<f64> {
+        let at = match (&self.rollback, self.stopped_at) {
+            (Some(r), _) => r.at + self.rollback_duration,
+            (None, Some(at)) => at,
+            (None, None) => self.timeline.finish,
+        };
+        (at <= t).then_some(at)
+    }
+
+    /// The full shape (DescribeServiceDeployments).
+    pub fn describe(&self, service: &Service, t: f64) -> Value {
+        let mut out = self.brief(service, t);
+        let weight = match self.rollback {
+            Some(_) if self.status(t).0 == "ROLLBACK_SUCCESSFUL" => 0.0,
+            _ => self.timeline.traffic(t),
+        };
+        let test = if self
+            .timeline
+            .stage_start("TEST_TRAFFIC_SHIFT")
+            .is_some_and(|s| s <= t)
+        {
+            100.0
+        } else {
+            0.0
+        };
+        let running = service.run.running(t);
+        out["strategy"] = json!(self.strategy);
+        out["lifecycleStage"] = json!(self.stage(t));
+        out["updatedAt"] = json!(t);
+        out["deploymentConfiguration"] = self.configuration.clone();
+        out["lifecycleHookDetails"] = json!(self.hook_details(t));
+        out["targetServiceRevision"] = json!({
+            "arn": self.target_revision, "requestedTaskCount": service.run.desired(),
+            "runningTaskCount": running, "pendingTaskCount": service.run.pending(t),
+            "requestedTestTrafficWeight": test, "requestedProductionTrafficWeight": weight,
+        });
+        if let Some(source) = &self.source_revision {
+            out["sourceServiceRevisions"] = json!([{
+                "arn": source, "requestedTaskCount": 0, "runningTaskCount": 0, "pendingTaskCount": 0,
+                "requestedTestTrafficWeight": 100.0 - test, "requestedProductionTrafficWeight": 100.0 - weight,
+            }]);
+        }
+        if let Some(r) = &self.rollback {
+            out["rollback"] = json!({"reason": r.reason, "startedAt": r.at,
+                                     "serviceRevisionArn": self.source_revision});
+        }
+        if let Some(at) = self.stopped_at.filter(|at| *at <= t) {
+            out["stoppedAt"] = json!(at);
+        }
+        out
+    }
+
+    /// Whether StopServiceDeployment may stop it at `t` (ongoing or pending).
+    pub fn stoppable(&self, t: f64) -> bool {
+        matches!(self.status(t).0, "IN_PROGRESS" | "ROLLBACK_IN_PROGRESS")
+    }
+}
+
+/// Starts the service deployment of the deployment `deployment_id` just started at `now`, if the service's
+/// strategy is not ROLLING.
+pub fn begin(service: &mut Service, ctx: &Ctx, deployment_id: &str) {
+    let Some(timeline) = Timeline::of(&service.config, ctx, ctx.now) else {
+        return;
+    };
+    let number = deployment_id
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or_default();
+    let id = crate::ids::uuid(number).replace('-', "")[..22].to_owned();
+    let configuration = service
+        .config
+        .get("deploymentConfiguration")
+        .cloned()
+        .unwrap_or_default();
+    let hooks = configuration
+        .get("lifecycleHooks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, h)| Hook {
+            id: format!("{id}-hook-{i}"),
+            target_arn: h["hookTargetArn"].as_str().unwrap_or_default().to_owned(),
+            stages: h["lifecycleStages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect(),
+        })
+        .collect();
+    let revision = |n: u64| {
+        format!(
+            "{}/{n}",
+            service.arn.replacen(":service/", ":service-revision/", 1)
+        )
+    };
+    let source_revision = service
+        .service_deployments
+        .last()
+        .map(|d| d.target_revision.clone());
+    for earlier in service
+        .service_deployments
+        .iter_mut()
+        .filter(|d| !d.ended())
+    {
+        earlier.stopped_at = Some(ctx.now);
+    }
+    service.service_deployments.push(ServiceDeployment {
+        arn: format!(
+            "{}/{id}",
+            service.arn.replacen(":service/", ":service-deployment/", 1)
+        ),
+        deployment_id: deployment_id.to_owned(),
+        strategy: strategy(&service.config).unwrap_or_default().to_owned(),
+        created_at: ctx.now,
+        timeline,
+        hooks,
+        source_revision,
+        target_revision: revision(number),
+        configuration,
+        rollback: None,
+        stopped_at: None,
+        swapped: false,
+        rollback_duration: ctx.duration,
+    });
+}
+
+/// Brings the service's newest service deployment up to `now`: a failing hook rolls it back, success swaps the
+/// target groups; then the rollout runs on.
+pub fn settle(service: &mut Service, now: f64, ids: &mut Ids) {
+    if let Some(sd) = service
+        .service_deployments
+        .last_mut()
+        .filter(|d| !d.ended())
+    {
+        let ours = service.run.primary_id() == Some(sd.deployment_id.as_str());
+        match sd
+            .hook_failure()
+            .map(|(at, stage, h)| (at, stage, h.target_arn.clone()))
+        {
+            Some((at, stage, target)) if at <= now && at < sd.timeline.finish && ours => {
+                service.run.advance(at, ids);
+                let reason = format!(
+                    "Service deployment rolled back because lifecycle hook {target} failed at stage {stage}."
+                );
+                service.run.abort(at, &reason, ids);
+                sd.rollback = Some(Rollback { at, reason, stage });
+            }
+            _ if sd.timeline.finish <= now && ours => {
+                sd.swapped = true;
+                swap_target_groups(&mut service.config);
+            }
+            _ => {}
+        }
+    }
+    service.run.advance(now, ids);
+}
+
+/// StopServiceDeployment with ROLLBACK at `now`.
+pub fn stop(service: &mut Service, index: usize, now: f64, ids: &mut Ids) {
+    let sd = &mut service.service_deployments[index];
+    if sd.rollback.is_some() {
+        return;
+    }
+    let stage = sd.stage(now);
+    let reason = "Service deployment rolled back because of a stop request.".to_owned();
+    sd.rollback = Some(Rollback {
+        at: now,
+        reason: reason.clone(),
+        stage,
+    });
+    service.run.abort(now, &reason, ids);
+}
+
+/// After success the alternate target group serves production: each pair swaps roles.
+fn swap_target_groups(config: &mut Map<String, Value>) {
+    let Some(Value::Array(balancers)) = config.get_mut("loadBalancers") else {
+        return;
+    };
+    for lb in balancers {
+        let alternate = lb
+            .pointer("/advancedConfiguration/alternateTargetGroupArn")
+            .cloned();
+        if let (Some(alternate), Some(current)) = (alternate, lb.get("targetGroupArn").cloned()) {
+            lb["targetGroupArn"] = alternate;
+            lb["advancedConfiguration"]["alternateTargetGroupArn"] = current;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            now: 0.0,
+            duration: 4.0,
+            minute: 10.0,
+            failure_rate: 0.0,
+            container_instances: 2,
+            broken: Vec::new(),
+        }
+    }
+
+    fn config(deployment: Value) -> Map<String, Value> {
+        json!({"deploymentConfiguration": deployment})
+            .as_object()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn a_rolling_service_has_no_timeline() {
+        assert!(Timeline::of(&config(json!({"strategy": "ROLLING"})), &ctx(), 0.0).is_none());
+        assert!(Timeline::of(&Map::new(), &ctx(), 0.0).is_none());
+    }
+
+    #[test]
+    fn blue_green_goes_through_the_stages_then_bakes() {
+        let t = Timeline::of(
+            &config(json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1})),
+            &ctx(),
+            0.0,
+        )
+        .unwrap();
+        // 1 s per short stage, 4 s of scale-up, 10 s of bake time.
+        assert_eq!(t.stage(0.5), "PRE_SCALE_UP");
+        assert_eq!(t.stage(2.0), "SCALE_UP");
+        assert_eq!(t.stage(8.5), "PRODUCTION_TRAFFIC_SHIFT");
+        assert_eq!((t.traffic(7.9), t.traffic(8.5)), (0.0, 100.0));
+        assert_eq!(t.stage(15.0), "BAKE_TIME");
+        assert_eq!(t.stage(20.5), "CLEAN_UP");
+        assert_eq!(t.finish, 21.0);
+    }
+
+    #[test]
+    fn linear_and_canary_shift_in_steps() {
+        let linear = json!({"strategy": "LINEAR", "bakeTimeInMinutes": 0,
+                            "linearConfiguration": {"stepPercent": 40.0, "stepBakeTimeInMinutes": 0.2}});
+        let t = Timeline::of(&config(linear), &ctx(), 0.0).unwrap();
+        let weights: Vec<f64> = t.traffic.iter().map(|(_, w)| *w).collect();
+        assert_eq!(weights, [0.0, 40.0, 80.0, 100.0]);
+        let canary = json!({"strategy": "CANARY", "bakeTimeInMinutes": 0,
+                            "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1}});
+        let t = Timeline::of(&config(canary), &ctx(), 0.0).unwrap();
+        let shift = t.stage_start("PRODUCTION_TRAFFIC_SHIFT").unwrap();
+        assert_eq!(t.traffic(shift + 5.0), 10.0);
+        assert_eq!(t.traffic(shift + 11.0), 100.0);
+    }
+}
