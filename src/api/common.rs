@@ -13,6 +13,8 @@ pub const FINALIZER: &str = "ecsbridge.dev/cleanup";
 pub const ADOPT_ANNOTATION: &str = "ecsbridge.dev/adopt";
 /// Annotation whose new value triggers one new deployment of an `EcsService`.
 pub const RESTARTED_AT_ANNOTATION: &str = "ecsbridge.dev/restartedAt";
+/// Annotation whose new value stops the current deployment of an `EcsService` with a rollback, once.
+pub const ROLLBACK_ANNOTATION: &str = "ecsbridge.dev/rollback";
 /// Ownership tag holding `<namespace>/<name>` of the managing object.
 pub const OWNER_TAG: &str = "ecsbridge.dev/owner";
 /// Ownership tag holding the `metadata.uid` of the managing object.

@@ -18,12 +18,13 @@ pub enum Category {
     DeleteTaskDefinitions,
     ServiceModify,
     ServiceRead,
+    ServiceDeploymentRead,
     TagModify,
     TagRead,
 }
 
 impl Category {
-    pub const ALL: [Category; 9] = [
+    pub const ALL: [Category; 10] = [
         Category::ClusterModify,
         Category::ClusterRead,
         Category::TaskDefinitionModify,
@@ -31,6 +32,7 @@ impl Category {
         Category::DeleteTaskDefinitions,
         Category::ServiceModify,
         Category::ServiceRead,
+        Category::ServiceDeploymentRead,
         Category::TagModify,
         Category::TagRead,
     ];
@@ -46,7 +48,13 @@ impl Category {
             "DescribeClusters" | "ListClusters" => Category::ClusterRead,
             "RegisterTaskDefinition" | "DeregisterTaskDefinition" => Category::TaskDefinitionModify,
             "DeleteTaskDefinitions" => Category::DeleteTaskDefinitions,
-            "CreateService" | "UpdateService" | "DeleteService" => Category::ServiceModify,
+            // StopServiceDeployment is in no documented bucket: it shares UpdateService's, to be safe.
+            "CreateService" | "UpdateService" | "DeleteService" | "StopServiceDeployment" => {
+                Category::ServiceModify
+            }
+            "ListServiceDeployments" | "DescribeServiceDeployments" => {
+                Category::ServiceDeploymentRead
+            }
             "DescribeServices" | "ListServices" => Category::ServiceRead,
             "TagResource" | "UntagResource" => Category::TagModify,
             "ListTagsForResource" => Category::TagRead,
@@ -64,6 +72,7 @@ impl Category {
             Category::DeleteTaskDefinitions => "delete-task-definitions",
             Category::ServiceModify => "service-modify",
             Category::ServiceRead => "service-read",
+            Category::ServiceDeploymentRead => "service-deployment-read",
             Category::TagModify => "tag-modify",
             Category::TagRead => "tag-read",
         }
@@ -73,9 +82,10 @@ impl Category {
     pub fn aws_default(self) -> (f64, f64) {
         match self {
             Category::ClusterModify | Category::TaskDefinitionModify => (20.0, 1.0),
-            Category::ClusterRead | Category::TaskDefinitionRead | Category::TagRead => {
-                (50.0, 20.0)
-            }
+            Category::ClusterRead
+            | Category::TaskDefinitionRead
+            | Category::TagRead
+            | Category::ServiceDeploymentRead => (50.0, 20.0),
             Category::DeleteTaskDefinitions => (5.0, 1.0),
             Category::ServiceModify => (50.0, 5.0),
             Category::ServiceRead => (100.0, 20.0),
@@ -253,6 +263,14 @@ mod tests {
             Category::ClusterModify
         );
         assert_eq!(Category::of("ListTagsForResource"), Category::TagRead);
+        assert_eq!(
+            Category::of("DescribeServiceDeployments"),
+            Category::ServiceDeploymentRead
+        );
+        assert_eq!(
+            Category::of("StopServiceDeployment"),
+            Category::ServiceModify
+        );
     }
 
     #[test]

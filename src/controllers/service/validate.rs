@@ -54,6 +54,7 @@ pub fn validate(svc: &EcsService) -> Result<(), String> {
     check_network(spec)?;
     check_scheduling(spec)?;
     check_deployment(spec)?;
+    super::strategy::check(spec)?;
     check_placement(spec)?;
     check_load_balancing(spec)?;
     check_tags("spec.tags", &spec.tags)
