@@ -7,4 +7,5 @@ mod operator;
 mod rollout;
 mod service;
 mod service_truth;
+mod strategies;
 mod task_definition;

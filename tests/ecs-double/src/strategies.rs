@@ -6,8 +6,8 @@
 //! rollout duration, SCALE_UP the whole of it, bake times their minutes), production traffic shifts in the
 //! strategy's steps, and its deployment in `deployments[]` completes only when CLEAN_UP ends. A lifecycle hook
 //! whose `hookTargetArn` contains `fail` fails at its first stage and rolls the deployment back; so does
-//! StopServiceDeployment. After a successful deployment the service's load balancers serve from the alternate
-//! target group, and the pair swaps roles. Like everything in the double, it is applied lazily in time order.
+//! StopServiceDeployment. After a successful deployment that replaced an earlier revision, the service's load
+//! balancers serve from the alternate target group, and the pair swaps roles. Like everything in the double, it is applied lazily in time order.
 
 use serde_json::{Map, Value, json};
 
@@ -429,7 +429,10 @@ pub fn settle(service: &mut Service, now: f64, ids: &mut Ids) {
             }
             _ if sd.timeline.finish <= now && ours => {
                 sd.swapped = true;
-                swap_target_groups(&mut service.config);
+                // A first deployment shifts no traffic from an older revision: nothing to swap.
+                if sd.source_revision.is_some() {
+                    swap_target_groups(&mut service.config);
+                }
             }
             _ => {}
         }
