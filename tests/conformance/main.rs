@@ -7,3 +7,4 @@ mod broken;
 mod clusters;
 mod harness;
 mod services;
+mod strategies;
