@@ -31,6 +31,7 @@ mod stats;
 mod strategies;
 mod tags;
 mod throttle;
+mod timeline;
 mod validate;
 
 pub use cli::Cli;

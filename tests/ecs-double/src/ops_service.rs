@@ -166,7 +166,7 @@ fn new_deployment(
         fails: unpullable || model.rng.chance(ctx.failure_rate),
         breaker: breaker(config),
         extra,
-        hold_until: strategies::Timeline::of(config, ctx, ctx.now).map_or(0.0, |t| t.finish),
+        hold_until: crate::timeline::Timeline::of(config, ctx, ctx.now).map_or(0.0, |t| t.finish),
     }
 }
 
