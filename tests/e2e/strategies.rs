@@ -169,7 +169,10 @@ async fn a_failing_hook_rolls_back_to_degraded_with_the_hooks_reason_and_no_rede
     );
     apply_any(&env, &service(&with_hook)).await;
     new_revision(&env, &family).await;
-    let (degraded, _) = follow(&env, |s| is(s, "Degraded", "True")).await;
+    let (degraded, _) = follow(&env, |s| {
+        is(s, "Degraded", "True") && truth(s).is_some_and(|t| t.rolled_back())
+    })
+    .await;
     let (_, reason, message) = conditions(&degraded)["Degraded"].clone();
     assert!(message.contains(hook), "{reason}: {message}");
     let updates = calls(&double, "UpdateService");
