@@ -16,6 +16,9 @@ pub const RESTARTED_AT_ANNOTATION: &str = "ecsbridge.dev/restartedAt";
 /// Annotation `"true"` on an `EcsService` scaled through its `scale` subresource (HPA, KEDA): `spec.autoScaling`
 /// is refused with it, since two autoscalers would fight.
 pub const EXTERNAL_SCALER_ANNOTATION: &str = "ecsbridge.dev/external-scaler";
+
+/// Annotation whose new value stops the current deployment of an `EcsService` with a rollback, once.
+pub const ROLLBACK_ANNOTATION: &str = "ecsbridge.dev/rollback";
 /// Ownership tag holding `<namespace>/<name>` of the managing object.
 pub const OWNER_TAG: &str = "ecsbridge.dev/owner";
 /// Ownership tag holding the `metadata.uid` of the managing object.

@@ -34,6 +34,8 @@ use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_statu
     printcolumn = r#"{"name":"Max","type":"integer","jsonPath":".status.autoScaling.maxCapacity"}"#,
     printcolumn = r#"{"name":"TaskDef","type":"string","jsonPath":".status.taskDefinitionRevision"}"#,
     printcolumn = r#"{"name":"Rollout","type":"string","jsonPath":".status.deployments[?(@.status==\"PRIMARY\")].rolloutState"}"#,
+    printcolumn = r#"{"name":"Strategy","type":"string","jsonPath":".status.strategy"}"#,
+    printcolumn = r#"{"name":"Stage","type":"string","jsonPath":".status.serviceDeployment.lifecycleStage"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
@@ -957,6 +959,16 @@ pub struct EcsServiceStatus {
     /// The last `ecsbridge.dev/restartedAt` annotation value that triggered a new deployment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restarted_at: Option<String>,
+    /// The last `ecsbridge.dev/rollback` annotation value acted on (a StopServiceDeployment with ROLLBACK).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<String>,
+    /// The deployment strategy ECS reports for the service (`ROLLING`, `BLUE_GREEN`, `LINEAR` or `CANARY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// The newest service deployment of a BLUE_GREEN, LINEAR or CANARY service, as ECS describes it; read only
+    /// while a deployment is in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment: Option<ServiceDeploymentTruth>,
     /// ID of the newest ECS service event already seen (and emitted as a Kubernetes event).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_event_id: Option<String>,
@@ -1052,6 +1064,73 @@ pub struct ServiceDeploymentStatus {
     /// When the deployment was last updated (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+}
+
+/// A service deployment of a BLUE_GREEN, LINEAR or CANARY service (ECS's `ServiceDeployment`, in brief).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDeploymentTruth {
+    /// ARN of the service deployment.
+    pub arn: String,
+    /// `PENDING`, `IN_PROGRESS`, `SUCCESSFUL`, `STOPPED`, `STOP_REQUESTED`, `ROLLBACK_REQUESTED`,
+    /// `ROLLBACK_IN_PROGRESS`, `ROLLBACK_SUCCESSFUL` or `ROLLBACK_FAILED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Why the service deployment is in its status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// The lifecycle stage: `RECONCILE_SERVICE`, `PRE_SCALE_UP`, `SCALE_UP`, `POST_SCALE_UP`, `TEST_TRAFFIC_SHIFT`,
+    /// `POST_TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `POST_PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME` or
+    /// `CLEAN_UP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_stage: Option<String>,
+    /// Percent of production traffic ECS routes to the new service revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_traffic_weight: Option<f64>,
+    /// Percent of test traffic ECS routes to the new service revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_traffic_weight: Option<f64>,
+    /// The lifecycle hooks run so far and their outcome.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<LifecycleHookOutcome>,
+    /// Why ECS rolled the deployment back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_reason: Option<String>,
+}
+
+impl ServiceDeploymentTruth {
+    /// Whether the service deployment has not ended yet (ECS's pending and ongoing statuses).
+    pub fn ongoing(&self) -> bool {
+        matches!(
+            self.status.as_deref(),
+            None | Some(
+                "PENDING"
+                    | "IN_PROGRESS"
+                    | "STOP_REQUESTED"
+                    | "ROLLBACK_REQUESTED"
+                    | "ROLLBACK_IN_PROGRESS"
+            )
+        )
+    }
+
+    /// Whether ECS rolls or rolled the deployment back.
+    pub fn rolled_back(&self) -> bool {
+        self.status
+            .as_deref()
+            .is_some_and(|s| s.starts_with("ROLLBACK_"))
+    }
+}
+
+/// A lifecycle hook of a service deployment and its outcome.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LifecycleHookOutcome {
+    /// ARN of the hook target (a Lambda function).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_arn: Option<String>,
+    /// `AWAITING_ACTION`, `IN_PROGRESS`, `SUCCEEDED`, `FAILED` or `TIMED_OUT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 /// One ECS service event.

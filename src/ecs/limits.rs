@@ -18,6 +18,7 @@ pub enum Category {
     DeleteTaskDefinitions,
     ServiceModify,
     ServiceRead,
+    ServiceDeploymentRead,
     TagModify,
     TagRead,
     /// "Cluster resource modify actions": RunTask, StopTask, ...
@@ -31,7 +32,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 13] = [
+    pub const ALL: [Category; 14] = [
         Category::ClusterModify,
         Category::ClusterRead,
         Category::TaskDefinitionModify,
@@ -39,6 +40,7 @@ impl Category {
         Category::DeleteTaskDefinitions,
         Category::ServiceModify,
         Category::ServiceRead,
+        Category::ServiceDeploymentRead,
         Category::TagModify,
         Category::TagRead,
         Category::TaskModify,
@@ -63,7 +65,13 @@ impl Category {
             }
             "RegisterTaskDefinition" | "DeregisterTaskDefinition" => Category::TaskDefinitionModify,
             "DeleteTaskDefinitions" => Category::DeleteTaskDefinitions,
-            "CreateService" | "UpdateService" | "DeleteService" => Category::ServiceModify,
+            // StopServiceDeployment is in no documented bucket: it shares UpdateService's, to be safe.
+            "CreateService" | "UpdateService" | "DeleteService" | "StopServiceDeployment" => {
+                Category::ServiceModify
+            }
+            "ListServiceDeployments" | "DescribeServiceDeployments" => {
+                Category::ServiceDeploymentRead
+            }
             "DescribeServices" | "ListServices" => Category::ServiceRead,
             "TagResource" | "UntagResource" => Category::TagModify,
             "ListTagsForResource" => Category::TagRead,
@@ -93,6 +101,7 @@ impl Category {
             Category::DeleteTaskDefinitions => "delete-task-definitions",
             Category::ServiceModify => "service-modify",
             Category::ServiceRead => "service-read",
+            Category::ServiceDeploymentRead => "service-deployment-read",
             Category::TagModify => "tag-modify",
             Category::TagRead => "tag-read",
             Category::TaskModify => "task-modify",
@@ -112,9 +121,10 @@ impl Category {
     pub fn aws_default(self) -> (f64, f64) {
         match self {
             Category::ClusterModify | Category::TaskDefinitionModify => (20.0, 1.0),
-            Category::ClusterRead | Category::TaskDefinitionRead | Category::TagRead => {
-                (50.0, 20.0)
-            }
+            Category::ClusterRead
+            | Category::TaskDefinitionRead
+            | Category::TagRead
+            | Category::ServiceDeploymentRead => (50.0, 20.0),
             Category::DeleteTaskDefinitions => (5.0, 1.0),
             Category::ServiceModify => (50.0, 5.0),
             Category::ServiceRead | Category::TaskRead => (100.0, 20.0),
@@ -312,6 +322,14 @@ mod tests {
             Category::ScalingRead
         );
         assert!(Category::ScalingRead.is_scaling() && !Category::ServiceRead.is_scaling());
+        assert_eq!(
+            Category::of("DescribeServiceDeployments"),
+            Category::ServiceDeploymentRead
+        );
+        assert_eq!(
+            Category::of("StopServiceDeployment"),
+            Category::ServiceModify
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod error;
 pub mod limits;
 pub mod service;
+pub mod service_deployment;
 pub mod tags;
 pub mod task;
 pub mod task_definition;

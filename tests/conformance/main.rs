@@ -7,5 +7,6 @@ mod broken;
 mod clusters;
 mod harness;
 mod services;
+mod strategies;
 mod task_definitions;
 mod tasks;

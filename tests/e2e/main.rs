@@ -12,6 +12,7 @@ mod rollout;
 mod safety;
 mod service;
 mod service_truth;
+mod strategies;
 mod task;
 mod task_definition;
 mod task_definition_use;

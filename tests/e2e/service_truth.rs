@@ -12,7 +12,7 @@ use crate::harness::{Env, unique};
 use crate::rollout::{apply_any, follow, is, manifests};
 
 /// The double's count of calls of `operation`.
-fn calls(double: &ecs_double::Running, operation: &str) -> u64 {
+pub(crate) fn calls(double: &ecs_double::Running, operation: &str) -> u64 {
     let out = std::process::Command::new("curl")
         .args(["-sf", &format!("{}/_double/stats", double.url)])
         .output()

@@ -7,7 +7,9 @@ pub mod identity;
 pub mod plan;
 pub mod record;
 pub mod rollout;
+pub mod stages;
 pub mod status;
+pub mod strategy;
 pub mod validate;
 
 use std::time::Duration;
@@ -191,12 +193,23 @@ impl Managed for EcsService {
             (true, Some(count)) => count,
             _ => observed.desired_count,
         };
+        let stages = stages::follow(
+            ctx,
+            self,
+            &deps.cluster,
+            &observed,
+            checkpoint,
+            &mut started,
+        )
+        .await?;
         let rollout = rollout::assess(
             &observed,
             &deps.task_definition,
             expected_count,
             record::for_desired(started.as_ref(), &key),
         );
+        let rollout = stages::judge(rollout, stages.truth.as_ref(), &name);
+        notes.extend(stages.notes);
         let last_event = last.last_event_id.clone();
         let fresh = ecs_events::unseen(&observed.events, last_event.as_deref());
         notes.extend(
@@ -210,6 +223,9 @@ impl Managed for EcsService {
         let mut status = status::status_fields(&observed);
         status.auto_scaling = scaling;
         status.restarted_at = restart.or(last.restarted_at);
+        status.rollback = checkpoint.current().rollback;
+        status.strategy = stages.strategy;
+        status.service_deployment = stages.truth;
         status.last_event_id = fresh.last().and_then(|e| e.id.clone()).or(last_event);
         status.last_rollout = started;
         status.selector = Some(selector(self));

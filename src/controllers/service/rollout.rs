@@ -17,7 +17,7 @@ pub struct Rollout {
 
 /// Which of the three conditions is True.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
+pub(super) enum Phase {
     Ready,
     Progressing,
     Degraded,
@@ -70,14 +70,27 @@ pub fn assess(
         }
         (judged, _) => judged,
     };
-    let condition = |type_, phase_| ConditionUpdate::new(type_, phase == phase_, reason, &message);
-    Rollout {
-        conditions: vec![
-            condition(READY, Phase::Ready),
-            condition(PROGRESSING, Phase::Progressing),
-            condition(DEGRADED, Phase::Degraded),
-        ],
-        settled: matches!(phase, Phase::Ready | Phase::Degraded),
+    Rollout::new(phase, reason, &message)
+}
+
+impl Rollout {
+    /// The three conditions for `phase`, sharing `reason` and `message`.
+    pub(super) fn new(phase: Phase, reason: &str, message: &str) -> Self {
+        let condition =
+            |type_, phase_| ConditionUpdate::new(type_, phase == phase_, reason, message);
+        Rollout {
+            conditions: vec![
+                condition(READY, Phase::Ready),
+                condition(PROGRESSING, Phase::Progressing),
+                condition(DEGRADED, Phase::Degraded),
+            ],
+            settled: matches!(phase, Phase::Ready | Phase::Degraded),
+        }
+    }
+
+    /// Whether the condition `type_` is True.
+    pub(super) fn is(&self, type_: &str) -> bool {
+        self.conditions.iter().any(|c| c.type_ == type_ && c.status)
     }
 }
 

@@ -56,6 +56,7 @@ pub fn validate(svc: &EcsService) -> Result<(), String> {
     launch(spec).check()?;
     check_scheduling(spec)?;
     check_deployment(spec)?;
+    super::strategy::check(spec)?;
     check_placement(spec)?;
     check_load_balancing(spec)?;
     super::autoscaling::validate::validate(svc)?;

@@ -138,6 +138,7 @@ impl App {
             let ctx = Ctx {
                 now: self.clock.now(),
                 duration: settings.rollout_duration(),
+                minute: 60.0 / settings.speedup,
                 failure_rate: settings.rollout_failure_rate,
                 container_instances: settings.container_instances,
                 broken: settings.broken.clone(),

@@ -6,7 +6,9 @@ use crate::settings::Broken;
 use crate::settings::TaskOutcome;
 use crate::state::Model;
 use crate::task_life::Timing;
-use crate::{ops_cluster, ops_service, ops_tags, ops_task, ops_task_definition};
+use crate::{
+    ops_cluster, ops_service, ops_service_deployment, ops_tags, ops_task, ops_task_definition,
+};
 
 /// What an operation needs besides the model and the request.
 pub struct Ctx {
@@ -14,6 +16,8 @@ pub struct Ctx {
     pub now: f64,
     /// How long rollouts, drains and task definition deletions take (seconds, speed-up applied).
     pub duration: f64,
+    /// How long a minute of a bake time lasts (seconds, speed-up applied).
+    pub minute: f64,
     /// Share of new deployments that fail.
     pub failure_rate: f64,
     /// Container instances per cluster (DAEMON services run one task on each).
@@ -59,6 +63,9 @@ pub fn find(operation: &str) -> Option<Op> {
         "DescribeTasks" => ops_task::describe,
         "StopTask" => ops_task::stop,
         "ListTasks" => ops_task::list,
+        "ListServiceDeployments" => ops_service_deployment::list,
+        "DescribeServiceDeployments" => ops_service_deployment::describe,
+        "StopServiceDeployment" => ops_service_deployment::stop,
         "TagResource" => ops_tags::tag,
         "UntagResource" => ops_tags::untag,
         "ListTagsForResource" => ops_tags::list,
@@ -70,9 +77,19 @@ pub fn find(operation: &str) -> Option<Op> {
 /// exit 0 (unit tests of the operations).
 #[cfg(test)]
 pub fn call_at(op: Op, model: &mut Model, body: serde_json::Value, now: f64) -> OpResult {
-    let ctx = Ctx {
+    let ctx = test_ctx(now, 10.0, 60.0);
+    let request = Request::parse(body.to_string().as_bytes()).expect("a JSON request body");
+    op(model, &ctx, &request)
+}
+
+/// A context for unit tests: rollouts of `duration` seconds that never fail, minutes of `minute` seconds, tasks
+/// that run 5 s and exit 0.
+#[cfg(test)]
+pub fn test_ctx(now: f64, duration: f64, minute: f64) -> Ctx {
+    Ctx {
         now,
-        duration: 10.0,
+        duration,
+        minute,
         failure_rate: 0.0,
         container_instances: 2,
         broken: Vec::new(),
@@ -81,7 +98,5 @@ pub fn call_at(op: Op, model: &mut Model, body: serde_json::Value, now: f64) -> 
             run: 5.0,
         },
         task_outcome: TaskOutcome::Exit(0),
-    };
-    let request = Request::parse(body.to_string().as_bytes()).expect("a JSON request body");
-    op(model, &ctx, &request)
+    }
 }

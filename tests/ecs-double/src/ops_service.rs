@@ -9,6 +9,7 @@ use crate::request::Request;
 use crate::rollout::{Breaker, NewDeployment, Run, ServiceStatus};
 use crate::settings::Broken;
 use crate::state::{ACCOUNT, Model, Service, short_name};
+use crate::strategies;
 use crate::tags::Tags;
 use crate::validate;
 
@@ -165,6 +166,7 @@ fn new_deployment(
         fails: unpullable || model.rng.chance(ctx.failure_rate),
         breaker: breaker(config),
         extra,
+        hold_until: crate::timeline::Timeline::of(config, ctx, ctx.now).map_or(0.0, |t| t.finish),
     }
 }
 
@@ -185,6 +187,9 @@ fn render(service: &Service, include_tags: bool, now: f64) -> Value {
     });
     if let Some(td) = run.task_definition() {
         out["taskDefinition"] = json!(td);
+    }
+    if let Some(current) = service.service_deployments.last() {
+        out["currentServiceDeployment"] = json!(current.arn);
     }
     for member in SERVICE_MEMBERS.into_iter().chain(["roleArn"]) {
         if let Some(value) = shown(&service.config, member) {
@@ -331,7 +336,7 @@ pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         let new = new_deployment(model, ctx, &config, td, desired);
         run.deploy(new, ctx.now, ctx.duration, &mut model.ids);
     }
-    let service = Service {
+    let mut service = Service {
         arn: model.service_arn(&cluster_name, &name),
         name,
         cluster: cluster_name,
@@ -341,7 +346,11 @@ pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         created_at: ctx.now,
         tags,
         run,
+        service_deployments: Vec::new(),
     };
+    if let Some(id) = service.run.primary_id().map(str::to_owned) {
+        strategies::begin(&mut service, ctx, &id);
+    }
     let out = json!({"service": render(&service, true, ctx.now)});
     model.services.insert(key, service);
     Ok(out)
@@ -437,9 +446,13 @@ pub fn update(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let service = model.services.get_mut(&key).ok_or_else(not_found)?;
     service.config = config;
     match (new, desired) {
-        (Some(new), _) => service
-            .run
-            .deploy(new, ctx.now, ctx.duration, &mut model.ids),
+        (Some(new), _) => {
+            service
+                .run
+                .deploy(new, ctx.now, ctx.duration, &mut model.ids);
+            let id = service.run.primary_id().unwrap_or_default().to_owned();
+            strategies::begin(service, ctx, &id);
+        }
         (None, Some(n)) => service.run.scale(n, ctx.now, ctx.duration, &mut model.ids),
         (None, None) => {}
     }

@@ -107,6 +107,9 @@ pub struct NewDeployment {
     pub breaker: Breaker,
     /// Members shown on the deployment as they are (launchType, networkConfiguration, ...).
     pub extra: Map<String, Value>,
+    /// The deployment does not complete before this time (the end of a blue/green, linear or canary deployment's
+    /// stages); 0 for a rolling deployment.
+    pub hold_until: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -128,6 +131,7 @@ struct Deployment {
     struggling: bool,
     failed: i32,
     extra: Map<String, Value>,
+    hold_until: f64,
 }
 
 impl Deployment {
@@ -342,6 +346,7 @@ impl Run {
                 struggling: false,
                 failed: 0,
                 extra: new.extra,
+                hold_until: new.hold_until,
             },
         );
         self.steady_pending = false;
@@ -407,7 +412,7 @@ impl Run {
                             .deployments
                             .iter()
                             .map(|d| d.ramp.end)
-                            .fold(primary.ramp.end, f64::max);
+                            .fold(primary.ramp.end.max(primary.hold_until), f64::max);
                         Some((settled, Step::Complete))
                     }
                     RolloutState::InProgress if !primary.struggling => {
@@ -483,24 +488,36 @@ impl Run {
             self.event(at, message, ids);
             return;
         }
-        primary.state = RolloutState::Failed;
-        primary.reason = "ECS deployment circuit breaker: tasks failed to start.".into();
-        primary.updated_at = at;
-        let (id, breaker, extra, duration) = (
-            primary.id.clone(),
-            primary.breaker,
-            primary.extra.clone(),
-            primary.duration,
-        );
-        let message =
-            format!("(service {name}) (deployment {id}) deployment failed: tasks failed to start.");
-        self.event(at, message, ids);
+        if primary.breaker.rollback {
+            self.abort(
+                at,
+                "ECS deployment circuit breaker: tasks failed to start.",
+                ids,
+            );
+        } else {
+            self.mark_failed(
+                at,
+                "ECS deployment circuit breaker: tasks failed to start.",
+                ids,
+            );
+        }
+    }
+
+    /// The id of the PRIMARY deployment.
+    pub fn primary_id(&self) -> Option<&str> {
+        self.deployments.first().map(|d| d.id.as_str())
+    }
+
+    /// Fails the PRIMARY deployment at `at` for `reason` and rolls back to the last deployment that completed
+    /// (a failed lifecycle hook, a stop with rollback, or the circuit breaker).
+    pub fn abort(&mut self, at: f64, reason: &str, ids: &mut Ids) {
+        let Some((breaker, extra, duration)) = self.mark_failed(at, reason, ids) else {
+            return;
+        };
         let Some((previous_id, previous_td)) = self.last_completed.clone() else {
             return;
         };
-        if !breaker.rollback {
-            return;
-        }
+        let name = self.name.clone();
         self.event(
             at,
             format!("(service {name}) rolling back to deployment {previous_id}."),
@@ -512,13 +529,37 @@ impl Run {
             fails: false,
             breaker,
             extra,
+            hold_until: 0.0,
         };
         self.deploy(rollback, at, duration, ids);
+        let by = reason
+            .split_once(": ")
+            .map_or("ECS deployment", |(by, _)| by);
         if let Some(primary) = self.deployments.first_mut() {
-            primary.reason = format!(
-                "ECS deployment circuit breaker: rolling back to deploymentId {previous_id}."
-            );
+            primary.reason = format!("{by}: rolling back to deploymentId {previous_id}.");
         }
+    }
+
+    /// Marks the PRIMARY deployment FAILED; returns what a rollback deployment takes over from it.
+    fn mark_failed(
+        &mut self,
+        at: f64,
+        reason: &str,
+        ids: &mut Ids,
+    ) -> Option<(Breaker, Map<String, Value>, f64)> {
+        let name = self.name.clone();
+        let primary = self.deployments.first_mut()?;
+        primary.state = RolloutState::Failed;
+        primary.reason = reason.to_owned();
+        primary.updated_at = at;
+        let id = primary.id.clone();
+        let taken = (primary.breaker, primary.extra.clone(), primary.duration);
+        let message = format!(
+            "(service {name}) (deployment {id}) deployment failed: {}",
+            reason.trim_start_matches("ECS deployment circuit breaker: ")
+        );
+        self.event(at, message, ids);
+        Some(taken)
     }
 }
 
@@ -536,6 +577,7 @@ mod tests {
             fails,
             breaker,
             extra: Map::new(),
+            hold_until: 0.0,
         }
     }
 

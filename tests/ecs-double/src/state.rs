@@ -9,6 +9,7 @@ use crate::ids::Ids;
 use crate::prng::XorShift;
 use crate::protocol::ApiError;
 use crate::rollout::{Run, ServiceStatus};
+use crate::strategies::{self, ServiceDeployment};
 use crate::tags::Tags;
 use crate::task_life::Task;
 
@@ -113,6 +114,8 @@ pub struct Service {
     pub created_at: f64,
     pub tags: Tags,
     pub run: Run,
+    /// Service deployments of a BLUE_GREEN, LINEAR or CANARY service, oldest first.
+    pub service_deployments: Vec<ServiceDeployment>,
 }
 
 /// Everything the double knows.
@@ -199,7 +202,7 @@ impl Model {
     /// seconds) is over.
     pub fn settle(&mut self, now: f64, deletion: f64) {
         for service in self.services.values_mut() {
-            service.run.advance(now, &mut self.ids);
+            strategies::settle(service, now, &mut self.ids);
         }
         for family in self.families.values_mut() {
             family

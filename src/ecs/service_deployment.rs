@@ -1,0 +1,144 @@
+//! Service deployment calls for BLUE_GREEN, LINEAR and CANARY services: ListServiceDeployments and
+//! DescribeServiceDeployments (their own throttle bucket) to follow a deployment's lifecycle stages, and
+//! StopServiceDeployment to roll one back (docs/ecs-behaviour.md, entries 6 and 69-74).
+
+use aws_sdk_ecs::types::StopServiceDeploymentStopType;
+use serde::Deserialize;
+
+use super::bridge::from_sdk;
+use super::{AwsError, Ecs};
+
+/// A service deployment as ECS describes it, in brief.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedServiceDeployment {
+    pub service_deployment_arn: String,
+    pub status: Option<String>,
+    pub status_reason: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    /// Epoch seconds.
+    pub created_at: Option<f64>,
+    pub target_service_revision: Option<ObservedServiceRevision>,
+    pub lifecycle_hook_details: Vec<ObservedHook>,
+    pub rollback: Option<ObservedRollback>,
+}
+
+/// The traffic ECS routes to a service revision during a deployment.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedServiceRevision {
+    pub requested_production_traffic_weight: Option<f64>,
+    pub requested_test_traffic_weight: Option<f64>,
+}
+
+/// A lifecycle hook of a service deployment.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedHook {
+    pub target_arn: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Why and when ECS rolled a service deployment back.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedRollback {
+    pub reason: Option<String>,
+}
+
+impl Ecs {
+    /// The newest service deployment of a service (one ListServiceDeployments and one DescribeServiceDeployments
+    /// call), or `None` when ECS lists none.
+    pub async fn newest_service_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<ObservedServiceDeployment>, AwsError> {
+        let listed = self
+            .call("ListServiceDeployments", || {
+                self.client
+                    .list_service_deployments()
+                    .cluster(cluster)
+                    .service(service)
+                    .send()
+            })
+            .await?;
+        let newest = listed
+            .service_deployments()
+            .iter()
+            .max_by_key(|d| d.created_at().map(|t| t.secs()))
+            .and_then(|d| d.service_deployment_arn().map(str::to_owned));
+        let Some(arn) = newest else {
+            return Ok(None);
+        };
+        let described = self
+            .call("DescribeServiceDeployments", || {
+                self.client
+                    .describe_service_deployments()
+                    .service_deployment_arns(arn.clone())
+                    .send()
+            })
+            .await?;
+        described
+            .service_deployments()
+            .first()
+            .map(|d| from_sdk(d))
+            .transpose()
+    }
+
+    /// Stops a service deployment with a rollback to the previous service revision; sent once, never repeated
+    /// after a time-out (the next reconcile reads the deployment's status instead).
+    pub async fn roll_back_service_deployment(&self, arn: &str) -> Result<(), AwsError> {
+        self.call_once("StopServiceDeployment", || {
+            self.client
+                .stop_service_deployment()
+                .service_deployment_arn(arn)
+                .stop_type(StopServiceDeploymentStopType::Rollback)
+                .send()
+        })
+        .await
+        .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecs::bridge::to_sdk;
+    use aws_sdk_ecs::types as sdk;
+    use serde_json::json;
+
+    #[test]
+    fn reads_stage_traffic_hooks_and_rollback_of_a_described_deployment() {
+        let described = to_sdk(
+            &json!({
+                "serviceDeploymentArn": "arn:aws:ecs:us-east-1:123:service-deployment/main/web/abc",
+                "status": "ROLLBACK_IN_PROGRESS",
+                "statusReason": "hook failed",
+                "lifecycleStage": "POST_SCALE_UP",
+                "createdAt": 1700000000,
+                "targetServiceRevision": {"arn": "r2", "requestedTaskCount": 2, "runningTaskCount": 2,
+                    "pendingTaskCount": 0, "requestedProductionTrafficWeight": 0.0,
+                    "requestedTestTrafficWeight": 100.0},
+                "lifecycleHookDetails": [{"hookId": "h1", "targetType": "AWS_LAMBDA",
+                    "targetArn": "arn:aws:lambda:us-east-1:123:function:check", "status": "FAILED"}],
+                "rollback": {"reason": "hook failed", "startedAt": 1700000100, "serviceRevisionArn": "r1"}
+            }),
+            sdk::ServiceDeployment::deserialize,
+        )
+        .unwrap();
+        let observed: ObservedServiceDeployment = from_sdk(&described).unwrap();
+        assert_eq!(observed.lifecycle_stage.as_deref(), Some("POST_SCALE_UP"));
+        assert_eq!(observed.created_at, Some(1700000000.0));
+        let target = observed.target_service_revision.unwrap();
+        assert_eq!(target.requested_test_traffic_weight, Some(100.0));
+        assert_eq!(
+            observed.lifecycle_hook_details[0].status.as_deref(),
+            Some("FAILED")
+        );
+        assert_eq!(
+            observed.rollback.unwrap().reason.as_deref(),
+            Some("hook failed")
+        );
+    }
+}
