@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash tests/control-plane/up.sh
 trap 'bash tests/control-plane/down.sh' EXIT
-source target/control-plane/env
+source "${ECSB_STATE:-target/control-plane}/env"
 export ECSB_REQUIRE_MOTO=1
 
 cargo fmt --all -- --check
