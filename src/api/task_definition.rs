@@ -1152,5 +1152,9 @@ pub struct TaskDefinitionStatus {
     /// Hash of a spec ECS refused to register; that spec is not sent again until it changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_spec_hash: Option<String>,
+    /// When this object took over the family's revisions it had not registered (RFC 3339). Adoption happens once:
+    /// revisions someone else registers later are not taken over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_at: Option<String>,
 }
 conditioned_status!(TaskDefinitionStatus);

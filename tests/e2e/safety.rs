@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{ContainerDefinition, Tag};
-use ecs_bridge::api::{EcsCluster, EcsService};
+use ecs_bridge::api::{EcsCluster, EcsService, TaskDefinition};
 
 use crate::cluster::{ecs_cluster, is_ready, manifest, tags_of};
 use crate::harness::{Env, condition, eventually, unique};
-use crate::service::{condition_of, converge, ecs_service};
+use crate::service::{condition_of, converge, ecs_service, task_definition_yaml};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -49,6 +49,32 @@ async fn another_namespace_cannot_adopt_what_a_live_object_owns() {
             })
         })
         .await;
+
+    // A task definition family another live object owns is not adopted either, and gets no revision from here.
+    let family_takeover = task_definition_yaml(&family, "thief:1").replace(
+        "metadata: {name: web}",
+        "metadata: {name: web, annotations: {ecsbridge.dev/adopt: \"true\"}}",
+    );
+    thief.apply::<TaskDefinition>(&family_takeover).await;
+    thief
+        .wait_for::<TaskDefinition>("web", WAIT, |t| {
+            t.status.as_ref().is_some_and(|s| {
+                condition(&s.conditions, "Synced").is_some_and(|c| c.reason == "OwnedByAnother")
+            })
+        })
+        .await;
+    let revisions = owner
+        .ecs
+        .list_task_definitions()
+        .family_prefix(&family)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        revisions.task_definition_arns().len(),
+        1,
+        "no revision registered by the thief"
+    );
 
     let ecs = ecs_service(&owner, &cluster, &service).await.unwrap();
     assert_eq!(ecs.desired_count(), 2, "the owner's count is kept");

@@ -17,7 +17,7 @@ fn cluster_yaml(ecs_name: &str) -> String {
     )
 }
 
-fn task_definition_yaml(family: &str, image: &str) -> String {
+pub(crate) fn task_definition_yaml(family: &str, image: &str) -> String {
     format!(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: TaskDefinition\nmetadata: {{name: web}}\nspec:\n  family: {family}\n  containerDefinitions:\n  - {{name: web, image: \"{image}\", memory: 256, portMappings: [{{containerPort: 80}}]}}\n"
     )

@@ -17,7 +17,9 @@ use crate::api::{DeletionPolicy, TaskDefinition, TaskDefinitionStatus};
 use crate::ecs::task_definition::ObservedRevision;
 use crate::ecs::{AwsError, AwsErrorKind};
 use crate::reconcile::conditions::{ConditionUpdate, READY, is_true_for};
-use crate::reconcile::ownership::{Ownership, classify, desired_tags, ownership_tags, tag_changes};
+use crate::reconcile::ownership::{
+    Ownership, claim, classify, desired_tags, live_owner, ownership_tags, tag_changes,
+};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use current::{is_current, refused_before, registered_note};
 use normalize::content_hash;
@@ -59,15 +61,20 @@ impl Managed for TaskDefinition {
         let mut notes = Vec::new();
         let latest = ctx.ecs.describe_task_definition(&family).await?;
         if let Some(found) = &latest {
-            match classify(self, &found.tags) {
+            let what = format!("task definition family {family}");
+            match claim(self, ctx, &found.tags, &what).await? {
                 Ownership::Ours => {}
-                Ownership::Adopt => {
-                    adopt_family(self, ctx, &family).await?;
+                Ownership::Adopt if last.adopted_at.is_none() => {
+                    let taken = adopt_family(self, ctx, &family).await?;
+                    let now = crate::reconcile::conditions::now();
+                    checkpoint.save(|s| s.adopted_at = Some(now)).await?;
                     notes.push(Note::normal(
                         "Adopted",
-                        format!("took over task definition family {family}"),
+                        format!("took over {taken} revisions of task definition family {family}"),
                     ));
                 }
+                // Adopted once already: a revision someone else registered since is not taken over.
+                Ownership::Adopt => {}
                 Ownership::Foreign => return Err(already_exists(&family)),
             }
         }
@@ -102,6 +109,7 @@ impl Managed for TaskDefinition {
             latest_arn: Some(current.arn.clone()),
             active_revisions: retired.active,
             spec_hash: Some(desired_hash),
+            adopted_at: checkpoint.current().adopted_at,
             ..Default::default()
         };
         let ready = registered(current.revision, &family);
@@ -210,13 +218,23 @@ impl TaskDefinition {
     }
 }
 
-/// Tags every ACTIVE revision of an adopted family as this object's, so history and delete treat them as ours.
-async fn adopt_family(td: &TaskDefinition, ctx: &Context, family: &str) -> Result<(), Error> {
+/// Tags the ACTIVE revisions of an adopted family as this object's, so history and delete treat them as ours: those
+/// without an owner, or whose owner no longer exists; never one another live object owns. Returns how many.
+async fn adopt_family(td: &TaskDefinition, ctx: &Context, family: &str) -> Result<usize, Error> {
     let tags = ownership_tags(td);
+    let mut taken = 0;
     for arn in ctx.ecs.list_active_revisions(family).await? {
+        let found = ctx.ecs.list_tags(&arn).await?;
+        if live_owner::<TaskDefinition>(&ctx.client, &found)
+            .await?
+            .is_some_and(|_| classify(td, &found) != Ownership::Ours)
+        {
+            continue;
+        }
         ctx.ecs.tag_resource(&arn, &tags).await?;
+        taken += 1;
     }
-    Ok(())
+    Ok(taken)
 }
 
 /// Whether ECS refused the request itself (not the caller's rights, not a passing failure).
