@@ -1,6 +1,7 @@
 //! End-to-end tests against the real kube-apiserver and moto's ECS (start them with tests/control-plane/up.sh).
 
 mod capacity_provider;
+mod chaos;
 mod chart;
 mod cluster;
 mod cron_task;
