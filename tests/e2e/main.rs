@@ -2,6 +2,7 @@
 
 mod autoscaling;
 mod capacity_provider;
+mod chaos;
 mod chart;
 mod cluster;
 mod cron_task;
