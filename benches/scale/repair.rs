@@ -46,13 +46,21 @@ pub async fn measure(
 ) -> Repair {
     stream::iter(0..repaired)
         .map(|i| async move {
-            ecs.update_service()
+            // Our changes share the service-modify bucket with the operator: wait out its throttling.
+            while let Err(e) = ecs
+                .update_service()
                 .cluster(format!("{run}-c{}", i % CLUSTERS))
                 .service(format!("svc{i}"))
                 .desired_count(4)
                 .send()
                 .await
-                .expect("out-of-band change");
+            {
+                assert!(
+                    format!("{e:?}").contains("ThrottlingException"),
+                    "out-of-band change: {e:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
         })
         .buffer_unordered(8)
         .collect::<Vec<_>>()
