@@ -347,3 +347,21 @@ pub fn condition<'a>(
 ) -> Option<&'a ecs_bridge::api::Condition> {
     conditions.iter().find(|c| c.type_ == type_)
 }
+
+/// Changes the settings of a running double (`POST /_double/config`).
+pub fn configure(double: &ecs_double::Running, body: &str) {
+    let status = std::process::Command::new("curl")
+        .args([
+            "-sf",
+            "-X",
+            "POST",
+            &format!("{}/_double/config", double.url),
+            "-d",
+            body,
+        ])
+        .args(["-H", "content-type: application/json"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "configure the double");
+}

@@ -2,7 +2,6 @@
 
 mod autoscaling;
 mod capacity_provider;
-mod chaos;
 mod chart;
 mod cluster;
 mod cron_task;

@@ -3,7 +3,6 @@
 //! the circuit breaker rolls a bad revision back; ECS's service events become Kubernetes Events exactly once.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ecs_bridge::api::{EcsCluster, EcsService, TaskDefinition};
@@ -11,28 +10,9 @@ use k8s_openapi::api::core::v1::Event;
 use kube::Api;
 use kube::api::ListParams;
 
-use crate::harness::{Env, unique};
-use ecs_double::Running as Double;
+use crate::harness::{Env, configure, unique};
 
 pub(crate) const WAIT: Duration = Duration::from_secs(90);
-
-/// Changes the settings of a running double (`POST /_double/config`).
-pub(crate) fn configure(double: &Double, body: &str) {
-    let status = Command::new("curl")
-        .args([
-            "-sf",
-            "-X",
-            "POST",
-            &format!("{}/_double/config", double.url),
-            "-d",
-            body,
-        ])
-        .args(["-H", "content-type: application/json"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "configure the double");
-}
 
 pub(crate) fn manifests(cluster: &str, family: &str, image: &str) -> [String; 3] {
     [

@@ -9,7 +9,7 @@ use std::time::Duration;
 use ecs_bridge::api::task::TaskPhase;
 use ecs_bridge::api::{EcsCluster, EcsTask, TaskDefinition};
 
-use crate::harness::{Env, condition, unique};
+use crate::harness::{Env, condition, configure, unique};
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -236,7 +236,7 @@ async fn a_lost_run_task_answer_starts_no_second_task() {
     let status = unanswered.status.unwrap();
     assert!(status.client_token.is_some() && status.tasks.is_empty());
     assert_eq!(double_stats(&double.url)["objects"]["tasks"], 1);
-    configure(&double.url, r#"{"faultRate": 0}"#);
+    configure(&double, r#"{"faultRate": 0}"#);
     let done = env
         .wait_for::<EcsTask>("job", WAIT, |t| is(t, "Complete", "True"))
         .await;
@@ -295,21 +295,4 @@ fn double_stats(url: &str) -> serde_json::Value {
         .output()
         .unwrap();
     serde_json::from_slice(&out.stdout).expect("the double's stats")
-}
-
-/// Changes the double's settings (`POST /_double/config`).
-fn configure(url: &str, body: &str) {
-    let status = Command::new("curl")
-        .args([
-            "-sf",
-            "-o",
-            "/dev/null",
-            "-X",
-            "POST",
-            &format!("{url}/_double/config"),
-        ])
-        .args(["-H", "content-type: application/json", "-d", body])
-        .status()
-        .unwrap();
-    assert!(status.success(), "configure the double");
 }

@@ -11,8 +11,8 @@ use aws_sdk_ecs::types::{
 use ecs_bridge::api::TaskDefinition;
 use serde_json::{Value, json};
 
+use crate::harness::configure;
 use crate::harness::{Env, unique};
-use crate::rollout::configure;
 use crate::task_definition::{WAIT, manifest, ready_at, revisions, web_spec};
 
 /// The spec of the adopted family: what ECS fills in is left out (health check timing, host port, protocol), and

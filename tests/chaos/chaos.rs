@@ -17,8 +17,8 @@ use ecs_bridge::api::{EcsCluster, EcsService, TaskDefinition};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
+use crate::harness::configure;
 use crate::harness::{Env, Kind, unique};
-use crate::rollout::configure;
 
 const CLUSTERS: usize = 4;
 const SERVICES: usize = 18;
