@@ -146,6 +146,30 @@ impl<V: Clone + Send + 'static> Batcher<V> {
     }
 }
 
+/// The first failure of a batched Describe call other than MISSING (an object that does not exist, which the
+/// caller answers with `None`), as the error of the whole call.
+pub fn refuse_failures(
+    operation: &'static str,
+    cluster: &str,
+    what: &str,
+    failures: &[aws_sdk_ecs::types::Failure],
+    request_id: Option<&str>,
+) -> Result<(), super::AwsError> {
+    match failures.iter().find(|f| f.reason() != Some("MISSING")) {
+        None => Ok(()),
+        Some(failure) => Err(super::AwsError::from_code(
+            operation,
+            failure.reason(),
+            format!(
+                "{} on cluster {cluster}: {}",
+                failure.arn().unwrap_or(what),
+                failure.detail().unwrap_or("no detail")
+            ),
+            request_id.map(str::to_owned),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -398,22 +398,13 @@ impl Core {
         let out = self
             .call("DescribeServices", || request.clone().send())
             .await?;
-        if let Some(failure) = out
-            .failures()
-            .iter()
-            .find(|f| f.reason() != Some("MISSING"))
-        {
-            return Err(AwsError::from_code(
-                "DescribeServices",
-                failure.reason(),
-                format!(
-                    "{} on cluster {cluster}: {}",
-                    failure.arn().unwrap_or("service"),
-                    failure.detail().unwrap_or("no detail")
-                ),
-                out.request_id().map(str::to_owned),
-            ));
-        }
+        super::batch::refuse_failures(
+            "DescribeServices",
+            cluster,
+            "service",
+            out.failures(),
+            out.request_id(),
+        )?;
         let mut found = HashMap::new();
         for service in out.services() {
             let service = observed(service)?;

@@ -203,22 +203,13 @@ impl Core {
         let out = self
             .call("DescribeTasks", || request.clone().send())
             .await?;
-        if let Some(failure) = out
-            .failures()
-            .iter()
-            .find(|f| f.reason() != Some("MISSING"))
-        {
-            return Err(AwsError::from_code(
-                "DescribeTasks",
-                failure.reason(),
-                format!(
-                    "{} on cluster {cluster}: {}",
-                    failure.arn().unwrap_or("task"),
-                    failure.detail().unwrap_or("no detail")
-                ),
-                out.request_id().map(str::to_owned),
-            ));
-        }
+        super::batch::refuse_failures(
+            "DescribeTasks",
+            cluster,
+            "task",
+            out.failures(),
+            out.request_id(),
+        )?;
         let mut found = HashMap::new();
         for task in out.tasks() {
             let task: ObservedTask = from_sdk(task)?;
