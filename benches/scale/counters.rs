@@ -12,6 +12,8 @@ pub struct EcsCalls {
     pub calls: BTreeMap<String, u64>,
     pub throttled: u64,
     pub faults: u64,
+    /// Objects named by batched reads (DescribeServices, DescribeTasks, DescribeClusters), by operation.
+    pub named: BTreeMap<String, u64>,
 }
 
 impl EcsCalls {
@@ -33,6 +35,7 @@ impl EcsCalls {
             calls: counts("calls"),
             throttled: counts("throttled").values().sum(),
             faults: stats["faults"].as_u64().unwrap_or(0),
+            named: counts("named"),
         }
     }
 
@@ -40,17 +43,29 @@ impl EcsCalls {
         self.calls.values().sum()
     }
 
+    /// Calls of one operation.
+    pub fn of(&self, operation: &str) -> u64 {
+        self.calls.get(operation).copied().unwrap_or(0)
+    }
+
+    /// Objects one batched read operation named, per call.
+    pub fn per_call(&self, operation: &str) -> f64 {
+        let named = self.named.get(operation).copied().unwrap_or(0);
+        named as f64 / self.of(operation).max(1) as f64
+    }
+
     /// The calls made since `earlier`.
     pub fn since(&self, earlier: &EcsCalls) -> EcsCalls {
-        let calls = self
-            .calls
-            .iter()
-            .map(|(op, n)| (op.clone(), n - earlier.calls.get(op).copied().unwrap_or(0)))
-            .collect();
+        let minus = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
+            now.iter()
+                .map(|(op, n)| (op.clone(), n - then.get(op).copied().unwrap_or(0)))
+                .collect()
+        };
         EcsCalls {
-            calls,
+            calls: minus(&self.calls, &earlier.calls),
             throttled: self.throttled - earlier.throttled,
             faults: self.faults - earlier.faults,
+            named: minus(&self.named, &earlier.named),
         }
     }
 }

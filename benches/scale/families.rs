@@ -32,12 +32,13 @@ fn reads(calls: &EcsCalls) -> u64 {
         .sum()
 }
 
-/// Reads per family per drift pass over `window` (a drift pass every 54 s with the 60 s interval).
-async fn per_pass(double_url: &str, families: usize, window: Duration) -> f64 {
+/// Reads per family per drift pass over whole drift periods at least `at_least` long.
+async fn per_pass(double_url: &str, families: usize, at_least: Duration) -> f64 {
+    let (window, passes) = super::drift_window(at_least).await;
     let before = EcsCalls::read(double_url);
     tokio::time::sleep(window).await;
     let made = reads(&EcsCalls::read(double_url)) - reads(&before);
-    made as f64 / families as f64 / (window.as_secs_f64() / 54.0)
+    made as f64 / families as f64 / f64::from(passes)
 }
 
 /// Runs the phase on a double of its own without throttling, so that registering the other families is quick.

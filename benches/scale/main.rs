@@ -4,8 +4,9 @@
 //! and CPU; then a fault run with 10% of ECS calls failing. Prints a table and writes target/bench/scale.{md,json}.
 //!
 //! Run it with `bash tests/bench.sh` (starts the local control plane), or
-//! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 120 --drift-samples 20
-//! --fault-services 100` (0 skips the fault run).
+//! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 300 --drift-samples 20
+//! --fault-services 100 --repair 500 --users 5 --families 20 --other-revisions 2000 --tasks 500 --task-seconds 30`
+//! (0 skips a phase).
 
 mod counters;
 mod drift;
@@ -14,6 +15,7 @@ mod objects;
 mod processes;
 mod repair;
 mod report;
+mod tasks;
 
 use std::time::Duration;
 
@@ -32,6 +34,25 @@ use report::{FaultRun, Run};
 /// The operator's default share of each ECS bucket.
 const BUDGET: f64 = 0.8;
 
+/// The operator's drift checks run every 9/10 of its 60 s interval, at the same instants for all objects.
+const DRIFT_PERIOD: Duration = Duration::from_secs(54);
+
+/// Waits until halfway between two drift passes and returns a window of whole drift periods at least `at_least`
+/// long: a window that starts there holds exactly that many passes, none of them cut in two.
+async fn drift_window(at_least: Duration) -> (Duration, u32) {
+    let period = DRIFT_PERIOD.as_millis() as u64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let until_half = (period / 2 + period - now % period) % period;
+    tokio::time::sleep(Duration::from_millis(until_half)).await;
+    let passes = (at_least.as_secs_f64() / DRIFT_PERIOD.as_secs_f64())
+        .ceil()
+        .max(1.0) as u32;
+    (DRIFT_PERIOD * passes, passes)
+}
+
 struct Options {
     sizes: Vec<usize>,
     speedup: f64,
@@ -44,6 +65,9 @@ struct Options {
     /// Managed task definition families, and revisions of other families registered beside them.
     families: usize,
     other_revisions: usize,
+    /// One-off EcsTasks started at once, and how long each task runs.
+    tasks: usize,
+    task_seconds: f64,
 }
 
 fn options() -> Options {
@@ -58,6 +82,7 @@ fn options() -> Options {
         sizes: value("--sizes")
             .unwrap_or_else(|| "100,1000".into())
             .split(',')
+            .filter(|n| !n.trim().is_empty())
             .map(|n| n.trim().parse().expect("size"))
             .collect(),
         speedup: value("--speedup").map_or(5.0, |v| v.parse().expect("speedup")),
@@ -70,6 +95,8 @@ fn options() -> Options {
         users: value("--users").map_or(5, |v| v.parse().expect("services")),
         families: value("--families").map_or(20, |v| v.parse().expect("families")),
         other_revisions: value("--other-revisions").map_or(2000, |v| v.parse().expect("revisions")),
+        tasks: value("--tasks").map_or(500, |v| v.parse().expect("tasks")),
+        task_seconds: value("--task-seconds").map_or(30.0, |v| v.parse().expect("seconds")),
     }
 }
 
@@ -157,12 +184,19 @@ async fn measure_size(client: &Client, n: usize, options: &Options) -> Run {
     let run = format!("bench-{n}-{}", std::process::id());
     let (operator, took, _) = converge(client, &url, &run, n, options.speedup).await;
     let converged = EcsCalls::read(&url);
-    // Steady state: after one drift tick, count ECS calls and Kubernetes writes over the window.
+    // Steady state: after one drift tick, count ECS calls and Kubernetes writes over whole drift periods.
     tokio::time::sleep(Duration::from_secs(60)).await;
+    let (window, passes) = drift_window(options.steady).await;
     let (calls_before, writes_before) = (EcsCalls::read(&url), apiserver_writes(client).await);
-    tokio::time::sleep(options.steady).await;
+    tokio::time::sleep(window).await;
     let steady = EcsCalls::read(&url).since(&calls_before);
     let writes = apiserver_writes(client).await - writes_before;
+    let steady = report::Steady {
+        calls: steady,
+        writes,
+        window,
+        passes,
+    };
     let ecs = ecs_client(&url).await;
     let samples = options.drift_samples.min(n);
     let latencies =
@@ -185,7 +219,6 @@ async fn measure_size(client: &Client, n: usize, options: &Options) -> Run {
         took,
         &converged,
         &steady,
-        writes,
         &latencies,
         peak_rss_mib(pid),
         cpu_seconds(pid),
@@ -276,6 +309,16 @@ async fn main() {
             )
         }
     };
+    let tasks = match options.tasks {
+        0 => None,
+        n => {
+            eprintln!(
+                "benchmark: {n} EcsTasks of {} s at once ...",
+                options.task_seconds
+            );
+            Some(tasks::measure(&client, n, options.task_seconds).await)
+        }
+    };
     let faults = match options.fault_services {
         0 => None,
         n => {
@@ -283,5 +326,13 @@ async fn main() {
             Some(fault_run(&client, n, &options).await)
         }
     };
-    report::write(&runs, faults.as_ref(), families.as_ref(), options.speedup);
+    report::write(
+        &runs,
+        &report::Phases {
+            faults: faults.as_ref(),
+            families: families.as_ref(),
+            tasks: tasks.as_ref(),
+        },
+        options.speedup,
+    );
 }

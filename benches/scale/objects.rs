@@ -39,7 +39,7 @@ pub async fn create_task_definitions(client: &Client, namespace: &str, run: &str
     create::<TaskDefinition>(client, namespace, task_definitions.collect()).await;
 }
 
-async fn create<K>(client: &Client, namespace: &str, objects: Vec<serde_json::Value>)
+pub async fn create<K>(client: &Client, namespace: &str, objects: Vec<serde_json::Value>)
 where
     K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
         + Clone

@@ -9,7 +9,26 @@ use serde_json::json;
 use super::counters::EcsCalls;
 use super::families::FamilyCost;
 use super::repair::Repair;
+use super::tasks::TaskRun;
 use super::{BUDGET, Options, drift, floor};
+
+/// What the steady-state window counted.
+pub struct Steady {
+    pub calls: EcsCalls,
+    /// Kubernetes writes of ecs-bridge's kinds, Events and Leases.
+    pub writes: u64,
+    pub window: Duration,
+    /// Drift passes in the window.
+    pub passes: u32,
+}
+
+/// DescribeServices calls one drift pass needs: every cluster's services in calls of 10.
+fn one_pass_describe_services(n: usize) -> u64 {
+    let clusters = super::objects::CLUSTERS;
+    (0..clusters)
+        .map(|c| (n / clusters + usize::from(c < n % clusters)).div_ceil(10) as u64)
+        .sum()
+}
 
 /// The figures of one size.
 pub struct Run {
@@ -21,9 +40,15 @@ pub struct Run {
     calls: u64,
     calls_per_object: BTreeMap<String, f64>,
     steady_per_minute: f64,
+    steady_by_operation_per_pass: BTreeMap<String, f64>,
     describe_services_per_second: f64,
+    describe_services_per_pass: f64,
+    one_pass: u64,
+    services_per_call: f64,
+    writes: u64,
     writes_per_hour: f64,
     window: Duration,
+    passes: u32,
     drift_p50: Duration,
     drift_p99: Duration,
     rss_mib: f64,
@@ -38,14 +63,14 @@ impl Run {
         options: &Options,
         ready: Duration,
         converged: &EcsCalls,
-        steady: &EcsCalls,
-        writes: u64,
+        steady: &Steady,
         drift: &[Duration],
         rss_mib: f64,
         cpu_seconds: f64,
         repair: Option<Repair>,
     ) -> Self {
-        let window = options.steady.as_secs_f64();
+        let window = steady.window.as_secs_f64();
+        let passes = f64::from(steady.passes);
         let objects = (n * 2 + super::objects::CLUSTERS) as f64;
         Self {
             n,
@@ -59,12 +84,21 @@ impl Run {
                 .iter()
                 .map(|(op, c)| (op.clone(), *c as f64 / objects))
                 .collect(),
-            steady_per_minute: steady.total() as f64 / window * 60.0,
-            describe_services_per_second: steady.calls.get("DescribeServices").copied().unwrap_or(0)
-                as f64
-                / window,
-            writes_per_hour: writes as f64 / window * 3600.0,
-            window: options.steady,
+            steady_per_minute: steady.calls.total() as f64 / window * 60.0,
+            steady_by_operation_per_pass: steady
+                .calls
+                .calls
+                .iter()
+                .map(|(op, c)| (op.clone(), *c as f64 / passes))
+                .collect(),
+            describe_services_per_second: steady.calls.of("DescribeServices") as f64 / window,
+            describe_services_per_pass: steady.calls.of("DescribeServices") as f64 / passes,
+            one_pass: one_pass_describe_services(n),
+            services_per_call: steady.calls.per_call("DescribeServices"),
+            writes: steady.writes,
+            writes_per_hour: steady.writes as f64 / window * 3600.0,
+            window: steady.window,
+            passes: steady.passes,
             drift_p50: drift::percentile(drift, 50.0),
             drift_p99: drift::percentile(drift, 99.0),
             rss_mib,
@@ -84,9 +118,16 @@ impl Run {
             "throttledShare": self.throttled as f64 / self.calls as f64,
             "awsCallsPerObjectByOperation": self.calls_per_object,
             "steadyStateAwsCallsPerMinute": self.steady_per_minute,
+            "steadyStateAwsCallsPerDriftPassByOperation": self.steady_by_operation_per_pass,
             "steadyStateDescribeServicesPerSecond": self.describe_services_per_second,
+            "steadyStateDescribeServicesPerDriftPass": self.describe_services_per_pass,
+            "describeServicesOfOneDriftPass": self.one_pass,
+            "ratioToOneDriftPass": self.describe_services_per_pass / self.one_pass as f64,
+            "steadyStateServicesPerDescribeServicesCall": self.services_per_call,
+            "kubernetesWritesInSteadyWindow": self.writes,
             "kubernetesWritesPerSteadyHour": self.writes_per_hour,
             "steadyWindowSeconds": self.window.as_secs_f64(),
+            "steadyWindowDriftPasses": self.passes,
             "driftRepairP50Seconds": self.drift_p50.as_secs_f64(),
             "driftRepairP99Seconds": self.drift_p99.as_secs_f64(),
             "operatorPeakRssMiB": self.rss_mib, "operatorCpuSeconds": self.cpu_seconds,
@@ -112,19 +153,32 @@ pub struct FaultRun {
     pub most_retrying: usize,
 }
 
+/// The phases beside the sizes, each when it ran.
+pub struct Phases<'a> {
+    pub faults: Option<&'a FaultRun>,
+    pub families: Option<&'a FamilyCost>,
+    pub tasks: Option<&'a TaskRun>,
+}
+
 /// Prints the table and writes target/bench/scale.md and scale.json.
-pub fn write(runs: &[Run], faults: Option<&FaultRun>, families: Option<&FamilyCost>, speedup: f64) {
+pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
+    let Phases {
+        faults,
+        families,
+        tasks,
+    } = *phases;
     let mut md = format!(
         "# ecs-bridge scale benchmark\n\nAgainst the ECS test double with AWS's token buckets sped up {speedup}x (the operator's \
          limits scaled alike, budget {BUDGET}), the real kube-apiserver, drift interval 60 s. Steady-state figures are \
-         measured over a {}-second window and scaled to a minute / an hour.\n\n",
+         measured over a window of {} whole drift passes ({} s), starting halfway between two passes.\n\n",
+        runs.first().map_or(0, |r| r.passes),
         runs.first().map_or(0, |r| r.window.as_secs())
     );
-    md.push_str("| services | all Ready (s) | floor (s) | ratio | floor at 100% (s) | throttled / calls | steady calls/min | DescribeServices/s | k8s writes/h | drift p50 / p99 (s) | peak RSS (MiB) | CPU (s) |\n");
-    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("| services | all Ready (s) | floor (s) | ratio | floor at 100% (s) | throttled / calls | steady calls/min | DescribeServices/s | DescribeServices per pass (one pass) | services per call | k8s writes in window | drift p50 / p99 (s) | peak RSS (MiB) | CPU (s) |\n");
+    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in runs {
         md.push_str(&format!(
-            "| {} | {:.1} | {:.1} | {:.2} | {:.1} | {} / {} | {:.1} | {:.2} | {:.0} | {:.1} / {:.1} | {:.1} | {:.1} |\n",
+            "| {} | {:.1} | {:.1} | {:.2} | {:.1} | {} / {} | {:.1} | {:.2} | {:.1} ({}; {:.2}x) | {:.1} | {} | {:.1} / {:.1} | {:.1} | {:.1} |\n",
             r.n,
             r.ready.as_secs_f64(),
             r.floor.as_secs_f64(),
@@ -134,7 +188,11 @@ pub fn write(runs: &[Run], faults: Option<&FaultRun>, families: Option<&FamilyCo
             r.calls,
             r.steady_per_minute,
             r.describe_services_per_second,
-            r.writes_per_hour,
+            r.describe_services_per_pass,
+            r.one_pass,
+            r.describe_services_per_pass / r.one_pass as f64,
+            r.services_per_call,
+            r.writes,
             r.drift_p50.as_secs_f64(),
             r.drift_p99.as_secs_f64(),
             r.rss_mib,
@@ -147,10 +205,18 @@ pub fn write(runs: &[Run], faults: Option<&FaultRun>, families: Option<&FamilyCo
             .iter()
             .map(|(op, v)| format!("{op} {v:.2}"))
             .collect();
+        let per_pass: Vec<String> = r
+            .steady_by_operation_per_pass
+            .iter()
+            .map(|(op, v)| format!("{op} {v:.1}"))
+            .collect();
         md.push_str(&format!(
-            "\nAWS calls per object until Ready, {} services: {}\n",
+            "\nAWS calls per object until Ready, {} services: {}\n\nSteady-state AWS calls per drift pass, {} \
+             services: {}\n",
             r.n,
-            per_object.join(", ")
+            per_object.join(", "),
+            r.n,
+            per_pass.join(", ")
         ));
     }
     for (n, r) in runs
@@ -179,6 +245,28 @@ pub fn write(runs: &[Run], faults: Option<&FaultRun>, families: Option<&FamilyCo
             f.among_others / f.alone.max(f64::MIN_POSITIVE)
         ));
     }
+    if let Some(t) = tasks {
+        md.push_str(&format!(
+            "\nOne-off tasks: {} EcsTasks of one {:.0}-second task each, created at once, against AWS's buckets at real \
+             speed: all Complete {:.1} s after the operator started; floor {:.1} s at budget {BUDGET} ({:.1} s at full \
+             buckets), ratio {:.2}; the last RunTask after {:.1} s (its bucket's floor {:.1} s). {} RunTask calls, {} DescribeTasks calls naming {:.1} tasks each ({:.2} calls per \
+             100 running tasks per poll), {} ThrottlingExceptions, peak RSS {:.1} MiB.\n",
+            t.tasks,
+            t.task_seconds,
+            t.took.as_secs_f64(),
+            t.floor.as_secs_f64(),
+            t.floor_full.as_secs_f64(),
+            t.took.as_secs_f64() / t.floor.as_secs_f64(),
+            t.all_started.as_secs_f64(),
+            t.start_floor.as_secs_f64(),
+            t.run_task_calls,
+            t.describe_tasks_calls,
+            t.tasks_per_describe,
+            100.0 / t.tasks_per_describe.max(f64::MIN_POSITIVE),
+            t.throttled,
+            t.rss_mib
+        ));
+    }
     if let Some(faults) = faults {
         md.push_str(&format!(
             "\nFault run ({} services, 10% of ECS calls answered 5xx or hung): all Ready in {:.1} s; {} faults in {} \
@@ -202,6 +290,14 @@ pub fn write(runs: &[Run], faults: Option<&FaultRun>, families: Option<&FamilyCo
             "mostObjectsRetryingAtOnce": f.most_retrying})),
         "taskDefinitionDriftCost": families.map(|f| json!({"families": f.families, "otherRevisions": f.others,
             "readsPerFamilyPerPassAlone": f.alone, "readsPerFamilyPerPassAmongOthers": f.among_others})),
+        "tasks": tasks.map(|t| json!({"ecsTasks": t.tasks, "taskSeconds": t.task_seconds,
+            "secondsUntilAllComplete": t.took.as_secs_f64(),
+            "secondsUntilLastRunTask": t.all_started.as_secs_f64(), "runTaskBucketFloorSeconds": t.start_floor.as_secs_f64(), "floorSeconds": t.floor.as_secs_f64(),
+            "floorAtFullBucketsSeconds": t.floor_full.as_secs_f64(),
+            "ratioToFloor": t.took.as_secs_f64() / t.floor.as_secs_f64(), "runTaskCalls": t.run_task_calls,
+            "describeTasksCalls": t.describe_tasks_calls, "tasksPerDescribeTasksCall": t.tasks_per_describe,
+            "describeTasksCallsPer100RunningTasksPerPoll": 100.0 / t.tasks_per_describe.max(f64::MIN_POSITIVE),
+            "throttlingExceptions": t.throttled, "operatorPeakRssMiB": t.rss_mib})),
     });
     std::fs::create_dir_all("target/bench").expect("create target/bench");
     std::fs::write("target/bench/scale.md", &md).expect("write scale.md");

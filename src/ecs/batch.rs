@@ -54,11 +54,13 @@ impl<V: Clone + Send + 'static> Batcher<V> {
 
     /// Fetches all `keys` of a group now, in batches of `max`, for the lookups that will follow shortly (a drift
     /// check of many objects whose reconciles do not all run at the same moment).
-    pub async fn prefetch(&self, group: &str, keys: Vec<String>) -> Result<(), AwsError> {
+    /// Returns what was found.
+    pub async fn prefetch(&self, group: &str, keys: Vec<String>) -> Found<V> {
         self.prefetched
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|_, (at, _)| at.elapsed() < PREFETCH_MAX_AGE);
+        let mut all = HashMap::new();
         for chunk in keys.chunks(self.max) {
             let found = (self.fetch)(group.to_owned(), chunk.to_vec()).await?;
             let now = Instant::now();
@@ -69,8 +71,9 @@ impl<V: Clone + Send + 'static> Batcher<V> {
                     (now, found.get(key).cloned()),
                 );
             }
+            all.extend(found);
         }
-        Ok(())
+        Ok(all)
     }
 
     /// Drops a prefetched answer that a write has made stale.

@@ -231,7 +231,7 @@ impl Ecs {
         cluster: &str,
         names: Vec<String>,
     ) -> Result<(), AwsError> {
-        self.services.prefetch(cluster, names).await
+        self.services.prefetch(cluster, names).await.map(|_| ())
     }
 
     /// The service named `name` in `cluster`, or `None` when it does not exist or is INACTIVE; lookups made

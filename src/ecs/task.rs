@@ -138,6 +138,16 @@ impl Ecs {
         self.tasks.lookup(cluster, arn).await
     }
 
+    /// Reads tasks of `cluster` now, in DescribeTasks calls of 100, for the reconciles that follow (each takes its
+    /// task's answer once, while it is fresh); returns the tasks ECS showed, by ARN.
+    pub async fn prefetch_tasks(
+        &self,
+        cluster: &str,
+        arns: Vec<String>,
+    ) -> Result<HashMap<String, ObservedTask>, AwsError> {
+        self.tasks.prefetch(cluster, arns).await
+    }
+
     /// Stops a task with `reason`; a task or cluster that is gone counts as stopped.
     pub async fn stop_task(&self, cluster: &str, arn: &str, reason: &str) -> Result<(), AwsError> {
         let reason: String = reason.chars().take(MAX_STOP_REASON).collect();

@@ -4,6 +4,7 @@ pub mod leader;
 pub mod logging;
 pub mod prefetch;
 pub mod server;
+pub mod task_watch;
 pub mod wake;
 
 use std::sync::Arc;
@@ -107,6 +108,9 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
         let task_definitions = controller(api::<TaskDefinition>(client, scope));
         let providers = controller(api::<CapacityProvider>(client, scope));
         let tasks = controller(api::<EcsTask>(client, scope));
+        // Tasks are followed in one loop that wakes an EcsTask when its tasks change.
+        let task_store = tasks.store();
+        let tasks = tasks.reconcile_on(task_watch::task_changes(task_store, ctx.clone()));
         // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
         let cron_tasks = controller(api::<EcsCronTask>(client, scope))
             .owns(api::<EcsTask>(client, scope), config());

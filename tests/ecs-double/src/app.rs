@@ -84,6 +84,7 @@ impl App {
             "calls": stats.calls,
             "throttled": stats.throttled,
             "faults": stats.faults,
+            "named": stats.named,
             "objects": lock(&self.model).object_counts(),
         })
     }
@@ -125,6 +126,7 @@ impl App {
             ));
         };
         let request = Request::parse(body)?;
+        lock(&self.stats).named(operation, &request);
         let fault = settings
             .faults_strike(operation)
             .then(|| faults::pick(&mut lock(&self.faults), settings.fault_rate))

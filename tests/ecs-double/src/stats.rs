@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::request::Request;
+
 /// Counts since start or the last reset.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
@@ -13,11 +15,33 @@ pub struct Stats {
     pub throttled: BTreeMap<String, u64>,
     /// Calls answered with an injected fault.
     pub faults: u64,
+    /// Objects named by the batched reads (DescribeServices, DescribeTasks, DescribeClusters), by operation: with
+    /// `calls`, how full the batches were.
+    pub named: BTreeMap<String, u64>,
 }
+
+/// The batched reads and the request field that names their objects.
+const BATCHED: [(&str, &str); 3] = [
+    ("DescribeServices", "services"),
+    ("DescribeTasks", "tasks"),
+    ("DescribeClusters", "clusters"),
+];
 
 impl Stats {
     pub fn call(&mut self, operation: &str) {
         *self.calls.entry(operation.to_owned()).or_default() += 1;
+    }
+
+    /// Counts the objects a batched read names (its admitted calls only).
+    pub fn named(&mut self, operation: &str, request: &Request) {
+        let Some((_, field)) = BATCHED.iter().find(|(op, _)| *op == operation) else {
+            return;
+        };
+        let count = request
+            .value(field)
+            .and_then(|v| v.as_array())
+            .map_or(0, |a| a.len() as u64);
+        *self.named.entry(operation.to_owned()).or_default() += count;
     }
 
     pub fn throttle(&mut self, operation: &str) {

@@ -1,0 +1,149 @@
+//! Follows the tasks of every `EcsTask` in one loop instead of one poll per object: each round reads the tasks
+//! that have not stopped, per cluster in DescribeTasks calls of 100, keeps the answers for the reconciles that
+//! follow, and wakes only the objects whose tasks changed. A round slowed down by the client-side rate limiter is
+//! followed by a pause as long as the round, so following tasks never takes more than about half of the
+//! task-read bucket, however many tasks run.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::Stream;
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use crate::api::EcsTask;
+use crate::controllers::task::plan::is_stopped;
+use crate::ecs::task::ObservedTask;
+use crate::reconcile::Context;
+
+/// The shortest pause between two rounds.
+const MIN_PAUSE: Duration = Duration::from_secs(1);
+
+/// A task that has not stopped, as its object recorded it.
+struct Open {
+    arn: String,
+    last_status: Option<String>,
+    owner: ObjectRef<EcsTask>,
+}
+
+struct Watch {
+    store: Store<EcsTask>,
+    ctx: Arc<Context>,
+    due: VecDeque<ObjectRef<EcsTask>>,
+    pause: Duration,
+}
+
+/// The objects to reconcile because ECS shows their tasks in a new state; runs as long as it is polled.
+pub fn task_changes(
+    store: Store<EcsTask>,
+    ctx: Arc<Context>,
+) -> impl Stream<Item = ObjectRef<EcsTask>> + Send + 'static {
+    let watch = Watch {
+        store,
+        ctx,
+        due: VecDeque::new(),
+        pause: MIN_PAUSE,
+    };
+    futures::stream::unfold(watch, |mut watch| async move {
+        loop {
+            if let Some(next) = watch.due.pop_front() {
+                return Some((next, watch));
+            }
+            tokio::time::sleep(watch.pause).await;
+            let started = Instant::now();
+            let woken = watch.round().await;
+            watch.due.extend(woken);
+            watch.pause = started.elapsed().max(MIN_PAUSE);
+        }
+    })
+}
+
+impl Watch {
+    /// Reads every open task once; returns the objects whose tasks changed, each once.
+    async fn round(&self) -> Vec<ObjectRef<EcsTask>> {
+        let mut woken = Vec::new();
+        for (cluster, open) in open_tasks(&self.store) {
+            let arns = open.iter().map(|o| o.arn.clone()).collect();
+            match self.ctx.ecs.prefetch_tasks(&cluster, arns).await {
+                Ok(found) => woken.extend(changed(&open, &found)),
+                Err(err) => {
+                    tracing::warn!(cluster = %cluster, error = %err, "could not read the running tasks");
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        woken.retain(|o| seen.insert(o.clone()));
+        woken
+    }
+}
+
+/// The tasks not stopped of every object, by the cluster they run in.
+fn open_tasks(store: &Store<EcsTask>) -> BTreeMap<String, Vec<Open>> {
+    let mut open: BTreeMap<String, Vec<Open>> = BTreeMap::new();
+    for task in store.state() {
+        let Some(status) = &task.status else {
+            continue;
+        };
+        let Some(cluster) = &status.cluster_arn else {
+            continue;
+        };
+        for record in status.tasks.iter().filter(|t| !is_stopped(t)) {
+            open.entry(cluster.clone()).or_default().push(Open {
+                arn: record.arn.clone(),
+                last_status: record.last_status.clone(),
+                owner: ObjectRef::from_obj(&*task),
+            });
+        }
+    }
+    open
+}
+
+/// The owners of the tasks ECS shows in another state than recorded (a task ECS does not show yet is no change).
+fn changed<'a>(
+    open: &'a [Open],
+    found: &'a HashMap<String, ObservedTask>,
+) -> impl Iterator<Item = ObjectRef<EcsTask>> + 'a {
+    open.iter()
+        .filter(|o| {
+            found
+                .get(&o.arn)
+                .is_some_and(|t| t.last_status != o.last_status)
+        })
+        .map(|o| o.owner.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(arn: &str, status: &str, owner: &str) -> Open {
+        Open {
+            arn: arn.into(),
+            last_status: Some(status.into()),
+            owner: ObjectRef::new(owner).within("ns"),
+        }
+    }
+
+    fn observed(arn: &str, status: &str) -> (String, ObservedTask) {
+        let task = ObservedTask {
+            task_arn: arn.into(),
+            last_status: Some(status.into()),
+            ..Default::default()
+        };
+        (arn.into(), task)
+    }
+
+    #[test]
+    fn only_the_owners_of_tasks_in_a_new_state_are_woken() {
+        let open = vec![
+            open("t1", "RUNNING", "a"),
+            open("t2", "PENDING", "b"),
+            open("t3", "PROVISIONING", "c"),
+        ];
+        let found: HashMap<_, _> = [observed("t1", "RUNNING"), observed("t2", "RUNNING")]
+            .into_iter()
+            .collect();
+        let woken: Vec<_> = changed(&open, &found).collect();
+        assert_eq!(woken, vec![ObjectRef::new("b").within("ns")]);
+    }
+}
