@@ -303,7 +303,7 @@ async fn main() {
                     &rate_limits(options.speedup),
                     f,
                     options.other_revisions,
-                    options.steady,
+                    options.steady.min(DRIFT_PERIOD * 2),
                 )
                 .await,
             )

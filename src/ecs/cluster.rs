@@ -171,9 +171,9 @@ impl Ecs {
         Ok(())
     }
 
-    /// The names of the services on the cluster that are not INACTIVE (ACTIVE and DRAINING, whoever created
-    /// them): ListServices, then DescribeServices of what it lists, as some ECS implementations list INACTIVE
-    /// services too.
+    /// The names of the ACTIVE services on the cluster, whoever created them: ListServices, then DescribeServices
+    /// of what it lists, as some ECS implementations list INACTIVE services too. DRAINING services are hidden from
+    /// ListServices (catalogue entry 9); DeleteCluster's `ClusterContainsServicesException` tells of those.
     pub async fn services_on(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
         let mut names = Vec::new();
         let mut next_token = None;

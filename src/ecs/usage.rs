@@ -6,8 +6,17 @@ use std::collections::BTreeMap;
 use super::service::DESCRIBE_SERVICES_BATCH;
 use super::{AwsError, Ecs};
 
-/// Task definition ARN -> where it runs ("service web in cluster prod"), for every revision a service uses.
-pub type RevisionUsers = BTreeMap<String, Vec<String>>;
+/// Something that runs or names a revision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    /// Where, for a message ("service web in cluster prod").
+    pub name: String,
+    /// It is going away by itself (a DRAINING service, an object being deleted): waiting for it frees the revision.
+    pub leaving: bool,
+}
+
+/// Task definition ARN -> where it runs, for every revision a service uses.
+pub type RevisionUsers = BTreeMap<String, Vec<User>>;
 
 impl Ecs {
     /// The task definition revisions every service deployment and task set in the account and region runs.
@@ -25,11 +34,16 @@ impl Ecs {
                     .call("DescribeServices", || request.clone().send())
                     .await?;
                 for service in out.services() {
-                    let user = format!(
-                        "service {} in cluster {}",
-                        service.service_name().unwrap_or_default(),
-                        name_of(&cluster)
-                    );
+                    let user = User {
+                        name: format!(
+                            "service {} in cluster {}",
+                            service.service_name().unwrap_or_default(),
+                            name_of(&cluster)
+                        ),
+                        // ListServices hides DRAINING services (catalogue entry 9); should one be listed anyway,
+                        // it is going away.
+                        leaving: service.status() == Some("DRAINING"),
+                    };
                     let deployments = service.deployments().iter().map(|d| d.task_definition());
                     let task_sets = service.task_sets().iter().map(|t| t.task_definition());
                     let arns = deployments

@@ -1,39 +1,28 @@
 //! `EcsCronTask` end to end, against the ECS test double: every minute (`*/1 * * * *`) it creates one owned
 //! `EcsTask` named after the scheduled minute, which runs to Complete; restarting the operator creates no second
-//! run of the same minute; deleting the cron task deletes its runs.
+//! run of the same minute; deleting the cron task deletes its runs. With `concurrencyPolicy: Forbid` the next
+//! minute's run waits while one is active, and the history limit deletes finished runs.
 
 use std::time::Duration;
 
-use ecs_bridge::api::{EcsCluster, EcsCronTask, EcsTask, TaskDefinition};
+use ecs_bridge::api::{EcsCronTask, EcsTask};
 use kube::ResourceExt;
 use kube::api::ListParams;
 
 use crate::harness::{Env, unique};
+use crate::task::cluster_and_job;
 
 const WAIT: Duration = Duration::from_secs(150);
 
 async fn runs(env: &Env) -> Vec<EcsTask> {
-    env.api::<EcsTask>()
-        .list(&ListParams::default().labels("ecsbridge.dev/cron-task=every-minute"))
-        .await
-        .unwrap()
-        .items
+    runs_of(env, "every-minute").await
 }
 
 #[tokio::test]
 async fn a_cron_task_runs_once_per_scheduled_minute() {
     let double = ecs_double::spawn(&["--speedup", "4", "--task-seconds", "4"]);
     let mut env = Env::against(&unique("cron"), &double.url).await;
-    let (cluster, family) = (unique("c"), unique("job"));
-    env.apply::<EcsCluster>(&format!(
-        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {{name: main}}\nspec: {{clusterName: {cluster}}}\n"
-    ))
-    .await;
-    env.apply::<TaskDefinition>(&format!(
-        "apiVersion: ecsbridge.dev/v1alpha1\nkind: TaskDefinition\nmetadata: {{name: job}}\nspec:\n  family: {family}\n  \
-         containerDefinitions:\n  - {{name: app, image: \"busybox:1\", memory: 128}}\n"
-    ))
-    .await;
+    cluster_and_job(&env).await;
     env.apply::<EcsCronTask>(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCronTask\nmetadata: {name: every-minute}\nspec:\n  \
          schedule: \"*/1 * * * *\"\n  concurrencyPolicy: Forbid\n  taskTemplate:\n    metadata: {labels: {team: batch}}\n    \
@@ -78,4 +67,74 @@ async fn a_cron_task_runs_once_per_scheduled_minute() {
     env.delete::<EcsCronTask>("every-minute").await;
     env.wait_gone::<EcsCronTask>("every-minute", WAIT).await;
     env.wait_gone::<EcsTask>(&name, WAIT).await;
+}
+
+/// The runs of a cron task.
+async fn runs_of(env: &Env, cron: &str) -> Vec<EcsTask> {
+    env.api::<EcsTask>()
+        .list(&ListParams::default().labels(&format!("ecsbridge.dev/cron-task={cron}")))
+        .await
+        .unwrap()
+        .items
+}
+
+fn scheduled_second(run: &EcsTask) -> i64 {
+    run.annotations()["ecsbridge.dev/scheduled-at"]
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_second()
+}
+
+#[tokio::test]
+async fn forbid_holds_the_next_run_while_one_is_active_and_the_history_limit_trims_finished_runs() {
+    // Tasks outlive the minute: each runs 65 s (plus ECS's 3 s of provisioning and stopping).
+    let double = ecs_double::spawn(&["--speedup", "1", "--task-seconds", "65"]);
+    let env = Env::against(&unique("forbid"), &double.url).await;
+    cluster_and_job(&env).await;
+    env.apply::<EcsCronTask>(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCronTask\nmetadata: {name: long}\nspec:\n  \
+         schedule: \"*/1 * * * *\"\n  concurrencyPolicy: Forbid\n  successfulRunsHistoryLimit: 0\n  taskTemplate:\n    \
+         spec:\n      clusterRef: {name: main}\n      taskDefinitionRef: {name: job}\n      launchType: EC2\n",
+    )
+    .await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let first = loop {
+        if let Some(run) = runs_of(&env, "long").await.into_iter().next() {
+            break run;
+        }
+        assert!(std::time::Instant::now() < deadline, "no first run");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let first_name = first.name_any();
+    // Past the next scheduled minute, the first run is still active: no second run, and the cron task says why.
+    let next_minute = scheduled_second(&first) + 60;
+    let now = jiff::Timestamp::now().as_second();
+    tokio::time::sleep(Duration::from_secs((next_minute + 4 - now).max(0) as u64)).await;
+    let runs = runs_of(&env, "long").await;
+    assert_eq!(
+        runs.iter().map(|r| r.name_any()).collect::<Vec<_>>(),
+        vec![first_name.clone()],
+        "Forbid: no second run while the first is active"
+    );
+    let cron = env.api::<EcsCronTask>().get("long").await.unwrap();
+    let status = cron.status.unwrap();
+    assert_eq!(status.active, vec![first_name.clone()]);
+    let ready = status.conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+    assert!(
+        ready.message.contains("still active (concurrencyPolicy Forbid)"),
+        "{}",
+        ready.message
+    );
+    // Once the first run completes, a history limit of 0 deletes it, and the held run starts.
+    env.wait_gone::<EcsTask>(&first_name, WAIT).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let later = loop {
+        let runs = runs_of(&env, "long").await;
+        if let Some(run) = runs.into_iter().find(|r| r.name_any() != first_name) {
+            break run;
+        }
+        assert!(std::time::Instant::now() < deadline, "the held run never started");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(scheduled_second(&later), next_minute, "the held run is the next minute's");
 }

@@ -25,8 +25,8 @@ fn double(outcome: &str) -> ecs_double::Running {
     ])
 }
 
-/// A cluster, a task definition and an EcsTask `job` with `extra` spec lines.
-async fn setup(env: &Env, extra: &str) {
+/// An EcsCluster `main` and a TaskDefinition `job` (one container `app`), of unique ECS names.
+pub(crate) async fn cluster_and_job(env: &Env) {
     let (cluster, family) = (unique("c"), unique("job"));
     env.apply::<EcsCluster>(&format!(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {{name: main}}\nspec: {{clusterName: {cluster}}}\n"
@@ -37,6 +37,11 @@ async fn setup(env: &Env, extra: &str) {
          containerDefinitions:\n  - {{name: app, image: \"busybox:1\", memory: 128}}\n"
     ))
     .await;
+}
+
+/// A cluster, a task definition and an EcsTask `job` with `extra` spec lines.
+async fn setup(env: &Env, extra: &str) {
+    cluster_and_job(env).await;
     env.apply::<EcsTask>(&format!(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsTask\nmetadata: {{name: job}}\nspec:\n  clusterRef: {{name: main}}\n  \
          taskDefinitionRef: {{name: job}}\n{extra}"

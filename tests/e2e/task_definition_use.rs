@@ -1,6 +1,7 @@
 //! `TaskDefinition` against what ECS really holds, on moto and on the ECS test double (which fills in ECS's
 //! defaults): adopting an identical family registers nothing, also after a restart; a revision an unmanaged ECS
-//! service runs stays ACTIVE through history trimming and through deletion of the object.
+//! service runs stays ACTIVE through history trimming and through deletion of the object; deleting a service and
+//! its task definition at once leaves no revision ACTIVE.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, HealthCheck, KeyValuePair, LaunchType, NetworkMode,
     PortMapping, TaskDefinitionStatus as EcsStatus,
 };
-use ecs_bridge::api::TaskDefinition;
+use ecs_bridge::api::{EcsCluster, EcsService, TaskDefinition};
 use serde_json::{Value, json};
 
 use crate::harness::configure;
@@ -243,4 +244,26 @@ async fn turning_on_deletion_deletes_revisions_deregistered_before() {
         vec![1]
     );
     assert_eq!(revisions(&env, &family, EcsStatus::Active).await, vec![2]);
+}
+
+#[tokio::test]
+async fn deleting_a_service_and_its_task_definition_at_once_leaves_no_active_revision() {
+    // A drain of 10 s: the task definition's deletion comes while the service still runs its revision.
+    let double = ecs_double::spawn(&["--throttle", "off"]);
+    let env = Env::against("td-with-service", &double.url).await;
+    let (cluster, family) = (unique("c"), unique("both"));
+    let [cluster_yaml, td_yaml, service_yaml] =
+        crate::rollout::manifests(&cluster, &family, "registry.example/web:1");
+    env.apply::<EcsCluster>(&cluster_yaml).await;
+    env.apply::<TaskDefinition>(&td_yaml).await;
+    env.apply::<EcsService>(&service_yaml).await;
+    env.wait_for::<EcsService>("web", WAIT, |s| crate::rollout::is(s, "Ready", "True"))
+        .await;
+    env.delete::<EcsService>("web").await;
+    env.delete::<TaskDefinition>("web").await;
+    // The revision is in use by the draining service for a while: the task definition waits and says so.
+    env.wait_gone::<EcsService>("web", WAIT).await;
+    env.wait_gone::<TaskDefinition>("web", WAIT).await;
+    assert_eq!(revisions(&env, &family, EcsStatus::Active).await, Vec::<i32>::new());
+    assert_eq!(revisions(&env, &family, EcsStatus::Inactive).await, vec![1]);
 }

@@ -186,9 +186,8 @@ impl Managed for EcsTask {
                         started.failures.join("; ")
                     ));
                 }
-                // At once: the tasks are recorded before anything else can fail.
-                let after = status.clone();
-                checkpoint.save(|s| *s = after).await?;
+                // Nothing below can fail before the skeleton writes the tasks to status; a crash before that write
+                // repeats this attempt's RunTask with the same token, which starts nothing new.
                 notes.push(Note::normal(
                     "Started",
                     format!("attempt {attempt}: started {placed} task(s) of {task_definition}"),

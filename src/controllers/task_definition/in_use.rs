@@ -9,11 +9,12 @@ use kube::{Api, ResourceExt};
 
 use crate::api::EcsService;
 use crate::ecs::task_definition::{family_of, revision_of};
+use crate::ecs::usage::User;
 use crate::reconcile::{Context, Error};
 
 /// Revision -> what uses it, for one family.
 #[derive(Debug, Default, PartialEq)]
-pub struct InUse(BTreeMap<i32, Vec<String>>);
+pub struct InUse(BTreeMap<i32, Vec<User>>);
 
 impl InUse {
     /// Scans ECS and the `EcsService` objects; an error means the revisions in use are unknown.
@@ -25,11 +26,14 @@ impl InUse {
             }
         }
         for service in list_services(ctx, namespace).await? {
-            let user = format!(
-                "EcsService {}/{}",
-                service.namespace().unwrap_or_default(),
-                service.name_any()
-            );
+            let user = User {
+                name: format!(
+                    "EcsService {}/{}",
+                    service.namespace().unwrap_or_default(),
+                    service.name_any()
+                ),
+                leaving: service.metadata.deletion_timestamp.is_some(),
+            };
             for named in names_in(&service) {
                 in_use.add(family, &named, user.clone());
             }
@@ -38,14 +42,16 @@ impl InUse {
     }
 
     /// Records that `user` runs or names `task_definition` (an ARN or `family:revision`) if it is of `family`.
-    fn add(&mut self, family: &str, task_definition: &str, user: String) {
+    fn add(&mut self, family: &str, task_definition: &str, user: User) {
         if family_of(task_definition) != family {
             return;
         }
         if let Some(revision) = revision_of(task_definition) {
             let users = self.0.entry(revision).or_default();
-            if !users.contains(&user) {
-                users.push(user);
+            match users.iter_mut().find(|u| u.name == user.name) {
+                // An object being deleted whose ECS service still runs: leaving if either says so.
+                Some(known) => known.leaving |= user.leaving,
+                None => users.push(user),
             }
         }
     }
@@ -62,8 +68,18 @@ impl InUse {
     pub fn users(&self, revision: i32) -> String {
         self.0
             .get(&revision)
-            .map(|users| users.join(", "))
+            .map(|users| {
+                let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+                names.join(", ")
+            })
             .unwrap_or_default()
+    }
+
+    /// Whether everything that uses `revision` is going away by itself.
+    pub fn only_leaving(&self, revision: i32) -> bool {
+        self.0
+            .get(&revision)
+            .is_some_and(|users| users.iter().all(|u| u.leaving))
     }
 }
 
@@ -102,24 +118,45 @@ fn names_in(service: &EcsService) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn user(name: &str, leaving: bool) -> User {
+        User {
+            name: name.into(),
+            leaving,
+        }
+    }
+
     #[test]
     fn only_revisions_of_the_family_count() {
         let mut in_use = InUse::default();
         in_use.add(
             "web",
             "arn:aws:ecs:us-east-1:1:task-definition/web:3",
-            "a".into(),
+            user("a", false),
         );
-        in_use.add("web", "web:4", "b".into());
-        in_use.add("web", "web:4", "b".into());
+        in_use.add("web", "web:4", user("b", false));
+        in_use.add("web", "web:4", user("b", false));
         in_use.add(
             "web",
             "arn:aws:ecs:us-east-1:1:task-definition/web-a:5",
-            "c".into(),
+            user("c", false),
         );
-        in_use.add("web", "web", "follows the newest".into());
+        in_use.add("web", "web", user("follows the newest", false));
         assert!(in_use.contains(3) && in_use.contains(4));
         assert!(!in_use.contains(5));
         assert_eq!(in_use.users(4), "b");
+    }
+
+    #[test]
+    fn a_revision_is_freed_by_waiting_only_when_all_its_users_are_leaving() {
+        let mut in_use = InUse::default();
+        in_use.add("web", "web:3", user("service a in cluster c", true));
+        in_use.add("web", "web:4", user("service a in cluster c", true));
+        in_use.add("web", "web:4", user("service b in cluster c", false));
+        in_use.add("web", "web:5", user("EcsService ns/x", false));
+        in_use.add("web", "web:5", user("EcsService ns/x", true));
+        assert!(in_use.only_leaving(3));
+        assert!(!in_use.only_leaving(4), "b stays");
+        assert!(in_use.only_leaving(5), "the object is being deleted");
+        assert!(!in_use.only_leaving(6), "nothing uses it");
     }
 }

@@ -127,7 +127,7 @@ impl Managed for TaskDefinition {
             .as_ref()
             .and_then(|s| s.family.clone())
             .unwrap_or_else(|| family(self));
-        Ok(Cleanup::Done(retire::retire_all(self, ctx, &family).await?))
+        retire::retire_all(self, ctx, &family).await
     }
 }
 

@@ -7,7 +7,7 @@ use kube::ResourceExt;
 use crate::api::TaskDefinition;
 use crate::ecs::task_definition::revision_of;
 use crate::reconcile::ownership::{Ownership, classify};
-use crate::reconcile::{Context, Error, Note};
+use crate::reconcile::{Cleanup, Context, Error, Note};
 
 use super::history;
 use super::in_use::InUse;
@@ -57,18 +57,35 @@ pub async fn trim_history(
     Ok(Retired { active, notes })
 }
 
-/// On deletion: deregisters this object's ACTIVE revisions that nothing uses and says which it kept and why.
-pub async fn retire_all(
-    td: &TaskDefinition,
-    ctx: &Context,
-    family: &str,
-) -> Result<Vec<Note>, Error> {
+/// On deletion: deregisters this object's ACTIVE revisions that nothing uses and says which it kept and why. A
+/// revision used only by what is going away by itself (a DRAINING service, an `EcsService` being deleted with
+/// it) is waited for, so deleting services and their task definitions at once leaves no revision behind.
+pub async fn retire_all(td: &TaskDefinition, ctx: &Context, family: &str) -> Result<Cleanup, Error> {
     let arns = ctx.ecs.list_active_revisions(family).await?;
     let in_use = InUse::scan(ctx, family, &td.namespace().unwrap_or_default()).await?;
     let revisions: Vec<i32> = arns.iter().filter_map(|arn| revision_of(arn)).collect();
     let (kept, unused): (Vec<i32>, Vec<i32>) =
         revisions.into_iter().partition(|rev| in_use.contains(*rev));
     let gone = deregister_ours(td, ctx, &arns, &unused).await?;
+    let kept_ours = ours(td, ctx, &arns, &kept).await?;
+    let why = |revisions: &[i32]| -> String {
+        let each: Vec<String> = revisions
+            .iter()
+            .map(|rev| format!("{rev} (used by {})", in_use.users(*rev)))
+            .collect();
+        each.join("; ")
+    };
+    let leaving: Vec<i32> = kept_ours
+        .iter()
+        .copied()
+        .filter(|rev| in_use.only_leaving(*rev))
+        .collect();
+    if !leaving.is_empty() {
+        return Ok(Cleanup::Waiting(format!(
+            "waiting for what uses revisions of {family} to go away before deregistering them: {}",
+            why(&leaving)
+        )));
+    }
     let mut notes = vec![Note::normal(
         "Deleted",
         match gone.is_empty() {
@@ -79,22 +96,17 @@ pub async fn retire_all(
             ),
         },
     )];
-    let kept_ours = ours(td, ctx, &arns, &kept).await?;
     if !kept_ours.is_empty() {
-        let why: Vec<String> = kept_ours
-            .iter()
-            .map(|rev| format!("{rev} (used by {})", in_use.users(*rev)))
-            .collect();
         notes.push(Note::warning(
             "RevisionsKept",
             format!(
                 "kept revisions of {family} still in use ACTIVE: {}",
-                why.join("; ")
+                why(&kept_ours)
             ),
         ));
     }
     notes.extend(sweep_inactive(td, ctx, family).await?);
-    Ok(notes)
+    Ok(Cleanup::Done(notes))
 }
 
 /// With `deleteDeregisteredRevisions`: deletes this object's INACTIVE revisions; refusals are a warning.

@@ -482,14 +482,15 @@ pub fn delete(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     Ok(json!({"service": render(service, true, ctx.now)}))
 }
 
-/// ListServices: the ARNs of the cluster's ACTIVE and DRAINING services by name, 10 per page unless
-/// `maxResults` says otherwise, filtered by launch type and scheduling strategy.
+/// ListServices: the ARNs of the cluster's ACTIVE services by name (DRAINING ones are hidden, catalogue entry 9),
+/// 10 per page unless `maxResults` says otherwise, filtered by launch type and scheduling strategy.
 pub fn list(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
     let cluster = model.active_cluster(req.str("cluster")?)?.name.clone();
     let launch_type = req.str("launchType")?.map(|t| json!(t));
     let scheduling = req.str("schedulingStrategy")?.map(|s| json!(s));
     let entries = model
         .live_services(&cluster)
+        .filter(|s| s.run.status() == ServiceStatus::Active)
         .filter(|s| {
             launch_type
                 .as_ref()
@@ -646,6 +647,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out["service"]["status"], "DRAINING");
+        // Catalogue entry 9: a DRAINING service is no longer visible in ListServices.
+        let out = call(list, &mut model, 20.0, json!({"cluster": "main"})).unwrap();
+        assert!(out["serviceArns"].as_array().unwrap().is_empty());
         let out = call(
             describe,
             &mut model,
