@@ -34,12 +34,28 @@ pub fn start_operator(
         .args(["--health-addr", &format!("127.0.0.1:{}", metrics_port + 1)])
         .env("AWS_ENDPOINT_URL_ECS", double_url)
         .env("ECSB_AWS_RATE_LIMITS", rate_limits)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
+        .env(
+            "RUST_LOG",
+            std::env::var("ECSB_BENCH_RUST_LOG").unwrap_or_else(|_| "error".into()),
+        )
+        .stdout(log_file())
         .stderr(Stdio::null())
         .spawn()
         .expect("start ecs-bridge");
     Process { child }
+}
+
+/// Where the operator's log goes: the file `ECSB_BENCH_OPERATOR_LOG` names (appended), else nowhere.
+fn log_file() -> Stdio {
+    let Ok(path) = std::env::var("ECSB_BENCH_OPERATOR_LOG") else {
+        return Stdio::null();
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open the operator's log");
+    Stdio::from(file)
 }
 
 /// Peak resident memory (VmHWM) in MiB.

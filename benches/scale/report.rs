@@ -250,7 +250,8 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
             "\nOne-off tasks: {} EcsTasks of one {:.0}-second task each, created at once, against AWS's buckets at real \
              speed: all Complete {:.1} s after the operator started; floor {:.1} s at budget {BUDGET} ({:.1} s at full \
              buckets), ratio {:.2}; the last RunTask after {:.1} s (its bucket's floor {:.1} s). {} RunTask calls, {} DescribeTasks calls naming {:.1} tasks each ({:.2} calls per \
-             100 running tasks per poll), {} ThrottlingExceptions, peak RSS {:.1} MiB.\n",
+             100 running tasks per poll), {} ThrottlingExceptions, peak RSS {:.1} MiB. From a task's stop in ECS to \
+             its EcsTask showing Complete: p50 {:.0} s, p99 {:.0} s, max {:.0} s (whole seconds).\n",
             t.tasks,
             t.task_seconds,
             t.took.as_secs_f64(),
@@ -264,7 +265,10 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
             t.tasks_per_describe,
             100.0 / t.tasks_per_describe.max(f64::MIN_POSITIVE),
             t.throttled,
-            t.rss_mib
+            t.rss_mib,
+            drift::percentile(&t.seen_after, 50.0).as_secs_f64(),
+            drift::percentile(&t.seen_after, 99.0).as_secs_f64(),
+            t.seen_after.iter().max().copied().unwrap_or_default().as_secs_f64()
         ));
     }
     if let Some(faults) = faults {
@@ -297,7 +301,9 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
             "ratioToFloor": t.took.as_secs_f64() / t.floor.as_secs_f64(), "runTaskCalls": t.run_task_calls,
             "describeTasksCalls": t.describe_tasks_calls, "tasksPerDescribeTasksCall": t.tasks_per_describe,
             "describeTasksCallsPer100RunningTasksPerPoll": 100.0 / t.tasks_per_describe.max(f64::MIN_POSITIVE),
-            "throttlingExceptions": t.throttled, "operatorPeakRssMiB": t.rss_mib})),
+            "throttlingExceptions": t.throttled, "operatorPeakRssMiB": t.rss_mib,
+            "completeAfterStopP50Seconds": drift::percentile(&t.seen_after, 50.0).as_secs_f64(),
+            "completeAfterStopP99Seconds": drift::percentile(&t.seen_after, 99.0).as_secs_f64()})),
     });
     std::fs::create_dir_all("target/bench").expect("create target/bench");
     std::fs::write("target/bench/scale.md", &md).expect("write scale.md");

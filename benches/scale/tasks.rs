@@ -33,6 +33,8 @@ pub struct TaskRun {
     pub tasks_per_describe: f64,
     pub throttled: u64,
     pub rss_mib: f64,
+    /// From a task's stop in ECS to its EcsTask showing Complete (the condition's transition time, whole seconds).
+    pub seen_after: Vec<Duration>,
 }
 
 /// The RunTask bucket's time to start `n` tasks at `budget` of AWS's bucket.
@@ -46,20 +48,34 @@ pub fn floor(n: usize, budget: f64, task_seconds: f64) -> Duration {
     start_floor(n, budget) + Duration::from_secs_f64(3.0 * TASK_STEP_SECONDS + task_seconds)
 }
 
-async fn complete(api: &Api<EcsTask>) -> usize {
-    api.list(&ListParams::default())
-        .await
-        .expect("list EcsTasks")
-        .items
+/// When the EcsTask turned Complete, if it did.
+fn completed_at(task: &EcsTask) -> Option<jiff::Timestamp> {
+    let status = task.status.as_ref()?;
+    let complete = status
+        .conditions
         .iter()
-        .filter(|t| {
-            t.status.as_ref().is_some_and(|s| {
-                s.conditions
-                    .iter()
-                    .any(|c| c.type_ == "Complete" && c.status == "True")
-            })
+        .find(|c| c.type_ == "Complete" && c.status == "True")?;
+    complete.last_transition_time.parse().ok()
+}
+
+/// How long after its task stopped each EcsTask turned Complete.
+fn seen_after(tasks: &[EcsTask]) -> Vec<Duration> {
+    tasks
+        .iter()
+        .filter_map(|t| {
+            let stopped: jiff::Timestamp = t
+                .status
+                .as_ref()?
+                .tasks
+                .first()?
+                .stopped_at
+                .as_deref()?
+                .parse()
+                .ok()?;
+            let lag = completed_at(t)?.duration_since(stopped);
+            Some(Duration::from_secs_f64(lag.as_secs_f64().max(0.0)))
         })
-        .count()
+        .collect()
 }
 
 /// Runs the phase on a double of its own at real speed (AWS's buckets as they are).
@@ -108,20 +124,25 @@ pub async fn measure(client: &Client, n: usize, task_seconds: f64) -> TaskRun {
     let api: Api<EcsTask> = Api::namespaced(client.clone(), &run);
     let limit = floor(n, BUDGET, task_seconds) * 5 + Duration::from_secs(120);
     let mut all_started = None;
-    loop {
+    let finished = loop {
         if all_started.is_none() && EcsCalls::read(url).since(&before).of("RunTask") >= n as u64 {
             all_started = Some(started.elapsed());
         }
-        let done = complete(&api).await;
+        let listed = api
+            .list(&ListParams::default())
+            .await
+            .expect("list EcsTasks")
+            .items;
+        let done = listed.iter().filter(|t| completed_at(t).is_some()).count();
         if done == n {
-            break;
+            break listed;
         }
         assert!(
             started.elapsed() < limit,
             "only {done} of {n} EcsTasks Complete after {limit:?}"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    };
     let took = started.elapsed();
     let calls = EcsCalls::read(url).since(&before);
     TaskRun {
@@ -137,5 +158,6 @@ pub async fn measure(client: &Client, n: usize, task_seconds: f64) -> TaskRun {
         tasks_per_describe: calls.per_call("DescribeTasks"),
         throttled: calls.throttled,
         rss_mib: peak_rss_mib(operator.child.id()),
+        seen_after: seen_after(&finished),
     }
 }

@@ -8,7 +8,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use std::sync::Arc;
 
 use super::backoff::Backoff;
-use super::lanes::{Lanes, RECONCILE_SLOTS};
+use super::lanes::Lanes;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
 use crate::runtime::server::Readiness;
@@ -56,7 +56,7 @@ impl Context {
             adopt_namespaces: Vec::new(),
             backoff: Backoff::default(),
             readiness: Readiness::default(),
-            lanes: Lanes::new(usize::from(RECONCILE_SLOTS)),
+            lanes: Lanes::default(),
         }
     }
 

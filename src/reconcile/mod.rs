@@ -144,22 +144,19 @@ async fn reconcile_object<K: Managed>(
         finalizer::add(api, obj).await?;
     }
     let generation = obj.meta().generation;
-    // A new object or a new spec is a user's change; the rest (drift checks, repairs, retries, rollouts
-    // followed) is background work, which takes at most half the slots.
+    // A new object or a new spec is a user's change; the rest (drift checks, repairs, retries, rollouts and
+    // tasks followed) is background work, in a lane of its own with half as many places.
     let urgent = obj
         .status()
         .is_none_or(|s| s.observed_generation() != generation);
-    let _lane = match urgent {
-        true => None,
-        false => match ctx.lanes.try_background(&K::kind(&())) {
-            Some(place) => Some(place),
-            None => {
-                let seed = generation.unwrap_or_default().unsigned_abs()
-                    ^ u64::from(obj.name_any().len() as u32) << 7
-                    ^ u64::from(std::process::id());
-                return Ok((Action::requeue(lanes::retry_background(seed)), "Deferred"));
-            }
-        },
+    let kind = K::kind(&());
+    let place = match urgent {
+        true => ctx.lanes.urgent(&kind).await,
+        false => ctx.lanes.background(&kind).await,
+    };
+    let Some(_place) = place else {
+        let delay = lanes::retry_background(&backoff_key(&**obj));
+        return Ok((Action::requeue(delay), "Deferred"));
     };
     let checkpoint = Checkpoint::new(api, &**obj);
     let outcome = match obj.validate() {

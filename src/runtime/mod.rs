@@ -22,7 +22,7 @@ use crate::api::{
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
-use crate::reconcile::lanes::RECONCILE_SLOTS;
+use crate::reconcile::lanes::CONTROLLER_SLOTS;
 use crate::reconcile::{self, Context, Managed};
 use leader::LeaseSettings;
 use tokio::task::JoinHandle;
@@ -248,7 +248,7 @@ fn controller<K: Managed>(api: Api<K>) -> Controller<K> {
             PredicateConfig::default(),
         );
     Controller::for_stream(changes, reader)
-        .with_config(controller::Config::default().concurrency(RECONCILE_SLOTS))
+        .with_config(controller::Config::default().concurrency(CONTROLLER_SLOTS))
 }
 
 fn deleting<K: Resource>(obj: &K) -> Option<u64> {

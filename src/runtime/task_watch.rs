@@ -1,6 +1,6 @@
 //! Follows the tasks of every `EcsTask` in one loop instead of one poll per object: each round reads the tasks
 //! that have not stopped, per cluster in DescribeTasks calls of 100, keeps the answers for the reconciles that
-//! follow, and wakes only the objects whose tasks changed. A round slowed down by the client-side rate limiter is
+//! follow, and wakes only the objects whose tasks started running or stopped. A round slowed down by the client-side rate limiter is
 //! followed by a pause as long as the round, so following tasks never takes more than about half of the
 //! task-read bucket, however many tasks run.
 
@@ -73,6 +73,7 @@ impl Watch {
         }
         let mut seen = HashSet::new();
         woken.retain(|o| seen.insert(o.clone()));
+        tracing::debug!(woken = woken.len(), "read the running tasks");
         woken
     }
 }
@@ -98,7 +99,18 @@ fn open_tasks(store: &Store<EcsTask>) -> BTreeMap<String, Vec<Open>> {
     open
 }
 
-/// The owners of the tasks ECS shows in another state than recorded (a task ECS does not show yet is no change).
+/// Where a task is in its life, as far as its object's conditions go: starting, running or stopped.
+fn stage(last_status: Option<&str>) -> u8 {
+    match last_status {
+        Some("STOPPED") => 2,
+        Some("RUNNING" | "DEACTIVATING" | "STOPPING" | "DEPROVISIONING") => 1,
+        _ => 0,
+    }
+}
+
+/// The owners of the tasks ECS shows in another stage than recorded: one that started running or stopped (a step
+/// within a stage, such as PROVISIONING to PENDING, is shown at the object's next reconcile; a task ECS does not
+/// show yet is no change).
 fn changed<'a>(
     open: &'a [Open],
     found: &'a HashMap<String, ObservedTask>,
@@ -107,7 +119,7 @@ fn changed<'a>(
         .filter(|o| {
             found
                 .get(&o.arn)
-                .is_some_and(|t| t.last_status != o.last_status)
+                .is_some_and(|t| stage(t.last_status.as_deref()) != stage(o.last_status.as_deref()))
         })
         .map(|o| o.owner.clone())
 }
@@ -134,16 +146,29 @@ mod tests {
     }
 
     #[test]
-    fn only_the_owners_of_tasks_in_a_new_state_are_woken() {
+    fn only_the_owners_of_tasks_that_started_running_or_stopped_are_woken() {
         let open = vec![
             open("t1", "RUNNING", "a"),
             open("t2", "PENDING", "b"),
             open("t3", "PROVISIONING", "c"),
+            open("t4", "PROVISIONING", "d"),
+            open("t5", "DEPROVISIONING", "e"),
         ];
-        let found: HashMap<_, _> = [observed("t1", "RUNNING"), observed("t2", "RUNNING")]
-            .into_iter()
-            .collect();
+        let found: HashMap<_, _> = [
+            observed("t1", "DEPROVISIONING"),
+            observed("t2", "RUNNING"),
+            observed("t4", "PENDING"),
+            observed("t5", "STOPPED"),
+        ]
+        .into_iter()
+        .collect();
         let woken: Vec<_> = changed(&open, &found).collect();
-        assert_eq!(woken, vec![ObjectRef::new("b").within("ns")]);
+        assert_eq!(
+            woken,
+            vec![
+                ObjectRef::new("b").within("ns"),
+                ObjectRef::new("e").within("ns")
+            ]
+        );
     }
 }

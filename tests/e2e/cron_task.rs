@@ -119,9 +119,15 @@ async fn forbid_holds_the_next_run_while_one_is_active_and_the_history_limit_tri
     let cron = env.api::<EcsCronTask>().get("long").await.unwrap();
     let status = cron.status.unwrap();
     assert_eq!(status.active, vec![first_name.clone()]);
-    let ready = status.conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+    let ready = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
     assert!(
-        ready.message.contains("still active (concurrencyPolicy Forbid)"),
+        ready
+            .message
+            .contains("still active (concurrencyPolicy Forbid)"),
         "{}",
         ready.message
     );
@@ -133,8 +139,15 @@ async fn forbid_holds_the_next_run_while_one_is_active_and_the_history_limit_tri
         if let Some(run) = runs.into_iter().find(|r| r.name_any() != first_name) {
             break run;
         }
-        assert!(std::time::Instant::now() < deadline, "the held run never started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held run never started"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    assert_eq!(scheduled_second(&later), next_minute, "the held run is the next minute's");
+    assert_eq!(
+        scheduled_second(&later),
+        next_minute,
+        "the held run is the next minute's"
+    );
 }

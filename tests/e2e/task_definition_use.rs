@@ -264,6 +264,9 @@ async fn deleting_a_service_and_its_task_definition_at_once_leaves_no_active_rev
     // The revision is in use by the draining service for a while: the task definition waits and says so.
     env.wait_gone::<EcsService>("web", WAIT).await;
     env.wait_gone::<TaskDefinition>("web", WAIT).await;
-    assert_eq!(revisions(&env, &family, EcsStatus::Active).await, Vec::<i32>::new());
+    assert_eq!(
+        revisions(&env, &family, EcsStatus::Active).await,
+        Vec::<i32>::new()
+    );
     assert_eq!(revisions(&env, &family, EcsStatus::Inactive).await, vec![1]);
 }

@@ -60,7 +60,11 @@ pub async fn trim_history(
 /// On deletion: deregisters this object's ACTIVE revisions that nothing uses and says which it kept and why. A
 /// revision used only by what is going away by itself (a DRAINING service, an `EcsService` being deleted with
 /// it) is waited for, so deleting services and their task definitions at once leaves no revision behind.
-pub async fn retire_all(td: &TaskDefinition, ctx: &Context, family: &str) -> Result<Cleanup, Error> {
+pub async fn retire_all(
+    td: &TaskDefinition,
+    ctx: &Context,
+    family: &str,
+) -> Result<Cleanup, Error> {
     let arns = ctx.ecs.list_active_revisions(family).await?;
     let in_use = InUse::scan(ctx, family, &td.namespace().unwrap_or_default()).await?;
     let revisions: Vec<i32> = arns.iter().filter_map(|arn| revision_of(arn)).collect();
