@@ -79,6 +79,12 @@ pub trait Managed:
     ) -> impl Future<Output = Result<Applied<Self::Status>, Error>> + Send;
     /// Removes from ECS what this object owns (only called with `deletionPolicy: Delete`).
     fn cleanup(&self, ctx: &Context) -> impl Future<Output = Result<Cleanup, Error>> + Send;
+
+    /// Lets go of what this object owns in Kubernetes so that it outlives the object (only called with
+    /// `deletionPolicy: Retain`); nothing by default.
+    fn retain(&self, _ctx: &Context) -> impl Future<Output = Result<(), Error>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// Reconciles one object of any kind.
@@ -254,10 +260,12 @@ async fn finalize<K: Managed>(
         return Ok((Action::await_change(), "ok"));
     }
     let result = match obj.deletion_policy() {
-        DeletionPolicy::Retain => Ok(Cleanup::Done(vec![Note::normal(
-            "Retained",
-            "deletionPolicy is Retain: the ECS object was left in place",
-        )])),
+        DeletionPolicy::Retain => obj.retain(ctx).await.map(|()| {
+            Cleanup::Done(vec![Note::normal(
+                "Retained",
+                "deletionPolicy is Retain: the ECS object was left in place",
+            )])
+        }),
         DeletionPolicy::Delete => obj.cleanup(ctx).await,
     };
     let generation = obj.meta().generation;

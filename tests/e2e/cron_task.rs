@@ -1,7 +1,8 @@
 //! `EcsCronTask` end to end, against the ECS test double: every minute (`*/1 * * * *`) it creates one owned
 //! `EcsTask` named after the scheduled minute, which runs to Complete; restarting the operator creates no second
 //! run of the same minute; deleting the cron task deletes its runs. With `concurrencyPolicy: Forbid` the next
-//! minute's run waits while one is active, and the history limit deletes finished runs.
+//! minute's run waits while one is active, and the history limit deletes finished runs; with `deletionPolicy:
+//! Retain` the runs outlive the cron task.
 
 use std::time::Duration;
 
@@ -150,4 +151,13 @@ async fn forbid_holds_the_next_run_while_one_is_active_and_the_history_limit_tri
         next_minute,
         "the held run is the next minute's"
     );
+    // deletionPolicy Retain: the runs outlive the cron task, no longer owned by it (so no garbage collector
+    // deletes them after it).
+    env.patch::<EcsCronTask>("long", serde_json::json!({"spec": {"deletionPolicy": "Retain"}}))
+        .await;
+    env.delete::<EcsCronTask>("long").await;
+    env.wait_gone::<EcsCronTask>("long", WAIT).await;
+    let kept = env.api::<EcsTask>().get(&later.name_any()).await.unwrap();
+    assert!(kept.metadata.deletion_timestamp.is_none());
+    assert!(kept.owner_references().is_empty(), "orphaned");
 }

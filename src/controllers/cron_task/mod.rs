@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Api, Resource, ResourceExt};
 
 use crate::api::cron_task::{EcsCronTask, EcsCronTaskStatus};
@@ -246,6 +246,21 @@ impl Managed for EcsCronTask {
                 runs.len()
             ),
         )]))
+    }
+
+    /// With `Retain` the runs stay: they no longer name this object as their owner, so Kubernetes' garbage
+    /// collector does not delete them (and stop their tasks) after it.
+    async fn retain(&self, ctx: &Context) -> Result<(), Error> {
+        let api = self.runs_api(ctx);
+        let orphan = serde_json::json!({"metadata": {"ownerReferences": null}});
+        for run in self.runs(ctx).await? {
+            settled(
+                api.patch(&run.name_any(), &PatchParams::default(), &Patch::Merge(&orphan))
+                    .await
+                    .map(drop),
+            )?;
+        }
+        Ok(())
     }
 }
 
