@@ -153,8 +153,11 @@ async fn forbid_holds_the_next_run_while_one_is_active_and_the_history_limit_tri
     );
     // deletionPolicy Retain: the runs outlive the cron task, no longer owned by it (so no garbage collector
     // deletes them after it).
-    env.patch::<EcsCronTask>("long", serde_json::json!({"spec": {"deletionPolicy": "Retain"}}))
-        .await;
+    env.patch::<EcsCronTask>(
+        "long",
+        serde_json::json!({"spec": {"deletionPolicy": "Retain"}}),
+    )
+    .await;
     env.delete::<EcsCronTask>("long").await;
     env.wait_gone::<EcsCronTask>("long", WAIT).await;
     let kept = env.api::<EcsTask>().get(&later.name_any()).await.unwrap();

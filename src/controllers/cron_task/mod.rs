@@ -255,9 +255,13 @@ impl Managed for EcsCronTask {
         let orphan = serde_json::json!({"metadata": {"ownerReferences": null}});
         for run in self.runs(ctx).await? {
             settled(
-                api.patch(&run.name_any(), &PatchParams::default(), &Patch::Merge(&orphan))
-                    .await
-                    .map(drop),
+                api.patch(
+                    &run.name_any(),
+                    &PatchParams::default(),
+                    &Patch::Merge(&orphan),
+                )
+                .await
+                .map(drop),
             )?;
         }
         Ok(())
