@@ -13,6 +13,8 @@ pub struct User {
     pub name: String,
     /// It is going away by itself (a DRAINING service, an object being deleted): waiting for it frees the revision.
     pub leaving: bool,
+    /// The cluster ARN and name of the ECS service it is, if it is one.
+    pub service: Option<(String, String)>,
 }
 
 /// Task definition ARN -> where it runs, for every revision a service uses.
@@ -43,6 +45,10 @@ impl Ecs {
                         // ListServices hides DRAINING services (catalogue entry 9); should one be listed anyway,
                         // it is going away.
                         leaving: service.status() == Some("DRAINING"),
+                        service: Some((
+                            cluster.clone(),
+                            service.service_name().unwrap_or_default().to_owned(),
+                        )),
                     };
                     let deployments = service.deployments().iter().map(|d| d.task_definition());
                     let task_sets = service.task_sets().iter().map(|t| t.task_definition());

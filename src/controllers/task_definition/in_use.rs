@@ -20,12 +20,16 @@ impl InUse {
     /// Scans ECS and the `EcsService` objects; an error means the revisions in use are unknown.
     pub async fn scan(ctx: &Context, family: &str, namespace: &str) -> Result<Self, Error> {
         let mut in_use = Self::default();
+        let services = list_services(ctx, namespace).await?;
+        let deleting = being_deleted(&services);
         for (arn, users) in ctx.ecs.task_definitions_in_services().await? {
-            for user in users {
+            for mut user in users {
+                // The ECS service of an EcsService being deleted is going away too.
+                user.leaving |= user.service.as_ref().is_some_and(|s| deleting.contains(s));
                 in_use.add(family, &arn, user);
             }
         }
-        for service in list_services(ctx, namespace).await? {
+        for service in services {
             let user = User {
                 name: format!(
                     "EcsService {}/{}",
@@ -33,6 +37,7 @@ impl InUse {
                     service.name_any()
                 ),
                 leaving: service.metadata.deletion_timestamp.is_some(),
+                service: None,
             };
             for named in names_in(&service) {
                 in_use.add(family, &named, user.clone());
@@ -96,6 +101,18 @@ async fn list_services(ctx: &Context, namespace: &str) -> Result<Vec<EcsService>
     }
 }
 
+/// The cluster ARN and ECS name of every `EcsService` being deleted.
+fn being_deleted(services: &[EcsService]) -> BTreeSet<(String, String)> {
+    services
+        .iter()
+        .filter(|s| s.metadata.deletion_timestamp.is_some())
+        .filter_map(|s| {
+            let status = s.status.as_ref()?;
+            Some((status.cluster_arn.clone()?, status.service_name.clone()?))
+        })
+        .collect()
+}
+
 /// The task definitions an `EcsService` names in its spec or runs according to its status.
 fn names_in(service: &EcsService) -> Vec<String> {
     let status = service.status.iter().flat_map(|s| {
@@ -122,6 +139,7 @@ mod tests {
         User {
             name: name.into(),
             leaving,
+            service: None,
         }
     }
 
