@@ -26,6 +26,7 @@ mod protocol;
 mod request;
 mod rollout;
 mod server;
+mod service_rules;
 mod settings;
 mod state;
 mod stats;

@@ -7,6 +7,9 @@ use crate::paginate::{self, Entry};
 use crate::protocol::{ApiError, OpResult};
 use crate::request::Request;
 use crate::rollout::{Breaker, NewDeployment, Run, ServiceStatus};
+use crate::service_rules::{
+    check_controller, check_daemon, desired_count, fill_defaults, shown, strategy_in_use,
+};
 use crate::settings::Broken;
 use crate::state::{ACCOUNT, Model, Service, short_name};
 use crate::strategies;
@@ -60,72 +63,6 @@ const REDEPLOY_MEMBERS: [&str; 7] = [
 
 fn not_found() -> ApiError {
     ApiError::new("ServiceNotFoundException", "Service not found.")
-}
-
-fn strategy_in_use(config: &Map<String, Value>) -> bool {
-    config
-        .get("capacityProviderStrategy")
-        .and_then(Value::as_array)
-        .is_some_and(|s| !s.is_empty())
-}
-
-/// A member of `config` as shown: a launch type is hidden while a capacity provider strategy is in use.
-fn shown<'a>(config: &'a Map<String, Value>, member: &str) -> Option<&'a Value> {
-    if member == "launchType" && strategy_in_use(config) {
-        return None;
-    }
-    config.get(member)
-}
-
-/// Fills in what ECS fills in when a request leaves it out. `default_strategy` is the cluster's default
-/// capacity provider strategy (used at creation only).
-fn fill_defaults(config: &mut Map<String, Value>, default_strategy: &[Value]) {
-    let daemon = config.get("schedulingStrategy") == Some(&json!("DAEMON"));
-    let mut defaults = vec![
-        ("schedulingStrategy", json!("REPLICA")),
-        ("deploymentController", json!({"type": "ECS"})),
-        ("enableECSManagedTags", json!(false)),
-        ("propagateTags", json!("NONE")),
-        ("enableExecuteCommand", json!(false)),
-        ("loadBalancers", json!([])),
-        ("serviceRegistries", json!([])),
-        ("placementConstraints", json!([])),
-        ("placementStrategy", json!([])),
-    ];
-    if !strategy_in_use(config) && !config.contains_key("launchType") {
-        if default_strategy.is_empty() {
-            defaults.push(("launchType", json!("EC2")));
-        } else {
-            defaults.push(("capacityProviderStrategy", json!(default_strategy)));
-        }
-    }
-    for (member, value) in defaults {
-        config.entry(member).or_insert(value);
-    }
-    let (maximum, minimum) = if daemon { (100, 0) } else { (200, 100) };
-    let deployment = config
-        .entry("deploymentConfiguration")
-        .or_insert_with(|| json!({}));
-    if let Value::Object(d) = deployment {
-        d.entry("maximumPercent").or_insert(json!(maximum));
-        d.entry("minimumHealthyPercent").or_insert(json!(minimum));
-        d.entry("deploymentCircuitBreaker")
-            .or_insert(json!({"enable": false, "rollback": false}));
-    }
-    let fargate = shown(config, "launchType") == Some(&json!("FARGATE"))
-        || config
-            .get("capacityProviderStrategy")
-            .and_then(Value::as_array)
-            .is_some_and(|s| {
-                s.iter().any(|i| {
-                    i["capacityProvider"]
-                        .as_str()
-                        .is_some_and(|p| p.starts_with("FARGATE"))
-                })
-            });
-    if fargate {
-        config.entry("platformVersion").or_insert(json!("LATEST"));
-    }
 }
 
 fn breaker(config: &Map<String, Value>) -> Breaker {
@@ -200,71 +137,6 @@ fn render(service: &Service, include_tags: bool, now: f64) -> Value {
         out["tags"] = service.tags.to_json();
     }
     out
-}
-
-/// ECS's rules for DAEMON services: no desired count (one task per container instance), no Fargate, no capacity
-/// provider strategy.
-fn check_daemon(req: &Request, ctx: &Ctx) -> Result<(), ApiError> {
-    if req.value("desiredCount").is_some() && ctx.holds(Broken::DaemonDesiredCount) {
-        return Err(ApiError::invalid(
-            "The daemon scheduling strategy does not support a desired count for services.",
-        ));
-    }
-    if req.str("launchType")? == Some("FARGATE") {
-        return Err(ApiError::invalid(
-            "The daemon scheduling strategy is not supported with the Fargate launch type.",
-        ));
-    }
-    if req.value("capacityProviderStrategy").is_some() {
-        return Err(ApiError::invalid(
-            "The daemon scheduling strategy does not support capacity provider strategies.",
-        ));
-    }
-    Ok(())
-}
-
-/// UpdateService members that a CODE_DEPLOY service changes only through CodeDeploy, and an EXTERNAL one only
-/// through task sets (the UpdateService API reference).
-const CONTROLLED_MEMBERS: [&str; 5] = [
-    "taskDefinition",
-    "networkConfiguration",
-    "platformVersion",
-    "loadBalancers",
-    "serviceRegistries",
-];
-
-fn check_controller(service: &Service, req: &Request) -> Result<(), ApiError> {
-    let controller = service
-        .config
-        .get("deploymentController")
-        .and_then(|c| c.get("type"))
-        .and_then(Value::as_str)
-        .unwrap_or("ECS");
-    if controller == "ECS" {
-        return Ok(());
-    }
-    match CONTROLLED_MEMBERS.iter().find(|m| req.value(m).is_some()) {
-        Some(member) => Err(ApiError::invalid(format!(
-            "Unable to update {member} on a service using the {controller} deployment controller. Use \
-             {} instead.",
-            if controller == "CODE_DEPLOY" {
-                "AWS CodeDeploy"
-            } else {
-                "task sets"
-            }
-        ))),
-        None if req.bool("forceNewDeployment")? == Some(true) => Err(ApiError::invalid(format!(
-            "forceNewDeployment is not supported for services using the {controller} deployment controller."
-        ))),
-        None => Ok(()),
-    }
-}
-
-fn desired_count(req: &Request) -> Result<Option<i32>, ApiError> {
-    match req.i32("desiredCount")? {
-        Some(n) if n < 0 => Err(ApiError::invalid("Desired count must be 0 or greater.")),
-        other => Ok(other),
-    }
 }
 
 /// CreateService. The same `clientToken` for the same name returns the service already created.
