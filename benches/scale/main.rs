@@ -112,6 +112,12 @@ fn rate_limits(speedup: f64) -> String {
         .join(",")
 }
 
+/// Seconds one category's bucket needs for `calls` at `budget` of AWS's bucket, its refill sped up by `speedup`.
+fn bucket_seconds(category: Category, calls: usize, budget: f64, speedup: f64) -> f64 {
+    let (burst, refill) = category.aws_default();
+    (calls as f64 - burst * budget).max(0.0) / (refill * budget * speedup)
+}
+
 /// The token-bucket floor: the slowest category's time to make its calls at `budget` of AWS's buckets.
 fn floor(n: usize, budget: f64, speedup: f64) -> Duration {
     let needs = [
@@ -121,10 +127,7 @@ fn floor(n: usize, budget: f64, speedup: f64) -> Duration {
     ];
     let seconds = needs
         .iter()
-        .map(|(category, calls)| {
-            let (burst, refill) = category.aws_default();
-            (*calls as f64 - burst * budget).max(0.0) / (refill * budget * speedup)
-        })
+        .map(|(category, calls)| bucket_seconds(*category, *calls, budget, speedup))
         .fold(0.0, f64::max);
     Duration::from_secs_f64(seconds)
 }

@@ -39,8 +39,7 @@ pub struct TaskRun {
 
 /// The RunTask bucket's time to start `n` tasks at `budget` of AWS's bucket.
 fn start_floor(n: usize, budget: f64) -> Duration {
-    let (burst, refill) = Category::TaskModify.aws_default();
-    Duration::from_secs_f64((n as f64 - burst * budget).max(0.0) / (refill * budget))
+    Duration::from_secs_f64(super::bucket_seconds(Category::TaskModify, n, budget, 1.0))
 }
 
 /// The floor: the time to start `n` tasks, plus one task's life.
