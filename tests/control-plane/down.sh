@@ -2,7 +2,7 @@
 # Stops the local control plane started by up.sh. With --purge it also removes its state (etcd data, keys).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-for name in moto kube-apiserver etcd; do
+for name in moto kube-controller-manager kube-apiserver etcd; do
   pidfile="$ECSB_STATE/$name.pid"
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")

@@ -1,13 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the local control plane needs and is missing: etcd, moto (in a venv), kubectl and helm,
-# and a kube-apiserver built from Debian's source package (cached, built once per machine).
+# Installs what the local control plane needs and is missing: moto (in a venv), kubectl and helm, and
+# kube-apiserver, kube-controller-manager and etcd built from the published Go modules (cached, built once per version).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-
-install_etcd() {
-  command -v etcd >/dev/null || apt_install_missing etcd-server
-  # Debian enables an etcd service on install; the control plane runs its own, so stop the system one.
-  if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/null; then systemctl stop etcd || true; fi
-}
 
 install_moto() {
   [ -x "$MOTO_VENV/bin/moto_server" ] && return 0
@@ -30,49 +24,31 @@ install_kubectl_and_helm() {
   install -m 0755 "$work/layer/helm/helm" "$HELM_BIN"
 }
 
-# Adds deb-src entries mirroring the machine's own Debian sources, so `apt-get source` works.
-enable_deb_src() {
-  apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes' && return 0
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-      | $sudo tee /etc/apt/sources.list.d/ecs-bridge-src.sources >/dev/null
-  else
-    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | $sudo tee /etc/apt/sources.list.d/ecs-bridge-src.list >/dev/null
-  fi
-  $sudo apt-get update -qq
+# kube-apiserver, kube-controller-manager and etcd from the published Go modules that kube/go.mod pins (one
+# Kubernetes release for every k8s.io module, the etcd that release requires). Built once per version; Go's module
+# and build caches live under the user's cache directory, so a new version rebuilds only what changed.
+build_control_plane() {
+  [ -x "$KUBE_APISERVER_BIN" ] && [ -x "$KUBE_CONTROLLER_MANAGER_BIN" ] && [ -x "$ETCD_BIN" ] && return 0
+  command -v go >/dev/null || { log "Go (1.24 or newer) is needed to build the control plane: install it first"; exit 1; }
+  local go_minor
+  go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+  [ "$go_minor" -ge 24 ] || { log "Go $(go env GOVERSION) is too old for Kubernetes $KUBE_VERSION: 1.24 or newer is needed"; exit 1; }
+  local out="$ECSB_CACHE/kube-build" version_pkg=k8s.io/component-base/version
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+  local ldflags="-s -w -X $version_pkg.gitVersion=$KUBE_VERSION -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$minor"
+  ldflags+=" -X $version_pkg.gitTreeState=clean -X $version_pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  rm -rf "$out" && mkdir -p "$out" "$ECSB_CACHE/bin"
+  log "building kube-apiserver and kube-controller-manager $KUBE_VERSION and etcd $ETCD_VERSION (about 15 minutes on 2 cores the first time)"
+  (cd "$ECSB_ROOT/tests/control-plane/kube" && CGO_ENABLED=0 GOFLAGS=-mod=readonly \
+    go build -trimpath -ldflags "$ldflags" -o "$out/" ./cmd/... >"$out/build.log" 2>&1) \
+    || { tail -n 40 "$out/build.log" >&2; log "the control plane build failed"; exit 1; }
+  install -m 0755 "$out/kube-apiserver" "$KUBE_APISERVER_BIN"
+  install -m 0755 "$out/kube-controller-manager" "$KUBE_CONTROLLER_MANAGER_BIN"
+  install -m 0755 "$out/etcd" "$ETCD_BIN"
+  rm -rf "$out"
 }
 
-build_kube_apiserver() {
-  [ -x "$KUBE_APISERVER_BIN" ] && return 0
-  apt_install_missing golang-go rsync make dpkg-dev \
-    golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev
-  enable_deb_src
-  local build="$ECSB_CACHE/kube-build"
-  rm -rf "$build" && mkdir -p "$build"
-  log "downloading Debian's kubernetes source package"
-  (cd "$build" && apt-get source --download-only kubernetes >/dev/null)
-  local tree="$build/.go/src/k8s.io/kubernetes"
-  mkdir -p "$tree"
-  local orig
-  orig=$(ls "$build"/kubernetes_*.orig.tar.* | head -n 1)
-  tar -xf "$orig" -C "$tree" --strip-components=1
-  # The vendored reflect2 1.0.1 and json-iterator crash under Go >= 1.18; use Debian's fixed sources.
-  for dep in github.com/modern-go/reflect2 github.com/json-iterator/go; do
-    rm -rf "$tree/vendor/$dep"
-    cp -r "/usr/share/gocode/src/$dep" "$tree/vendor/$dep"
-  done
-  log "building kube-apiserver $KUBE_VERSION (about 5 minutes on 2 cores)"
-  (cd "$tree" && GOPATH="$build/.go" CGO_ENABLED=0 GOFLAGS=-mod=vendor GO111MODULE=on \
-    make WHAT=cmd/kube-apiserver >"$build/build.log" 2>&1) || { tail -n 40 "$build/build.log" >&2; exit 1; }
-  mkdir -p "$(dirname "$KUBE_APISERVER_BIN")"
-  install -m 0755 "$(find "$tree/_output" -type f -name kube-apiserver | head -n 1)" "$KUBE_APISERVER_BIN"
-  rm -rf "$build"
-}
-
-install_etcd
 install_moto
 install_kubectl_and_helm
-build_kube_apiserver
+build_control_plane
 log "installed"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts etcd, kube-apiserver and moto's ECS server on 127.0.0.1, waits until they answer, and writes
-# $ECSB_STATE/kubeconfig and $ECSB_STATE/env. Installs what is missing first. Running it again is harmless.
+# Starts etcd, kube-apiserver, kube-controller-manager (garbage collector, namespace controller) and moto's ECS
+# server on 127.0.0.1, waits until they answer, and writes $ECSB_STATE/kubeconfig and $ECSB_STATE/env. Installs what is missing first. Running it again is harmless.
 # moto reports MOTO_ECS_SERVICE_RUNNING (default 2) running tasks for every new service: it never runs tasks itself.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -10,23 +10,41 @@ cd "$ECSB_STATE"
 
 alive() { [ -f "$1.pid" ] && kill -0 "$(cat "$1.pid")" 2>/dev/null; }
 
-# Starts a daemon in its own session so that `down.sh` can stop it and its children.
+# The pid of the process listening on TCP port $1, empty when nothing listens there.
+listener_pid() { ss -ltnpH "sport = :$1" 2>/dev/null | sed -nE 's/.*pid=([0-9]+).*/\1/p' | head -n 1; }
+
+# True when port $2 is served by daemon $1 started here (its session): a server this script did not start is never used.
+serves_port() {
+  local pid
+  pid=$(listener_pid "$2")
+  [ -n "$pid" ] && alive "$1" && [ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$(cat "$1.pid")" ]
+}
+
+# Starts daemon $1, which is to listen on port $2, in its own session so that `down.sh` can stop it and its children.
 start() {
-  local name=$1; shift
+  local name=$1 port=$2; shift 2
   alive "$name" && return 0
+  local other
+  other=$(listener_pid "$port")
+  if [ -n "$other" ]; then
+    log "port $port (for $name) is taken by process $other, which this script did not start;"
+    log "stop it or choose other ports with ECSB_ETCD_PORT, ECSB_APISERVER_PORT, ECSB_CONTROLLER_MANAGER_PORT, ECSB_MOTO_PORT"
+    exit 1
+  fi
   log "starting $name"
   setsid "$@" >"logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$name.pid"
 }
 
+# Waits until daemon $1 answers probe $3 on its own port $2.
 wait_for() {
-  local name=$1 probe=$2
-  for _ in $(seq 1 120); do
-    eval "$probe" >/dev/null 2>&1 && return 0
+  local name=$1 port=$2 probe=$3
+  for _ in $(seq 1 240); do
+    serves_port "$name" "$port" && eval "$probe" >/dev/null 2>&1 && return 0
     alive "$name" || { tail -n 30 "logs/$name.log" >&2; log "$name exited"; exit 1; }
     sleep 0.5
   done
-  tail -n 30 "logs/$name.log" >&2; log "$name did not become ready"; exit 1
+  tail -n 30 "logs/$name.log" >&2; log "$name did not become ready on port $port"; exit 1
 }
 
 # A CA and a serving certificate for 127.0.0.1/localhost, a service-account key and a static admin token.
@@ -45,13 +63,13 @@ make_credentials() {
 }
 
 make_credentials
-start etcd etcd --name ecs-bridge --data-dir "$ECSB_STATE/etcd" \
+start etcd "$ETCD_PORT" "$ETCD_BIN" --name ecs-bridge --data-dir "$ECSB_STATE/etcd" \
   --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-  --initial-cluster "ecs-bridge=http://127.0.0.1:$ETCD_PEER_PORT"
-wait_for etcd "curl -sf http://127.0.0.1:$ETCD_PORT/health"
+  --initial-cluster "ecs-bridge=http://127.0.0.1:$ETCD_PEER_PORT" --listen-metrics-urls ""
+wait_for etcd "$ETCD_PORT" "curl -sf http://127.0.0.1:$ETCD_PORT/health"
 
-start kube-apiserver "$KUBE_APISERVER_BIN" --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+start kube-apiserver "$APISERVER_PORT" "$KUBE_APISERVER_BIN" --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
   --tls-cert-file="$ECSB_STATE/pki/apiserver.crt" --tls-private-key-file="$ECSB_STATE/pki/apiserver.key" \
   --client-ca-file="$ECSB_STATE/pki/ca.crt" --cert-dir="$ECSB_STATE/pki" \
@@ -59,10 +77,7 @@ start kube-apiserver "$KUBE_APISERVER_BIN" --etcd-servers="http://127.0.0.1:$ETC
   --service-account-issuer=https://kubernetes.default.svc \
   --service-account-key-file="$ECSB_STATE/pki/sa.pub" --service-account-signing-key-file="$ECSB_STATE/pki/sa.key" \
   --service-cluster-ip-range=10.0.0.0/24
-wait_for kube-apiserver "curl -sf --cacert pki/ca.crt -H 'Authorization: Bearer $(cat pki/token)' https://127.0.0.1:$APISERVER_PORT/readyz"
-
-start moto env MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-2}" "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
-wait_for moto "curl -sf http://127.0.0.1:$MOTO_PORT/moto-api/"
+wait_for kube-apiserver "$APISERVER_PORT" "curl -sf --cacert pki/ca.crt -H 'Authorization: Bearer $(cat pki/token)' https://127.0.0.1:$APISERVER_PORT/readyz"
 
 cat > kubeconfig <<KCFG
 apiVersion: v1
@@ -81,6 +96,18 @@ contexts:
   context: {cluster: local, user: admin, namespace: default}
 current-context: local
 KCFG
+
+# Only the controllers the tests rely on: owner references are garbage-collected, namespaces are emptied and
+# deleted, namespaces get their default service account. Nothing runs pods here.
+start kube-controller-manager "$CONTROLLER_MANAGER_PORT" "$KUBE_CONTROLLER_MANAGER_BIN" \
+  --kubeconfig="$ECSB_STATE/kubeconfig" --authentication-kubeconfig="$ECSB_STATE/kubeconfig" \
+  --authorization-kubeconfig="$ECSB_STATE/kubeconfig" --authentication-skip-lookup --bind-address=127.0.0.1 \
+  --secure-port="$CONTROLLER_MANAGER_PORT" --cert-dir="$ECSB_STATE/pki/controller-manager" --leader-elect=false \
+  --controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller
+wait_for kube-controller-manager "$CONTROLLER_MANAGER_PORT" "curl -sfk https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz"
+
+start moto "$MOTO_PORT" env MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-2}" "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
+wait_for moto "$MOTO_PORT" "curl -sf http://127.0.0.1:$MOTO_PORT/moto-api/"
 
 cat > env <<ENV
 export KUBECONFIG="$ECSB_STATE/kubeconfig"
