@@ -18,6 +18,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
     ]
     .into_iter()
     .map(without_null_enum_values)
+    .map(with_admission_rules)
     .collect()
 }
 
@@ -39,6 +40,22 @@ fn without_null_enum_values(crd: CustomResourceDefinition) -> CustomResourceDefi
     let mut value = serde_json::to_value(&crd).expect("a CRD always serializes");
     strip(&mut value);
     serde_json::from_value(value).expect("stripping enum values keeps a valid CRD")
+}
+
+/// Adds the CEL rules of `api::admission` to the schema of each version.
+fn with_admission_rules(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    let plural = crd.spec.names.plural.clone();
+    for version in &mut crd.spec.versions {
+        let schema = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+            .expect("every version has a schema");
+        let mut value = serde_json::to_value(&*schema).expect("a schema always serializes");
+        crate::api::admission::add_rules(&plural, &mut value);
+        *schema = serde_json::from_value(value).expect("adding rules keeps a valid schema");
+    }
+    crd
 }
 
 /// The file name under `crds/` for a CRD.

@@ -1,5 +1,6 @@
 //! The custom resource types of ecs-bridge: one file per kind, plus what they share.
 
+pub mod admission;
 pub mod autoscaling;
 pub mod capacity_provider;
 pub mod cluster;

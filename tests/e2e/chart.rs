@@ -1,75 +1,12 @@
 //! The Helm chart and the plain manifests against the real kube-apiserver: lint, render, server-side apply, least
 //! privilege RBAC (checked with `kubectl auth can-i` as the chart's service account), and deploy/ kept in sync.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
 use serde::Deserialize;
 
 use crate::harness::{Env, unique};
+use std::path::Path;
 
-/// Where helm and kubectl are: `ECSB_TOOLS`, else where tests/control-plane/install.sh puts them.
-fn tools_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ECSB_TOOLS") {
-        return PathBuf::from(dir);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
-    cache.join("ecs-bridge").join("bin")
-}
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chart() -> String {
-    repo().join("charts/ecs-bridge").display().to_string()
-}
-
-/// What a command printed and how it ended.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `program` with `args` (and `stdin`) in the repository.
-fn run(program: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(repo())
-        .env("ECSB_TOOLS", tools_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    let input = stdin.unwrap_or_default().to_owned();
-    let mut pipe = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut pipe, input.as_bytes()));
-    let out = child.wait_with_output().expect("wait for command");
-    writer.join().unwrap().expect("write stdin");
-    Run {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn helm(args: &[&str]) -> Run {
-    run(&tools_dir().join("helm"), args, None)
-}
-
-fn kubectl(args: &[&str], stdin: Option<&str>) -> Run {
-    run(&tools_dir().join("kubectl"), args, stdin)
-}
-
-/// The output of a command that must succeed.
-fn must(what: &str, out: Run) -> String {
-    assert!(out.ok, "{what} failed:\n{}\n{}", out.stdout, out.stderr);
-    out.stdout
-}
+use crate::tools::{chart, helm, kubectl, must, repo, run};
 
 /// `helm template RELEASE` of the chart into `namespace`, with `--set` values.
 fn render(release: &str, namespace: &str, sets: &[&str]) -> String {
@@ -113,10 +50,6 @@ fn names_of<'a>(objects: &'a [Object], kind: &str) -> Vec<&'a str> {
         .map(|o| o.metadata.name.as_str())
         .collect()
 }
-
-/// The local control plane's API server serves PodDisruptionBudgets in no version the chart renders
-/// (`policy/v1`), so the renders it applies leave the PodDisruptionBudget out.
-const NO_PDB: &str = "podDisruptionBudget.enabled=false";
 
 /// Server-side applies a render and checks that every object of it exists; returns the objects.
 fn apply_and_check(yaml: &str, namespace: &str) -> Vec<Object> {
@@ -232,13 +165,14 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
     let env = Env::new("chart-cluster").await;
     let ns = env.namespace.as_str();
     let release = unique("ecs-bridge");
-    let objects = apply_and_check(&render(&release, ns, &[NO_PDB]), ns);
+    let objects = apply_and_check(&render(&release, ns, &[]), ns);
     for kind in [
         "Deployment",
         "ServiceAccount",
         "ClusterRole",
         "ClusterRoleBinding",
         "Service",
+        "PodDisruptionBudget",
     ] {
         assert_eq!(names_of(&objects, kind).len(), 1, "one {kind}");
     }
@@ -297,7 +231,7 @@ async fn chart_with_namespaces_scope_grants_rights_in_the_watched_namespaces_onl
     );
     let release = unique("ecs-bridge");
     let watch = format!("watchNamespaces={{{ns},{second}}}");
-    let yaml = render(&release, ns, &["rbac.scope=namespaces", &watch, NO_PDB]);
+    let yaml = render(&release, ns, &["rbac.scope=namespaces", &watch]);
     let objects = apply_and_check(&yaml, ns);
     assert!(names_of(&objects, "ClusterRole").is_empty());
     assert!(names_of(&objects, "ClusterRoleBinding").is_empty());

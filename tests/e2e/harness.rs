@@ -100,7 +100,18 @@ impl Env {
         Self::build(test, drift_interval, Some(url.to_owned())).await
     }
 
+    /// A fresh namespace with the CRDs installed and no operator: what the API server alone does.
+    pub async fn without_operator(test: &str) -> Self {
+        Self::prepare(test, Duration::from_secs(60), None).await
+    }
+
     async fn build(test: &str, drift_interval: Duration, ecs_endpoint: Option<String>) -> Self {
+        let mut env = Self::prepare(test, drift_interval, ecs_endpoint).await;
+        env.start_operator().await;
+        env
+    }
+
+    async fn prepare(test: &str, drift_interval: Duration, ecs_endpoint: Option<String>) -> Self {
         require_control_plane_env();
         let client = Client::try_default()
             .await
@@ -121,16 +132,14 @@ impl Env {
         }
         let config = loader.load().await;
         let ecs = aws_sdk_ecs::Client::new(&config);
-        let mut env = Env {
+        Env {
             client,
             ecs,
             namespace,
             operator: None,
             drift_interval,
             ecs_endpoint,
-        };
-        env.start_operator().await;
-        env
+        }
     }
 
     /// Starts (or restarts) the operator for this namespace.

@@ -1,5 +1,6 @@
 //! End-to-end tests against the real kube-apiserver and moto's ECS (start them with tests/control-plane/up.sh).
 
+mod admission;
 mod autoscaling;
 mod capacity_provider;
 mod chart;
@@ -16,3 +17,4 @@ mod strategies;
 mod task;
 mod task_definition;
 mod task_definition_use;
+mod tools;

@@ -279,21 +279,31 @@ async fn a_cluster_waits_for_its_services_before_deletion() {
 async fn bad_service_specs_are_refused_without_aws_calls() {
     let env = Env::new("svc-invalid").await;
     let service = unique("svc");
+    // What the CRD's CEL rules express is refused at admission, with the rule's message.
     let both = format!(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {{name: both}}\nspec:\n  serviceName: {service}\n  clusterRef: {{name: main}}\n  cluster: other\n  taskDefinition: web:1\n"
     );
-    env.apply::<EcsService>(&both).await;
+    let refused = env.try_apply::<EcsService>(&both).await.unwrap_err().to_string();
+    assert!(
+        refused.contains("set exactly one of spec.clusterRef and spec.cluster"),
+        "{refused}"
+    );
+    // What only the operator checks is reported in Synced and a Warning event, before any AWS call.
+    let balancers = format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {{name: balancers}}\nspec:\n  serviceName: {service}\n  cluster: other\n  taskDefinition: web:1\n  loadBalancers: [{{targetGroupArn: tg, loadBalancerName: clb, containerName: app, containerPort: 80}}]\n"
+    );
+    env.apply::<EcsService>(&balancers).await;
     let refused = env
-        .wait_for::<EcsService>("both", WAIT, |s| {
+        .wait_for::<EcsService>("balancers", WAIT, |s| {
             condition_of(s, "Synced").is_some_and(|c| c.1 == "InvalidSpec")
         })
         .await;
     let message = condition_of(&refused, "Synced").unwrap().2;
     assert!(
-        message.contains("spec.clusterRef") && message.contains("spec.cluster"),
+        message.contains("spec.loadBalancers[0]: set exactly one of targetGroupArn"),
         "{message}"
     );
-    env.wait_event("both", "Warning", "InvalidSpec", WAIT).await;
+    env.wait_event("balancers", "Warning", "InvalidSpec", WAIT).await;
 
     let negative = env
         .try_apply::<EcsService>("apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {name: neg}\nspec:\n  cluster: other\n  taskDefinition: web:1\n  desiredCount: -1\n")
