@@ -29,6 +29,7 @@ install_kubectl_and_helm() {
 # and build caches live under the user's cache directory, so a new version rebuilds only what changed.
 build_control_plane() {
   [ -x "$KUBE_APISERVER_BIN" ] && [ -x "$KUBE_CONTROLLER_MANAGER_BIN" ] && [ -x "$ETCD_BIN" ] && return 0
+  command -v go >/dev/null || [ ! -x /usr/local/go/bin/go ] || PATH="/usr/local/go/bin:$PATH"
   command -v go >/dev/null || { log "Go (1.24 or newer) is needed to build the control plane: install it first"; exit 1; }
   local go_minor
   go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
@@ -39,7 +40,7 @@ build_control_plane() {
   ldflags+=" -X $version_pkg.gitTreeState=clean -X $version_pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   rm -rf "$out" && mkdir -p "$out" "$ECSB_CACHE/bin"
   log "building kube-apiserver and kube-controller-manager $KUBE_VERSION and etcd $ETCD_VERSION (about 15 minutes on 2 cores the first time)"
-  (cd "$ECSB_ROOT/tests/control-plane/kube" && CGO_ENABLED=0 GOFLAGS=-mod=readonly \
+  (cd "$ECSB_ROOT/tests/control-plane/kube" && CGO_ENABLED=0 GOFLAGS=-mod=readonly GOMODCACHE="$ECSB_CACHE/go/mod" \
     go build -trimpath -ldflags "$ldflags" -o "$out/" ./cmd/... >"$out/build.log" 2>&1) \
     || { tail -n 40 "$out/build.log" >&2; log "the control plane build failed"; exit 1; }
   install -m 0755 "$out/kube-apiserver" "$KUBE_APISERVER_BIN"
