@@ -6,6 +6,7 @@ pub mod cli;
 pub mod controllers;
 pub mod crdgen;
 pub mod ecs;
+pub mod health;
 pub mod metrics;
 pub mod reconcile;
 pub mod runtime;

@@ -11,7 +11,7 @@ use super::backoff::Backoff;
 use super::lanes::Lanes;
 use crate::ecs::Ecs;
 use crate::metrics::Metrics;
-use crate::runtime::server::Readiness;
+use crate::health::Readiness;
 
 /// The field manager of every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "ecs-bridge";

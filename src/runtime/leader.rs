@@ -11,7 +11,7 @@ use kube::{Api, Client};
 use kube_lease_manager::{LeaseManager, LeaseManagerBuilder};
 use tokio::time::Instant;
 
-use super::server::Readiness;
+use crate::health::Readiness;
 
 /// Where the Lease lives and how long it lasts.
 pub struct LeaseSettings {

@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -11,21 +10,8 @@ use axum::routing::get;
 use tokio::task::JoinHandle;
 
 use super::StartError;
+use crate::health::Readiness;
 use crate::metrics::Metrics;
-
-/// Whether the operator is ready to serve; shared by the controllers (which set it) and `/readyz`.
-#[derive(Clone, Default)]
-pub struct Readiness(Arc<AtomicBool>);
-
-impl Readiness {
-    pub fn set(&self, ready: bool) {
-        self.0.store(ready, Ordering::Release);
-    }
-
-    pub fn is_ready(&self) -> bool {
-        self.0.load(Ordering::Acquire)
-    }
-}
 
 /// Serves the health endpoints and the metrics in the background.
 pub async fn serve(
