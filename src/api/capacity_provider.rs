@@ -139,5 +139,8 @@ pub struct CapacityProviderStatus {
     /// Target capacity of managed scaling, as ECS reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_capacity: Option<i32>,
+    /// The tag keys the operator applied to the ECS capacity provider: the only ones it ever removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_tag_keys: Vec<String>,
 }
 conditioned_status!(CapacityProviderStatus);

@@ -1,6 +1,8 @@
 //! `CapacityProvider` end to end against moto: a provider for an Auto Scaling group becomes Ready with its managed
 //! scaling, a cluster that references it waits for it, associates it and uses it as its default strategy, a
 //! scaling change reaches ECS, and deletion waits while the cluster uses it and goes through once it does not.
+//! A provider another namespace's live object owns is never adopted (nor deleted with the refused object), and
+//! tag removal leaves the tags others put on a provider.
 
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use ecs_bridge::api::{CapacityProvider, EcsCluster};
 use kube::ResourceExt;
 use serde_json::json;
 
-use crate::harness::{Env, condition, unique};
+use crate::harness::{Env, condition, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -270,4 +272,137 @@ async fn invalid_providers_are_reported_without_any_aws_call() {
         refused.is_err(),
         "targetCapacity 101 is refused by the schema"
     );
+}
+
+/// The value of tag `key` on a provider as ECS reports it.
+fn tag_of(provider: &aws_sdk_ecs::types::CapacityProvider, key: &str) -> Option<String> {
+    provider
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn another_namespace_cannot_adopt_a_provider_a_live_object_owns() {
+    let owner = Env::new("cp-owner").await;
+    let ecs_name = unique("cp-owned");
+    let asg_arn = auto_scaling_group(&unique("asg")).await;
+    owner
+        .apply::<CapacityProvider>(&provider_manifest(&ecs_name, &asg_arn, 80))
+        .await;
+    let owned = owner
+        .wait_for::<CapacityProvider>("ec2", WAIT, |p| {
+            ready(p.status.as_ref().map(|s| s.conditions.as_slice()), p)
+        })
+        .await;
+    let uid = owned.metadata.uid.clone().unwrap();
+
+    // Another namespace asks to adopt the same ECS provider (same group, other scaling and tags).
+    let thief = Env::new("cp-thief").await;
+    let takeover = provider_manifest(&ecs_name, &asg_arn, 50)
+        .replace(
+            "metadata:\n  name: ec2\n",
+            "metadata:\n  name: ec2\n  annotations: {ecsbridge.dev/adopt: \"true\"}\n",
+        )
+        .replace("tags: {team: web}", "tags: {team: thief}");
+    thief.apply::<CapacityProvider>(&takeover).await;
+    let refused = thief
+        .wait_for::<CapacityProvider>("ec2", WAIT, |p| {
+            p.status
+                .as_ref()
+                .and_then(|s| condition(&s.conditions, "Synced"))
+                .is_some_and(|c| c.status == "False" && c.reason == "OwnedByAnother")
+        })
+        .await;
+    let message = &condition(&refused.status.as_ref().unwrap().conditions, "Synced")
+        .unwrap()
+        .message;
+    assert!(
+        message.contains(&format!("{}/ec2", owner.namespace)),
+        "the message names the owner: {message}"
+    );
+    thief
+        .wait_event("ec2", "Warning", "OwnedByAnother", WAIT)
+        .await;
+
+    // Nothing of the owner's provider changed: not retagged, not rescaled.
+    let in_ecs = ecs_provider(&owner, &ecs_name)
+        .await
+        .expect("provider in ECS");
+    assert_eq!(tag_of(&in_ecs, "ecsbridge.dev/uid"), Some(uid.clone()));
+    assert_eq!(
+        tag_of(&in_ecs, "ecsbridge.dev/owner"),
+        Some(format!("{}/ec2", owner.namespace))
+    );
+    assert_eq!(tag_of(&in_ecs, "team").as_deref(), Some("web"));
+    assert_eq!(target_capacity(&in_ecs), Some(80));
+
+    // Deleting the refused object leaves the owner's provider in ECS.
+    thief.delete::<CapacityProvider>("ec2").await;
+    thief.wait_gone::<CapacityProvider>("ec2", WAIT).await;
+    let in_ecs = ecs_provider(&owner, &ecs_name)
+        .await
+        .expect("the owner's provider is still in ECS");
+    assert_eq!(tag_of(&in_ecs, "ecsbridge.dev/uid"), Some(uid));
+    owner
+        .wait_for::<CapacityProvider>("ec2", WAIT, |p| {
+            ready(p.status.as_ref().map(|s| s.conditions.as_slice()), p)
+        })
+        .await;
+
+    owner.delete::<CapacityProvider>("ec2").await;
+    owner.wait_gone::<CapacityProvider>("ec2", WAIT).await;
+    assert!(ecs_provider(&owner, &ecs_name).await.is_none());
+}
+
+#[tokio::test]
+async fn provider_tag_removal_leaves_tags_others_added() {
+    let env = Env::new("cp-tags").await;
+    let ecs_name = unique("cp-tags");
+    let asg_arn = auto_scaling_group(&unique("asg")).await;
+    let with_cost = provider_manifest(&ecs_name, &asg_arn, 80)
+        .replace("tags: {team: web}", "tags: {team: web, cost: a}");
+    env.apply::<CapacityProvider>(&with_cost).await;
+    let provider = env
+        .wait_for::<CapacityProvider>("ec2", WAIT, |p| {
+            ready(p.status.as_ref().map(|s| s.conditions.as_slice()), p)
+        })
+        .await;
+    let arn = provider.status.unwrap().arn.unwrap();
+    env.ecs
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(
+            aws_sdk_ecs::types::Tag::builder()
+                .key("cost-center")
+                .value("finance")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("tag outside Kubernetes");
+
+    // The spec drops `cost`: the operator removes it, and only it.
+    env.apply::<CapacityProvider>(&provider_manifest(&ecs_name, &asg_arn, 80))
+        .await;
+    eventually(WAIT, "tag cost removed from the provider", || async {
+        ecs_provider(&env, &ecs_name)
+            .await
+            .is_some_and(|p| tag_of(&p, "cost").is_none())
+    })
+    .await;
+    let in_ecs = ecs_provider(&env, &ecs_name)
+        .await
+        .expect("provider in ECS");
+    assert_eq!(
+        tag_of(&in_ecs, "cost-center").as_deref(),
+        Some("finance"),
+        "a tag added outside Kubernetes stays"
+    );
+    assert_eq!(tag_of(&in_ecs, "team").as_deref(), Some("web"));
+
+    env.delete::<CapacityProvider>("ec2").await;
+    env.wait_gone::<CapacityProvider>("ec2", WAIT).await;
 }

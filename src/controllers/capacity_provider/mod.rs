@@ -14,7 +14,7 @@ use crate::api::{CapacityProvider, CapacityProviderStatus, DeletionPolicy, EcsCl
 use crate::controllers::cluster::validate::cluster_name;
 use crate::ecs::AwsErrorKind;
 use crate::ecs::capacity_provider::ObservedCapacityProvider;
-use crate::reconcile::ownership::{Ownership, classify, desired_tags};
+use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use plan::{ProviderAction, plan};
 use validate::provider_name;
@@ -44,7 +44,9 @@ impl Managed for CapacityProvider {
         let mut notes = Vec::new();
         let observed = ctx.ecs.describe_capacity_provider(cluster, &name).await?;
         if let Some(found) = &observed {
-            match classify(self, &found.tags) {
+            // The shared check: never what another live object owns, adoption only where it is allowed.
+            let what = format!("ECS capacity provider {name}");
+            match claim(self, ctx, &found.tags, &what).await? {
                 Ownership::Ours => {}
                 Ownership::Adopt => notes.push(Note::normal(
                     "Adopted",
@@ -54,7 +56,13 @@ impl Managed for CapacityProvider {
             }
         }
         let tags = desired_tags(self, &self.spec.tags);
-        let actions = plan(&self.spec, &tags, observed.as_ref()).map_err(Error::InvalidSpec)?;
+        let applied_tag_keys = self
+            .status
+            .as_ref()
+            .map(|s| s.applied_tag_keys.clone())
+            .unwrap_or_default();
+        let actions = plan(&self.spec, &tags, &applied_tag_keys, observed.as_ref())
+            .map_err(Error::InvalidSpec)?;
         let existed = self.status.as_ref().and_then(|s| s.arn.as_ref()).is_some();
         let mut current = observed;
         for action in &actions {
@@ -74,8 +82,12 @@ impl Managed for CapacityProvider {
         };
         let ready = status::readiness(&current);
         let requeue = (!ready.status).then(|| Duration::from_secs(10));
+        let status = CapacityProviderStatus {
+            applied_tag_keys: tags.into_keys().collect(),
+            ..status::status_of(&current)
+        };
         Ok(Applied {
-            status: status::status_of(&current),
+            status,
             conditions: vec![ready],
             notes,
             requeue,

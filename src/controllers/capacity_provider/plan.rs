@@ -6,7 +6,7 @@ use crate::api::Tags;
 use crate::api::capacity_provider::CapacityProviderSpec;
 use crate::controllers::compare::{covers, overlay};
 use crate::ecs::capacity_provider::{CapacityProviderUpdate, ObservedCapacityProvider};
-use crate::reconcile::ownership::tag_changes;
+use crate::reconcile::ownership::tag_changes_since;
 
 /// One ECS call for a capacity provider.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,15 +18,26 @@ pub enum ProviderAction {
 }
 
 /// The calls to make; empty when ECS already matches. An error names a change ECS cannot make in place.
+/// `tags` is the full tag set (user tags plus ownership tags); of the tags the provider carries, only the keys in
+/// `applied_tag_keys` (those the operator applied before) are ever removed. Tags come first, so that an adopted
+/// provider carries the ownership tags before anything else of it changes.
 pub fn plan(
     spec: &CapacityProviderSpec,
     tags: &Tags,
+    applied_tag_keys: &[String],
     observed: Option<&ObservedCapacityProvider>,
 ) -> Result<Vec<ProviderAction>, String> {
     let Some(observed) = observed else {
         return Ok(vec![ProviderAction::Create]);
     };
     let mut actions = Vec::new();
+    let (set, remove) = tag_changes_since(tags, &observed.tags, applied_tag_keys);
+    if !set.is_empty() {
+        actions.push(ProviderAction::Tag(set));
+    }
+    if !remove.is_empty() {
+        actions.push(ProviderAction::Untag(remove));
+    }
     if let Some(desired) = &spec.auto_scaling_group_provider {
         let current = observed
             .auto_scaling_group_provider
@@ -75,13 +86,6 @@ pub fn plan(
                 CapacityProviderUpdate::ManagedInstances(update),
             ));
         }
-    }
-    let (set, remove) = tag_changes(tags, &observed.tags);
-    if !set.is_empty() {
-        actions.push(ProviderAction::Tag(set));
-    }
-    if !remove.is_empty() {
-        actions.push(ProviderAction::Untag(remove));
     }
     Ok(actions)
 }
@@ -152,15 +156,18 @@ mod tests {
     #[test]
     fn creates_a_missing_provider_and_leaves_a_matching_one() {
         let s = asg_spec("{targetCapacity: 80}");
-        assert_eq!(plan(&s, &tags(), None), Ok(vec![ProviderAction::Create]));
-        assert_eq!(plan(&s, &tags(), Some(&observed(&s))), Ok(vec![]));
+        assert_eq!(
+            plan(&s, &tags(), &[], None),
+            Ok(vec![ProviderAction::Create])
+        );
+        assert_eq!(plan(&s, &tags(), &[], Some(&observed(&s))), Ok(vec![]));
     }
 
     #[test]
     fn a_scaling_change_sends_ecs_values_with_the_spec_overlaid() {
         let before = asg_spec("{targetCapacity: 80}");
         let after = asg_spec("{targetCapacity: 50}");
-        let actions = plan(&after, &tags(), Some(&observed(&before))).unwrap();
+        let actions = plan(&after, &tags(), &[], Some(&observed(&before))).unwrap();
         let expected = json!({"managedScaling": {"status": "ENABLED", "targetCapacity": 50,
             "minimumScalingStepSize": 1, "maximumScalingStepSize": 10000, "instanceWarmupPeriod": 300},
             "managedTerminationProtection": "DISABLED"});
@@ -182,7 +189,7 @@ mod tests {
             .unwrap()
             .auto_scaling_group_arn = "arn:other".into();
         assert!(
-            plan(&s, &tags(), Some(&moved))
+            plan(&s, &tags(), &[], Some(&moved))
                 .unwrap_err()
                 .contains("autoScalingGroupArn cannot change")
         );
@@ -190,7 +197,7 @@ mod tests {
             "cluster: web\nmanagedInstancesProvider: {infrastructureRoleArn: \"arn:aws:iam::1:role/r\"}\n",
         );
         assert!(
-            plan(&managed, &tags(), Some(&observed(&s)))
+            plan(&managed, &tags(), &[], Some(&observed(&s)))
                 .unwrap_err()
                 .contains("another kind")
         );
@@ -201,7 +208,7 @@ mod tests {
         let yaml = "cluster: web\nmanagedInstancesProvider:\n  infrastructureRoleArn: \"arn:aws:iam::1:role/r\"\n  instanceLaunchTemplate: {ec2InstanceProfileArn: \"arn:aws:iam::1:instance-profile/p\", capacityOptionType: SPOT, storageConfiguration: {storageSizeGiB: SIZE}}\n";
         let before = spec(&yaml.replace("SIZE", "30"));
         let after = spec(&yaml.replace("SIZE", "60"));
-        let actions = plan(&after, &tags(), Some(&observed(&before))).unwrap();
+        let actions = plan(&after, &tags(), &[], Some(&observed(&before))).unwrap();
         let [ProviderAction::Update(CapacityProviderUpdate::ManagedInstances(update))] =
             actions.as_slice()
         else {
@@ -212,7 +219,7 @@ mod tests {
         assert!(template.get("capacityOptionType").is_none());
         let spot = spec(&yaml.replace("SIZE", "30").replace("SPOT", "ON_DEMAND"));
         assert!(
-            plan(&spot, &tags(), Some(&observed(&before)))
+            plan(&spot, &tags(), &[], Some(&observed(&before)))
                 .unwrap_err()
                 .contains("capacityOptionType cannot change")
         );
@@ -225,12 +232,47 @@ mod tests {
         o.tags.insert("old".into(), "x".into());
         let mut desired = tags();
         desired.insert("team".into(), "web".into());
+        let applied = ["ecsbridge.dev/uid".to_owned(), "old".to_owned()];
         assert_eq!(
-            plan(&s, &desired, Some(&o)),
+            plan(&s, &desired, &applied, Some(&o)),
             Ok(vec![
                 ProviderAction::Tag(Tags::from([("team".to_owned(), "web".to_owned())])),
                 ProviderAction::Untag(vec!["old".into()]),
             ])
+        );
+    }
+
+    #[test]
+    fn only_tag_keys_the_operator_applied_are_removed() {
+        let s = asg_spec("{targetCapacity: 80}");
+        let mut o = observed(&s);
+        o.tags.insert("old".into(), "x".into());
+        o.tags.insert("cost-center".into(), "finance".into());
+        o.tags
+            .insert("aws:cloudformation:stack-name".into(), "s".into());
+        let applied = ["ecsbridge.dev/uid".to_owned(), "old".to_owned()];
+        assert_eq!(
+            plan(&s, &tags(), &applied, Some(&o)),
+            Ok(vec![ProviderAction::Untag(vec!["old".into()])]),
+            "a tag others put on the provider stays"
+        );
+        // An adopted provider: nothing applied yet, so none of the tags it carries is removed.
+        assert_eq!(plan(&s, &tags(), &[], Some(&o)), Ok(vec![]));
+    }
+
+    #[test]
+    fn an_adopted_provider_is_tagged_before_anything_else_changes() {
+        let before = asg_spec("{targetCapacity: 80}");
+        let after = asg_spec("{targetCapacity: 50}");
+        let mut o = observed(&before);
+        o.tags = Tags::from([("ecsbridge.dev/uid".to_owned(), "someone-gone".to_owned())]);
+        let actions = plan(&after, &tags(), &[], Some(&o)).unwrap();
+        assert!(
+            matches!(
+                actions.as_slice(),
+                [ProviderAction::Tag(_), ProviderAction::Update(_)]
+            ),
+            "{actions:?}"
         );
     }
 }
