@@ -182,7 +182,10 @@ mod tests {
         }
         let table: BTreeSet<&str> = RULES.iter().map(|r| r.rule).collect();
         for rule in &found {
-            assert!(table.contains(rule.as_str()), "a CEL rule outside the table: {rule}");
+            assert!(
+                table.contains(rule.as_str()),
+                "a CEL rule outside the table: {rule}"
+            );
         }
         let placed: usize = RULES.iter().map(|r| r.targets.len()).sum();
         assert_eq!(found.len(), placed, "each rule once per target");
@@ -213,6 +216,9 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         let expected: BTreeSet<String> = ids.iter().map(|s| s.to_string()).collect();
-        assert_eq!(dirs, expected, "a fixture directory without its rule, or the reverse");
+        assert_eq!(
+            dirs, expected,
+            "a fixture directory without its rule, or the reverse"
+        );
     }
 }

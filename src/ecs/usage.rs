@@ -36,6 +36,11 @@ impl Ecs {
                     .call("DescribeServices", || request.clone().send())
                     .await?;
                 for service in out.services() {
+                    // An INACTIVE service runs nothing: deleted (catalogue entry 9), though some emulators
+                    // still list it.
+                    if service.status() == Some("INACTIVE") {
+                        continue;
+                    }
                     let user = User {
                         name: format!(
                             "service {} in cluster {}",

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use super::backoff::Backoff;
 use super::lanes::Lanes;
 use crate::ecs::Ecs;
-use crate::metrics::Metrics;
 use crate::health::Readiness;
+use crate::metrics::Metrics;
 
 /// The field manager of every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "ecs-bridge";

@@ -13,7 +13,10 @@ use crate::harness::Env;
 use crate::tools::{kubectl, must, repo};
 
 fn fixture(rule: &AdmissionRule, file: &str) -> Option<String> {
-    let path: PathBuf = repo().join("tests/fixtures/admission").join(rule.id).join(file);
+    let path: PathBuf = repo()
+        .join("tests/fixtures/admission")
+        .join(rule.id)
+        .join(file);
     std::fs::read_to_string(path).ok()
 }
 
@@ -38,7 +41,15 @@ fn documents(yaml: &str) -> Vec<(String, String, String)> {
 
 fn apply(namespace: &str, doc: &str) -> crate::tools::Run {
     kubectl(
-        &["apply", "--server-side", "--field-manager=e2e", "-n", namespace, "-f", "-"],
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=e2e",
+            "-n",
+            namespace,
+            "-f",
+            "-",
+        ],
         Some(doc),
     )
 }
@@ -50,12 +61,25 @@ fn prepare(rule: &AdmissionRule, namespace: &str) {
     };
     let status = fixture(rule, "status.json").expect("a before.yaml comes with a status.json");
     for (kind, name, doc) in documents(&before) {
-        must(&format!("{}: create {kind}/{name}", rule.id), apply(namespace, &doc));
+        must(
+            &format!("{}: create {kind}/{name}", rule.id),
+            apply(namespace, &doc),
+        );
         let target = format!("{}.ecsbridge.dev/{name}", kind.to_ascii_lowercase());
         let args = [
-            "patch", &target, "-n", namespace, "--subresource=status", "--type=merge", "-p", &status,
+            "patch",
+            &target,
+            "-n",
+            namespace,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &status,
         ];
-        must(&format!("{}: status of {target}", rule.id), kubectl(&args, None));
+        must(
+            &format!("{}: status of {target}", rule.id),
+            kubectl(&args, None),
+        );
     }
 }
 

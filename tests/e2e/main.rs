@@ -5,6 +5,7 @@ mod autoscaling;
 mod capacity_provider;
 mod chart;
 mod cluster;
+mod control_plane;
 mod cron_task;
 mod drift_listing;
 mod harness;

@@ -283,7 +283,11 @@ async fn bad_service_specs_are_refused_without_aws_calls() {
     let both = format!(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {{name: both}}\nspec:\n  serviceName: {service}\n  clusterRef: {{name: main}}\n  cluster: other\n  taskDefinition: web:1\n"
     );
-    let refused = env.try_apply::<EcsService>(&both).await.unwrap_err().to_string();
+    let refused = env
+        .try_apply::<EcsService>(&both)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         refused.contains("set exactly one of spec.clusterRef and spec.cluster"),
         "{refused}"
@@ -303,7 +307,8 @@ async fn bad_service_specs_are_refused_without_aws_calls() {
         message.contains("spec.loadBalancers[0]: set exactly one of targetGroupArn"),
         "{message}"
     );
-    env.wait_event("balancers", "Warning", "InvalidSpec", WAIT).await;
+    env.wait_event("balancers", "Warning", "InvalidSpec", WAIT)
+        .await;
 
     let negative = env
         .try_apply::<EcsService>("apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {name: neg}\nspec:\n  cluster: other\n  taskDefinition: web:1\n  desiredCount: -1\n")

@@ -66,4 +66,3 @@ pub fn must(what: &str, out: Run) -> String {
     assert!(out.ok, "{what} failed:\n{}\n{}", out.stdout, out.stderr);
     out.stdout
 }
-

@@ -26,6 +26,10 @@ pub const CRON_TASK_LABEL: &str = "ecsbridge.dev/cron-task";
 /// The annotation holding a run's scheduled time.
 pub const SCHEDULED_AT_ANNOTATION: &str = "ecsbridge.dev/scheduled-at";
 
+/// The finalizer Kubernetes puts on an object deleted with `--cascade=orphan` (propagation policy Orphan): its
+/// dependents are to outlive it.
+const ORPHAN_FINALIZER: &str = "orphan";
+
 impl EcsCronTask {
     fn schedule(&self) -> Result<(Schedule, TimeZone), String> {
         let schedule =
@@ -230,6 +234,13 @@ impl Managed for EcsCronTask {
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
+        if self.finalizers().iter().any(|f| f == ORPHAN_FINALIZER) {
+            self.retain(ctx).await?;
+            return Ok(Cleanup::Done(vec![Note::normal(
+                "Orphaned",
+                "deleted with --cascade=orphan: the runs and their tasks were left in place",
+            )]));
+        }
         let runs = self.runs(ctx).await?;
         let api = self.runs_api(ctx);
         for run in &runs {

@@ -31,10 +31,9 @@ impl InUse {
         }
         for service in services {
             let user = User {
-                name: format!(
-                    "EcsService {}/{}",
-                    service.namespace().unwrap_or_default(),
-                    service.name_any()
+                name: service_object(
+                    &service.namespace().unwrap_or_default(),
+                    &service.name_any(),
                 ),
                 leaving: service.metadata.deletion_timestamp.is_some(),
                 service: None,
@@ -80,12 +79,29 @@ impl InUse {
             .unwrap_or_default()
     }
 
+    /// Whether an `EcsService` of `namespace` that is not being deleted uses `revision`. Deleted together with
+    /// the task definition (its namespace being deleted, `kubectl delete -f` of one file), it may simply not have
+    /// been reached yet.
+    pub fn used_by_staying_neighbour(&self, revision: i32, namespace: &str) -> bool {
+        let prefix = service_object(namespace, "");
+        self.0.get(&revision).is_some_and(|users| {
+            users
+                .iter()
+                .any(|u| !u.leaving && u.name.starts_with(&prefix))
+        })
+    }
+
     /// Whether everything that uses `revision` is going away by itself.
     pub fn only_leaving(&self, revision: i32) -> bool {
         self.0
             .get(&revision)
             .is_some_and(|users| users.iter().all(|u| u.leaving))
     }
+}
+
+/// How an `EcsService` object is named as a user.
+fn service_object(namespace: &str, name: &str) -> String {
+    format!("EcsService {namespace}/{name}")
 }
 
 /// Every `EcsService` of the cluster, or of `namespace` when the operator may only read its watched namespaces
@@ -176,5 +192,28 @@ mod tests {
         assert!(!in_use.only_leaving(4), "b stays");
         assert!(in_use.only_leaving(5), "the object is being deleted");
         assert!(!in_use.only_leaving(6), "nothing uses it");
+    }
+
+    #[test]
+    fn only_a_staying_service_object_of_the_same_namespace_is_a_neighbour() {
+        let mut in_use = InUse::default();
+        in_use.add("web", "web:3", user("EcsService ns/a", false));
+        in_use.add("web", "web:4", user("EcsService ns/b", true));
+        in_use.add("web", "web:5", user("EcsService other/c", false));
+        in_use.add("web", "web:6", user("service d in cluster c", false));
+        assert!(in_use.used_by_staying_neighbour(3, "ns"));
+        assert!(
+            !in_use.used_by_staying_neighbour(4, "ns"),
+            "already leaving"
+        );
+        assert!(
+            !in_use.used_by_staying_neighbour(5, "ns"),
+            "another namespace"
+        );
+        assert!(
+            !in_use.used_by_staying_neighbour(5, "n"),
+            "a namespace whose name is a prefix"
+        );
+        assert!(!in_use.used_by_staying_neighbour(6, "ns"), "not an object");
     }
 }

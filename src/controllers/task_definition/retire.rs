@@ -2,6 +2,8 @@
 //! of them — never one that something still uses — and, with `deleteDeregisteredRevisions`, deleting this
 //! object's INACTIVE revisions (also those an earlier attempt left behind).
 
+use std::time::Duration;
+
 use kube::ResourceExt;
 
 use crate::api::TaskDefinition;
@@ -90,6 +92,20 @@ pub async fn retire_all(
             why(&leaving)
         )));
     }
+    let namespace = td.namespace().unwrap_or_default();
+    let neighbours: Vec<i32> = kept_ours
+        .iter()
+        .copied()
+        .filter(|rev| in_use.used_by_staying_neighbour(*rev, &namespace))
+        .collect();
+    if !neighbours.is_empty() && deleted_within(td, NEIGHBOUR_GRACE) {
+        return Ok(Cleanup::Waiting(format!(
+            "waiting up to {} s for the EcsServices of this namespace that use revisions of {family}, in case \
+             they are being deleted too: {}",
+            NEIGHBOUR_GRACE.as_secs(),
+            why(&neighbours)
+        )));
+    }
     let mut notes = vec![Note::normal(
         "Deleted",
         match gone.is_empty() {
@@ -111,6 +127,22 @@ pub async fn retire_all(
     }
     notes.extend(sweep_inactive(td, ctx, family).await?);
     Ok(Cleanup::Done(notes))
+}
+
+/// How long a task definition being deleted waits for the `EcsService` objects of its namespace that use its
+/// revisions to be deleted too: a namespace being deleted, or `kubectl delete -f` of one file, reaches every
+/// object within seconds, in no set order.
+const NEIGHBOUR_GRACE: Duration = Duration::from_secs(20);
+
+/// Whether the object's deletion began less than `grace` ago.
+fn deleted_within(td: &TaskDefinition, grace: Duration) -> bool {
+    td.metadata
+        .deletion_timestamp
+        .as_ref()
+        .is_some_and(|since| {
+            let elapsed = jiff::Timestamp::now().duration_since(since.0);
+            elapsed < jiff::SignedDuration::try_from(grace).unwrap_or(jiff::SignedDuration::MAX)
+        })
 }
 
 /// With `deleteDeregisteredRevisions`: deletes this object's INACTIVE revisions; refusals are a warning.
