@@ -4,7 +4,8 @@
 #   crds.yaml        the chart's CRDs
 #   ecs-bridge.yaml  the namespace `ecs-bridge` and the chart's objects as `helm template` renders them with the
 #                    default values, without the CRDs
-# Usage: deploy/render.sh [OUTPUT_DIR]   (default: deploy/manifests)
+# Usage: deploy/render.sh [OUTPUT_DIR]   (default: deploy/manifests; without OUTPUT_DIR it also regenerates the Argo
+#                                        CD health checks with deploy/argocd/render.sh)
 # helm is taken from $ECSB_TOOLS, else from where tests/control-plane/install.sh puts it, else from PATH.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,3 +51,7 @@ write() {
 mkdir -p "$out"
 write crds crds.yaml
 write operator ecs-bridge.yaml
+# Into the repository only: the Argo CD health checks, from their one script (deploy/argocd/health.lua).
+if [ $# -eq 0 ]; then
+  bash "$root/deploy/argocd/render.sh"
+fi

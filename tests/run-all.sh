@@ -9,6 +9,9 @@ trap 'bash tests/control-plane/down.sh' EXIT
 source "${ECSB_STATE:-target/control-plane}/env"
 export ECSB_REQUIRE_MOTO=1
 
+# The Argo CD health checks are tested with a real Lua 5.1 interpreter (tests/argocd_health.rs), as Argo CD runs them.
+(source tests/control-plane/common.sh && apt_install_missing lua5.1)
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The benchmark (benches/scale) is a long run of its own: tests/bench.sh.

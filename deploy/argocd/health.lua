@@ -1,0 +1,127 @@
+-- Argo CD health of the ecs-bridge kinds (group ecsbridge.dev): one script for every kind, the kinds differing only
+-- in the data of KINDS below. Argo CD runs it with the object as the global `obj`, in Lua 5.1 with the base, table
+-- and os libraries only (no string or math functions). deploy/argocd/render.sh puts it, unchanged, under one
+-- resource.customizations.health key per kind; tests/argocd_health.rs runs it with lua5.1 over the objects in
+-- tests/fixtures/argocd-health/.
+--
+-- From the kstatus conditions and observedGeneration the operator writes, the first rule that holds decides:
+--   no status yet, or status.observedGeneration < metadata.generation  -> Progressing (the change is not seen yet)
+--   a run (EcsTask): Complete=True -> Healthy, Failed=True               -> Degraded
+--   Degraded=True (a failed or rolled back rollout)                      -> Degraded
+--   Synced=False with a reason retrying does not fix (NEEDS_A_PERSON: the spec, the operator's IAM policy, an ECS
+--   object of another owner, a request ECS refused such as a ClientException, shown as RejectedByEcs)
+--                                                                        -> Degraded, with ECS's message
+--   Ready=False with a reason of the kind's degradedReadyReasons (a capacity provider in UPDATE_FAILED)
+--                                                                        -> Degraded
+--   spec.suspend on a kind that can be suspended (EcsCronTask)           -> Suspended
+--   an EcsCronTask whose newest run ended without success (no run active, lastSuccessfulTime missing or before
+--   lastScheduleTime), as Argo CD's own CronJob check answers            -> Degraded
+--   Ready=True                                                           -> Healthy
+--   otherwise                                                            -> Progressing, with the message of the
+--                                                                           condition that says why
+
+local KINDS = {
+  EcsCluster = {},
+  TaskDefinition = {},
+  EcsService = {},
+  CapacityProvider = { degradedReadyReasons = { UpdateFailed = true } },
+  EcsTask = { run = true, waiting = "Waiting for the tasks to finish" },
+  EcsCronTask = { suspendable = true, schedulesRuns = true },
+}
+
+-- Synced=False reasons that retrying does not fix: a person must change the spec, the IAM policy or the ownership.
+local NEEDS_A_PERSON = {
+  InvalidSpec = true, AccessDenied = true, AlreadyExists = true, OwnedByAnother = true, RejectedByEcs = true
+}
+
+local kind = KINDS[obj.kind] or {}
+local status = obj.status
+
+local function health(state, message)
+  return { status = state, message = message }
+end
+
+local function condition(wanted)
+  if status ~= nil and status.conditions ~= nil then
+    for _, c in ipairs(status.conditions) do
+      if c.type == wanted then
+        return c
+      end
+    end
+  end
+  return nil
+end
+
+local function is(c, value)
+  return c ~= nil and c.status == value
+end
+
+-- The condition's message, else its reason, else the fallback.
+local function describe(c, fallback)
+  if c ~= nil and c.message ~= nil and c.message ~= "" then
+    return c.message
+  end
+  if c ~= nil and c.reason ~= nil and c.reason ~= "" then
+    return c.reason
+  end
+  return fallback
+end
+
+if status == nil then
+  return health("Progressing", "Waiting for ecs-bridge to report a status")
+end
+local generation = obj.metadata.generation
+if generation ~= nil and (status.observedGeneration == nil or status.observedGeneration < generation) then
+  return health("Progressing", "Waiting for ecs-bridge to observe generation " .. generation)
+end
+
+local ready = condition("Ready")
+local synced = condition("Synced")
+
+if kind.run then
+  local complete = condition("Complete")
+  if is(complete, "True") then
+    return health("Healthy", describe(complete, "Complete"))
+  end
+  local failed = condition("Failed")
+  if is(failed, "True") then
+    return health("Degraded", describe(failed, "Failed"))
+  end
+end
+
+local degraded = condition("Degraded")
+if is(degraded, "True") then
+  return health("Degraded", describe(degraded, "The rollout failed"))
+end
+if is(synced, "False") and NEEDS_A_PERSON[synced.reason] then
+  return health("Degraded", describe(synced, "Cannot be applied to ECS"))
+end
+if is(ready, "False") and kind.degradedReadyReasons ~= nil and kind.degradedReadyReasons[ready.reason] then
+  return health("Degraded", describe(ready, ready.reason))
+end
+
+if kind.suspendable and obj.spec ~= nil and obj.spec.suspend == true then
+  return health("Suspended", obj.kind .. " is suspended: no new runs start")
+end
+if kind.schedulesRuns and status.lastScheduleTime ~= nil and (status.active == nil or #status.active == 0) then
+  -- RFC 3339 times in UTC, as the operator writes them, compare as strings.
+  local succeeded = status.lastSuccessfulTime
+  if succeeded == nil or succeeded < status.lastScheduleTime then
+    return health("Degraded", "The run scheduled at " .. status.lastScheduleTime .. " did not succeed")
+  end
+end
+
+if is(ready, "True") then
+  return health("Healthy", describe(ready, "Ready"))
+end
+local progressing = condition("Progressing")
+if is(progressing, "True") then
+  return health("Progressing", describe(progressing, "Rolling out"))
+end
+if is(synced, "False") then
+  return health("Progressing", describe(synced, "Not synced with ECS yet"))
+end
+if kind.run then
+  return health("Progressing", describe(condition("Complete"), kind.waiting))
+end
+return health("Progressing", describe(ready, "Waiting for the Ready condition"))
