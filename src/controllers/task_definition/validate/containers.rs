@@ -1,0 +1,111 @@
+//! Each container on its own: how many there are, a unique valid name, an image, at least one
+//! essential container, and a health check command ECS can run.
+
+use std::collections::BTreeMap;
+
+use super::common::{container_path, is_essential};
+use crate::api::task_definition::TaskDefinitionSpec;
+use crate::controllers::validation::check_name;
+
+/// ECS allows this many containers per task definition.
+const MAX_CONTAINERS: usize = 10;
+
+/// Checks the number of containers, their names and images, and that one of them is essential.
+pub(super) fn check_containers(spec: &TaskDefinitionSpec) -> Result<(), String> {
+    let containers = &spec.container_definitions;
+    if containers.is_empty() {
+        return Err(
+            "spec.containerDefinitions: at least one container is required; add one".into(),
+        );
+    }
+    if containers.len() > MAX_CONTAINERS {
+        return Err(format!(
+            "spec.containerDefinitions: {} containers given; ECS allows at most {MAX_CONTAINERS} per task definition, so split the task",
+            containers.len()
+        ));
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, container) in containers.iter().enumerate() {
+        let path = container_path(i);
+        check_name(&format!("{path}.name"), &container.name)?;
+        if let Some(first) = seen.get(container.name.as_str()) {
+            return Err(format!(
+                "{path}.name: \"{}\" is already the name of {}; container names must be unique in the task",
+                container.name,
+                container_path(*first)
+            ));
+        }
+        seen.insert(&container.name, i);
+        if container.image.trim().is_empty() {
+            return Err(format!(
+                "{path}.image: must not be empty; set the image to run, such as public.ecr.aws/docker/library/httpd:2.4"
+            ));
+        }
+    }
+    if !containers.iter().any(is_essential) {
+        return Err("spec.containerDefinitions: at least one container must be essential; set essential: true (or leave it unset) on the main container".into());
+    }
+    Ok(())
+}
+
+/// Checks that each health check command starts with `CMD` or `CMD-SHELL`.
+pub(super) fn check_health_checks(spec: &TaskDefinitionSpec) -> Result<(), String> {
+    for (i, container) in spec.container_definitions.iter().enumerate() {
+        let Some(check) = &container.health_check else {
+            continue;
+        };
+        let first = check.command.first().map(String::as_str);
+        if !matches!(first, Some("CMD" | "CMD-SHELL")) {
+            return Err(format!(
+                "{}.healthCheck.command[0]: must be CMD or CMD-SHELL (found \"{}\"), such as [CMD-SHELL, \"curl -f http://localhost/ || exit 1\"]",
+                container_path(i),
+                first.unwrap_or_default()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::assert_errors;
+
+    #[test]
+    fn names_the_field_of_each_mistake() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "containerDefinitions: []",
+                "spec.containerDefinitions: at least one container",
+            ),
+            (
+                "containerDefinitions: [{name: a0, image: i, memory: 8}, {name: a1, image: i, memory: 8}, \
+                 {name: a2, image: i, memory: 8}, {name: a3, image: i, memory: 8}, {name: a4, image: i, memory: 8}, \
+                 {name: a5, image: i, memory: 8}, {name: a6, image: i, memory: 8}, {name: a7, image: i, memory: 8}, \
+                 {name: a8, image: i, memory: 8}, {name: a9, image: i, memory: 8}, {name: b0, image: i, memory: 8}]",
+                "spec.containerDefinitions: 11 containers given",
+            ),
+            (
+                "containerDefinitions: [{name: web.app, image: i, memory: 8}]",
+                "spec.containerDefinitions[0].name: \"web.app\" contains '.'",
+            ),
+            (
+                "containerDefinitions: [{name: a, image: i, memory: 8}, {name: a, image: j, memory: 8}]",
+                "spec.containerDefinitions[1].name: \"a\" is already the name of spec.containerDefinitions[0]",
+            ),
+            (
+                "containerDefinitions: [{name: a, image: '', memory: 8}]",
+                "spec.containerDefinitions[0].image: must not be empty",
+            ),
+            (
+                "containerDefinitions: [{name: a, image: i, memory: 8, essential: false}]",
+                "spec.containerDefinitions: at least one container must be essential",
+            ),
+            (
+                "containerDefinitions: [{name: a, image: i, memory: 8, healthCheck: {command: ['curl -f http://localhost/']}}]",
+                "spec.containerDefinitions[0].healthCheck.command[0]: must be CMD or CMD-SHELL",
+            ),
+        ];
+        assert!(cases.len() >= 7, "{} cases", cases.len());
+        assert_errors(cases);
+    }
+}
