@@ -1146,7 +1146,7 @@ pub struct TaskDefinitionStatus {
     /// Revisions of this resource that are `ACTIVE`, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub active_revisions: Vec<i32>,
-    /// Hash of the normalized spec of the newest revision, with its scheme (`v2:...`).
+    /// Hash of the normalized spec of the newest revision, with its scheme (`v3:...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec_hash: Option<String>,
     /// Hash of a spec ECS refused to register; that spec is not sent again until it changes.

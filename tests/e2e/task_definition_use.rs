@@ -1,5 +1,6 @@
 //! `TaskDefinition` against what ECS really holds, on moto and on the ECS test double (which fills in ECS's
-//! defaults): adopting an identical family registers nothing, also after a restart; a revision an unmanaged ECS
+//! defaults): adopting an identical family registers nothing, also after a restart; an empty variable reaches ECS
+//! whether ECS keeps it (moto) or drops it (the double), without churn; a revision an unmanaged ECS
 //! service runs stays ACTIVE through history trimming and through deletion of the object; deleting a service and
 //! its task definition at once leaves no revision ACTIVE.
 
@@ -17,11 +18,11 @@ use crate::harness::{Env, unique};
 use crate::task_definition::{WAIT, manifest, ready_at, revisions, web_spec};
 
 /// The spec of the adopted family: what ECS fills in is left out (health check timing, host port, protocol), and
-/// one variable is empty (ECS drops it).
+/// one variable has no value (ECS drops it). An empty variable is another matter (entry 38, see below).
 fn spec_with_defaults_left_out() -> Value {
     let mut spec = web_spec(
         "nginx:1.27",
-        json!([{"name": "A", "value": "1"}, {"name": "EMPTY", "value": ""}]),
+        json!([{"name": "A", "value": "1"}, {"name": "UNSET"}]),
     );
     spec["containerDefinitions"][0]["healthCheck"] = json!({"command": ["CMD-SHELL", "true"]});
     spec
@@ -41,7 +42,7 @@ async fn register_by_hand(env: &Env, family: &str) {
                 .unwrap(),
         )
         .environment(KeyValuePair::builder().name("A").value("1").build())
-        .environment(KeyValuePair::builder().name("EMPTY").value("").build())
+        .environment(KeyValuePair::builder().name("UNSET").build())
         .build();
     env.ecs
         .register_task_definition()
@@ -106,6 +107,111 @@ async fn adopting_an_identical_family_registers_nothing_on_the_double() {
     let double = ecs_double::spawn(&["--throttle", "off"]);
     adopting_an_identical_family_registers_nothing(
         Env::against("td-same-double", &double.url).await,
+    )
+    .await;
+}
+
+/// The variable names of the newest ACTIVE revision of `family` in ECS.
+async fn newest_variables(env: &Env, family: &str) -> Vec<String> {
+    let out = env
+        .ecs
+        .describe_task_definition()
+        .task_definition(family)
+        .send()
+        .await
+        .expect("describe the newest revision");
+    let td = out.task_definition().expect("a task definition");
+    let mut names: Vec<String> = td.container_definitions()[0]
+        .environment()
+        .iter()
+        .filter_map(|v| v.name().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Entry 38: whether ECS keeps a variable whose value is `""` is disputed; moto keeps it, the double drops it.
+/// Adding or removing one is a change of the spec either way: it is sent to ECS, and once registered it never
+/// causes another registration (a restart included). `kept` says which kind of backend this is.
+async fn an_empty_variable_reaches_ecs_without_churn(mut env: Env, kept: bool) {
+    let family = unique("empty");
+    let spec = |vars: Value| manifest("empty", &family, web_spec("nginx:1.27", vars));
+    let with_empty = json!([{"name": "A", "value": "1"}, {"name": "EMPTY", "value": ""}]);
+    let as_ecs_holds_it = |empty: bool| match empty && kept {
+        true => vec!["A".to_owned(), "EMPTY".to_owned()],
+        false => vec!["A".to_owned()],
+    };
+    env.apply::<TaskDefinition>(&spec(with_empty.clone())).await;
+    let first = env
+        .wait_for::<TaskDefinition>("empty", WAIT, |td| ready_at(td).is_some())
+        .await;
+    assert_eq!(ready_at(&first), Some(1));
+    assert_eq!(newest_variables(&env, &family).await, as_ecs_holds_it(true));
+
+    env.stop_operator();
+    env.start_operator().await;
+    env.patch::<TaskDefinition>(
+        "empty",
+        json!({"metadata": {"annotations": {"e2e/nudge": "after-restart"}}}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        revisions(&env, &family, EcsStatus::Active).await,
+        vec![1],
+        "no churn"
+    );
+
+    // Removing the empty variable: a backend that kept it gets a revision without it.
+    let removed = env
+        .apply::<TaskDefinition>(&spec(json!([{"name": "A", "value": "1"}])))
+        .await;
+    let generation = removed.metadata.generation;
+    let after_removal = env
+        .wait_for::<TaskDefinition>("empty", WAIT, |td| {
+            ready_at(td).is_some() && td.metadata.generation == generation
+        })
+        .await;
+    let expected = if kept { 2 } else { 1 };
+    assert_eq!(ready_at(&after_removal), Some(expected));
+    assert_eq!(
+        newest_variables(&env, &family).await,
+        as_ecs_holds_it(false)
+    );
+
+    // Adding it again is never "no change": it is sent, whatever the backend makes of it.
+    let added = env.apply::<TaskDefinition>(&spec(with_empty)).await;
+    let generation = added.metadata.generation;
+    let after_adding = env
+        .wait_for::<TaskDefinition>("empty", WAIT, |td| {
+            ready_at(td).is_some() && td.metadata.generation == generation
+        })
+        .await;
+    assert_eq!(
+        ready_at(&after_adding),
+        Some(expected + 1),
+        "EMPTY was sent"
+    );
+    assert_eq!(newest_variables(&env, &family).await, as_ecs_holds_it(true));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        revisions(&env, &family, EcsStatus::Active).await.last(),
+        Some(&(expected + 1)),
+        "no churn"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_variable_reaches_ecs_without_churn_on_moto() {
+    an_empty_variable_reaches_ecs_without_churn(Env::new("td-empty-moto").await, true).await;
+}
+
+#[tokio::test]
+async fn an_empty_variable_reaches_ecs_without_churn_on_the_double() {
+    let double = ecs_double::spawn(&["--throttle", "off"]);
+    an_empty_variable_reaches_ecs_without_churn(
+        Env::against("td-empty-double", &double.url).await,
+        false,
     )
     .await;
 }

@@ -105,6 +105,33 @@ mod tests {
         );
     }
 
+    /// Entry 38: a revision without the spec's empty variable may be one ECS registered from that spec (if ECS
+    /// drops `value: ""`) or one that lacks it (if ECS keeps it): it does not hold the spec until status vouches
+    /// for it, so the variable is sent, and once registered it causes no churn.
+    #[test]
+    fn a_revision_without_the_empty_variable_holds_the_spec_only_when_status_vouches() {
+        let mut desired = spec();
+        desired["containerDefinitions"][0]["environment"] = json!([{"name": "FOO", "value": ""}]);
+        let hash = content_hash(&desired);
+        let adopted = TaskDefinitionStatus::default();
+        assert!(
+            !is_current(&adopted, &revision(as_ecs_returns_it()), &desired, &hash),
+            "the variable is registered"
+        );
+        let registered = TaskDefinitionStatus {
+            revision: Some(4),
+            spec_hash: Some(hash.clone()),
+            ..Default::default()
+        };
+        assert!(
+            is_current(&registered, &revision(as_ecs_returns_it()), &desired, &hash),
+            "ECS dropped it from the revision registered for this spec: no churn"
+        );
+        let mut kept = as_ecs_returns_it();
+        kept["containerDefinitions"][0]["environment"] = json!([{"name": "FOO", "value": ""}]);
+        assert!(is_current(&adopted, &revision(kept), &desired, &hash));
+    }
+
     #[test]
     fn a_refused_spec_waits_for_a_change() {
         let desired = spec();

@@ -1,15 +1,16 @@
 //! Normalizes task definition content the way ECS treats it, so that equal content hashes equally: lists that
 //! are sets in ECS (environment, secrets, containers, ...) are sorted while ordered lists keep their order, ECS's
-//! defaults count as "not set", empty values are dropped, and task cpu/memory units are canonical. The hash names
-//! its scheme (`v2:...`): a stored hash of another scheme says nothing about the content.
+//! defaults count as "not set", empty lists and variables without a value are dropped, and task cpu/memory units
+//! are canonical. The hash names its scheme (`v3:...`): a stored hash of another scheme says nothing about the content.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::defaults::{drop_container_defaults, drop_volume_defaults};
 
-/// The scheme of [`content_hash`]; change it whenever the normalization changes what hashes equally.
-const HASH_SCHEME: &str = "v2";
+/// The scheme of [`content_hash`]; change it whenever the normalization changes what hashes equally. v3: a
+/// variable with `value: ""` is content (entry 38).
+const HASH_SCHEME: &str = "v3";
 
 /// Task-level members of a RegisterTaskDefinition request; everything else ECS reports (ARN, revision,
 /// status, registeredAt, ...) is not content.
@@ -227,6 +228,19 @@ mod tests {
         assert_ne!(content_hash(&a), content_hash(&c));
     }
 
+    /// Entry 38: sources disagree on whether ECS keeps a variable whose value is `""`, so adding or removing one
+    /// is a change of the spec; a variable without any value is dropped by ECS (and so is no content).
+    #[test]
+    fn an_empty_variable_is_content_and_one_without_a_value_is_not() {
+        let without = web(json!([{"name": "A", "value": "1"}]));
+        let empty = web(json!([{"name": "A", "value": "1"}, {"name": "FOO", "value": ""}]));
+        assert_ne!(content_hash(&without), content_hash(&empty));
+        let no_value = web(json!([{"name": "A", "value": "1"}, {"name": "FOO"}]));
+        assert_eq!(content_hash(&without), content_hash(&no_value));
+        let null_value = web(json!([{"name": "A", "value": "1"}, {"name": "FOO", "value": null}]));
+        assert_eq!(content_hash(&without), content_hash(&null_value));
+    }
+
     #[test]
     fn ecs_defaults_and_reported_fields_equal_not_set() {
         let spec = web(json!([]));
@@ -300,12 +314,12 @@ mod tests {
     #[test]
     fn the_hash_names_its_scheme() {
         let hash = content_hash(&web(json!([])));
-        assert!(hash.starts_with("v2:") && same_scheme(&hash), "{hash}");
+        assert!(hash.starts_with("v3:") && same_scheme(&hash), "{hash}");
         assert!(
             !same_scheme("0123456789abcdef0123"),
             "a hash from before schemes"
         );
-        assert!(!same_scheme("v1:0123"));
+        assert!(!same_scheme("v1:0123") && !same_scheme("v2:0123"));
     }
 
     #[test]
