@@ -48,7 +48,7 @@ impl Core {
         Fut: Future<Output = Result<T, SdkError<E, Response>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.call_with(operation, safe_to_repeat(operation), send)
+        self.call_with(operation, safe_to_repeat(operation), None, send)
             .await
     }
 
@@ -64,13 +64,15 @@ impl Core {
         Fut: Future<Output = Result<T, SdkError<E, Response>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.call_with(operation, false, send).await
+        self.call_with(operation, false, None, send).await
     }
 
-    async fn call_with<T, E, F, Fut>(
+    /// Like [`Core::call_once`], and each attempt also takes a token of `also`, a second bucket the request
+    /// counts against (Fargate's RunTask limit besides the cluster resource bucket).
+    pub(crate) async fn call_once_also<T, E, F, Fut>(
         &self,
         operation: &'static str,
-        repeatable: bool,
+        also: Option<Category>,
         send: F,
     ) -> Result<T, AwsError>
     where
@@ -78,11 +80,30 @@ impl Core {
         Fut: Future<Output = Result<T, SdkError<E, Response>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let category = Category::of(operation);
+        self.call_with(operation, false, also, send).await
+    }
+
+    async fn call_with<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        repeatable: bool,
+        also: Option<Category>,
+        send: F,
+    ) -> Result<T, AwsError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, Response>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let categories: Vec<Category> = std::iter::once(Category::of(operation))
+            .chain(also)
+            .collect();
         let mut attempt = 1;
         loop {
-            let waited = self.limits.acquire(category).await;
-            self.metrics.rate_limit_waited(category.name(), waited);
+            for &category in &categories {
+                let waited = self.limits.acquire(category).await;
+                self.metrics.rate_limit_waited(category.name(), waited);
+            }
             let result = send().await.map_err(|e| AwsError::from_sdk(operation, e));
             let outcome = match &result {
                 Ok(_) => "ok",
@@ -91,11 +112,12 @@ impl Core {
             self.metrics.aws_call(operation, outcome);
             let attempts = match &result {
                 Ok(_) => {
-                    self.limits.succeeded(category);
+                    categories.iter().for_each(|c| self.limits.succeeded(*c));
                     0
                 }
+                // Which of the buckets ECS found empty is not said: both slow down.
                 Err(err) if err.kind == AwsErrorKind::Throttled => {
-                    self.limits.throttled(category);
+                    categories.iter().for_each(|c| self.limits.throttled(*c));
                     MAX_THROTTLED_ATTEMPTS
                 }
                 Err(err) if err.kind == AwsErrorKind::Transient && repeatable => {

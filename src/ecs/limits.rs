@@ -13,6 +13,10 @@ use tokio::time::Instant;
 pub enum Category {
     ClusterModify,
     ClusterRead,
+    /// "Capacity provider modify actions": CreateCapacityProvider, UpdateCapacityProvider, DeleteCapacityProvider.
+    CapacityProviderModify,
+    /// "Capacity provider read actions": DescribeCapacityProviders.
+    CapacityProviderRead,
     TaskDefinitionModify,
     TaskDefinitionRead,
     DeleteTaskDefinitions,
@@ -25,6 +29,8 @@ pub enum Category {
     TaskModify,
     /// "Cluster resource read actions": DescribeTasks, ListTasks, ...
     TaskRead,
+    /// Fargate's own limit on RunTask calls, taken besides `TaskModify` by a RunTask that may launch on Fargate.
+    FargateRunTask,
     /// Application Auto Scaling: register/deregister targets, put/delete policies and scheduled actions.
     ScalingModify,
     /// Application Auto Scaling: Describe* calls.
@@ -32,9 +38,11 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 14] = [
+    pub const ALL: [Category; 17] = [
         Category::ClusterModify,
         Category::ClusterRead,
+        Category::CapacityProviderModify,
+        Category::CapacityProviderRead,
         Category::TaskDefinitionModify,
         Category::TaskDefinitionRead,
         Category::DeleteTaskDefinitions,
@@ -45,6 +53,7 @@ impl Category {
         Category::TagRead,
         Category::TaskModify,
         Category::TaskRead,
+        Category::FargateRunTask,
         Category::ScalingModify,
         Category::ScalingRead,
     ];
@@ -56,13 +65,12 @@ impl Category {
             | "DeleteCluster"
             | "UpdateCluster"
             | "UpdateClusterSettings"
-            | "PutClusterCapacityProviders"
-            | "CreateCapacityProvider"
-            | "UpdateCapacityProvider"
-            | "DeleteCapacityProvider" => Category::ClusterModify,
-            "DescribeClusters" | "ListClusters" | "DescribeCapacityProviders" => {
-                Category::ClusterRead
+            | "PutClusterCapacityProviders" => Category::ClusterModify,
+            "DescribeClusters" | "ListClusters" => Category::ClusterRead,
+            "CreateCapacityProvider" | "UpdateCapacityProvider" | "DeleteCapacityProvider" => {
+                Category::CapacityProviderModify
             }
+            "DescribeCapacityProviders" => Category::CapacityProviderRead,
             "RegisterTaskDefinition" | "DeregisterTaskDefinition" => Category::TaskDefinitionModify,
             "DeleteTaskDefinitions" => Category::DeleteTaskDefinitions,
             // StopServiceDeployment is in no documented bucket: it shares UpdateService's, to be safe.
@@ -96,6 +104,8 @@ impl Category {
         match self {
             Category::ClusterModify => "cluster-modify",
             Category::ClusterRead => "cluster-read",
+            Category::CapacityProviderModify => "capacity-provider-modify",
+            Category::CapacityProviderRead => "capacity-provider-read",
             Category::TaskDefinitionModify => "task-definition-modify",
             Category::TaskDefinitionRead => "task-definition-read",
             Category::DeleteTaskDefinitions => "delete-task-definitions",
@@ -106,6 +116,7 @@ impl Category {
             Category::TagRead => "tag-read",
             Category::TaskModify => "task-modify",
             Category::TaskRead => "task-read",
+            Category::FargateRunTask => "fargate-run-task",
             Category::ScalingModify => "scaling-modify",
             Category::ScalingRead => "scaling-read",
         }
@@ -116,12 +127,15 @@ impl Category {
         matches!(self, Category::ScalingModify | Category::ScalingRead)
     }
 
-    /// AWS's default bucket: (burst, refill per second). Application Auto Scaling publishes no per-action
-    /// buckets: its categories get cautious sizes (override them with `--aws-rate-limit`).
+    /// AWS's default bucket: (burst, refill per second), catalogue entries 29 and 67. Application Auto Scaling
+    /// publishes no per-action buckets: its categories get cautious sizes (override them with `--aws-rate-limit`).
     pub fn aws_default(self) -> (f64, f64) {
         match self {
             Category::ClusterModify | Category::TaskDefinitionModify => (20.0, 1.0),
+            Category::CapacityProviderModify => (10.0, 1.0),
+            Category::FargateRunTask => (20.0, 20.0),
             Category::ClusterRead
+            | Category::CapacityProviderRead
             | Category::TaskDefinitionRead
             | Category::TagRead
             | Category::ServiceDeploymentRead => (50.0, 20.0),
@@ -310,11 +324,11 @@ mod tests {
         assert_eq!(Category::of("DescribeTasks"), Category::TaskRead);
         assert_eq!(
             Category::of("UpdateCapacityProvider"),
-            Category::ClusterModify
+            Category::CapacityProviderModify
         );
         assert_eq!(
             Category::of("DescribeCapacityProviders"),
-            Category::ClusterRead
+            Category::CapacityProviderRead
         );
         assert_eq!(Category::of("PutScalingPolicy"), Category::ScalingModify);
         assert_eq!(
@@ -330,6 +344,36 @@ mod tests {
             Category::of("StopServiceDeployment"),
             Category::ServiceModify
         );
+    }
+
+    /// Catalogue entries 29 and 67: capacity providers have buckets of their own (modify 10/1, read 50/20), not
+    /// the cluster's; Fargate limits RunTask calls to 20 a second, burst and sustained.
+    #[test]
+    fn capacity_providers_and_fargate_run_tasks_have_their_own_buckets() {
+        let sizes = |operation: &str| {
+            let category = Category::of(operation);
+            (category.name(), category.aws_default())
+        };
+        for operation in [
+            "CreateCapacityProvider",
+            "UpdateCapacityProvider",
+            "DeleteCapacityProvider",
+        ] {
+            assert_eq!(sizes(operation), ("capacity-provider-modify", (10.0, 1.0)));
+        }
+        assert_eq!(
+            sizes("DescribeCapacityProviders"),
+            ("capacity-provider-read", (50.0, 20.0))
+        );
+        assert_eq!(
+            sizes("PutClusterCapacityProviders"),
+            ("cluster-modify", (20.0, 1.0))
+        );
+        let fargate = Category::ALL
+            .into_iter()
+            .find(|c| c.name() == "fargate-run-task")
+            .expect("a bucket for Fargate's RunTask limit");
+        assert_eq!(fargate.aws_default(), (20.0, 20.0));
     }
 
     #[test]
@@ -362,6 +406,25 @@ mod tests {
         }
         let waited = limits.acquire(Category::ClusterModify).await;
         assert!((1.9..=2.1).contains(&waited.as_secs_f64()), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fargate_run_tasks_burst_and_sustain_twenty_a_second() {
+        let limits = RateLimits::new(&LimitSettings {
+            budget: 1.0,
+            ..Default::default()
+        });
+        for _ in 0..20 {
+            assert_eq!(
+                limits.acquire(Category::FargateRunTask).await,
+                Duration::ZERO
+            );
+        }
+        let waited = limits.acquire(Category::FargateRunTask).await;
+        assert!(
+            (0.045..=0.055).contains(&waited.as_secs_f64()),
+            "{waited:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::batch::Found;
 use super::bridge::{from_sdk, to_sdk};
+use super::limits::Category;
 use super::{AwsError, AwsErrorKind, Core, Ecs};
 use crate::api::Tags;
 use crate::api::task::EcsTaskSpec;
@@ -86,11 +87,30 @@ fn run_input(spec: &EcsTaskSpec) -> Result<RunTaskInput, AwsError> {
     to_sdk(&fields, RunTaskInput::deserialize)
 }
 
+/// Fargate's own limit of RunTask calls (catalogue entry 67) for a launch that may be on Fargate: the FARGATE
+/// launch type, a strategy naming FARGATE or FARGATE_SPOT, or neither (the cluster's default strategy may).
+fn fargate_limit(input: &RunTaskInput) -> Option<Category> {
+    let strategy = input
+        .capacity_provider_strategy
+        .as_deref()
+        .unwrap_or_default();
+    let fargate = match &input.launch_type {
+        Some(launch_type) => *launch_type == aws_sdk_ecs::types::LaunchType::Fargate,
+        None if strategy.is_empty() => true,
+        None => strategy
+            .iter()
+            .any(|item| item.capacity_provider.starts_with("FARGATE")),
+    };
+    fargate.then_some(Category::FargateRunTask)
+}
+
 impl Ecs {
     /// Starts `spec.count` tasks. Sent once: after a 5xx or a time-out the effect is unknown, and the reconcile
-    /// sends the same request with the same client token again, which returns the tasks already started.
+    /// sends the same request with the same client token again, which returns the tasks already started. A
+    /// launch that may be on Fargate also waits for Fargate's RunTask bucket.
     pub async fn run_task(&self, run: &RunRequest<'_>) -> Result<Started, AwsError> {
         let input = run_input(run.spec)?;
+        let fargate = fargate_limit(&input);
         let request = self
             .client
             .run_task()
@@ -108,7 +128,9 @@ impl Ecs {
             .set_group(input.group)
             .set_propagate_tags(input.propagate_tags)
             .set_enable_execute_command(input.enable_execute_command);
-        let out = self.call_once("RunTask", || request.clone().send()).await?;
+        let out = self
+            .call_once_also("RunTask", fargate, || request.clone().send())
+            .await?;
         let tasks = out
             .tasks()
             .iter()
@@ -251,6 +273,31 @@ mod tests {
         );
         assert_eq!(observed.containers[0].exit_code, Some(3));
         assert_eq!(observed.stopped_at, Some(1_700_000_000.5));
+    }
+
+    #[test]
+    fn a_launch_that_may_be_on_fargate_takes_fargates_run_task_bucket() {
+        let limit = |spec: serde_json::Value| {
+            let mut spec = spec;
+            spec["cluster"] = json!("main");
+            spec["taskDefinition"] = json!("job");
+            fargate_limit(&run_input(&serde_json::from_value(spec).unwrap()).unwrap())
+        };
+        let fargate = Some(Category::FargateRunTask);
+        assert_eq!(limit(json!({"launchType": "FARGATE"})), fargate);
+        assert_eq!(
+            limit(json!({})),
+            fargate,
+            "the cluster's default may be Fargate"
+        );
+        let spot = json!({"capacityProviderStrategy": [{"capacityProvider": "ec2-cp", "weight": 1},
+                                                       {"capacityProvider": "FARGATE_SPOT", "weight": 1}]});
+        assert_eq!(limit(spot), fargate);
+        assert_eq!(limit(json!({"launchType": "EC2"})), None);
+        assert_eq!(limit(json!({"launchType": "EXTERNAL"})), None);
+        let ec2 =
+            json!({"capacityProviderStrategy": [{"capacityProvider": "ec2-cp", "weight": 1}]});
+        assert_eq!(limit(ec2), None);
     }
 
     #[test]

@@ -19,7 +19,8 @@ use crate::settings::{ConfigPatch, Settings};
 use crate::state::Model;
 use crate::stats::Stats;
 use crate::task_life::Timing;
-use crate::throttle::Throttle;
+use crate::task_request;
+use crate::throttle::{FARGATE_RUN_TASK, Throttle};
 
 /// How long each of a task's PROVISIONING, PENDING and DEPROVISIONING stages lasts, before the speed-up.
 const TASK_STEP_SECONDS: f64 = 1.0;
@@ -126,6 +127,15 @@ impl App {
             ));
         };
         let request = Request::parse(body)?;
+        // Fargate's own RunTask limit, for a launch on Fargate (catalogue entry 67).
+        let on_fargate = operation == "RunTask" && task_request::fargate(&request).unwrap_or(false);
+        if settings.throttle
+            && on_fargate
+            && !lock(&self.throttle).admit(FARGATE_RUN_TASK, self.clock.now(), settings.speedup)
+        {
+            lock(&self.stats).throttle(operation);
+            return Err(ApiError::throttled());
+        }
         lock(&self.stats).named(operation, &request);
         let fault = settings
             .faults_strike(operation)

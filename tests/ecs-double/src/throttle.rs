@@ -1,6 +1,10 @@
 //! ECS's request throttling: one token bucket per throttle category for the whole server (one account and
 //! Region), with the bursts and refill rates of the ECS documentation; `speedup` multiplies the refill rate.
 
+/// The pseudo-operation of Fargate's RunTask limit (catalogue entry 67): a RunTask that launches on Fargate
+/// takes a token of it besides one of the cluster resource bucket.
+pub const FARGATE_RUN_TASK: &str = "RunTask on Fargate";
+
 /// A throttle category: the actions sharing one bucket, its burst and its refill per second.
 struct Category {
     operations: &'static [&'static str],
@@ -8,7 +12,7 @@ struct Category {
     refill: f64,
 }
 
-const CATEGORIES: [Category; 12] = [
+const CATEGORIES: &[Category] = &[
     Category {
         operations: &[
             "CreateCluster",
@@ -97,6 +101,51 @@ const CATEGORIES: [Category; 12] = [
         burst: 100.0,
         refill: 40.0,
     },
+    // "Capacity provider modify actions" and "Capacity provider read actions" (catalogue entry 29).
+    Category {
+        operations: &[
+            "CreateCapacityProvider",
+            "DeleteCapacityProvider",
+            "UpdateCapacityProvider",
+        ],
+        burst: 10.0,
+        refill: 1.0,
+    },
+    Category {
+        operations: &["DescribeCapacityProviders"],
+        burst: 50.0,
+        refill: 20.0,
+    },
+    // Fargate's RunTask calls: 20 a second, burst and sustained (catalogue entry 67).
+    Category {
+        operations: &[FARGATE_RUN_TASK],
+        burst: 20.0,
+        refill: 20.0,
+    },
+    // Application Auto Scaling publishes no buckets (catalogue entry 72d, Unsourced): the operator's cautious
+    // guesses, so that a run shows whether it keeps to them.
+    Category {
+        operations: &[
+            "RegisterScalableTarget",
+            "DeregisterScalableTarget",
+            "PutScalingPolicy",
+            "DeleteScalingPolicy",
+            "PutScheduledAction",
+            "DeleteScheduledAction",
+        ],
+        burst: 10.0,
+        refill: 1.0,
+    },
+    Category {
+        operations: &[
+            "DescribeScalableTargets",
+            "DescribeScalingPolicies",
+            "DescribeScheduledActions",
+            "DescribeScalingActivities",
+        ],
+        burst: 40.0,
+        refill: 10.0,
+    },
 ];
 
 /// One bucket: tokens left and when they were last counted (seconds).
@@ -180,6 +229,26 @@ mod tests {
         assert_eq!(admitted(&mut t, "StopTask", 60, 0.0, 1.0), 40);
         assert_eq!(admitted(&mut t, "ListTasks", 60, 0.0, 1.0), 60);
         assert_eq!(admitted(&mut t, "DescribeTasks", 60, 0.0, 1.0), 40);
+    }
+
+    /// Catalogue entries 29 and 67: capacity provider actions have buckets of their own (modify 10/1, read
+    /// 50/20), and Fargate limits RunTask calls to 20 a second, burst and sustained, besides the cluster resource
+    /// bucket.
+    #[test]
+    fn capacity_providers_and_fargate_run_tasks_have_their_own_buckets() {
+        let mut t = Throttle::new(0.0);
+        assert_eq!(admitted(&mut t, "CreateCapacityProvider", 8, 0.0, 1.0), 8);
+        assert_eq!(admitted(&mut t, "UpdateCapacityProvider", 8, 0.0, 1.0), 2);
+        assert!(!t.admit("DeleteCapacityProvider", 0.0, 1.0));
+        assert_eq!(admitted(&mut t, "CreateCluster", 20, 0.0, 1.0), 20);
+        assert_eq!(
+            admitted(&mut t, "DescribeCapacityProviders", 60, 0.0, 1.0),
+            50
+        );
+        assert!(t.admit("DescribeClusters", 0.0, 1.0));
+        assert_eq!(admitted(&mut t, FARGATE_RUN_TASK, 30, 0.0, 1.0), 20);
+        assert_eq!(admitted(&mut t, FARGATE_RUN_TASK, 30, 0.5, 1.0), 10);
+        assert_eq!(admitted(&mut t, "RunTask", 30, 0.5, 1.0), 30);
     }
 
     #[test]

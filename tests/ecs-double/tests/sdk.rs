@@ -318,6 +318,68 @@ async fn a_burst_beyond_the_bucket_is_throttled() {
         .expect("a separate bucket");
 }
 
+/// Catalogue entry 67: Fargate allows 20 RunTask calls a second, burst and sustained, besides the cluster resource
+/// bucket (100/40): a burst of 30 Fargate launches loses about 10.
+#[tokio::test]
+async fn fargate_run_tasks_beyond_twenty_at_once_are_throttled() {
+    use aws_sdk_ecs::types::{
+        AwsVpcConfiguration, Compatibility, LaunchType, NetworkConfiguration, NetworkMode,
+    };
+    let double = Double::start(&["--throttle", "on", "--speedup", "1"]);
+    let ecs = double.client(false);
+    ecs.create_cluster()
+        .cluster_name("main")
+        .send()
+        .await
+        .expect("create cluster");
+    ecs.register_task_definition()
+        .family("job")
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("job")
+                .image("busybox")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register");
+    let network = NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder()
+                .subnets("subnet-1")
+                .build()
+                .expect("a subnet"),
+        )
+        .build();
+    let calls: Vec<_> = (0..30)
+        .map(|_| {
+            let (ecs, network) = (ecs.clone(), network.clone());
+            tokio::spawn(async move {
+                ecs.run_task()
+                    .cluster("main")
+                    .task_definition("job")
+                    .launch_type(LaunchType::Fargate)
+                    .network_configuration(network)
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    let mut throttled = 0;
+    for call in calls {
+        if let Err(err) = call.await.expect("the call task") {
+            assert_eq!(err.code(), Some("ThrottlingException"), "{err:?}");
+            throttled += 1;
+        }
+    }
+    assert!((5..=10).contains(&throttled), "{throttled} throttled");
+    assert_eq!(double.stats()["throttled"]["RunTask"], throttled);
+}
+
 #[tokio::test]
 async fn list_task_definitions_pages_through_250_revisions() {
     let double = Double::start(&["--throttle", "off"]);
