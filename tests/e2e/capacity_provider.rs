@@ -231,13 +231,11 @@ async fn auto_scaling_group_provider_serves_a_cluster_then_leaves_with_it() {
 #[tokio::test]
 async fn invalid_providers_are_reported_without_any_aws_call() {
     let env = Env::new("cp-invalid").await;
-    let cases = [
-        (
-            "not-an-arn",
-            "autoScalingGroupProvider: {autoScalingGroupArn: my-asg}",
-            "spec.autoScalingGroupProvider.autoScalingGroupArn",
-        ),
-    ];
+    let cases = [(
+        "not-an-arn",
+        "autoScalingGroupProvider: {autoScalingGroupArn: my-asg}",
+        "spec.autoScalingGroupProvider.autoScalingGroupArn",
+    )];
     for (object, spec, field) in cases {
         let ecs_name = unique("cp-bad");
         env.apply::<CapacityProvider>(&format!(
