@@ -259,6 +259,46 @@ pub async fn deleting_a_service_drains_it(run: &Run) -> Outcome {
     .await
 }
 
+/// Entry 31: a repeated DeleteService answers with the service (DRAINING or INACTIVE), not an error; also once it is
+/// INACTIVE (aws-sdk-js #4189).
+pub async fn a_repeated_delete_service_returns_the_service(run: &Run) -> Outcome {
+    let (cluster, name, _) = replica(run, 0).await?;
+    let delete = || async {
+        run.ecs()
+            .delete_service()
+            .cluster(&cluster)
+            .service(&name)
+            .send()
+            .await
+            .map_err(|e| format!("DeleteService: {}", describe(&e)))
+    };
+    let answered = |out: aws_sdk_ecs::operation::delete_service::DeleteServiceOutput| {
+        let service = out
+            .service()
+            .cloned()
+            .ok_or("DeleteService answered no service")?;
+        let status = service.status().unwrap_or_default().to_owned();
+        ensure(
+            service.service_name() == Some(name.as_str())
+                && matches!(status.as_str(), "DRAINING" | "INACTIVE"),
+            || format!("DeleteService answered {service:?}"),
+        )?;
+        Ok::<_, String>(status)
+    };
+    answered(delete().await?)?;
+    answered(delete().await?).map_err(|e| format!("the second DeleteService: {e}"))?;
+    run.eventually("the service to be INACTIVE", || async {
+        let s = describe_service(run, &cluster, &name).await?;
+        Ok((s.status() == Some("INACTIVE")).then_some(()))
+    })
+    .await?;
+    let status =
+        answered(delete().await?).map_err(|e| format!("DeleteService when INACTIVE: {e}"))?;
+    ensure(status == "INACTIVE", || {
+        format!("an INACTIVE service deleted again is {status}")
+    })
+}
+
 /// A CODE_DEPLOY service takes no new task definition through UpdateService (CodeDeploy deploys it).
 pub async fn code_deploy_services_refuse_a_new_task_definition(run: &Run) -> Outcome {
     let cluster = run.cluster("cd").await?;
@@ -370,6 +410,7 @@ crate::conformance! {
     only_some_updates_start_a_deployment on [Double, Aws];
     create_service_is_idempotent_only_with_its_token on [Double];
     deleting_a_service_drains_it on [Double, Aws];
+    a_repeated_delete_service_returns_the_service on [Double, Moto, Aws];
     code_deploy_services_refuse_a_new_task_definition on [Double];
     a_rollback_drops_the_failed_deployment on [Double];
 }

@@ -332,17 +332,15 @@ pub fn update(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
 }
 
 /// DeleteService: refused while a REPLICA service is scaled above 0 unless `force`; the service drains, then
-/// is INACTIVE.
+/// is INACTIVE. Deleting it again answers with it as it is (catalogue entry 31).
 pub fn delete(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let cluster = model.active_cluster(req.str("cluster")?)?.name.clone();
     let key = (cluster, short_name(req.required_str("service")?).to_owned());
     let force = req.bool("force")?.unwrap_or(false);
     let service = model.services.get_mut(&key).ok_or_else(not_found)?;
     if service.run.status() != ServiceStatus::Active {
-        return Err(ApiError::new(
-            "ServiceNotActiveException",
-            "Service was not ACTIVE.",
-        ));
+        // Catalogue entry 31: deleting a deleted service answers with the service as it is.
+        return Ok(json!({"service": render(service, true, ctx.now)}));
     }
     let daemon = service.config.get("schedulingStrategy") == Some(&json!("DAEMON"));
     if !force && !daemon && service.run.desired() > 0 {
@@ -535,6 +533,30 @@ mod tests {
         assert!(out["serviceArns"].as_array().unwrap().is_empty());
         // The name can be used again.
         create_web(&mut model, "t").unwrap();
+    }
+
+    /// Catalogue entry 31: a repeated DeleteService answers with the service as it is (DRAINING, then INACTIVE).
+    #[test]
+    fn a_repeated_delete_answers_with_the_service() {
+        let mut model = setup();
+        create_web(&mut model, "t").unwrap();
+        let delete_web = |model: &mut Model, now: f64| {
+            call(
+                delete,
+                model,
+                now,
+                json!({"cluster": "main", "service": "web", "force": true}),
+            )
+        };
+        assert_eq!(
+            delete_web(&mut model, 20.0).unwrap()["service"]["status"],
+            "DRAINING"
+        );
+        let again = delete_web(&mut model, 20.0).unwrap();
+        assert_eq!(again["service"]["status"], "DRAINING");
+        assert_eq!(again["service"]["serviceName"], "web");
+        let later = delete_web(&mut model, 30.0).unwrap();
+        assert_eq!(later["service"]["status"], "INACTIVE");
     }
 
     #[test]
