@@ -210,6 +210,8 @@ fn observed(service: &aws_sdk_ecs::types::Service) -> Result<ObservedService, Aw
 }
 
 /// The ECS fields of the spec as a `CreateService` input (name, cluster, task definition, count and tags apart).
+/// A DAEMON service without a launch type gets `EC2`: left out, ECS would use the cluster's default capacity
+/// provider strategy, which it refuses for DAEMON services (catalogue entry 8).
 fn create_input(spec: &EcsServiceSpec) -> Result<CreateServiceInput, AwsError> {
     let mut fields = serde_json::to_value(spec).map_err(|e| AwsError::conversion(e.to_string()))?;
     if let Some(map) = fields.as_object_mut() {
@@ -217,7 +219,17 @@ fn create_input(spec: &EcsServiceSpec) -> Result<CreateServiceInput, AwsError> {
             map.remove(key);
         }
     }
-    to_sdk(&fields, CreateServiceInput::deserialize)
+    let mut input = to_sdk(&fields, CreateServiceInput::deserialize)?;
+    let daemon = input.scheduling_strategy == Some(aws_sdk_ecs::types::SchedulingStrategy::Daemon);
+    let no_strategy = input
+        .capacity_provider_strategy
+        .as_ref()
+        .is_none_or(Vec::is_empty);
+    if daemon && input.launch_type.is_none() && no_strategy {
+        input.launch_type = Some(aws_sdk_ecs::types::LaunchType::Ec2);
+        input.capacity_provider_strategy = None;
+    }
+    Ok(input)
 }
 
 fn update_input(update: &ServiceUpdate) -> Result<UpdateServiceInput, AwsError> {
@@ -424,6 +436,26 @@ mod tests {
 
     fn sdk_service(value: serde_json::Value) -> sdk::Service {
         to_sdk(&value, sdk::Service::deserialize).unwrap()
+    }
+
+    /// Catalogue entry 8: ECS refuses a DAEMON service that would take the cluster's default capacity provider
+    /// strategy, so a DAEMON service without a launch type is created with `launchType: EC2`.
+    #[test]
+    fn a_daemon_service_without_a_launch_type_is_created_on_ec2() {
+        let spec = |yaml: &str| -> EcsServiceSpec {
+            serde_yaml::from_str(&format!("cluster: main\ntaskDefinition: agent\n{yaml}")).unwrap()
+        };
+        let daemon = create_input(&spec("schedulingStrategy: DAEMON")).unwrap();
+        assert_eq!(daemon.launch_type, Some(sdk::LaunchType::Ec2));
+        assert!(daemon.capacity_provider_strategy.is_none());
+        let external =
+            create_input(&spec("schedulingStrategy: DAEMON\nlaunchType: EXTERNAL")).unwrap();
+        assert_eq!(external.launch_type, Some(sdk::LaunchType::External));
+        let replica = create_input(&spec("desiredCount: 1")).unwrap();
+        assert_eq!(
+            replica.launch_type, None,
+            "a REPLICA service may take the cluster's default"
+        );
     }
 
     #[test]

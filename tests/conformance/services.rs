@@ -136,6 +136,66 @@ pub async fn daemon_services_take_no_desired_count(run: &Run) -> Outcome {
     Ok(())
 }
 
+/// Entry 8: a DAEMON service left without a launch type on a cluster whose default strategy names capacity
+/// providers would take that strategy, which ECS refuses (containers-roadmap #692); `launchType: EC2` is accepted.
+pub async fn a_daemon_service_needs_ec2_beside_a_default_strategy(run: &Run) -> Outcome {
+    let cluster = run.cluster("daemon-cp").await?;
+    run.ecs()
+        .put_cluster_capacity_providers()
+        .cluster(&cluster)
+        .capacity_providers("FARGATE")
+        .default_capacity_provider_strategy(
+            aws_sdk_ecs::types::CapacityProviderStrategyItem::builder()
+                .capacity_provider("FARGATE")
+                .weight(1)
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
+        .send()
+        .await
+        .map_err(|e| format!("PutClusterCapacityProviders: {}", describe(&e)))?;
+    let td = register(run, "agent", "public.ecr.aws/docker/library/busybox:1").await?;
+    let name = run.name("agent");
+    let create = |launch_type: Option<LaunchType>| {
+        run.ecs()
+            .create_service()
+            .cluster(&cluster)
+            .service_name(&name)
+            .task_definition(&td)
+            .scheduling_strategy(SchedulingStrategy::Daemon)
+            .set_launch_type(launch_type)
+            .set_tags(Some(run.tags()))
+            .send()
+    };
+    let refused = create(None).await;
+    run.track_service(&cluster, &name);
+    match refused {
+        Err(e)
+            if e.code() == Some("InvalidParameterException")
+                && e.message()
+                    .is_some_and(|m| m.contains("capacity provider strategy")) => {}
+        Err(e) => {
+            return Err(format!(
+                "DAEMON beside a default strategy: {}",
+                describe(&e)
+            ));
+        }
+        Ok(_) => {
+            return Err(
+                "CreateService accepted a DAEMON service that takes the cluster's default strategy"
+                    .into(),
+            );
+        }
+    }
+    let created = create(Some(LaunchType::Ec2))
+        .await
+        .map_err(|e| format!("DAEMON with launchType EC2: {}", describe(&e)))?;
+    let launch_type = created.service().and_then(|s| s.launch_type().cloned());
+    ensure(launch_type == Some(LaunchType::Ec2), || {
+        format!("the DAEMON service runs on {launch_type:?}")
+    })
+}
+
 /// UpdateService: enableExecuteCommand (like capacityProviderStrategy, propagateTags and enableECSManagedTags)
 /// takes effect on new tasks only, so it starts no deployment unless `forceNewDeployment` is set; desiredCount
 /// alone scales the current deployment; a new task definition starts a deployment.
@@ -407,6 +467,7 @@ pub async fn a_rollback_drops_the_failed_deployment(run: &Run) -> Outcome {
 crate::conformance! {
     services;
     daemon_services_take_no_desired_count on [Double, Aws];
+    a_daemon_service_needs_ec2_beside_a_default_strategy on [Double, Aws];
     only_some_updates_start_a_deployment on [Double, Aws];
     create_service_is_idempotent_only_with_its_token on [Double];
     deleting_a_service_drains_it on [Double, Aws];

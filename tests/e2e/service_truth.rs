@@ -1,7 +1,8 @@
 //! EcsService behaviours that rest on documented ECS facts (docs/ecs-behaviour.md), end to end: a rolled-back
 //! revision is deployed once and stays Degraded across drift checks; DAEMON services are created and deleted
-//! without a desired count; a capacity provider strategy change is a forced deployment and Ready only after it;
-//! load balancers the spec leaves out stay; the scale subresource carries a selector.
+//! without a desired count, and on EC2 beside a cluster's default capacity provider strategy; a capacity provider
+//! strategy change is a forced deployment and Ready only after it; load balancers the spec leaves out stay; the
+//! scale subresource carries a selector.
 
 use std::time::Duration;
 
@@ -117,6 +118,49 @@ async fn a_daemon_service_is_created_ready_and_deleted() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("the DAEMON EcsService was not deleted");
+}
+
+/// Catalogue entry 8: on a cluster whose default capacity provider strategy names providers, a DAEMON service left
+/// without a launch type would take that strategy, which ECS refuses: the operator sends `launchType: EC2`.
+#[tokio::test]
+async fn a_daemon_service_beside_a_default_strategy_is_created_on_ec2() {
+    let double = ecs_double::spawn(&["--rollout-seconds", "2", "--container-instances", "2"]);
+    let env = Env::against(&unique("daemon-cp"), &double.url).await;
+    let (cluster, family) = (unique("c"), unique("td"));
+    let [cluster_yaml, td_yaml, _] = manifests(&cluster, &family, "agent:1");
+    apply_any(
+        &env,
+        &cluster_yaml.replace(
+            "spec: {",
+            "spec: {capacityProviders: [FARGATE], \
+             defaultCapacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}], ",
+        ),
+    )
+    .await;
+    apply_any(&env, &td_yaml).await;
+    apply_any(
+        &env,
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {name: web}\nspec:\n  clusterRef: {name: main}\n  \
+         taskDefinitionRef: {name: web}\n  schedulingStrategy: DAEMON\n",
+    )
+    .await;
+    let (ready, _) = follow(&env, |s| is(s, "Ready", "True")).await;
+    assert_eq!(ready.status.unwrap().running_count, Some(2));
+    let out = env
+        .ecs
+        .describe_services()
+        .cluster(&cluster)
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    let service = &out.services()[0];
+    assert_eq!(
+        service.launch_type(),
+        Some(&aws_sdk_ecs::types::LaunchType::Ec2)
+    );
+    assert!(service.capacity_provider_strategy().is_empty());
+    drop(double);
 }
 
 #[tokio::test]

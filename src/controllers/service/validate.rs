@@ -105,6 +105,19 @@ fn check_scheduling(spec: &EcsServiceSpec) -> Result<(), String> {
                 .into(),
         );
     }
+    // Catalogue entry 8: ECS refuses a strategy for DAEMON services, also one inherited from the cluster's
+    // default (the operator sends launchType EC2 when both are left out).
+    if spec
+        .capacity_provider_strategy
+        .as_ref()
+        .is_some_and(|s| !s.is_empty())
+    {
+        return Err(
+            "spec.capacityProviderStrategy: ECS refuses a capacity provider strategy for a DAEMON service; remove \
+             it and set launchType EC2 (or leave both out: the service is created with launchType EC2)"
+                .into(),
+        );
+    }
     if !uses_ecs_controller(spec) {
         return Err(
             "spec.deploymentController: a DAEMON service supports only the ECS deployment controller".into(),
@@ -426,6 +439,12 @@ mod tests {
                     "{BASE}  schedulingStrategy: DAEMON\n  deploymentController: {{type: EXTERNAL}}\n"
                 ),
                 "spec.deploymentController",
+            ),
+            (
+                format!(
+                    "{BASE}  schedulingStrategy: DAEMON\n  capacityProviderStrategy: [{{capacityProvider: ec2-cp, weight: 1}}]\n"
+                ),
+                "spec.capacityProviderStrategy: ECS refuses a capacity provider strategy for a DAEMON service",
             ),
             (
                 format!("{BASE}  deploymentConfiguration: {{minimumHealthyPercent: 150}}\n"),

@@ -8,7 +8,8 @@ use crate::protocol::{ApiError, OpResult};
 use crate::request::Request;
 use crate::rollout::{Breaker, NewDeployment, Run, ServiceStatus};
 use crate::service_rules::{
-    check_controller, check_daemon, desired_count, fill_defaults, shown, strategy_in_use,
+    DAEMON_WITH_STRATEGY, check_controller, check_daemon, desired_count, fill_defaults, shown,
+    strategy_in_use,
 };
 use crate::settings::Broken;
 use crate::state::{ACCOUNT, Model, Service, short_name};
@@ -169,6 +170,9 @@ pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let daemon = req.str("schedulingStrategy")? == Some("DAEMON");
     if daemon {
         check_daemon(req, ctx)?;
+        if req.value("launchType").is_none() && !default_strategy.is_empty() {
+            return Err(ApiError::invalid(DAEMON_WITH_STRATEGY));
+        }
     }
     let desired = match desired_count(req)? {
         Some(_) | None if daemon => ctx.container_instances,
@@ -533,6 +537,32 @@ mod tests {
         assert!(out["serviceArns"].as_array().unwrap().is_empty());
         // The name can be used again.
         create_web(&mut model, "t").unwrap();
+    }
+
+    /// Catalogue entry 8: a DAEMON service takes no capacity provider strategy, also not the cluster's default;
+    /// with `launchType: EC2` it is created.
+    #[test]
+    fn a_daemon_service_refuses_the_clusters_default_strategy() {
+        let mut model = Model::new("us-east-1", 1);
+        let cluster = json!({"clusterName": "main", "capacityProviders": ["FARGATE"],
+                             "defaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]});
+        call(crate::ops_cluster::create, &mut model, 0.0, cluster).unwrap();
+        let td = json!({"family": "agent", "containerDefinitions": [{"name": "app"}]});
+        call(crate::ops_task_definition::register, &mut model, 0.0, td).unwrap();
+        let daemon = json!({"cluster": "main", "serviceName": "agent", "taskDefinition": "agent",
+                            "schedulingStrategy": "DAEMON"});
+        let err = call(create, &mut model, 0.0, daemon.clone()).unwrap_err();
+        assert_eq!(err.code, "InvalidParameterException");
+        assert!(
+            err.message
+                .contains("Specifying a capacity provider strategy is not supported"),
+            "{}",
+            err.message
+        );
+        let mut on_ec2 = daemon;
+        on_ec2["launchType"] = json!("EC2");
+        let out = call(create, &mut model, 0.0, on_ec2).unwrap();
+        assert_eq!(out["service"]["launchType"], "EC2");
     }
 
     /// Catalogue entry 31: a repeated DeleteService answers with the service as it is (DRAINING, then INACTIVE).

@@ -77,7 +77,7 @@ pub fn fill_defaults(config: &mut Map<String, Value>, default_strategy: &[Value]
 }
 
 /// ECS's rules for DAEMON services: no desired count (one task per container instance), no Fargate, no capacity
-/// provider strategy.
+/// provider strategy (the cluster's default included: [`DAEMON_WITH_STRATEGY`]).
 pub fn check_daemon(req: &Request, ctx: &Ctx) -> Result<(), ApiError> {
     if req.value("desiredCount").is_some() && ctx.holds(Broken::DaemonDesiredCount) {
         return Err(ApiError::invalid(
@@ -90,12 +90,14 @@ pub fn check_daemon(req: &Request, ctx: &Ctx) -> Result<(), ApiError> {
         ));
     }
     if req.value("capacityProviderStrategy").is_some() {
-        return Err(ApiError::invalid(
-            "The daemon scheduling strategy does not support capacity provider strategies.",
-        ));
+        return Err(ApiError::invalid(DAEMON_WITH_STRATEGY));
     }
     Ok(())
 }
+
+/// ECS's refusal of a DAEMON service with a capacity provider strategy, also one it would take from the cluster's
+/// default (catalogue entry 8, containers-roadmap #692).
+pub const DAEMON_WITH_STRATEGY: &str = "Specifying a capacity provider strategy is not supported when you create a service using the DAEMON scheduling strategy.";
 
 /// UpdateService members that a CODE_DEPLOY service changes only through CodeDeploy, and an EXTERNAL one only
 /// through task sets (the UpdateService API reference).
