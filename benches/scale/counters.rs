@@ -11,6 +11,8 @@ use super::processes::http;
 pub struct EcsCalls {
     pub calls: BTreeMap<String, u64>,
     pub throttled: u64,
+    /// ThrottlingExceptions by operation.
+    pub throttled_by: BTreeMap<String, u64>,
     pub faults: u64,
     /// Objects named by batched reads (DescribeServices, DescribeTasks, DescribeClusters), by operation.
     pub named: BTreeMap<String, u64>,
@@ -34,6 +36,7 @@ impl EcsCalls {
         Self {
             calls: counts("calls"),
             throttled: counts("throttled").values().sum(),
+            throttled_by: counts("throttled"),
             faults: stats["faults"].as_u64().unwrap_or(0),
             named: counts("named"),
         }
@@ -46,6 +49,11 @@ impl EcsCalls {
     /// Calls of one operation.
     pub fn of(&self, operation: &str) -> u64 {
         self.calls.get(operation).copied().unwrap_or(0)
+    }
+
+    /// ThrottlingExceptions of one operation.
+    pub fn throttled_of(&self, operation: &str) -> u64 {
+        self.throttled_by.get(operation).copied().unwrap_or(0)
     }
 
     /// Objects one batched read operation named, per call.
@@ -64,6 +72,7 @@ impl EcsCalls {
         EcsCalls {
             calls: minus(&self.calls, &earlier.calls),
             throttled: self.throttled - earlier.throttled,
+            throttled_by: minus(&self.throttled_by, &earlier.throttled_by),
             faults: self.faults - earlier.faults,
             named: minus(&self.named, &earlier.named),
         }

@@ -2,10 +2,12 @@
 //! test double with AWS's token buckets, it measures convergence against the token-bucket floor, throttling, AWS
 //! calls per object, steady-state calls and Kubernetes writes, drift detection latency, and the operator's memory
 //! and CPU; then a fault run with 10% of ECS calls failing. Prints a table and writes target/bench/scale.{md,json}.
+//! A phase of autoscaled services counts Application Auto Scaling calls per drift pass against what one pass needs.
 //!
 //! Run it with `bash tests/bench.sh` (starts the local control plane), or
 //! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 300 --drift-samples 20
-//! --fault-services 100 --repair 500 --users 5 --families 20 --other-revisions 2000 --tasks 500 --task-seconds 30`
+//! --fault-services 100 --repair 500 --users 5 --families 20 --other-revisions 2000 --tasks 500 --task-seconds 30
+//! --autoscaled 300`
 //! (0 skips a phase).
 
 mod counters;
@@ -15,6 +17,7 @@ mod objects;
 mod processes;
 mod repair;
 mod report;
+mod scaling;
 mod tasks;
 
 use std::time::Duration;
@@ -68,6 +71,8 @@ struct Options {
     /// One-off EcsTasks started at once, and how long each task runs.
     tasks: usize,
     task_seconds: f64,
+    /// Services with `spec.autoScaling`.
+    autoscaled: usize,
 }
 
 fn options() -> Options {
@@ -97,6 +102,7 @@ fn options() -> Options {
         other_revisions: value("--other-revisions").map_or(2000, |v| v.parse().expect("revisions")),
         tasks: value("--tasks").map_or(500, |v| v.parse().expect("tasks")),
         task_seconds: value("--task-seconds").map_or(30.0, |v| v.parse().expect("seconds")),
+        autoscaled: value("--autoscaled").map_or(300, |v| v.parse().expect("services")),
     }
 }
 
@@ -322,6 +328,13 @@ async fn main() {
             Some(tasks::measure(&client, n, options.task_seconds).await)
         }
     };
+    let autoscaling = match options.autoscaled {
+        0 => None,
+        n => {
+            eprintln!("benchmark: {n} autoscaled services ...");
+            Some(scaling::measure(&client, n, options.speedup, options.steady).await)
+        }
+    };
     let faults = match options.fault_services {
         0 => None,
         n => {
@@ -335,6 +348,7 @@ async fn main() {
             faults: faults.as_ref(),
             families: families.as_ref(),
             tasks: tasks.as_ref(),
+            autoscaling: autoscaling.as_ref(),
         },
         options.speedup,
     );

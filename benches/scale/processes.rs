@@ -33,6 +33,8 @@ pub fn start_operator(
         .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
         .args(["--health-addr", &format!("127.0.0.1:{}", metrics_port + 1)])
         .env("AWS_ENDPOINT_URL_ECS", double_url)
+        // The double serves Application Auto Scaling too.
+        .env("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", double_url)
         .env("ECSB_AWS_RATE_LIMITS", rate_limits)
         .env(
             "RUST_LOG",

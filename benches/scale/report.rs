@@ -9,6 +9,7 @@ use serde_json::json;
 use super::counters::EcsCalls;
 use super::families::FamilyCost;
 use super::repair::Repair;
+use super::scaling::ScalingRun;
 use super::tasks::TaskRun;
 use super::{BUDGET, Options, drift, floor};
 
@@ -158,6 +159,7 @@ pub struct Phases<'a> {
     pub faults: Option<&'a FaultRun>,
     pub families: Option<&'a FamilyCost>,
     pub tasks: Option<&'a TaskRun>,
+    pub autoscaling: Option<&'a ScalingRun>,
 }
 
 /// Prints the table and writes target/bench/scale.md and scale.json.
@@ -166,6 +168,7 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
         faults,
         families,
         tasks,
+        autoscaling,
     } = *phases;
     let mut md = format!(
         "# ecs-bridge scale benchmark\n\nAgainst the ECS test double with AWS's token buckets sped up {speedup}x (the operator's \
@@ -271,6 +274,33 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
             t.seen_after.iter().max().copied().unwrap_or_default().as_secs_f64()
         ));
     }
+    if let Some(a) = autoscaling {
+        let per_op: Vec<String> = a
+            .per_pass
+            .iter()
+            .map(|(op, v)| format!("{op} {v:.1}"))
+            .collect();
+        md.push_str(&format!(
+            "\nAutoscaled services: {} EcsServices with `autoScaling` (one policy, one scheduled action each) all Ready \
+             in {:.1} s (Application Auto Scaling's modify bucket alone needs {:.1} s at budget {BUDGET}); \
+             {:.1} Application Auto Scaling calls per drift pass over {} passes ({} s) against {} that one pass \
+             needs (ratio {:.2}): {}; {:.1} targets per DescribeScalableTargets call; ThrottlingExceptions: {} until \
+             Ready, {} in the window; peak RSS {:.1} MiB.\n",
+            a.services,
+            a.ready.as_secs_f64(),
+            a.floor.as_secs_f64(),
+            a.per_pass_total,
+            a.passes,
+            a.window.as_secs(),
+            a.one_pass,
+            a.per_pass_total / a.one_pass as f64,
+            per_op.join(", "),
+            a.targets_per_call,
+            a.throttled_until_ready,
+            a.throttled_steady,
+            a.rss_mib
+        ));
+    }
     if let Some(faults) = faults {
         md.push_str(&format!(
             "\nFault run ({} services, 10% of ECS calls answered 5xx or hung): all Ready in {:.1} s; {} faults in {} \
@@ -294,6 +324,15 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
             "mostObjectsRetryingAtOnce": f.most_retrying})),
         "taskDefinitionDriftCost": families.map(|f| json!({"families": f.families, "otherRevisions": f.others,
             "readsPerFamilyPerPassAlone": f.alone, "readsPerFamilyPerPassAmongOthers": f.among_others})),
+        "autoscaling": autoscaling.map(|a| json!({"services": a.services,
+            "secondsUntilAllReady": a.ready.as_secs_f64(), "scalingModifyFloorSeconds": a.floor.as_secs_f64(),
+            "scalingCallsPerDriftPass": a.per_pass_total, "scalingCallsPerDriftPassByOperation": a.per_pass,
+            "scalingCallsOfOneDriftPass": a.one_pass, "ratioToOneDriftPass": a.per_pass_total / a.one_pass as f64,
+            "targetsPerDescribeScalableTargetsCall": a.targets_per_call,
+            "throttlingExceptionsUntilReady": a.throttled_until_ready,
+            "throttlingExceptionsInWindow": a.throttled_steady,
+            "steadyWindowSeconds": a.window.as_secs_f64(), "steadyWindowDriftPasses": a.passes,
+            "operatorPeakRssMiB": a.rss_mib})),
         "tasks": tasks.map(|t| json!({"ecsTasks": t.tasks, "taskSeconds": t.task_seconds,
             "secondsUntilAllComplete": t.took.as_secs_f64(),
             "secondsUntilLastRunTask": t.all_started.as_secs_f64(), "runTaskBucketFloorSeconds": t.start_floor.as_secs_f64(), "floorSeconds": t.floor.as_secs_f64(),

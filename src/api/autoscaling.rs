@@ -102,14 +102,18 @@ pub struct MetricDimension {
     pub value: String,
 }
 
-/// A step scaling policy. The CloudWatch alarm `alarmArn` triggers it: add the policy's ARN
-/// (`status.autoScaling.policies`) to the alarm's actions.
+/// A step scaling policy. A CloudWatch alarm triggers it once the alarm's actions name the policy's ARN
+/// (`status.autoScaling.policies`); the operator does not create or change alarms.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StepScalingPolicy {
     /// Name of the policy, unique within `autoScaling`; AWS names it `ecsbridge-<uid8>-<name>`.
     pub name: String,
-    /// ARN of the CloudWatch alarm that triggers the policy.
+    /// For reference only, not sent to AWS: the CloudWatch alarm meant to trigger the policy. Application Auto
+    /// Scaling has no such setting; the alarm triggers the policy once its alarm actions name the policy's ARN
+    /// (`aws cloudwatch put-metric-alarm --alarm-actions <ARN from status.autoScaling.policies>`), which you set
+    /// on the alarm yourself.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub alarm_arn: String,
     /// `ChangeInCapacity`, `PercentChangeInCapacity` or `ExactCapacity`.
     pub adjustment_type: String,
@@ -177,9 +181,27 @@ pub struct AutoScalingStatus {
     /// ARNs of the scaling policies the operator manages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<String>,
+    /// Whether the operator registered the scalable target (there was none before). Only then does removing
+    /// `autoScaling` or deleting the service deregister it, and only while no one else's policies or scheduled
+    /// actions are on it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registered: bool,
+    /// The spec's `minCapacity`/`maxCapacity` the operator last brought to the target. Min/max are sent again only
+    /// when the spec's differ from these (or, with no scheduled action on the target, when AWS's differ): a
+    /// scheduled action's change of min/max is not drift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<AppliedCapacity>,
     /// The newest scaling activity of the target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_scaling_activity: Option<ScalingActivityStatus>,
+}
+
+/// The capacity of the spec last applied to the scalable target.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedCapacity {
+    pub min_capacity: i32,
+    pub max_capacity: i32,
 }
 
 /// One scaling activity.
@@ -194,4 +216,25 @@ pub struct ScalingActivityStatus {
     pub status_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The operator never sends `alarmArn` to AWS (PutScalingPolicy has no alarm parameter, and the operator makes
+    /// no CloudWatch call): the field's documentation must say so and what the user does instead.
+    #[test]
+    fn the_alarm_arn_says_that_the_alarm_is_wired_by_the_user() {
+        let schema = serde_json::to_value(schemars::schema_for!(StepScalingPolicy)).unwrap();
+        let alarm = &schema["properties"]["alarmArn"];
+        let text = alarm["description"].as_str().unwrap_or_default();
+        assert!(text.contains("not sent to AWS"), "{text}");
+        assert!(text.contains("alarm actions"), "{text}");
+        let required = schema["required"].as_array().unwrap();
+        assert!(
+            !required.iter().any(|r| r == "alarmArn"),
+            "a field that changes nothing in AWS is not required"
+        );
+    }
 }

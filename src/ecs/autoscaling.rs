@@ -3,6 +3,9 @@
 //! (rate limits of their own category, retries, metrics, error mapping).
 
 mod shapes;
+mod snapshot;
+
+use std::collections::HashMap;
 
 use aws_sdk_applicationautoscaling::types::{
     PolicyType, ScalableDimension, ScalableTargetAction, ServiceNamespace, SuspendedState,
@@ -14,7 +17,16 @@ use super::{AwsError, AwsErrorKind, Ecs};
 use crate::api::autoscaling::{
     ScalingActivityStatus, ScheduledScaling, StepScalingPolicy, TargetTrackingPolicy,
 };
-use shapes::{observed_policy, observed_scheduled, step_scaling, target_tracking};
+use shapes::{observed_policy, observed_scheduled, step_scaling, target_settings, target_tracking};
+pub use snapshot::{LastRead, ScalingState};
+
+/// DescribeScalableTargets takes up to 50 resource ids and answers up to 50 targets a page.
+const TARGETS_PER_CALL: usize = 50;
+/// DescribeScalingPolicies answers at most 10 policies a page.
+const POLICIES_PER_PAGE: i32 = 10;
+/// DescribeScheduledActions and DescribeScalingActivities answer at most 50 a page.
+const SCHEDULED_PER_PAGE: i32 = 50;
+const ACTIVITIES_PER_PAGE: i32 = 50;
 
 /// The scalable target's capacity and whether scaling is suspended.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,6 +34,14 @@ pub struct TargetSettings {
     pub min_capacity: i32,
     pub max_capacity: i32,
     /// Dynamic scale-in, scale-out and scheduled scaling all suspended.
+    pub suspended: bool,
+}
+
+/// What RegisterScalableTarget sends: the suspended state always, min/max only when set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetUpdate {
+    pub min_capacity: Option<i32>,
+    pub max_capacity: Option<i32>,
     pub suspended: bool,
 }
 
@@ -81,97 +101,195 @@ fn rfc3339(value: &DateTime) -> Option<String> {
 }
 
 impl Ecs {
-    /// Reads the scalable target of `resource_id`; policies, scheduled actions and the newest activity only when
-    /// it exists.
+    /// Reads the scalable target of `resource_id`; all pages of its policies and scheduled actions and its newest
+    /// scaling activity only when it exists.
     pub async fn describe_scaling(&self, resource_id: &str) -> Result<ObservedScaling, AwsError> {
-        let client = &self.scaling;
-        let targets = self
-            .call("DescribeScalableTargets", || {
-                client
-                    .describe_scalable_targets()
-                    .service_namespace(ServiceNamespace::Ecs)
-                    .scalable_dimension(dimension())
-                    .resource_ids(resource_id)
-                    .send()
-            })
-            .await?;
-        let Some(target) = targets.scalable_targets().first() else {
+        let ids = [resource_id.to_owned()];
+        let targets = self.describe_targets(&ids).await?;
+        let Some(target) = targets.get(resource_id).cloned() else {
             return Ok(ObservedScaling::default());
         };
-        let suspended = target.suspended_state().is_some_and(|s| {
-            s.dynamic_scaling_in_suspended() == Some(true)
-                && s.dynamic_scaling_out_suspended() == Some(true)
-                && s.scheduled_scaling_suspended() == Some(true)
-        });
+        let mut unlimited = usize::MAX;
         let policies = self
-            .call("DescribeScalingPolicies", || {
-                client
-                    .describe_scaling_policies()
-                    .service_namespace(ServiceNamespace::Ecs)
-                    .scalable_dimension(dimension())
-                    .resource_id(resource_id)
-                    .send()
-            })
-            .await?;
+            .describe_policies(Some(resource_id), &mut unlimited)
+            .await?
+            .unwrap_or_default();
         let scheduled = self
-            .call("DescribeScheduledActions", || {
-                client
-                    .describe_scheduled_actions()
-                    .service_namespace(ServiceNamespace::Ecs)
-                    .scalable_dimension(dimension())
-                    .resource_id(resource_id)
-                    .send()
-            })
-            .await?;
+            .describe_scheduled(Some(resource_id), &mut unlimited)
+            .await?
+            .unwrap_or_default();
+        let activities = self.newest_activities(Some(resource_id)).await;
         Ok(ObservedScaling {
-            target: Some(TargetSettings {
-                min_capacity: target.min_capacity(),
-                max_capacity: target.max_capacity(),
-                suspended,
-            }),
-            policies: policies
-                .scaling_policies()
-                .iter()
-                .map(observed_policy)
-                .collect(),
-            scheduled: scheduled
-                .scheduled_actions()
-                .iter()
-                .map(observed_scheduled)
-                .collect(),
-            last_activity: self.last_scaling_activity(resource_id).await,
+            target: Some(target),
+            policies: policies.into_iter().map(|(_, p)| p).collect(),
+            scheduled: scheduled.into_iter().map(|(_, s)| s).collect(),
+            last_activity: activities.get(resource_id).cloned(),
         })
     }
 
-    /// The newest scaling activity of the target: one call of one result, not repeated; status simply shows
-    /// none when it fails (some emulators do not implement the call).
-    async fn last_scaling_activity(&self, resource_id: &str) -> Option<ScalingActivityStatus> {
+    /// The scalable targets of `resource_ids` that exist, in DescribeScalableTargets calls of 50 ids.
+    pub(crate) async fn describe_targets(
+        &self,
+        resource_ids: &[String],
+    ) -> Result<HashMap<String, TargetSettings>, AwsError> {
+        let client = &self.scaling;
+        let mut found = HashMap::new();
+        for chunk in resource_ids.chunks(TARGETS_PER_CALL) {
+            let mut token: Option<String> = None;
+            loop {
+                let request = client
+                    .describe_scalable_targets()
+                    .service_namespace(ServiceNamespace::Ecs)
+                    .scalable_dimension(dimension())
+                    .set_resource_ids(Some(chunk.to_vec()))
+                    .max_results(TARGETS_PER_CALL as i32)
+                    .set_next_token(token.clone());
+                let out = self
+                    .call("DescribeScalableTargets", || request.clone().send())
+                    .await?;
+                for target in out.scalable_targets() {
+                    found.insert(target.resource_id().to_owned(), target_settings(target));
+                }
+                token = out
+                    .next_token()
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned);
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every page (10 policies each) of the ECS services' scaling policies of one target, or of all targets when
+    /// `resource_id` is `None`, with the target each belongs to. `None` once `pages` calls were spent before the
+    /// last page.
+    pub(crate) async fn describe_policies(
+        &self,
+        resource_id: Option<&str>,
+        pages: &mut usize,
+    ) -> Result<Option<Vec<(String, ObservedPolicy)>>, AwsError> {
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            if *pages == 0 {
+                return Ok(None);
+            }
+            *pages -= 1;
+            let request = self
+                .scaling
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Ecs)
+                .set_resource_id(resource_id.map(str::to_owned))
+                // AWS takes a dimension only with a resource id.
+                .set_scalable_dimension(resource_id.map(|_| dimension()))
+                .max_results(POLICIES_PER_PAGE)
+                .set_next_token(token.clone());
+            let out = self
+                .call("DescribeScalingPolicies", || request.clone().send())
+                .await?;
+            found.extend(
+                out.scaling_policies()
+                    .iter()
+                    .filter(|p| *p.scalable_dimension() == dimension())
+                    .map(|p| (p.resource_id().to_owned(), observed_policy(p))),
+            );
+            token = out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if token.is_none() {
+                return Ok(Some(found));
+            }
+        }
+    }
+
+    /// Every page (50 each) of the scheduled actions of one target, or of all ECS services' targets when
+    /// `resource_id` is `None`, like [`Ecs::describe_policies`].
+    pub(crate) async fn describe_scheduled(
+        &self,
+        resource_id: Option<&str>,
+        pages: &mut usize,
+    ) -> Result<Option<Vec<(String, ScheduledScaling)>>, AwsError> {
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            if *pages == 0 {
+                return Ok(None);
+            }
+            *pages -= 1;
+            let request = self
+                .scaling
+                .describe_scheduled_actions()
+                .service_namespace(ServiceNamespace::Ecs)
+                .set_resource_id(resource_id.map(str::to_owned))
+                .set_scalable_dimension(resource_id.map(|_| dimension()))
+                .max_results(SCHEDULED_PER_PAGE)
+                .set_next_token(token.clone());
+            let out = self
+                .call("DescribeScheduledActions", || request.clone().send())
+                .await?;
+            found.extend(
+                out.scheduled_actions()
+                    .iter()
+                    .filter(|a| a.scalable_dimension() == Some(&dimension()))
+                    .map(|a| (a.resource_id().to_owned(), observed_scheduled(a))),
+            );
+            token = out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if token.is_none() {
+                return Ok(Some(found));
+            }
+        }
+    }
+
+    /// The newest scaling activity of each target among one page of activities (of one target, or of all ECS
+    /// services' targets): one call, not repeated; none when it fails (some emulators do not implement it). AWS
+    /// documents no order, so the newest is picked by start time.
+    pub(crate) async fn newest_activities(
+        &self,
+        resource_id: Option<&str>,
+    ) -> HashMap<String, ScalingActivityStatus> {
         let request = self
             .scaling
             .describe_scaling_activities()
             .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(dimension())
-            .resource_id(resource_id)
-            .max_results(1);
-        let out = self
+            .set_resource_id(resource_id.map(str::to_owned))
+            .set_scalable_dimension(resource_id.map(|_| dimension()))
+            .max_results(ACTIVITIES_PER_PAGE);
+        let Ok(out) = self
             .call_once("DescribeScalingActivities", || request.clone().send())
             .await
             .inspect_err(|e| tracing::debug!(error = %e, "no scaling activity"))
-            .ok()?;
-        out.scaling_activities()
-            .first()
-            .map(|a| ScalingActivityStatus {
-                start_time: rfc3339(a.start_time()),
+        else {
+            return HashMap::new();
+        };
+        let mut newest: HashMap<String, (DateTime, ScalingActivityStatus)> = HashMap::new();
+        for a in out.scaling_activities() {
+            let started = *a.start_time();
+            let known = newest.get(a.resource_id());
+            if known.is_some_and(|(t, _)| t.as_secs_f64() >= started.as_secs_f64()) {
+                continue;
+            }
+            let status = ScalingActivityStatus {
+                start_time: rfc3339(&started),
                 status_code: Some(a.status_code().as_str().to_owned()),
                 description: Some(a.description().to_owned()),
-            })
+            };
+            newest.insert(a.resource_id().to_owned(), (started, status));
+        }
+        newest.into_iter().map(|(id, (_, s))| (id, s)).collect()
     }
 
-    /// Registers the scalable target, or changes its capacity and suspended state.
+    /// Registers the scalable target, or changes its suspended state and, when given, its capacity (AWS leaves
+    /// what an update of an existing target leaves out unchanged).
     pub async fn register_scalable_target(
         &self,
         resource_id: &str,
-        target: &TargetSettings,
+        target: &TargetUpdate,
     ) -> Result<(), AwsError> {
         let suspended = SuspendedState::builder()
             .dynamic_scaling_in_suspended(target.suspended)
@@ -184,8 +302,8 @@ impl Ecs {
             .service_namespace(ServiceNamespace::Ecs)
             .scalable_dimension(dimension())
             .resource_id(resource_id)
-            .min_capacity(target.min_capacity)
-            .max_capacity(target.max_capacity)
+            .set_min_capacity(target.min_capacity)
+            .set_max_capacity(target.max_capacity)
             .suspended_state(suspended);
         self.call("RegisterScalableTarget", || request.clone().send())
             .await?;

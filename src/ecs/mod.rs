@@ -50,6 +50,8 @@ pub struct Core {
     retry_base_delay: Duration,
     /// The ACTIVE revisions of each family looked at, and when they were listed.
     active_revisions: std::sync::Mutex<task_definition::ActiveRevisions>,
+    /// Application Auto Scaling read once per drift pass, and when each object last read its target.
+    scaling_state: autoscaling::ScalingState,
 }
 
 impl Deref for Ecs {
@@ -72,6 +74,9 @@ pub struct EcsSettings {
     /// Auto Scaling always follows the standard settings (`AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING`, then
     /// `AWS_ENDPOINT_URL`).
     pub endpoint_url: Option<String>,
+    /// Application Auto Scaling endpoint (tests point it at the ECS test double); the standard AWS settings
+    /// decide when unset.
+    pub scaling_endpoint_url: Option<String>,
     /// Base delay of the retry backoff.
     pub retry_base_delay: Duration,
     /// Time limit of one attempt of one call.
@@ -85,6 +90,7 @@ impl Default for EcsSettings {
         Self {
             region: None,
             endpoint_url: None,
+            scaling_endpoint_url: None,
             retry_base_delay: Duration::from_millis(500),
             attempt_timeout: Duration::from_secs(20),
             limits: LimitSettings::default(),
@@ -114,13 +120,18 @@ impl Ecs {
             // Only ECS's: Application Auto Scaling keeps the endpoint the standard settings give it.
             ecs_config.set_endpoint_url(Some(url.clone()));
         }
+        let mut scaling_config = aws_sdk_applicationautoscaling::config::Builder::from(&config);
+        if let Some(url) = &settings.scaling_endpoint_url {
+            scaling_config.set_endpoint_url(Some(url.clone()));
+        }
         let core = Arc::new(Core {
             client: aws_sdk_ecs::Client::from_conf(ecs_config.build()),
-            scaling: aws_sdk_applicationautoscaling::Client::new(&config),
+            scaling: aws_sdk_applicationautoscaling::Client::from_conf(scaling_config.build()),
             limits: RateLimits::new(&settings.limits),
             metrics,
             retry_base_delay: settings.retry_base_delay,
             active_revisions: std::sync::Mutex::default(),
+            scaling_state: autoscaling::ScalingState::default(),
         });
         let services_core = core.clone();
         let services: Fetch<service::ObservedService> = Arc::new(move |cluster, names| {

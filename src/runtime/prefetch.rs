@@ -1,6 +1,7 @@
 //! Reads the services of every cluster in DescribeServices calls of 10 a few seconds before each drift check, so
 //! that the reconciles of the check (which a bounded number of workers runs one after another) find their service
-//! already read instead of each asking ECS.
+//! already read instead of each asking ECS; and, at the same time, the scalable targets of the autoscaled services
+//! with what is on them (Application Auto Scaling's batched reads, see `ecs::autoscaling`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use kube::runtime::reflector::Store;
 
 use crate::api::EcsService;
+use crate::ecs::autoscaling::resource_id;
 use crate::reconcile::{Context, next_drift_check};
 
 /// How long before a drift check the services are read.
@@ -20,14 +22,44 @@ pub async fn services_before_each_drift_check(services: Store<EcsService>, ctx: 
         let until_check = next_drift_check(ctx.drift_interval);
         let lead = LEAD.min(until_check);
         tokio::time::sleep(until_check - lead).await;
-        for (cluster, names) in by_cluster(&services) {
-            if let Err(err) = ctx.ecs.prefetch_services(&cluster, names).await {
-                tracing::warn!(cluster = %cluster, error = %err, "could not read services ahead of the drift check");
+        let services_read = async {
+            for (cluster, names) in by_cluster(&services) {
+                if let Err(err) = ctx.ecs.prefetch_services(&cluster, names).await {
+                    tracing::warn!(cluster = %cluster, error = %err, "could not read services ahead of the drift check");
+                }
             }
-        }
+        };
+        let targets_read = async {
+            let targets = autoscaled(&services);
+            if targets.is_empty() {
+                return;
+            }
+            if let Err(err) = ctx.ecs.prefetch_scaling(targets).await {
+                tracing::warn!(error = %err, "could not read Application Auto Scaling ahead of the drift check");
+            }
+        };
+        tokio::join!(services_read, targets_read);
         // Past the check, so the next round aims at the one after it.
         tokio::time::sleep(lead + Duration::from_secs(1)).await;
     }
+}
+
+/// The scalable targets of the created services that have `autoScaling` or had it (status remembers it), not
+/// being deleted.
+fn autoscaled(services: &Store<EcsService>) -> Vec<String> {
+    services
+        .state()
+        .iter()
+        .filter(|s| s.metadata.deletion_timestamp.is_none())
+        .filter_map(|s| {
+            let status = s.status.as_ref()?;
+            if s.spec.auto_scaling.is_none() && status.auto_scaling.is_none() {
+                return None;
+            }
+            let (cluster, name) = (status.cluster_arn.as_ref()?, status.service_name.as_ref()?);
+            Some(resource_id(cluster, name))
+        })
+        .collect()
 }
 
 /// The names of the created services that are not being deleted, by cluster ARN.

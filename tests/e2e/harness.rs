@@ -149,6 +149,8 @@ impl Env {
         let settings = EcsSettings {
             retry_base_delay: Duration::from_millis(50),
             endpoint_url: self.ecs_endpoint.clone(),
+            // Against the ECS test double, Application Auto Scaling is the double's too.
+            scaling_endpoint_url: self.ecs_endpoint.clone(),
             ..Default::default()
         };
         let ecs = Ecs::from_env(&settings, metrics.clone()).await;

@@ -2,15 +2,30 @@
 
 use aws_sdk_applicationautoscaling::types::{
     AdjustmentType, CustomizedMetricSpecification, MetricAggregationType, MetricDimension,
-    MetricStatistic, MetricType, PredefinedMetricSpecification, ScalingPolicy, ScheduledAction,
-    StepAdjustment, StepScalingPolicyConfiguration, TargetTrackingScalingPolicyConfiguration,
+    MetricStatistic, MetricType, PredefinedMetricSpecification, ScalableTarget, ScalingPolicy,
+    ScheduledAction, StepAdjustment, StepScalingPolicyConfiguration,
+    TargetTrackingScalingPolicyConfiguration,
 };
 
-use super::{ObservedPolicy, PolicyConfig, rfc3339};
+use super::{ObservedPolicy, PolicyConfig, TargetSettings, rfc3339};
 use crate::api::autoscaling::{
     CustomizedMetric, ScheduledScaling, StepScalingPolicy, TargetTrackingPolicy,
 };
 use crate::ecs::AwsError;
+
+/// The capacity and suspended state of a scalable target; suspended only when all three kinds of scaling are.
+pub(super) fn target_settings(target: &ScalableTarget) -> TargetSettings {
+    let suspended = target.suspended_state().is_some_and(|s| {
+        s.dynamic_scaling_in_suspended() == Some(true)
+            && s.dynamic_scaling_out_suspended() == Some(true)
+            && s.scheduled_scaling_suspended() == Some(true)
+    });
+    TargetSettings {
+        min_capacity: target.min_capacity(),
+        max_capacity: target.max_capacity(),
+        suspended,
+    }
+}
 
 pub(super) fn target_tracking(
     p: &TargetTrackingPolicy,

@@ -7,7 +7,8 @@ use crate::settings::TaskOutcome;
 use crate::state::Model;
 use crate::task_life::Timing;
 use crate::{
-    ops_cluster, ops_service, ops_service_deployment, ops_tags, ops_task, ops_task_definition,
+    ops_cluster, ops_scaling, ops_service, ops_service_deployment, ops_tags, ops_task,
+    ops_task_definition,
 };
 
 /// What an operation needs besides the model and the request.
@@ -69,6 +70,17 @@ pub fn find(operation: &str) -> Option<Op> {
         "TagResource" => ops_tags::tag,
         "UntagResource" => ops_tags::untag,
         "ListTagsForResource" => ops_tags::list,
+        // Application Auto Scaling, on the same endpoint (`AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING`).
+        "RegisterScalableTarget" => ops_scaling::register,
+        "DescribeScalableTargets" => ops_scaling::describe_targets,
+        "DeregisterScalableTarget" => ops_scaling::deregister,
+        "PutScalingPolicy" => ops_scaling::put_policy,
+        "DescribeScalingPolicies" => ops_scaling::describe_policies,
+        "DeleteScalingPolicy" => ops_scaling::delete_policy,
+        "PutScheduledAction" => ops_scaling::put_scheduled,
+        "DescribeScheduledActions" => ops_scaling::describe_scheduled,
+        "DeleteScheduledAction" => ops_scaling::delete_scheduled,
+        "DescribeScalingActivities" => ops_scaling::describe_activities,
         _ => return None,
     })
 }

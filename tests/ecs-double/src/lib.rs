@@ -15,6 +15,7 @@ mod dispatch;
 mod faults;
 mod ids;
 mod ops_cluster;
+mod ops_scaling;
 mod ops_service;
 mod ops_service_deployment;
 mod ops_tags;

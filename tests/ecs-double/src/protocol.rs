@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 /// The prefix of `X-Amz-Target` for ECS operations.
 const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113.";
+/// The prefix of `X-Amz-Target` for Application Auto Scaling operations (same awsJson1_1 protocol).
+const SCALING_TARGET_PREFIX: &str = "AnyScaleFrontendService.";
 
 /// An ECS error answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,13 +57,12 @@ impl ApiError {
 /// What an operation answers: the JSON output, or an error.
 pub type OpResult = Result<Value, ApiError>;
 
-/// The ECS operation named by `X-Amz-Target`, if the header is there and names ECS.
+/// The ECS (or Application Auto Scaling) operation named by `X-Amz-Target`, if the header is there and names one.
 pub fn operation(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get("x-amz-target")?
-        .to_str()
-        .ok()?
+    let target = headers.get("x-amz-target")?.to_str().ok()?;
+    target
         .strip_prefix(TARGET_PREFIX)
+        .or_else(|| target.strip_prefix(SCALING_TARGET_PREFIX))
         .filter(|op| !op.is_empty())
 }
 

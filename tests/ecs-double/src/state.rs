@@ -132,6 +132,8 @@ pub struct Model {
     pub ids: Ids,
     /// Decides which rollouts fail.
     pub rng: XorShift,
+    /// Application Auto Scaling's scalable targets of ECS services.
+    pub scaling: crate::ops_scaling::Scaling,
 }
 
 /// The name part of a name or an ARN (`arn:aws:ecs:...:cluster/NAME`, `...:service/CLUSTER/NAME`).
@@ -175,6 +177,7 @@ impl Model {
             task_tokens: BTreeMap::new(),
             ids: Ids::default(),
             rng: XorShift::new(seed ^ 0x726F_6C6C_6F75_7473),
+            scaling: crate::ops_scaling::Scaling::default(),
         }
     }
 

@@ -15,16 +15,17 @@ pub struct Stats {
     pub throttled: BTreeMap<String, u64>,
     /// Calls answered with an injected fault.
     pub faults: u64,
-    /// Objects named by the batched reads (DescribeServices, DescribeTasks, DescribeClusters), by operation: with
-    /// `calls`, how full the batches were.
+    /// Objects named by the batched reads (DescribeServices, DescribeTasks, DescribeClusters,
+    /// DescribeScalableTargets), by operation: with `calls`, how full the batches were.
     pub named: BTreeMap<String, u64>,
 }
 
 /// The batched reads and the request field that names their objects.
-const BATCHED: [(&str, &str); 3] = [
+const BATCHED: [(&str, &str); 4] = [
     ("DescribeServices", "services"),
     ("DescribeTasks", "tasks"),
     ("DescribeClusters", "clusters"),
+    ("DescribeScalableTargets", "ResourceIds"),
 ];
 
 impl Stats {

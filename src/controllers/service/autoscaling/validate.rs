@@ -44,7 +44,8 @@ pub fn validate(svc: &EcsService) -> Result<(), String> {
     }
     for (i, policy) in spec.step_scaling.iter().enumerate() {
         let field = format!("{FIELD}.stepScaling[{i}]");
-        if !policy.alarm_arn.starts_with("arn:") || !policy.alarm_arn.contains(":alarm:") {
+        let arn = &policy.alarm_arn;
+        if !arn.is_empty() && (!arn.starts_with("arn:") || !arn.contains(":alarm:")) {
             return Err(format!(
                 "{field}.alarmArn: \"{}\" is not a CloudWatch alarm ARN (arn:aws:cloudwatch:<region>:<account>:alarm:<name>)",
                 policy.alarm_arn
