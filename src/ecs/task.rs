@@ -87,6 +87,12 @@ fn run_input(spec: &EcsTaskSpec) -> Result<RunTaskInput, AwsError> {
     to_sdk(&fields, RunTaskInput::deserialize)
 }
 
+/// Whether a task from a RunTask answer is a stopped one described by its ARN and statuses only, as ECS answers a
+/// repeated RunTask (catalogue entry 58): a task ECS describes in full has its containers.
+fn is_trimmed(task: &ObservedTask) -> bool {
+    task.last_status.as_deref() == Some("STOPPED") && task.containers.is_empty()
+}
+
 /// Fargate's own limit of RunTask calls (catalogue entry 67) for a launch that may be on Fargate: the FARGATE
 /// launch type, a strategy naming FARGATE or FARGATE_SPOT, or neither (the cluster's default strategy may).
 fn fargate_limit(input: &RunTaskInput) -> Option<Category> {
@@ -131,11 +137,26 @@ impl Ecs {
         let out = self
             .call_once_also("RunTask", fargate, || request.clone().send())
             .await?;
-        let tasks = out
+        let mut tasks: Vec<ObservedTask> = out
             .tasks()
             .iter()
             .map(|t| from_sdk(t))
             .collect::<Result<_, _>>()?;
+        // Catalogue entry 58: a repeat answers a task stopped since with its ARN and statuses only; its outcome
+        // (stop code, exit codes) is read with DescribeTasks, never judged from the trimmed answer.
+        let trimmed: Vec<String> = tasks
+            .iter()
+            .filter(|t| is_trimmed(t))
+            .map(|t| t.task_arn.clone())
+            .collect();
+        if !trimmed.is_empty() {
+            let described = self.describe_tasks(run.cluster, &trimmed).await?;
+            for task in &mut tasks {
+                if let Some(full) = described.get(&task.task_arn) {
+                    *task = full.clone();
+                }
+            }
+        }
         let failures = out
             .failures()
             .iter()
@@ -273,6 +294,24 @@ mod tests {
         );
         assert_eq!(observed.containers[0].exit_code, Some(3));
         assert_eq!(observed.stopped_at, Some(1_700_000_000.5));
+    }
+
+    #[test]
+    fn a_stopped_task_without_containers_is_a_trimmed_answer() {
+        let task = |value: serde_json::Value| -> ObservedTask {
+            from_sdk(&to_sdk(&value, sdk::Task::deserialize).unwrap()).unwrap()
+        };
+        let arn = "arn:aws:ecs:us-east-1:1:task/main/t1";
+        assert!(is_trimmed(&task(json!({
+            "taskArn": arn, "lastStatus": "STOPPED", "desiredStatus": "STOPPED"
+        }))));
+        assert!(!is_trimmed(&task(json!({
+            "taskArn": arn, "lastStatus": "STOPPED", "desiredStatus": "STOPPED",
+            "stopCode": "EssentialContainerExited", "containers": [{"name": "app", "exitCode": 0}]
+        }))));
+        assert!(!is_trimmed(&task(json!({
+            "taskArn": arn, "lastStatus": "PROVISIONING", "desiredStatus": "RUNNING"
+        }))));
     }
 
     #[test]

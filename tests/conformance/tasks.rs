@@ -1,5 +1,5 @@
 //! Task behaviours of `docs/ecs-behaviour.md` (entries 58-64): a task runs and stops with its containers' exit
-//! code, RunTask's clientToken returns the same tasks, StopTask is UserInitiated with the reason given, and
+//! code, RunTask's clientToken returns the same tasks (a stopped one with its ARN and statuses only), StopTask is UserInitiated with the reason given, and
 //! DescribeTasks reports unknown tasks as MISSING. moto cannot run tasks the way ECS does, and a real account needs
 //! capacity for EC2 tasks, so the scenarios that run tasks hold on the double only.
 
@@ -93,6 +93,45 @@ pub async fn run_task_with_the_same_client_token_returns_the_same_task(run: &Run
     })
 }
 
+/// Entry 58: RunTask repeated with the same token after the task stopped answers that task with its ARN, last status
+/// and desired status only ("Tasks that have been stopped for under an hour only include the task ARN, last status,
+/// and desired status"), and starts nothing; DescribeTasks still tells its outcome.
+pub async fn a_repeated_run_task_answers_a_stopped_task_trimmed(run: &Run) -> Outcome {
+    let cluster = run.cluster("trimmed").await?;
+    let td = register(run, "job", IMAGE).await?;
+    let repeat = || {
+        run.ecs()
+            .run_task()
+            .cluster(&cluster)
+            .task_definition(&td)
+            .count(1)
+            .launch_type(LaunchType::Ec2)
+            .client_token("conformance-trimmed-1")
+            .started_by("ecsb-conformance")
+            .send()
+    };
+    let arn = run_task(run, &cluster, &td, "conformance-trimmed-1").await?;
+    let described = stopped(run, &cluster, &arn).await?;
+    let out = repeat()
+        .await
+        .map_err(|e| format!("RunTask again: {}", describe(&e)))?;
+    let task = out.tasks().first().ok_or("the repeat answered no task")?;
+    ensure(
+        out.tasks().len() == 1
+            && task.task_arn() == Some(arn.as_str())
+            && task.last_status() == Some("STOPPED")
+            && task.desired_status() == Some("STOPPED"),
+        || format!("the repeat answered {:?}", out.tasks()),
+    )?;
+    ensure(
+        task.containers().is_empty() && task.stop_code().is_none() && task.started_at().is_none(),
+        || format!("the repeat answered more than the ARN and statuses: {task:?}"),
+    )?;
+    ensure(!described.containers().is_empty(), || {
+        format!("DescribeTasks shows no containers: {described:?}")
+    })
+}
+
 /// StopTask sets the desired status STOPPED at once; the task then stops with stop code UserInitiated and the
 /// reason given as stoppedReason.
 pub async fn stop_task_gives_user_initiated_with_the_reason(run: &Run) -> Outcome {
@@ -143,6 +182,7 @@ crate::conformance! {
     tasks;
     a_task_runs_and_stops_with_exit_code_0 on [Double];
     run_task_with_the_same_client_token_returns_the_same_task on [Double];
+    a_repeated_run_task_answers_a_stopped_task_trimmed on [Double];
     stop_task_gives_user_initiated_with_the_reason on [Double];
     describe_tasks_reports_unknown_tasks_as_missing on [Double, Aws];
 }

@@ -1,7 +1,8 @@
 //! `EcsTask` end to end, against the ECS test double (moto cannot run tasks the way ECS does): a task that exits 0
 //! completes (and `kubectl wait --for=condition=Complete` sees it) and deletes itself after its TTL, a failing one is
 //! retried up to its backoffLimit, the deadline stops a hanging task, deleting a running EcsTask stops its task, a
-//! RunTask whose answer is lost starts no second task, and invalid specs make no ECS call.
+//! RunTask whose answer is lost starts no second task (and reads the outcome of a task that stopped meanwhile), and
+//! invalid specs make no ECS call.
 
 use std::process::Command;
 use std::time::Duration;
@@ -250,6 +251,46 @@ async fn a_lost_run_task_answer_starts_no_second_task() {
     let stats = double_stats(&double.url);
     assert_eq!(stats["objects"]["tasks"], 1, "one task in ECS: {stats}");
     assert!(stats["calls"]["RunTask"].as_u64() >= Some(2), "{stats}");
+}
+
+/// Catalogue entry 58: a RunTask repeated after its task stopped answers the task with its ARN and statuses only;
+/// the operator reads the outcome with DescribeTasks instead of judging the trimmed answer (which has no stop code
+/// and no exit code), so the run completes with its one task.
+#[tokio::test]
+async fn a_repeated_run_task_after_the_task_stopped_reads_its_outcome() {
+    let double = ecs_double::spawn(&[
+        "--speedup",
+        "4",
+        "--task-seconds",
+        "2",
+        "--fault-rate",
+        "1",
+        "--fault-after-effect",
+        "--fault-operations",
+        "RunTask",
+        "--timeout-seconds",
+        "1",
+    ]);
+    let env = Env::against(&unique("task-trimmed"), &double.url).await;
+    setup(&env, "  launchType: EC2\n").await;
+    env.wait_for::<EcsTask>("job", WAIT, |t| {
+        is(t, "Synced", "False") && t.status.as_ref().is_some_and(|s| s.attempts == 1)
+    })
+    .await;
+    // The task runs about 1.5 s at this speed: it has stopped before the answers come back.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    configure(&double, r#"{"faultRate": 0}"#);
+    let done = env
+        .wait_for::<EcsTask>("job", WAIT, |t| {
+            is(t, "Complete", "True") || is(t, "Failed", "True")
+        })
+        .await;
+    assert!(is(&done, "Complete", "True"), "{:?}", done.status);
+    let status = done.status.unwrap();
+    assert_eq!((status.attempts, status.tasks.len()), (1, 1));
+    assert_eq!(status.exit_code, Some(0));
+    let stats = double_stats(&double.url);
+    assert_eq!(stats["objects"]["tasks"], 1, "one task in ECS: {stats}");
 }
 
 #[tokio::test]

@@ -24,33 +24,37 @@ const MAX_DESCRIBE: usize = 100;
 /// What StopTask without a reason leaves as `stoppedReason`.
 const STOPPED_BY_USER: &str = "Task stopped by user";
 
-/// RunTask: 1 to 10 tasks of an ACTIVE revision. The same `clientToken` with the same request returns the tasks
-/// it started; with another request it is a ConflictException.
+/// RunTask: 1 to 10 tasks of an ACTIVE revision. The same `clientToken` with the same request in the same cluster
+/// returns the tasks it started (a task stopped since with its ARN and statuses only, catalogue entry 58); with
+/// another request it is a ConflictException. A token is per cluster.
 pub fn run(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let cluster = model.active_cluster(req.str("cluster")?)?;
     let (cluster_name, cluster_arn) = (cluster.name.clone(), cluster.arn.clone());
-    let token = req
+    let given_token = req
         .str("clientToken")?
         .filter(|_| ctx.holds(Broken::RunTaskClientToken));
+    if let Some(token) = given_token {
+        check_token(token)?;
+    }
+    // ECS keeps tokens per cluster ("Types of idempotency: cluster").
+    let token = given_token.map(|t| format!("{cluster_arn} {t}"));
+    let token = token.as_deref();
     let mut fingerprint = req.body().clone();
     fingerprint.remove("clientToken");
     let fingerprint = Value::Object(fingerprint);
-    if let Some(token) = token {
-        check_token(token)?;
-        if let Some((given, arns)) = model.task_tokens.get(token) {
-            if *given != fingerprint {
-                return Err(ApiError::new(
-                    "ConflictException",
-                    "The provided clientToken is already in use with a different RunTask request.",
-                ));
-            }
-            let tasks: Vec<Value> = arns
-                .iter()
-                .filter_map(|arn| model.tasks.get(arn))
-                .map(|t| t.to_json(ctx.now, false))
-                .collect();
-            return Ok(json!({"tasks": tasks, "failures": []}));
+    if let Some((given, arns)) = token.and_then(|t| model.task_tokens.get(t)) {
+        if *given != fingerprint {
+            return Err(ApiError::new(
+                "ConflictException",
+                "The provided clientToken is already in use with a different RunTask request.",
+            ));
         }
+        let tasks: Vec<Value> = arns
+            .iter()
+            .filter_map(|arn| model.tasks.get(arn))
+            .map(|t| repeated(t.to_json(ctx.now, false)))
+            .collect();
+        return Ok(json!({"tasks": tasks, "failures": []}));
     }
     let count = match req.int("count")? {
         None => 1,
@@ -121,6 +125,19 @@ pub fn run(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
             .insert(token.to_owned(), (fingerprint, arns));
     }
     Ok(json!({"tasks": tasks, "failures": []}))
+}
+
+/// A task in the answer to a repeated RunTask: "Tasks that have been stopped for under an hour only include the
+/// task ARN, last status, and desired status" (catalogue entry 58); others in full.
+fn repeated(task: Value) -> Value {
+    if task["lastStatus"] != "STOPPED" {
+        return task;
+    }
+    json!({
+        "taskArn": task["taskArn"],
+        "lastStatus": task["lastStatus"],
+        "desiredStatus": task["desiredStatus"],
+    })
 }
 
 /// The ARN of the task `ident` (an ID or an ARN) names in `cluster`.
@@ -258,6 +275,32 @@ mod tests {
             run_task(&mut model, other).unwrap_err().code,
             "ConflictException"
         );
+    }
+
+    /// Catalogue entry 58: a repeat with the same token answers a task stopped for under an hour with its ARN, last
+    /// status and desired status only, a task still running in full; a token is per cluster.
+    #[test]
+    fn a_repeat_answers_stopped_tasks_trimmed_and_tokens_are_per_cluster() {
+        let mut model = setup();
+        let body = json!({"cluster": "main", "taskDefinition": "job", "clientToken": "t1"});
+        let first = call_at(run, &mut model, body.clone(), 0.0).unwrap();
+        let running = call_at(run, &mut model, body.clone(), 3.0).unwrap();
+        assert_eq!(running["tasks"][0]["lastStatus"], "RUNNING");
+        assert!(running["tasks"][0]["containers"].is_array());
+        let stopped = call_at(run, &mut model, body.clone(), 100.0).unwrap();
+        let task = stopped["tasks"][0].as_object().unwrap();
+        let mut members: Vec<&String> = task.keys().collect();
+        members.sort();
+        assert_eq!(members, ["desiredStatus", "lastStatus", "taskArn"]);
+        assert_eq!(task["lastStatus"], "STOPPED");
+        assert_eq!(task["taskArn"], first["tasks"][0]["taskArn"]);
+        let other = json!({"clusterName": "other"});
+        call_at(crate::ops_cluster::create, &mut model, other, 100.0).unwrap();
+        let mut elsewhere = body;
+        elsewhere["cluster"] = json!("other");
+        let started = call_at(run, &mut model, elsewhere, 100.0).unwrap();
+        assert_ne!(started["tasks"][0]["taskArn"], first["tasks"][0]["taskArn"]);
+        assert_eq!(model.tasks.len(), 2);
     }
 
     #[test]
