@@ -16,6 +16,9 @@ pub mod task;
 pub mod task_definition;
 pub mod usage;
 
+#[cfg(test)]
+mod permissions;
+
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
