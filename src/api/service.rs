@@ -384,13 +384,14 @@ pub struct DeploymentConfiguration {
     /// `ROLLING` (default), `BLUE_GREEN`, `LINEAR` or `CANARY`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<DeploymentStrategy>,
-    /// Minutes both revisions run after production traffic has shifted (0-1440).
+    /// Minutes both revisions run after production traffic has shifted; required with `BLUE_GREEN` (the API
+    /// reference gives no bounds: ECS judges the value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0, max = 1440))]
     pub bake_time_in_minutes: Option<i32>,
-    /// Hooks that run a Lambda function or pause the deployment at given lifecycle stages.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub lifecycle_hooks: Vec<DeploymentLifecycleHook>,
+    /// Hooks that run a Lambda function or pause the deployment at given lifecycle stages. Left out: the hooks
+    /// ECS has stay; `[]` removes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_hooks: Option<Vec<DeploymentLifecycleHook>>,
     /// Traffic steps of a `LINEAR` deployment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linear_configuration: Option<LinearConfiguration>,
@@ -529,9 +530,9 @@ pub enum DeploymentLifecycleHookStage {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentLifecycleHookTimeoutConfiguration {
-    /// Minutes the hook may run.
+    /// Minutes ECS waits for the hook before its `action`: 1-20160 (ECS default 1440).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 1, max = 20160))]
     pub timeout_in_minutes: Option<i32>,
     /// `CONTINUE` or `ROLLBACK` the deployment when the hook times out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1011,6 +1012,13 @@ pub struct RolloutRecord {
     /// ID of the deployment started, once ECS shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,
+    /// The service's current service deployment before the update: never the one started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_service_deployment: Option<String>,
+    /// ARN of the service deployment started, once ECS names it as the service's current one: only its
+    /// rollback fails this record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment: Option<String>,
     /// `InProgress`, `Completed` or `Failed`.
     pub outcome: RolloutOutcome,
     /// ECS's reason for a failure.

@@ -63,6 +63,8 @@ pub struct ObservedService {
     pub events: Vec<ObservedServiceEvent>,
     /// Task sets of an EXTERNAL (or CODE_DEPLOY) service.
     pub task_sets: Vec<ObservedTaskSet>,
+    /// ARN of the service's current service deployment (docs/ecs-behaviour.md, entry 6).
+    pub current_service_deployment: Option<String>,
 }
 
 /// A task set as ECS reports it.

@@ -1,6 +1,6 @@
-//! Service deployment calls for BLUE_GREEN, LINEAR and CANARY services: ListServiceDeployments and
-//! DescribeServiceDeployments (their own throttle bucket) to follow a deployment's lifecycle stages, and
-//! StopServiceDeployment to roll one back (docs/ecs-behaviour.md, entries 6 and 69-74).
+//! Service deployment calls: DescribeServiceDeployments (and ListServiceDeployments when ECS names no current
+//! service deployment; their own throttle bucket) to follow a BLUE_GREEN, LINEAR or CANARY deployment's lifecycle
+//! stages, and StopServiceDeployment to roll a deployment back (docs/ecs-behaviour.md, entries 6 and 73-78).
 
 use aws_sdk_ecs::types::StopServiceDeploymentStopType;
 use serde::Deserialize;
@@ -46,50 +46,97 @@ pub struct ObservedRollback {
     pub reason: Option<String>,
 }
 
+/// ListServiceDeployments pages: the most ECS answers per page.
+const LIST_PAGE: i32 = 100;
+
 impl Ecs {
-    /// The newest service deployment of a service (one ListServiceDeployments and one DescribeServiceDeployments
-    /// call), or `None` when ECS lists none.
-    pub async fn newest_service_deployment(
+    /// The service deployment that tells how the service's rollout goes: the one ECS names as the service's
+    /// `currentServiceDeployment`, described directly (one DescribeServiceDeployments call); without that name (or
+    /// when ECS cannot describe it), the newest one ListServiceDeployments shows.
+    pub async fn current_service_deployment(
         &self,
         cluster: &str,
         service: &str,
+        current: Option<&str>,
     ) -> Result<Option<ObservedServiceDeployment>, AwsError> {
-        let listed = self
-            .call("ListServiceDeployments", || {
-                self.client
-                    .list_service_deployments()
-                    .cluster(cluster)
-                    .service(service)
-                    .send()
-            })
-            .await?;
-        let newest = listed
-            .service_deployments()
-            .iter()
-            .max_by_key(|d| d.created_at().map(|t| t.secs()))
-            .and_then(|d| d.service_deployment_arn().map(str::to_owned));
-        let Some(arn) = newest else {
-            return Ok(None);
-        };
+        if let Some(arn) = current
+            && let Some(found) = self.service_deployment(arn).await?
+        {
+            return Ok(Some(found));
+        }
+        self.newest_service_deployment(cluster, service).await
+    }
+
+    /// One service deployment, or `None` when ECS answers it as a failure (MISSING).
+    pub async fn service_deployment(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ObservedServiceDeployment>, AwsError> {
         let described = self
             .call("DescribeServiceDeployments", || {
                 self.client
                     .describe_service_deployments()
-                    .service_deployment_arns(arn.clone())
+                    .service_deployment_arns(arn)
                     .send()
             })
             .await?;
         described
             .service_deployments()
-            .first()
+            .iter()
+            .find(|d| d.service_deployment_arn() == Some(arn))
             .map(|d| from_sdk(d))
             .transpose()
     }
 
-    /// Stops a service deployment with a rollback to the previous service revision; sent once, never repeated
-    /// after a time-out (the next reconcile reads the deployment's status instead).
+    /// The newest service deployment of a service by `createdAt`, read from every page of ListServiceDeployments
+    /// (ECS documents no order), then described; `None` when ECS lists none.
+    pub async fn newest_service_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<ObservedServiceDeployment>, AwsError> {
+        let mut newest: Option<(i64, u32, String)> = None;
+        let mut token: Option<String> = None;
+        loop {
+            let listed = self
+                .call("ListServiceDeployments", || {
+                    self.client
+                        .list_service_deployments()
+                        .cluster(cluster)
+                        .service(service)
+                        .max_results(LIST_PAGE)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            for brief in listed.service_deployments() {
+                let (Some(arn), Some(at)) = (brief.service_deployment_arn(), brief.created_at())
+                else {
+                    continue;
+                };
+                let key = (at.secs(), at.subsec_nanos());
+                if newest.as_ref().is_none_or(|(s, n, _)| key > (*s, *n)) {
+                    newest = Some((key.0, key.1, arn.to_owned()));
+                }
+            }
+            match listed.next_token() {
+                Some(next) if !next.is_empty() && Some(next) != token.as_deref() => {
+                    token = Some(next.to_owned());
+                }
+                _ => break,
+            }
+        }
+        match newest {
+            Some((_, _, arn)) => self.service_deployment(&arn).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Stops a service deployment with a rollback to the previous service revision. Sending it again is safe: ECS
+    /// continues a rollback already requested or in progress (docs/ecs-behaviour.md, entry 77), so a throttled or
+    /// timed-out call is retried like a read.
     pub async fn roll_back_service_deployment(&self, arn: &str) -> Result<(), AwsError> {
-        self.call_once("StopServiceDeployment", || {
+        self.call("StopServiceDeployment", || {
             self.client
                 .stop_service_deployment()
                 .service_deployment_arn(arn)

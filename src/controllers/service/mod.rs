@@ -29,8 +29,13 @@ use identity::{already_exists, client_token, create_attempt, selector, update_no
 use plan::{Desired, ServiceAction, plan};
 use validate::service_name;
 
+/// The longest pause between reads of a rolling deployment.
+const ROLLING_POLL_MAX: f64 = 15.0;
+/// The longest pause between reads of a BLUE_GREEN, LINEAR or CANARY deployment, whose bake times run for hours.
+const STAGED_POLL_MAX: f64 = 300.0;
+
 /// How often a service is read while its rollout has not settled: a quarter of the rollout's age, within bounds,
-/// so a fresh rollout is followed closely and a long one does not spend the account's read budget.
+/// so a fresh rollout is followed closely and a long one (a bake of hours) does not spend the account's read budget.
 fn rollout_poll(observed: &ObservedService) -> Duration {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -39,7 +44,17 @@ fn rollout_poll(observed: &ObservedService) -> Duration {
     let started = status::primary(observed)
         .and_then(|d| d.created_at)
         .unwrap_or(now);
-    Duration::from_secs_f64(((now - started) / 4.0).clamp(2.0, 15.0))
+    let staged = observed
+        .deployment_configuration
+        .as_ref()
+        .and_then(|c| c.strategy)
+        .is_some_and(|s| s != crate::api::service::DeploymentStrategy::Rolling);
+    let max = if staged {
+        STAGED_POLL_MAX
+    } else {
+        ROLLING_POLL_MAX
+    };
+    Duration::from_secs_f64(((now - started) / 4.0).clamp(2.0, max))
 }
 
 impl Managed for EcsService {
@@ -94,6 +109,14 @@ impl Managed for EcsService {
         let mut started = match (&last.last_rollout, &observed) {
             (Some(r), Some(found)) => Some(record::follow(r, found)),
             (r, _) => r.clone(),
+        };
+        // The service deployment's truth (and a rollback asked for) before the plan: a deployment ECS rolled back
+        // is failed before anything could start it again, whatever ECS's other answers show first.
+        let stages = match &observed {
+            Some(found) => {
+                stages::follow(ctx, self, &deps.cluster, found, checkpoint, &mut started).await?
+            }
+            None => stages::Stages::default(),
         };
         // A restart whose UpdateService timed out counts as sent only once ECS shows its deployment.
         let restart_requested = observed.is_some()
@@ -193,22 +216,13 @@ impl Managed for EcsService {
             (true, Some(count)) => count,
             _ => observed.desired_count,
         };
-        let stages = stages::follow(
-            ctx,
-            self,
-            &deps.cluster,
-            &observed,
-            checkpoint,
-            &mut started,
-        )
-        .await?;
         let rollout = rollout::assess(
             &observed,
             &deps.task_definition,
             expected_count,
             record::for_desired(started.as_ref(), &key),
         );
-        let rollout = stages::judge(rollout, stages.truth.as_ref(), &name);
+        let rollout = stages.judge(rollout, started.as_ref(), &name);
         notes.extend(stages.notes);
         let last_event = last.last_event_id.clone();
         let fresh = ecs_events::unseen(&observed.events, last_event.as_deref());
@@ -404,6 +418,7 @@ impl EcsService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::service::{DeploymentConfiguration, DeploymentStrategy};
     use crate::ecs::service::ObservedDeployment;
 
     fn started_ago(seconds: f64) -> ObservedService {
@@ -427,5 +442,28 @@ mod tests {
         assert_eq!(rollout_poll(&started_ago(1.0)).as_secs(), 2);
         assert_eq!(rollout_poll(&started_ago(40.0)).as_secs(), 10);
         assert_eq!(rollout_poll(&started_ago(600.0)).as_secs(), 15);
+    }
+
+    #[test]
+    fn a_long_bake_is_polled_with_backoff_not_every_15_seconds() {
+        let staged = |seconds, strategy| {
+            let mut observed = started_ago(seconds);
+            observed.deployment_configuration = Some(DeploymentConfiguration {
+                strategy: Some(strategy),
+                ..Default::default()
+            });
+            rollout_poll(&observed)
+        };
+        assert_eq!(staged(4.0, DeploymentStrategy::BlueGreen).as_secs(), 2);
+        // Two hours into a blue/green deployment (bake times run for hours): minutes apart.
+        let baking = staged(7200.0, DeploymentStrategy::BlueGreen);
+        assert!(
+            baking >= Duration::from_secs(120) && baking <= Duration::from_secs(300),
+            "{baking:?}"
+        );
+        assert!(staged(600.0, DeploymentStrategy::Canary) > Duration::from_secs(15));
+        assert!(staged(600.0, DeploymentStrategy::Linear) > Duration::from_secs(15));
+        // A rolling deployment has no bake time.
+        assert_eq!(staged(7200.0, DeploymentStrategy::Rolling).as_secs(), 15);
     }
 }

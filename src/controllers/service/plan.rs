@@ -8,8 +8,9 @@ use serde::Serialize;
 use crate::api::Tags;
 use crate::api::cluster::CapacityProviderStrategyItem;
 use crate::api::service::{
-    DeploymentController, DeploymentControllerType, EcsServiceSpec, LoadBalancer,
-    NetworkConfiguration, PropagateTags, SchedulingStrategy, ServiceConnectConfiguration,
+    DeploymentConfiguration, DeploymentController, DeploymentControllerType, EcsServiceSpec,
+    LoadBalancer, NetworkConfiguration, PropagateTags, SchedulingStrategy,
+    ServiceConnectConfiguration,
 };
 use crate::controllers::compare::{covers, strategy_key};
 use crate::ecs::service::{ObservedService, ServiceUpdate};
@@ -141,7 +142,7 @@ fn update_for(desired: &Desired, observed: &ObservedService) -> ServiceUpdate {
         task_definition: task_definition(desired, observed),
         capacity_provider_strategy: capacity_provider_strategy(spec, observed),
         deployment_configuration: changed(
-            &observed.deployment_configuration,
+            &hooks_listed(&observed.deployment_configuration),
             &spec.deployment_configuration,
         ),
         availability_zone_rebalancing: changed(
@@ -212,37 +213,74 @@ fn changed_list<T: Serialize + Clone>(observed: &[T], desired: &Option<Vec<T>>) 
     (!covers(&observed, desired)).then(|| desired.clone())
 }
 
-/// Load balancers, where a blue/green swap is not drift: after a blue/green deployment the service serves from the
-/// alternate target group of the pair. A CODE_DEPLOY service's load balancers change only through CodeDeploy.
+/// The deployment configuration ECS reports, with a left-out list of lifecycle hooks read as `[]`: ECS may leave
+/// an empty list out of its answer, and `lifecycleHooks: []` in the spec asks for none.
+fn hooks_listed(observed: &Option<DeploymentConfiguration>) -> Option<DeploymentConfiguration> {
+    observed.clone().map(|mut config| {
+        config.lifecycle_hooks.get_or_insert_with(Vec::new);
+        config
+    })
+}
+
+/// Load balancers, where a blue/green swap is not drift: after a blue/green deployment the service may serve from
+/// the alternate target group of the pair, the pair's roles swapped (docs/ecs-behaviour.md, entry 78). Only the pair
+/// swaps: listener rules, role, container and port are compared as the spec has them, and a change is sent with
+/// the pair in the orientation ECS has, so that it does not swap the pair back. A CODE_DEPLOY service's target
+/// groups change only through CodeDeploy (entry 13).
 fn load_balancers(spec: &EcsServiceSpec, observed: &ObservedService) -> Option<Vec<LoadBalancer>> {
     let desired = spec.load_balancers.as_ref()?;
     let code_deploy = observed
         .deployment_controller
         .as_ref()
         .is_some_and(|c| c.type_ == DeploymentControllerType::CodeDeploy);
-    let same = observed.load_balancers.len() == desired.len()
-        && observed.load_balancers.iter().zip(desired).all(|(o, d)| {
-            covers(o, d) || (code_deploy || swapped(o, d)) && covers(&unswapped(o, d), d)
-        });
-    (!same).then(|| desired.clone())
-}
-
-/// Whether ECS shows the alternate target group of the pair the spec names.
-fn swapped(observed: &LoadBalancer, desired: &LoadBalancer) -> bool {
-    let alternate = desired
-        .advanced_configuration
-        .as_ref()
-        .and_then(|a| a.alternate_target_group_arn.as_ref());
-    alternate.is_some() && observed.target_group_arn.as_ref() == alternate
-}
-
-/// What ECS shows with the spec's target group in place of the one it serves from now.
-fn unswapped(observed: &LoadBalancer, desired: &LoadBalancer) -> LoadBalancer {
-    LoadBalancer {
-        target_group_arn: desired.target_group_arn.clone(),
-        advanced_configuration: desired.advanced_configuration.clone(),
-        ..observed.clone()
+    if observed.load_balancers.len() != desired.len() {
+        return Some(desired.clone());
     }
+    let oriented: Vec<LoadBalancer> = observed
+        .load_balancers
+        .iter()
+        .zip(desired)
+        .map(|(o, d)| match () {
+            _ if code_deploy => LoadBalancer {
+                target_group_arn: o.target_group_arn.clone().or(d.target_group_arn.clone()),
+                ..d.clone()
+            },
+            _ if swapped(o, d) => swap_pair(d),
+            _ => d.clone(),
+        })
+        .collect();
+    let same = observed
+        .load_balancers
+        .iter()
+        .zip(&oriented)
+        .all(|(o, d)| covers(o, d));
+    (!same).then_some(oriented)
+}
+
+/// Whether ECS shows the pair the spec names with its roles swapped: the spec's alternate target group serving, and
+/// the spec's target group as the alternate.
+fn swapped(observed: &LoadBalancer, desired: &LoadBalancer) -> bool {
+    let alternate_of = |lb: &LoadBalancer| {
+        lb.advanced_configuration
+            .as_ref()
+            .and_then(|a| a.alternate_target_group_arn.clone())
+    };
+    let Some(alternate) = alternate_of(desired) else {
+        return false;
+    };
+    observed.target_group_arn.as_ref() == Some(&alternate)
+        && alternate_of(observed) == desired.target_group_arn
+}
+
+/// The spec's load balancer with its target group pair swapped.
+fn swap_pair(desired: &LoadBalancer) -> LoadBalancer {
+    let mut swapped = desired.clone();
+    if let Some(advanced) = swapped.advanced_configuration.as_mut() {
+        let alternate = advanced.alternate_target_group_arn.take();
+        advanced.alternate_target_group_arn = swapped.target_group_arn.take();
+        swapped.target_group_arn = alternate;
+    }
+    swapped
 }
 
 /// The task definition to deploy, unless ECS runs it already or just rolled it back (which a restart overrides).
@@ -590,7 +628,14 @@ mod tests {
              roleArn: role}}]\n",
         );
         let mut observed = observed_from(&s);
+        // The pair as given is no drift, nor the pair with its roles swapped (entry 78 names both).
+        assert_eq!(run(&s, Some(&observed), TD, false, true), Ok(vec![]));
         observed.load_balancers[0].target_group_arn = Some("green".into());
+        observed.load_balancers[0]
+            .advanced_configuration
+            .as_mut()
+            .unwrap()
+            .alternate_target_group_arn = Some("blue".into());
         assert_eq!(run(&s, Some(&observed), TD, false, true), Ok(vec![]));
         observed.load_balancers[0].target_group_arn = Some("other".into());
         assert!(
@@ -598,6 +643,92 @@ mod tests {
                 .load_balancers
                 .is_some()
         );
+    }
+
+    /// A blue/green service whose load balancer has the pair blue/green, rule `r`, test rule `t` and role `role`.
+    const BLUE_GREEN_LB: &str = "clusterRef: {name: main}\ntaskDefinition: web\nloadBalancers: [{targetGroupArn: blue, \
+        containerName: app, containerPort: 80, advancedConfiguration: {alternateTargetGroupArn: green, \
+        productionListenerRule: r, testListenerRule: t, roleArn: role}}]\n";
+
+    #[test]
+    fn after_a_target_group_swap_rules_and_role_still_reach_ecs_in_the_orientation_ecs_has() {
+        let s = spec(BLUE_GREEN_LB);
+        let mut observed = observed_from(&s);
+        // ECS serves from green now; blue is the alternate.
+        let lb = &mut observed.load_balancers[0];
+        lb.target_group_arn = Some("green".into());
+        lb.advanced_configuration
+            .as_mut()
+            .unwrap()
+            .alternate_target_group_arn = Some("blue".into());
+        assert_eq!(run(&s, Some(&observed), TD, false, true), Ok(vec![]));
+        type Edit = fn(&mut crate::api::service::AdvancedConfiguration);
+        let edits: [(&str, Edit); 3] = [
+            ("productionListenerRule", |a| {
+                a.production_listener_rule = Some("r2".into())
+            }),
+            ("testListenerRule", |a| {
+                a.test_listener_rule = Some("t2".into())
+            }),
+            ("roleArn", |a| a.role_arn = Some("role2".into())),
+        ];
+        for (field, edit) in edits {
+            let mut changed = s.clone();
+            edit(
+                changed.load_balancers.as_mut().unwrap()[0]
+                    .advanced_configuration
+                    .as_mut()
+                    .unwrap(),
+            );
+            let update = update_of(run(&changed, Some(&observed), TD, false, true));
+            let sent = update.load_balancers.expect(field);
+            let mut expected = changed.load_balancers.clone().unwrap();
+            expected[0].target_group_arn = Some("green".into());
+            expected[0]
+                .advanced_configuration
+                .as_mut()
+                .unwrap()
+                .alternate_target_group_arn = Some("blue".into());
+            assert_eq!(
+                sent, expected,
+                "{field} reaches ECS, the pair as ECS has it"
+            );
+        }
+        // Only the pair swaps: another target group is drift, sent as the spec has it.
+        observed.load_balancers[0].target_group_arn = Some("other".into());
+        assert_eq!(
+            update_of(run(&s, Some(&observed), TD, false, true)).load_balancers,
+            s.load_balancers
+        );
+    }
+
+    #[test]
+    fn an_empty_list_of_lifecycle_hooks_removes_the_hooks_ecs_has() {
+        let with_hooks = "{strategy: BLUE_GREEN, bakeTimeInMinutes: 5, lifecycleHooks: [{hookTargetArn: fn, \
+                          roleArn: r, lifecycleStages: [POST_SCALE_UP]}]}";
+        let mut s = spec(&format!(
+            "{BLUE_GREEN_LB}deploymentConfiguration: {with_hooks}\n"
+        ));
+        let observed = observed_from(&s);
+        s.deployment_configuration = serde_yaml::from_str(
+            "{strategy: BLUE_GREEN, bakeTimeInMinutes: 5, lifecycleHooks: []}",
+        )
+        .unwrap();
+        let update = update_of(run(&s, Some(&observed), TD, false, true));
+        let sent = serde_json::to_value(update.deployment_configuration.expect("sent")).unwrap();
+        assert_eq!(sent["lifecycleHooks"], serde_json::json!([]), "{sent}");
+        // ECS without hooks (the list left out of its answer, or empty) matches `[]`.
+        let mut without = observed_from(&s);
+        assert_eq!(run(&s, Some(&without), TD, false, true), Ok(vec![]));
+        let config = serde_json::to_value(&without.deployment_configuration).unwrap();
+        let mut config = config.as_object().unwrap().clone();
+        config.remove("lifecycleHooks");
+        without.deployment_configuration = serde_json::from_value(config.into()).unwrap();
+        assert_eq!(run(&s, Some(&without), TD, false, true), Ok(vec![]));
+        // Left out of the spec, the hooks ECS has are not managed.
+        s.deployment_configuration =
+            serde_yaml::from_str("{strategy: BLUE_GREEN, bakeTimeInMinutes: 5}").unwrap();
+        assert_eq!(run(&s, Some(&observed), TD, false, true), Ok(vec![]));
     }
 
     #[test]

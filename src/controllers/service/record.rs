@@ -48,13 +48,29 @@ pub fn started(
 ) -> RolloutRecord {
     let replaced = before.and_then(primary).and_then(|d| d.id.clone());
     let shown = primary(after).and_then(|d| d.id.clone());
+    let replaced_service_deployment = before.and_then(|b| b.current_service_deployment.clone());
+    let service_deployment = after
+        .current_service_deployment
+        .clone()
+        .filter(|sd| Some(sd) != replaced_service_deployment.as_ref());
     RolloutRecord {
         desired,
         task_definition,
         deployment_id: shown.filter(|id| Some(id) != replaced.as_ref()),
         replaced_deployment: replaced,
+        replaced_service_deployment,
+        service_deployment,
         outcome: RolloutOutcome::InProgress,
         reason: None,
+    }
+}
+
+/// Whether the service deployment `arn` is the one the deployment of `record` started: the one ECS named as
+/// current after the update, or, until ECS named one, any but the one it replaced.
+pub fn started_service_deployment(record: &RolloutRecord, arn: &str) -> bool {
+    match &record.service_deployment {
+        Some(ours) => ours == arn,
+        None => record.replaced_service_deployment.as_deref() != Some(arn),
     }
 }
 
@@ -63,6 +79,12 @@ pub fn follow(record: &RolloutRecord, observed: &ObservedService) -> RolloutReco
     let mut next = record.clone();
     if record.outcome != RolloutOutcome::InProgress {
         return next;
+    }
+    if next.service_deployment.is_none() {
+        next.service_deployment = observed
+            .current_service_deployment
+            .clone()
+            .filter(|sd| Some(sd) != record.replaced_service_deployment.as_ref());
     }
     let current = primary(observed);
     let id = record.deployment_id.clone().or_else(|| {
@@ -256,6 +278,40 @@ mod tests {
         let record = follow(&record, &failed);
         assert_eq!(record.outcome, RolloutOutcome::Failed);
         assert_eq!(record.reason.as_deref(), Some("tasks failed to start"));
+    }
+
+    #[test]
+    fn the_service_deployment_started_is_the_one_ecs_names_current_after_the_update() {
+        let mut before = service(vec![deployment("d1", "PRIMARY", V1, "COMPLETED", "done")]);
+        before.current_service_deployment = Some("sd-1".into());
+        // ECS answered the update before naming the new service deployment.
+        let record = started("k".into(), Some(V2.into()), Some(&before), &before);
+        assert_eq!(
+            (
+                record.replaced_service_deployment.as_deref(),
+                record.service_deployment.as_deref()
+            ),
+            (Some("sd-1"), None)
+        );
+        assert!(
+            !started_service_deployment(&record, "sd-1"),
+            "the replaced one"
+        );
+        assert!(started_service_deployment(&record, "sd-2"));
+        // A lagging DescribeServices still names the old one: it is not taken for ours.
+        assert_eq!(follow(&record, &before).service_deployment, None);
+        let mut after = service(vec![
+            deployment("d2", "PRIMARY", V2, "IN_PROGRESS", "in progress"),
+            deployment("d1", "ACTIVE", V1, "COMPLETED", "done"),
+        ]);
+        after.current_service_deployment = Some("sd-2".into());
+        let record = follow(&record, &after);
+        assert_eq!(record.service_deployment.as_deref(), Some("sd-2"));
+        assert!(started_service_deployment(&record, "sd-2"));
+        assert!(!started_service_deployment(&record, "sd-1"));
+        assert!(!started_service_deployment(&record, "sd-0"), "an older one");
+        let direct = started("k".into(), Some(V2.into()), Some(&before), &after);
+        assert_eq!(direct.service_deployment.as_deref(), Some("sd-2"));
     }
 
     #[test]

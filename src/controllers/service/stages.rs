@@ -1,14 +1,20 @@
 //! Rollout truth per lifecycle stage for BLUE_GREEN, LINEAR and CANARY services, and the `ecsbridge.dev/rollback`
-//! annotation (docs/ecs-behaviour.md, entries 6 and 69-74).
+//! annotation for every service (docs/ecs-behaviour.md, entries 6 and 73-78).
 //!
-//! The newest service deployment is read (ListServiceDeployments and DescribeServiceDeployments, in their own
-//! throttle bucket) only for such services and only while a deployment is in progress, or the last read saw one
-//! that had not ended: a settled service costs nothing. `Ready` waits until the service deployment ended (its bake
-//! time is over), a rollback is `Degraded` with ECS's reason, and the deployment the operator started is then
-//! remembered as failed, so that the same revision is not deployed again.
+//! The truth is the service deployment ECS names as the service's `currentServiceDeployment`, described directly
+//! (the newest one of every ListServiceDeployments page only when ECS names none). It is read for a non-ROLLING
+//! service only while a deployment is in progress or the last read saw one that had not ended, and for any
+//! service while a rollback is asked for: a settled service costs nothing. It is read before the plan, so that a
+//! rollback fails the deployment the operator started before anything could deploy that revision again.
+//!
+//! Only the service deployment the operator's deployment started can fail it: an older one, which a lagging answer
+//! may still name, never does, and while ECS still names the one that deployment replaced, the rollout waits.
+//! `Ready` waits until the service deployment ended (its bake time is over); a rollback is `Degraded` with ECS's
+//! reason.
 
 use kube::ResourceExt;
 
+use super::record::started_service_deployment;
 use super::rollout::{Phase, Rollout};
 use super::status::primary;
 use crate::api::EcsService;
@@ -26,9 +32,21 @@ use crate::reconcile::{Checkpoint, Context, Error, Note};
 pub struct Stages {
     /// The service's strategy as ECS reports it.
     pub strategy: Option<String>,
-    /// The newest service deployment (read now, or as last read).
+    /// The current service deployment (read now, or as last read).
     pub truth: Option<ServiceDeploymentTruth>,
+    /// Whether the rollout is judged with `truth`: always for BLUE_GREEN, LINEAR and CANARY services, for a
+    /// ROLLING one only when it was read now (a rollback asked for, or followed until it ends).
+    judged: bool,
     pub notes: Vec<Note>,
+}
+
+impl Stages {
+    /// The rollout as the service deployment tells it (see [`judge`]).
+    pub fn judge(&self, rollout: Rollout, started: Option<&RolloutRecord>, name: &str) -> Rollout {
+        let truth = self.truth.as_ref().filter(|_| self.judged);
+        let stale = truth.is_some_and(|t| is_stale(started, &t.arn));
+        judge(rollout, truth, stale, name)
+    }
 }
 
 /// The strategy ECS reports, when it is not ROLLING.
@@ -84,12 +102,37 @@ fn rollback_reason(truth: &ServiceDeploymentTruth) -> String {
         .unwrap_or_else(|| format!("ECS rolled back service deployment {}", truth.arn))
 }
 
+/// Whether ECS names a service deployment other than the one the operator's deployment in progress started: the one
+/// it replaced (a lagging answer), or one ECS has not named yet.
+fn is_stale(started: Option<&RolloutRecord>, arn: &str) -> bool {
+    started.is_some_and(|r| {
+        r.outcome == RolloutOutcome::InProgress && !started_service_deployment(r, arn)
+    })
+}
+
 /// The rollout as the service deployment tells it: not Ready while it has not ended, Degraded once ECS rolls it
-/// back; otherwise as judged from `deployments[]`.
-pub fn judge(rollout: Rollout, truth: Option<&ServiceDeploymentTruth>, name: &str) -> Rollout {
+/// back; otherwise as judged from `deployments[]`. A `stale` truth (ECS still names the service deployment the new
+/// deployment replaced) says nothing about the new deployment: it is not Ready yet, and not rolled back.
+pub fn judge(
+    rollout: Rollout,
+    truth: Option<&ServiceDeploymentTruth>,
+    stale: bool,
+    name: &str,
+) -> Rollout {
     let Some(truth) = truth else {
         return rollout;
     };
+    if stale {
+        if rollout.is(READY) {
+            let message = format!(
+                "waiting for ECS to name the service deployment of the new deployment of service {name}; it still \
+                 names {}",
+                truth.arn
+            );
+            return Rollout::new(Phase::Progressing, "ServiceDeploymentPending", &message);
+        }
+        return rollout;
+    }
     if truth.rolled_back() && !rollout.is(DEGRADED) {
         let message = format!(
             "ECS rolled back service deployment {} of service {name}: {}",
@@ -110,19 +153,62 @@ pub fn judge(rollout: Rollout, truth: Option<&ServiceDeploymentTruth>, name: &st
     rollout
 }
 
-/// The record of the deployment the operator started, failed when ECS rolled its service deployment back.
-fn fail_record(record: Option<RolloutRecord>, reason: String) -> Option<RolloutRecord> {
+/// The record of the deployment the operator started, failed when ECS rolled back the service deployment it
+/// started (also after the record judged it complete from `deployments[]`: a rollback in the bake time comes
+/// later). The rollback of any other service deployment leaves it as it is.
+fn fail_record(
+    record: Option<RolloutRecord>,
+    truth: &ServiceDeploymentTruth,
+) -> Option<RolloutRecord> {
     record.map(|mut r| {
-        if r.outcome == RolloutOutcome::InProgress {
+        let open = matches!(
+            r.outcome,
+            RolloutOutcome::InProgress | RolloutOutcome::Completed
+        );
+        if open && truth.rolled_back() && started_service_deployment(&r, &truth.arn) {
             r.outcome = RolloutOutcome::Failed;
-            r.reason = Some(reason);
+            r.reason = Some(rollback_reason(truth));
         }
         r
     })
 }
 
-/// Reads the newest service deployment when it is worth it, acts on a new `ecsbridge.dev/rollback` value once,
-/// and fails `started` when ECS rolled the deployment back.
+/// What a new `ecsbridge.dev/rollback` value does, given the current service deployment.
+#[derive(Debug, PartialEq)]
+enum RollbackStep {
+    /// Stop this service deployment with a rollback.
+    Stop(String),
+    /// ECS shows the rollback already (asked for before, or its own).
+    Shown,
+    /// Nothing to roll back: the value is answered with this message and never acted on later.
+    Refuse(String),
+}
+
+fn rollback_step(truth: Option<&ServiceDeploymentTruth>, name: &str, value: &str) -> RollbackStep {
+    let Some(truth) = truth else {
+        return RollbackStep::Refuse(format!(
+            "{ROLLBACK_ANNOTATION}={value}: ECS shows no service deployment of service {name}, so there is none to \
+             stop with a rollback; set a new value while a deployment is in progress"
+        ));
+    };
+    if truth.rolled_back() {
+        return RollbackStep::Shown;
+    }
+    if truth.ongoing() {
+        return RollbackStep::Stop(truth.arn.clone());
+    }
+    RollbackStep::Refuse(format!(
+        "{ROLLBACK_ANNOTATION}={value}: no deployment of service {name} is in progress (service deployment {} is \
+         {}); set a new value while a deployment is in progress",
+        truth.arn,
+        truth.status.as_deref().unwrap_or("ended")
+    ))
+}
+
+/// Reads the current service deployment when it is worth it, answers a new `ecsbridge.dev/rollback` value (a
+/// stop with rollback while a deployment is in progress, a refusal with a message otherwise; recorded only once
+/// ECS accepted the stop or shows the rollback, so a throttled or timed-out stop is sent again), and fails
+/// `started` when ECS rolled back the service deployment it started.
 pub async fn follow(
     ctx: &Context,
     svc: &EcsService,
@@ -132,58 +218,58 @@ pub async fn follow(
     started: &mut Option<RolloutRecord>,
 ) -> Result<Stages, Error> {
     let last = checkpoint.current();
-    let mut stages = Stages {
-        strategy: strategy_name(observed),
-        ..Default::default()
-    };
-    if staged_strategy(observed).is_none() {
-        return Ok(stages);
-    }
+    let staged = staged_strategy(observed).is_some();
     let requested = svc.annotations().get(ROLLBACK_ANNOTATION).cloned();
     let rollback = requested.is_some() && requested != last.rollback;
     let unfinished = last
         .service_deployment
         .as_ref()
         .is_some_and(ServiceDeploymentTruth::ongoing);
-    let mut truth = if deploying(observed) || unfinished || rollback {
-        let name = &observed.service_name;
-        let newest = ctx.ecs.newest_service_deployment(cluster, name).await?;
-        newest.map(truth_of)
+    let read = rollback || unfinished || (staged && deploying(observed));
+    let name = &observed.service_name;
+    let mut truth = if read {
+        let current = observed.current_service_deployment.as_deref();
+        ctx.ecs
+            .current_service_deployment(cluster, name, current)
+            .await?
+            .map(truth_of)
     } else {
         last.service_deployment.clone()
     };
+    let mut stages = Stages {
+        strategy: strategy_name(observed),
+        judged: staged || read,
+        ..Default::default()
+    };
     if rollback {
-        checkpoint.save(|s| s.rollback = requested.clone()).await?;
         let value = requested.as_deref().unwrap_or_default();
-        match truth.as_mut().filter(|t| t.ongoing() && !t.rolled_back()) {
-            Some(current) => {
-                if let Err(err) = ctx.ecs.roll_back_service_deployment(&current.arn).await {
-                    let err = Error::from(err);
-                    if !err.is_transient() {
-                        // ECS refused it: nothing was stopped, a later value may try again.
-                        checkpoint
-                            .save(|s| s.rollback = last.rollback.clone())
-                            .await?;
-                    }
-                    return Err(err);
+        match rollback_step(truth.as_ref(), name, value) {
+            RollbackStep::Stop(arn) => {
+                ctx.ecs.roll_back_service_deployment(&arn).await?;
+                if let Some(current) = truth.as_mut() {
+                    current.status = Some("ROLLBACK_REQUESTED".into());
+                    current.status_reason = Some(format!(
+                        "stopped with a rollback: {ROLLBACK_ANNOTATION}={value}"
+                    ));
                 }
-                current.status = Some("ROLLBACK_REQUESTED".into());
-                current.status_reason = Some(format!(
-                    "stopped with a rollback: {ROLLBACK_ANNOTATION}={value}"
-                ));
                 stages.notes.push(Note::normal(
                     "RollbackRequested",
-                    format!("stopped service deployment {} with a rollback ({ROLLBACK_ANNOTATION}={value})", current.arn),
+                    format!(
+                        "stopped service deployment {arn} with a rollback ({ROLLBACK_ANNOTATION}={value})"
+                    ),
                 ));
             }
-            None => stages.notes.push(Note::normal(
-                "NothingToRollBack",
-                format!("{ROLLBACK_ANNOTATION}={value}: no service deployment is in progress"),
-            )),
+            RollbackStep::Shown => {}
+            RollbackStep::Refuse(message) => {
+                stages
+                    .notes
+                    .push(Note::warning("NothingToRollBack", message));
+            }
         }
+        checkpoint.save(|s| s.rollback = requested.clone()).await?;
     }
-    if let Some(t) = truth.as_ref().filter(|t| t.rolled_back()) {
-        *started = fail_record(started.take(), rollback_reason(t));
+    if let Some(t) = &truth {
+        *started = fail_record(started.take(), t);
     }
     stages.truth = truth;
     Ok(stages)
@@ -204,46 +290,150 @@ mod tests {
         }
     }
 
+    fn rolled_back(arn: &str) -> ServiceDeploymentTruth {
+        ServiceDeploymentTruth {
+            arn: arn.into(),
+            rollback_reason: Some("lifecycle hook check failed".into()),
+            ..truth("ROLLBACK_SUCCESSFUL", "POST_SCALE_UP")
+        }
+    }
+
+    /// The record of a deployment that replaced service deployment `sd-1`; `current` once ECS named its own.
+    fn record(current: Option<&str>) -> RolloutRecord {
+        RolloutRecord {
+            desired: "k".into(),
+            replaced_service_deployment: Some("sd-1".into()),
+            service_deployment: current.map(str::to_owned),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn a_deployment_in_bake_time_is_not_ready() {
         let ready = Rollout::new(Phase::Ready, "RolloutComplete", "done");
         let judged = judge(
             ready.clone(),
             Some(&truth("IN_PROGRESS", "BAKE_TIME")),
+            false,
             "web",
         );
         assert!(judged.is(PROGRESSING) && !judged.is(READY));
         assert!(judged.conditions[1].message.contains("BAKE_TIME"));
         assert!(!judged.settled);
         assert_eq!(
-            judge(ready.clone(), Some(&truth("SUCCESSFUL", "CLEAN_UP")), "web"),
+            judge(
+                ready.clone(),
+                Some(&truth("SUCCESSFUL", "CLEAN_UP")),
+                false,
+                "web"
+            ),
             ready
         );
-        assert_eq!(judge(ready.clone(), None, "web"), ready);
+        assert_eq!(judge(ready.clone(), None, false, "web"), ready);
     }
 
     #[test]
     fn a_rollback_is_degraded_with_ecs_reason_and_fails_the_record() {
-        let mut rolled = truth("ROLLBACK_IN_PROGRESS", "POST_SCALE_UP");
-        rolled.rollback_reason = Some("lifecycle hook check failed".into());
+        let rolled = rolled_back("sd-2");
         let progressing = Rollout::new(Phase::Progressing, "RollingOut", "rolling");
-        let judged = judge(progressing, Some(&rolled), "web");
+        let judged = judge(progressing, Some(&rolled), false, "web");
         assert!(judged.is(DEGRADED));
         assert!(
             judged.conditions[2]
                 .message
                 .contains("lifecycle hook check failed")
         );
-        let record = RolloutRecord {
-            desired: "k".into(),
-            ..Default::default()
+        for started in [record(Some("sd-2")), record(None)] {
+            let failed = fail_record(Some(started), &rolled).unwrap();
+            assert_eq!(failed.outcome, RolloutOutcome::Failed);
+            assert_eq!(
+                failed.reason.as_deref(),
+                Some("lifecycle hook check failed")
+            );
+        }
+        // A rollback in the bake time, after deployments[] showed the deployment complete.
+        let completed = RolloutRecord {
+            outcome: RolloutOutcome::Completed,
+            ..record(Some("sd-2"))
         };
-        let failed = fail_record(Some(record), rollback_reason(&rolled)).unwrap();
+        let failed = fail_record(Some(completed), &rolled).unwrap();
         assert_eq!(failed.outcome, RolloutOutcome::Failed);
+    }
+
+    #[test]
+    fn an_older_rolled_back_service_deployment_never_fails_the_new_deployment() {
+        // ECS (or a lagging answer) still names the deployment the new one replaced, or an older one.
+        for arn in ["sd-1", "sd-0"] {
+            let older = rolled_back(arn);
+            let started = record(Some("sd-2"));
+            assert_eq!(
+                fail_record(Some(started.clone()), &older),
+                Some(started.clone())
+            );
+            assert!(is_stale(Some(&started), arn));
+        }
+        let not_named_yet = record(None);
         assert_eq!(
-            failed.reason.as_deref(),
-            Some("lifecycle hook check failed")
+            fail_record(Some(not_named_yet.clone()), &rolled_back("sd-1")),
+            Some(not_named_yet.clone())
         );
+        assert!(is_stale(Some(&not_named_yet), "sd-1"));
+        assert!(!is_stale(Some(&not_named_yet), "sd-2"));
+        // Judged with a stale truth, the new deployment is neither rolled back nor Ready.
+        let ready = Rollout::new(Phase::Ready, "RolloutComplete", "done");
+        let judged = judge(ready, Some(&rolled_back("sd-1")), true, "web");
+        assert!(judged.is(PROGRESSING) && !judged.is(DEGRADED));
+        assert_eq!(judged.conditions[0].reason, "ServiceDeploymentPending");
+        let progressing = Rollout::new(Phase::Progressing, "RollingOut", "rolling");
+        assert_eq!(
+            judge(progressing.clone(), Some(&rolled_back("sd-1")), true, "web"),
+            progressing
+        );
+        // Once the record is settled, the truth is judged as it is.
+        let completed = RolloutRecord {
+            outcome: RolloutOutcome::Completed,
+            ..record(Some("sd-2"))
+        };
+        assert!(!is_stale(Some(&completed), "sd-1"));
+        assert!(!is_stale(None, "sd-1"));
+    }
+
+    #[test]
+    fn a_rollback_value_stops_an_ongoing_deployment_and_is_refused_otherwise() {
+        assert_eq!(
+            rollback_step(Some(&truth("IN_PROGRESS", "BAKE_TIME")), "web", "v"),
+            RollbackStep::Stop("arn:sd".into())
+        );
+        assert_eq!(
+            rollback_step(Some(&truth("PENDING", "PRE_SCALE_UP")), "web", "v"),
+            RollbackStep::Stop("arn:sd".into())
+        );
+        assert_eq!(
+            rollback_step(Some(&rolled_back("arn:sd")), "web", "v"),
+            RollbackStep::Shown
+        );
+        let in_progress = ServiceDeploymentTruth {
+            status: Some("ROLLBACK_IN_PROGRESS".into()),
+            ..rolled_back("arn:sd")
+        };
+        assert_eq!(
+            rollback_step(Some(&in_progress), "web", "v"),
+            RollbackStep::Shown
+        );
+        match rollback_step(Some(&truth("SUCCESSFUL", "CLEAN_UP")), "web", "v") {
+            RollbackStep::Refuse(message) => assert!(
+                message.contains("ecsbridge.dev/rollback=v") && message.contains("SUCCESSFUL"),
+                "{message}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // A ROLLING service without service deployments (an emulator, or ECS without the feature).
+        match rollback_step(None, "web", "v") {
+            RollbackStep::Refuse(message) => {
+                assert!(message.contains("no service deployment"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,14 +1,24 @@
 //! Checks of the BLUE_GREEN, LINEAR and CANARY settings of an `EcsService` spec, before any AWS call; pure
-//! (docs/ecs-behaviour.md, entries 73-75). That these strategies need the ECS deployment controller is checked
+//! (docs/ecs-behaviour.md, entries 73-75). Only what AWS documents is refused: `bakeTimeInMinutes` has no
+//! documented bounds, so ECS judges it. That these strategies need the ECS deployment controller is checked
 //! with the rest of `deploymentConfiguration` in [`super::validate`].
 
 use crate::api::service::{
-    DeploymentConfiguration, DeploymentLifecycleHookTargetType, DeploymentStrategy, EcsServiceSpec,
+    DeploymentConfiguration, DeploymentLifecycleHookStage, DeploymentLifecycleHookTargetType,
+    DeploymentStrategy, EcsServiceSpec,
 };
 
 const FIELD: &str = "spec.deploymentConfiguration";
-/// Bake times run from 0 to 1440 minutes (24 hours).
+/// Step and canary bake times run from 0 to 1440 minutes (24 hours) (API_LinearConfiguration,
+/// API_CanaryConfiguration).
 const MAX_BAKE_MINUTES: i32 = 1440;
+/// A lifecycle hook's time-out: 1 to 20160 minutes (API_DeploymentLifecycleHookTimeoutConfiguration).
+const HOOK_TIMEOUT_MINUTES: std::ops::RangeInclusive<i32> = 1..=20160;
+/// Stages a PAUSE hook cannot hold: the pause hook page lists every other stage as valid for it.
+const NO_PAUSE_STAGES: [DeploymentLifecycleHookStage; 2] = [
+    DeploymentLifecycleHookStage::TestTrafficShift,
+    DeploymentLifecycleHookStage::ProductionTrafficShift,
+];
 
 /// Whether `value` is a multiple of 0.1 within `min..=max`.
 fn tenth_within(value: f64, min: f64, max: f64) -> bool {
@@ -31,11 +41,10 @@ pub fn check(spec: &EcsServiceSpec) -> Result<(), String> {
         return Ok(());
     };
     let strategy = config.strategy.unwrap_or(DeploymentStrategy::Rolling);
-    check_bake("bakeTimeInMinutes", config.bake_time_in_minutes)?;
     if strategy == DeploymentStrategy::BlueGreen && config.bake_time_in_minutes.is_none() {
         return Err(format!(
             "{FIELD}.bakeTimeInMinutes is required with the BLUE_GREEN strategy: the minutes both revisions run \
-             after production traffic has shifted (0-{MAX_BAKE_MINUTES})"
+             after production traffic has shifted"
         ));
     }
     check_steps(config, strategy)?;
@@ -128,14 +137,42 @@ fn check_steps(
 }
 
 fn check_hooks(config: &DeploymentConfiguration) -> Result<(), String> {
-    for (i, hook) in config.lifecycle_hooks.iter().enumerate() {
+    for (i, hook) in config.lifecycle_hooks.iter().flatten().enumerate() {
         let field = format!("{FIELD}.lifecycleHooks[{i}]");
         if hook.lifecycle_stages.is_empty() {
             return Err(format!(
                 "{field}.lifecycleStages: name at least one stage to run the hook at"
             ));
         }
+        if let Some(minutes) = hook
+            .timeout_configuration
+            .as_ref()
+            .and_then(|t| t.timeout_in_minutes)
+            .filter(|m| !HOOK_TIMEOUT_MINUTES.contains(m))
+        {
+            return Err(format!(
+                "{field}.timeoutConfiguration.timeoutInMinutes: {minutes} is outside {}-{} minutes",
+                HOOK_TIMEOUT_MINUTES.start(),
+                HOOK_TIMEOUT_MINUTES.end()
+            ));
+        }
         if hook.target_type == Some(DeploymentLifecycleHookTargetType::Pause) {
+            if let Some((j, stage)) = hook
+                .lifecycle_stages
+                .iter()
+                .enumerate()
+                .find(|(_, s)| NO_PAUSE_STAGES.contains(s))
+            {
+                let stage = serde_json::to_value(stage)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "{field}.lifecycleStages[{j}]: a PAUSE hook cannot run at {stage}; it can pause at \
+                     RECONCILE_SERVICE, PRE_SCALE_UP, POST_SCALE_UP, POST_TEST_TRAFFIC_SHIFT, \
+                     PRE_PRODUCTION_TRAFFIC_SHIFT or POST_PRODUCTION_TRAFFIC_SHIFT"
+                ));
+            }
             continue;
         }
         if hook.hook_target_arn.as_deref().is_none_or(str::is_empty) {
@@ -181,6 +218,17 @@ mod tests {
             "deploymentConfiguration: {strategy: BLUE_GREEN, bakeTimeInMinutes: 1}\n".into(),
             "deploymentConfiguration: {lifecycleHooks: [{targetType: PAUSE, lifecycleStages: [POST_SCALE_UP]}]}\n"
                 .into(),
+            // The API reference gives bakeTimeInMinutes no bounds (0-1440 is documented for the step and canary
+            // bake times only).
+            "deploymentConfiguration: {strategy: BLUE_GREEN, bakeTimeInMinutes: 2880}\n".into(),
+            // Every stage the pause hook page lists; hook time-outs at both ends of 1-20160.
+            "deploymentConfiguration: {strategy: BLUE_GREEN, bakeTimeInMinutes: 5, lifecycleHooks: [{targetType: PAUSE, \
+             lifecycleStages: [RECONCILE_SERVICE, PRE_SCALE_UP, POST_SCALE_UP, POST_TEST_TRAFFIC_SHIFT, \
+             PRE_PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT], timeoutConfiguration: \
+             {timeoutInMinutes: 20160, action: CONTINUE}}, {hookTargetArn: fn, roleArn: r, lifecycleStages: \
+             [TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT], timeoutConfiguration: {timeoutInMinutes: 1}}]}\n"
+                .into(),
+            "deploymentConfiguration: {strategy: CANARY, lifecycleHooks: []}\n".into(),
         ];
         for yaml in valid {
             assert_eq!(check(&spec(&yaml)), Ok(()), "{yaml}");
@@ -206,8 +254,8 @@ mod tests {
                 "bakeTimeInMinutes is required",
             ),
             (
-                "deploymentConfiguration: {strategy: BLUE_GREEN, bakeTimeInMinutes: 1441}\n",
-                "bakeTimeInMinutes: 1441 is outside 0-1440",
+                "deploymentConfiguration: {strategy: LINEAR, linearConfiguration: {stepBakeTimeInMinutes: 1441}}\n",
+                "stepBakeTimeInMinutes: 1441 is outside 0-1440",
             ),
             (
                 "deploymentConfiguration: {strategy: LINEAR, linearConfiguration: {stepPercent: 2.0}}\n",
@@ -239,6 +287,26 @@ mod tests {
             (
                 "deploymentConfiguration: {strategy: CANARY, lifecycleHooks: [{hookTargetArn: fn, roleArn: r}]}\n",
                 "lifecycleHooks[0].lifecycleStages",
+            ),
+            (
+                "deploymentConfiguration: {strategy: BLUE_GREEN, bakeTimeInMinutes: 5, lifecycleHooks: [\
+                 {targetType: PAUSE, lifecycleStages: [POST_SCALE_UP, TEST_TRAFFIC_SHIFT]}]}\n",
+                "lifecycleHooks[0].lifecycleStages[1]: a PAUSE hook cannot run at TEST_TRAFFIC_SHIFT",
+            ),
+            (
+                "deploymentConfiguration: {strategy: LINEAR, lifecycleHooks: [{hookTargetArn: fn, roleArn: r, \
+                 lifecycleStages: [POST_SCALE_UP]}, {targetType: PAUSE, lifecycleStages: [PRODUCTION_TRAFFIC_SHIFT]}]}\n",
+                "lifecycleHooks[1].lifecycleStages[0]: a PAUSE hook cannot run at PRODUCTION_TRAFFIC_SHIFT",
+            ),
+            (
+                "deploymentConfiguration: {strategy: CANARY, lifecycleHooks: [{targetType: PAUSE, \
+                 lifecycleStages: [POST_SCALE_UP], timeoutConfiguration: {timeoutInMinutes: 0}}]}\n",
+                "lifecycleHooks[0].timeoutConfiguration.timeoutInMinutes: 0 is outside 1-20160",
+            ),
+            (
+                "deploymentConfiguration: {strategy: CANARY, lifecycleHooks: [{hookTargetArn: fn, roleArn: r, \
+                 lifecycleStages: [POST_SCALE_UP], timeoutConfiguration: {timeoutInMinutes: 20161}}]}\n",
+                "lifecycleHooks[0].timeoutConfiguration.timeoutInMinutes: 20161 is outside 1-20160",
             ),
         ];
         for (yaml, expected) in cases {

@@ -159,6 +159,7 @@ impl App {
                     run: settings.task_duration(),
                 },
                 task_outcome: settings.task_outcome,
+                list_lag: settings.list_lag_seconds,
             };
             model.settle(ctx.now, ctx.duration);
             op(&mut model, &ctx, &request)

@@ -65,6 +65,9 @@ pub struct Cli {
     /// StopTask).
     #[arg(long, env = "ECS_DOUBLE_TASK_OUTCOME", default_value = "exit:0")]
     pub task_outcome: TaskOutcome,
+    /// Seconds before a new service deployment shows in ListServiceDeployments (eventual consistency).
+    #[arg(long, env = "ECS_DOUBLE_LIST_LAG_SECONDS", default_value_t = 0.0, value_parser = seconds)]
+    pub list_lag_seconds: f64,
     /// Get one documented ECS behaviour wrong on purpose (repeatable), to show the conformance suite fails.
     #[arg(long = "break", value_enum)]
     pub broken: Vec<settings::Broken>,
@@ -106,6 +109,7 @@ impl Cli {
             broken: self.broken.clone(),
             task_seconds: self.task_seconds,
             task_outcome: self.task_outcome,
+            list_lag_seconds: self.list_lag_seconds,
         }
     }
 }

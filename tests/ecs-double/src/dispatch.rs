@@ -29,6 +29,8 @@ pub struct Ctx {
     pub task_timing: Timing,
     /// How new tasks end.
     pub task_outcome: TaskOutcome,
+    /// How long a new service deployment stays out of ListServiceDeployments.
+    pub list_lag: f64,
 }
 
 impl Ctx {
@@ -110,5 +112,6 @@ pub fn test_ctx(now: f64, duration: f64, minute: f64) -> Ctx {
             run: 5.0,
         },
         task_outcome: TaskOutcome::Exit(0),
+        list_lag: 0.0,
     }
 }

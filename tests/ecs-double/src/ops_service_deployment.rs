@@ -2,17 +2,19 @@
 //! (docs/ecs-behaviour.md, entries 6 and 72). The double keeps service deployments for BLUE_GREEN, LINEAR and
 //! CANARY services only.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use crate::dispatch::Ctx;
+use crate::paginate::{self, Entry};
 use crate::protocol::{ApiError, OpResult};
 use crate::request::Request;
 use crate::state::{Model, short_name};
 use crate::strategies;
 
-/// ListServiceDeployments answers at most this many when `maxResults` is left out, and at most 100.
+/// ListServiceDeployments answers at most this many when `maxResults` is left out (and at most 100).
 const DEFAULT_RESULTS: usize = 20;
-const MAX_RESULTS: usize = 100;
 /// DescribeServiceDeployments takes at most this many ARNs.
 const MAX_DESCRIBE: usize = 20;
 
@@ -34,29 +36,54 @@ fn find(model: &Model, arn: &str) -> Option<((String, String), usize)> {
     })
 }
 
-/// ListServiceDeployments: the service's deployments, newest first, filtered by `status`.
+/// ListServiceDeployments: the service's deployments filtered by `status`, oldest first, in pages of `maxResults`
+/// (default 20) with a `nextToken`. ECS does not document the order: the double lists oldest first, so that a
+/// reader of the first page only misses the newest. A service deployment shows only `list_lag` seconds after it
+/// started (eventual consistency).
 pub fn list(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let cluster = model.active_cluster(req.str("cluster")?)?.name.clone();
     let name = short_name(req.required_str("service")?).to_owned();
-    let max = match req.i32("maxResults")? {
-        None => DEFAULT_RESULTS,
-        Some(n) if (1..=MAX_RESULTS as i32).contains(&n) => n as usize,
-        Some(_) => return Err(ApiError::invalid("maxResults must be between 1 and 100.")),
-    };
     let statuses = req.strings("status")?.unwrap_or_default();
     let service = model
         .services
         .get(&(cluster, name))
         .ok_or_else(|| ApiError::new("ServiceNotFoundException", "Service not found."))?;
-    let briefs: Vec<Value> = service
+    let briefs: BTreeMap<String, Value> = service
         .service_deployments
         .iter()
-        .rev()
+        .filter(|d| d.created_at() + ctx.list_lag <= ctx.now)
         .map(|d| d.brief(service, ctx.now))
         .filter(|b| statuses.is_empty() || statuses.iter().any(|s| b["status"] == *s))
-        .take(max)
+        .filter_map(|b| Some((b["serviceDeploymentArn"].as_str()?.to_owned(), b)))
         .collect();
-    Ok(json!({"serviceDeployments": briefs}))
+    let entries = briefs
+        .iter()
+        .map(|(arn, b)| Entry {
+            key: format!(
+                "{:020.6}/{arn}",
+                b["createdAt"].as_f64().unwrap_or_default()
+            ),
+            arn: arn.clone(),
+        })
+        .collect();
+    let mut page = paginate::page(
+        req,
+        entries,
+        false,
+        DEFAULT_RESULTS,
+        "serviceDeploymentArns",
+    )?;
+    let listed: Vec<Value> = page["serviceDeploymentArns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|arn| briefs.get(arn.as_str()?).cloned())
+        .collect();
+    if let Some(map) = page.as_object_mut() {
+        map.remove("serviceDeploymentArns");
+        map.insert("serviceDeployments".into(), Value::Array(listed));
+    }
+    Ok(page)
 }
 
 /// DescribeServiceDeployments: up to 20 ARNs; unknown ones are failures with reason MISSING.

@@ -39,6 +39,9 @@ pub struct Settings {
     pub task_seconds: f64,
     /// How tasks run from now on end.
     pub task_outcome: TaskOutcome,
+    /// A new service deployment shows in ListServiceDeployments this many seconds after it started (real
+    /// seconds): ECS's API is eventually consistent, so a list may lag behind DescribeServices.
+    pub list_lag_seconds: f64,
 }
 
 /// How the tasks the double runs end: `exit:N` (the essential containers exit with code N after the task
@@ -153,6 +156,9 @@ impl Settings {
         if let Some(outcome) = &patch.task_outcome {
             next.task_outcome = outcome.parse()?;
         }
+        if let Some(seconds) = patch.list_lag_seconds {
+            next.list_lag_seconds = non_negative("listLagSeconds", seconds)?;
+        }
         *self = next;
         Ok(())
     }
@@ -172,6 +178,7 @@ pub struct ConfigPatch {
     pub rollout_seconds: Option<f64>,
     pub task_seconds: Option<f64>,
     pub task_outcome: Option<String>,
+    pub list_lag_seconds: Option<f64>,
 }
 
 /// Checks a share (0 to 1).
@@ -215,6 +222,7 @@ mod tests {
             broken: Vec::new(),
             task_seconds: 5.0,
             task_outcome: TaskOutcome::Exit(0),
+            list_lag_seconds: 0.0,
         }
     }
 

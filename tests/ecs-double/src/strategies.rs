@@ -210,6 +210,11 @@ impl ServiceDeployment {
         out
     }
 
+    /// When it started (epoch seconds).
+    pub fn created_at(&self) -> f64 {
+        self.created_at
+    }
+
     /// Whether StopServiceDeployment may stop it at `t` (ongoing or pending).
     pub fn stoppable(&self, t: f64) -> bool {
         matches!(self.status(t).0, "IN_PROGRESS" | "ROLLBACK_IN_PROGRESS")

@@ -744,3 +744,108 @@ async fn unknown_operations_and_the_admin_api() {
     let config = double.admin("GET", "/_double/config", Value::Null);
     assert_eq!(config["faultRate"], 0.0);
 }
+#[tokio::test]
+async fn service_deployments_page_oldest_first_and_the_list_may_lag_behind_describe_services() {
+    let double = Double::start(&["--throttle", "off", "--rollout-seconds", "1"]);
+    let ecs = double.client(true);
+    setup_cluster_and_family(&ecs, 1).await;
+    let blue_green = DeploymentConfiguration::builder()
+        .strategy(aws_sdk_ecs::types::DeploymentStrategy::BlueGreen)
+        .bake_time_in_minutes(0)
+        .build();
+    ecs.create_service()
+        .cluster("main")
+        .service_name("web")
+        .task_definition("web")
+        .desired_count(1)
+        .deployment_configuration(blue_green)
+        .send()
+        .await
+        .expect("create service");
+    for _ in 0..24 {
+        ecs.update_service()
+            .cluster("main")
+            .service("web")
+            .force_new_deployment(true)
+            .send()
+            .await
+            .expect("a forced deployment");
+    }
+    let current = describe(&ecs, "web")
+        .await
+        .current_service_deployment()
+        .expect("currentServiceDeployment")
+        .to_owned();
+    let (mut pages, mut listed, mut token) = (Vec::new(), Vec::new(), None::<String>);
+    loop {
+        let out = ecs
+            .list_service_deployments()
+            .cluster("main")
+            .service("web")
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .expect("list service deployments");
+        pages.push(out.service_deployments().len());
+        listed.extend(out.service_deployments().iter().map(|d| {
+            (
+                d.created_at().map(|t| t.as_secs_f64()).unwrap_or_default(),
+                d.service_deployment_arn().unwrap_or_default().to_owned(),
+            )
+        }));
+        match out.next_token() {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, [20, 5], "20 per page by default");
+    assert!(listed.windows(2).all(|w| w[0].0 <= w[1].0), "oldest first");
+    assert_eq!(listed.last().map(|(_, arn)| arn), Some(&current));
+    assert_ne!(listed[19].1, current, "the first page lacks the newest");
+
+    // With a lag, a new service deployment is current at once but listed only later.
+    double.configure(json!({"listLagSeconds": 1.5}));
+    ecs.update_service()
+        .cluster("main")
+        .service("web")
+        .force_new_deployment(true)
+        .send()
+        .await
+        .expect("a forced deployment");
+    let newest = describe(&ecs, "web")
+        .await
+        .current_service_deployment()
+        .expect("currentServiceDeployment")
+        .to_owned();
+    let listed_now = |ecs: Client| async move {
+        ecs.list_service_deployments()
+            .cluster("main")
+            .service("web")
+            .max_results(100)
+            .send()
+            .await
+            .expect("list")
+            .service_deployments()
+            .iter()
+            .filter_map(|d| d.service_deployment_arn().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    assert!(!listed_now(ecs.clone()).await.contains(&newest));
+    let described = ecs
+        .describe_service_deployments()
+        .service_deployment_arns(&newest)
+        .send()
+        .await
+        .expect("describe service deployments");
+    assert_eq!(
+        described.service_deployments().len(),
+        1,
+        "described at once"
+    );
+    eventually(Duration::from_secs(5), "the listed deployment", || {
+        let ecs = ecs.clone();
+        let newest = newest.clone();
+        async move { listed_now(ecs).await.contains(&newest).then_some(()) }
+    })
+    .await;
+}
