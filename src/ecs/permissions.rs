@@ -207,6 +207,33 @@ fn finds_the_calls_of_both_clients() {
 }
 
 #[test]
+fn every_sdk_client_of_the_door_is_scanned() {
+    let source = std::fs::read_to_string(repo().join("src/ecs/mod.rs")).unwrap();
+    let code = condensed(&source);
+    let fields: Vec<&str> = code
+        .match_indices("::Client,")
+        .filter_map(|(at, _)| {
+            let before = &code[..at];
+            let start = before.rfind(['{', ','])? + 1;
+            let (field, client) = before[start..].split_once(':')?;
+            client.starts_with("aws_sdk_").then_some(field)
+        })
+        .collect();
+    for (known, _) in CLIENTS {
+        assert!(
+            fields.contains(&known),
+            "the SDK client `{known}` not found in src/ecs/mod.rs: {fields:?}"
+        );
+    }
+    for field in fields {
+        assert!(
+            CLIENTS.iter().any(|(known, _)| *known == field),
+            "src/ecs/mod.rs holds the SDK client `{field}`: add it and its IAM prefix to CLIENTS"
+        );
+    }
+}
+
+#[test]
 fn the_iam_policy_and_the_chart_docs_grant_every_action_the_code_calls() {
     let actions = called_actions();
     for known in [
