@@ -7,8 +7,8 @@ use crate::settings::TaskOutcome;
 use crate::state::Model;
 use crate::task_life::Timing;
 use crate::{
-    ops_cluster, ops_scaling, ops_service, ops_service_deployment, ops_tags, ops_task,
-    ops_task_definition,
+    ops_capacity_provider, ops_cluster, ops_scaling, ops_service, ops_service_deployment, ops_tags,
+    ops_task, ops_task_definition,
 };
 
 /// What an operation needs besides the model and the request.
@@ -52,6 +52,10 @@ pub fn find(operation: &str) -> Option<Op> {
         "PutClusterCapacityProviders" => ops_cluster::put_capacity_providers,
         "DeleteCluster" => ops_cluster::delete,
         "ListClusters" => ops_cluster::list,
+        "CreateCapacityProvider" => ops_capacity_provider::create,
+        "DescribeCapacityProviders" => ops_capacity_provider::describe,
+        "UpdateCapacityProvider" => ops_capacity_provider::update,
+        "DeleteCapacityProvider" => ops_capacity_provider::delete,
         "RegisterTaskDefinition" => ops_task_definition::register,
         "DescribeTaskDefinition" => ops_task_definition::describe,
         "ListTaskDefinitions" => ops_task_definition::list,

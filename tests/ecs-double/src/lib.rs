@@ -14,6 +14,7 @@ mod clock;
 mod dispatch;
 mod faults;
 mod ids;
+mod ops_capacity_provider;
 mod ops_cluster;
 mod ops_scaling;
 mod ops_service;

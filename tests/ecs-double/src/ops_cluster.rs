@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::dispatch::Ctx;
+use crate::ops_capacity_provider::BUILT_IN;
 use crate::paginate::{self, Entry};
 use crate::protocol::{ApiError, OpResult};
 use crate::request::Request;
@@ -97,6 +98,57 @@ fn merge_settings(settings: &mut Vec<Value>, given: Vec<Value>) -> Result<(), Ap
     Ok(())
 }
 
+/// Checks the capacity providers a cluster is given: FARGATE and FARGATE_SPOT, or providers that exist and that no
+/// other cluster has (an Auto Scaling group provider serves one cluster; a Managed Instances provider only its
+/// own). Answers the list the cluster ends with: its own Managed Instances providers stay whatever the request
+/// says, as PutClusterCapacityProviders does not manage them.
+fn check_providers(
+    model: &Model,
+    cluster: &str,
+    given: Vec<String>,
+) -> Result<Vec<String>, ApiError> {
+    let mut providers = Vec::new();
+    for name in given {
+        if !BUILT_IN.contains(&name.as_str()) {
+            let provider = model.capacity_providers.active(&name).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "The specified capacity provider does not exist: {name}"
+                ))
+            })?;
+            let elsewhere = match &provider.cluster {
+                Some(own) => own != cluster,
+                None => model
+                    .clusters
+                    .values()
+                    .any(|c| c.active && c.name != cluster && c.capacity_providers.contains(&name)),
+            };
+            if elsewhere {
+                return Err(ApiError::invalid(format!(
+                    "The specified capacity provider {name} is already associated with another cluster."
+                )));
+            }
+        }
+        if !providers.contains(&name) {
+            providers.push(name);
+        }
+    }
+    let own = model
+        .clusters
+        .get(cluster)
+        .into_iter()
+        .flat_map(|c| &c.capacity_providers);
+    for name in own {
+        if model
+            .capacity_providers
+            .is_managed_instances_of(name, cluster)
+            && !providers.contains(name)
+        {
+            providers.push(name.clone());
+        }
+    }
+    Ok(providers)
+}
+
 /// Checks that a default strategy uses only capacity providers of the cluster.
 fn check_strategy(providers: &[String], strategy: &[Value]) -> Result<(), ApiError> {
     for item in strategy {
@@ -133,7 +185,11 @@ pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let tags = Tags::from_request(req, "tags")?;
     let mut settings = vec![json!({"name": "containerInsights", "value": "disabled"})];
     merge_settings(&mut settings, req.objects("settings")?.unwrap_or_default())?;
-    let capacity_providers = req.strings("capacityProviders")?.unwrap_or_default();
+    let capacity_providers = check_providers(
+        model,
+        &name,
+        req.strings("capacityProviders")?.unwrap_or_default(),
+    )?;
     let default_strategy = req
         .objects("defaultCapacityProviderStrategy")?
         .unwrap_or_default();
@@ -204,15 +260,45 @@ pub fn put_capacity_providers(model: &mut Model, ctx: &Ctx, req: &Request) -> Op
     let strategy = req
         .objects("defaultCapacityProviderStrategy")?
         .ok_or_else(|| missing("defaultCapacityProviderStrategy"))?;
+    let name = model
+        .active_cluster(Some(req.required_str("cluster")?))?
+        .name
+        .clone();
+    let providers = check_providers(model, &name, providers)?;
     check_strategy(&providers, &strategy)?;
-    let cluster = model.active_cluster_mut(Some(req.required_str("cluster")?))?;
+    // A provider that tasks use cannot leave the cluster: here, one that a live service's strategy names.
+    let cluster = model.active_cluster(Some(&name))?;
+    let leaving: Vec<&String> = cluster
+        .capacity_providers
+        .iter()
+        .filter(|p| !providers.contains(p))
+        .collect();
+    let in_use = model.live_services(&name).any(|s| {
+        s.config
+            .get("capacityProviderStrategy")
+            .and_then(Value::as_array)
+            .is_some_and(|items| {
+                items
+                    .iter()
+                    .any(|i| leaving.iter().any(|p| i["capacityProvider"] == p.as_str()))
+            })
+    });
+    if in_use {
+        return Err(ApiError::new(
+            "ResourceInUseException",
+            "The specified capacity provider is in use and cannot be removed.",
+        ));
+    }
+    let cluster = model.active_cluster_mut(Some(&name))?;
     cluster.capacity_providers = providers;
     cluster.default_strategy = strategy;
     let name = cluster.name.clone();
     answer(model, &name, ctx.now)
 }
 
-/// DeleteCluster: refused while the cluster has ACTIVE or DRAINING services; the cluster stays INACTIVE.
+/// DeleteCluster: refused while the cluster has ACTIVE or DRAINING services, or capacity providers other than
+/// FARGATE and FARGATE_SPOT (catalogue entry 21: the strict reading of `ClusterContainsCapacityProviderException`;
+/// moto shows the other); the cluster stays INACTIVE.
 pub fn delete(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let name = model
         .active_cluster(Some(req.required_str("cluster")?))?
@@ -222,6 +308,14 @@ pub fn delete(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         return Err(ApiError::new(
             "ClusterContainsServicesException",
             "The Cluster cannot be deleted while Services are active.",
+        ));
+    }
+    let providers = &model.active_cluster(Some(&name))?.capacity_providers;
+    if providers.iter().any(|p| !BUILT_IN.contains(&p.as_str())) {
+        return Err(ApiError::new(
+            "ClusterContainsCapacityProviderException",
+            "The cluster contains one or more capacity providers that prevent the requested operation. You \
+             must first delete all capacity providers from the cluster before you can delete the cluster itself.",
         ));
     }
     model.services.retain(|(cluster, _), _| *cluster != name);

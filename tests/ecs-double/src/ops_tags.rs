@@ -1,4 +1,4 @@
-//! Tag operations on cluster, service and task definition ARNs: TagResource, UntagResource and
+//! Tag operations on cluster, service, task definition and capacity provider ARNs: TagResource, UntagResource and
 //! ListTagsForResource.
 
 use serde_json::json;
@@ -42,6 +42,13 @@ fn tags_of<'a>(model: &'a mut Model, arn: &str) -> Result<&'a mut Tags, ApiError
                 .map(|r| &mut r.tags)
                 .ok_or_else(|| ApiError::client("The specified task definition does not exist."))
         }
+        "capacity-provider" => model
+            .capacity_providers
+            .0
+            .get_mut(name)
+            .filter(|p| p.active)
+            .map(|p| &mut p.tags)
+            .ok_or_else(|| ApiError::client("The specified capacity provider does not exist.")),
         _ => Err(invalid()),
     }
 }

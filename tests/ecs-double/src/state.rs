@@ -129,6 +129,8 @@ pub struct Model {
     pub tasks: BTreeMap<String, Task>,
     /// RunTask client tokens: the request they came with (without the token) and the task ARNs it started.
     pub task_tokens: BTreeMap<String, (Value, Vec<String>)>,
+    /// Capacity providers by name.
+    pub capacity_providers: crate::ops_capacity_provider::Providers,
     pub ids: Ids,
     /// Decides which rollouts fail.
     pub rng: XorShift,
@@ -175,6 +177,7 @@ impl Model {
             services: BTreeMap::new(),
             tasks: BTreeMap::new(),
             task_tokens: BTreeMap::new(),
+            capacity_providers: Default::default(),
             ids: Ids::default(),
             rng: XorShift::new(seed ^ 0x726F_6C6C_6F75_7473),
             scaling: crate::ops_scaling::Scaling::default(),
