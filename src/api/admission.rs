@@ -76,6 +76,15 @@ pub const RULES: &[AdmissionRule] = &[
                   managedInstancesProvider (ECS Managed Instances)",
     },
     AdmissionRule {
+        id: "managed-instances-launch-template",
+        targets: &[("capacityproviders", SPEC)],
+        rule: "!has(self.managedInstancesProvider) || \
+               (has(self.managedInstancesProvider.instanceLaunchTemplate) && \
+               has(self.managedInstancesProvider.instanceLaunchTemplate.networkConfiguration))",
+        message: "spec.managedInstancesProvider.instanceLaunchTemplate is required, with its \
+                  ec2InstanceProfileArn and networkConfiguration: ECS launches Managed Instances from it",
+    },
+    AdmissionRule {
         id: "capacity-provider-cluster",
         targets: &[("capacityproviders", SPEC)],
         rule: "has(self.cluster) == has(self.managedInstancesProvider)",
@@ -123,9 +132,14 @@ pub const RULES: &[AdmissionRule] = &[
         rule: "!has(oldSelf.status) || !has(oldSelf.status.arn) || \
                !has(oldSelf.spec.autoScalingGroupProvider) || !has(self.spec.autoScalingGroupProvider) || \
                self.spec.autoScalingGroupProvider.autoScalingGroupArn == \
-               oldSelf.spec.autoScalingGroupProvider.autoScalingGroupArn",
+               oldSelf.spec.autoScalingGroupProvider.autoScalingGroupArn || \
+               self.spec.autoScalingGroupProvider.autoScalingGroupArn.endsWith(':autoScalingGroupName/' + \
+               oldSelf.spec.autoScalingGroupProvider.autoScalingGroupArn) || \
+               oldSelf.spec.autoScalingGroupProvider.autoScalingGroupArn.endsWith(':autoScalingGroupName/' + \
+               self.spec.autoScalingGroupProvider.autoScalingGroupArn)",
         message: "spec.autoScalingGroupProvider.autoScalingGroupArn is immutable: ECS cannot move a capacity \
-                  provider to another Auto Scaling group; set it back, or create a new CapacityProvider",
+                  provider to another Auto Scaling group (its name and its ARN are the same group); set it back, \
+                  or create a new CapacityProvider",
     },
 ];
 

@@ -56,8 +56,10 @@ pub struct CapacityProviderSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoScalingGroupProvider {
-    /// ARN of the Auto Scaling group (`arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME`).
-    /// ECS cannot change it in place.
+    /// The Auto Scaling group: its ARN
+    /// (`arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME`) or its name, as
+    /// ECS's `CreateCapacityProvider` takes either. ECS cannot move a provider to another group; the name and
+    /// the ARN of the same group are the same group.
     pub auto_scaling_group_arn: String,
     /// Managed scaling: ECS scales the group to keep `targetCapacity` percent of it in use.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -36,11 +36,17 @@ pub struct EcsClusterSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<ClusterConfiguration>,
     /// Capacity providers associated with the cluster (for example `FARGATE`, `FARGATE_SPOT`, or providers not
-    /// managed here).
+    /// managed here). When set, the whole list is managed: providers associated outside Kubernetes that are not
+    /// listed here (nor referenced in `capacityProviderRefs`) are disassociated. Left out, the cluster keeps the
+    /// associations it did not make.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_providers: Option<Vec<String>>,
     /// `CapacityProvider` objects of this namespace to associate, next to `capacityProviders`; the cluster waits
-    /// until they are Ready. `defaultCapacityProviderStrategy` may name them by their `metadata.name`.
+    /// until they exist in ECS (a Managed Instances provider of this cluster is created after the cluster and
+    /// joins it by itself). Only what these references associated (recorded in
+    /// `status.associatedCapacityProviders`) is disassociated when a reference goes; FARGATE and other teams'
+    /// providers stay. `defaultCapacityProviderStrategy` may name them by their `metadata.name` or by their ECS
+    /// name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capacity_provider_refs: Vec<LocalRef>,
     /// Default capacity provider strategy for services and tasks that set none.
@@ -187,5 +193,9 @@ pub struct EcsClusterStatus {
     /// The tag keys the operator applied to the ECS cluster: the only ones it ever removes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied_tag_keys: Vec<String>,
+    /// ECS names of the capacity providers `spec.capacityProviderRefs` associated with the cluster: the only ones
+    /// it disassociates when their reference goes, and releases when the cluster is deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub associated_capacity_providers: Vec<String>,
 }
 conditioned_status!(EcsClusterStatus);

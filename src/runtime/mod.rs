@@ -106,7 +106,7 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
         let client = &ctx.client;
         let clusters = cluster_controller(client, scope);
         let task_definitions = controller(api::<TaskDefinition>(client, scope));
-        let providers = controller(api::<CapacityProvider>(client, scope));
+        let providers = provider_controller(client, scope);
         let tasks = controller(api::<EcsTask>(client, scope));
         // Tasks are followed in one loop that wakes an EcsTask when its tasks change.
         let task_store = tasks.store();
@@ -206,6 +206,27 @@ fn cluster_controller(client: &Client, scope: Option<&str>) -> Controller<EcsClu
             })
         },
     )
+}
+
+/// The `CapacityProvider` controller, also woken by changes of the clusters of the namespace, so that a Managed
+/// Instances provider waiting for its cluster to exist in ECS is created as soon as the cluster is.
+fn provider_controller(client: &Client, scope: Option<&str>) -> Controller<CapacityProvider> {
+    let controller = controller(api::<CapacityProvider>(client, scope));
+    let providers = controller.store();
+    controller.watches(api::<EcsCluster>(client, scope), config(), move |cluster| {
+        let ecs_name = crate::controllers::cluster::validate::cluster_name(&cluster);
+        providers
+            .state()
+            .iter()
+            .filter(|p| p.namespace() == cluster.namespace())
+            .filter(|p| {
+                p.spec.managed_instances_provider.is_some()
+                    && p.spec.cluster.as_deref() == Some(ecs_name.as_str())
+                    && p.status.as_ref().is_none_or(|s| s.arn.is_none())
+            })
+            .map(|p| ObjectRef::from_obj(&**p))
+            .collect::<Vec<_>>()
+    })
 }
 
 /// The objects in the store whose references (picked by `references`) name `target`.

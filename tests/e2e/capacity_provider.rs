@@ -2,7 +2,9 @@
 //! scaling, a cluster that references it waits for it, associates it and uses it as its default strategy, a
 //! scaling change reaches ECS, and deletion waits while the cluster uses it and goes through once it does not.
 //! A provider another namespace's live object owns is never adopted (nor deleted with the refused object), and
-//! tag removal leaves the tags others put on a provider.
+//! tag removal leaves the tags others put on a provider. A cluster's references add and remove only the providers
+//! they associated (FARGATE and other teams' providers stay); a group is named by ARN or by name, and a default
+//! strategy names a referenced provider by its object name or its ECS name.
 
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ use crate::harness::{Env, condition, eventually, unique};
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Creates an Auto Scaling group (with a launch configuration) in moto and returns its ARN.
-async fn auto_scaling_group(name: &str) -> String {
+pub(crate) async fn auto_scaling_group(name: &str) -> String {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_ECS").expect("moto's endpoint");
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
@@ -63,7 +65,10 @@ fn provider_manifest(ecs_name: &str, asg_arn: &str, target: i32) -> String {
     )
 }
 
-fn ready<K: kube::Resource>(conditions: Option<&[ecs_bridge::api::Condition]>, obj: &K) -> bool {
+pub(crate) fn ready<K: kube::Resource>(
+    conditions: Option<&[ecs_bridge::api::Condition]>,
+    obj: &K,
+) -> bool {
     conditions
         .and_then(|c| condition(c, "Ready"))
         .is_some_and(|r| r.status == "True" && r.observed_generation == obj.meta().generation)
@@ -232,8 +237,8 @@ async fn auto_scaling_group_provider_serves_a_cluster_then_leaves_with_it() {
 async fn invalid_providers_are_reported_without_any_aws_call() {
     let env = Env::new("cp-invalid").await;
     let cases = [(
-        "not-an-arn",
-        "autoScalingGroupProvider: {autoScalingGroupArn: my-asg}",
+        "not-a-group-arn",
+        "autoScalingGroupProvider: {autoScalingGroupArn: \"arn:aws:ec2:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/a\"}",
         "spec.autoScalingGroupProvider.autoScalingGroupArn",
     )];
     for (object, spec, field) in cases {
@@ -409,4 +414,200 @@ async fn provider_tag_removal_leaves_tags_others_added() {
 
     env.delete::<CapacityProvider>("ec2").await;
     env.wait_gone::<CapacityProvider>("ec2", WAIT).await;
+}
+
+/// The capacity providers of an ECS cluster, sorted.
+async fn cluster_providers(env: &Env, cluster_name: &str) -> Vec<String> {
+    let out = env
+        .ecs
+        .describe_clusters()
+        .clusters(cluster_name)
+        .send()
+        .await
+        .expect("describe clusters");
+    let mut providers = out.clusters()[0].capacity_providers().to_vec();
+    providers.sort();
+    providers
+}
+
+/// Creates a capacity provider outside Kubernetes, as another team would.
+async fn foreign_provider(env: &Env, name: &str) {
+    let asg_arn = auto_scaling_group(&unique("asg")).await;
+    env.ecs
+        .create_capacity_provider()
+        .name(name)
+        .auto_scaling_group_provider(
+            aws_sdk_ecs::types::AutoScalingGroupProvider::builder()
+                .auto_scaling_group_arn(asg_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create another team's capacity provider");
+}
+
+#[tokio::test]
+async fn references_add_and_remove_only_the_providers_they_associated() {
+    let env = Env::new("cp-refs").await;
+    let ecs_name = unique("cp");
+    let cluster_name = unique("cp-cluster");
+    let other = unique("cp-other");
+    foreign_provider(&env, &other).await;
+    let asg_arn = auto_scaling_group(&unique("asg")).await;
+    env.apply::<CapacityProvider>(&provider_manifest(&ecs_name, &asg_arn, 80))
+        .await;
+    let cluster = |version: &str, refs: &str| {
+        format!(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata:\n  name: web\nspec:\n  clusterName: \
+             {cluster_name}\n  tags: {{version: \"{version}\"}}\n{refs}"
+        )
+    };
+    env.apply::<EcsCluster>(&cluster("1", "  capacityProviderRefs: [{name: ec2}]\n"))
+        .await;
+    let web = env
+        .wait_for::<EcsCluster>("web", WAIT, |c| {
+            ready(c.status.as_ref().map(|s| s.conditions.as_slice()), c)
+        })
+        .await;
+    assert_eq!(
+        cluster_providers(&env, &cluster_name).await,
+        vec![ecs_name.clone()]
+    );
+    let recorded = serde_json::to_value(web.status.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        recorded["associatedCapacityProviders"],
+        json!([ecs_name]),
+        "the association is recorded in status"
+    );
+
+    // Others associate FARGATE and their own provider with the cluster (keeping ours, as ECS requires).
+    let mut everything = vec![ecs_name.clone(), "FARGATE".to_owned(), other.clone()];
+    env.ecs
+        .put_cluster_capacity_providers()
+        .cluster(&cluster_name)
+        .set_capacity_providers(Some(everything.clone()))
+        .set_default_capacity_provider_strategy(Some(vec![]))
+        .send()
+        .await
+        .expect("associate FARGATE and another team's provider");
+
+    // A spec change makes the operator apply the spec again: what it did not associate stays.
+    env.apply::<EcsCluster>(&cluster("2", "  capacityProviderRefs: [{name: ec2}]\n"))
+        .await;
+    env.wait_for::<EcsCluster>("web", WAIT, |c| {
+        ready(c.status.as_ref().map(|s| s.conditions.as_slice()), c)
+    })
+    .await;
+    eventually(WAIT, "the new tag in ECS", || async {
+        crate::cluster::ecs_cluster(&env, &cluster_name)
+            .await
+            .is_some_and(|c| {
+                crate::cluster::tags_of(&c)
+                    .get("version")
+                    .map(String::as_str)
+                    == Some("2")
+            })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    everything.sort();
+    assert_eq!(
+        cluster_providers(&env, &cluster_name).await,
+        everything,
+        "FARGATE and the other team's provider stay associated"
+    );
+
+    // The reference goes: its provider leaves the cluster, the others stay.
+    env.apply::<EcsCluster>(&cluster("2", "")).await;
+    let mut rest = vec!["FARGATE".to_owned(), other.clone()];
+    rest.sort();
+    eventually(
+        WAIT,
+        "the referenced provider to leave the cluster",
+        || async { cluster_providers(&env, &cluster_name).await == rest },
+    )
+    .await;
+    let web = env
+        .wait_for::<EcsCluster>("web", WAIT, |c| {
+            ready(c.status.as_ref().map(|s| s.conditions.as_slice()), c)
+        })
+        .await;
+    let recorded = serde_json::to_value(web.status.as_ref().unwrap()).unwrap();
+    assert!(
+        recorded.get("associatedCapacityProviders").is_none(),
+        "{recorded}"
+    );
+    env.delete::<CapacityProvider>("ec2").await;
+    env.wait_gone::<CapacityProvider>("ec2", WAIT).await;
+
+    // The other team takes its provider away; then the cluster goes.
+    env.ecs
+        .put_cluster_capacity_providers()
+        .cluster(&cluster_name)
+        .capacity_providers("FARGATE")
+        .set_default_capacity_provider_strategy(Some(vec![]))
+        .send()
+        .await
+        .expect("disassociate the other team's provider");
+    env.delete::<EcsCluster>("web").await;
+    env.wait_gone::<EcsCluster>("web", WAIT).await;
+}
+
+#[tokio::test]
+async fn a_group_name_and_the_ecs_name_in_a_default_strategy_are_accepted() {
+    let env = Env::new("cp-names").await;
+    let ecs_name = unique("cp");
+    let cluster_name = unique("cp-cluster");
+    let group = unique("asg");
+    let asg_arn = auto_scaling_group(&group).await;
+
+    // CreateCapacityProvider takes the group's name as well as its ARN.
+    env.apply::<CapacityProvider>(&provider_manifest(&ecs_name, &group, 80))
+        .await;
+    let provider = env
+        .wait_for::<CapacityProvider>("ec2", WAIT, |p| {
+            ready(p.status.as_ref().map(|s| s.conditions.as_slice()), p)
+        })
+        .await;
+    assert_eq!(
+        provider.status.unwrap().auto_scaling_group_name.as_deref(),
+        Some(group.as_str())
+    );
+
+    // The default strategy names the provider as ECS does (its spec.name), as pasted ECS JSON would.
+    env.apply::<EcsCluster>(&format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata:\n  name: web\nspec:\n  clusterName: {cluster_name}\n  \
+         capacityProviderRefs: [{{name: ec2}}]\n  defaultCapacityProviderStrategy: [{{capacityProvider: {ecs_name}, weight: 1}}]\n"
+    ))
+    .await;
+    env.wait_for::<EcsCluster>("web", WAIT, |c| {
+        ready(c.status.as_ref().map(|s| s.conditions.as_slice()), c)
+    })
+    .await;
+    let out = env
+        .ecs
+        .describe_clusters()
+        .clusters(&cluster_name)
+        .send()
+        .await
+        .expect("describe clusters");
+    let strategy = out.clusters()[0].default_capacity_provider_strategy();
+    assert_eq!(strategy.len(), 1);
+    assert_eq!(strategy[0].capacity_provider(), ecs_name);
+
+    // Writing the same group by its ARN is no change of group: accepted, and the provider stays Ready.
+    env.apply::<CapacityProvider>(&provider_manifest(&ecs_name, &asg_arn, 60))
+        .await;
+    env.wait_for::<CapacityProvider>("ec2", WAIT, |p| {
+        ready(p.status.as_ref().map(|s| s.conditions.as_slice()), p)
+            && p.status.as_ref().unwrap().target_capacity == Some(60)
+    })
+    .await;
+
+    env.delete::<EcsCluster>("web").await;
+    env.delete::<CapacityProvider>("ec2").await;
+    env.wait_gone::<EcsCluster>("web", WAIT).await;
+    env.wait_gone::<CapacityProvider>("ec2", WAIT).await;
+    assert!(ecs_provider(&env, &ecs_name).await.is_none());
 }

@@ -3,6 +3,7 @@
 mod admission;
 mod autoscaling;
 mod capacity_provider;
+mod capacity_stack;
 mod chart;
 mod cluster;
 mod control_plane;

@@ -1,5 +1,7 @@
 //! The `CapacityProvider` controller: observe the provider, plan, act, report; deletion waits until no cluster
-//! uses it.
+//! uses it (a cluster that is being deleted releases it; a Managed Instances provider leaves its own cluster with
+//! DeleteCapacityProvider). A Managed Instances provider is created once its cluster exists in ECS; a failed change
+//! is Degraded with ECS's reason and not sent again until the spec changes.
 
 pub mod plan;
 pub mod status;
@@ -16,7 +18,7 @@ use crate::ecs::AwsErrorKind;
 use crate::ecs::capacity_provider::ObservedCapacityProvider;
 use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
-use plan::{ProviderAction, plan};
+use plan::{ProviderAction, hold_failed_update, plan};
 use validate::provider_name;
 
 impl Managed for CapacityProvider {
@@ -55,6 +57,9 @@ impl Managed for CapacityProvider {
                 Ownership::Foreign => return Err(already_exists(&name)),
             }
         }
+        if observed.is_none() {
+            self.wait_for_own_cluster(ctx).await?;
+        }
         let tags = desired_tags(self, &self.spec.tags);
         let applied_tag_keys = self
             .status
@@ -63,6 +68,10 @@ impl Managed for CapacityProvider {
             .unwrap_or_default();
         let actions = plan(&self.spec, &tags, &applied_tag_keys, observed.as_ref())
             .map_err(Error::InvalidSpec)?;
+        let spec_changed =
+            self.status.as_ref().and_then(|s| s.observed_generation) != self.metadata.generation;
+        let failed = observed.as_ref().is_some_and(status::failed);
+        let actions = hold_failed_update(actions, failed, spec_changed);
         let existed = self.status.as_ref().and_then(|s| s.arn.as_ref()).is_some();
         let mut current = observed;
         for action in &actions {
@@ -81,14 +90,16 @@ impl Managed for CapacityProvider {
                 .ok_or_else(|| gone(&name))?,
         };
         let ready = status::readiness(&current);
-        let requeue = (!ready.status).then(|| Duration::from_secs(10));
+        let degraded = status::degradation(&current);
+        // A failed change stays failed until the spec changes: the drift checks look again meanwhile.
+        let requeue = (!ready.status && !degraded.status).then(|| Duration::from_secs(10));
         let status = CapacityProviderStatus {
             applied_tag_keys: tags.into_keys().collect(),
             ..status::status_of(&current)
         };
         Ok(Applied {
             status,
-            conditions: vec![ready],
+            conditions: vec![ready, degraded],
             notes,
             requeue,
         })
@@ -97,11 +108,18 @@ impl Managed for CapacityProvider {
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
         let name = provider_name(self);
         let users = clusters_using(self, &name, ctx).await?;
-        if !users.is_empty() {
+        if !users.keeping.is_empty() {
             return Ok(Cleanup::Waiting(format!(
                 "waiting for the EcsCluster objects that use ECS capacity provider {name} to drop it from \
                  spec.capacityProviderRefs (or spec.capacityProviders) or to be deleted: {}",
-                users.join(", ")
+                users.keeping.join(", ")
+            )));
+        }
+        if !users.releasing.is_empty() {
+            return Ok(Cleanup::Waiting(format!(
+                "waiting for the EcsCluster objects being deleted to release ECS capacity provider {name} from \
+                 their ECS clusters: {}",
+                users.releasing.join(", ")
             )));
         }
         let cluster = self.spec.cluster.as_deref();
@@ -135,6 +153,27 @@ impl Managed for CapacityProvider {
 }
 
 impl CapacityProvider {
+    /// A Managed Instances provider is created in its cluster, which must exist first (CreateCapacityProvider
+    /// answers ClusterNotFoundException otherwise): waits for it, named; the watch of EcsCluster objects wakes
+    /// the provider when one of this namespace becomes Ready.
+    async fn wait_for_own_cluster(&self, ctx: &Context) -> Result<(), Error> {
+        let Some(cluster) = self
+            .spec
+            .cluster
+            .as_deref()
+            .filter(|_| self.spec.managed_instances_provider.is_some())
+        else {
+            return Ok(());
+        };
+        match ctx.ecs.describe_cluster(cluster).await? {
+            Some(found) if found.status == "ACTIVE" => Ok(()),
+            _ => Err(Error::DependencyNotReady(format!(
+                "waiting for ECS cluster {cluster} (spec.cluster) to exist: a Managed Instances provider is \
+                 created in its cluster (an EcsCluster that references this provider creates the cluster first)"
+            ))),
+        }
+    }
+
     /// Runs one planned call and says what it did.
     async fn execute(
         &self,
@@ -193,18 +232,34 @@ impl CapacityProvider {
     }
 }
 
+/// The `EcsCluster` objects a provider waits for before it can be deleted.
+#[derive(Debug, Default, PartialEq)]
+struct Users {
+    /// Clusters that keep using it: their spec names it, or (not being deleted) their ECS cluster has it.
+    keeping: Vec<String>,
+    /// Clusters being deleted whose ECS cluster still has it: they release it (or go) without waiting for it.
+    releasing: Vec<String>,
+}
+
 /// The `EcsCluster` objects of the namespace whose spec names the provider, or whose ECS cluster still has it
-/// associated (DescribeClusters, batched): ECS refuses to delete a provider that a cluster has.
+/// associated (DescribeClusters, batched): ECS refuses to delete a provider that a cluster has. A cluster being
+/// deleted no longer uses what its spec names; a Managed Instances provider leaves its own cluster when deleted.
 async fn clusters_using(
     provider: &CapacityProvider,
     name: &str,
     ctx: &Context,
-) -> Result<Vec<String>, Error> {
+) -> Result<Users, Error> {
     let namespace = provider.namespace().unwrap_or_default();
     let clusters: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &namespace);
     let object = provider.name_any();
+    let own_cluster = provider
+        .spec
+        .managed_instances_provider
+        .as_ref()
+        .and(provider.spec.cluster.as_deref());
     let listed = clusters.list(&ListParams::default()).await?.items;
     let lookups = listed.iter().map(|cluster| async {
+        let deleting = cluster.metadata.deletion_timestamp.is_some();
         let by_spec = cluster
             .spec
             .capacity_provider_refs
@@ -216,19 +271,42 @@ async fn clusters_using(
                 .iter()
                 .flatten()
                 .any(|p| p == name);
-        if by_spec {
-            return Ok(true);
+        if by_spec && !deleting {
+            return Ok(Use::Keeps);
         }
-        let found = ctx.ecs.describe_cluster(&cluster_name(cluster)).await?;
-        Ok::<_, Error>(found.is_some_and(|c| c.capacity_providers.iter().any(|p| p == name)))
+        let ecs_name = cluster_name(cluster);
+        if own_cluster == Some(ecs_name.as_str()) {
+            return Ok(Use::None);
+        }
+        let target = cluster
+            .status
+            .as_ref()
+            .and_then(|s| s.arn.clone())
+            .unwrap_or(ecs_name);
+        let found = ctx.ecs.describe_cluster(&target).await?;
+        let has = found.is_some_and(|c| c.capacity_providers.iter().any(|p| p == name));
+        Ok::<_, Error>(match (has, deleting) {
+            (false, _) => Use::None,
+            (true, false) => Use::Keeps,
+            (true, true) => Use::Releases,
+        })
     });
-    let mut users = Vec::new();
-    for (cluster, uses) in listed.iter().zip(futures::future::join_all(lookups).await) {
-        if uses? {
-            users.push(cluster.name_any());
+    let mut users = Users::default();
+    for (cluster, usage) in listed.iter().zip(futures::future::join_all(lookups).await) {
+        match usage? {
+            Use::Keeps => users.keeping.push(cluster.name_any()),
+            Use::Releases => users.releasing.push(cluster.name_any()),
+            Use::None => {}
         }
     }
     Ok(users)
+}
+
+/// How one cluster uses a provider.
+enum Use {
+    None,
+    Keeps,
+    Releases,
 }
 
 fn gone(name: &str) -> Error {

@@ -3,10 +3,12 @@
 use serde_json::Value;
 
 use crate::api::Tags;
-use crate::api::capacity_provider::CapacityProviderSpec;
+use crate::api::capacity_provider::{AutoScalingGroupProvider, CapacityProviderSpec};
 use crate::controllers::compare::{covers, overlay};
 use crate::ecs::capacity_provider::{CapacityProviderUpdate, ObservedCapacityProvider};
 use crate::reconcile::ownership::tag_changes_since;
+
+use super::validate::same_group;
 
 /// One ECS call for a capacity provider.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,7 +45,10 @@ pub fn plan(
             .auto_scaling_group_provider
             .as_ref()
             .ok_or_else(|| kind_changed(observed, "autoScalingGroupProvider"))?;
-        if current.auto_scaling_group_arn != desired.auto_scaling_group_arn {
+        if !same_group(
+            &current.auto_scaling_group_arn,
+            &desired.auto_scaling_group_arn,
+        ) {
             return Err(format!(
                 "spec.autoScalingGroupProvider.autoScalingGroupArn cannot change: ECS capacity provider {} uses \
                  {} and ECS cannot move it to another group; set it back, or create a new CapacityProvider for \
@@ -51,6 +56,11 @@ pub fn plan(
                 observed.name, current.auto_scaling_group_arn
             ));
         }
+        // The group as ECS writes it (its ARN, or the name it was given): the same group is no change.
+        let desired = &AutoScalingGroupProvider {
+            auto_scaling_group_arn: current.auto_scaling_group_arn.clone(),
+            ..desired.clone()
+        };
         if !covers(current, desired) {
             let update = without(overlay(current, desired), &[], "autoScalingGroupArn");
             actions.push(ProviderAction::Update(
@@ -88,6 +98,23 @@ pub fn plan(
         }
     }
     Ok(actions)
+}
+
+/// The planned calls without the update, when ECS's last change of the provider failed and the spec has not
+/// changed since: the same update would fail the same way (the provider is Degraded and says why); a new spec is
+/// sent again.
+pub fn hold_failed_update(
+    actions: Vec<ProviderAction>,
+    failed: bool,
+    spec_changed: bool,
+) -> Vec<ProviderAction> {
+    if !failed || spec_changed {
+        return actions;
+    }
+    actions
+        .into_iter()
+        .filter(|a| !matches!(a, ProviderAction::Update(_)))
+        .collect()
 }
 
 /// `value` without the field `key` of the object at `path`: what ECS's update shape does not take.
@@ -180,6 +207,29 @@ mod tests {
     }
 
     #[test]
+    fn the_group_by_name_and_by_arn_is_the_same_group() {
+        let by_name = spec(
+            "autoScalingGroupProvider:\n  autoScalingGroupArn: web\n  managedScaling: {targetCapacity: 80}\n",
+        );
+        let by_arn = asg_spec("{targetCapacity: 80}");
+        // ECS reports the ARN of a group it was given by name, or echoes the name: neither is a change.
+        assert_eq!(
+            plan(&by_name, &tags(), &[], Some(&observed(&by_arn))),
+            Ok(vec![])
+        );
+        assert_eq!(
+            plan(&by_arn, &tags(), &[], Some(&observed(&by_name))),
+            Ok(vec![])
+        );
+        let other = spec("autoScalingGroupProvider:\n  autoScalingGroupArn: web-2\n");
+        assert!(
+            plan(&other, &tags(), &[], Some(&observed(&by_arn)))
+                .unwrap_err()
+                .contains("autoScalingGroupArn cannot change")
+        );
+    }
+
+    #[test]
     fn refuses_what_ecs_cannot_change_in_place() {
         let s = asg_spec("{targetCapacity: 80}");
         let mut moved = observed(&s);
@@ -258,6 +308,16 @@ mod tests {
         );
         // An adopted provider: nothing applied yet, so none of the tags it carries is removed.
         assert_eq!(plan(&s, &tags(), &[], Some(&o)), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_failed_update_is_not_sent_again_until_the_spec_changes() {
+        let update = ProviderAction::Update(CapacityProviderUpdate::AutoScalingGroup(json!({})));
+        let tag = ProviderAction::Tag(tags());
+        let actions = vec![tag.clone(), update.clone()];
+        assert_eq!(hold_failed_update(actions.clone(), true, false), vec![tag]);
+        assert_eq!(hold_failed_update(actions.clone(), true, true), actions);
+        assert_eq!(hold_failed_update(actions.clone(), false, false), actions);
     }
 
     #[test]

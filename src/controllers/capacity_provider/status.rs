@@ -2,7 +2,9 @@
 
 use crate::api::CapacityProviderStatus;
 use crate::ecs::capacity_provider::ObservedCapacityProvider;
-use crate::reconcile::conditions::{ConditionUpdate, READY};
+use crate::reconcile::conditions::{ConditionUpdate, DEGRADED, READY};
+
+use super::validate::group_name;
 
 /// The kind's own status fields.
 pub fn status_of(observed: &ObservedCapacityProvider) -> CapacityProviderStatus {
@@ -21,11 +23,8 @@ pub fn status_of(observed: &ObservedCapacityProvider) -> CapacityProviderStatus 
         ecs_status: Some(observed.status.clone()),
         update_status: observed.update_status.clone(),
         update_status_reason: observed.update_status_reason.clone(),
-        auto_scaling_group_name: asg.and_then(|a| {
-            a.auto_scaling_group_arn
-                .split_once(":autoScalingGroupName/")
-                .map(|(_, name)| name.to_owned())
-        }),
+        // ECS reports the group's ARN, or the name it was given.
+        auto_scaling_group_name: asg.map(|a| group_name(&a.auto_scaling_group_arn).to_owned()),
         target_capacity: asg
             .and_then(|a| a.managed_scaling.as_ref())
             .and_then(|s| s.target_capacity),
@@ -73,6 +72,43 @@ pub fn readiness(observed: &ObservedCapacityProvider) -> ConditionUpdate {
     }
 }
 
+/// Whether ECS's last create, update or delete of the provider failed (`UPDATE_FAILED`, ...).
+pub fn failed(observed: &ObservedCapacityProvider) -> bool {
+    observed
+        .update_status
+        .as_deref()
+        .is_some_and(|u| u.ends_with("_FAILED"))
+}
+
+/// `Degraded`: True with ECS's reason while its last change of the provider failed. The provider itself stays
+/// in ECS with its former settings, so clusters keep using it.
+pub fn degradation(observed: &ObservedCapacityProvider) -> ConditionUpdate {
+    let name = &observed.name;
+    if failed(observed) {
+        let update = observed.update_status.as_deref().unwrap_or_default();
+        let reason = observed
+            .update_status_reason
+            .as_deref()
+            .unwrap_or("ECS gave no reason");
+        ConditionUpdate::new(
+            DEGRADED,
+            true,
+            "UpdateFailed",
+            format!(
+                "ECS capacity provider {name}: {update}: {reason}. It keeps its former settings; the change is \
+                 sent again when the spec changes"
+            ),
+        )
+    } else {
+        ConditionUpdate::new(
+            DEGRADED,
+            false,
+            "Healthy",
+            format!("ECS capacity provider {name}: no failed change"),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +143,35 @@ mod tests {
         let failed = readiness(&observed("ACTIVE", Some("UPDATE_FAILED")));
         assert!(!failed.status && failed.message.contains("group not found"));
         assert!(!readiness(&observed("INACTIVE", None)).status);
+    }
+
+    #[test]
+    fn a_failed_update_is_degraded_with_ecs_reason() {
+        let degraded = degradation(&observed("ACTIVE", Some("UPDATE_FAILED")));
+        assert_eq!(degraded.type_, "Degraded");
+        assert!(degraded.status);
+        assert_eq!(degraded.reason, "UpdateFailed");
+        assert!(
+            degraded.message.contains("group not found"),
+            "{}",
+            degraded.message
+        );
+        assert!(!degradation(&observed("ACTIVE", Some("UPDATE_COMPLETE"))).status);
+        assert!(!degradation(&observed("ACTIVE", None)).status);
+    }
+
+    #[test]
+    fn the_group_name_is_shown_for_a_group_given_by_name() {
+        let mut by_name = observed("ACTIVE", None);
+        by_name
+            .auto_scaling_group_provider
+            .as_mut()
+            .unwrap()
+            .auto_scaling_group_arn = "web-asg".into();
+        assert_eq!(
+            status_of(&by_name).auto_scaling_group_name.as_deref(),
+            Some("web-asg")
+        );
     }
 
     #[test]

@@ -78,11 +78,18 @@ pub fn validate(provider: &CapacityProvider) -> Result<(), String> {
 
 fn check_auto_scaling_group(asg: &AutoScalingGroupProvider) -> Result<(), String> {
     const FIELD: &str = "spec.autoScalingGroupProvider";
-    if !is_auto_scaling_group_arn(&asg.auto_scaling_group_arn) {
+    let group = &asg.auto_scaling_group_arn;
+    // CreateCapacityProvider takes the group's ARN or its name (catalogue entry 71a).
+    let valid = if group.starts_with("arn:") {
+        is_auto_scaling_group_arn(group)
+    } else {
+        (1..=255).contains(&group.chars().count())
+    };
+    if !valid {
         return Err(format!(
-            "{FIELD}.autoScalingGroupArn: \"{}\" is not an Auto Scaling group ARN; use the group's full ARN \
-             (arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME)",
-            asg.auto_scaling_group_arn
+            "{FIELD}.autoScalingGroupArn: \"{group}\" is neither an Auto Scaling group ARN \
+             (arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME) nor a group name \
+             (1-255 characters); use one of them"
         ));
     }
     if let Some(scaling) = &asg.managed_scaling {
@@ -141,9 +148,20 @@ fn check_managed_instances(managed: &ManagedInstancesProvider) -> Result<(), Str
             managed.infrastructure_role_arn
         ));
     }
+    // CreateCapacityProvider requires the launch template, and the template its instance profile and network
+    // configuration (catalogue entry 71b).
     let Some(template) = &managed.instance_launch_template else {
-        return Ok(());
+        return Err(format!(
+            "{FIELD}.instanceLaunchTemplate is required: ECS launches Managed Instances from it (set at least \
+             ec2InstanceProfileArn and networkConfiguration)"
+        ));
     };
+    if template.network_configuration.is_none() {
+        return Err(format!(
+            "{FIELD}.instanceLaunchTemplate.networkConfiguration is required: the subnets and security groups of \
+             the instances"
+        ));
+    }
     if !is_iam_arn(&template.ec2_instance_profile_arn, "instance-profile/") {
         return Err(format!(
             "{FIELD}.instanceLaunchTemplate.ec2InstanceProfileArn: \"{}\" is not an instance profile ARN \
@@ -185,6 +203,20 @@ fn is_auto_scaling_group_arn(arn: &str) -> bool {
     )
 }
 
+/// The name of an Auto Scaling group given by ARN or by name.
+pub fn group_name(group: &str) -> &str {
+    match group.split_once(":autoScalingGroupName/") {
+        Some((_, name)) if group.starts_with("arn:") => name,
+        _ => group,
+    }
+}
+
+/// Whether two ways of writing an Auto Scaling group name the same group: equal, or a name and an ARN of that
+/// name (ECS may report the ARN of a group it was given by name, or echo the name).
+pub fn same_group(a: &str, b: &str) -> bool {
+    a == b || ((a.starts_with("arn:") != b.starts_with("arn:")) && group_name(a) == group_name(b))
+}
+
 /// `arn:PARTITION:iam::ACCOUNT:<resource>NAME`.
 fn is_iam_arn(arn: &str, resource: &str) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -222,6 +254,19 @@ mod tests {
         );
         assert_eq!(validate(&provider(&full)), Ok(()));
         assert_eq!(validate(&provider(MANAGED)), Ok(()));
+        // CreateCapacityProvider takes the Auto Scaling group's name as well as its ARN.
+        let by_name = "  autoScalingGroupProvider: {autoScalingGroupArn: my-asg}\n";
+        assert_eq!(validate(&provider(by_name)), Ok(()));
+    }
+
+    #[test]
+    fn a_group_is_the_same_by_name_and_by_arn() {
+        assert!(same_group(ASG, ASG));
+        assert!(same_group(ASG, "web") && same_group("web", ASG));
+        assert!(!same_group(ASG, "web-2"));
+        assert!(!same_group(ASG, &ASG.replace("/web", "/other")));
+        assert_eq!(group_name(ASG), "web");
+        assert_eq!(group_name("web"), "web");
     }
 
     #[test]
@@ -235,8 +280,10 @@ mod tests {
             (asg("    managedScaling: {maximumScalingStepSize: 10001}\n"), "managedScaling.maximumScalingStepSize: 10001"),
             (asg("    managedScaling: {minimumScalingStepSize: 5, maximumScalingStepSize: 2}\n"), "is above maximumScalingStepSize"),
             (asg("    managedScaling: {instanceWarmupPeriod: -1}\n"), "managedScaling.instanceWarmupPeriod"),
-            ("  autoScalingGroupProvider: {autoScalingGroupArn: my-asg}\n".to_owned(), "autoScalingGroupArn: \"my-asg\" is not an Auto Scaling group ARN"),
-            ("  autoScalingGroupProvider: {autoScalingGroupArn: \"arn:aws:ec2:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/a\"}\n".to_owned(), "autoScalingGroupArn"),
+            ("  autoScalingGroupProvider: {autoScalingGroupArn: \"arn:aws:ec2:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/a\"}\n".to_owned(), "autoScalingGroupArn: \"arn:aws:ec2"),
+            (format!("  autoScalingGroupProvider: {{autoScalingGroupArn: {}}}\n", "a".repeat(256)), "nor a group name"),
+            (MANAGED.replace("    instanceLaunchTemplate:\n      ec2InstanceProfileArn: arn:aws:iam::123456789012:instance-profile/ecs-instance\n      networkConfiguration: {subnets: [subnet-1], securityGroups: [sg-1]}\n      storageConfiguration: {storageSizeGiB: 50}\n      instanceRequirements: {vCpuCount: {min: 2, max: 8}, memoryMiB: {min: 4096}}\n", ""), "managedInstancesProvider.instanceLaunchTemplate is required"),
+            (MANAGED.replace("      networkConfiguration: {subnets: [subnet-1], securityGroups: [sg-1]}\n", ""), "instanceLaunchTemplate.networkConfiguration is required"),
             ("  autoScalingGroupProvider: {autoScalingGroupArn: \"arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/\"}\n".to_owned(), "autoScalingGroupArn"),
             (format!("  cluster: web\n{}", asg("")), "spec.cluster: only a managedInstancesProvider"),
             (MANAGED.replace("  cluster: web\n", ""), "spec.cluster: a managedInstancesProvider belongs to one ECS cluster"),

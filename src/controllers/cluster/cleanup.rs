@@ -1,11 +1,19 @@
 //! Deleting an `EcsCluster`'s ECS cluster without leaking anything: the cluster named in status (name and ARN)
 //! is deleted only once no `EcsService` here uses it and ECS lists no service (managed here or not) and no
 //! capacity provider that must go first; the finalizer goes only when ECS reports it INACTIVE or gone.
+//!
+//! The capacity providers the cluster associated itself (its references' and, when the spec manages the whole
+//! list, `capacityProviders`) are released first with PutClusterCapacityProviders, so that their
+//! `CapacityProvider` objects, deleted at the same time, can go: whether DeleteCluster would release them too is
+//! not documented the same way everywhere (catalogue entry 21), and a provider waits for no cluster that is
+//! being deleted. What others associated, and Managed Instances providers (deleted with their
+//! `CapacityProvider`), still block with a message.
 
 use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 
 use super::validate::cluster_name;
+use crate::api::cluster::CapacityProviderStrategyItem;
 use crate::api::{EcsCluster, EcsService};
 use crate::ecs::cluster::ObservedCluster;
 use crate::reconcile::ownership::{Ownership, classify};
@@ -38,6 +46,33 @@ pub async fn cleanup(cluster: &EcsCluster, ctx: &Context) -> Result<Cleanup, Err
         ));
     }
     let services = ctx.ecs.services_on(&found.cluster_arn).await?;
+    if !services.is_empty() {
+        return Ok(Cleanup::Waiting(
+            blockers(&found, &services).unwrap_or_default(),
+        ));
+    }
+    let mut found = found;
+    if let Some((providers, strategy)) = release(cluster, &found) {
+        match ctx
+            .ecs
+            .put_cluster_capacity_providers(&found.cluster_arn, &providers, &strategy)
+            .await
+        {
+            Ok(()) => {
+                found.capacity_providers = providers;
+                found.default_capacity_provider_strategy = strategy;
+            }
+            // Tasks still run on them: ECS stops them with their services; wait.
+            Err(refused) if refused.code.as_deref() == Some("ResourceInUseException") => {
+                return Ok(Cleanup::Waiting(format!(
+                    "releasing the capacity providers of ECS cluster {name} ({}): {refused}; waiting for the \
+                     tasks that use them to stop",
+                    found.cluster_arn
+                )));
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
     if let Some(waiting) = blockers(&found, &services) {
         return Ok(Cleanup::Waiting(waiting));
     }
@@ -64,6 +99,46 @@ pub async fn cleanup(cluster: &EcsCluster, ctx: &Context) -> Result<Cleanup, Err
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The capacity providers and default strategy the cluster keeps once it releases the providers it associated
+/// itself (`None` when ECS lists none of them): `status.associatedCapacityProviders`, and the whole
+/// `spec.capacityProviders` list when the spec sets it. FARGATE and FARGATE_SPOT need no releasing.
+pub fn release(
+    cluster: &EcsCluster,
+    found: &ObservedCluster,
+) -> Option<(Vec<String>, Vec<CapacityProviderStrategyItem>)> {
+    let associated = cluster
+        .status
+        .as_ref()
+        .map(|s| s.associated_capacity_providers.as_slice())
+        .unwrap_or_default();
+    let ours = |p: &String| {
+        !BUILT_IN_PROVIDERS.contains(&p.as_str())
+            && (associated.contains(p)
+                || cluster
+                    .spec
+                    .capacity_providers
+                    .iter()
+                    .flatten()
+                    .any(|q| q == p))
+    };
+    if !found.capacity_providers.iter().any(ours) {
+        return None;
+    }
+    let kept: Vec<String> = found
+        .capacity_providers
+        .iter()
+        .filter(|p| !ours(p))
+        .cloned()
+        .collect();
+    let strategy = found
+        .default_capacity_provider_strategy
+        .iter()
+        .filter(|item| kept.contains(&item.capacity_provider))
+        .cloned()
+        .collect();
+    Some((kept, strategy))
 }
 
 fn done(reason: &str, message: String) -> Cleanup {
@@ -145,6 +220,43 @@ mod tests {
     fn an_empty_cluster_or_one_with_only_fargate_can_go() {
         assert_eq!(blockers(&cluster(&[]), &[]), None);
         assert_eq!(blockers(&cluster(&["FARGATE", "FARGATE_SPOT"]), &[]), None);
+    }
+
+    #[test]
+    fn a_deleted_cluster_releases_the_providers_it_associated_and_only_those() {
+        let mut ours: EcsCluster = serde_yaml::from_str(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {name: web}\nspec:\n  capacityProviderRefs: [{name: ec2}]\n",
+        )
+        .unwrap();
+        ours.status = Some(crate::api::EcsClusterStatus {
+            associated_capacity_providers: vec!["web-ec2".into()],
+            ..Default::default()
+        });
+        let mut found = cluster(&["FARGATE", "web-ec2", "team-b"]);
+        found.default_capacity_provider_strategy = ["web-ec2", "FARGATE"]
+            .map(|p| CapacityProviderStrategyItem {
+                capacity_provider: p.into(),
+                weight: Some(1),
+                base: None,
+            })
+            .to_vec();
+        let (kept, strategy) = release(&ours, &found).expect("something to release");
+        assert_eq!(kept, vec!["FARGATE".to_owned(), "team-b".to_owned()]);
+        assert_eq!(strategy.len(), 1);
+        assert_eq!(strategy[0].capacity_provider, "FARGATE");
+        // What others associated still blocks, and says so.
+        let message = blockers(
+            &cluster(&kept.iter().map(String::as_str).collect::<Vec<_>>()),
+            &[],
+        )
+        .unwrap();
+        assert!(message.contains("team-b"), "{message}");
+        // Nothing of ours left: nothing to release.
+        assert_eq!(release(&ours, &cluster(&["FARGATE", "team-b"])), None);
+        // A spec that manages the whole list associated all of it.
+        ours.spec.capacity_providers = Some(vec!["team-b".into()]);
+        let (kept, _) = release(&ours, &found).unwrap();
+        assert_eq!(kept, vec!["FARGATE".to_owned()]);
     }
 
     #[test]

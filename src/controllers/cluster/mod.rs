@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus, Tags};
 use crate::ecs::cluster::ObservedCluster;
-use crate::reconcile::conditions::{self, READY};
+use crate::reconcile::conditions::{self, ConditionUpdate, READY, SYNCED};
 use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use plan::{ClusterAction, Desired, plan};
@@ -38,6 +38,11 @@ impl Managed for EcsCluster {
     ) -> Result<Applied<EcsClusterStatus>, Error> {
         let name = cluster_name(self);
         let resolved = capacity::resolve(self, ctx).await?;
+        // This object with its spec as ECS takes it (references resolved).
+        let shaped = EcsCluster {
+            spec: resolved.spec.clone(),
+            ..self.clone()
+        };
         let mut notes = Vec::new();
         let mut observed = ctx.ecs.describe_cluster(&name).await?;
         if let Some(found) = &observed {
@@ -49,6 +54,7 @@ impl Managed for EcsCluster {
         let applied_tag_keys = last.map(|s| s.applied_tag_keys.clone()).unwrap_or_default();
         let desired = Desired {
             spec: &resolved.spec,
+            capacity: &resolved.capacity,
             tags: &tags,
             applied_tag_keys: &applied_tag_keys,
             generation_changed: last.and_then(|s| s.observed_generation) != generation,
@@ -60,7 +66,7 @@ impl Managed for EcsCluster {
         let existed = last.and_then(|s| s.arn.as_ref()).is_some();
         for action in &actions {
             notes.push(
-                resolved
+                shaped
                     .execute(ctx, &name, action, &mut observed, drifted, existed)
                     .await?,
             );
@@ -77,17 +83,34 @@ impl Managed for EcsCluster {
         let ready = status::readiness(&observed);
         let adopted = notes.iter().any(|n| n.reason == ADOPTED);
         // A cluster adopted through CreateCluster's answer is tagged and brought to the spec at the next look.
-        let requeue = (!ready.status || adopted).then(|| Duration::from_secs(5));
+        let mut requeue = (!ready.status || adopted).then(|| Duration::from_secs(5));
+        let mut shown = vec![ready];
+        // A Managed Instances provider is created after its cluster: the cluster is there, the strategy items
+        // that name the provider follow once it is (the provider's changes wake the cluster).
+        if !resolved.waiting.is_empty() {
+            let message = format!(
+                "ECS cluster {name} is {}; waiting for the Managed Instances CapacityProvider {} \
+                 (spec.capacityProviderRefs) to be created in it, then its default strategy items follow",
+                observed.status,
+                resolved.waiting.join(", ")
+            );
+            shown = vec![
+                ConditionUpdate::new(SYNCED, false, "DependencyNotReady", &message),
+                ConditionUpdate::new(READY, false, "DependencyNotReady", &message),
+            ];
+            requeue = requeue.or(Some(Duration::from_secs(30)));
+        }
         let status = EcsClusterStatus {
             adopted_at: last
                 .and_then(|s| s.adopted_at.clone())
                 .or_else(|| adopted.then(conditions::now)),
             applied_tag_keys: tags.into_keys().collect(),
+            associated_capacity_providers: resolved.associated.clone(),
             ..status::status_of(&observed)
         };
         Ok(Applied {
             status,
-            conditions: vec![ready],
+            conditions: shown,
             notes,
             requeue,
         })

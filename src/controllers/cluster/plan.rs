@@ -1,11 +1,11 @@
 //! Plans the ECS calls that bring a cluster to its spec; pure, so every decision is unit-tested.
 
-use std::collections::BTreeSet;
-
 use crate::api::Tags;
 use crate::api::cluster::{CapacityProviderStrategyItem, ClusterSetting, EcsClusterSpec};
 use crate::controllers::compare::{covers, strategy_key};
 use crate::ecs::cluster::{ClusterUpdate, ObservedCluster};
+
+use super::capacity::CapacityIntent;
 use crate::reconcile::ownership::tag_changes_since;
 
 /// One ECS call for a cluster.
@@ -23,7 +23,10 @@ pub enum ClusterAction {
 
 /// What the cluster should be: the spec and the full tag set (user tags plus ownership tags).
 pub struct Desired<'a> {
+    /// The spec as ECS takes it (references resolved, see `capacity`).
     pub spec: &'a EcsClusterSpec,
+    /// Which capacity providers to add and remove.
+    pub capacity: &'a CapacityIntent,
     pub tags: &'a Tags,
     /// The tag keys the operator applied before: the only ones it may remove.
     pub applied_tag_keys: &'a [String],
@@ -64,26 +67,28 @@ pub fn plan(desired: &Desired, observed: Option<&ObservedCluster>) -> Vec<Cluste
         actions.push(ClusterAction::Update(update));
     }
 
-    let providers_differ = spec
-        .capacity_providers
-        .as_ref()
-        .is_some_and(|p| !same_set(p, &observed.capacity_providers));
-    let strategy_differs = spec
+    // PutClusterCapacityProviders replaces the whole list (catalogue entry 24): the list sent is ECS's, with what
+    // the references add and without what they associated before and no longer name, unless the spec manages the
+    // whole list. A default strategy the spec leaves out stays ECS's, without the providers that leave.
+    let providers = desired.capacity.target(&observed.capacity_providers);
+    let strategy = spec
         .default_capacity_provider_strategy
-        .as_ref()
-        .is_some_and(|s| {
-            strategy_key(s) != strategy_key(&observed.default_capacity_provider_strategy)
+        .clone()
+        .unwrap_or_else(|| {
+            observed
+                .default_capacity_provider_strategy
+                .iter()
+                .filter(|item| providers.contains(&item.capacity_provider))
+                .cloned()
+                .collect()
         });
+    let providers_differ = desired.capacity.differs(&observed.capacity_providers);
+    let strategy_differs =
+        strategy_key(&strategy) != strategy_key(&observed.default_capacity_provider_strategy);
     if providers_differ || strategy_differs {
         actions.push(ClusterAction::PutCapacityProviders {
-            providers: spec
-                .capacity_providers
-                .clone()
-                .unwrap_or_else(|| observed.capacity_providers.clone()),
-            strategy: spec
-                .default_capacity_provider_strategy
-                .clone()
-                .unwrap_or_else(|| observed.default_capacity_provider_strategy.clone()),
+            providers,
+            strategy,
         });
     }
     actions
@@ -98,10 +103,6 @@ fn settings_match(observed: &[ClusterSetting], desired: &[ClusterSetting]) -> bo
     })
 }
 
-fn same_set(a: &[String], b: &[String]) -> bool {
-    a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,12 +114,27 @@ mod tests {
         generation_changed: bool,
         observed: Option<&ObservedCluster>,
     ) -> Vec<ClusterAction> {
+        let capacity = CapacityIntent {
+            whole: spec.capacity_providers.clone(),
+            ..Default::default()
+        };
+        plan_with(spec, &capacity, tags, generation_changed, observed)
+    }
+
+    fn plan_with(
+        spec: &EcsClusterSpec,
+        capacity: &CapacityIntent,
+        tags: &Tags,
+        generation_changed: bool,
+        observed: Option<&ObservedCluster>,
+    ) -> Vec<ClusterAction> {
         let applied: Vec<String> = ["team", "gone", "ecsbridge.dev/uid"]
             .map(str::to_owned)
             .to_vec();
         plan(
             &Desired {
                 spec,
+                capacity,
                 tags,
                 applied_tag_keys: &applied,
                 generation_changed,
@@ -221,6 +237,57 @@ mod tests {
         assert!(
             matches!(&actions[..], [ClusterAction::PutCapacityProviders { providers, .. }] if providers.len() == 2)
         );
+    }
+
+    #[test]
+    fn references_add_and_remove_only_their_providers_and_the_strategy_follows() {
+        let s = spec("{}");
+        let t = tags();
+        let mut observed = observed_from(&s, &t);
+        observed.capacity_providers = ["FARGATE", "team-b", "old"].map(str::to_owned).to_vec();
+        observed.default_capacity_provider_strategy = vec![
+            CapacityProviderStrategyItem {
+                capacity_provider: "old".into(),
+                weight: Some(1),
+                base: None,
+            },
+            CapacityProviderStrategyItem {
+                capacity_provider: "FARGATE".into(),
+                weight: Some(1),
+                base: None,
+            },
+        ];
+        let capacity = CapacityIntent {
+            add: vec!["ec2".into()],
+            remove: vec!["old".into()],
+            ..Default::default()
+        };
+        let actions = plan_with(&s, &capacity, &t, false, Some(&observed));
+        let [
+            ClusterAction::PutCapacityProviders {
+                providers,
+                strategy,
+            },
+        ] = actions.as_slice()
+        else {
+            panic!("{actions:?}");
+        };
+        assert_eq!(providers, &["FARGATE", "team-b", "ec2"].map(str::to_owned));
+        assert_eq!(
+            strategy.len(),
+            1,
+            "the strategy keeps no provider that leaves"
+        );
+        assert_eq!(strategy[0].capacity_provider, "FARGATE");
+
+        // Nothing to add or remove: no call, whatever others associated.
+        observed.capacity_providers = ["FARGATE", "team-b", "ec2"].map(str::to_owned).to_vec();
+        observed.default_capacity_provider_strategy.remove(0);
+        let capacity = CapacityIntent {
+            add: vec!["ec2".into()],
+            ..Default::default()
+        };
+        assert!(plan_with(&s, &capacity, &t, false, Some(&observed)).is_empty());
     }
 
     #[test]

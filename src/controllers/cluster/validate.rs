@@ -89,8 +89,11 @@ pub fn validate(cluster: &EcsCluster) -> Result<(), String> {
             .chain(refs)
             .collect();
         let mut named = BTreeSet::new();
+        // A referenced CapacityProvider may also be named by its ECS name, known once the reference is read:
+        // with references, the rest is checked then (`capacity::with_references`).
+        let by_ecs_name = !spec.capacity_provider_refs.is_empty();
         for (i, item) in strategy.iter().enumerate() {
-            if !providers.contains(item.capacity_provider.as_str()) {
+            if !by_ecs_name && !providers.contains(item.capacity_provider.as_str()) {
                 return Err(format!(
                     "spec.defaultCapacityProviderStrategy[{i}].capacityProvider: \"{}\" is not in spec.capacityProviders or spec.capacityProviderRefs; add it there",
                     item.capacity_provider
@@ -142,6 +145,11 @@ mod tests {
             "  capacityProviderRefs: [{name: ec2}]\n  defaultCapacityProviderStrategy: [{capacityProvider: ec2, weight: 1}]\n",
         );
         assert_eq!(validate(&ok), Ok(()));
+        // The ECS name of a referenced provider, as pasted ECS JSON writes it (checked once the reference is read).
+        let by_ecs_name = cluster(
+            "  capacityProviderRefs: [{name: ec2}]\n  defaultCapacityProviderStrategy: [{capacityProvider: web-ec2, weight: 1}]\n",
+        );
+        assert_eq!(validate(&by_ecs_name), Ok(()));
     }
 
     #[test]
