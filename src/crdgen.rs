@@ -17,45 +17,39 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         CapacityProvider::crd(),
     ]
     .into_iter()
-    .map(without_null_enum_values)
-    .map(with_admission_rules)
+    .map(finished)
     .collect()
 }
 
-/// Drops the `null` that optional enums add to their `enum` list: `nullable: true` already allows it, and
-/// older API servers and kubectl refuse a null inside `enum`.
-fn without_null_enum_values(crd: CustomResourceDefinition) -> CustomResourceDefinition {
-    fn strip(value: &mut Value) {
+/// The generated CRD as it is published, edited once as JSON: without the `null` that optional enums add to their
+/// `enum` list (`nullable: true` already allows it, and older API servers and kubectl refuse a null inside `enum`),
+/// and with the CEL rules of `api::admission` in the schema of each version.
+fn finished(crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    fn strip_null_enum_values(value: &mut Value) {
         match value {
             Value::Object(map) => {
                 if let Some(Value::Array(values)) = map.get_mut("enum") {
                     values.retain(|v| !v.is_null());
                 }
-                map.values_mut().for_each(strip);
+                map.values_mut().for_each(strip_null_enum_values);
             }
-            Value::Array(items) => items.iter_mut().for_each(strip),
+            Value::Array(items) => items.iter_mut().for_each(strip_null_enum_values),
             _ => {}
         }
     }
-    let mut value = serde_json::to_value(&crd).expect("a CRD always serializes");
-    strip(&mut value);
-    serde_json::from_value(value).expect("stripping enum values keeps a valid CRD")
-}
-
-/// Adds the CEL rules of `api::admission` to the schema of each version.
-fn with_admission_rules(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
     let plural = crd.spec.names.plural.clone();
-    for version in &mut crd.spec.versions {
+    let mut value = serde_json::to_value(&crd).expect("a CRD always serializes");
+    strip_null_enum_values(&mut value);
+    let versions = value["spec"]["versions"]
+        .as_array_mut()
+        .expect("a CRD has versions");
+    for version in versions {
         let schema = version
-            .schema
-            .as_mut()
-            .and_then(|s| s.open_api_v3_schema.as_mut())
+            .pointer_mut("/schema/openAPIV3Schema")
             .expect("every version has a schema");
-        let mut value = serde_json::to_value(&*schema).expect("a schema always serializes");
-        crate::api::admission::add_rules(&plural, &mut value);
-        *schema = serde_json::from_value(value).expect("adding rules keeps a valid schema");
+        crate::api::admission::add_rules(&plural, schema);
     }
-    crd
+    serde_json::from_value(value).expect("the edits keep a valid CRD")
 }
 
 /// The file name under `crds/` for a CRD.
