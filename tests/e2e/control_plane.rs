@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::DeleteParams;
 use kube::{Api, ResourceExt};
 
-use crate::harness::{Env, eventually, unique};
+use crate::harness::{Env, eventually, eventually_some, unique};
 use crate::task::cluster_and_job;
 use crate::tools::{kubectl, must};
 
@@ -23,7 +23,7 @@ async fn long_cron(env: &Env, name: &str) -> EcsTask {
          clusterRef: {{name: main}}\n      taskDefinitionRef: {{name: job}}\n      launchType: EC2\n"
     ))
     .await;
-    let first = eventually_some(|| async {
+    let first = eventually_some(WAIT, "the first run", || async {
         env.api::<EcsTask>()
             .list(&Default::default())
             .await
@@ -41,21 +41,6 @@ async fn long_cron(env: &Env, name: &str) -> EcsTask {
         })
     })
     .await
-}
-
-async fn eventually_some<T, F, Fut>(probe: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        assert!(std::time::Instant::now() < deadline, "timed out");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 /// ECS's last status of the tasks an EcsTask started.

@@ -10,7 +10,7 @@ use ecs_bridge::api::{EcsCronTask, EcsTask};
 use kube::ResourceExt;
 use kube::api::ListParams;
 
-use crate::harness::{Env, unique};
+use crate::harness::{Env, eventually_some, unique};
 use crate::task::cluster_and_job;
 
 const WAIT: Duration = Duration::from_secs(150);
@@ -98,14 +98,10 @@ async fn forbid_holds_the_next_run_while_one_is_active_and_the_history_limit_tri
          spec:\n      clusterRef: {name: main}\n      taskDefinitionRef: {name: job}\n      launchType: EC2\n",
     )
     .await;
-    let deadline = std::time::Instant::now() + WAIT;
-    let first = loop {
-        if let Some(run) = runs_of(&env, "long").await.into_iter().next() {
-            break run;
-        }
-        assert!(std::time::Instant::now() < deadline, "no first run");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let first = eventually_some(WAIT, "the first run", || async {
+        runs_of(&env, "long").await.into_iter().next()
+    })
+    .await;
     let first_name = first.name_any();
     // Past the next scheduled minute, the first run is still active: no second run, and the cron task says why.
     let next_minute = scheduled_second(&first) + 60;
@@ -134,18 +130,11 @@ async fn forbid_holds_the_next_run_while_one_is_active_and_the_history_limit_tri
     );
     // Once the first run completes, a history limit of 0 deletes it, and the held run starts.
     env.wait_gone::<EcsTask>(&first_name, WAIT).await;
-    let deadline = std::time::Instant::now() + WAIT;
-    let later = loop {
+    let later = eventually_some(WAIT, "the held run to start", || async {
         let runs = runs_of(&env, "long").await;
-        if let Some(run) = runs.into_iter().find(|r| r.name_any() != first_name) {
-            break run;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the held run never started"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+        runs.into_iter().find(|r| r.name_any() != first_name)
+    })
+    .await;
     assert_eq!(
         scheduled_second(&later),
         next_minute,

@@ -307,8 +307,24 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = bool>,
 {
+    eventually_some(timeout, what, || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    })
+    .await
+}
+
+/// Polls `probe` until it finds something and returns it, or panics after `timeout`.
+pub async fn eventually_some<T, F, Fut>(timeout: Duration, what: &str, probe: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
     let deadline = tokio::time::Instant::now() + timeout;
-    while !check().await {
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
         if tokio::time::Instant::now() > deadline {
             panic!("timed out after {timeout:?} waiting for {what}");
         }
