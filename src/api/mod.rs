@@ -9,6 +9,7 @@ pub mod cron_task;
 pub mod managed_instances;
 pub mod service;
 pub mod task;
+pub mod task_status;
 pub mod task_definition;
 
 pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProviderStatus};

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::cluster::CapacityProviderStrategyItem;
-use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_status};
+use super::common::{DeletionPolicy, LocalRef, Tags};
 use super::service::{LaunchType, NetworkConfiguration, PropagateTags};
 use super::task_definition::{
     EnvironmentFile, EphemeralStorage, KeyValuePair, ResourceRequirement,
@@ -25,7 +25,7 @@ use super::task_definition::{
     printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.phase"}"#,
     printcolumn = r#"{"name":"Attempts","type":"integer","jsonPath":".status.attempts"}"#,
     printcolumn = r#"{"name":"Exit","type":"integer","jsonPath":".status.exitCode"}"#,
-    printcolumn = r#"{"name":"Duration","type":"string","jsonPath":".status.duration"}"#,
+    printcolumn = r#"{"name":"Completed","type":"date","jsonPath":".status.completionTime"}"#,
     printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
@@ -37,14 +37,17 @@ pub struct EcsTaskSpec {
     /// Name or ARN of an ECS cluster not managed here. Set exactly one of `clusterRef` and `cluster`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    /// A `TaskDefinition` in this namespace; the tasks run its newest revision at the time of each attempt.
+    /// A `TaskDefinition` in this namespace; the run uses its newest revision when the run starts (every attempt
+    /// runs that revision).
     /// Set exactly one of `taskDefinitionRef` and `taskDefinition`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition_ref: Option<LocalRef>,
-    /// A task definition not managed here: `family`, `family:revision` or a full ARN.
+    /// A task definition not managed here: `family`, `family:revision` or a full ARN; a family is resolved to its
+    /// newest ACTIVE revision when the run starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
-    /// How many tasks each attempt runs (1-10; default 1). All must succeed.
+    /// How many tasks must succeed (1-10; default 1). A failed task is replaced by a new one while `backoffLimit`
+    /// allows; tasks ECS could not place are placed again later.
     #[serde(default = "one")]
     #[schemars(range(min = 1, max = 10))]
     pub count: i32,
@@ -76,7 +79,8 @@ pub struct EcsTaskSpec {
     /// Whether `ecs execute-command` is enabled for the tasks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_execute_command: Option<bool>,
-    /// How many failed attempts are retried (default 0: a failure is final).
+    /// How many failed tasks are replaced (default 0: a failure is final), after a backoff of 10 s, 20 s, 40 s ...
+    /// up to 6 minutes. A task ECS could not place (`RESOURCE:*`, `AGENT`) is not a failure.
     #[serde(default)]
     #[schemars(range(min = 0))]
     pub backoff_limit: i32,
@@ -147,108 +151,6 @@ pub struct ContainerOverride {
     pub resource_requirements: Option<Vec<ResourceRequirement>>,
 }
 
-/// Where a run stands, for `kubectl get`: `Pending`, `Running`, `Succeeded` or `Failed`.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
-pub enum TaskPhase {
-    #[default]
-    Pending,
-    Running,
-    Succeeded,
-    Failed,
-}
-
-/// What the operator and ECS report about the run.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EcsTaskStatus {
-    /// The `metadata.generation` the status was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
-    /// `Complete`, `Failed`, `Ready` (True once Complete) and `Synced`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<Condition>,
-    #[serde(default)]
-    pub phase: TaskPhase,
-    /// Attempts started (RunTask calls made, the current one included).
-    #[serde(default)]
-    pub attempts: i32,
-    /// Attempts that failed.
-    #[serde(default)]
-    pub failed_attempts: i32,
-    /// The RunTask client token of the current attempt, written before the call: a repeat of the call after a
-    /// crash returns the same tasks instead of starting others.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<String>,
-    /// ARN of the cluster the tasks run in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster_arn: Option<String>,
-    /// ARN of the task definition revision the current attempt runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_definition_arn: Option<String>,
-    /// Why the last failed attempt failed (or why the run failed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_failure: Option<String>,
-    /// The tasks of every attempt.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tasks: Vec<TaskRecord>,
-    /// The exit code of the essential container of the last finished task (non-zero first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
-    /// When the first attempt was started (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<String>,
-    /// When the run finished, Complete or Failed (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completion_time: Option<String>,
-    /// How long the run took (or has taken so far), such as `1m12s`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
-    /// The AWS console page of the newest task (a display hint; the format is not documented by AWS).
-    #[serde(
-        rename = "consoleURL",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub console_url: Option<String>,
-}
-
-conditioned_status!(EcsTaskStatus);
-
-/// One ECS task of one attempt, as last seen.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskRecord {
-    pub arn: String,
-    /// The attempt (1-based) that started it.
-    pub attempt: i32,
-    /// ECS's lastStatus (PROVISIONING, PENDING, RUNNING, ..., STOPPED).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desired_status: Option<String>,
-    /// ECS's stop code: EssentialContainerExited, TaskFailedToStart, UserInitiated, ...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stopped_reason: Option<String>,
-    /// When the containers started and when the task stopped (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stopped_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub containers: Vec<ContainerRecord>,
-}
-
-/// One container of a task: its exit code and reason once it stopped.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ContainerRecord {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
+pub use super::task_status::{
+    ContainerRecord, EcsTaskStatus, Ending, InFlight, PlacementFailure, TaskPhase, TaskRecord,
+};

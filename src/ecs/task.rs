@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_ecs::error::SdkError;
 use aws_sdk_ecs::operation::RequestId;
-use aws_sdk_ecs::operation::run_task::RunTaskInput;
+use aws_sdk_ecs::operation::run_task::{RunTaskError, RunTaskInput};
+use aws_sdk_ecs::types::DesiredStatus;
 use serde::Deserialize;
 
 use super::batch::Found;
@@ -29,6 +31,7 @@ pub struct ObservedTask {
     pub desired_status: Option<String>,
     pub stop_code: Option<String>,
     pub stopped_reason: Option<String>,
+    pub created_at: Option<f64>,
     pub started_at: Option<f64>,
     pub stopped_at: Option<f64>,
     pub containers: Vec<ObservedContainer>,
@@ -48,19 +51,49 @@ pub struct ObservedContainer {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Started {
     pub tasks: Vec<ObservedTask>,
-    /// `reason: detail` of each failure.
-    pub failures: Vec<String>,
+    /// One per task that was not started.
+    pub failures: Vec<Failure>,
 }
 
-/// One RunTask request: what the spec gives, resolved.
+/// Why RunTask did not start one task.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Failure {
+    /// `RESOURCE:MEMORY`, `AGENT`, `ATTRIBUTE`, ...
+    pub reason: String,
+    pub detail: Option<String>,
+}
+
+impl Failure {
+    /// Whether the task could not be placed for now (catalogue entry 59: `RESOURCE:*` and `AGENT`), which a
+    /// later RunTask may place: not a failure of the task.
+    pub fn is_placement(&self) -> bool {
+        self.reason.starts_with("RESOURCE:") || self.reason == "AGENT"
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.detail {
+            Some(detail) => write!(f, "{}: {detail}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+/// One RunTask call of a run.
 pub struct RunRequest<'a> {
     pub cluster: &'a str,
     pub task_definition: &'a str,
-    pub spec: &'a EcsTaskSpec,
-    pub tags: &'a Tags,
+    /// The run's recorded request: see [`request_json`].
+    pub request: &'a str,
+    pub count: i32,
     pub client_token: &'a str,
     pub started_by: &'a str,
 }
+
+/// What a ConflictException to RunTask says: the client token is in use with another request, and these are
+/// the tasks it started (`resourceIds`, catalogue entry 58).
+pub const RUN_TASK_CONFLICT: &str = "ConflictException";
 
 /// Spec fields that are the operator's own or passed resolved; never sent as they are.
 const NOT_SENT_FROM_SPEC: [&str; 10] = [
@@ -76,14 +109,27 @@ const NOT_SENT_FROM_SPEC: [&str; 10] = [
     "count",
 ];
 
-/// The ECS fields of the spec as a `RunTask` input.
-fn run_input(spec: &EcsTaskSpec) -> Result<RunTaskInput, AwsError> {
+/// The RunTask fields of a run as ECS JSON (the ECS fields of the spec and the tags; not the cluster, the task
+/// definition, `count` or the client token): recorded when the run starts and sent by every attempt.
+pub fn request_json(spec: &EcsTaskSpec, tags: &Tags) -> Result<String, AwsError> {
     let mut fields = serde_json::to_value(spec).map_err(|e| AwsError::conversion(e.to_string()))?;
     if let Some(map) = fields.as_object_mut() {
         for key in NOT_SENT_FROM_SPEC {
             map.remove(key);
         }
+        let tags: Vec<serde_json::Value> = tags
+            .iter()
+            .map(|(key, value)| serde_json::json!({"key": key, "value": value}))
+            .collect();
+        map.insert("tags".into(), tags.into());
     }
+    Ok(fields.to_string())
+}
+
+/// A recorded request as a `RunTask` input.
+fn run_input(request: &str) -> Result<RunTaskInput, AwsError> {
+    let fields: serde_json::Value =
+        serde_json::from_str(request).map_err(|e| AwsError::conversion(e.to_string()))?;
     to_sdk(&fields, RunTaskInput::deserialize)
 }
 
@@ -115,17 +161,17 @@ impl Ecs {
     /// sends the same request with the same client token again, which returns the tasks already started. A
     /// launch that may be on Fargate also waits for Fargate's RunTask bucket.
     pub async fn run_task(&self, run: &RunRequest<'_>) -> Result<Started, AwsError> {
-        let input = run_input(run.spec)?;
+        let input = run_input(run.request)?;
         let fargate = fargate_limit(&input);
         let request = self
             .client
             .run_task()
             .cluster(run.cluster)
             .task_definition(run.task_definition)
-            .count(run.spec.count)
+            .count(run.count)
             .client_token(run.client_token)
             .started_by(run.started_by)
-            .set_tags(Some(super::tags::to_ecs(run.tags)))
+            .set_tags(input.tags)
             .set_launch_type(input.launch_type)
             .set_capacity_provider_strategy(input.capacity_provider_strategy)
             .set_network_configuration(input.network_configuration)
@@ -134,9 +180,46 @@ impl Ecs {
             .set_group(input.group)
             .set_propagate_tags(input.propagate_tags)
             .set_enable_execute_command(input.enable_execute_command);
-        let out = self
-            .call_once_also("RunTask", fargate, || request.clone().send())
-            .await?;
+        let conflicting = std::sync::Mutex::new(Vec::new());
+        let sent = self
+            .call_once_also("RunTask", fargate, || {
+                let answer = request.clone().send();
+                async {
+                    let answer = answer.await;
+                    if let Err(SdkError::ServiceError(service)) = &answer
+                        && let RunTaskError::ConflictException(conflict) = service.err()
+                    {
+                        *conflicting.lock().unwrap_or_else(|e| e.into_inner()) =
+                            conflict.resource_ids().to_vec();
+                    }
+                    answer
+                }
+            })
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(err) if err.code.as_deref() == Some(RUN_TASK_CONFLICT) => {
+                let arns = conflicting.into_inner().unwrap_or_else(|e| e.into_inner());
+                if arns.is_empty() {
+                    return Err(err);
+                }
+                let described = self.describe_tasks(run.cluster, &arns).await?;
+                let tasks = arns
+                    .iter()
+                    .map(|arn| {
+                        described.get(arn).cloned().unwrap_or_else(|| ObservedTask {
+                            task_arn: arn.clone(),
+                            ..Default::default()
+                        })
+                    })
+                    .collect();
+                return Ok(Started {
+                    tasks,
+                    failures: Vec::new(),
+                });
+            }
+            Err(err) => return Err(err),
+        };
         let mut tasks: Vec<ObservedTask> = out
             .tasks()
             .iter()
@@ -160,12 +243,9 @@ impl Ecs {
         let failures = out
             .failures()
             .iter()
-            .map(|f| {
-                format!(
-                    "{}: {}",
-                    f.reason().unwrap_or("unknown"),
-                    f.detail().unwrap_or("no detail")
-                )
+            .map(|f| Failure {
+                reason: f.reason().unwrap_or("unknown").to_owned(),
+                detail: f.detail().map(str::to_owned),
             })
             .collect();
         Ok(Started { tasks, failures })
@@ -216,12 +296,19 @@ impl Ecs {
 
 impl Ecs {
     /// The ARNs of the tasks of `cluster` that `started_by` started and that are to keep running (ListTasks'
-    /// default desired status RUNNING); none when the cluster is gone.
+    /// desired status RUNNING), or with `stopped` those that are to stop or stopped (STOPPED; ECS lists them for
+    /// about an hour, catalogue entry 62); none when the cluster is gone.
     pub async fn list_tasks_started_by(
         &self,
         cluster: &str,
         started_by: &str,
+        stopped: bool,
     ) -> Result<Vec<String>, AwsError> {
+        let desired = if stopped {
+            DesiredStatus::Stopped
+        } else {
+            DesiredStatus::Running
+        };
         let mut arns = Vec::new();
         let mut next = None;
         loop {
@@ -230,6 +317,7 @@ impl Ecs {
                 .list_tasks()
                 .cluster(cluster)
                 .started_by(started_by)
+                .desired_status(desired.clone())
                 .set_next_token(next.clone());
             let out = match self.call("ListTasks", || request.clone().send()).await {
                 Err(e) if e.kind == AwsErrorKind::NotFound => return Ok(arns),
@@ -320,7 +408,8 @@ mod tests {
             let mut spec = spec;
             spec["cluster"] = json!("main");
             spec["taskDefinition"] = json!("job");
-            fargate_limit(&run_input(&serde_json::from_value(spec).unwrap()).unwrap())
+            let spec: EcsTaskSpec = serde_json::from_value(spec).unwrap();
+            fargate_limit(&run_input(&request_json(&spec, &Tags::default()).unwrap()).unwrap())
         };
         let fargate = Some(Category::FargateRunTask);
         assert_eq!(limit(json!({"launchType": "FARGATE"})), fargate);
@@ -347,8 +436,10 @@ mod tests {
             "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["s-1"]}}
         }))
         .unwrap();
-        let input = run_input(&spec).unwrap();
+        let tags: Tags = [("team".to_owned(), "data".to_owned())].into_iter().collect();
+        let input = run_input(&request_json(&spec, &tags).unwrap()).unwrap();
         assert_eq!(input.launch_type, Some(sdk::LaunchType::Fargate));
+        assert_eq!(input.tags()[0].key(), Some("team"));
         let overrides = input.overrides.unwrap();
         assert_eq!(overrides.container_overrides()[0].command(), ["true"]);
         assert!(input.cluster.is_none() && input.count.is_none());

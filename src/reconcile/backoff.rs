@@ -3,26 +3,45 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::ecs::call::backoff;
 
 /// The longest wait between two attempts of one object.
 pub const CEILING: Duration = Duration::from_secs(300);
 
-/// Failures in a row, per object.
+/// Failures in a row, and when the next attempt is due, per object.
 #[derive(Default)]
 pub struct Backoff {
-    failures: Mutex<HashMap<String, u32>>,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// The key of an object of `kind` in the backoff.
+pub fn key(kind: &str, namespace: &str, name: &str) -> String {
+    format!("{kind}/{namespace}/{name}")
 }
 
 impl Backoff {
     /// Counts one more failure of `key` and returns how long to wait before trying again.
     pub fn failed(&self, key: &str, base: Duration) -> Duration {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let count = failures.entry(key.to_owned()).or_default();
+        let (count, due) = failures
+            .entry(key.to_owned())
+            .or_insert((0, Instant::now()));
         *count = count.saturating_add(1);
-        delay(base, *count)
+        let wait = delay(base, *count);
+        *due = Instant::now() + wait;
+        wait
+    }
+
+    /// Whether `key` failed and its next attempt is not due yet: wake-ups from elsewhere (such as the task watch)
+    /// wait for it too, so a failing object is not reconciled more often than its backoff allows.
+    pub fn waiting(&self, key: &str) -> bool {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .is_some_and(|(_, due)| Instant::now() < *due)
     }
 
     /// Forgets the failures of `key`.
@@ -77,5 +96,19 @@ mod tests {
         assert!(backoff.failed("b", base) < base.mul_f64(1.5), "per object");
         backoff.succeeded("a");
         assert!(backoff.failed("a", base) < base.mul_f64(1.5));
+    }
+
+    #[test]
+    fn a_failed_object_is_waiting_until_its_next_attempt_is_due() {
+        let backoff = Backoff::default();
+        assert!(!backoff.waiting("a"));
+        backoff.failed("a", Duration::from_secs(60));
+        assert!(backoff.waiting("a"));
+        assert!(!backoff.waiting("b"));
+        backoff.succeeded("a");
+        assert!(!backoff.waiting("a"));
+        backoff.failed("a", Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(!backoff.waiting("a"), "due again");
     }
 }

@@ -123,7 +123,11 @@ fn object_key<K: Managed>(obj: &K) -> String {
 
 /// The key of an object in the per-object backoff.
 fn backoff_key<K: Managed>(obj: &K) -> String {
-    format!("{}/{}", K::kind(&()), object_key(obj))
+    backoff::key(
+        &K::kind(&()),
+        &obj.namespace().unwrap_or_default(),
+        &obj.name_any(),
+    )
 }
 
 /// Counts the object under its Ready status in the metrics (`None` once it is gone).

@@ -2,7 +2,8 @@
 //! that have not stopped, per cluster in DescribeTasks calls of 100, keeps the answers for the reconciles that
 //! follow, and wakes only the objects whose tasks started running or stopped. A round slowed down by the client-side rate limiter is
 //! followed by a pause as long as the round, so following tasks never takes more than about half of the
-//! task-read bucket, however many tasks run.
+//! task-read bucket, however many tasks run. An object waiting out its error backoff is not woken early, and the
+//! owners of tasks whose cluster is gone are woken to end their runs.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -11,10 +12,13 @@ use std::time::{Duration, Instant};
 use futures::Stream;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use kube::Resource;
+
 use crate::api::EcsTask;
 use crate::controllers::task::plan::is_stopped;
+use crate::ecs::AwsErrorKind;
 use crate::ecs::task::ObservedTask;
-use crate::reconcile::Context;
+use crate::reconcile::{Context, backoff};
 
 /// The shortest pause between two rounds.
 const MIN_PAUSE: Duration = Duration::from_secs(1);
@@ -59,6 +63,13 @@ pub fn task_changes(
 }
 
 impl Watch {
+    /// Whether the object failed and waits for its backoff: a change of its tasks does not wake it earlier.
+    fn backing_off(&self, owner: &ObjectRef<EcsTask>) -> bool {
+        let namespace = owner.namespace.as_deref().unwrap_or_default();
+        let key = backoff::key(&EcsTask::kind(&()), namespace, &owner.name);
+        self.ctx.backoff.waiting(&key)
+    }
+
     /// Reads every open task once; returns the objects whose tasks changed, each once.
     async fn round(&self) -> Vec<ObjectRef<EcsTask>> {
         let mut woken = Vec::new();
@@ -66,13 +77,17 @@ impl Watch {
             let arns = open.iter().map(|o| o.arn.clone()).collect();
             match self.ctx.ecs.prefetch_tasks(&cluster, arns).await {
                 Ok(found) => woken.extend(changed(&open, &found)),
+                // The cluster is gone and its tasks with it: the owners end their runs.
+                Err(err) if err.kind == AwsErrorKind::NotFound => {
+                    woken.extend(open.iter().map(|o| o.owner.clone()));
+                }
                 Err(err) => {
                     tracing::warn!(cluster = %cluster, error = %err, "could not read the running tasks");
                 }
             }
         }
         let mut seen = HashSet::new();
-        woken.retain(|o| seen.insert(o.clone()));
+        woken.retain(|o| seen.insert(o.clone()) && !self.backing_off(o));
         tracing::debug!(woken = woken.len(), "read the running tasks");
         woken
     }

@@ -1,21 +1,27 @@
-//! What an `EcsTask` does next, decided from its status alone (pure): start an attempt (or repeat the RunTask of
-//! the current one with the same client token), stop tasks past the deadline, wait, or finish — Job semantics.
+//! What an `EcsTask` does next, decided from its status alone (pure), with a Job's semantics: every one of
+//! `count` tasks must succeed; a failed task is replaced after a backoff while `backoffLimit` allows; tasks ECS
+//! could not place are placed again after a backoff; past `activeDeadlineSeconds` or the backoff limit the
+//! remaining tasks are stopped, and the run is Failed once they have stopped.
 
-use crate::api::task::{EcsTaskSpec, EcsTaskStatus, TaskPhase, TaskRecord};
+use crate::api::task::{EcsTaskSpec, EcsTaskStatus, Ending, TaskPhase, TaskRecord};
 
-/// The ECS stop code of tasks whose essential container exited on its own.
-const ESSENTIAL_CONTAINER_EXITED: &str = "EssentialContainerExited";
+use super::status::epoch;
+
+/// The first backoff after a failure; each further attempt doubles it.
+const FIRST_BACKOFF_SECONDS: f64 = 10.0;
+/// The longest backoff between two attempts (as a Job's).
+const MAX_BACKOFF_SECONDS: f64 = 360.0;
 
 /// The next step of a run.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
-    /// Send RunTask for `attempt` (1-based). `repeat`: the RunTask of the current attempt may have started tasks
-    /// that were never recorded; it is sent again with the same token and task definition, which returns them.
-    Run { attempt: i32, repeat: bool },
-    /// `activeDeadlineSeconds` passed: stop these tasks; the run has Failed.
-    Deadline(Vec<String>),
-    /// Tasks are running, or the run is over.
-    Wait,
+    /// Send RunTask for `attempt` (1-based) asking for `count` tasks. `repeat`: that call was sent before and its
+    /// answer was never recorded; it is sent again with the same token and request, which returns its tasks.
+    Run { attempt: i32, count: i32, repeat: bool },
+    /// The run ends this way: stop these tasks (Failed or Complete is set once no task is left running).
+    End { ending: Ending, stop: Vec<String> },
+    /// Nothing to do now; look again within this many seconds when given (a backoff ends).
+    Wait(Option<f64>),
     /// The run is over now.
     Finish(Outcome),
 }
@@ -24,269 +30,136 @@ pub enum Step {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     Succeeded,
-    Failed {
-        reason: &'static str,
-        message: String,
-    },
+    Failed { reason: String, message: String },
 }
 
-/// Where one attempt stands.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Attempt {
-    /// No task of it is recorded: its RunTask has not answered yet.
-    NotStarted,
-    Running,
-    Succeeded,
-    /// Why it failed.
-    Failed(String),
-}
-
-/// The short ID of a task ARN.
-pub fn task_id(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
-
-/// Whether ECS reports the task STOPPED.
+/// Whether ECS reports the task STOPPED (or the operator gave up on it: expired, cluster gone).
 pub fn is_stopped(task: &TaskRecord) -> bool {
     task.last_status.as_deref() == Some("STOPPED")
 }
 
-/// Why a stopped task failed, or `None` when it succeeded: its essential containers (all when `essential` is not
-/// known) exited with code 0.
-pub fn task_failure(task: &TaskRecord, essential: Option<&[String]>) -> Option<String> {
-    let id = task_id(&task.arn);
-    if task.stop_code.as_deref() != Some(ESSENTIAL_CONTAINER_EXITED) {
-        return Some(format!(
-            "task {id} stopped with {}: {}",
-            task.stop_code.as_deref().unwrap_or("no stop code"),
-            task.stopped_reason.as_deref().unwrap_or("no reason given")
-        ));
-    }
-    let failed = task
-        .containers
-        .iter()
-        .filter(|c| essential.is_none_or(|names| names.contains(&c.name)))
-        .find(|c| c.exit_code != Some(0))?;
-    let code = failed
-        .exit_code
-        .map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"));
-    let reason = failed
-        .reason
+/// Whether the run is over (Succeeded or Failed).
+pub fn is_over(status: &EcsTaskStatus) -> bool {
+    matches!(status.phase, TaskPhase::Succeeded | TaskPhase::Failed)
+}
+
+/// The backoff after `attempts` attempts: 10 s, 20 s, 40 s ... up to 6 minutes.
+pub fn backoff_seconds(attempts: i32) -> f64 {
+    let doublings = attempts.saturating_sub(1).clamp(0, 16);
+    (FIRST_BACKOFF_SECONDS * f64::from(1u32 << doublings)).min(MAX_BACKOFF_SECONDS)
+}
+
+/// How many tasks the run needs: the `count` it was started with (recorded in its request), else the spec's.
+pub fn run_count(spec: &EcsTaskSpec, status: &EcsTaskStatus) -> i32 {
+    status
+        .request
         .as_deref()
-        .map(|r| format!(" ({r})"))
-        .unwrap_or_default();
-    Some(format!(
-        "container {} of task {id} exited with {code}{reason}",
-        failed.name
-    ))
+        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+        .and_then(|r| r.get("count").and_then(serde_json::Value::as_i64))
+        .and_then(|c| i32::try_from(c).ok())
+        .unwrap_or(spec.count)
 }
 
-/// The state of attempt `attempt`. An attempt whose RunTask could not place every task counts as failed
-/// (`failedAttempts` already counts it) once its placed tasks stopped.
-pub fn attempt(status: &EcsTaskStatus, attempt: i32, essential: Option<&[String]>) -> Attempt {
-    let tasks: Vec<&TaskRecord> = status
-        .tasks
-        .iter()
-        .filter(|t| t.attempt == attempt)
-        .collect();
-    let placement_failed = status.failed_attempts >= attempt;
-    if tasks.iter().any(|t| !is_stopped(t)) {
-        return Attempt::Running;
+/// The next step at `now` (epoch seconds).
+pub fn next(spec: &EcsTaskSpec, status: &EcsTaskStatus, now: f64) -> Step {
+    if is_over(status) {
+        return Step::Wait(None);
     }
-    if placement_failed {
-        return Attempt::Failed(status.last_failure.clone().unwrap_or_default());
+    let open: Vec<&TaskRecord> = status.tasks.iter().filter(|t| !is_stopped(t)).collect();
+    if let Some(ending) = &status.ending {
+        return end(ending.clone(), &open);
     }
-    if tasks.is_empty() {
-        return Attempt::NotStarted;
+    if let Some(flight) = &status.in_flight {
+        return Step::Run {
+            attempt: flight.attempt,
+            count: flight.count,
+            repeat: true,
+        };
     }
-    match tasks.iter().find_map(|t| task_failure(t, essential)) {
-        Some(why) => Attempt::Failed(why),
-        None => Attempt::Succeeded,
-    }
-}
-
-/// The next step. `elapsed`: seconds since the first attempt started; `essential`: the essential containers when
-/// the task definition is known.
-pub fn next(
-    spec: &EcsTaskSpec,
-    status: &EcsTaskStatus,
-    elapsed: Option<f64>,
-    essential: Option<&[String]>,
-) -> Step {
-    if matches!(status.phase, TaskPhase::Succeeded | TaskPhase::Failed) {
-        return Step::Wait;
-    }
-    let current = status.attempts;
-    if current == 0 {
+    let count = run_count(spec, status);
+    if status.attempts == 0 {
         return Step::Run {
             attempt: 1,
+            count,
             repeat: false,
         };
     }
-    let deadline = spec.active_deadline_seconds.map(|s| s as f64);
-    if let (Some(deadline), Some(elapsed)) = (deadline, elapsed)
-        && elapsed >= deadline
-    {
-        let running = status.tasks.iter().filter(|t| !is_stopped(t));
-        return Step::Deadline(running.map(|t| t.arn.clone()).collect());
+    let start = status.start_time.as_deref().and_then(epoch);
+    if let (Some(deadline), Some(start)) = (spec.active_deadline_seconds, start) {
+        let due = start + deadline as f64;
+        if now >= due {
+            // Judged by ECS's stoppedAt: tasks that succeeded before the deadline count, however late they are seen.
+            if succeeded_by(status, due) >= count && open.is_empty() {
+                return Step::Finish(Outcome::Succeeded);
+            }
+            let message = format!(
+                "the run passed activeDeadlineSeconds ({deadline}s) with {} of {count} task(s) succeeded",
+                status.succeeded
+            );
+            return end(ending("DeadlineExceeded", message), &open);
+        }
     }
-    match attempt(status, current, essential) {
-        Attempt::NotStarted => Step::Run {
-            attempt: current,
-            repeat: true,
-        },
-        Attempt::Running => Step::Wait,
-        Attempt::Succeeded => Step::Finish(Outcome::Succeeded),
-        Attempt::Failed(why) if current > spec.backoff_limit => Step::Finish(Outcome::Failed {
-            reason: "BackoffLimitExceeded",
-            message: format!(
-                "{current} attempt(s) failed (backoffLimit {}); the last: {why}",
-                spec.backoff_limit
-            ),
-        }),
-        Attempt::Failed(_) => Step::Run {
-            attempt: current + 1,
+    if status.succeeded >= count {
+        return if open.is_empty() {
+            Step::Finish(Outcome::Succeeded)
+        } else {
+            Step::Wait(None)
+        };
+    }
+    if status.failed_attempts > spec.backoff_limit {
+        let message = format!(
+            "{} task(s) failed (backoffLimit {}); the last: {}",
+            status.failed_attempts,
+            spec.backoff_limit,
+            status.last_failure.as_deref().unwrap_or("no reason recorded")
+        );
+        return end(ending("BackoffLimitExceeded", message), &open);
+    }
+    let missing = count - status.succeeded - open.len() as i32;
+    if missing <= 0 {
+        return Step::Wait(None);
+    }
+    match status.retry_after.as_deref().and_then(epoch) {
+        Some(after) if now < after => Step::Wait(Some(after - now)),
+        _ => Step::Run {
+            attempt: status.attempts + 1,
+            count: missing,
             repeat: false,
         },
     }
+}
+
+fn ending(reason: &str, message: String) -> Ending {
+    Ending {
+        reason: reason.to_owned(),
+        message,
+    }
+}
+
+/// Ends the run: at once when no task is left running, else after stopping the ones not stopping yet.
+fn end(ending: Ending, open: &[&TaskRecord]) -> Step {
+    if open.is_empty() {
+        return Step::Finish(Outcome::Failed {
+            reason: ending.reason,
+            message: ending.message,
+        });
+    }
+    let stop = open
+        .iter()
+        .filter(|t| t.desired_status.as_deref() != Some("STOPPED"))
+        .map(|t| t.arn.clone())
+        .collect();
+    Step::End { ending, stop }
+}
+
+/// Tasks that succeeded and stopped no later than `due`.
+fn succeeded_by(status: &EcsTaskStatus, due: f64) -> i32 {
+    let in_time = status.tasks.iter().filter(|t| {
+        t.succeeded == Some(true) && t.stopped_at.as_deref().and_then(epoch).is_some_and(|at| at <= due)
+    });
+    in_time.count() as i32
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::task::ContainerRecord;
-
-    fn stopped(attempt: i32, stop_code: &str, exit: Option<i32>) -> TaskRecord {
-        TaskRecord {
-            arn: format!("arn:aws:ecs:us-east-1:1:task/main/t{attempt}"),
-            attempt,
-            last_status: Some("STOPPED".into()),
-            stop_code: Some(stop_code.into()),
-            stopped_reason: Some("why".into()),
-            containers: vec![ContainerRecord {
-                name: "app".into(),
-                exit_code: exit,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
-    }
-
-    fn running(attempt: i32) -> TaskRecord {
-        TaskRecord {
-            arn: format!("arn:aws:ecs:us-east-1:1:task/main/r{attempt}"),
-            attempt,
-            last_status: Some("RUNNING".into()),
-            ..Default::default()
-        }
-    }
-
-    fn spec(backoff_limit: i32, deadline: Option<i64>) -> EcsTaskSpec {
-        EcsTaskSpec {
-            count: 1,
-            backoff_limit,
-            active_deadline_seconds: deadline,
-            ..Default::default()
-        }
-    }
-
-    fn status(attempts: i32, tasks: Vec<TaskRecord>) -> EcsTaskStatus {
-        EcsTaskStatus {
-            attempts,
-            tasks,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn starts_then_waits_then_completes() {
-        let first = Step::Run {
-            attempt: 1,
-            repeat: false,
-        };
-        assert_eq!(next(&spec(0, None), &status(0, vec![]), None, None), first);
-        let repeat = Step::Run {
-            attempt: 1,
-            repeat: true,
-        };
-        assert_eq!(
-            next(&spec(0, None), &status(1, vec![]), Some(1.0), None),
-            repeat
-        );
-        let run = status(1, vec![running(1)]);
-        assert_eq!(next(&spec(0, None), &run, Some(1.0), None), Step::Wait);
-        let done = status(1, vec![stopped(1, "EssentialContainerExited", Some(0))]);
-        assert_eq!(
-            next(&spec(0, None), &done, Some(9.0), None),
-            Step::Finish(Outcome::Succeeded)
-        );
-    }
-
-    #[test]
-    fn retries_failures_up_to_the_backoff_limit() {
-        let failed = status(1, vec![stopped(1, "EssentialContainerExited", Some(1))]);
-        assert_eq!(
-            next(&spec(2, None), &failed, Some(5.0), None),
-            Step::Run {
-                attempt: 2,
-                repeat: false
-            }
-        );
-        let third = status(
-            3,
-            vec![
-                stopped(1, "EssentialContainerExited", Some(1)),
-                stopped(2, "TaskFailedToStart", None),
-                stopped(3, "EssentialContainerExited", Some(1)),
-            ],
-        );
-        let Step::Finish(Outcome::Failed { reason, message }) =
-            next(&spec(2, None), &third, Some(30.0), None)
-        else {
-            panic!("the third failure is final");
-        };
-        assert_eq!(reason, "BackoffLimitExceeded");
-        assert!(message.contains("exit code 1"), "{message}");
-    }
-
-    #[test]
-    fn only_essential_containers_decide() {
-        let mut task = stopped(1, "EssentialContainerExited", Some(0));
-        task.containers.push(ContainerRecord {
-            name: "sidecar".into(),
-            exit_code: Some(137),
-            ..Default::default()
-        });
-        assert!(task_failure(&task, Some(&["app".to_owned()])).is_none());
-        assert!(task_failure(&task, None).unwrap().contains("sidecar"));
-        let failed = stopped(1, "TaskFailedToStart", None);
-        assert!(
-            task_failure(&failed, None)
-                .unwrap()
-                .contains("TaskFailedToStart: why")
-        );
-    }
-
-    #[test]
-    fn the_deadline_stops_running_tasks() {
-        let run = status(1, vec![running(1)]);
-        assert_eq!(
-            next(&spec(0, Some(10)), &run, Some(10.0), None),
-            Step::Deadline(vec![running(1).arn])
-        );
-        assert_eq!(next(&spec(0, Some(10)), &run, Some(9.0), None), Step::Wait);
-    }
-
-    #[test]
-    fn a_placement_failure_fails_the_attempt() {
-        let mut placed_none = status(1, vec![]);
-        placed_none.failed_attempts = 1;
-        placed_none.last_failure = Some("RESOURCE:CPU".into());
-        let Step::Finish(Outcome::Failed { message, .. }) =
-            next(&spec(0, None), &placed_none, Some(1.0), None)
-        else {
-            panic!("a placement failure with backoffLimit 0 is final");
-        };
-        assert!(message.contains("RESOURCE:CPU"));
-    }
-}
+#[path = "plan_tests.rs"]
+mod tests;

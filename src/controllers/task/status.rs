@@ -1,15 +1,22 @@
-//! The status of an `EcsTask` from what ECS reports (pure): task records, phase, exit code, duration, console link
-//! and the `Complete`, `Failed` and `Ready` conditions.
+//! The status of an `EcsTask` from what ECS reports (pure): task records, how a stopped task is judged (once,
+//! when it is first seen stopped), phase, exit code, console link, the bound on recorded tasks, and the
+//! `Complete`, `Failed` and `Ready` conditions.
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::plan::{self, Attempt, Outcome, is_stopped};
+use super::plan::{self, Outcome, is_stopped};
 use crate::api::task::{ContainerRecord, EcsTaskStatus, TaskPhase, TaskRecord};
 use crate::ecs::task::ObservedTask;
 use crate::reconcile::conditions::{ConditionUpdate, READY};
 
 pub const COMPLETE: &str = "Complete";
 pub const FAILED: &str = "Failed";
+
+/// The ECS stop code of tasks whose essential container exited on its own.
+const ESSENTIAL_CONTAINER_EXITED: &str = "EssentialContainerExited";
+
+/// Failed tasks kept in status besides the open and the succeeded ones (at most `count`, 10, each).
+const FAILED_TASKS_KEPT: usize = 10;
 
 /// Epoch seconds as Kubernetes writes times.
 pub fn rfc3339(epoch: f64) -> String {
@@ -31,6 +38,11 @@ pub fn now() -> f64 {
     Timestamp::now().as_millisecond() as f64 / 1000.0
 }
 
+/// The short ID of a task ARN.
+pub fn task_id(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
 /// A record of a task RunTask started for `attempt`.
 pub fn record(observed: &ObservedTask, attempt: i32) -> TaskRecord {
     let mut record = TaskRecord {
@@ -42,35 +54,103 @@ pub fn record(observed: &ObservedTask, attempt: i32) -> TaskRecord {
     record
 }
 
-/// Brings a record up to what ECS reports now.
+/// Brings a record up to what ECS reports now (an answer without containers, such as a trimmed one, keeps the
+/// containers already recorded).
 pub fn update(record: &mut TaskRecord, observed: &ObservedTask) {
     record.last_status = observed.last_status.clone();
     record.desired_status = observed.desired_status.clone();
     record.stop_code = observed.stop_code.clone();
     record.stopped_reason = observed.stopped_reason.clone();
+    record.created_at = observed.created_at.map(rfc3339).or(record.created_at.take());
     record.started_at = observed.started_at.map(rfc3339);
     record.stopped_at = observed.stopped_at.map(rfc3339);
-    record.containers = observed
-        .containers
-        .iter()
-        .map(|c| ContainerRecord {
-            name: c.name.clone(),
-            last_status: c.last_status.clone(),
-            exit_code: c.exit_code,
-            reason: c.reason.clone(),
-        })
-        .collect();
+    if !observed.containers.is_empty() {
+        record.containers = observed
+            .containers
+            .iter()
+            .map(|c| ContainerRecord {
+                name: c.name.clone(),
+                last_status: c.last_status.clone(),
+                exit_code: c.exit_code,
+                reason: c.reason.clone(),
+            })
+            .collect();
+    }
 }
 
-/// `1h2m`, `3m4s` or `5s`.
-pub fn duration(seconds: f64) -> String {
-    let total = seconds.max(0.0) as u64;
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m{s}s"),
-        _ => format!("{h}h{m}m"),
+/// Why a stopped task failed, or `None` when it succeeded: its essential containers (all when `essential` is not
+/// known) exited with code 0.
+pub fn task_failure(task: &TaskRecord, essential: Option<&[String]>) -> Option<String> {
+    let id = task_id(&task.arn);
+    if task.stop_code.as_deref() != Some(ESSENTIAL_CONTAINER_EXITED) {
+        return Some(format!(
+            "task {id} stopped with {}: {}",
+            task.stop_code.as_deref().unwrap_or("no stop code"),
+            task.stopped_reason.as_deref().unwrap_or("no reason given")
+        ));
     }
+    let failed = task
+        .containers
+        .iter()
+        .filter(|c| essential.is_none_or(|names| names.contains(&c.name)))
+        .find(|c| c.exit_code != Some(0))?;
+    let code = failed
+        .exit_code
+        .map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"));
+    let reason = failed
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    Some(format!(
+        "container {} of task {id} exited with {code}{reason}",
+        failed.name
+    ))
+}
+
+/// Judges the task at `index`, which has just been seen stopped: counts it as succeeded or failed (once; a
+/// failure starts the backoff before the next attempt). Returns why it failed.
+pub fn judge(status: &mut EcsTaskStatus, index: usize, now: f64) -> Option<String> {
+    let essential = status.essential_containers.clone();
+    let task = &mut status.tasks[index];
+    if task.succeeded.is_some() || !is_stopped(task) {
+        return None;
+    }
+    let failure = task_failure(task, essential.as_deref());
+    task.succeeded = Some(failure.is_none());
+    match &failure {
+        None => status.succeeded += 1,
+        Some(why) => note_failure(status, 1, why.clone(), now),
+    }
+    failure
+}
+
+/// Counts `tasks` failed tasks (or tasks ECS could not start) and starts the backoff.
+pub fn note_failure(status: &mut EcsTaskStatus, tasks: i32, why: String, now: f64) {
+    status.failed_attempts += tasks;
+    status.last_failure = Some(why);
+    backoff(status, now);
+}
+
+/// No new attempt before the backoff after the attempts made so far has passed.
+pub fn backoff(status: &mut EcsTaskStatus, now: f64) {
+    status.retry_after = Some(rfc3339(now + plan::backoff_seconds(status.attempts)));
+}
+
+/// Keeps the open tasks, the succeeded ones and the newest failed ones (status stays small however many
+/// attempts a run makes).
+pub fn trim(status: &mut EcsTaskStatus) {
+    let failed = status
+        .tasks
+        .iter()
+        .filter(|t| t.succeeded == Some(false))
+        .count();
+    let mut drop = failed.saturating_sub(FAILED_TASKS_KEPT);
+    status.tasks.retain(|t| {
+        let old_failure = t.succeeded == Some(false) && drop > 0;
+        drop -= usize::from(old_failure);
+        !old_failure
+    });
 }
 
 /// The console page of a task (`arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID`); a best-effort display hint, as AWS
@@ -86,57 +166,36 @@ pub fn console_url(arn: &str) -> Option<String> {
     })
 }
 
-/// The exit code to show: that of the first essential container of the newest attempt that exited non-zero,
-/// else 0 once one exited.
-fn exit_code(status: &EcsTaskStatus, essential: Option<&[String]>) -> Option<i32> {
-    let codes: Vec<i32> = status
-        .tasks
+/// The exit code to show: that of the first essential container of the newest stopped task that exited
+/// non-zero, else 0 once one exited.
+fn exit_code(status: &EcsTaskStatus) -> Option<i32> {
+    let essential = status.essential_containers.as_deref();
+    let newest = status.tasks.iter().rev().find(|t| is_stopped(t))?;
+    let codes: Vec<i32> = newest
+        .containers
         .iter()
-        .filter(|t| t.attempt == status.attempts)
-        .flat_map(|t| &t.containers)
         .filter(|c| essential.is_none_or(|names| names.contains(&c.name)))
         .filter_map(|c| c.exit_code)
         .collect();
-    codes
-        .iter()
-        .copied()
-        .find(|c| *c != 0)
-        .or(codes.first().copied())
+    codes.iter().copied().find(|c| *c != 0).or(codes.first().copied())
 }
 
-/// Fills in what follows from the records at `now`: failed attempts, phase (until the run is over), exit code,
-/// duration and console link.
-pub fn summarize(status: &mut EcsTaskStatus, essential: Option<&[String]>, now: f64) {
-    let current = plan::attempt(status, status.attempts, essential);
-    if let Attempt::Failed(why) = &current {
-        status.failed_attempts = status.attempts;
-        status.last_failure = Some(why.clone());
+/// Fills in what follows from the records of a run that is not over: phase, exit code and console link.
+pub fn summarize(status: &mut EcsTaskStatus) {
+    let running = status
+        .tasks
+        .iter()
+        .any(|t| !is_stopped(t) && t.last_status.as_deref() == Some("RUNNING"));
+    status.phase = if running {
+        TaskPhase::Running
     } else {
-        status.failed_attempts = status.attempts.saturating_sub(1).max(0);
-    }
-    if !matches!(status.phase, TaskPhase::Succeeded | TaskPhase::Failed) {
-        let running = status
-            .tasks
-            .iter()
-            .any(|t| !is_stopped(t) && t.last_status.as_deref() == Some("RUNNING"));
-        status.phase = if running {
-            TaskPhase::Running
-        } else {
-            TaskPhase::Pending
-        };
-    }
-    status.exit_code = exit_code(status, essential);
-    let start = status.start_time.as_deref().and_then(epoch);
-    let end = status
-        .completion_time
-        .as_deref()
-        .and_then(epoch)
-        .unwrap_or(now);
-    status.duration = start.map(|s| duration(end - s));
+        TaskPhase::Pending
+    };
+    status.exit_code = exit_code(status);
     status.console_url = status.tasks.last().and_then(|t| console_url(&t.arn));
 }
 
-/// Ends the run at `now` with `outcome`.
+/// Ends the run at `now` with `outcome`; nothing of the status changes after this.
 pub fn finish(status: &mut EcsTaskStatus, outcome: &Outcome, now: f64) {
     status.phase = match outcome {
         Outcome::Succeeded => TaskPhase::Succeeded,
@@ -145,96 +204,63 @@ pub fn finish(status: &mut EcsTaskStatus, outcome: &Outcome, now: f64) {
     if let Outcome::Failed { message, .. } = outcome {
         status.last_failure = Some(message.clone());
     }
+    status.ending = None;
+    status.retry_after = None;
     status.completion_time = Some(rfc3339(now));
 }
 
-/// The conditions of a run that is not over, or that ends now with `outcome`; none for a run that ended before
-/// (its conditions stay as they were written).
-pub fn conditions(status: &EcsTaskStatus, outcome: Option<&Outcome>) -> Vec<ConditionUpdate> {
-    let (complete, failed, ready) = match outcome {
-        Some(Outcome::Succeeded) => {
-            let message = format!("all tasks succeeded (attempt {})", status.attempts);
-            (
-                ConditionUpdate::new(COMPLETE, true, "Completed", &message),
-                ConditionUpdate::new(FAILED, false, "Completed", &message),
-                ConditionUpdate::new(READY, true, "Completed", &message),
-            )
-        }
-        Some(Outcome::Failed { reason, message }) => (
-            ConditionUpdate::new(COMPLETE, false, *reason, message),
-            ConditionUpdate::new(FAILED, true, *reason, message),
-            ConditionUpdate::new(READY, false, *reason, message),
-        ),
-        None if matches!(status.phase, TaskPhase::Succeeded | TaskPhase::Failed) => {
-            return Vec::new();
-        }
-        None => {
-            let reason = format!("{:?}", status.phase);
-            let message = format!(
-                "attempt {} ({} failed before it): {reason}",
-                status.attempts.max(1),
-                status.failed_attempts
-            );
-            (
-                ConditionUpdate::new(COMPLETE, false, &reason, &message),
-                ConditionUpdate::new(FAILED, false, &reason, &message),
-                ConditionUpdate::new(READY, false, &reason, &message),
-            )
-        }
+/// The conditions of a run that is not over at `now`, or that ends now with `outcome`.
+pub fn conditions(status: &EcsTaskStatus, outcome: Option<&Outcome>, now: f64) -> Vec<ConditionUpdate> {
+    let all = |complete: bool, failed: bool, reason: &str, message: &str| {
+        vec![
+            ConditionUpdate::new(COMPLETE, complete, reason, message),
+            ConditionUpdate::new(FAILED, failed, reason, message),
+            ConditionUpdate::new(READY, complete, reason, message),
+        ]
     };
-    vec![complete, failed, ready]
+    match outcome {
+        Some(Outcome::Succeeded) => {
+            let message = format!(
+                "all {} task(s) succeeded ({} attempt(s))",
+                status.succeeded, status.attempts
+            );
+            all(true, false, "Completed", &message)
+        }
+        Some(Outcome::Failed { reason, message }) => all(false, true, reason, message),
+        None => {
+            let (reason, message) = progress(status, now);
+            all(false, false, &reason, &message)
+        }
+    }
+}
+
+/// Why a run that is not over is not over yet.
+fn progress(status: &EcsTaskStatus, now: f64) -> (String, String) {
+    let open = status.tasks.iter().filter(|t| !is_stopped(t)).count();
+    if let Some(ending) = &status.ending {
+        let message = format!("stopping {open} task(s): {}", ending.message);
+        return (ending.reason.clone(), message);
+    }
+    let counts = format!(
+        "{} task(s) succeeded, {open} running, {} failed; attempt {}",
+        status.succeeded,
+        status.failed_attempts,
+        status.attempts.max(1)
+    );
+    let waiting = status
+        .retry_after
+        .as_deref()
+        .and_then(epoch)
+        .filter(|after| *after > now);
+    match (waiting, &status.last_failure) {
+        (Some(after), Some(why)) => (
+            "BackingOff".into(),
+            format!("{counts}; the next attempt in {:.0}s after: {why}", after - now),
+        ),
+        _ => (format!("{:?}", status.phase), counts),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ecs::task::ObservedContainer;
-
-    #[test]
-    fn formats_times_durations_and_links() {
-        assert_eq!(rfc3339(1_700_000_000.4), "2023-11-14T22:13:20Z");
-        assert_eq!(epoch("2023-11-14T22:13:20Z"), Some(1_700_000_000.0));
-        assert_eq!(duration(5.9), "5s");
-        assert_eq!(duration(184.0), "3m4s");
-        assert_eq!(duration(3720.0), "1h2m");
-        assert_eq!(
-            console_url("arn:aws:ecs:eu-west-1:123456789012:task/main/abc").as_deref(),
-            Some("https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/main/tasks/abc")
-        );
-        assert_eq!(console_url("arn:aws:ecs:eu-west-1:1:task/abc"), None);
-    }
-
-    #[test]
-    fn summarizes_a_failed_attempt() {
-        let observed = ObservedTask {
-            task_arn: "arn:aws:ecs:us-east-1:1:task/main/t1".into(),
-            last_status: Some("STOPPED".into()),
-            stop_code: Some("EssentialContainerExited".into()),
-            containers: vec![ObservedContainer {
-                name: "app".into(),
-                exit_code: Some(2),
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
-        let mut status = EcsTaskStatus {
-            attempts: 1,
-            tasks: vec![record(&observed, 1)],
-            start_time: Some("2023-11-14T22:13:20Z".into()),
-            ..Default::default()
-        };
-        summarize(&mut status, None, 1_700_000_065.0);
-        assert_eq!(status.exit_code, Some(2));
-        assert_eq!(status.failed_attempts, 1);
-        assert_eq!(status.duration.as_deref(), Some("1m5s"));
-        assert_eq!(status.phase, TaskPhase::Pending);
-        let outcome = Outcome::Failed {
-            reason: "BackoffLimitExceeded",
-            message: "no".into(),
-        };
-        finish(&mut status, &outcome, 1_700_000_070.0);
-        let updates = conditions(&status, Some(&outcome));
-        assert!(updates.iter().any(|c| c.type_ == FAILED && c.status));
-        assert!(conditions(&status, None).is_empty());
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;

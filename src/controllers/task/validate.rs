@@ -37,6 +37,20 @@ pub fn validate(task: &EcsTask) -> Result<(), String> {
             spec.count
         ));
     }
+    validate_lifecycle(spec)?;
+    if spec.propagate_tags == Some(PropagateTags::Service) {
+        return Err(
+            "spec.propagateTags: SERVICE is refused for tasks run with RunTask; use TASK_DEFINITION or NONE"
+                .into(),
+        );
+    }
+    launch(spec).check()?;
+    check_overrides(spec)?;
+    check_tags("spec.tags", &spec.tags)
+}
+
+/// Validates the fields a started run still reads (its backoff limit, deadline, time to live).
+pub fn validate_lifecycle(spec: &EcsTaskSpec) -> Result<(), String> {
     if spec.backoff_limit < 0 {
         return Err(format!(
             "spec.backoffLimit: {} is negative; set 0 (no retry) or more",
@@ -53,15 +67,7 @@ pub fn validate(task: &EcsTask) -> Result<(), String> {
             "spec.ttlSecondsAfterFinished: {seconds} is negative"
         ));
     }
-    if spec.propagate_tags == Some(PropagateTags::Service) {
-        return Err(
-            "spec.propagateTags: SERVICE is refused for tasks run with RunTask; use TASK_DEFINITION or NONE"
-                .into(),
-        );
-    }
-    launch(spec).check()?;
-    check_overrides(spec)?;
-    check_tags("spec.tags", &spec.tags)
+    Ok(())
 }
 
 fn check_overrides(spec: &EcsTaskSpec) -> Result<(), String> {
