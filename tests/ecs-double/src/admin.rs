@@ -22,7 +22,9 @@ fn json_answer(status: StatusCode, body: &Value) -> Response {
 }
 
 fn settings_json(app: &App) -> Value {
-    serde_json::to_value(app.settings()).unwrap_or_default()
+    let mut settings = serde_json::to_value(app.settings()).unwrap_or_default();
+    settings["unplaceableTasks"] = json!(app.unplaceable_tasks());
+    settings
 }
 
 /// Calls and throttled calls by operation, faults, and how many objects exist.
@@ -42,8 +44,24 @@ pub async fn config(State(app): State<Arc<App>>) -> Response {
 }
 
 /// Changes settings: `{"faultRate", "latencyMs", "throttle", "timeoutSeconds", "faultAfterEffect",
-/// "faultOperations", "rolloutFailureRate", "rolloutSeconds", "taskSeconds", "taskOutcome"}`, any subset; answers
-/// the settings now in force.
+/// "faultOperations", "rolloutFailureRate", "rolloutSeconds", "taskSeconds", "taskOutcome", "listLagSeconds",
+/// "placementFailureRate", "placementFailureReason", "unplaceableTasks", "stoppedTaskSeconds",
+/// "clientTokenSeconds", "sidecarExitCode"}`, any subset; answers the settings now in force (with the
+/// `unplaceableTasks` still to come).
+///
+/// The task knobs (catalogue entries 58, 59, 61, 62 and 79):
+/// - `placementFailureRate` (0 to 1): the share of the tasks RunTask is asked for that cannot be placed, drawn from
+///   the seeded generator; each comes back in `failures[]` as `{"arn": <container instance ARN>, "reason": ...}`.
+/// - `placementFailureReason`: `"RESOURCE:CPU"`, `"RESOURCE:MEMORY"` (the default) or `"AGENT"`.
+/// - `unplaceableTasks` (N >= 0): the next N tasks RunTask is asked for cannot be placed, before the rate applies;
+///   counts down as tasks are refused; `POST /_double/reset` sets it back to 0.
+/// - `stoppedTaskSeconds` (default 3600, divided by the speed-up like `taskSeconds`): how long a STOPPED task stays
+///   describable; after it DescribeTasks answers MISSING and ListTasks leaves the task out. It also ends a client
+///   token: a token is forgotten this long after the last of its tasks stopped.
+/// - `clientTokenSeconds` (default 86400, divided by the speed-up): the longest a RunTask client token lives;
+///   after it a repeat starts new tasks.
+/// - `sidecarExitCode` (default 137): the exit code of a non-essential container that ECS stops when an essential
+///   container exits (`taskOutcome` `exit:N` sets the essential containers' code).
 pub async fn configure(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let patch: ConfigPatch = match serde_json::from_slice(&body) {
         Ok(patch) => patch,

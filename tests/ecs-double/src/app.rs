@@ -19,6 +19,7 @@ use crate::settings::{ConfigPatch, Settings};
 use crate::state::Model;
 use crate::stats::Stats;
 use crate::task_life::Timing;
+use crate::task_memory::Memory;
 use crate::task_request;
 use crate::throttle::{FARGATE_RUN_TASK, Throttle};
 
@@ -59,13 +60,22 @@ impl App {
         lock(&self.settings).clone()
     }
 
-    /// Changes the settings at run time; switching throttling on starts with full buckets.
+    /// How many of the next tasks RunTask is asked for cannot be placed (`unplaceableTasks`).
+    pub fn unplaceable_tasks(&self) -> u32 {
+        lock(&self.model).placement.unplaceable
+    }
+
+    /// Changes the settings at run time; switching throttling on starts with full buckets. `unplaceableTasks`
+    /// sets the model's counter (a reset forgets it).
     pub fn configure(&self, patch: &ConfigPatch) -> Result<(), String> {
         let mut settings = lock(&self.settings);
         let was_throttling = settings.throttle;
         settings.apply(patch)?;
         if settings.throttle && !was_throttling {
             *lock(&self.throttle) = Throttle::new(self.clock.now());
+        }
+        if let Some(count) = patch.unplaceable_tasks {
+            lock(&self.model).placement.unplaceable = count;
         }
         Ok(())
     }
@@ -160,6 +170,13 @@ impl App {
                 },
                 task_outcome: settings.task_outcome,
                 list_lag: settings.list_lag_seconds,
+                memory: Memory {
+                    stopped_task: settings.stopped_task_duration(),
+                    client_token: settings.client_token_duration(),
+                },
+                placement_failure_rate: settings.placement_failure_rate,
+                placement_failure_reason: settings.placement_failure_reason,
+                sidecar_exit_code: settings.sidecar_exit_code,
             };
             model.settle(ctx.now, ctx.duration);
             op(&mut model, &ctx, &request)

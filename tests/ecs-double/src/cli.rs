@@ -68,6 +68,26 @@ pub struct Cli {
     /// Seconds before a new service deployment shows in ListServiceDeployments (eventual consistency).
     #[arg(long, env = "ECS_DOUBLE_LIST_LAG_SECONDS", default_value_t = 0.0, value_parser = seconds)]
     pub list_lag_seconds: f64,
+    /// Share (0 to 1) of the tasks RunTask is asked for that cannot be placed (they come back in `failures[]`).
+    #[arg(long, env = "ECS_DOUBLE_PLACEMENT_FAILURE_RATE", default_value_t = 0.0, value_parser = share)]
+    pub placement_failure_rate: f64,
+    /// The reason of a placement failure.
+    #[arg(
+        long,
+        env = "ECS_DOUBLE_PLACEMENT_FAILURE_REASON",
+        value_enum,
+        default_value = "RESOURCE:MEMORY"
+    )]
+    pub placement_failure_reason: settings::PlacementReason,
+    /// How long a STOPPED task stays describable, before the speed-up (ECS: at least an hour).
+    #[arg(long, env = "ECS_DOUBLE_STOPPED_TASK_SECONDS", default_value_t = 3600.0, value_parser = seconds)]
+    pub stopped_task_seconds: f64,
+    /// The longest a RunTask client token is remembered, before the speed-up (ECS: 24 hours).
+    #[arg(long, env = "ECS_DOUBLE_CLIENT_TOKEN_SECONDS", default_value_t = 86400.0, value_parser = seconds)]
+    pub client_token_seconds: f64,
+    /// Exit code of a non-essential container that ECS stops when an essential one exits (137: SIGKILL).
+    #[arg(long, env = "ECS_DOUBLE_SIDECAR_EXIT_CODE", default_value_t = 137)]
+    pub sidecar_exit_code: i32,
     /// Get one documented ECS behaviour wrong on purpose (repeatable), to show the conformance suite fails.
     #[arg(long = "break", value_enum)]
     pub broken: Vec<settings::Broken>,
@@ -110,6 +130,11 @@ impl Cli {
             task_seconds: self.task_seconds,
             task_outcome: self.task_outcome,
             list_lag_seconds: self.list_lag_seconds,
+            placement_failure_rate: self.placement_failure_rate,
+            placement_failure_reason: self.placement_failure_reason,
+            stopped_task_seconds: self.stopped_task_seconds,
+            client_token_seconds: self.client_token_seconds,
+            sidecar_exit_code: self.sidecar_exit_code,
         }
     }
 }

@@ -2,13 +2,13 @@
 
 use crate::protocol::OpResult;
 use crate::request::Request;
-use crate::settings::Broken;
-use crate::settings::TaskOutcome;
+use crate::settings::{Broken, PlacementReason, TaskOutcome};
 use crate::state::Model;
 use crate::task_life::Timing;
+use crate::task_memory::Memory;
 use crate::{
-    ops_capacity_provider, ops_cluster, ops_scaling, ops_service, ops_service_deployment, ops_tags,
-    ops_task, ops_task_definition,
+    ops_capacity_provider, ops_cluster, ops_run_task, ops_scaling, ops_service,
+    ops_service_deployment, ops_tags, ops_task, ops_task_definition,
 };
 
 /// What an operation needs besides the model and the request.
@@ -31,6 +31,14 @@ pub struct Ctx {
     pub task_outcome: TaskOutcome,
     /// How long a new service deployment stays out of ListServiceDeployments.
     pub list_lag: f64,
+    /// How long STOPPED tasks and RunTask client tokens are remembered.
+    pub memory: Memory,
+    /// Share of the tasks RunTask is asked for that cannot be placed.
+    pub placement_failure_rate: f64,
+    /// The reason a task that cannot be placed gets.
+    pub placement_failure_reason: PlacementReason,
+    /// The exit code of a non-essential container ECS stops when an essential one exits.
+    pub sidecar_exit_code: i32,
 }
 
 impl Ctx {
@@ -66,7 +74,7 @@ pub fn find(operation: &str) -> Option<Op> {
         "UpdateService" => ops_service::update,
         "DeleteService" => ops_service::delete,
         "ListServices" => ops_service::list,
-        "RunTask" => ops_task::run,
+        "RunTask" => ops_run_task::run,
         "DescribeTasks" => ops_task::describe,
         "StopTask" => ops_task::stop,
         "ListTasks" => ops_task::list,
@@ -92,12 +100,17 @@ pub fn find(operation: &str) -> Option<Op> {
 }
 
 /// Runs one operation on a model at time `now`, with 10 s rollouts that never fail and tasks that run 5 s and
-/// exit 0 (unit tests of the operations).
+/// exit 0, all placed, stopped ones describable for an hour (unit tests of the operations).
 #[cfg(test)]
 pub fn call_at(op: Op, model: &mut Model, body: serde_json::Value, now: f64) -> OpResult {
-    let ctx = test_ctx(now, 10.0, 60.0);
+    call_with(op, model, body, &test_ctx(now, 10.0, 60.0))
+}
+
+/// Runs one operation on a model in the context `ctx` (unit tests of the operations).
+#[cfg(test)]
+pub fn call_with(op: Op, model: &mut Model, body: serde_json::Value, ctx: &Ctx) -> OpResult {
     let request = Request::parse(body.to_string().as_bytes()).expect("a JSON request body");
-    op(model, &ctx, &request)
+    op(model, ctx, &request)
 }
 
 /// A context for unit tests: rollouts of `duration` seconds that never fail, minutes of `minute` seconds, tasks
@@ -117,5 +130,12 @@ pub fn test_ctx(now: f64, duration: f64, minute: f64) -> Ctx {
         },
         task_outcome: TaskOutcome::Exit(0),
         list_lag: 0.0,
+        memory: Memory {
+            stopped_task: 3600.0,
+            client_token: 86400.0,
+        },
+        placement_failure_rate: 0.0,
+        placement_failure_reason: PlacementReason::Memory,
+        sidecar_exit_code: 137,
     }
 }

@@ -42,6 +42,40 @@ pub struct Settings {
     /// A new service deployment shows in ListServiceDeployments this many seconds after it started (real
     /// seconds): ECS's API is eventually consistent, so a list may lag behind DescribeServices.
     pub list_lag_seconds: f64,
+    /// Share of the tasks RunTask is asked for that cannot be placed (drawn from the seeded generator).
+    pub placement_failure_rate: f64,
+    /// The `reason` of a placement failure: `RESOURCE:CPU`, `RESOURCE:MEMORY` or `AGENT`.
+    pub placement_failure_reason: PlacementReason,
+    /// How long a STOPPED task stays describable, before the speed-up (ECS: at least an hour).
+    pub stopped_task_seconds: f64,
+    /// The longest a RunTask client token is remembered, before the speed-up (ECS: 24 hours).
+    pub client_token_seconds: f64,
+    /// The exit code of a non-essential container that ECS stops because an essential one exited.
+    pub sidecar_exit_code: i32,
+}
+
+/// Why a task could not be placed (the reasons ECS documents for RunTask's `failures[]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum PlacementReason {
+    #[serde(rename = "RESOURCE:CPU")]
+    #[value(name = "RESOURCE:CPU")]
+    Cpu,
+    #[serde(rename = "RESOURCE:MEMORY")]
+    #[value(name = "RESOURCE:MEMORY")]
+    Memory,
+    #[serde(rename = "AGENT")]
+    #[value(name = "AGENT")]
+    Agent,
+}
+
+impl PlacementReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cpu => "RESOURCE:CPU",
+            Self::Memory => "RESOURCE:MEMORY",
+            Self::Agent => "AGENT",
+        }
+    }
 }
 
 /// How the tasks the double runs end: `exit:N` (the essential containers exit with code N after the task
@@ -115,6 +149,16 @@ impl Settings {
         self.task_seconds / self.speedup
     }
 
+    /// How long a STOPPED task stays describable, in seconds of the clock.
+    pub fn stopped_task_duration(&self) -> f64 {
+        self.stopped_task_seconds / self.speedup
+    }
+
+    /// The longest a RunTask client token is remembered, in seconds of the clock.
+    pub fn client_token_duration(&self) -> f64 {
+        self.client_token_seconds / self.speedup
+    }
+
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.latency_ms)
     }
@@ -159,6 +203,21 @@ impl Settings {
         if let Some(seconds) = patch.list_lag_seconds {
             next.list_lag_seconds = non_negative("listLagSeconds", seconds)?;
         }
+        if let Some(rate) = patch.placement_failure_rate {
+            next.placement_failure_rate = share("placementFailureRate", rate)?;
+        }
+        if let Some(reason) = patch.placement_failure_reason {
+            next.placement_failure_reason = reason;
+        }
+        if let Some(seconds) = patch.stopped_task_seconds {
+            next.stopped_task_seconds = non_negative("stoppedTaskSeconds", seconds)?;
+        }
+        if let Some(seconds) = patch.client_token_seconds {
+            next.client_token_seconds = non_negative("clientTokenSeconds", seconds)?;
+        }
+        if let Some(code) = patch.sidecar_exit_code {
+            next.sidecar_exit_code = code;
+        }
         *self = next;
         Ok(())
     }
@@ -179,6 +238,13 @@ pub struct ConfigPatch {
     pub task_seconds: Option<f64>,
     pub task_outcome: Option<String>,
     pub list_lag_seconds: Option<f64>,
+    pub placement_failure_rate: Option<f64>,
+    pub placement_failure_reason: Option<PlacementReason>,
+    /// Not a setting: the next this many tasks RunTask is asked for cannot be placed (a counter in the model).
+    pub unplaceable_tasks: Option<u32>,
+    pub stopped_task_seconds: Option<f64>,
+    pub client_token_seconds: Option<f64>,
+    pub sidecar_exit_code: Option<i32>,
 }
 
 /// Checks a share (0 to 1).
@@ -223,6 +289,11 @@ mod tests {
             task_seconds: 5.0,
             task_outcome: TaskOutcome::Exit(0),
             list_lag_seconds: 0.0,
+            placement_failure_rate: 0.0,
+            placement_failure_reason: PlacementReason::Memory,
+            stopped_task_seconds: 3600.0,
+            client_token_seconds: 86400.0,
+            sidecar_exit_code: 137,
         }
     }
 
@@ -253,5 +324,39 @@ mod tests {
             serde_json::from_str(r#"{"faultOperations": ["RunTask"]}"#).unwrap();
         s.apply(&only).unwrap();
         assert!(s.faults_strike("RunTask") && !s.faults_strike("DescribeTasks"));
+    }
+
+    #[test]
+    fn task_knobs_are_checked_and_sped_up() {
+        let mut s = settings();
+        assert_eq!(
+            (s.stopped_task_duration(), s.client_token_duration()),
+            (360.0, 8640.0)
+        );
+        let patch: ConfigPatch = serde_json::from_str(
+            r#"{"placementFailureRate": 0.1, "placementFailureReason": "AGENT", "stoppedTaskSeconds": 20,
+                "clientTokenSeconds": 30, "sidecarExitCode": 1, "unplaceableTasks": 2}"#,
+        )
+        .unwrap();
+        s.apply(&patch).unwrap();
+        assert_eq!(s.placement_failure_reason, PlacementReason::Agent);
+        assert_eq!(
+            (s.stopped_task_duration(), s.client_token_duration()),
+            (2.0, 3.0)
+        );
+        assert_eq!((s.placement_failure_rate, s.sidecar_exit_code), (0.1, 1));
+        let shown = serde_json::to_value(&s).unwrap();
+        assert_eq!(shown["placementFailureReason"], "AGENT");
+        for bad in [
+            r#"{"placementFailureRate": 1.5}"#,
+            r#"{"stoppedTaskSeconds": -1}"#,
+            r#"{"clientTokenSeconds": -1}"#,
+        ] {
+            let patch: ConfigPatch = serde_json::from_str(bad).unwrap();
+            assert!(s.apply(&patch).is_err(), "{bad}");
+        }
+        assert!(
+            serde_json::from_str::<ConfigPatch>(r#"{"placementFailureReason": "DISK"}"#).is_err()
+        );
     }
 }

@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::ids::Ids;
+use crate::ids::{self, Ids};
+use crate::placement::Placement;
 use crate::prng::XorShift;
 use crate::protocol::ApiError;
 use crate::rollout::{Run, ServiceStatus};
 use crate::strategies::{self, ServiceDeployment};
 use crate::tags::Tags;
 use crate::task_life::Task;
+use crate::task_memory::TokenRecord;
 
 /// The account of every ARN.
 pub const ACCOUNT: &str = "123456789012";
@@ -127,8 +129,10 @@ pub struct Model {
     pub services: BTreeMap<(String, String), Service>,
     /// Tasks by ARN (STOPPED ones stay).
     pub tasks: BTreeMap<String, Task>,
-    /// RunTask client tokens: the request they came with (without the token) and the task ARNs it started.
-    pub task_tokens: BTreeMap<String, (Value, Vec<String>)>,
+    /// RunTask client tokens (with the cluster's ARN, as tokens are per cluster) and what they remember.
+    pub task_tokens: BTreeMap<String, TokenRecord>,
+    /// Which of the tasks RunTask is asked for can be placed.
+    pub placement: Placement,
     /// Capacity providers by name.
     pub capacity_providers: crate::ops_capacity_provider::Providers,
     pub ids: Ids,
@@ -177,6 +181,7 @@ impl Model {
             services: BTreeMap::new(),
             tasks: BTreeMap::new(),
             task_tokens: BTreeMap::new(),
+            placement: Placement::new(seed),
             capacity_providers: Default::default(),
             ids: Ids::default(),
             rng: XorShift::new(seed ^ 0x726F_6C6C_6F75_7473),
@@ -198,6 +203,16 @@ impl Model {
 
     pub fn task_arn(&self, cluster: &str, id: &str) -> String {
         self.arn(&format!("task/{cluster}/{id}"))
+    }
+
+    /// The container instance of `cluster` that RunTask's placement failures name (one per cluster: the double
+    /// has no container instances of its own).
+    pub fn container_instance_arn(&self, cluster: &str) -> String {
+        let seed = cluster.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let id = ids::uuid(seed).replace('-', "");
+        self.arn(&format!("container-instance/{cluster}/{id}"))
     }
 
     pub fn task_definition_arn(&self, family: &str, revision: i32) -> String {

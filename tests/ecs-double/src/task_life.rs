@@ -8,8 +8,9 @@ use crate::tags::Tags;
 /// How a task ends unless StopTask stops it first (decided when it is run).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Ending {
-    /// Its essential containers exit with this code after the run time.
-    Exit(i32),
+    /// Its essential containers exit with `code` after the run time; ECS then stops the non-essential ones, which
+    /// exit with `sidecar` (137 when SIGKILL ends them after the stop timeout).
+    Exit { code: i32, sidecar: i32 },
     /// It never starts; the reason is ECS's (a `CannotPullContainerError: ...`).
     FailToStart(String),
     /// It runs until it is stopped.
@@ -25,11 +26,12 @@ pub struct Timing {
     pub run: f64,
 }
 
-/// One container of a task: its name and image (from the task definition).
+/// One container of a task: its name, image and whether it is essential (from the task definition).
 #[derive(Clone, Debug)]
 pub struct Container {
     pub name: String,
     pub image: String,
+    pub essential: bool,
 }
 
 /// One task.
@@ -53,8 +55,10 @@ pub struct Task {
 struct Stop {
     code: &'static str,
     reason: String,
-    /// The containers' exit code (None when they never ran).
+    /// The essential containers' exit code (None when they never ran).
     exit_code: Option<i32>,
+    /// The non-essential containers' exit code.
+    sidecar_exit_code: Option<i32>,
     container_reason: Option<String>,
 }
 
@@ -67,7 +71,7 @@ impl Task {
     /// When its containers stop on their own (None: never).
     fn natural_end(&self) -> Option<f64> {
         match self.ending {
-            Ending::Exit(_) => Some(self.started_at() + self.timing.run),
+            Ending::Exit { .. } => Some(self.started_at() + self.timing.run),
             Ending::FailToStart(_) => Some(self.started_at()),
             Ending::Hang => None,
         }
@@ -83,6 +87,11 @@ impl Task {
     /// When the containers stop (or the start is given up), if that is known.
     fn end(&self) -> Option<f64> {
         self.user_stop().map(|(at, _)| *at).or(self.natural_end())
+    }
+
+    /// When the task is (or will be) STOPPED, if that is known.
+    pub fn stopped_at(&self) -> Option<f64> {
+        self.end().map(|end| end + self.timing.step)
     }
 
     /// Whether the desired status is STOPPED at `now`.
@@ -104,11 +113,13 @@ impl Task {
     fn stop(&self) -> Stop {
         if let Some((at, reason)) = self.user_stop() {
             let ran = *at >= self.started_at();
+            // SIGTERM: 128 + 15.
+            let exit_code = ran.then_some(143);
             return Stop {
                 code: "UserInitiated",
                 reason: reason.clone(),
-                // SIGTERM: 128 + 15.
-                exit_code: ran.then_some(143),
+                exit_code,
+                sidecar_exit_code: exit_code,
                 container_reason: None,
             };
         }
@@ -117,12 +128,14 @@ impl Task {
                 code: "TaskFailedToStart",
                 reason: reason.clone(),
                 exit_code: None,
+                sidecar_exit_code: None,
                 container_reason: Some(reason.clone()),
             },
-            Ending::Exit(code) => Stop {
+            Ending::Exit { code, sidecar } => Stop {
                 code: "EssentialContainerExited",
                 reason: "Essential container in task exited".into(),
                 exit_code: Some(*code),
+                sidecar_exit_code: Some(*sidecar),
                 container_reason: None,
             },
             Ending::Hang => unreachable!("a hanging task ends only through StopTask"),
@@ -151,7 +164,12 @@ impl Task {
                     },
                 });
                 if let Some(stop) = &stop {
-                    if let Some(code) = stop.exit_code {
+                    let exit_code = if c.essential {
+                        stop.exit_code
+                    } else {
+                        stop.sidecar_exit_code
+                    };
+                    if let Some(code) = exit_code {
                         out["exitCode"] = json!(code);
                     }
                     if let Some(reason) = &stop.container_reason {
@@ -209,10 +227,18 @@ mod tests {
             arn: "arn:aws:ecs:us-east-1:123456789012:task/main/abc".into(),
             cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/main".into(),
             task_definition_arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/job:1".into(),
-            containers: vec![Container {
-                name: "app".into(),
-                image: "busybox".into(),
-            }],
+            containers: vec![
+                Container {
+                    name: "app".into(),
+                    image: "busybox".into(),
+                    essential: true,
+                },
+                Container {
+                    name: "sidecar".into(),
+                    image: "envoy".into(),
+                    essential: false,
+                },
+            ],
             config: Map::new(),
             tags: Tags::default(),
             created_at: 0.0,
@@ -227,7 +253,10 @@ mod tests {
 
     #[test]
     fn a_task_goes_through_its_states_and_exits() {
-        let t = task(Ending::Exit(3));
+        let t = task(Ending::Exit {
+            code: 3,
+            sidecar: 137,
+        });
         let states: Vec<_> = [0.0, 1.0, 2.0, 6.9, 7.0, 8.0]
             .iter()
             .map(|now| t.last_status(*now))
@@ -246,6 +275,8 @@ mod tests {
         let shown = t.to_json(8.0, false);
         assert_eq!(shown["stopCode"], "EssentialContainerExited");
         assert_eq!(shown["containers"][0]["exitCode"], 3);
+        assert_eq!(shown["containers"][1]["exitCode"], 137);
+        assert_eq!(t.stopped_at(), Some(8.0));
         assert_eq!(shown["desiredStatus"], "STOPPED");
         assert_eq!(shown["stoppedAt"], 8.0);
         assert!(t.to_json(3.0, false).get("stopCode").is_none());
@@ -277,11 +308,30 @@ mod tests {
         assert_eq!(shown["stopCode"], "UserInitiated");
         assert_eq!(shown["stoppedReason"], "done");
         assert_eq!(shown["containers"][0]["exitCode"], 143);
+        assert_eq!(shown["containers"][1]["exitCode"], 143);
+    }
+
+    /// Catalogue entry 79: only the essential container's exit decides; ECS stops the sidecar, which shows the
+    /// exit code it was told to (here 1), while the essential container exited 0.
+    #[test]
+    fn the_essential_container_exits_and_ecs_stops_the_sidecar() {
+        let t = task(Ending::Exit {
+            code: 0,
+            sidecar: 1,
+        });
+        let shown = t.to_json(8.0, false);
+        assert_eq!(shown["stopCode"], "EssentialContainerExited");
+        assert_eq!(shown["containers"][0]["exitCode"], 0);
+        assert_eq!(shown["containers"][1]["exitCode"], 1);
+        assert_eq!(shown["containers"][1]["lastStatus"], "STOPPED");
     }
 
     #[test]
     fn stop_task_after_the_end_changes_nothing() {
-        let mut t = task(Ending::Exit(0));
+        let mut t = task(Ending::Exit {
+            code: 0,
+            sidecar: 137,
+        });
         t.stopped_by_user = Some((9.0, "late".into()));
         assert_eq!(
             t.to_json(9.0, false)["stopCode"],

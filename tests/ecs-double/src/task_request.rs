@@ -61,6 +61,8 @@ pub fn containers(revision: &Revision) -> Vec<Container> {
         .map(|c| Container {
             name: c["name"].as_str().unwrap_or_default().to_owned(),
             image: c["image"].as_str().unwrap_or_default().to_owned(),
+            // "If this parameter is omitted, a container is assumed to be essential."
+            essential: c["essential"].as_bool().unwrap_or(true),
         })
         .collect()
 }
@@ -142,8 +144,14 @@ pub fn config(
     Ok(config)
 }
 
-/// How a new task of `revision` ends: it cannot start when an image does not pull, else as the settings say.
-pub fn ending(revision: &Revision, containers: &[Container], outcome: TaskOutcome) -> Ending {
+/// How a new task of `revision` ends: it cannot start when an image does not pull, else as the settings say
+/// (`sidecar`: the exit code of a non-essential container ECS stops when an essential one exits).
+pub fn ending(
+    revision: &Revision,
+    containers: &[Container],
+    outcome: TaskOutcome,
+    sidecar: i32,
+) -> Ending {
     let pull_error = |image: &str| {
         Ending::FailToStart(format!(
             "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref \
@@ -161,7 +169,7 @@ pub fn ending(revision: &Revision, containers: &[Container], outcome: TaskOutcom
         return pull_error(bad.map_or(first_image, |c| c.image.as_str()));
     }
     match outcome {
-        TaskOutcome::Exit(code) => Ending::Exit(code),
+        TaskOutcome::Exit(code) => Ending::Exit { code, sidecar },
         TaskOutcome::FailToStart => pull_error(first_image),
         TaskOutcome::Hang => Ending::Hang,
     }

@@ -1,15 +1,12 @@
 //! Drives the ECS test double with the real aws-sdk-ecs client: rollouts over time, throttling, pagination,
-//! injected faults, idempotency and ECS's refusals, plus the admin API over plain HTTP.
+//! injected faults, idempotency and ECS's refusals, plus the admin API over plain HTTP. Tasks are in
+//! `sdk_tasks.rs`.
 
-use std::future::Future;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::config::retry::RetryConfig;
-use aws_sdk_ecs::config::timeout::TimeoutConfig;
-use aws_sdk_ecs::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::operation::RequestId;
 use aws_sdk_ecs::types::{
@@ -17,110 +14,7 @@ use aws_sdk_ecs::types::{
 };
 use serde_json::{Value, json};
 
-/// A running double, stopped when dropped.
-struct Double {
-    running: ecs_double::Running,
-    address: String,
-}
-
-impl Double {
-    fn start(args: &[&str]) -> Self {
-        let running = ecs_double::spawn(args);
-        let address = running.url.trim_start_matches("http://").to_owned();
-        Self { running, address }
-    }
-
-    /// An SDK client; with `retries`, the standard mode with a 10 ms backoff, else no retries.
-    fn client(&self, retries: bool) -> Client {
-        self.client_with(retries, Duration::from_secs(10))
-    }
-
-    fn client_with(&self, retries: bool, attempt_timeout: Duration) -> Client {
-        let retry = if retries {
-            RetryConfig::standard().with_initial_backoff(Duration::from_millis(10))
-        } else {
-            RetryConfig::disabled()
-        };
-        let config = aws_sdk_ecs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("x", "x", None, None, "test"))
-            .endpoint_url(&self.running.url)
-            .retry_config(retry)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_attempt_timeout(attempt_timeout)
-                    .build(),
-            )
-            .build();
-        Client::from_conf(config)
-    }
-
-    /// A plain HTTP/1.1 request: the status, the raw head and the JSON body.
-    fn http(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> (u16, String, Value) {
-        let mut stream = TcpStream::connect(&self.address).expect("connect to ecs-double");
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.address,
-            body.len()
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        stream.write_all(request.as_bytes()).expect("send");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("receive");
-        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("a status code");
-        (
-            status,
-            head.to_ascii_lowercase(),
-            serde_json::from_str(body).unwrap_or(Value::Null),
-        )
-    }
-
-    fn admin(&self, method: &str, path: &str, body: Value) -> Value {
-        let (status, _, answer) = self.http(method, path, &[], &body.to_string());
-        assert_eq!(status, 200, "{method} {path}: {answer}");
-        answer
-    }
-
-    fn configure(&self, patch: Value) {
-        self.admin("POST", "/_double/config", patch);
-    }
-
-    fn stats(&self) -> Value {
-        self.admin("GET", "/_double/stats", Value::Null)
-    }
-}
-
-/// Polls `check` until it gives a value, for at most `limit`.
-async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use common::{Double, eventually};
 
 async fn setup_cluster_and_family(ecs: &Client, revisions: usize) {
     ecs.create_cluster()
@@ -316,68 +210,6 @@ async fn a_burst_beyond_the_bucket_is_throttled() {
         .send()
         .await
         .expect("a separate bucket");
-}
-
-/// Catalogue entry 67: Fargate allows 20 RunTask calls a second, burst and sustained, besides the cluster resource
-/// bucket (100/40): a burst of 30 Fargate launches loses about 10.
-#[tokio::test]
-async fn fargate_run_tasks_beyond_twenty_at_once_are_throttled() {
-    use aws_sdk_ecs::types::{
-        AwsVpcConfiguration, Compatibility, LaunchType, NetworkConfiguration, NetworkMode,
-    };
-    let double = Double::start(&["--throttle", "on", "--speedup", "1"]);
-    let ecs = double.client(false);
-    ecs.create_cluster()
-        .cluster_name("main")
-        .send()
-        .await
-        .expect("create cluster");
-    ecs.register_task_definition()
-        .family("job")
-        .network_mode(NetworkMode::Awsvpc)
-        .requires_compatibilities(Compatibility::Fargate)
-        .cpu("256")
-        .memory("512")
-        .container_definitions(
-            ContainerDefinition::builder()
-                .name("job")
-                .image("busybox")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("register");
-    let network = NetworkConfiguration::builder()
-        .awsvpc_configuration(
-            AwsVpcConfiguration::builder()
-                .subnets("subnet-1")
-                .build()
-                .expect("a subnet"),
-        )
-        .build();
-    let calls: Vec<_> = (0..30)
-        .map(|_| {
-            let (ecs, network) = (ecs.clone(), network.clone());
-            tokio::spawn(async move {
-                ecs.run_task()
-                    .cluster("main")
-                    .task_definition("job")
-                    .launch_type(LaunchType::Fargate)
-                    .network_configuration(network)
-                    .send()
-                    .await
-            })
-        })
-        .collect();
-    let mut throttled = 0;
-    for call in calls {
-        if let Err(err) = call.await.expect("the call task") {
-            assert_eq!(err.code(), Some("ThrottlingException"), "{err:?}");
-            throttled += 1;
-        }
-    }
-    assert!((5..=10).contains(&throttled), "{throttled} throttled");
-    assert_eq!(double.stats()["throttled"]["RunTask"], throttled);
 }
 
 #[tokio::test]
