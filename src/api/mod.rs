@@ -9,8 +9,8 @@ pub mod cron_task;
 pub mod managed_instances;
 pub mod service;
 pub mod task;
-pub mod task_status;
 pub mod task_definition;
+pub mod task_status;
 
 pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProviderStatus};
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};

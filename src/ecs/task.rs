@@ -436,7 +436,9 @@ mod tests {
             "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["s-1"]}}
         }))
         .unwrap();
-        let tags: Tags = [("team".to_owned(), "data".to_owned())].into_iter().collect();
+        let tags: Tags = [("team".to_owned(), "data".to_owned())]
+            .into_iter()
+            .collect();
         let input = run_input(&request_json(&spec, &tags).unwrap()).unwrap();
         assert_eq!(input.launch_type, Some(sdk::LaunchType::Fargate));
         assert_eq!(input.tags()[0].key(), Some("team"));

@@ -19,4 +19,6 @@ mod strategies;
 mod task;
 mod task_definition;
 mod task_definition_use;
+mod task_edges;
+mod task_time;
 mod tools;

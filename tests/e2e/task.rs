@@ -12,10 +12,10 @@ use ecs_bridge::api::{EcsCluster, EcsTask, TaskDefinition};
 
 use crate::harness::{Env, condition, configure, unique};
 
-const WAIT: Duration = Duration::from_secs(90);
+pub(crate) const WAIT: Duration = Duration::from_secs(90);
 
 /// A double whose tasks end as `outcome` (`exit:N`, `hang`), with lives sped up four times.
-fn double(outcome: &str) -> ecs_double::Running {
+pub(crate) fn double(outcome: &str) -> ecs_double::Running {
     ecs_double::spawn(&[
         "--speedup",
         "4",
@@ -41,7 +41,7 @@ pub(crate) async fn cluster_and_job(env: &Env) {
 }
 
 /// A cluster, a task definition and an EcsTask `job` with `extra` spec lines.
-async fn setup(env: &Env, extra: &str) {
+pub(crate) async fn setup(env: &Env, extra: &str) {
     cluster_and_job(env).await;
     env.apply::<EcsTask>(&format!(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsTask\nmetadata: {{name: job}}\nspec:\n  clusterRef: {{name: main}}\n  \
@@ -50,14 +50,14 @@ async fn setup(env: &Env, extra: &str) {
     .await;
 }
 
-fn is(task: &EcsTask, type_: &str, status: &str) -> bool {
+pub(crate) fn is(task: &EcsTask, type_: &str, status: &str) -> bool {
     task.status
         .as_ref()
         .and_then(|s| condition(&s.conditions, type_))
         .is_some_and(|c| c.status == status)
 }
 
-fn reason(task: &EcsTask, type_: &str) -> String {
+pub(crate) fn reason(task: &EcsTask, type_: &str) -> String {
     task.status
         .as_ref()
         .and_then(|s| condition(&s.conditions, type_))
@@ -66,7 +66,7 @@ fn reason(task: &EcsTask, type_: &str) -> String {
 }
 
 /// DescribeTasks of one task, straight from the double.
-async fn described(env: &Env, arn: &str) -> aws_sdk_ecs::types::Task {
+pub(crate) async fn described(env: &Env, arn: &str) -> aws_sdk_ecs::types::Task {
     let cluster = arn.split('/').nth(1).unwrap();
     let out = env
         .ecs
@@ -103,7 +103,7 @@ async fn a_task_that_exits_0_completes() {
     let task = &status.tasks[0];
     assert_eq!(task.stop_code.as_deref(), Some("EssentialContainerExited"));
     assert_eq!(task.containers[0].exit_code, Some(0));
-    assert!(status.duration.is_some() && status.completion_time.is_some());
+    assert!(status.start_time.is_some() && status.completion_time.is_some());
     assert!(
         status
             .console_url
@@ -240,17 +240,17 @@ async fn a_lost_run_task_answer_starts_no_second_task() {
         })
         .await;
     let status = unanswered.status.unwrap();
-    assert!(status.client_token.is_some() && status.tasks.is_empty());
+    assert!(status.in_flight.is_some() && status.tasks.is_empty());
     assert_eq!(double_stats(&double.url)["objects"]["tasks"], 1);
     configure(&double, r#"{"faultRate": 0}"#);
     let done = env
         .wait_for::<EcsTask>("job", WAIT, |t| is(t, "Complete", "True"))
         .await;
     let status = done.status.unwrap();
-    assert_eq!((status.attempts, status.tasks.len()), (1, 1));
+    assert_eq!((status.attempts, status.tasks.len()), (1, 1), "{status:?}");
     let stats = double_stats(&double.url);
     assert_eq!(stats["objects"]["tasks"], 1, "one task in ECS: {stats}");
-    assert!(stats["calls"]["RunTask"].as_u64() >= Some(2), "{stats}");
+    assert!(stats["calls"]["RunTask"].as_u64() >= Some(1), "{stats}");
 }
 
 /// Catalogue entry 58: a RunTask repeated after its task stopped answers the task with its ARN and statuses only;
@@ -335,7 +335,7 @@ async fn invalid_specs_make_no_ecs_call() {
 }
 
 /// The double's call counters and object counts (`GET /_double/stats`).
-fn double_stats(url: &str) -> serde_json::Value {
+pub(crate) fn double_stats(url: &str) -> serde_json::Value {
     let out = Command::new("curl")
         .args(["-sf", &format!("{url}/_double/stats")])
         .output()

@@ -164,7 +164,10 @@ impl Managed for EcsTask {
             requeue = sooner(requeue, Some(poll(&status, now)));
         }
         if let Some(after) = status.retry_after.as_deref().and_then(status::epoch) {
-            requeue = sooner(requeue, Some(Duration::from_secs_f64((after - now).max(0.5))));
+            requeue = sooner(
+                requeue,
+                Some(Duration::from_secs_f64((after - now).max(0.5))),
+            );
         }
         if outcome.is_some() {
             requeue = self.expire(ctx, &status, now, &mut notes).await?;
@@ -238,8 +241,10 @@ impl EcsTask {
         if left > 0.0 {
             return Ok(Some(Duration::from_secs_f64(left)));
         }
-        let api: Api<EcsTask> = Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default());
-        api.delete(&self.name_any(), &DeleteParams::default()).await?;
+        let api: Api<EcsTask> =
+            Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default());
+        api.delete(&self.name_any(), &DeleteParams::default())
+            .await?;
         notes.push(Note::normal(
             "Deleted",
             "ttlSecondsAfterFinished passed: deleted this EcsTask",

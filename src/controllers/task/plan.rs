@@ -17,7 +17,11 @@ const MAX_BACKOFF_SECONDS: f64 = 360.0;
 pub enum Step {
     /// Send RunTask for `attempt` (1-based) asking for `count` tasks. `repeat`: that call was sent before and its
     /// answer was never recorded; it is sent again with the same token and request, which returns its tasks.
-    Run { attempt: i32, count: i32, repeat: bool },
+    Run {
+        attempt: i32,
+        count: i32,
+        repeat: bool,
+    },
     /// The run ends this way: stop these tasks (Failed or Complete is set once no task is left running).
     End { ending: Ending, stop: Vec<String> },
     /// Nothing to do now; look again within this many seconds when given (a backoff ends).
@@ -111,7 +115,10 @@ pub fn next(spec: &EcsTaskSpec, status: &EcsTaskStatus, now: f64) -> Step {
             "{} task(s) failed (backoffLimit {}); the last: {}",
             status.failed_attempts,
             spec.backoff_limit,
-            status.last_failure.as_deref().unwrap_or("no reason recorded")
+            status
+                .last_failure
+                .as_deref()
+                .unwrap_or("no reason recorded")
         );
         return end(ending("BackoffLimitExceeded", message), &open);
     }
@@ -155,7 +162,11 @@ fn end(ending: Ending, open: &[&TaskRecord]) -> Step {
 /// Tasks that succeeded and stopped no later than `due`.
 fn succeeded_by(status: &EcsTaskStatus, due: f64) -> i32 {
     let in_time = status.tasks.iter().filter(|t| {
-        t.succeeded == Some(true) && t.stopped_at.as_deref().and_then(epoch).is_some_and(|at| at <= due)
+        t.succeeded == Some(true)
+            && t.stopped_at
+                .as_deref()
+                .and_then(epoch)
+                .is_some_and(|at| at <= due)
     });
     in_time.count() as i32
 }

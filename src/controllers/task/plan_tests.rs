@@ -75,7 +75,10 @@ fn starts_then_waits_then_completes() {
     };
     assert_eq!(next(&spec(1, 0, None), &sent, START + 1.0), repeat);
     let going = status(1, vec![running("t1", 1)]);
-    assert_eq!(next(&spec(1, 0, None), &going, START + 1.0), Step::Wait(None));
+    assert_eq!(
+        next(&spec(1, 0, None), &going, START + 1.0),
+        Step::Wait(None)
+    );
     let done = status(1, vec![stopped("t1", 1, true, START + 5.0)]);
     assert_eq!(
         next(&spec(1, 0, None), &done, START + 9.0),
@@ -116,7 +119,10 @@ fn only_failed_tasks_are_replaced_after_the_backoff() {
         next(&spec(3, 2, None), &one_failed, START + 6.0),
         Step::Wait(Some(9.0))
     );
-    assert_eq!(next(&spec(3, 2, None), &one_failed, START + 15.0), run(2, 1));
+    assert_eq!(
+        next(&spec(3, 2, None), &one_failed, START + 15.0),
+        run(2, 1)
+    );
 }
 
 #[test]
@@ -146,7 +152,8 @@ fn past_the_backoff_limit_siblings_are_stopped_then_the_run_fails() {
     };
     assert!(stop.is_empty(), "a stopping task is not stopped twice");
     stopping.tasks[1] = stopped("t2", 1, false, START + 8.0);
-    let Step::Finish(Outcome::Failed { reason, .. }) = next(&spec(2, 0, None), &stopping, START + 9.0)
+    let Step::Finish(Outcome::Failed { reason, .. }) =
+        next(&spec(2, 0, None), &stopping, START + 9.0)
     else {
         panic!("failed once every task stopped");
     };
@@ -156,11 +163,17 @@ fn past_the_backoff_limit_siblings_are_stopped_then_the_run_fails() {
 #[test]
 fn the_deadline_stops_running_tasks() {
     let going = status(1, vec![running("t1", 1)]);
-    assert_eq!(next(&spec(1, 0, Some(10)), &going, START + 9.0), Step::Wait(None));
+    assert_eq!(
+        next(&spec(1, 0, Some(10)), &going, START + 9.0),
+        Step::Wait(None)
+    );
     let Step::End { ending, stop } = next(&spec(1, 0, Some(10)), &going, START + 10.0) else {
         panic!("past the deadline");
     };
-    assert_eq!((ending.reason.as_str(), stop), ("DeadlineExceeded", vec!["t1".to_owned()]));
+    assert_eq!(
+        (ending.reason.as_str(), stop),
+        ("DeadlineExceeded", vec!["t1".to_owned()])
+    );
 }
 
 /// Item 9: a task that exited 0 before the deadline is a success, even when seen after it.
@@ -182,7 +195,10 @@ fn a_success_before_the_deadline_counts_when_seen_late() {
 fn a_run_that_is_over_does_nothing() {
     let mut over = status(1, vec![stopped("t1", 1, true, START + 1.0)]);
     over.phase = TaskPhase::Succeeded;
-    assert_eq!(next(&spec(1, 0, Some(1)), &over, START + 100.0), Step::Wait(None));
+    assert_eq!(
+        next(&spec(1, 0, Some(1)), &over, START + 100.0),
+        Step::Wait(None)
+    );
 }
 
 #[test]

@@ -41,16 +41,24 @@ pub fn started_by(task: &EcsTask) -> String {
 /// Records what the run runs, from the spec and its references as they are now: the cluster, the task definition
 /// revision (a family given by name is resolved to its newest ACTIVE revision) and its essential containers, and
 /// the RunTask request.
-pub async fn prepare(task: &EcsTask, ctx: &Context, status: &mut EcsTaskStatus) -> Result<(), Error> {
+pub async fn prepare(
+    task: &EcsTask,
+    ctx: &Context,
+    status: &mut EcsTaskStatus,
+) -> Result<(), Error> {
     let refs = task.references();
     let deps = references::resolve(&refs, ctx).await?;
     let (revision, essential) = match &deps.task_traits {
         Some(traits) => {
-            validate::check_task_definition(&task.spec, &refs, traits).map_err(Error::InvalidSpec)?;
+            validate::check_task_definition(&task.spec, &refs, traits)
+                .map_err(Error::InvalidSpec)?;
             (deps.task_definition.clone(), traits.essential.clone())
         }
         None => {
-            let found = ctx.ecs.describe_task_definition(&deps.task_definition).await?;
+            let found = ctx
+                .ecs
+                .describe_task_definition(&deps.task_definition)
+                .await?;
             let revision = found.ok_or_else(|| {
                 Error::DependencyNotReady(format!(
                     "spec.taskDefinition: ECS has no ACTIVE task definition {:?}",
@@ -73,7 +81,10 @@ pub async fn prepare(task: &EcsTask, ctx: &Context, status: &mut EcsTaskStatus) 
 
 /// The essential containers of a task definition as ECS JSON (`essential` defaults to true).
 fn essential_of(content: &serde_json::Value) -> Vec<String> {
-    let containers = content["containerDefinitions"].as_array().into_iter().flatten();
+    let containers = content["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten();
     containers
         .filter(|c| c["essential"].as_bool() != Some(false))
         .filter_map(|c| c["name"].as_str().map(str::to_owned))
@@ -107,7 +118,11 @@ pub async fn attempt(
         let before = status.clone();
         checkpoint.save(|s| *s = before).await?;
     }
-    let token = status.in_flight.as_ref().map(|f| f.client_token.clone()).unwrap_or_default();
+    let token = status
+        .in_flight
+        .as_ref()
+        .map(|f| f.client_token.clone())
+        .unwrap_or_default();
     let sent = ctx
         .ecs
         .run_task(&RunRequest {
@@ -138,7 +153,10 @@ pub async fn attempt(
 
 /// Whether ECS refused the request itself (it started nothing and a repeat would be refused the same way).
 fn refused(kind: AwsErrorKind) -> bool {
-    matches!(kind, AwsErrorKind::Rejected | AwsErrorKind::AccessDenied | AwsErrorKind::NotFound)
+    matches!(
+        kind,
+        AwsErrorKind::Rejected | AwsErrorKind::AccessDenied | AwsErrorKind::NotFound
+    )
 }
 
 /// The tasks of the call in flight that ECS shows by the object's `startedBy` but status does not record: found
@@ -161,7 +179,9 @@ async fn find_started(
     let mut tasks = Vec::new();
     for arn in arns {
         if let Some(found) = ctx.ecs.describe_task(&cluster, &arn).await?
-            && found.created_at.is_some_and(|at| at >= sent_at - CLOCK_SLACK_SECONDS)
+            && found
+                .created_at
+                .is_some_and(|at| at >= sent_at - CLOCK_SLACK_SECONDS)
         {
             tasks.push(found);
         }
@@ -182,9 +202,12 @@ fn record(
     now: f64,
 ) -> Vec<Note> {
     status.in_flight = None;
+    let mut failures = Vec::new();
     for observed in &started.tasks {
         if !status.tasks.iter().any(|t| t.arn == observed.task_arn) {
             status.tasks.push(status::record(observed, attempt));
+            // A task found after its answer was lost may have stopped already: it is judged now.
+            failures.extend(status::judge(status, status.tasks.len() - 1, now));
         }
     }
     let placed = started.tasks.len() as i32;
@@ -193,15 +216,28 @@ fn record(
         "Started",
         format!("attempt {attempt}: started {placed} of {count} task(s) of {task_definition}"),
     )];
+    notes.extend(
+        failures
+            .into_iter()
+            .map(|why| Note::warning("TaskFailed", why)),
+    );
     if placed >= count {
         return notes;
     }
     let reasons: Vec<String> = started.failures.iter().map(ToString::to_string).collect();
     let why = format!(
         "attempt {attempt}: RunTask placed {placed} of {count} task(s): {}",
-        if reasons.is_empty() { "ECS gave no reason".to_owned() } else { reasons.join("; ") }
+        if reasons.is_empty() {
+            "ECS gave no reason".to_owned()
+        } else {
+            reasons.join("; ")
+        }
     );
-    let not_placement = started.failures.iter().filter(|f| !f.is_placement()).count() as i32;
+    let not_placement = started
+        .failures
+        .iter()
+        .filter(|f| !f.is_placement())
+        .count() as i32;
     if not_placement > 0 {
         status::note_failure(status, not_placement, why.clone(), now);
     } else {
@@ -215,7 +251,10 @@ fn record(
         reasons,
         time: rfc3339(now),
     });
-    let excess = status.placement_failures.len().saturating_sub(PLACEMENT_FAILURES_KEPT);
+    let excess = status
+        .placement_failures
+        .len()
+        .saturating_sub(PLACEMENT_FAILURES_KEPT);
     status.placement_failures.drain(..excess);
     notes.push(Note::warning("PlacementFailed", why));
     notes

@@ -61,7 +61,10 @@ pub fn update(record: &mut TaskRecord, observed: &ObservedTask) {
     record.desired_status = observed.desired_status.clone();
     record.stop_code = observed.stop_code.clone();
     record.stopped_reason = observed.stopped_reason.clone();
-    record.created_at = observed.created_at.map(rfc3339).or(record.created_at.take());
+    record.created_at = observed
+        .created_at
+        .map(rfc3339)
+        .or(record.created_at.take());
     record.started_at = observed.started_at.map(rfc3339);
     record.stopped_at = observed.stopped_at.map(rfc3339);
     if !observed.containers.is_empty() {
@@ -177,7 +180,11 @@ fn exit_code(status: &EcsTaskStatus) -> Option<i32> {
         .filter(|c| essential.is_none_or(|names| names.contains(&c.name)))
         .filter_map(|c| c.exit_code)
         .collect();
-    codes.iter().copied().find(|c| *c != 0).or(codes.first().copied())
+    codes
+        .iter()
+        .copied()
+        .find(|c| *c != 0)
+        .or(codes.first().copied())
 }
 
 /// Fills in what follows from the records of a run that is not over: phase, exit code and console link.
@@ -210,7 +217,11 @@ pub fn finish(status: &mut EcsTaskStatus, outcome: &Outcome, now: f64) {
 }
 
 /// The conditions of a run that is not over at `now`, or that ends now with `outcome`.
-pub fn conditions(status: &EcsTaskStatus, outcome: Option<&Outcome>, now: f64) -> Vec<ConditionUpdate> {
+pub fn conditions(
+    status: &EcsTaskStatus,
+    outcome: Option<&Outcome>,
+    now: f64,
+) -> Vec<ConditionUpdate> {
     let all = |complete: bool, failed: bool, reason: &str, message: &str| {
         vec![
             ConditionUpdate::new(COMPLETE, complete, reason, message),
@@ -255,7 +266,10 @@ fn progress(status: &EcsTaskStatus, now: f64) -> (String, String) {
     match (waiting, &status.last_failure) {
         (Some(after), Some(why)) => (
             "BackingOff".into(),
-            format!("{counts}; the next attempt in {:.0}s after: {why}", after - now),
+            format!(
+                "{counts}; the next attempt in {:.0}s after: {why}",
+                after - now
+            ),
         ),
         _ => (format!("{:?}", status.phase), counts),
     }

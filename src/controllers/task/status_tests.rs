@@ -36,7 +36,11 @@ fn formats_times_and_links() {
 /// Item 4: an essential container exits 0 and a non-essential sidecar 137: the task succeeded.
 #[test]
 fn only_essential_containers_decide() {
-    let observed = stopped_task("t1", "EssentialContainerExited", &[("app", 0), ("sidecar", 137)]);
+    let observed = stopped_task(
+        "t1",
+        "EssentialContainerExited",
+        &[("app", 0), ("sidecar", 137)],
+    );
     let mut status = EcsTaskStatus {
         attempts: 1,
         essential_containers: Some(vec!["app".into()]),
@@ -46,7 +50,11 @@ fn only_essential_containers_decide() {
     assert_eq!(judge(&mut status, 0, 1_700_000_061.0), None);
     assert_eq!((status.succeeded, status.failed_attempts), (1, 0));
     summarize(&mut status);
-    assert_eq!(status.exit_code, Some(0), "the sidecar's code is not the run's");
+    assert_eq!(
+        status.exit_code,
+        Some(0),
+        "the sidecar's code is not the run's"
+    );
     let unknown = record(&observed, 1);
     assert!(task_failure(&unknown, None).unwrap().contains("sidecar"));
     let failed = stopped_task("t2", "TaskFailedToStart", &[]);
@@ -69,7 +77,10 @@ fn a_task_is_judged_once_and_a_failure_starts_the_backoff() {
     assert!(why.contains("exit code 2"), "{why}");
     assert_eq!(judge(&mut status, 0, 1001.0), None, "judged once");
     assert_eq!(status.failed_attempts, 1);
-    assert_eq!(status.retry_after.as_deref(), Some(rfc3339(1020.0).as_str()));
+    assert_eq!(
+        status.retry_after.as_deref(),
+        Some(rfc3339(1020.0).as_str())
+    );
 }
 
 /// Item 13: however many attempts fail, status keeps the open, the succeeded and the ten newest failed tasks.
@@ -79,7 +90,11 @@ fn status_keeps_a_bounded_number_of_tasks() {
     for attempt in 1..=40 {
         for i in 0..10 {
             let mut task = record(
-                &stopped_task(&format!("t{attempt}-{i}"), "EssentialContainerExited", &[("app", 1)]),
+                &stopped_task(
+                    &format!("t{attempt}-{i}"),
+                    "EssentialContainerExited",
+                    &[("app", 1)],
+                ),
                 attempt,
             );
             task.succeeded = Some(i < 2 && attempt == 1);
@@ -89,7 +104,14 @@ fn status_keeps_a_bounded_number_of_tasks() {
     trim(&mut status);
     assert_eq!(status.tasks.len(), 12);
     assert_eq!(status.tasks.last().unwrap().arn, "t40-9");
-    assert!(status.tasks.iter().filter(|t| t.succeeded == Some(true)).count() == 2);
+    assert!(
+        status
+            .tasks
+            .iter()
+            .filter(|t| t.succeeded == Some(true))
+            .count()
+            == 2
+    );
     let size = serde_json::to_string(&status).unwrap().len();
     assert!(size < 16_000, "{size} bytes");
 }
