@@ -41,10 +41,13 @@ pub fn run(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let fingerprint = Value::Object(fingerprint);
     if let Some(record) = token.and_then(|t| model.task_tokens.get(t)) {
         if record.request != fingerprint {
+            // Catalogue entry 58: "The resourceIds are the existing task ARNs which are already associated with
+            // the clientToken."
             return Err(ApiError::new(
                 "ConflictException",
                 "The provided clientToken is already in use with a different RunTask request.",
-            ));
+            )
+            .with("resourceIds", json!(record.arns)));
         }
         return Ok(record.answer(&model.tasks, ctx.now, ctx.memory));
     }
@@ -198,9 +201,12 @@ mod tests {
             "app"
         );
         let other = json!({"taskDefinition": "job", "count": 1, "clientToken": "t1"});
+        let conflict = run_task(&mut model, other).unwrap_err();
+        assert_eq!(conflict.code, "ConflictException");
         assert_eq!(
-            run_task(&mut model, other).unwrap_err().code,
-            "ConflictException"
+            conflict.members["resourceIds"],
+            json!(model.tasks.keys().collect::<Vec<_>>()),
+            "the tasks of the token"
         );
     }
 

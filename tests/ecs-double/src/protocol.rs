@@ -16,6 +16,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Members the error shape has besides the message (such as a ConflictException's `resourceIds`).
+    pub members: serde_json::Map<String, Value>,
 }
 
 impl ApiError {
@@ -25,6 +27,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             code,
             message: message.into(),
+            members: serde_json::Map::new(),
         }
     }
 
@@ -40,6 +43,12 @@ impl ApiError {
         Self::new("ClusterNotFoundException", "Cluster not found.")
     }
 
+    /// This error with one more member of its shape.
+    pub fn with(mut self, member: &str, value: Value) -> Self {
+        self.members.insert(member.to_owned(), value);
+        self
+    }
+
     pub fn throttled() -> Self {
         Self::new("ThrottlingException", "Rate exceeded")
     }
@@ -50,6 +59,7 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "ServerException",
             message: message.into(),
+            members: serde_json::Map::new(),
         }
     }
 }
@@ -70,10 +80,12 @@ pub fn operation(headers: &HeaderMap) -> Option<&str> {
 pub fn answer(result: OpResult, request_id: &str) -> Response {
     let (status, body) = match result {
         Ok(body) => (StatusCode::OK, body),
-        Err(err) => (
-            err.status,
-            json!({"__type": err.code, "message": err.message}),
-        ),
+        Err(err) => {
+            let mut body = err.members;
+            body.insert("__type".into(), json!(err.code));
+            body.insert("message".into(), json!(err.message));
+            (err.status, Value::Object(body))
+        }
     };
     let mut response = (status, body.to_string()).into_response();
     let headers = response.headers_mut();

@@ -1,5 +1,6 @@
 //! Drives the tasks of the ECS test double with the real aws-sdk-ecs client: Fargate's RunTask bucket, partial
-//! placement, stopped tasks that expire, RunTask tokens that end, non-essential containers, and a deleted cluster.
+//! placement, stopped tasks that expire, RunTask tokens that end or conflict, non-essential containers, and a
+//! deleted cluster.
 
 mod common;
 
@@ -254,4 +255,31 @@ async fn describe_tasks_of_a_deleted_cluster_is_cluster_not_found() {
         .await
         .expect_err("the cluster is gone");
     assert_eq!(err.code(), Some("ClusterNotFoundException"));
+}
+
+/// Catalogue entry 58: the same client token with another request is a ConflictException whose `resourceIds`
+/// are the tasks the token started, as the SDK reads them.
+#[tokio::test]
+async fn a_token_reused_with_another_request_names_its_tasks() {
+    let double = Double::start(&["--throttle", "off"]);
+    let ecs = double.client(false);
+    setup(&ecs, &[("app", true)]).await;
+    let run = |group: &str| {
+        ecs.run_task()
+            .cluster("main")
+            .task_definition("job")
+            .client_token("token-1")
+            .group(group)
+            .send()
+    };
+    let first = run("first").await.expect("run task");
+    let arn = first.tasks()[0].task_arn().unwrap().to_owned();
+    let err = run("second").await.expect_err("another request");
+    let service = err.as_service_error().expect("a service error");
+    assert_eq!(service.code(), Some("ConflictException"));
+    let aws_sdk_ecs::operation::run_task::RunTaskError::ConflictException(conflict) = service
+    else {
+        panic!("{service:?}");
+    };
+    assert_eq!(conflict.resource_ids(), [arn]);
 }
