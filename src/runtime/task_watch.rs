@@ -65,9 +65,7 @@ pub fn task_changes(
 impl Watch {
     /// Whether the object failed and waits for its backoff: a change of its tasks does not wake it earlier.
     fn backing_off(&self, owner: &ObjectRef<EcsTask>) -> bool {
-        let namespace = owner.namespace.as_deref().unwrap_or_default();
-        let key = backoff::key(&EcsTask::kind(&()), namespace, &owner.name);
-        self.ctx.backoff.waiting(&key)
+        self.ctx.backoff.waiting(&backoff_key(owner))
     }
 
     /// Reads every open task once; returns the objects whose tasks changed, each once.
@@ -86,11 +84,26 @@ impl Watch {
                 }
             }
         }
-        let mut seen = HashSet::new();
-        woken.retain(|o| seen.insert(o.clone()) && !self.backing_off(o));
+        let woken = due(woken, |o| self.backing_off(o));
         tracing::debug!(woken = woken.len(), "read the running tasks");
         woken
     }
+}
+
+/// The key of an object in the per-object error backoff.
+fn backoff_key(owner: &ObjectRef<EcsTask>) -> String {
+    let namespace = owner.namespace.as_deref().unwrap_or_default();
+    backoff::key(&EcsTask::kind(&()), namespace, &owner.name)
+}
+
+/// The objects to wake: each once, and none that waits out its error backoff.
+fn due(
+    mut woken: Vec<ObjectRef<EcsTask>>,
+    backing_off: impl Fn(&ObjectRef<EcsTask>) -> bool,
+) -> Vec<ObjectRef<EcsTask>> {
+    let mut seen = HashSet::new();
+    woken.retain(|o| seen.insert(o.clone()) && !backing_off(o));
+    woken
 }
 
 /// The tasks not stopped of every object, by the cluster they run in.
@@ -158,6 +171,27 @@ mod tests {
             ..Default::default()
         };
         (arn.into(), task)
+    }
+
+    /// Issue 21, item 8: an object whose reconciles fail is not woken by its tasks' changes before its backoff
+    /// ends (no wake storm of a failing EcsTask).
+    #[test]
+    fn objects_in_error_backoff_are_not_woken() {
+        let backoff = crate::reconcile::backoff::Backoff::default();
+        let (a, b) = (
+            ObjectRef::new("a").within("ns"),
+            ObjectRef::new("b").within("ns"),
+        );
+        backoff.failed(&backoff_key(&a), std::time::Duration::from_secs(60));
+        let woken = due(vec![a.clone(), b.clone(), b.clone()], |o| {
+            backoff.waiting(&backoff_key(o))
+        });
+        assert_eq!(woken, vec![b.clone()]);
+        backoff.succeeded(&backoff_key(&a));
+        assert_eq!(
+            due(vec![a.clone()], |o| backoff.waiting(&backoff_key(o))),
+            vec![a]
+        );
     }
 
     #[test]

@@ -78,14 +78,16 @@ pub async fn observe(
     Ok(notes)
 }
 
-/// Whether a task ECS answered MISSING for is gone for good rather than not visible yet: it was created (or, if
-/// ECS never showed it, its RunTask answered) more than a minute ago.
+/// Whether a task ECS answered MISSING for is gone for good rather than not visible yet: ECS showed it started
+/// before, or it was created (or, if ECS never showed it, the run started) more than a minute ago.
 fn missing_for_good(status: &EcsTaskStatus, index: usize, now: f64) -> bool {
     let task = &status.tasks[index];
+    if task.started_at.is_some() {
+        return true;
+    }
     let since = task
         .created_at
         .as_deref()
-        .or(task.started_at.as_deref())
         .or(status.start_time.as_deref())
         .and_then(epoch);
     since.is_none_or(|since| now - since > MISSING_GRACE_SECONDS)
