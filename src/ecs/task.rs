@@ -27,6 +27,7 @@ const MAX_STOP_REASON: usize = 255;
 #[serde(rename_all = "camelCase", default)]
 pub struct ObservedTask {
     pub task_arn: String,
+    pub task_definition_arn: Option<String>,
     pub last_status: Option<String>,
     pub desired_status: Option<String>,
     pub stop_code: Option<String>,

@@ -119,6 +119,7 @@ impl Managed for EcsTask {
             notes.extend(self.edited_while_running(&status));
         }
         notes.extend(observe::observe(ctx, &mut status, now).await?);
+        notes.extend(observe::settle(ctx, &mut status, now).await?);
         let mut outcome = None;
         let mut requeue = None;
         match plan::next(&self.spec, &status, now) {
@@ -129,6 +130,8 @@ impl Managed for EcsTask {
             } => {
                 let step = (attempt, count, repeat);
                 notes.extend(run::attempt(self, ctx, checkpoint, &mut status, step, now).await?);
+                // A task found after its answer was lost may have stopped already.
+                notes.extend(observe::settle(ctx, &mut status, now).await?);
             }
             Step::End { ending, stop } => {
                 for arn in &stop {

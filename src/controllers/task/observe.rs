@@ -1,12 +1,12 @@
-//! Brings the records of a run's open tasks up to what ECS reports, in the cluster the run recorded: a task seen
-//! stopped is judged once; a task ECS no longer shows (stopped tasks are described for about an hour, catalogue
+//! Brings the records of a run's open tasks up to what ECS reports, in the cluster the run recorded, and judges
+//! each task seen stopped once (by its essential containers); a task ECS no longer shows (stopped tasks are described for about an hour, catalogue
 //! entry 62) ends with an unknown outcome; a cluster that is gone ends the run, its tasks gone with it.
 
 use futures::future::try_join_all;
 
 use super::plan::is_stopped;
 use super::status::{self, epoch, rfc3339, task_id};
-use crate::api::task::{EcsTaskStatus, Ending};
+use crate::api::task::{EcsTaskStatus, Ending, TaskRecord};
 use crate::ecs::AwsErrorKind;
 use crate::reconcile::{Context, Error, Note};
 
@@ -69,13 +69,50 @@ pub async fn observe(
                     ),
                 ));
             }
-            None => continue,
+            None => {}
         }
+    }
+    Ok(notes)
+}
+
+/// Judges every task seen stopped and not judged yet (once each). When the outcome depends on which containers
+/// are essential and the run does not know yet (a task definition named by family or ARN), the revision the run
+/// ran is read first.
+pub async fn settle(
+    ctx: &Context,
+    status: &mut EcsTaskStatus,
+    now: f64,
+) -> Result<Vec<Note>, Error> {
+    let unjudged = |t: &&TaskRecord| is_stopped(t) && t.succeeded.is_none();
+    let needs_essential = status.essential_containers.is_none()
+        && status
+            .tasks
+            .iter()
+            .filter(unjudged)
+            .any(|t| t.containers.iter().any(|c| c.exit_code != Some(0)));
+    if needs_essential && let Some(revision) = status.task_definition_arn.clone() {
+        let found = ctx.ecs.describe_task_definition(&revision).await?;
+        status.essential_containers = found.map(|r| essential_of(&r.content));
+    }
+    let mut notes = Vec::new();
+    for index in 0..status.tasks.len() {
         if let Some(why) = status::judge(status, index, now) {
             notes.push(Note::warning("TaskFailed", why));
         }
     }
     Ok(notes)
+}
+
+/// The essential containers of a task definition as ECS JSON (`essential` defaults to true).
+fn essential_of(content: &serde_json::Value) -> Vec<String> {
+    let containers = content["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten();
+    containers
+        .filter(|c| c["essential"].as_bool() != Some(false))
+        .filter_map(|c| c["name"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Whether a task ECS answered MISSING for is gone for good rather than not visible yet: ECS showed it started
@@ -102,9 +139,6 @@ fn cluster_gone(status: &mut EcsTaskStatus, cluster: &str, now: f64) -> Vec<Note
         task.stop_code = Some(CLUSTER_NOT_FOUND.into());
         task.stopped_reason = Some(message.clone());
         task.stopped_at.get_or_insert_with(|| rfc3339(now));
-    }
-    for index in 0..status.tasks.len() {
-        status::judge(status, index, now);
     }
     status.ending = Some(Ending {
         reason: CLUSTER_NOT_FOUND.into(),

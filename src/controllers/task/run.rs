@@ -1,5 +1,5 @@
 //! Starting a run and its attempts: what a run runs is recorded when it starts (cluster ARN, task definition
-//! revision and its essential containers, the RunTask request), each RunTask is written to status before it is
+//! revision, the RunTask request), each RunTask is written to status before it is
 //! sent (with a client token), and a repeat of a call whose answer was lost first looks for its tasks by
 //! `startedBy`, so a crash, a lost answer or a token past its lifetime never starts a second set of tasks.
 
@@ -39,8 +39,7 @@ pub fn started_by(task: &EcsTask) -> String {
 }
 
 /// Records what the run runs, from the spec and its references as they are now: the cluster, the task definition
-/// revision (a family given by name is resolved to its newest ACTIVE revision) and its essential containers, and
-/// the RunTask request.
+/// revision (with the essential containers of a referenced TaskDefinition), and the RunTask request.
 pub async fn prepare(
     task: &EcsTask,
     ctx: &Context,
@@ -48,25 +47,15 @@ pub async fn prepare(
 ) -> Result<(), Error> {
     let refs = task.references();
     let deps = references::resolve(&refs, ctx).await?;
+    // A family or ARN given by name is fixed to the revision of the first answer (RunTask runs a family's newest
+    // ACTIVE revision); its essential containers are read only when a task's outcome depends on them.
     let (revision, essential) = match &deps.task_traits {
         Some(traits) => {
             validate::check_task_definition(&task.spec, &refs, traits)
                 .map_err(Error::InvalidSpec)?;
-            (deps.task_definition.clone(), traits.essential.clone())
+            (deps.task_definition.clone(), Some(traits.essential.clone()))
         }
-        None => {
-            let found = ctx
-                .ecs
-                .describe_task_definition(&deps.task_definition)
-                .await?;
-            let revision = found.ok_or_else(|| {
-                Error::DependencyNotReady(format!(
-                    "spec.taskDefinition: ECS has no ACTIVE task definition {:?}",
-                    deps.task_definition
-                ))
-            })?;
-            (revision.arn.clone(), essential_of(&revision.content))
-        }
+        None => (deps.task_definition.clone(), None),
     };
     let tags = desired_tags(task, &task.spec.tags);
     let mut request: serde_json::Value = serde_json::from_str(&request_json(&task.spec, &tags)?)
@@ -74,21 +63,9 @@ pub async fn prepare(
     request["count"] = task.spec.count.into();
     status.cluster_arn = Some(deps.cluster);
     status.task_definition_arn = Some(revision);
-    status.essential_containers = Some(essential);
+    status.essential_containers = essential;
     status.request = Some(request.to_string());
     Ok(())
-}
-
-/// The essential containers of a task definition as ECS JSON (`essential` defaults to true).
-fn essential_of(content: &serde_json::Value) -> Vec<String> {
-    let containers = content["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten();
-    containers
-        .filter(|c| c["essential"].as_bool() != Some(false))
-        .filter_map(|c| c["name"].as_str().map(str::to_owned))
-        .collect()
 }
 
 /// Sends (or repeats) the RunTask of `attempt` for `count` tasks and records its answer.
@@ -202,12 +179,16 @@ fn record(
     now: f64,
 ) -> Vec<Note> {
     status.in_flight = None;
-    let mut failures = Vec::new();
+    if let Some(revision) = started
+        .tasks
+        .iter()
+        .find_map(|t| t.task_definition_arn.clone())
+    {
+        status.task_definition_arn = Some(revision);
+    }
     for observed in &started.tasks {
         if !status.tasks.iter().any(|t| t.arn == observed.task_arn) {
             status.tasks.push(status::record(observed, attempt));
-            // A task found after its answer was lost may have stopped already: it is judged now.
-            failures.extend(status::judge(status, status.tasks.len() - 1, now));
         }
     }
     let placed = started.tasks.len() as i32;
@@ -216,11 +197,6 @@ fn record(
         "Started",
         format!("attempt {attempt}: started {placed} of {count} task(s) of {task_definition}"),
     )];
-    notes.extend(
-        failures
-            .into_iter()
-            .map(|why| Note::warning("TaskFailed", why)),
-    );
     if placed >= count {
         return notes;
     }
