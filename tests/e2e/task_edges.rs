@@ -244,3 +244,37 @@ async fn a_refused_run_task_says_why_and_a_fixed_spec_runs() {
     let done = env.wait_for::<EcsTask>("job", WAIT, over).await;
     assert!(is(&done, "Complete", "True"), "{}", reason(&done, "Failed"));
 }
+
+/// Item 5 (catalogue entry 58): the RunTask answer is lost and the client token's lifetime passes before the
+/// repeat: the repeat first looks for the task by `startedBy`, so no second task is started.
+#[tokio::test]
+async fn a_repeat_after_the_tokens_lifetime_starts_no_second_task() {
+    let double = ecs_double::spawn(&[
+        "--speedup",
+        "4",
+        "--task-seconds",
+        "4",
+        "--fault-rate",
+        "1",
+        "--fault-after-effect",
+        "--fault-operations",
+        "RunTask",
+        "--timeout-seconds",
+        "1",
+    ]);
+    // A token lives 4 s at this speed-up: 1 s.
+    configure(&double, r#"{"clientTokenSeconds": 4}"#);
+    let env = Env::against(&unique("task-token-gone"), &double.url).await;
+    setup(&env, "  launchType: EC2\n").await;
+    env.wait_for::<EcsTask>("job", WAIT, |t| {
+        is(t, "Synced", "False") && status(t)["attempts"] == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    configure(&double, r#"{"faultRate": 0}"#);
+    let done = env.wait_for::<EcsTask>("job", WAIT, over).await;
+    assert!(is(&done, "Complete", "True"), "{}", reason(&done, "Failed"));
+    assert_eq!(status(&done)["tasks"].as_array().unwrap().len(), 1);
+    let stats = double_stats(&double.url);
+    assert_eq!(stats["objects"]["tasks"], 1, "one task in ECS: {stats}");
+}
