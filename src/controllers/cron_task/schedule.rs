@@ -161,7 +161,7 @@ impl Schedule {
             AmbiguousOffset::Gap { .. } if wall_clock => vec![ambiguous.compatible()],
             AmbiguousOffset::Gap { .. } => vec![],
             AmbiguousOffset::Fold { .. } if wall_clock => vec![ambiguous.earlier()],
-            AmbiguousOffset::Fold { .. } => vec![ambiguous.clone().earlier(), ambiguous.later()],
+            AmbiguousOffset::Fold { .. } => vec![ambiguous.earlier(), ambiguous.later()],
         };
         instants.into_iter().filter_map(Result::ok).collect()
     }
