@@ -1,6 +1,7 @@
 //! `EcsCronTask` at its edges, against the ECS test double: a run missed days ago (the cron task suspended, then
 //! resumed) starts as a CronJob's would, the newest only, with an Event that says how many were missed; an
-//! `EcsTask` of someone else under the name of the next run is reported and never counted as a run.
+//! `EcsTask` of someone else under the name of the next run is reported and never counted as a run; with
+//! `deletionPolicy: Retain`, `kubectl delete --cascade=orphan` leaves the runs and their tasks.
 
 use std::time::Duration;
 
@@ -156,4 +157,52 @@ async fn an_ecstask_of_someone_else_under_the_next_runs_name_is_reported_and_not
         let task = env.api::<EcsTask>().get(name).await.unwrap();
         assert!(task.owner_references().is_empty(), "{name} was left alone");
     }
+}
+
+#[tokio::test]
+async fn with_deletion_policy_retain_orphan_deletion_leaves_the_runs_and_their_tasks() {
+    let double = ecs_double::spawn(&["--speedup", "1", "--task-seconds", "600"]);
+    let env = Env::against(&unique("cron-retain"), &double.url).await;
+    crate::task::cluster_and_job(&env).await;
+    let cascade = "orphan";
+    let name = format!("retained-{cascade}");
+    let run = crate::control_plane::long_cron(&env, &name).await;
+    env.patch::<EcsCronTask>(
+        &name,
+        serde_json::json!({"spec": {"deletionPolicy": "Retain"}}),
+    )
+    .await;
+    crate::harness::eventually(WAIT, "Retain observed", || async {
+        let cron = env.api::<EcsCronTask>().get(&name).await.unwrap();
+        cron.status.and_then(|s| s.observed_generation) == cron.metadata.generation
+    })
+    .await;
+    let target = format!("ecscrontask/{name}");
+    let flag = format!("--cascade={cascade}");
+    let args = [
+        "delete",
+        &target,
+        "-n",
+        &env.namespace,
+        &flag,
+        "--wait=false",
+    ];
+    crate::tools::must("kubectl delete", crate::tools::kubectl(&args, None));
+    env.wait_gone::<EcsCronTask>(&name, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let kept = env.api::<EcsTask>().get_opt(&run.name_any()).await.unwrap();
+    let kept = kept.unwrap_or_else(|| panic!("--cascade={cascade}: the run was deleted"));
+    assert!(
+        kept.metadata.deletion_timestamp.is_none(),
+        "--cascade={cascade}: the run is being deleted"
+    );
+    assert!(
+        kept.owner_references().is_empty(),
+        "--cascade={cascade}: the run has no owner"
+    );
+    assert_eq!(
+        crate::control_plane::ecs_task_states(&env, &kept).await,
+        ["RUNNING"],
+        "--cascade={cascade}: its task runs on"
+    );
 }
