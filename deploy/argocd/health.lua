@@ -7,15 +7,15 @@
 -- From the kstatus conditions and observedGeneration the operator writes, the first rule that holds decides:
 --   no status yet, or status.observedGeneration < metadata.generation  -> Progressing (the change is not seen yet)
 --   a run (EcsTask): Complete=True -> Healthy, Failed=True               -> Degraded
---   Degraded=True (a failed or rolled back rollout)                      -> Degraded
---   Synced=False with a reason retrying does not fix (NEEDS_A_PERSON: the spec, the operator's IAM policy, an ECS
---   object of another owner, a request ECS refused such as a ClientException, shown as RejectedByEcs)
---                                                                        -> Degraded, with ECS's message
+--   spec.suspend on a kind that can be suspended (EcsCronTask), first as in Argo CD's own CronJob check
+--                                                                        -> Suspended
+--   Degraded=True (a failed or rolled back rollout; an EcsCronTask whose newest run to finish failed, as Argo
+--   CD's own CronJob check answers)                                      -> Degraded
+--   Synced=False with a reason retrying does not fix (NEEDS_A_PERSON: the spec, the operator's IAM policy, an
+--   object of another owner, a request ECS refused such as a ClientException, shown as RejectedByEcs or under
+--   ECS's own error code)                                                -> Degraded, with ECS's message
 --   Ready=False with a reason of the kind's degradedReadyReasons (a capacity provider in UPDATE_FAILED)
 --                                                                        -> Degraded
---   spec.suspend on a kind that can be suspended (EcsCronTask)           -> Suspended
---   an EcsCronTask whose newest run ended without success (no run active, lastSuccessfulTime missing or before
---   lastScheduleTime), as Argo CD's own CronJob check answers            -> Degraded
 --   Ready=True                                                           -> Healthy
 --   otherwise                                                            -> Progressing, with the message of the
 --                                                                           condition that says why
@@ -26,12 +26,13 @@ local KINDS = {
   EcsService = {},
   CapacityProvider = { degradedReadyReasons = { UpdateFailed = true } },
   EcsTask = { run = true, waiting = "Waiting for the tasks to finish" },
-  EcsCronTask = { suspendable = true, schedulesRuns = true },
+  EcsCronTask = { suspendable = true },
 }
 
 -- Synced=False reasons that retrying does not fix: a person must change the spec, the IAM policy or the ownership.
 local NEEDS_A_PERSON = {
-  InvalidSpec = true, AccessDenied = true, AlreadyExists = true, OwnedByAnother = true, RejectedByEcs = true
+  InvalidSpec = true, AccessDenied = true, AlreadyExists = true, OwnedByAnother = true, RejectedByEcs = true,
+  ClientException = true, InvalidParameterException = true
 }
 
 local kind = KINDS[obj.kind] or {}
@@ -89,6 +90,9 @@ if kind.run then
   end
 end
 
+if kind.suspendable and obj.spec ~= nil and obj.spec.suspend == true then
+  return health("Suspended", obj.kind .. " is suspended: no new runs start")
+end
 local degraded = condition("Degraded")
 if is(degraded, "True") then
   return health("Degraded", describe(degraded, "The rollout failed"))
@@ -98,17 +102,6 @@ if is(synced, "False") and NEEDS_A_PERSON[synced.reason] then
 end
 if is(ready, "False") and kind.degradedReadyReasons ~= nil and kind.degradedReadyReasons[ready.reason] then
   return health("Degraded", describe(ready, ready.reason))
-end
-
-if kind.suspendable and obj.spec ~= nil and obj.spec.suspend == true then
-  return health("Suspended", obj.kind .. " is suspended: no new runs start")
-end
-if kind.schedulesRuns and status.lastScheduleTime ~= nil and (status.active == nil or #status.active == 0) then
-  -- RFC 3339 times in UTC, as the operator writes them, compare as strings.
-  local succeeded = status.lastSuccessfulTime
-  if succeeded == nil or succeeded < status.lastScheduleTime then
-    return health("Degraded", "The run scheduled at " .. status.lastScheduleTime .. " did not succeed")
-  end
 end
 
 if is(ready, "True") then

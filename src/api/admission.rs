@@ -6,6 +6,8 @@
 //! ratcheted by the API server, so an old object that breaks a new rule can still get its status. Rules that
 //! compare with the past sit on the object, where `metadata.name` and the recorded `status` are visible: an ECS
 //! name is immutable once the object was created in ECS under it, exactly as the operator checks it.
+//! Rules that hold only when an object is created (its name, which never changes) test `oldSelf.hasValue()`: they
+//! are placed with `optionalOldSelf`, so `oldSelf` is empty on create and the rule passes at every later update.
 //! Each rule has a fixture pair under `tests/fixtures/admission/<id>/`, applied by the end-to-end tests.
 
 use serde_json::{Value, json};
@@ -93,6 +95,13 @@ pub const RULES: &[AdmissionRule] = &[
                   EcsCluster.spec.capacityProviderRefs)",
     },
     AdmissionRule {
+        id: "cron-task-name-length",
+        targets: &[("ecscrontasks", &[])],
+        rule: "oldSelf.hasValue() || size(self.metadata.name) <= 52",
+        message: "metadata.name can have at most 52 characters, as a CronJob's: each run is an EcsTask named \
+                  <name>-<scheduled minute> and labelled ecsbridge.dev/cron-task=<name>; use a shorter name",
+    },
+    AdmissionRule {
         id: "cluster-name-immutable",
         targets: &[("ecsclusters", &[])],
         rule: "!has(oldSelf.status) || !has(oldSelf.status.clusterName) || \
@@ -164,7 +173,12 @@ pub fn add_rules(plural: &str, schema: &mut Value) {
             rules
                 .as_array_mut()
                 .expect("x-kubernetes-validations is a list")
-                .push(json!({"rule": rule.rule, "message": rule.message}));
+                .push(match rule.rule.contains("oldSelf.hasValue()") {
+                    true => {
+                        json!({"rule": rule.rule, "message": rule.message, "optionalOldSelf": true})
+                    }
+                    false => json!({"rule": rule.rule, "message": rule.message}),
+                });
         }
     }
 }

@@ -108,6 +108,10 @@ pub struct EcsCronTaskStatus {
     /// When the newest successful run completed (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_successful_time: Option<String>,
+    /// When the newest failed run completed (RFC 3339); the cron task is `Degraded` while it is later than
+    /// `lastSuccessfulTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failed_time: Option<String>,
     /// The next scheduled time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_schedule_time: Option<String>,

@@ -1,4 +1,5 @@
-//! The one reconcile skeleton every kind runs on: finalizer, deletion policy, validation before any AWS call,
+//! The one reconcile skeleton every kind runs on: finalizer, deletion policy, validation before any AWS call (the
+//! checks every kind shares, such as a name the ownership tags can hold, then the kind's own),
 //! conditions with `observedGeneration`, events, and status written only when it changed. Each kind supplies
 //! its validation, its apply (plan, then act) and its cleanup through [`Managed`].
 
@@ -169,7 +170,8 @@ async fn reconcile_object<K: Managed>(
         return Ok((Action::requeue(delay), "Deferred"));
     };
     let checkpoint = Checkpoint::new(api, &**obj);
-    let outcome = match obj.validate() {
+    let valid = ownership::check_owner_tag(&**obj).and_then(|()| obj.validate());
+    let outcome = match valid {
         Err(message) => Err(Error::InvalidSpec(message)),
         Ok(()) => obj.apply(ctx, &checkpoint).await,
     };

@@ -30,6 +30,27 @@ pub fn ownership_tags<K: Resource>(obj: &K) -> Tags {
     tags
 }
 
+/// The most characters ECS takes in a tag value (catalogue entry 82).
+pub const MAX_TAG_VALUE_LENGTH: usize = 256;
+
+/// Checks that the owner tag, `<namespace>/<name>`, fits in an ECS tag value; every kind is checked before any
+/// AWS call, whether or not it tags anything yet, so that a name never works today and fails tomorrow.
+pub fn check_owner_tag<K: Resource<DynamicType = ()>>(obj: &K) -> Result<(), String> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let owner = format!("{namespace}/{}", obj.name_any());
+    let length = owner.chars().count();
+    if length <= MAX_TAG_VALUE_LENGTH {
+        return Ok(());
+    }
+    Err(format!(
+        "metadata.name: the {} is tagged {OWNER_TAG}=<namespace>/<name> in ECS, and a tag value holds at most \
+         {MAX_TAG_VALUE_LENGTH} characters; \"{owner}\" has {length}. In namespace {namespace} a name can have at \
+         most {} characters; create it under a shorter name",
+        K::kind(&()),
+        MAX_TAG_VALUE_LENGTH - namespace.chars().count() - 1
+    ))
+}
+
 /// The user's tags plus the ownership tags.
 pub fn desired_tags<K: Resource>(obj: &K, user_tags: &Tags) -> Tags {
     let mut tags = user_tags.clone();
@@ -178,6 +199,20 @@ mod tests {
         let tags = ownership_tags(&cluster(&[]));
         assert_eq!(tags[OWNER_TAG], "team/web");
         assert_eq!(tags[UID_TAG], "uid-1");
+    }
+
+    #[test]
+    fn a_name_the_owner_tag_cannot_hold_is_refused() {
+        let mut c = cluster(&[]);
+        // "team/" and the name: 256 characters fit, 257 do not.
+        c.metadata.name = Some("n".repeat(251));
+        assert_eq!(check_owner_tag(&c), Ok(()));
+        c.metadata.name = Some("n".repeat(252));
+        let refused = check_owner_tag(&c).unwrap_err();
+        assert!(
+            refused.starts_with("metadata.name") && refused.contains("at most 251"),
+            "{refused}"
+        );
     }
 
     #[test]

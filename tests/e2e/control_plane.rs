@@ -16,7 +16,7 @@ use crate::tools::{kubectl, must};
 const WAIT: Duration = Duration::from_secs(150);
 
 /// A cron task `name` running every minute, whose tasks run for minutes.
-async fn long_cron(env: &Env, name: &str) -> EcsTask {
+pub async fn long_cron(env: &Env, name: &str) -> EcsTask {
     env.apply::<EcsCronTask>(&format!(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCronTask\nmetadata: {{name: {name}}}\nspec:\n  \
          schedule: \"*/1 * * * *\"\n  concurrencyPolicy: Forbid\n  taskTemplate:\n    spec:\n      \
@@ -44,7 +44,7 @@ async fn long_cron(env: &Env, name: &str) -> EcsTask {
 }
 
 /// ECS's last status of the tasks an EcsTask started.
-async fn ecs_task_states(env: &Env, run: &EcsTask) -> Vec<String> {
+pub async fn ecs_task_states(env: &Env, run: &EcsTask) -> Vec<String> {
     let status = run.status.as_ref().unwrap();
     let out = env
         .ecs

@@ -7,6 +7,7 @@ mod capacity_stack;
 mod chart;
 mod cluster;
 mod control_plane;
+mod cron_edges;
 mod cron_task;
 mod drift_listing;
 mod harness;

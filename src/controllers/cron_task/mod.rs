@@ -3,6 +3,7 @@
 //! history within its limits, and deletes its runs when it is deleted.
 
 pub mod plan;
+pub mod report;
 pub mod schedule;
 
 use std::time::Duration;
@@ -13,10 +14,8 @@ use kube::api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostPa
 use kube::{Api, Resource, ResourceExt};
 
 use crate::api::cron_task::{EcsCronTask, EcsCronTaskStatus};
-use crate::api::task::TaskPhase;
 use crate::api::{DeletionPolicy, EcsTask};
-use crate::controllers::task::{status as task_status, validate as task_validate};
-use crate::reconcile::conditions::{ConditionUpdate, READY};
+use crate::controllers::task::validate as task_validate;
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use plan::{Action, Run};
 use schedule::Schedule;
@@ -25,6 +24,13 @@ use schedule::Schedule;
 pub const CRON_TASK_LABEL: &str = "ecsbridge.dev/cron-task";
 /// The annotation holding a run's scheduled time.
 pub const SCHEDULED_AT_ANNOTATION: &str = "ecsbridge.dev/scheduled-at";
+
+/// The longest name an `EcsCronTask` can have, as a CronJob: a run is named `<name>-<scheduled minute>` (eleven
+/// characters more, within the 63 of a label value) and labelled with `<name>`.
+pub const MAX_NAME_LENGTH: usize = 52;
+
+/// The condition of a run (an `EcsTask`) that is true once it failed, as a Job's.
+const RUN_FAILED: &str = "Failed";
 
 /// The finalizer Kubernetes puts on an object deleted with `--cascade=orphan` (propagation policy Orphan): its
 /// dependents are to outlive it.
@@ -56,16 +62,30 @@ impl EcsCronTask {
             .runs_api(ctx)
             .list(&ListParams::default().labels(&selector))
             .await?;
+        Ok(listed.items.into_iter().filter(|t| self.owns(t)).collect())
+    }
+
+    /// Refuses to go on when an `EcsTask` this object does not own holds the name of the run to create: it is
+    /// not our run, and creating ours would fail.
+    async fn refuse_foreign_run(&self, api: &Api<EcsTask>, name: &str) -> Result<(), Error> {
+        let Some(found) = api.get_opt(name).await? else {
+            return Ok(());
+        };
+        if self.owns(&found) {
+            return Ok(());
+        }
+        Err(Error::AlreadyExists(format!(
+            "EcsTask {name}, the name of this cron task's next run, exists and is not owned by this EcsCronTask \
+             (no ownerReference to it); the run did not start and that EcsTask is not counted as a run. Rename \
+             or delete that EcsTask"
+        )))
+    }
+
+    fn owns(&self, run: &EcsTask) -> bool {
         let uid = self.uid();
-        Ok(listed
-            .items
-            .into_iter()
-            .filter(|t| {
-                t.owner_references()
-                    .iter()
-                    .any(|o| Some(&o.uid) == uid.as_ref())
-            })
-            .collect())
+        run.owner_references()
+            .iter()
+            .any(|o| Some(&o.uid) == uid.as_ref())
     }
 
     /// The `EcsTask` of the run scheduled at `scheduled`.
@@ -113,6 +133,15 @@ impl Managed for EcsCronTask {
     }
 
     fn validate(&self) -> Result<(), String> {
+        let name = self.name_any();
+        if name.len() > MAX_NAME_LENGTH {
+            return Err(format!(
+                "metadata.name: \"{name}\" has {} characters; an EcsCronTask name can have at most \
+                 {MAX_NAME_LENGTH}, as a CronJob's (its runs are EcsTasks named <name>-<scheduled minute> and \
+                 labelled {CRON_TASK_LABEL}=<name>); create it under a shorter name",
+                name.len()
+            ));
+        }
         self.schedule()?;
         let mut run = EcsTask::new("run", self.spec.task_template.spec.clone());
         run.metadata.namespace = self.namespace();
@@ -153,6 +182,13 @@ impl Managed for EcsCronTask {
                 name: t.name_any(),
                 phase: t.status.as_ref().map(|s| s.phase).unwrap_or_default(),
                 completion_time: t.status.as_ref().and_then(|s| s.completion_time.clone()),
+                message: t
+                    .status
+                    .iter()
+                    .flat_map(|s| &s.conditions)
+                    .find(|c| c.type_ == RUN_FAILED && c.status == "True")
+                    .map(|c| c.message.clone())
+                    .unwrap_or_default(),
             })
             .collect();
         let plan = plan::plan(
@@ -165,8 +201,12 @@ impl Managed for EcsCronTask {
             &runs,
         );
         let api = self.runs_api(ctx);
+        for action in &plan.actions {
+            if let Action::Create { name, .. } = action {
+                self.refuse_foreign_run(&api, name).await?;
+            }
+        }
         let mut notes = Vec::new();
-        let mut deleted = Vec::new();
         for action in &plan.actions {
             match action {
                 Action::Delete(name) => {
@@ -175,7 +215,6 @@ impl Managed for EcsCronTask {
                             .await
                             .map(drop),
                     )?;
-                    deleted.push(name.clone());
                 }
                 Action::Create { name, scheduled } => {
                     let run = self.run_object(name, *scheduled);
@@ -187,47 +226,23 @@ impl Managed for EcsCronTask {
                 }
             }
         }
-        let mut status = last.clone();
-        if let Some(scheduled) = plan.scheduled {
-            status.last_schedule_time = Some(task_status::rfc3339(scheduled.as_second() as f64));
-        }
-        status.next_schedule_time = plan
-            .next
-            .map(|n| task_status::rfc3339(n.as_second() as f64));
-        let mut active: Vec<String> = runs
-            .iter()
-            .filter(|r| r.is_active() && !deleted.contains(&r.name))
-            .map(|r| r.name.clone())
-            .collect();
-        for action in &plan.actions {
-            if let Action::Create { name, .. } = action {
-                active.push(name.clone());
-            }
-        }
-        status.active_count = i32::try_from(active.len()).unwrap_or(i32::MAX);
-        status.active = active;
-        let newest_success = runs
-            .iter()
-            .filter(|r| r.phase == TaskPhase::Succeeded)
-            .filter_map(|r| r.completion_time.clone())
-            .max();
-        status.last_successful_time = newest_success.max(last.last_successful_time);
-        // A skipped run is told in the condition, not in an Event: a Forbid skip holds for every reconcile until
-        // the active run finishes.
-        let message = match (&plan.next, self.spec.suspend, &plan.skipped) {
-            (_, true, _) => "suspended: no new runs start".to_owned(),
-            (_, false, Some(skipped)) => skipped.clone(),
-            (Some(next), false, None) => format!("the next run is at {next}"),
-            (None, false, None) => "the schedule has no time in the next five years".to_owned(),
-        };
-        let ready = ConditionUpdate::new(READY, true, "Scheduled", message);
+        // A skipped run is told in the condition (and a missed deadline once in an Event), not in an Event at
+        // every reconcile: a Forbid skip holds for every reconcile until the active run finishes.
+        let report = report::report(&report::Seen {
+            last: &last,
+            suspend: self.spec.suspend,
+            since,
+            plan: &plan,
+            runs: &runs,
+        });
+        notes.extend(report.notes);
         let requeue = plan.next.map(|next| {
             let seconds = (next.as_second() - now.as_second()).max(1);
             Duration::from_secs(seconds.unsigned_abs()).min(ctx.drift_interval)
         });
         Ok(Applied {
-            status,
-            conditions: vec![ready],
+            status: report.status,
+            conditions: report.conditions,
             notes,
             requeue,
         })
@@ -313,6 +328,24 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(count.starts_with("spec.taskTemplate.spec.count"), "{count}");
+    }
+
+    #[test]
+    fn a_name_its_runs_cannot_carry_is_refused() {
+        let mut c = cron(&format!("  schedule: \"@daily\"\n{TEMPLATE}"));
+        c.metadata.name = Some("n".repeat(MAX_NAME_LENGTH));
+        assert_eq!(c.validate(), Ok(()));
+        c.metadata.name = Some("n".repeat(MAX_NAME_LENGTH + 1));
+        let refused = c.validate().unwrap_err();
+        assert!(
+            refused.starts_with("metadata.name") && refused.contains("at most 52"),
+            "{refused}"
+        );
+        let admission = crate::api::admission::RULES
+            .iter()
+            .find(|r| r.id == "cron-task-name-length")
+            .unwrap();
+        assert!(admission.rule.ends_with(&format!("<= {MAX_NAME_LENGTH}")));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! What an `EcsCronTask` does now (pure): create the run of the newest scheduled time that is due (named after that
 //! time, so a restart or a new leader cannot create it twice), skip or replace per `concurrencyPolicy`, skip runs
-//! later than `startingDeadlineSeconds` (CronJob's rules for missed runs), and trim the history.
+//! later than `startingDeadlineSeconds`, and trim the history. Missed runs follow CronJob's rules: however long
+//! ago the last run was scheduled (the operator stopped, the cron task suspended), only the newest missed time
+//! runs, and the plan counts how many were missed.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -9,8 +11,8 @@ use super::schedule::Schedule;
 use crate::api::cron_task::{ConcurrencyPolicy, EcsCronTaskSpec};
 use crate::api::task::TaskPhase;
 
-/// Missed runs are looked for at most this far back (CronJob starts only the newest missed run, too).
-const LOOK_BACK_SECONDS: i64 = 24 * 3600;
+/// More missed times than this are "too many" (CronJob's count); counting stops one above it.
+pub const TOO_MANY_MISSED: usize = 100;
 
 /// One run (an owned `EcsTask`) as the plan sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +21,8 @@ pub struct Run {
     pub phase: TaskPhase,
     /// When it finished (RFC 3339), for the history order.
     pub completion_time: Option<String>,
+    /// Why it failed (its `Failed` condition's message), once it has.
+    pub message: String,
 }
 
 impl Run {
@@ -44,8 +48,13 @@ pub struct Plan {
     pub scheduled: Option<Timestamp>,
     /// Why a due run was not started.
     pub skipped: Option<String>,
+    /// Whether it was not started because it is later than `startingDeadlineSeconds`.
+    pub past_deadline: bool,
     /// The next scheduled time after now.
     pub next: Option<Timestamp>,
+    /// How many scheduled times passed since the last run's (up to [`TOO_MANY_MISSED`] + 1): more than one
+    /// means runs were missed, and only the newest starts.
+    pub missed: usize,
 }
 
 /// The name of the run of `scheduled`: the cron task's name and the minute since the epoch, as CronJob does.
@@ -67,11 +76,11 @@ pub fn plan(
         next: schedule.next_after(now, tz),
         ..Default::default()
     };
-    let floor = Timestamp::from_second(now.as_second() - LOOK_BACK_SECONDS).unwrap_or(since);
     let due = (!spec.suspend)
-        .then(|| schedule.latest_between(since.max(floor), now, tz))
+        .then(|| schedule.latest_between(since, now, tz))
         .flatten();
     if let Some(scheduled) = due {
+        plan.missed = schedule.count_between(since, now, tz, TOO_MANY_MISSED + 1);
         let name = run_name(cron, scheduled);
         let late = now.as_second() - scheduled.as_second();
         let active: Vec<&Run> = runs
@@ -80,9 +89,11 @@ pub fn plan(
             .collect();
         if runs.iter().any(|r| r.name == name) {
             plan.scheduled = Some(scheduled);
-        } else if spec.starting_deadline_seconds.is_some_and(|d| late > d) {
+        } else if let Some(deadline) = spec.starting_deadline_seconds.filter(|d| late > *d) {
+            plan.past_deadline = true;
             plan.skipped = Some(format!(
-                "the run of {scheduled} was skipped: it is {late}s late, more than startingDeadlineSeconds"
+                "the run of {scheduled} was skipped: it could not start within startingDeadlineSeconds \
+                 ({deadline}s)"
             ));
         } else if spec.concurrency_policy == ConcurrencyPolicy::Forbid && !active.is_empty() {
             plan.skipped = Some(format!(
@@ -150,6 +161,7 @@ mod tests {
             name: name.into(),
             phase,
             completion_time: done.map(str::to_owned),
+            message: String::new(),
         }
     }
 
@@ -220,13 +232,59 @@ mod tests {
             "2026-01-01T10:07:00Z",
             &[],
         );
-        assert!(late.actions.is_empty() && late.skipped.unwrap().contains("late"));
+        assert!(
+            late.actions.is_empty() && late.skipped.unwrap().contains("startingDeadlineSeconds")
+        );
         let mut suspended = spec(ConcurrencyPolicy::Allow, None);
         suspended.suspend = true;
         assert!(
             plan_at(&suspended, "2026-01-01T10:07:00Z", &[])
                 .actions
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_newest_run_missed_days_ago_starts_and_the_plan_counts_the_missed_times() {
+        let mut weekly = spec(ConcurrencyPolicy::Allow, None);
+        weekly.schedule = "0 9 * * MON".into();
+        // Mondays 2026-01-05 and 2026-01-12 passed without a run; the newest is 51 hours old.
+        let p = plan_at(&weekly, "2026-01-14T12:00:00Z", &[]);
+        let scheduled = at("2026-01-12T09:00:00Z");
+        assert_eq!(
+            p.actions,
+            [Action::Create {
+                name: run_name("job", scheduled),
+                scheduled
+            }]
+        );
+        assert_eq!(p.missed, 2);
+        // Within startingDeadlineSeconds only: 51 hours late is past a deadline of an hour.
+        weekly.starting_deadline_seconds = Some(3600);
+        let late = plan_at(&weekly, "2026-01-14T12:00:00Z", &[]);
+        assert!(late.actions.is_empty());
+        let why = late.skipped.unwrap();
+        assert!(why.contains("startingDeadlineSeconds (3600s)"), "{why}");
+        assert_eq!(
+            plan_at(&weekly, "2026-01-14T12:00:00Z", &[])
+                .skipped
+                .unwrap(),
+            why,
+            "the same words at every reconcile"
+        );
+        assert_eq!(late.missed, 2);
+        assert!(late.past_deadline);
+    }
+
+    #[test]
+    fn missed_times_are_counted_up_to_one_more_than_a_hundred() {
+        let s = spec(ConcurrencyPolicy::Allow, None);
+        let p = plan_at(&s, "2026-01-03T10:00:00Z", &[]);
+        assert_eq!(p.missed, TOO_MANY_MISSED + 1);
+        assert_eq!(
+            p.actions.len(),
+            1,
+            "the newest still starts, as a CronJob's"
         );
     }
 

@@ -1,9 +1,11 @@
 //! Cron schedules (pure): the five fields of Vixie cron (minute, hour, day of month, month, day of week, with
-//! lists, ranges, steps and names) and the `@hourly` ... `@yearly` shorthands, evaluated in a time zone.
+//! lists, ranges, steps and names) and the `@hourly` ... `@yearly` shorthands, evaluated in a time zone, with
+//! cron(8)'s rules for the changes of daylight saving time: a schedule with `*` in its minute or hour field steps
+//! in absolute time (it runs in the repeated autumn hour too); one of particular times of day runs once a day.
 
-use jiff::civil::{Date, DateTime, date};
-use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan};
+use jiff::civil::{Date, DateTime};
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::{SignedDuration, Timestamp};
 
 /// A parsed schedule: the allowed values of each field as bit sets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +17,9 @@ pub struct Schedule {
     weekdays: u64,
     /// Whether day of month and day of week were both restricted: then either may match (cron's rule).
     either_day: bool,
+    /// Whether it runs at particular times of day (no `*` in the minute or hour field): cron(8)'s rule for the
+    /// changes of daylight saving time (see [`Schedule::instants`]).
+    wall_clock: bool,
 }
 
 const MONTHS: [&str; 12] = [
@@ -22,8 +27,11 @@ const MONTHS: [&str; 12] = [
 ];
 const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
-/// How far ahead a schedule is searched (a `30 2 31 2 *` never matches).
+/// How far ahead (or back) a schedule is searched (a `30 2 31 2 *` never matches).
 const SEARCH_YEARS: i16 = 5;
+
+/// More than any change of a time zone's offset (daylight saving moves clocks by one hour, rarely two).
+const CHANGE_MARGIN: SignedDuration = SignedDuration::from_hours(3);
 
 fn value(text: &str, min: u32, max: u32, names: &[&str]) -> Result<u32, String> {
     if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
@@ -93,6 +101,7 @@ impl Schedule {
             months: field(month, 1, 12, &MONTHS)?,
             weekdays,
             either_day: !day.starts_with('*') && !weekday.starts_with('*'),
+            wall_clock: !minute.contains('*') && !hour.contains('*'),
         })
     }
 
@@ -106,41 +115,109 @@ impl Schedule {
         }
     }
 
+    /// The scheduled wall-clock times (in no time zone) from `origin` on, forward or backward, within
+    /// [`SEARCH_YEARS`].
+    fn wall_times(&self, origin: DateTime, forward: bool) -> impl Iterator<Item = DateTime> + '_ {
+        let step = move |day: &Date| match forward {
+            true => day.tomorrow().ok(),
+            false => day.yesterday().ok(),
+        };
+        let years = origin.year() - SEARCH_YEARS..=origin.year() + SEARCH_YEARS;
+        std::iter::successors(Some(origin.date()), step)
+            .take_while(move |day| years.contains(&day.year()))
+            .filter(|day| self.months & (1 << day.month()) != 0 && self.day_matches(*day))
+            .flat_map(move |day| {
+                let times = (0..24i8)
+                    .filter(|h| self.hours & (1 << h) != 0)
+                    .flat_map(|h| {
+                        (0..60i8)
+                            .filter(|m| self.minutes & (1 << m) != 0)
+                            .map(move |m| (h, m))
+                    });
+                let times: Box<dyn Iterator<Item = (i8, i8)>> = match forward {
+                    true => Box::new(times),
+                    false => Box::new(times.rev()),
+                };
+                times.map(move |(h, m)| DateTime::from_parts(day, jiff::civil::time(h, m, 0, 0)))
+            })
+            .filter(move |at| {
+                if forward {
+                    *at >= origin
+                } else {
+                    *at <= origin
+                }
+            })
+    }
+
+    /// The instants at which wall-clock time `at` runs in `tz`. Where `at` is not ambiguous, its one instant. In
+    /// the autumn's repeated hour, a wall-clock schedule runs once, at the first occurrence, and a wildcard one
+    /// at both. In the spring's skipped hour, a wall-clock schedule runs at the instant an unchanged clock would
+    /// have shown `at` (02:30 becomes 03:30 summer time), a wildcard one not at all: its next time exists.
+    fn instants(&self, at: DateTime, tz: &TimeZone) -> Vec<Timestamp> {
+        let ambiguous = tz.to_ambiguous_timestamp(at);
+        let (wall_clock, offset) = (self.wall_clock, ambiguous.offset());
+        let instants = match offset {
+            AmbiguousOffset::Unambiguous { .. } => vec![ambiguous.compatible()],
+            AmbiguousOffset::Gap { .. } if wall_clock => vec![ambiguous.compatible()],
+            AmbiguousOffset::Gap { .. } => vec![],
+            AmbiguousOffset::Fold { .. } if wall_clock => vec![ambiguous.earlier()],
+            AmbiguousOffset::Fold { .. } => vec![ambiguous.earlier(), ambiguous.later()],
+        };
+        instants.into_iter().filter_map(Result::ok).collect()
+    }
+
     /// The first scheduled time strictly after `after`, in `tz`.
     pub fn next_after(&self, after: Timestamp, tz: &TimeZone) -> Option<Timestamp> {
-        let start = after.to_zoned(tz.clone()).datetime();
-        let mut day = start.date();
-        let limit = day.year() + SEARCH_YEARS;
-        while day.year() <= limit {
-            if self.months & (1 << day.month()) == 0 {
-                day = date(day.year(), day.month(), 1)
-                    .checked_add(1.month())
-                    .ok()?;
-                continue;
+        // Wall-clock order is instant order except around a change of offset: the search starts and ends
+        // CHANGE_MARGIN wider and keeps the earliest instant.
+        let origin = after
+            .checked_sub(CHANGE_MARGIN)
+            .ok()?
+            .to_zoned(tz.clone())
+            .datetime();
+        let mut best: Option<(Timestamp, DateTime)> = None;
+        for at in self.wall_times(origin, true) {
+            if best.is_some_and(|(_, limit)| at > limit) {
+                break;
             }
-            if self.day_matches(day) {
-                for hour in 0..24i8 {
-                    if self.hours & (1 << hour) == 0 {
-                        continue;
-                    }
-                    for minute in 0..60i8 {
-                        if self.minutes & (1 << minute) == 0 {
-                            continue;
-                        }
-                        let at = DateTime::from_parts(day, jiff::civil::time(hour, minute, 0, 0));
-                        if at <= start {
-                            continue;
-                        }
-                        let instant = tz.to_ambiguous_zoned(at).compatible().ok()?.timestamp();
-                        if instant > after {
-                            return Some(instant);
-                        }
-                    }
+            for instant in self.instants(at, tz).into_iter().filter(|i| *i > after) {
+                if best.is_none_or(|(b, _)| instant < b) {
+                    let limit = instant
+                        .checked_add(CHANGE_MARGIN)
+                        .ok()?
+                        .to_zoned(tz.clone())
+                        .datetime();
+                    best = Some((instant, limit));
                 }
             }
-            day = day.tomorrow().ok()?;
         }
-        None
+        best.map(|(instant, _)| instant)
+    }
+
+    /// The newest scheduled time at or before `until`, in `tz`.
+    fn latest_until(&self, until: Timestamp, tz: &TimeZone) -> Option<Timestamp> {
+        let origin = until
+            .checked_add(CHANGE_MARGIN)
+            .ok()?
+            .to_zoned(tz.clone())
+            .datetime();
+        let mut best: Option<(Timestamp, DateTime)> = None;
+        for at in self.wall_times(origin, false) {
+            if best.is_some_and(|(_, limit)| at < limit) {
+                break;
+            }
+            for instant in self.instants(at, tz).into_iter().filter(|i| *i <= until) {
+                if best.is_none_or(|(b, _)| instant > b) {
+                    let limit = instant
+                        .checked_sub(CHANGE_MARGIN)
+                        .ok()?
+                        .to_zoned(tz.clone())
+                        .datetime();
+                    best = Some((instant, limit));
+                }
+            }
+        }
+        best.map(|(instant, _)| instant)
     }
 
     /// The newest scheduled time in `(after, until]`, if any.
@@ -150,119 +227,23 @@ impl Schedule {
         until: Timestamp,
         tz: &TimeZone,
     ) -> Option<Timestamp> {
-        let mut latest = None;
-        let mut at = after;
-        while let Some(next) = self.next_after(at, tz).filter(|n| *n <= until) {
-            latest = Some(next);
-            at = next;
-        }
-        latest
+        self.latest_until(until, tz).filter(|t| *t > after)
+    }
+
+    /// How many scheduled times fall in `(after, until]`, counted up to `cap`.
+    pub fn count_between(
+        &self,
+        after: Timestamp,
+        until: Timestamp,
+        tz: &TimeZone,
+        cap: usize,
+    ) -> usize {
+        std::iter::successors(self.next_after(after, tz), |t| self.next_after(*t, tz))
+            .take_while(|t| *t <= until)
+            .take(cap)
+            .count()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(text: &str) -> Timestamp {
-        text.parse().unwrap()
-    }
-
-    fn next(schedule: &str, after: &str) -> String {
-        Schedule::parse(schedule)
-            .unwrap()
-            .next_after(at(after), &TimeZone::UTC)
-            .unwrap()
-            .to_string()
-    }
-
-    #[test]
-    fn finds_the_next_time() {
-        assert_eq!(
-            next("*/1 * * * *", "2026-01-01T10:00:30Z"),
-            "2026-01-01T10:01:00Z"
-        );
-        assert_eq!(
-            next("*/15 * * * *", "2026-01-01T10:00:00Z"),
-            "2026-01-01T10:15:00Z"
-        );
-        assert_eq!(
-            next("@hourly", "2026-01-01T10:00:00Z"),
-            "2026-01-01T11:00:00Z"
-        );
-        assert_eq!(
-            next("@daily", "2026-01-01T10:00:00Z"),
-            "2026-01-02T00:00:00Z"
-        );
-        assert_eq!(
-            next("0 9 * * MON-FRI", "2026-01-02T10:00:00Z"),
-            "2026-01-05T09:00:00Z"
-        );
-        assert_eq!(
-            next("0 0 1 JAN *", "2026-03-01T00:00:00Z"),
-            "2027-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            next("0 0 29 2 *", "2026-03-01T00:00:00Z"),
-            "2028-02-29T00:00:00Z"
-        );
-        // Day of month and day of week both restricted: either matches.
-        assert_eq!(
-            next("0 0 13 * 5", "2026-02-01T00:00:00Z"),
-            "2026-02-06T00:00:00Z"
-        );
-        assert_eq!(
-            next("0 0 * * 7", "2026-01-01T00:00:00Z"),
-            "2026-01-04T00:00:00Z"
-        );
-        assert_eq!(
-            next("0 0 * * 6-7", "2026-01-01T00:00:00Z"),
-            "2026-01-03T00:00:00Z"
-        );
-    }
-
-    #[test]
-    fn follows_the_time_zone() {
-        let berlin = TimeZone::get("Europe/Berlin").unwrap();
-        let s = Schedule::parse("0 9 * * *").unwrap();
-        let next = s.next_after(at("2026-07-01T00:00:00Z"), &berlin).unwrap();
-        assert_eq!(next.to_string(), "2026-07-01T07:00:00Z");
-    }
-
-    #[test]
-    fn finds_the_latest_missed_time() {
-        let s = Schedule::parse("*/5 * * * *").unwrap();
-        let latest = s.latest_between(
-            at("2026-01-01T10:00:00Z"),
-            at("2026-01-01T10:17:00Z"),
-            &TimeZone::UTC,
-        );
-        assert_eq!(latest.unwrap().to_string(), "2026-01-01T10:15:00Z");
-        let none = s.latest_between(
-            at("2026-01-01T10:00:00Z"),
-            at("2026-01-01T10:04:00Z"),
-            &TimeZone::UTC,
-        );
-        assert!(none.is_none());
-    }
-
-    #[test]
-    fn refuses_malformed_schedules() {
-        for bad in [
-            "* * * *",
-            "61 * * * *",
-            "*/0 * * * *",
-            "5-1 * * * *",
-            "* * * FOO *",
-            "@often",
-        ] {
-            assert!(Schedule::parse(bad).is_err(), "{bad}");
-        }
-        assert!(
-            Schedule::parse("0 0 31 2 *")
-                .unwrap()
-                .next_after(at("2026-01-01T00:00:00Z"), &TimeZone::UTC)
-                .is_none()
-        );
-    }
-}
+mod tests;
