@@ -1,7 +1,8 @@
 //! `EcsCronTask` at its edges, against the ECS test double: a run missed days ago (the cron task suspended, then
 //! resumed) starts as a CronJob's would, the newest only, with an Event that says how many were missed; an
 //! `EcsTask` of someone else under the name of the next run is reported and never counted as a run; with
-//! `deletionPolicy: Retain`, `kubectl delete --cascade=orphan` leaves the runs and their tasks.
+//! `deletionPolicy: Retain`, `kubectl delete --cascade=orphan` leaves the runs and their tasks, and
+//! `--cascade=foreground` deletes the runs and leaves their tasks running.
 
 use std::time::Duration;
 
@@ -204,5 +205,43 @@ async fn with_deletion_policy_retain_orphan_deletion_leaves_the_runs_and_their_t
         crate::control_plane::ecs_task_states(&env, &kept).await,
         ["RUNNING"],
         "--cascade={cascade}: its task runs on"
+    );
+}
+
+/// Item 14: `kubectl delete --cascade=foreground` of an EcsCronTask with `deletionPolicy: Retain` deletes its runs
+/// first, as foreground deletion asks, and leaves their ECS tasks running, as the policy asks.
+#[tokio::test]
+async fn with_deletion_policy_retain_foreground_deletion_leaves_the_tasks_running() {
+    let double = ecs_double::spawn(&["--speedup", "1", "--task-seconds", "600"]);
+    let env = Env::against(&unique("cron-fg"), &double.url).await;
+    crate::task::cluster_and_job(&env).await;
+    let name = "retained-foreground";
+    let run = crate::control_plane::long_cron(&env, name).await;
+    env.patch::<EcsCronTask>(
+        name,
+        serde_json::json!({"spec": {"deletionPolicy": "Retain"}}),
+    )
+    .await;
+    crate::harness::eventually(WAIT, "Retain observed", || async {
+        let cron = env.api::<EcsCronTask>().get(name).await.unwrap();
+        cron.status.and_then(|s| s.observed_generation) == cron.metadata.generation
+    })
+    .await;
+    let target = format!("ecscrontask/{name}");
+    let args = [
+        "delete",
+        &target,
+        "-n",
+        &env.namespace,
+        "--cascade=foreground",
+        "--wait=false",
+    ];
+    crate::tools::must("kubectl delete", crate::tools::kubectl(&args, None));
+    env.wait_gone::<EcsCronTask>(name, WAIT).await;
+    env.wait_gone::<EcsTask>(&run.name_any(), WAIT).await;
+    assert_eq!(
+        crate::control_plane::ecs_task_states(&env, &run).await,
+        ["RUNNING"],
+        "the run's task runs on"
     );
 }

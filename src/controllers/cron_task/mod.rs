@@ -35,6 +35,8 @@ const RUN_FAILED: &str = "Failed";
 /// The finalizer Kubernetes puts on an object deleted with `--cascade=orphan` (propagation policy Orphan): its
 /// dependents are to outlive it.
 const ORPHAN_FINALIZER: &str = "orphan";
+/// The finalizer Kubernetes puts on an object deleted with `--cascade=foreground` (its dependents go first).
+const FOREGROUND_DELETION: &str = "foregroundDeletion";
 
 impl EcsCronTask {
     fn schedule(&self) -> Result<(Schedule, TimeZone), String> {
@@ -275,8 +277,12 @@ impl Managed for EcsCronTask {
     }
 
     /// With `Retain` the runs stay: they no longer name this object as their owner, so Kubernetes' garbage
-    /// collector does not delete them (and stop their tasks) after it.
+    /// collector does not delete them (and stop their tasks) after it. A foreground deletion asked for the runs to
+    /// go first: they go, and each leaves its ECS tasks running (it sees this object deleted with `Retain`).
     async fn retain(&self, ctx: &Context) -> Result<(), Error> {
+        if self.finalizers().iter().any(|f| f == FOREGROUND_DELETION) {
+            return Ok(());
+        }
         let api = self.runs_api(ctx);
         let orphan = serde_json::json!({"metadata": {"ownerReferences": null}});
         for run in self.runs(ctx).await? {

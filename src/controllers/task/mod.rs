@@ -17,7 +17,7 @@ use kube::api::DeleteParams;
 use kube::{Api, ResourceExt};
 
 use crate::api::task::EcsTaskStatus;
-use crate::api::{DeletionPolicy, EcsTask};
+use crate::api::{DeletionPolicy, EcsCronTask, EcsTask};
 use crate::controllers::references::{self, References};
 use crate::ecs::task::request_json;
 use crate::reconcile::ownership::desired_tags;
@@ -190,6 +190,14 @@ impl Managed for EcsTask {
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
+        if let Some(cron) = self.deleted_with_a_retaining_cron(ctx).await? {
+            return Ok(Cleanup::Done(vec![Note::normal(
+                "Retained",
+                format!(
+                    "deleted with EcsCronTask {cron}, whose deletionPolicy is Retain: the ECS tasks were left running"
+                ),
+            )]));
+        }
         let recorded = self.status.as_ref().and_then(|s| s.cluster_arn.as_deref());
         let Some(cluster) =
             references::cluster_for_cleanup(&self.references(), recorded, ctx).await?
@@ -226,6 +234,30 @@ impl Managed for EcsTask {
 }
 
 impl EcsTask {
+    /// The name of the EcsCronTask that owns this run when it is being deleted with `deletionPolicy: Retain` (a
+    /// foreground deletion deletes its runs first): the run goes as asked, its ECS tasks stay as the policy says.
+    async fn deleted_with_a_retaining_cron(&self, ctx: &Context) -> Result<Option<String>, Error> {
+        let owners = self
+            .owner_references()
+            .iter()
+            .filter(|o| o.kind == "EcsCronTask");
+        let api: Api<EcsCronTask> =
+            Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default());
+        for owner in owners {
+            let Some(cron) = api.get_opt(&owner.name).await? else {
+                continue;
+            };
+            let same = cron.uid().as_deref() == Some(owner.uid.as_str());
+            if same
+                && cron.metadata.deletion_timestamp.is_some()
+                && cron.spec.deletion_policy == DeletionPolicy::Retain
+            {
+                return Ok(Some(owner.name.clone()));
+            }
+        }
+        Ok(None)
+    }
+
     /// Deletes a finished run once `ttlSecondsAfterFinished` has passed; else when to look again for it.
     async fn expire(
         &self,
