@@ -1,5 +1,5 @@
-//! References inside the task: links, dependsOn, volumesFrom, mountPoints, accelerator requirements
-//! and the proxy container must name a container, volume or device the task has.
+//! References inside the task: links, dependsOn, volumesFrom, mountPoints and accelerator requirements
+//! must name a container, volume or device the task has.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +8,7 @@ use crate::api::task_definition::{
     ContainerCondition, ContainerDefinition, ResourceType, TaskDefinitionSpec,
 };
 
-/// Checks that links, dependsOn, volumesFrom, mountPoints and the proxy name parts of this task.
+/// Checks that links, dependsOn, volumesFrom and mountPoints name parts of this task.
 pub(super) fn check_references(spec: &TaskDefinitionSpec) -> Result<(), String> {
     let containers: BTreeSet<&str> = spec
         .container_definitions
@@ -26,15 +26,6 @@ pub(super) fn check_references(spec: &TaskDefinitionSpec) -> Result<(), String> 
         check_depends_on(&path, container, spec)?;
         check_volume_references(&path, container, &containers, &volumes)?;
         check_accelerator_references(&path, container, spec)?;
-    }
-    if let Some(proxy) = &spec.proxy_configuration
-        && !containers.contains(proxy.container_name.as_str())
-    {
-        return Err(format!(
-            "spec.proxyConfiguration.containerName: \"{}\" is not a container of this task; use one of: {}",
-            proxy.container_name,
-            join(&containers)
-        ));
     }
     Ok(())
 }
@@ -153,7 +144,7 @@ fn check_accelerator_references(
 }
 
 /// Names joined for a message, or `(none)`.
-fn join(names: &BTreeSet<&str>) -> String {
+pub(super) fn join(names: &BTreeSet<&str>) -> String {
     if names.is_empty() {
         return "(none)".into();
     }
@@ -202,15 +193,11 @@ mod tests {
                 "spec.containerDefinitions[0].mountPoints[0].sourceVolume: \"logs\" is not a volume of this task; add it to spec.volumes or use one of: html",
             ),
             (
-                "proxyConfiguration: {type: APPMESH, containerName: envoy}\ncontainerDefinitions: [{name: a, image: i, memory: 8}]",
-                "spec.proxyConfiguration.containerName: \"envoy\" is not a container of this task",
-            ),
-            (
                 "inferenceAccelerators: [{deviceName: device_1, deviceType: eia2.medium}]\ncontainerDefinitions: [{name: a, image: i, memory: 8, resourceRequirements: [{type: InferenceAccelerator, value: device_2}]}]",
                 "spec.containerDefinitions[0].resourceRequirements[0].value: \"device_2\" is not a deviceName",
             ),
         ];
-        assert!(cases.len() >= 8, "{} cases", cases.len());
+        assert!(cases.len() >= 7, "{} cases", cases.len());
         assert_errors(cases);
     }
 }
