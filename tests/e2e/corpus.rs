@@ -132,7 +132,9 @@ fn without_nulls(value: &Value) -> Value {
 /// The content of a task definition document as a request (no described-only members, no nulls, no tags).
 pub fn request_content(doc: &Document) -> Value {
     let mut content = without_nulls(&doc.body);
-    let map = content.as_object_mut().expect("a task definition is an object");
+    let map = content
+        .as_object_mut()
+        .expect("a task definition is an object");
     for member in DESCRIBED_ONLY {
         map.remove(member);
     }
@@ -182,7 +184,11 @@ pub fn object_name(prefix: &str, stem: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    name.chars().take(63).collect::<String>().trim_end_matches('-').to_owned()
+    name.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
 }
 
 /// Where `expected` (what the document says) is not in `actual` (what came back): one line per difference. Nulls,

@@ -33,9 +33,8 @@ fn outcome(
     generation: Option<i64>,
     accepted: &str,
 ) -> Option<Outcome> {
-    let current = |type_: &str| {
-        condition(conditions, type_).filter(|c| c.observed_generation == generation)
-    };
+    let current =
+        |type_: &str| condition(conditions, type_).filter(|c| c.observed_generation == generation);
     if current(accepted).is_some_and(|c| c.status == "True") {
         return Some(Outcome::Accepted);
     }
@@ -103,9 +102,12 @@ async fn apply_all<K: crate::harness::Kind>(
         .zip(results)
         .filter_map(|(manifest, result)| {
             let name = manifest["metadata"]["name"].as_str()?.to_owned();
-            result
-                .err()
-                .map(|e| (name, Outcome::Refused(format!("the API server refused it: {e}"))))
+            result.err().map(|e| {
+                (
+                    name,
+                    Outcome::Refused(format!("the API server refused it: {e}")),
+                )
+            })
         })
         .collect()
 }
@@ -187,6 +189,8 @@ async fn every_public_task_definition_ecs_accepts_is_accepted() {
         }
     }
 
+    let services = services_of(&env, &applied, &outcomes, &refused, &mut failures).await;
+
     // Re-apply everything, restart the operator and nudge every object: nothing new is registered.
     apply_all::<TaskDefinition>(&env, &manifests).await;
     env.stop_operator();
@@ -210,7 +214,6 @@ async fn every_public_task_definition_ecs_accepts_is_accepted() {
         }
     }
 
-    let services = services_of(&env, &applied, &outcomes, &refused, &mut failures).await;
     println!(
         "real-world corpus: {} task definitions: {} accepted, {refused_as_ecs} refused as ECS refuses them, \
          {false_refusals} false refusals; {services}",
@@ -245,12 +248,23 @@ async fn services_of(
     assert!(docs.len() >= 15, "{} service definitions", docs.len());
     let mut manifests = Vec::new();
     for doc in &docs {
-        let named = doc.body["taskDefinition"].as_str().map(|td| corpus::family_of_reference(td));
+        let named = doc.body["taskDefinition"]
+            .as_str()
+            .map(|td| corpus::family_of_reference(td));
         let td = applied
             .iter()
             .find(|a| a.doc.stem == doc.stem)
-            .or_else(|| applied.iter().find(|a| Some(corpus::family_of(&a.doc)) == named))
-            .unwrap_or_else(|| panic!("services/{}: no task definition of the corpus to run", doc.stem));
+            .or_else(|| {
+                applied
+                    .iter()
+                    .find(|a| Some(corpus::family_of(&a.doc)) == named)
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "services/{}: no task definition of the corpus to run",
+                    doc.stem
+                )
+            });
         let name = corpus::object_name("svc", &doc.stem);
         manifests.push((doc, td, corpus::service(&name, doc, "corpus", &td.name)));
     }
@@ -264,7 +278,11 @@ async fn services_of(
     let at_admission = apply_all::<EcsService>(env, &objects).await;
     let mut waiting = BTreeMap::new();
     let settled_services = eventually_some(SETTLE, "every corpus service to settle", || async {
-        let list = env.api::<EcsService>().list(&ListParams::default()).await.ok()?;
+        let list = env
+            .api::<EcsService>()
+            .list(&ListParams::default())
+            .await
+            .ok()?;
         let done: BTreeMap<String, Option<Outcome>> = list
             .items
             .iter()
@@ -294,7 +312,9 @@ async fn services_of(
         }
     }
     for (file, what) in waiting {
-        failures.push(format!("{file}: FALSE REFUSAL or unexpected outcome: {what}"));
+        failures.push(format!(
+            "{file}: FALSE REFUSAL or unexpected outcome: {what}"
+        ));
     }
     format!(
         "{} service definitions: {accepted} accepted, {refused_as_ecs} refused as ECS refuses them, \

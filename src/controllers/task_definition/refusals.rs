@@ -248,10 +248,19 @@ mod tests {
     /// Entry 85: ECS completes a role name with the account; the API reference documents names for taskRoleArn.
     #[test]
     fn accepts_role_names_and_an_empty_role() {
-        for role in ["ecsTaskExecutionRole", "ECS-task-full-access", "task-iam-role", "a+b=c,d.e@f_g", ""] {
+        for role in [
+            "ecsTaskExecutionRole",
+            "ECS-task-full-access",
+            "task-iam-role",
+            "a+b=c,d.e@f_g",
+            "",
+        ] {
             for field in ["taskRoleArn", "executionRoleArn"] {
                 let yaml = format!("{{{CONTAINER}, {field}: \"{role}\"}}");
-                assert!(check(&spec(&yaml), false, None, None).is_ok(), "{field}: {role}");
+                assert!(
+                    check(&spec(&yaml), false, None, None).is_ok(),
+                    "{field}: {role}"
+                );
             }
         }
     }

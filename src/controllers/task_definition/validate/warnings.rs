@@ -69,15 +69,18 @@ mod tests {
         );
         assert_eq!(health.len(), 1, "{health:?}");
         assert!(
-            health[0].starts_with("HealthCheckCommand: spec.containerDefinitions[0].healthCheck.command")
-                && health[0].contains("API reference"),
+            health[0].starts_with(
+                "HealthCheckCommand: spec.containerDefinitions[0].healthCheck.command"
+            ) && health[0].contains("API reference"),
             "{health:?}"
         );
         let proxy = reasons(
             "proxyConfiguration: {type: APPMESH, containerName: envoy}\ncontainerDefinitions: [{name: a, image: i, memory: 8}]",
         );
         assert!(
-            proxy.len() == 1 && proxy[0].starts_with("ProxyContainerMissing: spec.proxyConfiguration.containerName"),
+            proxy.len() == 1
+                && proxy[0]
+                    .starts_with("ProxyContainerMissing: spec.proxyConfiguration.containerName"),
             "{proxy:?}"
         );
         for quiet in [
