@@ -250,7 +250,7 @@ async fn services_of(
     for doc in &docs {
         let named = doc.body["taskDefinition"]
             .as_str()
-            .map(|td| corpus::family_of_reference(td));
+            .map(corpus::family_of_reference);
         let td = applied
             .iter()
             .find(|a| a.doc.stem == doc.stem)
