@@ -594,7 +594,7 @@ mod tests {
         let ec2_only = check_compatibility(&fargate, &["EC2".into()], Some("awsvpc")).unwrap_err();
         assert!(
             ec2_only.contains(
-                "spec.taskDefinitionRef: task definition web is not compatible with FARGATE (requiresCompatibilities: [EC2])"
+                "spec.taskDefinitionRef: task definition web is not compatible with FARGATE (it runs on: EC2)"
             ),
             "{ec2_only}"
         );
