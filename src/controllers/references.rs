@@ -158,7 +158,11 @@ pub fn not_ready(kind: &str, name: &str, field: &str) -> Error {
 /// the awsvpc network mode and task-level cpu and memory.
 pub fn compatibilities(spec: &TaskDefinitionSpec) -> Vec<String> {
     if !spec.requires_compatibilities.is_empty() {
-        return spec.requires_compatibilities.iter().map(wire_name).collect();
+        return spec
+            .requires_compatibilities
+            .iter()
+            .map(wire_name)
+            .collect();
     }
     let fits_fargate = spec.network_mode == Some(NetworkMode::Awsvpc)
         && spec.cpu.is_some()
@@ -195,10 +199,19 @@ mod tests {
     fn a_task_definition_without_required_compatibilities_runs_on_fargate_when_it_fits() {
         let tutorial = spec("networkMode: awsvpc\ncpu: '256'\nmemory: '512'");
         assert_eq!(compatibilities(&tutorial), ["EC2", "FARGATE"]);
-        for unfit in ["networkMode: bridge\ncpu: '256'\nmemory: '512'", "networkMode: awsvpc", "cpu: '256'"] {
+        for unfit in [
+            "networkMode: bridge\ncpu: '256'\nmemory: '512'",
+            "networkMode: awsvpc",
+            "cpu: '256'",
+        ] {
             assert_eq!(compatibilities(&spec(unfit)), ["EC2"], "{unfit}");
         }
-        let declared = spec("requiresCompatibilities: [EC2]\nnetworkMode: awsvpc\ncpu: '256'\nmemory: '512'");
-        assert_eq!(compatibilities(&declared), ["EC2"], "what is declared holds");
+        let declared =
+            spec("requiresCompatibilities: [EC2]\nnetworkMode: awsvpc\ncpu: '256'\nmemory: '512'");
+        assert_eq!(
+            compatibilities(&declared),
+            ["EC2"],
+            "what is declared holds"
+        );
     }
 }

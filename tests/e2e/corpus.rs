@@ -157,8 +157,62 @@ pub fn task_definition(name: &str, doc: &Document, family: &str) -> Value {
     })
 }
 
-/// The `EcsService` object of a document, on cluster object `cluster` with task definition object `task_definition`.
-pub fn service(name: &str, doc: &Document, cluster: &str, task_definition: &str) -> Value {
+/// Subnets and security groups of the account the test runs in: a service document names its author's, which exist
+/// only in their account, as its cluster and task definition do.
+pub struct Network {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+}
+
+/// The default VPC's subnets and security group of the account behind the ECS endpoint (moto's EC2 answers the EC2
+/// Query API there).
+pub fn account_network() -> Network {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_ECS").expect("AWS_ENDPOINT_URL_ECS");
+    let ec2 = |action: &str, element: &str| -> Vec<String> {
+        let out = std::process::Command::new("curl")
+            .args(["-sf", "-X", "POST", &endpoint, "-d"])
+            .arg(format!("Action={action}&Version=2016-11-15"))
+            .args([
+                "-H",
+                "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, \
+                 SignedHeaders=host, Signature=none",
+            ])
+            .output()
+            .expect("curl");
+        assert!(out.status.success(), "EC2 {action} at {endpoint}");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let open = format!("<{element}>");
+        text.split(&open)
+            .skip(1)
+            .filter_map(|rest| rest.split('<').next().map(str::to_owned))
+            .collect()
+    };
+    let network = Network {
+        subnets: ec2("DescribeSubnets", "subnetId")
+            .into_iter()
+            .take(2)
+            .collect(),
+        security_groups: ec2("DescribeSecurityGroups", "groupId")
+            .into_iter()
+            .take(1)
+            .collect(),
+    };
+    assert!(
+        !network.subnets.is_empty() && !network.security_groups.is_empty(),
+        "the account has a default VPC"
+    );
+    network
+}
+
+/// The `EcsService` object of a document, on cluster object `cluster` with task definition object `task_definition`,
+/// in the subnets and security groups of `network`.
+pub fn service(
+    name: &str,
+    doc: &Document,
+    cluster: &str,
+    task_definition: &str,
+    network: &Network,
+) -> Value {
     let mut spec = without_nulls(&doc.body);
     let map = spec.as_object_mut().expect("a service is an object");
     for member in SERVICE_REFERENCES {
@@ -166,6 +220,14 @@ pub fn service(name: &str, doc: &Document, cluster: &str, task_definition: &str)
     }
     if let Some(tags) = map.remove("tags") {
         map.insert("tags".into(), tag_map(&tags));
+    }
+    if let Some(awsvpc) = map
+        .get_mut("networkConfiguration")
+        .and_then(|n| n.get_mut("awsvpcConfiguration"))
+    {
+        awsvpc["subnets"] = json!(network.subnets);
+        // Without securityGroups ECS uses the VPC's default group, which `network` names: moto cannot leave it out.
+        awsvpc["securityGroups"] = json!(network.security_groups);
     }
     map.insert("clusterRef".into(), json!({"name": cluster}));
     map.insert("taskDefinitionRef".into(), json!({"name": task_definition}));

@@ -20,11 +20,13 @@ use crate::task_definition::revisions;
 
 const SETTLE: Duration = Duration::from_secs(180);
 
-/// How an object ended up: accepted (Ready or, for a service, Synced) or refused with this message.
+/// How an object ended up: accepted (Ready or, for a service, Synced), refused by the operator before any call, or
+/// sent to ECS and refused there, with the message.
 #[derive(Debug, Clone, PartialEq)]
 enum Outcome {
     Accepted,
     Refused(String),
+    RejectedByEcs(String),
 }
 
 /// The outcome of an object whose conditions say it settled, or `None` while it works.
@@ -38,9 +40,12 @@ fn outcome(
     if current(accepted).is_some_and(|c| c.status == "True") {
         return Some(Outcome::Accepted);
     }
-    current("Synced")
-        .filter(|c| c.status == "False" && c.reason == "InvalidSpec")
-        .map(|c| Outcome::Refused(c.message.clone()))
+    let synced = current("Synced").filter(|c| c.status == "False")?;
+    match synced.reason.as_str() {
+        "InvalidSpec" => Some(Outcome::Refused(synced.message.clone())),
+        "RejectedByEcs" => Some(Outcome::RejectedByEcs(synced.message.clone())),
+        _ => None,
+    }
 }
 
 /// Waits until every object of kind `K` in the namespace settled; returns the outcome by object name.
@@ -173,6 +178,10 @@ async fn every_public_task_definition_ecs_accepts_is_accepted() {
                 false_refusals += 1;
                 failures.push(format!("{}: FALSE REFUSAL: {message}", a.file));
             }
+            (Outcome::RejectedByEcs(message), _) => failures.push(format!(
+                "{}: sent to ECS and refused there: {message}",
+                a.file
+            )),
             (Outcome::Accepted, Some(reason)) => failures.push(format!(
                 "{}: accepted, but ECS refuses it: {reason}",
                 a.file
@@ -246,6 +255,7 @@ async fn services_of(
     .await;
     let docs = corpus::documents("services");
     assert!(docs.len() >= 15, "{} service definitions", docs.len());
+    let network = corpus::account_network();
     let mut manifests = Vec::new();
     for doc in &docs {
         let named = doc.body["taskDefinition"]
@@ -266,7 +276,11 @@ async fn services_of(
                 )
             });
         let name = corpus::object_name("svc", &doc.stem);
-        manifests.push((doc, td, corpus::service(&name, doc, "corpus", &td.name)));
+        manifests.push((
+            doc,
+            td,
+            corpus::service(&name, doc, "corpus", &td.name, &network),
+        ));
     }
     // A service on a task definition ECS refuses cannot start; it is counted, not applied.
     let on_refused_td = manifests

@@ -5,6 +5,7 @@
 
 mod common;
 mod containers;
+mod doubts;
 mod environment;
 mod family;
 mod fargate;

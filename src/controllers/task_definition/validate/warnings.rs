@@ -1,14 +1,31 @@
-//! What the documentation forbids but ECS registers: accepted, and said in a Warning event when the revision is
-//! registered (docs/ecs-behaviour.md entries 86 and 87).
+//! What the documentation forbids but ECS registers, and likely mistakes no source shows ECS refusing: accepted,
+//! and said in a Warning event when the revision is registered (docs/ecs-behaviour.md entries 86, 87 and 89).
 
 use super::common::container_path;
+use super::doubts::doubts;
 use super::references::join;
-use crate::api::task_definition::TaskDefinitionSpec;
+use super::resources::task_size;
+use crate::api::task_definition::{Compatibility, TaskDefinitionSpec};
 use crate::reconcile::Note;
 
 /// The warnings of a spec, one Note each.
 pub fn warnings(spec: &TaskDefinitionSpec) -> Vec<Note> {
-    let mut notes = Vec::new();
+    let fargate = spec
+        .requires_compatibilities
+        .contains(&Compatibility::Fargate);
+    let task_memory = task_size(spec, fargate).ok().and_then(|(_, memory)| memory);
+    let mut notes: Vec<Note> = doubts(spec, fargate, task_memory)
+        .into_iter()
+        .map(|doubt| {
+            Note::warning(
+                "NotKnownToEcs",
+                format!(
+                    "{doubt}: no source shows ECS refusing this (entry 89), so the task definition is registered as \
+                     given; check that it is what you mean"
+                ),
+            )
+        })
+        .collect();
     for (i, container) in spec.container_definitions.iter().enumerate() {
         let Some(check) = &container.health_check else {
             continue;
