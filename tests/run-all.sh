@@ -15,4 +15,6 @@ export ECSB_REQUIRE_MOTO=1
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The benchmark (benches/scale) is a long run of its own: tests/bench.sh.
+# The lifecycle walks (tests/walker) run with the other tests: plan::PARTS seeds of the day, about 5 minutes;
+# ECSB_WALKS=N walks more. Their report (walks, steps, invariant checks, coverage) is target/walker/report.txt.
 cargo test --workspace --lib --bins --tests

@@ -18,9 +18,9 @@ pub const SETTLE: Duration = Duration::from_secs(60);
 pub fn covers(ecs: &Value, spec: &Value) -> bool {
     match (ecs, spec) {
         (_, Value::Null) => true,
-        (Value::Object(e), Value::Object(s)) => {
-            s.iter().all(|(k, v)| covers(e.get(k).unwrap_or(&Value::Null), v))
-        }
+        (Value::Object(e), Value::Object(s)) => s
+            .iter()
+            .all(|(k, v)| covers(e.get(k).unwrap_or(&Value::Null), v)),
         (Value::Array(e), Value::Array(s)) => {
             e.len() == s.len() && e.iter().zip(s).all(|(e, s)| covers(e, s))
         }
@@ -33,7 +33,9 @@ pub fn covers(ecs: &Value, spec: &Value) -> bool {
 pub fn matches(ecs: &Value, expected: &Value, compare: Compare) -> bool {
     match compare {
         Compare::Covers => covers(ecs, expected),
-        Compare::Equal => ecs == expected || (ecs.is_null() && expected.as_array().is_some_and(Vec::is_empty)),
+        Compare::Equal => {
+            ecs == expected || (ecs.is_null() && expected.as_array().is_some_and(Vec::is_empty))
+        }
     }
 }
 
@@ -42,9 +44,14 @@ fn unsettled(object: &Value) -> Option<String> {
     let generation = object["metadata"]["generation"].as_i64();
     let status = &object["status"];
     let conditions = status["conditions"].as_array().cloned().unwrap_or_default();
-    let ready = conditions.iter().any(|c| c["type"] == "Ready" && c["status"] == "True");
+    let ready = conditions
+        .iter()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True");
     if !ready {
-        return Some(format!("not Ready: {}", serde_json::to_string(&conditions).unwrap()));
+        return Some(format!(
+            "not Ready: {}",
+            serde_json::to_string(&conditions).unwrap()
+        ));
     }
     if status["observedGeneration"].as_i64() != generation {
         return Some(format!(
@@ -55,7 +62,12 @@ fn unsettled(object: &Value) -> Option<String> {
     conditions
         .iter()
         .find(|c| c["observedGeneration"].as_i64() != generation)
-        .map(|c| format!("condition {} has observedGeneration {} for generation {generation:?}", c["type"], c["observedGeneration"]))
+        .map(|c| {
+            format!(
+                "condition {} has observedGeneration {} for generation {generation:?}",
+                c["type"], c["observedGeneration"]
+            )
+        })
 }
 
 /// Waits until every live object is settled; the last reason for the first that is not.
@@ -98,7 +110,11 @@ pub fn calls(url: &str) -> BTreeMap<String, u64> {
 pub fn writes(calls: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     calls
         .iter()
-        .filter(|(op, _)| !["Describe", "List", "Get"].iter().any(|p| op.starts_with(p)))
+        .filter(|(op, _)| {
+            !["Describe", "List", "Get"]
+                .iter()
+                .any(|p| op.starts_with(p))
+        })
         .map(|(op, n)| (op.clone(), *n))
         .collect()
 }
@@ -123,10 +139,15 @@ pub async fn quiet(env: &Env, url: &str, live: &[Obj], window: Duration) -> Resu
             .filter(|(op, n)| before.get(*op) != Some(n))
             .map(|(op, n)| format!("{op} +{}", n - before.get(op).copied().unwrap_or(0)))
             .collect();
-        return Err(format!("not quiet: AWS writes within {window:?} after settling: {}", changed.join(", ")));
+        return Err(format!(
+            "not quiet: AWS writes within {window:?} after settling: {}",
+            changed.join(", ")
+        ));
     }
     if rv_before != rv_after {
-        return Err(format!("not quiet: Kubernetes objects written within {window:?} after settling"));
+        return Err(format!(
+            "not quiet: Kubernetes objects written within {window:?} after settling"
+        ));
     }
     Ok(())
 }

@@ -72,7 +72,10 @@ pub async fn delete(world: &mut World, order: &DeleteOrder) -> Result<(), String
         }
     }
     if snap["revisions"].as_array().is_some_and(|r| !r.is_empty()) {
-        wrong.push(format!("revisions still ACTIVE after deletion: {}", snap["revisions"]));
+        wrong.push(format!(
+            "revisions still ACTIVE after deletion: {}",
+            snap["revisions"]
+        ));
     }
     let resource = format!(
         "service/{}/{}",
@@ -80,24 +83,49 @@ pub async fn delete(world: &mut World, order: &DeleteOrder) -> Result<(), String
         world.names.ecs(Obj::Service)
     );
     let (ours, foreign) = snapshot::auto_scaling(&world.clients, &resource).await;
-    if ours["targetTracking"].as_array().is_some_and(|p| !p.is_empty()) {
+    if ours["targetTracking"]
+        .as_array()
+        .is_some_and(|p| !p.is_empty())
+    {
         wrong.push(format!("the operator's scaling policies remain: {ours}"));
     }
-    let foreign_policy_kept = foreign.as_array().unwrap().iter().any(|p| p == FOREIGN_POLICY);
+    let foreign_policy_kept = foreign
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == FOREIGN_POLICY);
     if world.model.foreign_policy && !foreign_policy_kept {
         wrong.push("someone else's scaling policy went with the service".into());
     }
     if let Some(name) = &world.model.foreign_provider {
         world.tally.checks += 1;
-        let out = world.clients.ecs.describe_capacity_providers().capacity_providers(name).send().await;
-        let active = out.is_ok_and(|o| o.capacity_providers().iter().any(|p| p.status().map(|s| s.as_str()) == Some("ACTIVE")));
+        let out = world
+            .clients
+            .ecs
+            .describe_capacity_providers()
+            .capacity_providers(name)
+            .send()
+            .await;
+        let active = out.is_ok_and(|o| {
+            o.capacity_providers()
+                .iter()
+                .any(|p| p.status().map(|s| s.as_str()) == Some("ACTIVE"))
+        });
         if !active {
             wrong.push(format!("someone else's capacity provider {name} is gone"));
         }
     }
     let foreign_family = format!("{}-foreign", world.names.prefix);
-    if snapshot::revisions(&world.clients, &foreign_family).await.as_array().is_none_or(Vec::is_empty) {
+    if snapshot::revisions(&world.clients, &foreign_family)
+        .await
+        .as_array()
+        .is_none_or(Vec::is_empty)
+    {
         wrong.push("someone else's task definition was deregistered".into());
     }
-    if wrong.is_empty() { Ok(()) } else { Err(wrong.join("; ")) }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("; "))
+    }
 }

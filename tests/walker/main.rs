@@ -25,10 +25,15 @@ mod walk;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lifecycle_walks() {
     let keep = report::keep();
-    let runs = report::seeds().into_iter().map(|seed| report::walk(seed, keep.clone()));
+    let runs = report::seeds()
+        .into_iter()
+        .map(|seed| report::walk(seed, keep.clone()));
     let outcomes = futures::future::join_all(runs).await;
     let text = report::render(&outcomes);
     println!("{text}");
     report::write(&text);
-    assert!(outcomes.iter().all(|o| o.failure.is_none()), "a walk broke an invariant:\n{text}");
+    assert!(
+        outcomes.iter().all(|o| o.failure.is_none()),
+        "a walk broke an invariant:\n{text}"
+    );
 }

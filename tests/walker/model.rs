@@ -90,7 +90,11 @@ impl Model {
             *checks += 1;
             let ecs = snap.pointer(&field.shows).cloned().unwrap_or(Value::Null);
             if !matches(&ecs, &expected, field.compare) {
-                let state = if self.value(&field.name()).is_some() { "spec" } else { "left out, expected" };
+                let state = if self.value(&field.name()).is_some() {
+                    "spec"
+                } else {
+                    "left out, expected"
+                };
                 out.push(format!(
                     "{}: ECS shows {} ({state} {})",
                     field.name(),
@@ -109,7 +113,11 @@ impl Model {
             let view = &snap[obj.snapshot_key()];
             *checks += 2;
             if view["owned"] != true {
-                out.push(format!("{} {}: the ECS object lacks the ownership tags", obj.kind(), obj.name()));
+                out.push(format!(
+                    "{} {}: the ECS object lacks the ownership tags",
+                    obj.kind(),
+                    obj.name()
+                ));
             }
             let foreign = view["foreignTags"].as_object().map_or(0, |m| m.len());
             let expected = usize::from(self.foreign_tags.contains(obj));
@@ -124,7 +132,10 @@ impl Model {
         }
         if self.foreign_policy {
             *checks += 1;
-            let policies = snap["service"]["foreignPolicies"].as_array().cloned().unwrap_or_default();
+            let policies = snap["service"]["foreignPolicies"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             if policies.is_empty() {
                 out.push("someone else's scaling policy on the service is gone".into());
             }

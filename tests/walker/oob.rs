@@ -31,13 +31,24 @@ pub async fn change(clients: &Clients, names: &Names, snap: &Value, field: &str,
     let (cluster, service) = (names.ecs(Obj::Cluster), names.ecs(Obj::Service));
     let update = || ecs.update_service().cluster(&cluster).service(&service);
     let result = match field {
-        "EcsService.desiredCount" => update().desired_count(int(value)).send().await.map(drop).map_err(refused),
-        "EcsService.enableExecuteCommand" => {
-            update().enable_execute_command(value.as_bool().unwrap()).send().await.map(drop).map_err(refused)
-        }
-        "EcsService.healthCheckGracePeriodSeconds" => {
-            update().health_check_grace_period_seconds(int(value)).send().await.map(drop).map_err(refused)
-        }
+        "EcsService.desiredCount" => update()
+            .desired_count(int(value))
+            .send()
+            .await
+            .map(drop)
+            .map_err(refused),
+        "EcsService.enableExecuteCommand" => update()
+            .enable_execute_command(value.as_bool().unwrap())
+            .send()
+            .await
+            .map(drop)
+            .map_err(refused),
+        "EcsService.healthCheckGracePeriodSeconds" => update()
+            .health_check_grace_period_seconds(int(value))
+            .send()
+            .await
+            .map(drop)
+            .map_err(refused),
         "EcsService.propagateTags" => update()
             .propagate_tags(PropagateTags::from(value.as_str().unwrap()))
             .send()
@@ -93,10 +104,18 @@ pub async fn change(clients: &Clients, names: &Names, snap: &Value, field: &str,
             } else {
                 (value.clone(), view["capacityProviderRefs"].clone())
             };
-            let mut list: Vec<String> =
-                others.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+            let mut list: Vec<String> = others
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect();
             for r in refs.as_array().unwrap() {
-                let obj = if r["name"] == "cpa" { Obj::ProviderA } else { Obj::ProviderB };
+                let obj = if r["name"] == "cpa" {
+                    Obj::ProviderA
+                } else {
+                    Obj::ProviderB
+                };
                 list.push(names.ecs(obj));
             }
             associate(clients, &cluster, list).await;
@@ -106,8 +125,9 @@ pub async fn change(clients: &Clients, names: &Names, snap: &Value, field: &str,
         | "CapacityProvider.autoScalingGroupProvider.managedDraining" => {
             let mut group = AutoScalingGroupProviderUpdate::builder();
             if field.ends_with("managedScaling") {
-                let mut scaling = ManagedScaling::builder()
-                    .status(ManagedScalingStatus::from(value["status"].as_str().unwrap()));
+                let mut scaling = ManagedScaling::builder().status(ManagedScalingStatus::from(
+                    value["status"].as_str().unwrap(),
+                ));
                 if let Some(t) = value["targetCapacity"].as_i64() {
                     scaling = scaling.target_capacity(t as i32);
                 }
@@ -151,7 +171,8 @@ fn deployment_configuration(v: &Value) -> DeploymentConfiguration {
             .set_hook_target_arn(h["hookTargetArn"].as_str().map(str::to_owned))
             .set_role_arn(h["roleArn"].as_str().map(str::to_owned));
         for stage in h["lifecycleStages"].as_array().unwrap() {
-            hook = hook.lifecycle_stages(DeploymentLifecycleHookStage::from(stage.as_str().unwrap()));
+            hook =
+                hook.lifecycle_stages(DeploymentLifecycleHookStage::from(stage.as_str().unwrap()));
         }
         hook.build()
     });
@@ -182,7 +203,12 @@ pub async fn tag(clients: &Clients, snap: &Value, obj: Obj, tags: &Value, prefix
         .as_object()
         .unwrap()
         .iter()
-        .map(|(k, v)| Tag::builder().key(format!("{prefix}{k}")).value(v.as_str().unwrap()).build())
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(format!("{prefix}{k}"))
+                .value(v.as_str().unwrap())
+                .build()
+        })
         .collect();
     if list.is_empty() {
         return;
@@ -199,13 +225,24 @@ pub async fn tag(clients: &Clients, snap: &Value, obj: Obj, tags: &Value, prefix
 
 /// Someone else's tag on the object; returns its key.
 pub async fn foreign_tag(clients: &Clients, snap: &Value, obj: Obj) -> String {
-    tag(clients, snap, obj, &serde_json::json!({"owner": "another-team"}), FOREIGN_TAG).await;
+    tag(
+        clients,
+        snap,
+        obj,
+        &serde_json::json!({"owner": "another-team"}),
+        FOREIGN_TAG,
+    )
+    .await;
     format!("{FOREIGN_TAG}owner")
 }
 
 /// Someone else's target tracking policy on the service (registering the target if no one has).
 pub async fn foreign_policy(clients: &Clients, names: &Names) {
-    let resource = format!("service/{}/{}", names.ecs(Obj::Cluster), names.ecs(Obj::Service));
+    let resource = format!(
+        "service/{}/{}",
+        names.ecs(Obj::Cluster),
+        names.ecs(Obj::Service)
+    );
     let targets = clients
         .aas
         .describe_scalable_targets()
@@ -266,9 +303,18 @@ pub async fn foreign_provider(clients: &Clients, names: &Names) -> String {
         .await
         .expect("CreateCapacityProvider as someone else");
     let cluster = names.ecs(Obj::Cluster);
-    let out = clients.ecs.describe_clusters().clusters(&cluster).send().await.unwrap();
-    let mut list: Vec<String> =
-        out.clusters().first().map(|c| c.capacity_providers().to_vec()).unwrap_or_default();
+    let out = clients
+        .ecs
+        .describe_clusters()
+        .clusters(&cluster)
+        .send()
+        .await
+        .unwrap();
+    let mut list: Vec<String> = out
+        .clusters()
+        .first()
+        .map(|c| c.capacity_providers().to_vec())
+        .unwrap_or_default();
     list.push(name.clone());
     associate(clients, &cluster, list).await;
     name

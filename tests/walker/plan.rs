@@ -25,7 +25,11 @@ pub enum DeleteOrder {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     /// Apply the spec with `field` set to `value` (None: left out); kill the operator `kill_after_ms` later.
-    Spec { field: String, value: Option<Value>, kill_after_ms: Option<u64> },
+    Spec {
+        field: String,
+        value: Option<Value>,
+        kill_after_ms: Option<u64>,
+    },
     /// Change the field in ECS with the SDK.
     OutOfBand { field: String, value: Value },
     /// Someone else tags the object.
@@ -37,7 +41,10 @@ pub enum Step {
     /// Another namespace applies an object of the same kind and ECS name, then deletes it.
     Claim { obj: Obj },
     /// The operator is stopped for `seconds` (with an out-of-band change meanwhile).
-    Pause { seconds: u64, during: Option<(String, Value)> },
+    Pause {
+        seconds: u64,
+        during: Option<(String, Value)>,
+    },
     /// The stack is deleted.
     Delete { order: DeleteOrder },
 }
@@ -83,7 +90,11 @@ pub fn initial(field: &Field) -> Option<Value> {
 /// One field's life: add, change to every other sample, an out-of-band change, removal, maybe back again.
 fn life(field: &Field, rng: &mut Rng) -> Vec<Step> {
     let name = field.name();
-    let spec = |value: Option<Value>| Step::Spec { field: name.clone(), value, kill_after_ms: None };
+    let spec = |value: Option<Value>| Step::Spec {
+        field: name.clone(),
+        value,
+        kill_after_ms: None,
+    };
     let mut steps = Vec::new();
     let mut current = initial(field);
     if current.is_none() {
@@ -91,8 +102,12 @@ fn life(field: &Field, rng: &mut Rng) -> Vec<Step> {
         steps.push(spec(Some(first.clone())));
         current = Some(first);
     }
-    let mut others: Vec<Value> =
-        field.samples.iter().filter(|s| Some(*s) != current.as_ref()).cloned().collect();
+    let mut others: Vec<Value> = field
+        .samples
+        .iter()
+        .filter(|s| Some(*s) != current.as_ref())
+        .cloned()
+        .collect();
     rng.shuffle(&mut others);
     let oob_at = rng.below(others.len() + 1);
     let count = others.len();
@@ -112,7 +127,9 @@ fn life(field: &Field, rng: &mut Rng) -> Vec<Step> {
             steps.push(out_of_band(field, None, rng));
         }
         if rng.chance(40) {
-            steps.push(spec(Some(field.samples[rng.below(field.samples.len())].clone())));
+            steps.push(spec(Some(
+                field.samples[rng.below(field.samples.len())].clone(),
+            )));
         }
     }
     steps
@@ -120,9 +137,16 @@ fn life(field: &Field, rng: &mut Rng) -> Vec<Step> {
 
 /// An out-of-band value other than the spec's.
 fn out_of_band(field: &Field, current: Option<&Value>, rng: &mut Rng) -> Step {
-    let others: Vec<&Value> = field.samples.iter().filter(|s| Some(*s) != current).collect();
+    let others: Vec<&Value> = field
+        .samples
+        .iter()
+        .filter(|s| Some(*s) != current)
+        .collect();
     let value = others[rng.below(others.len())].clone();
-    Step::OutOfBand { field: field.name(), value }
+    Step::OutOfBand {
+        field: field.name(),
+        value,
+    }
 }
 
 /// Merges the lives at random, each in its own order.
@@ -151,17 +175,24 @@ pub fn generate(seed: u64) -> Vec<Step> {
     }
     let mut steps = interleave(lives, &mut rng);
     let mut extra = vec![
-        Step::ForeignTag { obj: [Obj::Cluster, Obj::Service, Obj::ProviderA, Obj::TaskDef][rng.below(4)] },
+        Step::ForeignTag {
+            obj: [Obj::Cluster, Obj::Service, Obj::ProviderA, Obj::TaskDef][rng.below(4)],
+        },
         Step::ForeignPolicy,
         Step::ForeignProvider,
-        Step::Claim { obj: [Obj::Cluster, Obj::Service, Obj::ProviderA][rng.below(3)] },
+        Step::Claim {
+            obj: [Obj::Cluster, Obj::Service, Obj::ProviderA][rng.below(3)],
+        },
     ];
     let oob: Vec<&Field> = fields.iter().filter(|f| f.oob).collect();
     let during = oob[rng.below(oob.len())];
     extra.push(Step::Pause {
         seconds: 2 + rng.below(5) as u64,
         during: rng.chance(70).then(|| {
-            (during.name(), during.samples[rng.below(during.samples.len())].clone())
+            (
+                during.name(),
+                during.samples[rng.below(during.samples.len())].clone(),
+            )
         }),
     });
     for step in extra {
@@ -177,7 +208,9 @@ pub fn generate(seed: u64) -> Vec<Step> {
             *kill_after_ms = Some(rng.below(600) as u64);
         }
     }
-    steps.push(Step::Delete { order: delete_order(&mut rng) });
+    steps.push(Step::Delete {
+        order: delete_order(&mut rng),
+    });
     steps
 }
 
@@ -205,21 +238,33 @@ fn compact(value: &Value) -> String {
 /// The step in plain words.
 pub fn describe(step: &Step) -> String {
     match step {
-        Step::Spec { field, value, kill_after_ms } => {
+        Step::Spec {
+            field,
+            value,
+            kill_after_ms,
+        } => {
             let what = match value {
                 Some(v) => format!("set {field} to {}", compact(v)),
                 None => format!("remove {field} from the spec"),
             };
             match kill_after_ms {
-                Some(ms) => format!("{what}, and kill the operator {ms} ms later (restarted at once)"),
+                Some(ms) => {
+                    format!("{what}, and kill the operator {ms} ms later (restarted at once)")
+                }
                 None => what,
             }
         }
         Step::OutOfBand { field, value } => {
             format!("change {field} in ECS out of band to {}", compact(value))
         }
-        Step::ForeignTag { obj } => format!("someone else tags the ECS object of {} {}", obj.kind(), obj.name()),
-        Step::ForeignPolicy => "someone else puts a scaling policy on the service's scalable target".into(),
+        Step::ForeignTag { obj } => format!(
+            "someone else tags the ECS object of {} {}",
+            obj.kind(),
+            obj.name()
+        ),
+        Step::ForeignPolicy => {
+            "someone else puts a scaling policy on the service's scalable target".into()
+        }
         Step::ForeignProvider => {
             "someone else creates a capacity provider and associates it with the cluster".into()
         }
@@ -236,11 +281,18 @@ pub fn describe(step: &Step) -> String {
             None => format!("stop the operator for {seconds} s"),
         },
         Step::Delete { order } => match order {
-            DeleteOrder::File => "delete the stack with kubectl delete -f (all at once, file order)".into(),
-            DeleteOrder::ArgoPrune => "delete the stack as Argo CD prunes (all at once, reverse order)".into(),
+            DeleteOrder::File => {
+                "delete the stack with kubectl delete -f (all at once, file order)".into()
+            }
+            DeleteOrder::ArgoPrune => {
+                "delete the stack as Argo CD prunes (all at once, reverse order)".into()
+            }
             DeleteOrder::OneByOne(objs) => format!(
                 "delete the stack one object at a time: {}",
-                objs.iter().map(|o| format!("{} {}", o.kind(), o.name())).collect::<Vec<_>>().join(", ")
+                objs.iter()
+                    .map(|o| format!("{} {}", o.kind(), o.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         },
     }

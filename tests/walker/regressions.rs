@@ -6,7 +6,11 @@ use crate::plan::Step;
 use crate::walk;
 
 fn spec(field: &str, value: Option<serde_json::Value>) -> Step {
-    Step::Spec { field: field.into(), value, kill_after_ms: None }
+    Step::Spec {
+        field: field.into(),
+        value,
+        kill_after_ms: None,
+    }
 }
 
 async fn holds(steps: Vec<Step>) {

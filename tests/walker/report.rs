@@ -8,16 +8,29 @@ use std::time::{Duration, Instant};
 use crate::plan::{self, PARTS, Step};
 use crate::walk::{self, Failure, Tally};
 
-/// How many reruns a shrink may take.
-const SHRINK_RUNS: usize = 12;
+/// How many reruns a shrink may take: `ECSB_WALK_SHRINK_RUNS`, 12 unless set.
+fn shrink_runs() -> usize {
+    std::env::var("ECSB_WALK_SHRINK_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12)
+}
 
 /// The seeds of this run: `ECSB_WALK_SEED` (one walk, or the first of `ECSB_WALKS`), else a base that changes
 /// every day, so that CI walks a rotating set of seeds.
 pub fn seeds() -> Vec<u64> {
-    let walks: Option<u64> = std::env::var("ECSB_WALKS").ok().and_then(|v| v.parse().ok());
-    let fixed: Option<u64> = std::env::var("ECSB_WALK_SEED").ok().map(|v| v.parse().expect("ECSB_WALK_SEED: a number"));
+    let walks: Option<u64> = std::env::var("ECSB_WALKS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let fixed: Option<u64> = std::env::var("ECSB_WALK_SEED")
+        .ok()
+        .map(|v| v.parse().expect("ECSB_WALK_SEED: a number"));
     let count = walks.unwrap_or(if fixed.is_some() { 1 } else { PARTS });
-    let day = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 86_400;
+    let day = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 86_400;
     let base = fixed.unwrap_or(day * PARTS);
     (base..base + count).collect()
 }
@@ -25,7 +38,11 @@ pub fn seeds() -> Vec<u64> {
 /// `ECSB_WALK_KEEP=1,4,7`: replay only these steps of the seed's walk.
 pub fn keep() -> Option<BTreeSet<usize>> {
     let text = std::env::var("ECSB_WALK_KEEP").ok()?;
-    Some(text.split(',').map(|i| i.trim().parse().expect("ECSB_WALK_KEEP: step numbers")).collect())
+    Some(
+        text.split(',')
+            .map(|i| i.trim().parse().expect("ECSB_WALK_KEEP: step numbers"))
+            .collect(),
+    )
 }
 
 /// One seed's outcome.
@@ -46,7 +63,12 @@ pub async fn walk(seed: u64, keep: Option<BTreeSet<usize>>) -> Outcome {
         Some(f) => Some((f.clone(), keep.unwrap_or_else(|| (0..=f.step).collect()))),
         None => None,
     };
-    Outcome { seed, tally, elapsed: started.elapsed(), failure }
+    Outcome {
+        seed,
+        tally,
+        elapsed: started.elapsed(),
+        failure,
+    }
 }
 
 /// Drops steps one at a time (the failing one stays) while the walk still fails.
@@ -54,9 +76,9 @@ async fn shrink(steps: &[Step], failure: Failure) -> (Failure, BTreeSet<usize>) 
     let mut kept: BTreeSet<usize> = (0..=failure.step).collect();
     // The final deletion is what failed: keep it; else the steps after the failing one are not needed.
     let mut best = failure;
-    let mut runs = 0;
+    let (mut runs, budget) = (0, shrink_runs());
     for candidate in (0..best.step).rev() {
-        if runs == SHRINK_RUNS {
+        if runs == budget {
             break;
         }
         if !kept.contains(&candidate) {
@@ -99,7 +121,12 @@ pub fn render(outcomes: &[Outcome]) -> String {
     );
     let mut per_kind: BTreeMap<&str, BTreeMap<&str, BTreeSet<&str>>> = BTreeMap::new();
     for (kind, field, class) in &covered {
-        per_kind.entry(kind).or_default().entry(field).or_default().insert(class);
+        per_kind
+            .entry(kind)
+            .or_default()
+            .entry(field)
+            .or_default()
+            .insert(class);
     }
     for (kind, fields) in per_kind {
         let total: usize = fields.values().map(BTreeSet::len).sum();
@@ -115,12 +142,25 @@ pub fn render(outcomes: &[Outcome]) -> String {
         };
         let steps = plan::generate(o.seed);
         let keep: Vec<String> = kept.iter().map(usize::to_string).collect();
-        let _ = writeln!(out, "\nFAILED walk, replay: ECSB_WALK_SEED={} ECSB_WALK_KEEP={}", o.seed, keep.join(","));
-        let _ = writeln!(out, "  0. create the stack (two capacity providers, a cluster, a task definition, a service)");
+        let _ = writeln!(
+            out,
+            "\nFAILED walk, replay: ECSB_WALK_SEED={} ECSB_WALK_KEEP={}",
+            o.seed,
+            keep.join(",")
+        );
+        let _ = writeln!(
+            out,
+            "  0. create the stack (two capacity providers, a cluster, a task definition, a service)"
+        );
         for i in kept {
             let _ = writeln!(out, "  {}. {}", i + 1, plan::describe(&steps[*i]));
         }
-        let _ = writeln!(out, "  broken after step {}: {}", failure.step.wrapping_add(1), failure.message);
+        let _ = writeln!(
+            out,
+            "  broken after step {}: {}",
+            failure.step.wrapping_add(1),
+            failure.message
+        );
     }
     out
 }

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
-use aws_sdk_ecs::types::{CapacityProviderField, ClusterField, ServiceField, Tag, TaskDefinitionField};
+use aws_sdk_ecs::types::{
+    CapacityProviderField, ClusterField, ServiceField, Tag, TaskDefinitionField,
+};
 use serde_json::{Map, Value, json};
 
 use crate::stack::{Names, Obj};
@@ -40,7 +42,10 @@ impl Clients {
 fn tags(list: &[Tag]) -> (Value, Value, bool) {
     let (mut user, mut foreign, mut owned) = (Map::new(), Map::new(), false);
     for tag in list {
-        let (key, value) = (tag.key().unwrap_or_default(), tag.value().unwrap_or_default());
+        let (key, value) = (
+            tag.key().unwrap_or_default(),
+            tag.value().unwrap_or_default(),
+        );
         if key.starts_with(OWNER_TAG) {
             owned = true;
         } else if key.starts_with(FOREIGN_TAG) {
@@ -186,7 +191,11 @@ async fn service(clients: &Clients, names: &Names, snap: &mut Value) {
         },
     });
     put_tags(&mut view, s.tags());
-    let resource = format!("service/{}/{}", names.ecs(Obj::Cluster), names.ecs(Obj::Service));
+    let resource = format!(
+        "service/{}/{}",
+        names.ecs(Obj::Cluster),
+        names.ecs(Obj::Service)
+    );
     let (scaling, foreign) = auto_scaling(clients, &resource).await;
     view["autoScaling"] = scaling;
     view["foreignPolicies"] = foreign;
@@ -217,7 +226,11 @@ pub async fn auto_scaling(clients: &Clients, resource: &str) -> (Value, Value) {
         .await
         .expect("DescribeScalingPolicies");
     let (mut ours, mut foreign) = (Vec::new(), Vec::new());
-    for p in policies.scaling_policies().iter().filter(|p| p.resource_id() == resource) {
+    for p in policies
+        .scaling_policies()
+        .iter()
+        .filter(|p| p.resource_id() == resource)
+    {
         let Some(name) = p.policy_name().strip_prefix(OUR_POLICY) else {
             foreign.push(p.policy_name().to_owned());
             continue;

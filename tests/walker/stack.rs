@@ -10,7 +10,8 @@ use crate::harness::{Env, Kind as ApiKind};
 
 pub const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1";
 pub const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2";
-const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/1/2/3";
+const RULE: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/1/2/3";
 const ROLE: &str = "arn:aws:iam::123456789012:role/ecs-infrastructure";
 
 /// An Auto Scaling group ARN of the double's account.

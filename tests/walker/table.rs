@@ -122,10 +122,14 @@ pub fn schema_gaps(rows: &[Field]) -> Vec<String> {
         let crd_fields = crd_paths(&crd, &opened);
         let table: BTreeSet<String> = mine.iter().map(|f| f.path.clone()).collect();
         for missing in crd_fields.difference(&table) {
-            gaps.push(format!("{kind}.spec.{missing} is in the CRD but not in tests/walker/fields.yaml"));
+            gaps.push(format!(
+                "{kind}.spec.{missing} is in the CRD but not in tests/walker/fields.yaml"
+            ));
         }
         for extra in table.difference(&crd_fields) {
-            gaps.push(format!("{kind}.spec.{extra} is in tests/walker/fields.yaml but not in the CRD"));
+            gaps.push(format!(
+                "{kind}.spec.{extra} is in tests/walker/fields.yaml but not in the CRD"
+            ));
         }
     }
     for row in rows.iter().filter(|f| !kinds.contains(&f.kind)) {
@@ -141,12 +145,14 @@ pub fn row_errors(row: &Field) -> Option<String> {
         (_, _, Change::Block) => None,
         (true, Some(_), _) => Some(format!("{}: samples and skip both set", row.name())),
         (false, None, _) => Some(format!("{}: neither samples nor a skip reason", row.name())),
-        (true, None, _) if !row.shows.starts_with('/') => {
-            Some(format!("{}: shows must point into the snapshot", row.name()))
-        }
-        (true, None, _) if row.removal.is_none() => {
-            Some(format!("{}: a walked field needs its removal rule", row.name()))
-        }
+        (true, None, _) if !row.shows.starts_with('/') => Some(format!(
+            "{}: shows must point into the snapshot",
+            row.name()
+        )),
+        (true, None, _) if row.removal.is_none() => Some(format!(
+            "{}: a walked field needs its removal rule",
+            row.name()
+        )),
         _ => None,
     }
 }
@@ -158,7 +164,11 @@ mod tests {
     #[test]
     fn every_crd_spec_field_has_a_row_and_every_row_a_crd_field() {
         let gaps = schema_gaps(&all());
-        assert!(gaps.is_empty(), "the field table and the CRDs differ:\n{}", gaps.join("\n"));
+        assert!(
+            gaps.is_empty(),
+            "the field table and the CRDs differ:\n{}",
+            gaps.join("\n")
+        );
     }
 
     #[test]
@@ -168,7 +178,9 @@ mod tests {
         let gaps = schema_gaps(&rows);
         assert_eq!(
             gaps,
-            ["EcsService.spec.deploymentConfiguration.lifecycleHooks is in the CRD but not in tests/walker/fields.yaml"]
+            [
+                "EcsService.spec.deploymentConfiguration.lifecycleHooks is in the CRD but not in tests/walker/fields.yaml"
+            ]
         );
     }
 

@@ -19,7 +19,14 @@ use crate::{deletion, oob};
 pub const DRIFT: Duration = Duration::from_secs(2);
 const QUIET: Duration = Duration::from_millis(2600);
 /// The double: rollouts of 2 s, a bake-time minute of 3 s.
-const DOUBLE: [&str; 6] = ["--throttle", "off", "--rollout-seconds", "40", "--speedup", "20"];
+const DOUBLE: [&str; 6] = [
+    "--throttle",
+    "off",
+    "--rollout-seconds",
+    "40",
+    "--speedup",
+    "20",
+];
 
 /// What a walk did.
 #[derive(Debug, Default)]
@@ -52,12 +59,11 @@ pub struct World {
 impl World {
     pub async fn new() -> Self {
         let double = ecs_double::spawn(&DOUBLE);
-        // Application Auto Scaling is the double's too (also for an operator that reads only the standard settings).
-        // SAFETY: set before any client of this process reads it, to the same value by every walk of the run.
-        unsafe { std::env::set_var("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", &double.url) };
         let env = Env::against_with_drift_interval(&unique("walk"), &double.url, DRIFT).await;
         let clients = Clients::new(&double.url).await;
-        let names = Names { prefix: unique("w") };
+        let names = Names {
+            prefix: unique("w"),
+        };
         World {
             env,
             double,
@@ -72,7 +78,11 @@ impl World {
     }
 
     fn field(&self, name: &str) -> Field {
-        self.fields.iter().find(|f| f.name() == name).cloned().unwrap_or_else(|| panic!("no row {name}"))
+        self.fields
+            .iter()
+            .find(|f| f.name() == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row {name}"))
     }
 
     fn values(&self, obj: Obj) -> BTreeMap<String, Value> {
@@ -85,7 +95,9 @@ impl World {
 
     async fn apply(&self, obj: Obj) -> Result<(), String> {
         let manifest = stack::manifest(obj, &self.names, &self.values(obj));
-        stack::apply(&self.env, &manifest).await.map_err(|e| format!("apply {} {}: {e}", obj.kind(), obj.name()))
+        stack::apply(&self.env, &manifest)
+            .await
+            .map_err(|e| format!("apply {} {}: {e}", obj.kind(), obj.name()))
     }
 
     /// Creates the stack with every field's first value and someone else's task definition family.
@@ -93,7 +105,11 @@ impl World {
         for field in self.fields.clone() {
             self.model.spec.insert(field.name(), plan::initial(&field));
         }
-        let foreign = aws_sdk_ecs::types::ContainerDefinition::builder().name("x").image("x").memory(64).build();
+        let foreign = aws_sdk_ecs::types::ContainerDefinition::builder()
+            .name("x")
+            .image("x")
+            .memory(64)
+            .build();
         self.clients
             .ecs
             .register_task_definition()
@@ -130,13 +146,21 @@ impl World {
         check::quiet(&self.env, &self.double.url, &self.live, QUIET).await?;
         self.tally.checks += 1;
         let snap = self.snapshot().await;
-        let mut wrong = self.model.differences(&self.fields, &snap, &mut self.tally.checks);
+        let mut wrong = self
+            .model
+            .differences(&self.fields, &snap, &mut self.tally.checks);
         wrong.extend(self.model.held(&snap, &self.live, &mut self.tally.checks));
-        if wrong.is_empty() { Ok(()) } else { Err(wrong.join("; ")) }
+        if wrong.is_empty() {
+            Ok(())
+        } else {
+            Err(wrong.join("; "))
+        }
     }
 
     fn cover(&mut self, kind: &str, field: &str, class: &str) {
-        self.tally.covered.insert((kind.to_owned(), field.to_owned(), class.to_owned()));
+        self.tally
+            .covered
+            .insert((kind.to_owned(), field.to_owned(), class.to_owned()));
     }
 
     /// An out-of-band change of a field (what a change means for tags: new values for the spec's keys).
@@ -146,7 +170,11 @@ impl World {
             let Some(Value::Object(spec)) = self.model.value(name) else {
                 return;
             };
-            json!(spec.keys().map(|k| (k.clone(), json!("changed-out-of-band"))).collect::<serde_json::Map<_, _>>())
+            json!(
+                spec.keys()
+                    .map(|k| (k.clone(), json!("changed-out-of-band")))
+                    .collect::<serde_json::Map<_, _>>()
+            )
         } else {
             value.clone()
         };
@@ -163,7 +191,11 @@ impl World {
     pub async fn step(&mut self, step: &Step) -> Result<(), String> {
         self.tally.steps += 1;
         match step {
-            Step::Spec { field, value, kill_after_ms } => {
+            Step::Spec {
+                field,
+                value,
+                kill_after_ms,
+            } => {
                 let row = self.field(field);
                 let class = plan::class(step, self.model.value(field));
                 self.cover(&row.kind, &row.path, class);
@@ -218,7 +250,11 @@ impl World {
             Step::Delete { order } => {
                 for (obj, field) in self.fields.iter().map(|f| (Obj::walked(&f.kind), f)) {
                     if self.model.value(&field.name()).is_some() && self.live.contains(&obj) {
-                        self.tally.covered.insert((field.kind.clone(), field.path.clone(), "delete".into()));
+                        self.tally.covered.insert((
+                            field.kind.clone(),
+                            field.path.clone(),
+                            "delete".into(),
+                        ));
                     }
                 }
                 self.cover("*", "*", &format!("delete {}", order_name(order)));
@@ -231,7 +267,10 @@ impl World {
     /// touching ours.
     async fn claim(&mut self, obj: Obj) -> Result<(), String> {
         if self.other.is_none() {
-            self.other = Some(Env::against_with_drift_interval(&unique("walk-claim"), &self.double.url, DRIFT).await);
+            self.other = Some(
+                Env::against_with_drift_interval(&unique("walk-claim"), &self.double.url, DRIFT)
+                    .await,
+            );
         }
         let other = self.other.as_ref().unwrap();
         let n = &self.names;
@@ -243,12 +282,22 @@ impl World {
         };
         let manifest = json!({"apiVersion": "ecsbridge.dev/v1alpha1", "kind": obj.kind(),
             "metadata": {"name": obj.name()}, "spec": spec});
-        stack::apply(other, &manifest).await.map_err(|e| format!("claim: {e}"))?;
+        stack::apply(other, &manifest)
+            .await
+            .map_err(|e| format!("claim: {e}"))?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let seen = stack::get(other, obj.kind(), obj.name()).await.unwrap_or_default();
-            let conditions = seen["status"]["conditions"].as_array().cloned().unwrap_or_default();
-            if conditions.iter().any(|c| c["type"] == "Synced" && c["reason"] == "OwnedByAnother") {
+            let seen = stack::get(other, obj.kind(), obj.name())
+                .await
+                .unwrap_or_default();
+            let conditions = seen["status"]["conditions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if conditions
+                .iter()
+                .any(|c| c["type"] == "Synced" && c["reason"] == "OwnedByAnother")
+            {
                 break;
             }
             if tokio::time::Instant::now() > deadline {
@@ -277,7 +326,13 @@ fn order_name(order: &DeleteOrder) -> &'static str {
 pub async fn run(steps: &[Step], keep: Option<&BTreeSet<usize>>) -> (Tally, Option<Failure>) {
     let mut world = World::new().await;
     if let Err(message) = world.create().await {
-        return (world.tally, Some(Failure { step: usize::MAX, message }));
+        return (
+            world.tally,
+            Some(Failure {
+                step: usize::MAX,
+                message,
+            }),
+        );
     }
     for (i, step) in steps.iter().enumerate() {
         if keep.is_some_and(|k| !k.contains(&i)) {
