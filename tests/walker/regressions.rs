@@ -2,7 +2,8 @@
 
 use serde_json::json;
 
-use crate::plan::Step;
+use crate::plan::{DeleteOrder, Step};
+use crate::stack::Obj;
 use crate::walk;
 
 fn spec(field: &str, value: Option<serde_json::Value>) -> Step {
@@ -43,13 +44,45 @@ async fn walk_removing_auto_scaling_keeps_someone_elses_policy() {
     .await;
 }
 
-/// A reference that leaves `capacityProviderRefs` takes its provider off the cluster (issue 22, item 12).
+/// A reference that leaves `capacityProviderRefs` takes its provider off the cluster, the last one too, whether the
+/// list becomes `[]` or goes (issue 22, item 12: the last reference removed left its provider on the cluster).
 #[tokio::test]
 async fn walk_a_capacity_provider_ref_that_goes_leaves_the_cluster() {
     let refs = "EcsCluster.capacityProviderRefs";
     holds(vec![
         spec(refs, Some(json!([{"name": "cpa"}, {"name": "cpb"}]))),
         spec(refs, Some(json!([{"name": "cpb"}]))),
+        spec(refs, Some(json!([]))),
+        spec(refs, Some(json!([{"name": "cpa"}]))),
+        spec(refs, None),
+    ])
+    .await;
+}
+
+/// Deleting a cluster someone else associated a capacity provider with finishes: the provider leaves the cluster
+/// that is going and stays ACTIVE (walk seed 0 found the cluster stuck in deletion).
+#[tokio::test]
+async fn walk_deleting_a_cluster_with_someone_elses_provider_finishes_and_keeps_the_provider() {
+    holds(vec![
+        Step::ForeignProvider,
+        Step::Delete {
+            order: DeleteOrder::File,
+        },
+    ])
+    .await;
+}
+
+/// A task definition tag changed in ECS is put back by the drift check (walk seed 3 found it left changed).
+#[tokio::test]
+async fn walk_a_task_definition_tag_changed_in_ecs_is_put_back() {
+    let tags = "TaskDefinition.tags";
+    holds(vec![
+        spec(tags, Some(json!({"team": "web"}))),
+        Step::ForeignTag { obj: Obj::TaskDef },
+        Step::OutOfBand {
+            field: tags.into(),
+            value: json!({"team": "web"}),
+        },
     ])
     .await;
 }
