@@ -10,6 +10,7 @@
 mod harness;
 
 mod check;
+mod coverage;
 mod deletion;
 mod model;
 mod oob;
@@ -24,12 +25,13 @@ mod walk;
 /// The CI walks: `plan::PARTS` consecutive seeds of the day (every walked field of the table), in parallel.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lifecycle_walks() {
+    let started = std::time::Instant::now();
     let keep = report::keep();
     let runs = report::seeds()
         .into_iter()
         .map(|seed| report::walk(seed, keep.clone()));
     let outcomes = futures::future::join_all(runs).await;
-    let text = report::render(&outcomes);
+    let text = report::render(&outcomes, started.elapsed());
     println!("{text}");
     report::write(&text);
     assert!(

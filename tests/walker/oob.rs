@@ -17,16 +17,22 @@ use crate::stack::{Names, Obj, group_arn};
 
 pub const FOREIGN_POLICY: &str = "someone-elses-policy";
 
-fn refused(err: impl std::fmt::Debug) -> String {
-    format!("{err:?}")
+fn refused<E: std::error::Error + 'static>(err: aws_sdk_ecs::error::SdkError<E>) -> String {
+    format!("{}", aws_sdk_ecs::error::DisplayErrorContext(err))
 }
 
 fn int(value: &Value) -> i32 {
     value.as_i64().expect("an integer sample") as i32
 }
 
-/// Changes `field` (table name) in ECS to `value`; `snap` is the snapshot before.
-pub async fn change(clients: &Clients, names: &Names, snap: &Value, field: &str, value: &Value) {
+/// Changes `field` (table name) in ECS to `value`; `snap` is the snapshot before. False when ECS refused.
+pub async fn change(
+    clients: &Clients,
+    names: &Names,
+    snap: &Value,
+    field: &str,
+    value: &Value,
+) -> bool {
     let ecs = &clients.ecs;
     let (cluster, service) = (names.ecs(Obj::Cluster), names.ecs(Obj::Service));
     let update = || ecs.update_service().cluster(&cluster).service(&service);
@@ -57,7 +63,8 @@ pub async fn change(clients: &Clients, names: &Names, snap: &Value, field: &str,
             .map_err(refused),
         "EcsService.tags" | "EcsCluster.tags" | "CapacityProvider.tags" | "TaskDefinition.tags" => {
             let kind = field.split('.').next().unwrap();
-            return tag(clients, snap, Obj::walked(kind), value, "").await;
+            tag(clients, snap, Obj::walked(kind), value, "").await;
+            return true;
         }
         "EcsService.autoScaling" => {
             let resource = format!("service/{cluster}/{service}");
@@ -72,7 +79,7 @@ pub async fn change(clients: &Clients, names: &Names, snap: &Value, field: &str,
                 .send()
                 .await
                 .expect("RegisterScalableTarget out of band");
-            return;
+            return true;
         }
         f if f.starts_with("EcsService.deploymentConfiguration.") => {
             let key = f.rsplit('.').next().unwrap();
@@ -86,7 +93,8 @@ pub async fn change(clients: &Clients, names: &Names, snap: &Value, field: &str,
                 .map_err(refused)
         }
         "EcsCluster.settings" => {
-            let mut call = ecs.update_cluster_settings().cluster(&cluster);
+            // UpdateCluster takes the settings as UpdateClusterSettings does (the double has only the former).
+            let mut call = ecs.update_cluster().cluster(&cluster);
             for s in value.as_array().unwrap() {
                 call = call.settings(
                     ClusterSetting::builder()
@@ -118,8 +126,7 @@ pub async fn change(clients: &Clients, names: &Names, snap: &Value, field: &str,
                 };
                 list.push(names.ecs(obj));
             }
-            associate(clients, &cluster, list).await;
-            return;
+            return associate(clients, &cluster, list).await;
         }
         "CapacityProvider.autoScalingGroupProvider.managedScaling"
         | "CapacityProvider.autoScalingGroupProvider.managedDraining" => {
@@ -146,9 +153,10 @@ pub async fn change(clients: &Clients, names: &Names, snap: &Value, field: &str,
         other => panic!("the walker cannot change {other} out of band"),
     };
     // ECS may refuse an out-of-band change (as it would refuse the person making it): then nothing changed.
-    if let Err(err) = result {
-        eprintln!("out-of-band change of {field} refused: {err:?}");
+    if let Err(err) = &result {
+        eprintln!("out-of-band change of {field} refused: {err}");
     }
+    result.is_ok()
 }
 
 fn deployment_configuration(v: &Value) -> DeploymentConfiguration {
@@ -179,8 +187,8 @@ fn deployment_configuration(v: &Value) -> DeploymentConfiguration {
     c.set_lifecycle_hooks(Some(hooks.collect())).build()
 }
 
-/// Sets the cluster's providers to `list`, leaving its default strategy empty.
-async fn associate(clients: &Clients, cluster: &str, list: Vec<String>) {
+/// Sets the cluster's providers to `list`, leaving its default strategy empty; false when ECS refused.
+async fn associate(clients: &Clients, cluster: &str, list: Vec<String>) -> bool {
     let out = clients
         .ecs
         .put_cluster_capacity_providers()
@@ -189,9 +197,10 @@ async fn associate(clients: &Clients, cluster: &str, list: Vec<String>) {
         .set_default_capacity_provider_strategy(Some(Vec::new()))
         .send()
         .await;
-    if let Err(err) = out {
+    if let Err(err) = &out {
         eprintln!("out-of-band PutClusterCapacityProviders refused: {err:?}");
     }
+    out.is_ok()
 }
 
 /// Tags the object: each key of `tags` (a JSON map) prefixed with `prefix`.
@@ -316,6 +325,9 @@ pub async fn foreign_provider(clients: &Clients, names: &Names) -> String {
         .map(|c| c.capacity_providers().to_vec())
         .unwrap_or_default();
     list.push(name.clone());
-    associate(clients, &cluster, list).await;
+    assert!(
+        associate(clients, &cluster, list).await,
+        "someone else's association (the cluster's whole list plus one) is refused"
+    );
     name
 }

@@ -1,10 +1,11 @@
 //! Running walks: the seeds of a run, shrinking a failing walk to a short replayable sequence, and the report of
 //! walks, steps, invariant checks and (kind, field, step) coverage, printed and written under target/.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use crate::coverage::{self, Covered};
 use crate::plan::{self, PARTS, Step};
 use crate::walk::{self, Failure, Tally};
 
@@ -98,10 +99,10 @@ async fn shrink(steps: &[Step], failure: Failure) -> (Failure, BTreeSet<usize>) 
 }
 
 /// The report of a run: per walk, per kind coverage, failures with their replays.
-pub fn render(outcomes: &[Outcome]) -> String {
+pub fn render(outcomes: &[Outcome], elapsed: Duration) -> String {
     let mut out = String::new();
     let (mut steps, mut checks) = (0, 0);
-    let mut covered: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let mut covered = Covered::new();
     for o in outcomes {
         steps += o.tally.steps;
         checks += o.tally.checks;
@@ -115,26 +116,19 @@ pub fn render(outcomes: &[Outcome]) -> String {
     }
     let _ = writeln!(
         out,
-        "{} walks, {steps} steps, {checks} invariant checks, {} distinct (kind, field, step) combinations",
+        "{} walks in {elapsed:.0?} (in parallel), {steps} steps, {checks} invariant checks, {} distinct (kind, field, \
+         step) combinations",
         outcomes.len(),
         covered.len()
     );
-    let mut per_kind: BTreeMap<&str, BTreeMap<&str, BTreeSet<&str>>> = BTreeMap::new();
-    for (kind, field, class) in &covered {
-        per_kind
-            .entry(kind)
-            .or_default()
-            .entry(field)
-            .or_default()
-            .insert(class);
-    }
-    for (kind, fields) in per_kind {
-        let total: usize = fields.values().map(BTreeSet::len).sum();
-        let _ = writeln!(out, "  {kind}: {total} combinations");
-        for (field, classes) in fields {
-            let list: Vec<&str> = classes.iter().copied().collect();
-            let _ = writeln!(out, "    {field}: {}", list.join(", "));
-        }
+    coverage::render(&covered, &mut out);
+    let gaps = coverage::gaps(&covered);
+    if !gaps.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not yet through every class (this run's seeds or a failed walk): {}",
+            gaps.join("; ")
+        );
     }
     for o in outcomes {
         let Some((failure, kept)) = &o.failure else {

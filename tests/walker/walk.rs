@@ -13,11 +13,11 @@ use crate::plan::{self, DeleteOrder, Step};
 use crate::snapshot::{self, Clients};
 use crate::stack::{self, Names, Obj};
 use crate::table::{self, Field};
-use crate::{deletion, oob};
+use crate::{coverage, deletion, oob};
 
-/// The operator's drift interval in walks: a quiet window is a little longer.
-pub const DRIFT: Duration = Duration::from_secs(2);
-const QUIET: Duration = Duration::from_millis(2600);
+/// The operator's drift interval in walks (short, for the CI budget): a quiet window is a little longer.
+pub const DRIFT: Duration = Duration::from_secs(1);
+const QUIET: Duration = Duration::from_millis(1300);
 /// The double: rollouts of 2 s, a bake-time minute of 3 s.
 const DOUBLE: [&str; 6] = [
     "--throttle",
@@ -34,7 +34,7 @@ pub struct Tally {
     pub steps: u64,
     pub checks: u64,
     /// (kind, field, step class).
-    pub covered: BTreeSet<(String, String, String)>,
+    pub covered: crate::coverage::Covered,
 }
 
 /// The first invariant a walk broke.
@@ -103,7 +103,11 @@ impl World {
     /// Creates the stack with every field's first value and someone else's task definition family.
     pub async fn create(&mut self) -> Result<(), String> {
         for field in self.fields.clone() {
-            self.model.spec.insert(field.name(), plan::initial(&field));
+            let value = plan::initial(&field);
+            if value.is_some() {
+                self.cover(&field.kind, &field.path, "add");
+            }
+            self.model.spec.insert(field.name(), value);
         }
         let foreign = aws_sdk_ecs::types::ContainerDefinition::builder()
             .name("x")
@@ -182,7 +186,9 @@ impl World {
             return;
         }
         let snap = self.snapshot().await;
-        oob::change(&self.clients, &self.names, &snap, name, &value).await;
+        if !oob::change(&self.clients, &self.names, &snap, name, &value).await {
+            return;
+        }
         self.model.out_of_band(&field, &value);
         self.cover(&field.kind, &field.path, "out-of-band");
     }
@@ -197,7 +203,7 @@ impl World {
                 kill_after_ms,
             } => {
                 let row = self.field(field);
-                let class = plan::class(step, self.model.value(field));
+                let class = coverage::class(step, self.model.value(field));
                 self.cover(&row.kind, &row.path, class);
                 self.model.set(&row, value.clone());
                 self.apply(Obj::walked(&row.kind)).await?;
