@@ -167,10 +167,21 @@ impl World {
             .insert((kind.to_owned(), field.to_owned(), class.to_owned()));
     }
 
-    /// An out-of-band change of a field (what a change means for tags: new values for the spec's keys).
+    /// An out-of-band change of a field (what a change means for tags: new values for the spec's keys; for
+    /// capacityProviderRefs: some of the spec's providers taken off, as a provider associated out of band that no
+    /// reference names is someone else's association, which the operator leaves).
     async fn change_in_aws(&mut self, name: &str, value: &Value) {
         let field = self.field(name);
-        let value = if field.path == "tags" {
+        let value = if field.path == "capacityProviderRefs" {
+            let spec = self.model.value(name).cloned().unwrap_or(json!([]));
+            let kept: Vec<&Value> = spec
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| value.as_array().unwrap().contains(r))
+                .collect();
+            json!(kept)
+        } else if field.path == "tags" {
             let Some(Value::Object(spec)) = self.model.value(name) else {
                 return;
             };
