@@ -134,7 +134,7 @@ impl Managed for TaskDefinition {
 
 impl TaskDefinition {
     /// The drift check of an unchanged spec: its revision is still ACTIVE (a shared listing of the family answers
-    /// this), so nothing needs a closer look.
+    /// this), so nothing needs a closer look but its tags.
     async fn still_current(
         &self,
         ctx: &Context,
@@ -149,12 +149,30 @@ impl TaskDefinition {
         if !ctx.ecs.is_active(arn, ctx.drift_interval / 2).await? {
             return Ok(None);
         }
+        // The spec's tags changed in ECS are put back (a tag read of its own bucket, not a task definition read);
+        // others' tags stay.
+        let (changed, _) = tag_changes(
+            &desired_tags(self, &self.spec.tags),
+            &ctx.ecs.list_tags(arn).await?,
+        );
         let family = last.family.clone().unwrap_or_default();
+        let mut notes = Vec::new();
+        if !changed.is_empty() {
+            ctx.ecs.tag_resource(arn, &changed).await?;
+            let keys: Vec<&str> = changed.keys().map(String::as_str).collect();
+            notes.push(Note::warning(
+                "DriftRepaired",
+                format!(
+                    "tags {} of {arn} were changed outside Kubernetes; put back",
+                    keys.join(", ")
+                ),
+            ));
+        }
         let ready = registered(last.revision.unwrap_or_default(), &family);
         Ok(Some(Applied {
             status: last.clone(),
             conditions: vec![ready],
-            notes: Vec::new(),
+            notes,
             requeue: None,
         }))
     }
