@@ -17,7 +17,7 @@ fn spec(field: &str, value: Option<serde_json::Value>) -> Step {
 async fn holds(steps: Vec<Step>) {
     let (_, failure) = walk::run(&steps, None).await;
     if let Some(f) = failure {
-        panic!("step {} broke an invariant: {}", f.step + 1, f.message);
+        panic!("{} broke an invariant: {}", f.place(), f.message);
     }
 }
 
@@ -83,6 +83,19 @@ async fn walk_a_task_definition_tag_changed_in_ecs_is_put_back() {
             field: tags.into(),
             value: json!({"team": "web"}),
         },
+    ])
+    .await;
+}
+
+/// Walk seed 83171: someone else tags the task definition's revision, then `tags` goes from the spec: only the keys
+/// the operator applied go, the other owner's tag stays (`../shared/API.md`, ownership tags).
+#[tokio::test]
+async fn walk_removing_task_definition_tags_keeps_someone_elses_tag() {
+    let tags = "TaskDefinition.tags";
+    holds(vec![
+        spec(tags, Some(json!({"team": "web"}))),
+        Step::ForeignTag { obj: Obj::TaskDef },
+        spec(tags, None),
     ])
     .await;
 }

@@ -44,6 +44,16 @@ pub struct Failure {
     pub message: String,
 }
 
+impl Failure {
+    /// Where the walk failed: creating its objects, or at a step (1-based).
+    pub fn place(&self) -> String {
+        match self.step {
+            usize::MAX => "creating the objects".into(),
+            step => format!("step {}", step + 1),
+        }
+    }
+}
+
 pub struct World {
     pub env: Env,
     pub double: ecs_double::Running,
