@@ -26,11 +26,13 @@ pub struct Accounts {
     credentials: Mutex<HashMap<String, (EcsAccountSpec, SdkConfig)>>,
     /// Per (`EcsAccount` name, region): the door, and the spec it was built from.
     doors: Mutex<HashMap<(String, String), (EcsAccountSpec, Ecs)>>,
+    /// The operator's own account ID, asked of STS once (`None` when STS did not answer).
+    own_account_id: tokio::sync::OnceCell<Option<String>>,
 }
 
 impl Accounts {
-    /// Only the operator's own door (tests and benchmarks against one account); an `EcsAccount` gets the own
-    /// door's settings with assumed credentials.
+    /// Only the operator's own door (tests and benchmarks against one account, its ID unknown); an `EcsAccount`
+    /// gets the own door's settings with assumed credentials.
     pub fn own_only(own: Ecs, settings: EcsSettings, metrics: Arc<Metrics>) -> Self {
         Self {
             own,
@@ -39,6 +41,7 @@ impl Accounts {
             metrics,
             credentials: Mutex::default(),
             doors: Mutex::default(),
+            own_account_id: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -53,6 +56,25 @@ impl Accounts {
     /// The operator's own door.
     pub fn own(&self) -> &Ecs {
         &self.own
+    }
+
+    /// The operator's own AWS account ID (GetCallerIdentity, which needs no permission), asked once; never with
+    /// only the own door (tests and benchmarks against a test double without STS).
+    pub async fn own_account_id(&self) -> Option<String> {
+        let base = self.base.as_ref()?;
+        self.own_account_id
+            .get_or_init(|| async {
+                let sts = aws_sdk_sts::Client::new(base);
+                match sts.get_caller_identity().send().await {
+                    Ok(identity) => identity.account,
+                    Err(err) => {
+                        tracing::warn!(error = %aws_sdk_sts::error::DisplayErrorContext(&err), "cannot learn the operator's own account ID: references are checked by region only");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
     }
 
     /// The door of the `EcsAccount` `name` (with `spec`) in `region`; a changed spec builds new credentials and

@@ -106,7 +106,7 @@ impl Bindings {
         if placement.account == OWN_ACCOUNT {
             return Ok(Placed {
                 placement,
-                account_id: None,
+                account_id: accounts.own_account_id().await,
                 ecs: accounts.own().clone(),
             });
         }
