@@ -15,6 +15,7 @@ use kube::{Api, ResourceExt};
 use super::validate::cluster_name;
 use crate::api::cluster::CapacityProviderStrategyItem;
 use crate::api::{EcsCluster, EcsService};
+use crate::ecs::AwsErrorKind;
 use crate::ecs::cluster::ObservedCluster;
 use crate::reconcile::ownership::{Ownership, classify};
 use crate::reconcile::{Cleanup, Context, Error, Note};
@@ -132,7 +133,13 @@ async fn others_group_providers(
         if BUILT_IN_PROVIDERS.contains(&name.as_str()) || associated_here(cluster, name) {
             continue;
         }
-        let described = ctx.ecs.describe_capacity_provider(None, name).await?;
+        // A provider ECS does not describe without its cluster (Managed Instances) is not released: it blocks with
+        // a message below instead of failing the cleanup on every attempt.
+        let described = match ctx.ecs.describe_capacity_provider(None, name).await {
+            Ok(described) => described,
+            Err(err) if matches!(err.kind, AwsErrorKind::Rejected | AwsErrorKind::NotFound) => None,
+            Err(err) => return Err(err.into()),
+        };
         if described.is_some_and(|p| p.auto_scaling_group_provider.is_some()) {
             groups.push(name.clone());
         }
