@@ -14,9 +14,6 @@ use super::{Ecs, EcsSettings};
 use crate::api::account::{ACCOUNT_SESSION_TAG, EcsAccountSpec};
 use crate::metrics::Metrics;
 
-/// How long the operator waits for STS to say its own account ID before going on without it.
-const STS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// The doors of all accounts and regions, built on first use.
 pub struct Accounts {
     /// The operator's own door, in its own region.
@@ -68,15 +65,10 @@ impl Accounts {
         self.own_account_id
             .get_or_init(|| async {
                 let sts = aws_sdk_sts::Client::new(base);
-                let asked = tokio::time::timeout(STS_TIMEOUT, sts.get_caller_identity().send()).await;
-                match asked {
-                    Ok(Ok(identity)) => identity.account,
-                    Ok(Err(err)) => {
+                match sts.get_caller_identity().send().await {
+                    Ok(identity) => identity.account,
+                    Err(err) => {
                         tracing::warn!(error = %aws_sdk_sts::error::DisplayErrorContext(&err), "cannot learn the operator's own account ID: references are checked by region only");
-                        None
-                    }
-                    Err(_) => {
-                        tracing::warn!("STS did not answer GetCallerIdentity within {STS_TIMEOUT:?}: references are checked by region only");
                         None
                     }
                 }
