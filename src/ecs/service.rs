@@ -194,8 +194,7 @@ impl ServiceUpdate {
 }
 
 /// Spec fields that belong to the operator or are passed resolved; never sent as they are.
-const NOT_SENT_FROM_SPEC: [&str; 11] = [
-    "region",
+const NOT_SENT_FROM_SPEC: [&str; 10] = [
     "serviceName",
     "clusterRef",
     "cluster",
