@@ -4,7 +4,9 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::CustomResourceExt;
 use serde_json::Value;
 
-use crate::api::{CapacityProvider, EcsCluster, EcsCronTask, EcsService, EcsTask, TaskDefinition};
+use crate::api::{
+    CapacityProvider, EcsAccount, EcsCluster, EcsCronTask, EcsService, EcsTask, TaskDefinition,
+};
 
 /// The CRDs of all kinds, in a stable order.
 pub fn all() -> Vec<CustomResourceDefinition> {
@@ -15,6 +17,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         EcsTask::crd(),
         EcsCronTask::crd(),
         CapacityProvider::crd(),
+        EcsAccount::crd(),
     ]
     .into_iter()
     .map(finished)
@@ -101,8 +104,13 @@ mod tests {
     }
 
     #[test]
-    fn every_kind_is_namespaced_in_the_ecs_category_with_status() {
+    fn every_kind_but_the_account_is_namespaced_in_the_ecs_category_with_status() {
         for crd in all() {
+            if crd.spec.names.kind == "EcsAccount" {
+                assert_eq!(crd.spec.scope, "Cluster");
+                assert!(crd.spec.versions[0].subresources.is_none(), "no status");
+                continue;
+            }
             assert_eq!(crd.spec.scope, "Namespaced");
             assert_eq!(crd.spec.group, crate::api::common::GROUP);
             assert!(
@@ -127,9 +135,7 @@ mod tests {
                 crd.spec.versions[0]
                     .subresources
                     .as_ref()
-                    .unwrap()
-                    .scale
-                    .is_some()
+                    .is_some_and(|s| s.scale.is_some())
             })
             .map(|crd| crd.spec.names.kind)
             .collect();

@@ -150,6 +150,21 @@ pub const RULES: &[AdmissionRule] = &[
                   provider to another Auto Scaling group (its name and its ARN are the same group); set it back, \
                   or create a new CapacityProvider",
     },
+    AdmissionRule {
+        id: "region-create-only",
+        targets: &[
+            ("ecsclusters", &[]),
+            ("taskdefinitions", &[]),
+            ("ecsservices", &[]),
+            ("ecstasks", &[]),
+            ("capacityproviders", &[]),
+        ],
+        rule: "!has(oldSelf.status) || !has(oldSelf.status.region) || \
+               (has(self.spec.region) == has(oldSelf.spec.region) && \
+               (!has(self.spec.region) || self.spec.region == oldSelf.spec.region))",
+        message: "spec.region is create-only: the ECS objects live in the region in status.region; set \
+                  spec.region back as it was, or create a new object in the other region",
+    },
 ];
 
 /// Adds the rules that target the CRD `plural` to its schema (`openAPIV3Schema`, as JSON).

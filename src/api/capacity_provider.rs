@@ -47,6 +47,10 @@ pub struct CapacityProviderSpec {
     /// Tags for the capacity provider; the operator adds its ownership tags next to them.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
+    /// AWS region of the ECS objects (one the namespace's `EcsAccount` allows); its first region, or the
+    /// operator's, when unset. Create-only: read when the object is created (recorded in `status.region`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// `Delete` (default) deletes the ECS capacity provider with this object; `Retain` leaves it.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -114,6 +118,13 @@ pub struct CapacityProviderStatus {
     pub observed_generation: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The `EcsAccount` whose account this object's ECS objects live in (`(operator)`: the operator's own),
+    /// recorded at creation; never changed silently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The AWS region this object's ECS objects live in, recorded at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// ARN of the ECS capacity provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,

@@ -63,6 +63,9 @@ pub trait ConditionedStatus: Default + Clone + PartialEq + Serialize + Send + Sy
     fn conditions_mut(&mut self) -> &mut Vec<Condition>;
     fn set_observed_generation(&mut self, generation: Option<i64>);
     fn observed_generation(&self) -> Option<i64>;
+    /// `status.account` and `status.region`: where the object's ECS objects live, recorded at creation.
+    fn placement(&self) -> (Option<&str>, Option<&str>);
+    fn set_placement(&mut self, account: Option<String>, region: Option<String>);
 }
 
 /// Implements [`ConditionedStatus`] for a status struct with `conditions` and `observed_generation` fields.
@@ -80,6 +83,13 @@ macro_rules! conditioned_status {
             }
             fn set_observed_generation(&mut self, generation: Option<i64>) {
                 self.observed_generation = generation;
+            }
+            fn placement(&self) -> (Option<&str>, Option<&str>) {
+                (self.account.as_deref(), self.region.as_deref())
+            }
+            fn set_placement(&mut self, account: Option<String>, region: Option<String>) {
+                self.account = account;
+                self.region = region;
             }
         }
     };

@@ -102,6 +102,13 @@ pub struct EcsCronTaskStatus {
     pub observed_generation: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The `EcsAccount` whose account this object's ECS objects live in (`(operator)`: the operator's own),
+    /// recorded at creation; never changed silently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The AWS region this object's ECS objects live in, recorded at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// The scheduled time of the newest run created (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_schedule_time: Option<String>,

@@ -1,5 +1,6 @@
 //! The custom resource types of ecs-bridge: one file per kind, plus what they share.
 
+pub mod account;
 pub mod admission;
 pub mod autoscaling;
 pub mod capacity_provider;
@@ -7,11 +8,13 @@ pub mod cluster;
 pub mod common;
 pub mod cron_task;
 pub mod managed_instances;
+pub mod region;
 pub mod service;
 pub mod task;
 pub mod task_definition;
 pub mod task_status;
 
+pub use account::{EcsAccount, EcsAccountSpec};
 pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProviderStatus};
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{Condition, DeletionPolicy, LocalRef, Tags};

@@ -92,6 +92,10 @@ pub struct EcsTaskSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
     pub ttl_seconds_after_finished: Option<i64>,
+    /// AWS region of the ECS objects (one the namespace's `EcsAccount` allows); its first region, or the
+    /// operator's, when unset. Create-only: read when the object is created (recorded in `status.region`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// `Delete` (default) stops running tasks when this object is deleted; `Retain` leaves them running.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,

@@ -98,14 +98,19 @@ pub struct TaskDefinitionSpec {
     /// Also delete deregistered revisions with ECS `DeleteTaskDefinitions`. Defaults to `false`.
     #[serde(default)]
     pub delete_deregistered_revisions: bool,
+    /// AWS region of the ECS objects (one the namespace's `EcsAccount` allows); its first region, or the
+    /// operator's, when unset. Create-only: read when the object is created (recorded in `status.region`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// `Delete` (default) deregisters the revisions with this object; `Retain` leaves them.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
 }
 
 /// Spec fields that belong to the operator, not to ECS's RegisterTaskDefinition request.
-const OPERATOR_FIELDS: [&str; 5] = [
+const OPERATOR_FIELDS: [&str; 6] = [
     "family",
+    "region",
     "tags",
     "revisionHistoryLimit",
     "deleteDeregisteredRevisions",
@@ -1131,6 +1136,13 @@ pub struct TaskDefinitionStatus {
     /// `Ready`, `Synced`, `Progressing` and `Degraded` conditions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The `EcsAccount` whose account this object's ECS objects live in (`(operator)`: the operator's own),
+    /// recorded at creation; never changed silently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The AWS region this object's ECS objects live in, recorded at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Name of the ECS task definition family.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,

@@ -26,6 +26,13 @@ pub struct EcsTaskStatus {
     /// `Complete`, `Failed`, `Ready` (True once Complete) and `Synced`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The `EcsAccount` whose account this object's ECS objects live in (`(operator)`: the operator's own),
+    /// recorded at creation; never changed silently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The AWS region this object's ECS objects live in, recorded at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(default)]
     pub phase: TaskPhase,
     /// RunTask calls made for this run (attempts), the one in flight included.

@@ -7,6 +7,7 @@ use crate::api::common::ConditionedStatus;
 use crate::api::task_definition::NetworkMode;
 use crate::api::{EcsCluster, LocalRef, TaskDefinition, TaskDefinitionSpec};
 use crate::reconcile::conditions::{READY, is_true_for};
+use crate::reconcile::placement::check_arn_place;
 use crate::reconcile::{Context, Error, Managed};
 
 /// The references of one object, as its spec gives them.
@@ -49,12 +50,16 @@ pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, E
         (Some(reference), None) => {
             let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), namespace);
             let cluster = ready_object(&api, &reference.name, "spec.clusterRef").await?;
+            same_place(ctx, &cluster, "spec.clusterRef")?;
             cluster
                 .status
                 .and_then(|s| s.arn)
                 .ok_or_else(|| not_ready("EcsCluster", &reference.name, "spec.clusterRef"))?
         }
-        (None, Some(cluster)) => cluster.clone(),
+        (None, Some(cluster)) => {
+            arn_in_place(ctx, "spec.cluster", cluster)?;
+            cluster.clone()
+        }
         _ => {
             return Err(Error::InvalidSpec(
                 "set exactly one of spec.clusterRef and spec.cluster".into(),
@@ -65,6 +70,7 @@ pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, E
         (Some(reference), None) => {
             let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), namespace);
             let td = ready_object(&api, &reference.name, "spec.taskDefinitionRef").await?;
+            same_place(ctx, &td, "spec.taskDefinitionRef")?;
             let traits = TaskTraits {
                 compatibilities: compatibilities(&td.spec),
                 network_mode: td.spec.network_mode.as_ref().map(wire_name),
@@ -87,7 +93,10 @@ pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, E
             })?;
             (arn, Some(traits))
         }
-        (None, Some(task_definition)) => (task_definition.clone(), None),
+        (None, Some(task_definition)) => {
+            arn_in_place(ctx, "spec.taskDefinition", task_definition)?;
+            (task_definition.clone(), None)
+        }
         (None, None) if refs.task_definition_optional => (String::new(), None),
         _ => {
             return Err(Error::InvalidSpec(
@@ -127,6 +136,42 @@ pub async fn cluster_for_cleanup(
             .or_else(|| cluster.spec.cluster_name.clone())
             .unwrap_or_else(|| cluster.name_any())
     }))
+}
+
+/// Refuses a referenced object recorded in another account or region than the object being reconciled.
+pub fn same_place<K: Managed>(ctx: &Context, referenced: &K, field: &str) -> Result<(), Error> {
+    let Some(placement) = &ctx.placement else {
+        return Ok(());
+    };
+    let (account, region) = referenced
+        .status()
+        .map(|s| s.placement())
+        .unwrap_or_default();
+    let differs = account.is_some_and(|a| a != placement.account)
+        || region.is_some_and(|r| r != placement.region);
+    if !differs {
+        return Ok(());
+    }
+    Err(Error::InvalidSpec(format!(
+        "{field}: {} {} lives in account {}, region {}, and this object in account {}, region {}: references must \
+         be in the same account and region",
+        K::kind(&()),
+        referenced.name_any(),
+        account.unwrap_or("?"),
+        region.unwrap_or("?"),
+        placement.account,
+        placement.region
+    )))
+}
+
+/// Refuses an ARN of another account or region than the object being reconciled.
+fn arn_in_place(ctx: &Context, field: &str, value: &str) -> Result<(), Error> {
+    match &ctx.placement {
+        Some(placement) => {
+            check_arn_place(field, value, ctx.account_id.as_deref(), &placement.region)
+        }
+        None => Ok(()),
+    }
 }
 
 /// The object if it exists and is Ready for its current generation.

@@ -1,6 +1,7 @@
 //! The one door to AWS: every ECS and Application Auto Scaling call goes through [`Ecs`], which owns the SDK
 //! clients, maps errors and converts between our ECS-shaped types and the SDK's. No other module uses the SDK.
 
+pub mod accounts;
 pub mod autoscaling;
 pub mod batch;
 pub mod bridge;
@@ -57,6 +58,13 @@ pub struct Core {
     scaling_state: autoscaling::ScalingState,
 }
 
+impl Core {
+    /// The region this door's calls go to.
+    pub fn region(&self) -> Option<String> {
+        self.client.config().region().map(ToString::to_string)
+    }
+}
+
 impl Deref for Ecs {
     type Target = Core;
 
@@ -104,26 +112,21 @@ impl Default for EcsSettings {
 impl Ecs {
     /// Builds the clients from the standard AWS settings (`AWS_ENDPOINT_URL_ECS`, profiles, IRSA, ...).
     pub async fn from_env(settings: &EcsSettings, metrics: Arc<Metrics>) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(region) = &settings.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        // Retries are the door's own (see `call`), so that each attempt passes the rate limiter.
-        let timeouts = TimeoutConfig::builder()
-            .operation_attempt_timeout(settings.attempt_timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .build();
-        let config = loader
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(timeouts)
-            .load()
-            .await;
-        let mut ecs_config = aws_sdk_ecs::config::Builder::from(&config);
+        Self::from_config(&base_config(settings).await, settings, metrics)
+    }
+
+    /// Builds the clients from a loaded AWS configuration (credentials, region), with the door's own settings.
+    pub fn from_config(
+        config: &aws_config::SdkConfig,
+        settings: &EcsSettings,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let mut ecs_config = aws_sdk_ecs::config::Builder::from(config);
         if let Some(url) = &settings.endpoint_url {
             // Only ECS's: Application Auto Scaling keeps the endpoint the standard settings give it.
             ecs_config.set_endpoint_url(Some(url.clone()));
         }
-        let mut scaling_config = aws_sdk_applicationautoscaling::config::Builder::from(&config);
+        let mut scaling_config = aws_sdk_applicationautoscaling::config::Builder::from(config);
         if let Some(url) = &settings.scaling_endpoint_url {
             scaling_config.set_endpoint_url(Some(url.clone()));
         }
@@ -169,4 +172,22 @@ impl Ecs {
             ),
         }
     }
+}
+
+/// The AWS configuration of the operator's own identity, from the standard AWS settings.
+pub async fn base_config(settings: &EcsSettings) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &settings.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    // Retries are the door's own (see `call`), so that each attempt passes the rate limiter.
+    let timeouts = TimeoutConfig::builder()
+        .operation_attempt_timeout(settings.attempt_timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .build();
+    loader
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts)
+        .load()
+        .await
 }

@@ -8,18 +8,31 @@ use kube::runtime::events::{Recorder, Reporter};
 use std::sync::Arc;
 
 use super::backoff::Backoff;
+use super::bindings::{Bindings, Placed};
 use super::lanes::Lanes;
-use crate::ecs::Ecs;
+use super::placement::Placement;
+use crate::ecs::accounts::Accounts;
+use crate::ecs::{Ecs, EcsSettings};
 use crate::health::Readiness;
 use crate::metrics::Metrics;
 
 /// The field manager of every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "ecs-bridge";
 
-/// Shared by all reconciles, as `Arc<Context>`.
+/// Shared by all reconciles, as `Arc<Context>`; a reconcile sees a copy whose `ecs` is its object's door.
+#[derive(Clone)]
 pub struct Context {
     pub client: Client,
+    /// The door of the object being reconciled (its account and region); the operator's own elsewhere.
     pub ecs: Ecs,
+    /// Where the object being reconciled lives; `None` outside a reconcile.
+    pub placement: Option<Placement>,
+    /// The AWS account ID of that placement, when known.
+    pub account_id: Option<String>,
+    /// The doors of all accounts and regions.
+    pub accounts: Arc<Accounts>,
+    /// Which account each namespace is bound to.
+    pub bindings: Arc<Bindings>,
     pub recorder: Recorder,
     pub metrics: Arc<Metrics>,
     /// How often every managed object is compared with ECS.
@@ -27,11 +40,11 @@ pub struct Context {
     /// The namespaces whose objects may adopt ECS objects (all when empty).
     pub adopt_namespaces: Vec<String>,
     /// Failures in a row per object, for the retry delays.
-    pub backoff: Backoff,
+    pub backoff: Arc<Backoff>,
     /// Set once the controllers' caches have synced (`/readyz`).
     pub readiness: Readiness,
     /// The background lane of each kind: drift checks and repairs take at most half the reconcile slots.
-    pub lanes: Lanes,
+    pub lanes: Arc<Lanes>,
 }
 
 impl Context {
@@ -47,16 +60,21 @@ impl Context {
             instance,
         };
         let recorder = Recorder::new(client.clone(), reporter);
+        let accounts = Accounts::own_only(ecs.clone(), EcsSettings::default(), metrics.clone());
         Self {
             client,
             ecs,
+            placement: None,
+            account_id: None,
+            accounts: Arc::new(accounts),
+            bindings: Arc::default(),
             recorder,
             metrics,
             drift_interval,
             adopt_namespaces: Vec::new(),
-            backoff: Backoff::default(),
+            backoff: Arc::default(),
             readiness: Readiness::default(),
-            lanes: Lanes::default(),
+            lanes: Arc::default(),
         }
     }
 
@@ -64,6 +82,22 @@ impl Context {
     pub fn with_adopt_namespaces(mut self, namespaces: Vec<String>) -> Self {
         self.adopt_namespaces = namespaces;
         self
+    }
+
+    /// Reaches other accounts through `accounts` (the operator's own door stays `ecs`).
+    pub fn with_accounts(mut self, accounts: Accounts) -> Self {
+        self.accounts = Arc::new(accounts);
+        self
+    }
+
+    /// The context of one object's reconcile: its placement and door.
+    pub fn placed(&self, placed: Placed) -> Self {
+        Self {
+            ecs: placed.ecs,
+            placement: Some(placed.placement),
+            account_id: placed.account_id,
+            ..self.clone()
+        }
     }
 
     /// Whether objects of `namespace` may adopt ECS objects.

@@ -22,6 +22,10 @@ pub enum Error {
     /// An ECS call failed.
     #[error("{0}")]
     Aws(#[from] AwsError),
+    /// The object's account cannot be used (its reason: `AmbiguousAccount`, `AccountChanged`, ...); retried, since a
+    /// cluster administrator fixes it outside the object.
+    #[error("{1}")]
+    Account(&'static str, String),
     /// A Kubernetes API call failed.
     #[error("Kubernetes API call failed: {0}")]
     Kube(#[from] kube::Error),
@@ -35,6 +39,7 @@ impl Error {
             Error::AlreadyExists(_) => "AlreadyExists",
             Error::OwnedByAnother(_) => "OwnedByAnother",
             Error::DependencyNotReady(_) => "DependencyNotReady",
+            Error::Account(reason, _) => reason,
             Error::Kube(_) => "KubernetesApiError",
             Error::Aws(aws) => match aws.kind {
                 AwsErrorKind::Throttled => "Throttled",

@@ -4,6 +4,7 @@
 //! its validation, its apply (plan, then act) and its cleanup through [`Managed`].
 
 pub mod backoff;
+pub mod bindings;
 pub mod checkpoint;
 pub mod conditions;
 pub mod context;
@@ -12,6 +13,7 @@ pub mod events;
 pub mod finalizer;
 pub mod lanes;
 pub mod ownership;
+pub mod placement;
 pub mod status;
 
 use std::fmt::Debug;
@@ -28,6 +30,7 @@ use tracing::Instrument;
 
 use crate::api::DeletionPolicy;
 use crate::api::common::ConditionedStatus;
+use crate::api::region::SpecRegion;
 pub use checkpoint::Checkpoint;
 use conditions::{ConditionUpdate, READY, SYNCED};
 pub use context::Context;
@@ -63,6 +66,7 @@ pub trait Managed:
     + DeserializeOwned
     + Send
     + Sync
+    + SpecRegion
     + 'static
 {
     type Status: ConditionedStatus + DeserializeOwned + Debug + 'static;
@@ -173,9 +177,14 @@ async fn reconcile_object<K: Managed>(
     let valid = ownership::check_owner_tag(&**obj).and_then(|()| obj.validate());
     let outcome = match valid {
         Err(message) => Err(Error::InvalidSpec(message)),
-        Ok(()) => obj.apply(ctx, &checkpoint).await,
+        Ok(()) => match placed(ctx, &**obj, &checkpoint).await {
+            Ok(placed) => obj.apply(&placed, &checkpoint).await,
+            Err(err) => Err(err),
+        },
     };
     let shown = checkpoint.current();
+    let (account, region) = shown.placement();
+    let (account, region) = (account.map(str::to_owned), region.map(str::to_owned));
     let mut status = shown.clone();
     let now = conditions::now();
     let (action, result) = match outcome {
@@ -183,6 +192,7 @@ async fn reconcile_object<K: Managed>(
             let kept = std::mem::take(status.conditions_mut());
             status = applied.status;
             *status.conditions_mut() = kept;
+            status.set_placement(account, region);
             let synced = ConditionUpdate::new(SYNCED, true, "Applied", "ECS matches the spec");
             for update in std::iter::once(&synced).chain(&applied.conditions) {
                 conditions::set(status.conditions_mut(), update, generation, &now);
@@ -211,6 +221,25 @@ async fn reconcile_object<K: Managed>(
     status::apply(api, obj, Some(&shown), &status).await?;
     count_readiness(ctx, &**obj, Some(&status));
     Ok((action, result))
+}
+
+/// The context of the object's reconcile, in its account and region; the placement is recorded in status the
+/// first time.
+async fn placed<K: Managed>(
+    ctx: &Context,
+    obj: &K,
+    checkpoint: &Checkpoint<'_, K>,
+) -> Result<Context, Error> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let placed = ctx
+        .bindings
+        .place(&namespace, obj.status(), obj.spec_region(), &ctx.accounts)
+        .await?;
+    let (account, region) = (&placed.placement.account, &placed.placement.region);
+    checkpoint
+        .save(|status| status.set_placement(Some(account.clone()), Some(region.clone())))
+        .await?;
+    Ok(ctx.placed(placed))
 }
 
 /// When to try again after `err`: never before a change when the error says so, else after the error's own
@@ -265,14 +294,10 @@ async fn finalize<K: Managed>(
     if !finalizer::has(obj) {
         return Ok((Action::await_change(), "ok"));
     }
-    let result = match obj.deletion_policy() {
-        DeletionPolicy::Retain => obj.retain(ctx).await.map(|()| {
-            Cleanup::Done(vec![Note::normal(
-                "Retained",
-                "deletionPolicy is Retain: the ECS object was left in place",
-            )])
-        }),
-        DeletionPolicy::Delete => obj.cleanup(ctx).await,
+    let placed = ctx.bindings.recorded(obj.status(), &ctx.accounts).await;
+    let result = match placed.map(|placed| ctx.placed(placed)) {
+        Err(err) => Err(err),
+        Ok(ctx) => cleanup(obj, &ctx).await,
     };
     let generation = obj.meta().generation;
     let mut status = obj.status().cloned().unwrap_or_default();
@@ -305,6 +330,19 @@ async fn finalize<K: Managed>(
             let delay = ctx.backoff.failed(&backoff_key(obj), base);
             Ok((Action::requeue(delay), err.reason()))
         }
+    }
+}
+
+/// Cleans up ECS per the deletion policy, in the object's recorded account and region.
+async fn cleanup<K: Managed>(obj: &K, ctx: &Context) -> Result<Cleanup, Error> {
+    match obj.deletion_policy() {
+        DeletionPolicy::Retain => obj.retain(ctx).await.map(|()| {
+            Cleanup::Done(vec![Note::normal(
+                "Retained",
+                "deletionPolicy is Retain: the ECS object was left in place",
+            )])
+        }),
+        DeletionPolicy::Delete => obj.cleanup(ctx).await,
     }
 }
 

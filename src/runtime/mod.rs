@@ -1,5 +1,6 @@
 //! Wires the controllers to the Kubernetes API and ECS, with health endpoints and logging.
 
+pub mod bindings;
 pub mod leader;
 pub mod logging;
 pub mod prefetch;
@@ -21,6 +22,7 @@ use crate::api::{
 };
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
+use crate::ecs::accounts::Accounts;
 use crate::metrics::Metrics;
 use crate::reconcile::lanes::CONTROLLER_SLOTS;
 use crate::reconcile::{self, Context, Managed};
@@ -49,7 +51,10 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
     logging::init(settings.log_format);
     let client = Client::try_default().await?;
     let metrics = Arc::new(Metrics::default());
-    let ecs = Ecs::from_env(&settings.ecs_settings(), metrics.clone()).await;
+    let ecs_settings = settings.ecs_settings();
+    let base = crate::ecs::base_config(&ecs_settings).await;
+    let ecs = Ecs::from_config(&base, &ecs_settings, metrics.clone());
+    let accounts = Accounts::new(ecs.clone(), base, ecs_settings, metrics.clone());
     let identity = std::env::var("POD_NAME").ok();
     let ctx = Arc::new(
         Context::new(
@@ -59,7 +64,8 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
             settings.drift_interval,
             identity.clone(),
         )
-        .with_adopt_namespaces(settings.adopt_namespaces.clone()),
+        .with_adopt_namespaces(settings.adopt_namespaces.clone())
+        .with_accounts(accounts),
     );
     let readiness = ctx.readiness.clone();
     let servers = server::serve(
@@ -100,7 +106,7 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
     } else {
         namespaces.iter().map(|ns| Some(ns.as_str())).collect()
     };
-    let mut controllers = Vec::new();
+    let mut controllers = vec![bindings::watch(&ctx).boxed()];
     let mut caches = Vec::new();
     for scope in scopes {
         let client = &ctx.client;

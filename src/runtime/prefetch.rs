@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use kube::runtime::reflector::Store;
 
-use crate::api::EcsService;
+use crate::api::{EcsService, EcsServiceStatus};
 use crate::ecs::autoscaling::resource_id;
+use crate::reconcile::placement::OWN_ACCOUNT;
 use crate::reconcile::{Context, next_drift_check};
 
 /// How long before a drift check the services are read.
@@ -23,8 +24,12 @@ pub async fn services_before_each_drift_check(services: Store<EcsService>, ctx: 
         let lead = LEAD.min(until_check);
         tokio::time::sleep(until_check - lead).await;
         let services_read = async {
-            for (cluster, names) in by_cluster(&services) {
-                if let Err(err) = ctx.ecs.prefetch_services(&cluster, names).await {
+            for (cluster, (status, names)) in by_cluster(&services) {
+                // A cluster ARN names one account and region: the door of its first service reaches it.
+                let Ok(door) = ctx.bindings.recorded(Some(&status), &ctx.accounts).await else {
+                    continue;
+                };
+                if let Err(err) = door.ecs.prefetch_services(&cluster, names).await {
                     tracing::warn!(cluster = %cluster, error = %err, "could not read services ahead of the drift check");
                 }
             }
@@ -53,6 +58,10 @@ fn autoscaled(services: &Store<EcsService>) -> Vec<String> {
         .filter(|s| s.metadata.deletion_timestamp.is_none())
         .filter_map(|s| {
             let status = s.status.as_ref()?;
+            // Other accounts' services read their targets themselves: one listing reaches one account.
+            if status.account.as_deref().is_some_and(|a| a != OWN_ACCOUNT) {
+                return None;
+            }
             if s.spec.auto_scaling.is_none() && status.auto_scaling.is_none() {
                 return None;
             }
@@ -62,9 +71,10 @@ fn autoscaled(services: &Store<EcsService>) -> Vec<String> {
         .collect()
 }
 
-/// The names of the created services that are not being deleted, by cluster ARN.
-fn by_cluster(services: &Store<EcsService>) -> BTreeMap<String, Vec<String>> {
-    let mut grouped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+/// The names of the created services that are not being deleted, by cluster ARN, with the status of the first
+/// (which says the account and region of the cluster).
+fn by_cluster(services: &Store<EcsService>) -> BTreeMap<String, (EcsServiceStatus, Vec<String>)> {
+    let mut grouped: BTreeMap<String, (EcsServiceStatus, Vec<String>)> = BTreeMap::new();
     for service in services.state() {
         if service.metadata.deletion_timestamp.is_some() {
             continue;
@@ -75,7 +85,8 @@ fn by_cluster(services: &Store<EcsService>) -> BTreeMap<String, Vec<String>> {
         if let (Some(cluster), Some(name)) = (&status.cluster_arn, &status.service_name) {
             grouped
                 .entry(cluster.clone())
-                .or_default()
+                .or_insert_with(|| (status.clone(), Vec::new()))
+                .1
                 .push(name.clone());
         }
     }

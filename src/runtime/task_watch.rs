@@ -73,7 +73,13 @@ impl Watch {
         let mut woken = Vec::new();
         for (cluster, open) in open_tasks(&self.store) {
             let arns = open.iter().map(|o| o.arn.clone()).collect();
-            match self.ctx.ecs.prefetch_tasks(&cluster, arns).await {
+            // A cluster ARN names one account and region: the door of its first task's object reaches it.
+            let owner = open.first().and_then(|o| self.store.get(&o.owner));
+            let status = owner.as_ref().and_then(|o| o.status.as_ref());
+            let Ok(door) = self.ctx.bindings.recorded(status, &self.ctx.accounts).await else {
+                continue;
+            };
+            match door.ecs.prefetch_tasks(&cluster, arns).await {
                 Ok(found) => woken.extend(changed(&open, &found)),
                 // The cluster is gone and its tasks with it: the owners end their runs.
                 Err(err) if err.kind == AwsErrorKind::NotFound => {

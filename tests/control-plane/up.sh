@@ -113,6 +113,8 @@ cat > env <<ENV
 export KUBECONFIG="$ECSB_STATE/kubeconfig"
 export AWS_ENDPOINT_URL_ECS="http://127.0.0.1:$MOTO_PORT"
 export AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING="http://127.0.0.1:$MOTO_PORT"
+# STS too: EcsAccount roles are assumed at moto, whose assumed-role credentials act in the role's account.
+export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$MOTO_PORT"
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1

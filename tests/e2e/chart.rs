@@ -151,7 +151,11 @@ fn chart_lints_and_validates_its_values() {
         "ops",
         &["rbac.scope=namespaces", "watchNamespaces={a,b}"],
     ));
-    assert!(names_of(&scoped, "ClusterRole").is_empty());
+    // Only the read-only role of EcsAccounts and namespaces is cluster-wide.
+    assert_eq!(
+        names_of(&scoped, "ClusterRole"),
+        ["lint-ecs-bridge-accounts"]
+    );
     let role_namespaces: Vec<_> = scoped
         .iter()
         .filter(|o| o.kind == "Role" && o.metadata.name == "lint-ecs-bridge")
@@ -166,11 +170,16 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
     let ns = env.namespace.as_str();
     let release = unique("ecs-bridge");
     let objects = apply_and_check(&render(&release, ns, &[]), ns);
+    for kind in ["ClusterRole", "ClusterRoleBinding"] {
+        assert_eq!(
+            names_of(&objects, kind).len(),
+            2,
+            "the operator's and the accounts' {kind}"
+        );
+    }
     for kind in [
         "Deployment",
         "ServiceAccount",
-        "ClusterRole",
-        "ClusterRoleBinding",
         "Service",
         "PodDisruptionBudget",
     ] {
@@ -216,6 +225,10 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
             ("delete", "ecscrontasks.ecsbridge.dev", Some(ns), false),
             ("create", "pods", Some(ns), false),
             ("update", "leases.coordination.k8s.io", other, false),
+            ("watch", "ecsaccounts.ecsbridge.dev", None, true),
+            ("watch", "namespaces", None, true),
+            ("create", "ecsaccounts.ecsbridge.dev", None, false),
+            ("patch", "namespaces", None, false),
         ],
     );
 }
@@ -233,8 +246,12 @@ async fn chart_with_namespaces_scope_grants_rights_in_the_watched_namespaces_onl
     let watch = format!("watchNamespaces={{{ns},{second}}}");
     let yaml = render(&release, ns, &["rbac.scope=namespaces", &watch]);
     let objects = apply_and_check(&yaml, ns);
-    assert!(names_of(&objects, "ClusterRole").is_empty());
-    assert!(names_of(&objects, "ClusterRoleBinding").is_empty());
+    let accounts_role = format!("{release}-accounts");
+    assert_eq!(names_of(&objects, "ClusterRole"), [accounts_role.as_str()]);
+    assert_eq!(
+        names_of(&objects, "ClusterRoleBinding"),
+        [accounts_role.as_str()]
+    );
     let deployment = format!("deployment/{release}");
     let env_path = "{.spec.template.spec.containers[0].env[?(@.name==\"ECSB_NAMESPACES\")].value}";
     let jsonpath = format!("jsonpath={env_path}");

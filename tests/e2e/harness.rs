@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ecs_bridge::ecs::accounts::Accounts;
 use ecs_bridge::ecs::{Ecs, EcsSettings};
 use ecs_bridge::metrics::Metrics;
 use ecs_bridge::reconcile::Context;
@@ -153,14 +154,13 @@ impl Env {
             scaling_endpoint_url: self.ecs_endpoint.clone(),
             ..Default::default()
         };
-        let ecs = Ecs::from_env(&settings, metrics.clone()).await;
-        let ctx = Arc::new(Context::new(
-            self.client.clone(),
-            ecs,
-            metrics,
-            self.drift_interval,
-            None,
-        ));
+        let base = ecs_bridge::ecs::base_config(&settings).await;
+        let ecs = Ecs::from_config(&base, &settings, metrics.clone());
+        let accounts = Accounts::new(ecs.clone(), base, settings, metrics.clone());
+        let ctx = Arc::new(
+            Context::new(self.client.clone(), ecs, metrics, self.drift_interval, None)
+                .with_accounts(accounts),
+        );
         let namespaces = vec![self.namespace.clone()];
         self.operator = Some(tokio::spawn(async move {
             ecs_bridge::runtime::run_controllers(ctx, &namespaces).await
