@@ -1,5 +1,6 @@
 //! Prometheus metrics: reconciles by kind and result, reconcile durations, AWS calls by operation and outcome,
-//! time spent waiting on rate limits, and objects by their Ready condition.
+//! time spent waiting on rate limits, and objects by their Ready condition. AWS calls and rate-limit waits also
+//! carry the account (the `EcsAccount`'s name, or `(operator)`) and region whose door made them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,11 +29,15 @@ struct KindLabels {
 struct AwsCallLabels {
     operation: String,
     outcome: String,
+    account: String,
+    region: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CategoryLabels {
     category: String,
+    account: String,
+    region: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -73,13 +78,13 @@ impl Default for Metrics {
         let aws_calls = Family::<AwsCallLabels, Counter>::default();
         registry.register(
             "aws_calls",
-            "ECS calls by operation and outcome",
+            "ECS calls by operation, outcome, account and region",
             aws_calls.clone(),
         );
         let rate_limit_wait = Family::<CategoryLabels, Counter<f64>>::default();
         registry.register(
             "rate_limit_wait_seconds",
-            "Time ECS calls waited for a rate-limit token, by throttle category",
+            "Time ECS calls waited for a rate-limit token, by throttle category, account and region",
             rate_limit_wait.clone(),
         );
         let objects = Family::<ObjectLabels, Gauge>::default();
@@ -115,20 +120,24 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    /// Counts one ECS call attempt.
-    pub fn aws_call(&self, operation: &str, outcome: &str) {
+    /// Counts one ECS call attempt of the door of `place` (account, region).
+    pub fn aws_call(&self, place: (&str, &str), operation: &str, outcome: &str) {
         let labels = AwsCallLabels {
             operation: operation.to_owned(),
             outcome: outcome.to_owned(),
+            account: place.0.to_owned(),
+            region: place.1.to_owned(),
         };
         self.aws_calls.get_or_create(&labels).inc();
     }
 
-    /// Adds time spent waiting for a rate-limit token.
-    pub fn rate_limit_waited(&self, category: &str, waited: Duration) {
+    /// Adds time the door of `place` (account, region) spent waiting for a rate-limit token.
+    pub fn rate_limit_waited(&self, place: (&str, &str), category: &str, waited: Duration) {
         if !waited.is_zero() {
             let labels = CategoryLabels {
                 category: category.to_owned(),
+                account: place.0.to_owned(),
+                region: place.1.to_owned(),
             };
             self.rate_limit_wait
                 .get_or_create(&labels)
@@ -184,7 +193,13 @@ mod tests {
     fn renders_counters_and_object_gauges() {
         let metrics = Metrics::default();
         metrics.reconciled("EcsCluster", "ok", Duration::from_millis(20));
-        metrics.aws_call("DescribeClusters", "ok");
+        metrics.aws_call(("(operator)", "us-east-1"), "DescribeClusters", "ok");
+        metrics.aws_call(("team-a", "eu-west-1"), "DescribeClusters", "ok");
+        metrics.rate_limit_waited(
+            ("team-a", "eu-west-1"),
+            "describe",
+            Duration::from_millis(500),
+        );
         metrics.object_ready("EcsCluster", "ns/a", Some("False"));
         metrics.object_ready("EcsCluster", "ns/a", Some("True"));
         metrics.object_ready("EcsCluster", "ns/b", Some("True"));
@@ -195,7 +210,19 @@ mod tests {
         );
         assert!(
             text.contains(
-                r#"ecsbridge_aws_calls_total{operation="DescribeClusters",outcome="ok"} 1"#
+                r#"ecsbridge_aws_calls_total{operation="DescribeClusters",outcome="ok",account="(operator)",region="us-east-1"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"ecsbridge_aws_calls_total{operation="DescribeClusters",outcome="ok",account="team-a",region="eu-west-1"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"ecsbridge_rate_limit_wait_seconds_total{category="describe",account="team-a",region="eu-west-1"} 0.5"#
             ),
             "{text}"
         );

@@ -99,7 +99,7 @@ impl Accounts {
             .into_builder()
             .region(aws_config::Region::new(region.to_owned()))
             .build();
-        let door = Ecs::from_config(&config, &self.settings, self.metrics.clone());
+        let door = Ecs::for_account(name, &config, &self.settings, self.metrics.clone());
         lock(&self.doors).insert(key, (spec.clone(), door.clone()));
         door
     }

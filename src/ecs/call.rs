@@ -102,14 +102,15 @@ impl Core {
         loop {
             for &category in &categories {
                 let waited = self.limits.acquire(category).await;
-                self.metrics.rate_limit_waited(category.name(), waited);
+                self.metrics
+                    .rate_limit_waited(self.place(), category.name(), waited);
             }
             let result = send().await.map_err(|e| AwsError::from_sdk(operation, e));
             let outcome = match &result {
                 Ok(_) => "ok",
                 Err(err) => err.code.as_deref().unwrap_or(kind_name(err.kind)),
             };
-            self.metrics.aws_call(operation, outcome);
+            self.metrics.aws_call(self.place(), operation, outcome);
             let attempts = match &result {
                 Ok(_) => {
                     categories.iter().for_each(|c| self.limits.succeeded(*c));

@@ -33,6 +33,7 @@ pub use error::{AwsError, AwsErrorKind};
 use limits::{LimitSettings, RateLimits};
 
 use crate::metrics::Metrics;
+use crate::reconcile::placement::OWN_ACCOUNT;
 
 /// The ECS client of the operator: the door itself, plus batchers that coalesce lookups of many objects.
 #[derive(Clone)]
@@ -51,6 +52,9 @@ pub struct Core {
     scaling: aws_sdk_applicationautoscaling::Client,
     limits: RateLimits,
     metrics: Arc<Metrics>,
+    /// The account (an `EcsAccount`'s name, or the operator's own) and region of this door, for the metrics.
+    account: String,
+    region: String,
     retry_base_delay: Duration,
     /// The ACTIVE revisions of each family looked at, and when they were listed.
     active_revisions: std::sync::Mutex<task_definition::ActiveRevisions>,
@@ -62,6 +66,11 @@ impl Core {
     /// The region this door's calls go to.
     pub fn region(&self) -> Option<String> {
         self.client.config().region().map(ToString::to_string)
+    }
+
+    /// The account and region this door's calls are counted under.
+    pub(crate) fn place(&self) -> (&str, &str) {
+        (&self.account, &self.region)
     }
 }
 
@@ -115,8 +124,19 @@ impl Ecs {
         Self::from_config(&base_config(settings).await, settings, metrics)
     }
 
-    /// Builds the clients from a loaded AWS configuration (credentials, region), with the door's own settings.
+    /// The operator's own door, from a loaded AWS configuration (credentials, region).
     pub fn from_config(
+        config: &aws_config::SdkConfig,
+        settings: &EcsSettings,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self::for_account(OWN_ACCOUNT, config, settings, metrics)
+    }
+
+    /// The door of `account` (an `EcsAccount`'s name, or the operator's own), from a loaded AWS configuration
+    /// (credentials, region), with the door's own settings and token buckets.
+    pub fn for_account(
+        account: &str,
         config: &aws_config::SdkConfig,
         settings: &EcsSettings,
         metrics: Arc<Metrics>,
@@ -135,6 +155,8 @@ impl Ecs {
             scaling: aws_sdk_applicationautoscaling::Client::from_conf(scaling_config.build()),
             limits: RateLimits::new(&settings.limits),
             metrics,
+            account: account.to_owned(),
+            region: config.region().map(ToString::to_string).unwrap_or_default(),
             retry_base_delay: settings.retry_base_delay,
             active_revisions: std::sync::Mutex::default(),
             scaling_state: autoscaling::ScalingState::default(),

@@ -243,11 +243,15 @@ async fn metrics_show_reconciles_and_aws_calls() {
     };
     assert!(value(r#"ecsbridge_reconciles_total{kind="EcsCluster",result="ok"}"#) >= 1.0);
     assert_eq!(
-        value(r#"ecsbridge_aws_calls_total{operation="CreateCluster",outcome="ok"}"#),
+        value(
+            r#"ecsbridge_aws_calls_total{operation="CreateCluster",outcome="ok",account="(operator)",region="us-east-1"}"#
+        ),
         1.0
     );
     assert!(
-        value(r#"ecsbridge_aws_calls_total{operation="DescribeClusters",outcome="ok"}"#) >= 1.0
+        value(
+            r#"ecsbridge_aws_calls_total{operation="DescribeClusters",outcome="ok",account="(operator)",region="us-east-1"}"#
+        ) >= 1.0
     );
     assert_eq!(
         value(r#"ecsbridge_objects{kind="EcsCluster",ready="True"}"#),
