@@ -1,16 +1,19 @@
-//! The admin API (plain HTTP and JSON, not the ECS protocol): `GET /_double/stats`, `POST /_double/reset`,
-//! `GET /_double/config` and `POST /_double/config`.
+//! The admin API (plain HTTP and JSON, not the ECS protocol): `GET /_double/stats` (the default account's),
+//! `GET /_double/accounts/{account}/stats`, `POST /_double/reset`, `GET /_double/config` and
+//! `POST /_double/config` (reset and settings apply to every account).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::accounts::Accounts;
 use crate::app::App;
 use crate::settings::ConfigPatch;
+use crate::state::ACCOUNT;
 
 fn json_answer(status: StatusCode, body: &Value) -> Response {
     (
@@ -28,19 +31,27 @@ fn settings_json(app: &App) -> Value {
 }
 
 /// Calls and throttled calls by operation, faults, and how many objects exist.
-pub async fn stats(State(app): State<Arc<App>>) -> Response {
-    json_answer(StatusCode::OK, &app.stats())
+pub async fn stats(State(accounts): State<Arc<Accounts>>) -> Response {
+    json_answer(StatusCode::OK, &accounts.app(ACCOUNT).stats())
+}
+
+/// The same, of one account.
+pub async fn account_stats(
+    State(accounts): State<Arc<Accounts>>,
+    Path(account): Path<String>,
+) -> Response {
+    json_answer(StatusCode::OK, &accounts.app(&account).stats())
 }
 
 /// Wipes objects and counters.
-pub async fn reset(State(app): State<Arc<App>>) -> Response {
-    app.reset();
+pub async fn reset(State(accounts): State<Arc<Accounts>>) -> Response {
+    accounts.all().iter().for_each(|app| app.reset());
     json_answer(StatusCode::OK, &json!({"reset": true}))
 }
 
 /// The current settings.
-pub async fn config(State(app): State<Arc<App>>) -> Response {
-    json_answer(StatusCode::OK, &settings_json(&app))
+pub async fn config(State(accounts): State<Arc<Accounts>>) -> Response {
+    json_answer(StatusCode::OK, &settings_json(&accounts.app(ACCOUNT)))
 }
 
 /// Changes settings: `{"faultRate", "latencyMs", "throttle", "timeoutSeconds", "faultAfterEffect",
@@ -62,15 +73,17 @@ pub async fn config(State(app): State<Arc<App>>) -> Response {
 ///   after it a repeat starts new tasks.
 /// - `sidecarExitCode` (default 137): the exit code of a non-essential container that ECS stops when an essential
 ///   container exits (`taskOutcome` `exit:N` sets the essential containers' code).
-pub async fn configure(State(app): State<Arc<App>>, body: Bytes) -> Response {
+pub async fn configure(State(accounts): State<Arc<Accounts>>, body: Bytes) -> Response {
     let patch: ConfigPatch = match serde_json::from_slice(&body) {
         Ok(patch) => patch,
         Err(err) => {
             return json_answer(StatusCode::BAD_REQUEST, &json!({"error": err.to_string()}));
         }
     };
-    match app.configure(&patch) {
-        Ok(()) => json_answer(StatusCode::OK, &settings_json(&app)),
-        Err(err) => json_answer(StatusCode::BAD_REQUEST, &json!({"error": err})),
+    for app in accounts.all() {
+        if let Err(err) = app.configure(&patch) {
+            return json_answer(StatusCode::BAD_REQUEST, &json!({"error": err}));
+        }
     }
+    json_answer(StatusCode::OK, &settings_json(&accounts.app(ACCOUNT)))
 }

@@ -2,11 +2,13 @@
 //! run and stop, and faults — following the behaviours written down in `docs/ecs-behaviour.md`.
 //!
 //! It speaks ECS's awsJson1_1 protocol (`POST /` with `X-Amz-Target`), so aws-sdk-ecs talks to it unchanged with
-//! `AWS_ENDPOINT_URL_ECS=http://127.0.0.1:PORT`; it ignores request signatures. The binary prints one line,
+//! `AWS_ENDPOINT_URL_ECS=http://127.0.0.1:PORT`; it checks no request signature, but reads the access key to tell
+//! the account (see `accounts`), and serves STS's AssumeRole at the same endpoint. The binary prints one line,
 //! `listening on http://ADDRESS:PORT`, to stdout; tests start it in-process with [`spawn`]. The admin API is under
 //! `/_double/` (see [`admin`]).
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod admin;
 mod app;
 mod cli;

@@ -14,27 +14,31 @@ use axum::routing::{get, post};
 use clap::Parser;
 use tokio::sync::oneshot;
 
+use crate::accounts::Accounts;
 use crate::admin;
-use crate::app::App;
 use crate::cli::Cli;
 use crate::settings::Settings;
 
-async fn ecs(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    app.handle(&headers, &body).await
+async fn ecs(State(accounts): State<Arc<Accounts>>, headers: HeaderMap, body: Bytes) -> Response {
+    accounts.handle(&headers, &body).await
 }
 
-fn router(app: Arc<App>) -> Router {
+fn router(accounts: Arc<Accounts>) -> Router {
     Router::new()
         .route("/", post(ecs))
         .route("/_double/stats", get(admin::stats))
+        .route(
+            "/_double/accounts/{account}/stats",
+            get(admin::account_stats),
+        )
         .route("/_double/reset", post(admin::reset))
         .route("/_double/config", get(admin::config).post(admin::configure))
-        .with_state(app)
+        .with_state(accounts)
 }
 
 /// Serves the double on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, settings: Settings) -> std::io::Result<()> {
-    axum::serve(listener, router(Arc::new(App::new(settings)))).await
+    axum::serve(listener, router(Arc::new(Accounts::new(settings)))).await
 }
 
 /// A double running in this process on a thread of its own; stopped when dropped.
@@ -86,7 +90,7 @@ pub fn spawn(args: &[&str]) -> Running {
                 address_tx
                     .send(address)
                     .expect("the caller waits for the address");
-                let app = router(Arc::new(App::new(settings)));
+                let app = router(Arc::new(Accounts::new(settings)));
                 // No graceful shutdown: a hanging fault or a kept-alive connection must not hold up the test.
                 tokio::select! {
                     _ = axum::serve(listener, app) => {}
