@@ -106,7 +106,8 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
     } else {
         namespaces.iter().map(|ns| Some(ns.as_str())).collect()
     };
-    let mut controllers = vec![bindings::watch(&ctx).boxed()];
+    let changes = Arc::new(bindings::BindingChanges::default());
+    let mut controllers = vec![bindings::watch(&ctx, changes.clone()).boxed()];
     let mut caches = Vec::new();
     for scope in scopes {
         let client = &ctx.client;
@@ -123,18 +124,18 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
         caches.push(wait_until_ready(providers.store()).boxed());
         caches.push(wait_until_ready(tasks.store()).boxed());
         caches.push(wait_until_ready(cron_tasks.store()).boxed());
-        controllers.push(drive(providers, ctx.clone()).boxed());
-        controllers.push(drive(tasks, ctx.clone()).boxed());
-        controllers.push(drive(cron_tasks, ctx.clone()).boxed());
+        controllers.push(drive(providers, ctx.clone(), &changes).boxed());
+        controllers.push(drive(tasks, ctx.clone(), &changes).boxed());
+        controllers.push(drive(cron_tasks, ctx.clone(), &changes).boxed());
         let services = service_controller(client, scope);
         caches.push(wait_until_ready(clusters.store()).boxed());
         caches.push(wait_until_ready(task_definitions.store()).boxed());
         caches.push(wait_until_ready(services.store()).boxed());
-        controllers.push(drive(clusters, ctx.clone()).boxed());
-        controllers.push(drive(task_definitions, ctx.clone()).boxed());
+        controllers.push(drive(clusters, ctx.clone(), &changes).boxed());
+        controllers.push(drive(task_definitions, ctx.clone(), &changes).boxed());
         let prefetch =
             prefetch::services_before_each_drift_check(services.store(), ctx.clone()).boxed();
-        let services = drive(services, ctx.clone()).boxed();
+        let services = drive(services, ctx.clone(), &changes).boxed();
         // The prefetcher ends with the controller.
         controllers.push(
             futures::future::select(services, prefetch)
@@ -294,7 +295,14 @@ fn api<K: Managed>(client: &Client, scope: Option<&str>) -> Api<K> {
     }
 }
 
-async fn drive<K: Managed>(controller: Controller<K>, ctx: Arc<Context>) {
+/// Runs a controller until a shutdown signal; its objects are also woken when their namespace's binding changes.
+fn drive<K: Managed>(
+    controller: Controller<K>,
+    ctx: Arc<Context>,
+    changes: &bindings::BindingChanges,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let store = controller.store();
+    let controller = controller.reconcile_on(changes.woken(store));
     controller
         .shutdown_on_signal()
         .run(reconcile::reconcile::<K>, reconcile::error_policy::<K>, ctx)
@@ -303,5 +311,4 @@ async fn drive<K: Managed>(controller: Controller<K>, ctx: Arc<Context>) {
                 tracing::debug!(error = %err, "reconcile loop");
             }
         })
-        .await;
 }

@@ -16,7 +16,7 @@ use crate::harness::{Env, condition, unique};
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Creates an `EcsAccount` for the role of `account_id`, bound to `namespaces`.
-async fn create_account(
+pub async fn create_account(
     client: &Client,
     name: &str,
     account_id: &str,
@@ -44,7 +44,7 @@ async fn create_account(
         .expect("create EcsAccount");
 }
 
-async fn delete_account(client: &Client, name: &str) {
+pub async fn delete_account(client: &Client, name: &str) {
     let _ = Api::<EcsAccount>::all(client.clone())
         .delete(name, &DeleteParams::default())
         .await;

@@ -1,6 +1,7 @@
 //! End-to-end tests against the real kube-apiserver and moto's ECS (start them with tests/control-plane/up.sh).
 
 mod accounts;
+mod accounts_wake;
 mod admission;
 mod autoscaling;
 mod capacity_provider;
