@@ -18,9 +18,21 @@ use crate::ecs::accounts::Accounts;
 
 /// The watched accounts and namespaces; without them (tests of one account) every namespace uses the
 /// operator's own account.
-#[derive(Default)]
 pub struct Bindings {
     stores: OnceLock<(Store<EcsAccount>, Store<PartialObjectMeta<Namespace>>)>,
+    /// Whether both stores hold their first full list. kube's `Store::wait_until_ready` wakes only the last of
+    /// several waiters (the others would wait forever), so one task waits for the stores and tells every
+    /// reconcile through this channel.
+    listed: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Bindings {
+    fn default() -> Self {
+        Self {
+            stores: OnceLock::new(),
+            listed: tokio::sync::watch::channel(false).0,
+        }
+    }
 }
 
 /// Where one object lives, with the door to it.
@@ -38,7 +50,32 @@ impl Bindings {
         accounts: Store<EcsAccount>,
         namespaces: Store<PartialObjectMeta<Namespace>>,
     ) {
-        let _ = self.stores.set((accounts, namespaces));
+        if self
+            .stores
+            .set((accounts.clone(), namespaces.clone()))
+            .is_err()
+        {
+            return;
+        }
+        // The one waiter of each store.
+        let listed = self.listed.clone();
+        tokio::spawn(async move {
+            let _ = accounts.wait_until_ready().await;
+            let _ = namespaces.wait_until_ready().await;
+            listed.send_replace(true);
+        });
+    }
+
+    /// Whether both stores hold their first full list.
+    pub fn is_listed(&self) -> bool {
+        *self.listed.borrow()
+    }
+
+    /// Waits until both stores hold their first full list (at once without stores).
+    pub async fn listed(&self) {
+        if self.stores.get().is_some() {
+            let _ = self.listed.subscribe().wait_for(|listed| *listed).await;
+        }
     }
 
     /// The namespace's binding, once both stores have their first list.
@@ -47,8 +84,7 @@ impl Bindings {
             return Binding::Own;
         };
         // Until both lists arrived no binding is known; deciding without them could record the wrong account.
-        let _ = accounts.wait_until_ready().await;
-        let _ = namespaces.wait_until_ready().await;
+        self.listed().await;
         let labels: BTreeMap<String, String> = namespaces
             .get(&ObjectRef::new(namespace))
             .map(|ns| ns.labels().clone())
@@ -134,5 +170,46 @@ impl Bindings {
             placement,
             ecs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use kube::runtime::{reflector, watcher};
+
+    use super::*;
+
+    /// Every reconcile that asks for a binding before the first lists of accounts and namespaces arrived goes on
+    /// once they did: none is left waiting (kube's `Store::wait_until_ready` wakes only the last of several
+    /// waiters; the others would never run again, and their objects, such as a cluster deleted meanwhile, would
+    /// stay stuck).
+    #[tokio::test]
+    async fn every_reconcile_waiting_for_the_first_lists_goes_on_once_they_arrived() {
+        let bindings = Arc::new(Bindings::default());
+        let (accounts, mut account_writer) = reflector::store::<EcsAccount>();
+        let (namespaces, mut namespace_writer) = reflector::store::<PartialObjectMeta<Namespace>>();
+        bindings.watch(accounts, namespaces);
+        let waiting: Vec<_> = (0..3)
+            .map(|_| {
+                let bindings = bindings.clone();
+                tokio::spawn(async move { bindings.binding("team-a").await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for event in [watcher::Event::Init, watcher::Event::InitDone] {
+            account_writer.apply_watcher_event(&event);
+        }
+        for event in [watcher::Event::Init, watcher::Event::InitDone] {
+            namespace_writer.apply_watcher_event(&event);
+        }
+        for reconcile in waiting {
+            let binding = tokio::time::timeout(Duration::from_secs(2), reconcile)
+                .await
+                .expect("a reconcile still waits for the first lists after they arrived")
+                .unwrap();
+            assert!(matches!(binding, Binding::Own));
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! Two lanes for reconciles of one kind. A user's change (a new object, a new generation of the spec, a deletion)
-//! runs in the urgent lane; drift checks, their repairs and followed rollouts and tasks, which can come by the
-//! hundred at once (an ECS cluster deleted outside Kubernetes, a restart after an outage, many tasks that stopped
+//! Two lanes for reconciles of one kind in one account (each account has lanes of its own, as it has ECS buckets
+//! of its own). A user's change (a new object, a new generation of the spec, a deletion) runs in the urgent lane;
+//! drift checks, their repairs and followed rollouts and tasks, which can come by the hundred at once (an ECS cluster deleted outside Kubernetes, a restart after an outage, many tasks that stopped
 //! together), run in the background lane, which has half as many places. Each lane queues its reconciles in
 //! order; the background lane queues at most a waiting room's worth and puts the rest back a moment later,
 //! before any AWS call. The controller runs enough reconciles at once for both lanes and the waiting room, so a

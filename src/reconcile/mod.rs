@@ -164,10 +164,12 @@ async fn reconcile_object<K: Managed>(
     let urgent = obj
         .status()
         .is_none_or(|s| s.observed_generation() != generation);
-    let kind = K::kind(&());
+    // Each account has lanes of its own, as it has its own ECS buckets: one account's backlog never holds
+    // another's reconciles back.
+    let lane = format!("{} in {}", K::kind(&()), lane_account(ctx, &**obj).await);
     let place = match urgent {
-        true => ctx.lanes.urgent(&kind).await,
-        false => ctx.lanes.background(&kind).await,
+        true => ctx.lanes.urgent(&lane).await,
+        false => ctx.lanes.background(&lane).await,
     };
     let Some(_place) = place else {
         let delay = lanes::retry_background(&backoff_key(&**obj));
@@ -221,6 +223,18 @@ async fn reconcile_object<K: Managed>(
     status::apply(api, obj, Some(&shown), &status).await?;
     count_readiness(ctx, &**obj, Some(&status));
     Ok((action, result))
+}
+
+/// The account whose lanes the object's reconcile takes: the one recorded in status, else the one its namespace
+/// is bound to now (placement decides, and refuses a change, once the reconcile has a place).
+async fn lane_account<K: Managed>(ctx: &Context, obj: &K) -> String {
+    match obj.status().and_then(|s| s.placement().0) {
+        Some(account) => account.to_owned(),
+        None => {
+            let namespace = obj.namespace().unwrap_or_default();
+            ctx.bindings.binding(&namespace).await.account_name()
+        }
+    }
 }
 
 /// The context of the object's reconcile, in its account and region; the placement is recorded in status the

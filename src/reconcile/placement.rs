@@ -43,7 +43,7 @@ impl Binding {
     }
 
     /// The value `status.account` records for this binding.
-    fn account_name(&self) -> String {
+    pub fn account_name(&self) -> String {
         match self {
             Binding::Account(account) => account.name_any(),
             _ => OWN_ACCOUNT.to_owned(),

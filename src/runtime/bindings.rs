@@ -8,7 +8,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -65,16 +65,15 @@ impl BindingChanges {
     }
 
     /// Compares every namespace's binding with what it was and tells the namespaces whose binding changed; nothing
-    /// until both lists arrived (the first comparison only remembers).
+    /// until both lists arrived (`listed`; the first comparison only remembers). It never polls the stores'
+    /// readiness: that would take the wake-up of their one waiter (see `Bindings::listed`).
     fn notice(
         &self,
+        listed: bool,
         accounts: &Store<EcsAccount>,
         namespaces: &Store<PartialObjectMeta<Namespace>>,
     ) {
-        let listed = |ready: Option<Result<(), _>>| ready.is_some_and(|r| r.is_ok());
-        if !listed(accounts.wait_until_ready().now_or_never())
-            || !listed(namespaces.wait_until_ready().now_or_never())
-        {
+        if !listed {
             return;
         }
         let accounts = accounts.state();
@@ -133,11 +132,17 @@ pub async fn watch(ctx: &Arc<Context>, changes: Arc<BindingChanges>) {
     let (accounts, account_writer) = reflector::store::<EcsAccount>();
     let (namespaces, namespace_writer) = reflector::store();
     ctx.bindings.watch(accounts.clone(), namespaces.clone());
+    let bindings = &ctx.bindings;
     let notice = |event: bool| {
         if event {
-            changes.notice(&accounts, &namespaces);
+            changes.notice(bindings.is_listed(), &accounts, &namespaces);
         }
         async {}
+    };
+    // The first comparison as soon as both lists arrived.
+    let first = async {
+        bindings.listed().await;
+        changes.notice(true, &accounts, &namespaces);
     };
     let account_events = watcher(Api::<EcsAccount>::all(ctx.client.clone()), config())
         .default_backoff()
@@ -152,7 +157,7 @@ pub async fn watch(ctx: &Arc<Context>, changes: Arc<BindingChanges>) {
     .modify(|n| n.managed_fields_mut().clear())
     .reflect(namespace_writer)
     .for_each(|event| notice(changed(&event)));
-    futures::future::join(account_events, namespace_events).await;
+    futures::future::join3(first, account_events, namespace_events).await;
 }
 
 fn config() -> watcher::Config {
