@@ -11,8 +11,10 @@
 //! --fault-services 100 --repair 500 --users 5 --families 20 --other-revisions 2000 --tasks 500 --task-seconds 30
 //! --autoscaled 300`
 //! (0 skips a phase, `--sizes ''` the sizes: `--sizes '' --fault-services 0 --repair 0 --users 0 --families 0
-//! --autoscaled 0 --tasks 500` runs the task phase alone).
+//! --autoscaled 0 --tasks 500` runs the task phase alone). `--accounts 3 --account-services 1000` adds the
+//! accounts phase (`benches/scale/accounts.rs`).
 
+mod accounts;
 mod counters;
 mod drift;
 mod families;
@@ -79,6 +81,9 @@ struct Options {
     task_seconds: f64,
     /// Services with `spec.autoScaling`.
     autoscaled: usize,
+    /// Accounts of the accounts phase, and services in each.
+    accounts: usize,
+    account_services: usize,
 }
 
 fn options() -> Options {
@@ -109,6 +114,9 @@ fn options() -> Options {
         tasks: value("--tasks").map_or(500, |v| v.parse().expect("tasks")),
         task_seconds: value("--task-seconds").map_or(30.0, |v| v.parse().expect("seconds")),
         autoscaled: value("--autoscaled").map_or(300, |v| v.parse().expect("services")),
+        accounts: value("--accounts").map_or(0, |v| v.parse().expect("accounts")),
+        account_services: value("--account-services")
+            .map_or(1000, |v| v.parse().expect("services")),
     }
 }
 
@@ -341,6 +349,20 @@ async fn main() {
             Some(scaling::measure(&client, n, options.speedup, options.steady).await)
         }
     };
+    if options.accounts > 0 {
+        eprintln!(
+            "benchmark: {} accounts × {} services ...",
+            options.accounts, options.account_services
+        );
+        let run = accounts::measure(
+            &client,
+            options.accounts,
+            options.account_services,
+            options.speedup,
+        )
+        .await;
+        accounts::write(&run, options.speedup);
+    }
     let faults = match options.fault_services {
         0 => None,
         n => {

@@ -21,7 +21,7 @@ pub fn start_double(speedup: f64) -> Double {
     ecs_double::spawn(&["--speedup", &speedup.to_string(), "--rollout-seconds", "10"])
 }
 
-/// Starts `ecs-bridge run` for one namespace against the double, its rate limits scaled like the double's.
+/// Starts `ecs-bridge run` for the namespaces (comma-separated) against the double, its rate limits scaled like the double's.
 pub fn start_operator(
     namespace: &str,
     double_url: &str,
@@ -33,8 +33,9 @@ pub fn start_operator(
         .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
         .args(["--health-addr", &format!("127.0.0.1:{}", metrics_port + 1)])
         .env("AWS_ENDPOINT_URL_ECS", double_url)
-        // The double serves Application Auto Scaling too.
+        // The double serves Application Auto Scaling and STS (AssumeRole into its accounts) too.
         .env("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", double_url)
+        .env("AWS_ENDPOINT_URL_STS", double_url)
         .env("ECSB_AWS_RATE_LIMITS", rate_limits)
         .env(
             "RUST_LOG",
