@@ -219,7 +219,11 @@ async fn reconcile_object<K: Managed>(
             (retry(ctx, &**obj, &err), err.reason())
         }
     };
-    status.set_observed_generation(generation);
+    // An object never placed (its account refused, its spec invalid) stays new: an observed generation without a
+    // recorded account is what an object from before accounts shows, which lives in the operator's own account.
+    if status.placement().0.is_some() || shown.observed_generation().is_some() {
+        status.set_observed_generation(generation);
+    }
     status::apply(api, obj, Some(&shown), &status).await?;
     count_readiness(ctx, &**obj, Some(&status));
     Ok((action, result))
