@@ -135,4 +135,82 @@ mod tests {
             .collect();
         assert_eq!(scaled, vec!["EcsService".to_owned()]);
     }
+
+    /// Every kind and every field says what it is (`kubectl explain`), in the CRD's schema.
+    #[test]
+    fn every_kind_and_field_has_a_description() {
+        fn undescribed(schema: &Value, path: &str, found: &mut Vec<String>) {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for (name, field) in properties.into_iter().flatten() {
+                let field_path = format!("{path}.{name}");
+                let description = field.get("description").and_then(Value::as_str);
+                if description.is_none_or(str::is_empty) && !path.is_empty() {
+                    found.push(field_path.clone());
+                }
+                undescribed(field, &field_path, found);
+            }
+            if let Some(items) = schema.get("items") {
+                undescribed(items, &format!("{path}[]"), found);
+            }
+            if let Some(values) = schema.get("additionalProperties") {
+                undescribed(values, &format!("{path}{{}}"), found);
+            }
+        }
+        for crd in all() {
+            let kind = &crd.spec.names.kind;
+            let value = serde_json::to_value(&crd.spec.versions[0].schema).unwrap();
+            let root = &value["openAPIV3Schema"];
+            let about = root["description"].as_str().unwrap_or_default();
+            assert!(
+                !about.is_empty() && !about.starts_with("Auto-generated"),
+                "{kind} needs a description of the kind (#[kube(doc = ...)]), not {about:?}"
+            );
+            let mut found = Vec::new();
+            undescribed(root, "", &mut found);
+            found.retain(|path| path != ".apiVersion" && path != ".kind" && path != ".metadata");
+            assert!(
+                found.is_empty(),
+                "{kind}: fields without a description (add a /// comment): {found:#?}"
+            );
+        }
+    }
+
+    /// `kubectl get` shows readiness, sync and the reason the same way on every kind that has conditions.
+    #[test]
+    fn every_kind_shows_ready_synced_and_reason_alike() {
+        let condition = |type_: &str, field: &str| {
+            format!(".status.conditions[?(@.type==\"{type_}\")].{field}")
+        };
+        for crd in all() {
+            let kind = &crd.spec.names.kind;
+            let columns = crd.spec.versions[0]
+                .additional_printer_columns
+                .clone()
+                .unwrap_or_default();
+            let shown = |name: &str| {
+                columns
+                    .iter()
+                    .find(|c| c.name == name)
+                    .filter(|c| c.priority.unwrap_or(0) == 0)
+                    .map(|c| c.json_path.clone())
+            };
+            assert_eq!(
+                shown("Synced"),
+                Some(condition("Synced", "status")),
+                "{kind}: Synced"
+            );
+            assert_eq!(
+                shown("Reason"),
+                Some(condition("Ready", "reason")),
+                "{kind}: Reason"
+            );
+            if kind != "EcsTask" {
+                assert_eq!(
+                    shown("Ready"),
+                    Some(condition("Ready", "status")),
+                    "{kind}: Ready"
+                );
+            }
+        }
+    }
 }

@@ -20,6 +20,7 @@ const DEFAULT_REVISION_HISTORY_LIMIT: usize = 10;
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "ecsbridge.dev",
+    doc = "An ECS task definition family: a new revision is registered only when the definition really changes, and old revisions are deregistered by the history limit.",
     version = "v1alpha1",
     kind = "TaskDefinition",
     plural = "taskdefinitions",
@@ -29,6 +30,7 @@ const DEFAULT_REVISION_HISTORY_LIMIT: usize = 10;
     status = "TaskDefinitionStatus",
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Family","type":"string","jsonPath":".status.family"}"#,
     printcolumn = r#"{"name":"Revision","type":"integer","jsonPath":".status.revision"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
