@@ -193,19 +193,42 @@ fn dependency_changes<K: Managed>(
 }
 
 /// The `EcsCluster` controller, also woken by changes of the capacity providers clusters refer to, so that a
-/// cluster waiting for one associates it as soon as it is Ready.
+/// cluster waiting for one associates it as soon as it is Ready, and by its services coming and going in ECS, so
+/// that its service count is never stale.
 fn cluster_controller(client: &Client, scope: Option<&str>) -> Controller<EcsCluster> {
     let controller = controller(api::<EcsCluster>(client, scope));
     let clusters = controller.store();
-    controller.watches(
-        api::<CapacityProvider>(client, scope),
-        config(),
-        move |provider| {
-            referring(&clusters, &provider, |c| {
-                c.spec.capacity_provider_refs.iter().collect()
-            })
-        },
-    )
+    let by_service = clusters.clone();
+    controller
+        .watches(
+            api::<CapacityProvider>(client, scope),
+            config(),
+            move |provider| {
+                referring(&clusters, &provider, |c| {
+                    c.spec.capacity_provider_refs.iter().collect()
+                })
+            },
+        )
+        .watches_stream(
+            dependency_changes(api::<EcsService>(client, scope), wake::service_facts),
+            move |service| clusters_of(&by_service, &service),
+        )
+}
+
+/// The clusters of the namespace a service names, by `clusterRef` or by its ECS name in `cluster`.
+fn clusters_of(clusters: &Store<EcsCluster>, service: &EcsService) -> Vec<ObjectRef<EcsCluster>> {
+    clusters
+        .state()
+        .iter()
+        .filter(|c| c.namespace() == service.namespace())
+        .filter(|c| {
+            let by_ref =
+                service.spec.cluster_ref.as_ref().map(|r| &r.name) == c.meta().name.as_ref();
+            let ecs_name = crate::controllers::cluster::validate::cluster_name(c);
+            by_ref || service.spec.cluster.as_deref() == Some(ecs_name.as_str())
+        })
+        .map(|c| ObjectRef::from_obj(&**c))
+        .collect()
 }
 
 /// The `CapacityProvider` controller, also woken by changes of the clusters of the namespace, so that a Managed

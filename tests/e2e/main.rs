@@ -6,6 +6,7 @@ mod capacity_provider;
 mod capacity_stack;
 mod chart;
 mod cluster;
+mod cluster_services;
 mod control_plane;
 mod corpus;
 mod cron_edges;
