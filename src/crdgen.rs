@@ -21,9 +21,16 @@ pub fn all() -> Vec<CustomResourceDefinition> {
     .collect()
 }
 
+/// Argo CD neither prunes nor deletes a CRD with this annotation: deleting the Application (or dropping the CRD
+/// from Git) would otherwise delete every object of the kind, and with them, by their finalizers, the ECS objects.
+pub const ARGOCD_KEEP: (&str, &str) = (
+    "argocd.argoproj.io/sync-options",
+    "Prune=false,Delete=false",
+);
+
 /// The generated CRD as it is published, edited once as JSON: without the `null` that optional enums add to their
 /// `enum` list (`nullable: true` already allows it, and older API servers and kubectl refuse a null inside `enum`),
-/// and with the CEL rules of `api::admission` in the schema of each version.
+/// with the CEL rules of `api::admission` in the schema of each version, and kept by Argo CD ([`ARGOCD_KEEP`]).
 fn finished(crd: CustomResourceDefinition) -> CustomResourceDefinition {
     fn strip_null_enum_values(value: &mut Value) {
         match value {
@@ -40,6 +47,7 @@ fn finished(crd: CustomResourceDefinition) -> CustomResourceDefinition {
     let plural = crd.spec.names.plural.clone();
     let mut value = serde_json::to_value(&crd).expect("a CRD always serializes");
     strip_null_enum_values(&mut value);
+    value["metadata"]["annotations"] = serde_json::json!({ ARGOCD_KEEP.0: ARGOCD_KEEP.1 });
     let versions = value["spec"]["versions"]
         .as_array_mut()
         .expect("a CRD has versions");
@@ -116,6 +124,12 @@ mod tests {
             let version = &crd.spec.versions[0];
             assert!(version.subresources.as_ref().unwrap().status.is_some());
             assert!(!to_yaml(&crd).contains("- null"), "no null inside an enum");
+            let annotations = crd.metadata.annotations.clone().unwrap_or_default();
+            assert_eq!(
+                annotations.get(ARGOCD_KEEP.0).map(String::as_str),
+                Some(ARGOCD_KEEP.1),
+                "Argo CD keeps the CRD when its Application goes"
+            );
         }
     }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::tools::{chart, helm, kubectl, must, repo, run};
 
 /// `helm template RELEASE` of the chart into `namespace`, with `--set` values.
-fn render(release: &str, namespace: &str, sets: &[&str]) -> String {
+pub(crate) fn render(release: &str, namespace: &str, sets: &[&str]) -> String {
     let chart = chart();
     let mut args = vec![
         "template",
@@ -25,25 +25,25 @@ fn render(release: &str, namespace: &str, sets: &[&str]) -> String {
 }
 
 #[derive(Deserialize, Debug)]
-struct Meta {
-    name: String,
-    namespace: Option<String>,
+pub(crate) struct Meta {
+    pub(crate) name: String,
+    pub(crate) namespace: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
-struct Object {
-    kind: String,
-    metadata: Meta,
+pub(crate) struct Object {
+    pub(crate) kind: String,
+    pub(crate) metadata: Meta,
 }
 
 /// Kind, name and namespace of every object of a multi-document YAML.
-fn objects(yaml: &str) -> Vec<Object> {
+pub(crate) fn objects(yaml: &str) -> Vec<Object> {
     serde_yaml::Deserializer::from_str(yaml)
         .filter_map(|doc| Option::<Object>::deserialize(doc).expect("a Kubernetes object"))
         .collect()
 }
 
-fn names_of<'a>(objects: &'a [Object], kind: &str) -> Vec<&'a str> {
+pub(crate) fn names_of<'a>(objects: &'a [Object], kind: &str) -> Vec<&'a str> {
     objects
         .iter()
         .filter(|o| o.kind == kind)
@@ -52,7 +52,7 @@ fn names_of<'a>(objects: &'a [Object], kind: &str) -> Vec<&'a str> {
 }
 
 /// Server-side applies a render and checks that every object of it exists; returns the objects.
-fn apply_and_check(yaml: &str, namespace: &str) -> Vec<Object> {
+pub(crate) fn apply_and_check(yaml: &str, namespace: &str) -> Vec<Object> {
     let args = ["apply", "--server-side", "--field-manager=e2e", "-f", "-"];
     must("kubectl apply", kubectl(&args, Some(yaml)));
     let objects = objects(yaml);
@@ -70,7 +70,7 @@ fn apply_and_check(yaml: &str, namespace: &str) -> Vec<Object> {
 
 /// Whether the service account may do `verb` on `resource` (`-n NS`, or `-A`), by its exact yes/no answer.
 /// A `resource/subresource` goes to `--subresource` (after a slash, kubectl would read an object name).
-fn can_i(sa: &str, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
+pub(crate) fn can_i(sa: &str, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
     let (resource, subresource) = match resource.split_once('/') {
         Some((resource, sub)) => (resource, Some(format!("--subresource={sub}"))),
         None => (resource, None),
@@ -169,13 +169,21 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
     for kind in [
         "Deployment",
         "ServiceAccount",
-        "ClusterRole",
         "ClusterRoleBinding",
         "Service",
         "PodDisruptionBudget",
     ] {
         assert_eq!(names_of(&objects, kind).len(), 1, "one {kind}");
     }
+    // The operator's own, and the two aggregated into view/edit/admin for users.
+    assert_eq!(
+        names_of(&objects, "ClusterRole"),
+        [
+            format!("{release}-view"),
+            format!("{release}-edit"),
+            release.clone()
+        ]
+    );
     assert_eq!(
         names_of(&objects, "Role"),
         [format!("{release}-leader-election")]

@@ -5,6 +5,7 @@ mod autoscaling;
 mod capacity_provider;
 mod capacity_stack;
 mod chart;
+mod chart_values;
 mod cluster;
 mod cluster_services;
 mod control_plane;

@@ -50,9 +50,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
-{{/* The image reference; the tag defaults to the chart's appVersion. */}}
+{{/* The image reference: by digest when image.digest is set, else by tag (default: the chart's appVersion). */}}
 {{- define "ecs-bridge.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The namespaced kinds users write (the resources of group ecsbridge.dev), for RBAC. */}}
+{{- define "ecs-bridge.userKinds" -}}
+["ecsclusters", "taskdefinitions", "ecsservices", "ecstasks", "ecscrontasks", "capacityproviders"]
 {{- end }}
 
 {{/* ECSB_AWS_RATE_LIMITS: category=burst/refill,... in the order of the categories. */}}
@@ -78,7 +87,7 @@ updates them, for finalizers and the scale subresource), their status, and event
 */}}
 {{- define "ecs-bridge.managerRules" -}}
 - apiGroups: ["ecsbridge.dev"]
-  resources: ["ecsclusters", "taskdefinitions", "ecsservices", "ecstasks", "ecscrontasks", "capacityproviders"]
+  resources: {{ include "ecs-bridge.userKinds" . }}
   verbs: ["get", "list", "watch", "patch", "update"]
 # An EcsCronTask creates and deletes its runs; an EcsTask deletes itself once ttlSecondsAfterFinished has passed.
 - apiGroups: ["ecsbridge.dev"]
