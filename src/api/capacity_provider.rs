@@ -49,6 +49,9 @@ pub struct CapacityProviderSpec {
     /// Tags for the capacity provider; the operator adds its ownership tags next to them.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) deletes the ECS capacity provider with this object; `Retain` leaves it.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -115,6 +118,10 @@ pub struct CapacityProviderStatus {
     /// The `metadata.generation` the status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
     /// `Ready`, `Synced` and, while an update failed in ECS, `Degraded`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

@@ -57,12 +57,29 @@ pub struct Condition {
     pub observed_generation: Option<i64>,
 }
 
-/// Conditions and `observedGeneration`, which every status carries.
+/// Conditions, `observedGeneration` and `exportedTo`, which every status carries.
 pub trait ConditionedStatus: Default + Clone + PartialEq + Serialize + Send + Sync {
     fn conditions(&self) -> &[Condition];
     fn conditions_mut(&mut self) -> &mut Vec<Condition>;
     fn set_observed_generation(&mut self, generation: Option<i64>);
     fn observed_generation(&self) -> Option<i64>;
+    /// The ConfigMap that holds the object's exported identities (`spec.exportTo`).
+    fn exported_to(&self) -> Option<&str>;
+    fn set_exported_to(&mut self, config_map: Option<String>);
+}
+
+/// Where an object's AWS identities are exported: keys `<kind>.<name>.<identity>` (e.g. `ecsservice.web.arn`) of a
+/// ConfigMap of the namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportTo {
+    /// Name of the ConfigMap; created when missing. Several objects may export into one ConfigMap: each writes only
+    /// its own keys, and keys someone else writes are left alone.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub config_map_name: String,
 }
 
 /// Implements [`ConditionedStatus`] for a status struct with `conditions` and `observed_generation` fields.
@@ -80,6 +97,12 @@ macro_rules! conditioned_status {
             }
             fn set_observed_generation(&mut self, generation: Option<i64>) {
                 self.observed_generation = generation;
+            }
+            fn exported_to(&self) -> Option<&str> {
+                self.exported_to.as_deref()
+            }
+            fn set_exported_to(&mut self, config_map: Option<String>) {
+                self.exported_to = config_map;
             }
         }
     };

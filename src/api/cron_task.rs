@@ -60,6 +60,9 @@ pub struct EcsCronTaskSpec {
     pub failed_runs_history_limit: i32,
     /// The `EcsTask` each run creates.
     pub task_template: TaskTemplate,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) deletes the runs (which stop their tasks) with this object; `Retain` leaves them.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -107,6 +110,10 @@ pub struct EcsCronTaskStatus {
     /// The `metadata.generation` the status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
     /// `Ready` (the schedule is valid and running), `Synced` and `Degraded` (the newest finished run failed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

@@ -94,6 +94,9 @@ pub struct EcsTaskSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
     pub ttl_seconds_after_finished: Option<i64>,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) stops running tasks when this object is deleted; `Retain` leaves them running.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,

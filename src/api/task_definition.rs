@@ -100,6 +100,9 @@ pub struct TaskDefinitionSpec {
     /// Also delete deregistered revisions with ECS `DeleteTaskDefinitions`. Defaults to `false`.
     #[serde(default)]
     pub delete_deregistered_revisions: bool,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) deregisters the revisions with this object; `Retain` leaves them.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -1130,6 +1133,10 @@ pub struct TaskDefinitionStatus {
     /// The `metadata.generation` last reconciled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
     /// `Ready`, `Synced`, `Progressing` and `Degraded` conditions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

@@ -23,6 +23,10 @@ pub struct EcsTaskStatus {
     /// The `metadata.generation` the status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
     /// `Complete`, `Failed`, `Ready` (True once Complete) and `Synced`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

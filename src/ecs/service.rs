@@ -194,7 +194,8 @@ impl ServiceUpdate {
 }
 
 /// Spec fields that belong to the operator or are passed resolved; never sent as they are.
-const NOT_SENT_FROM_SPEC: [&str; 10] = [
+const NOT_SENT_FROM_SPEC: [&str; 11] = [
+    "exportTo",
     "serviceName",
     "clusterRef",
     "cluster",

@@ -97,7 +97,8 @@ pub struct RunRequest<'a> {
 pub const RUN_TASK_CONFLICT: &str = "ConflictException";
 
 /// Spec fields that are the operator's own or passed resolved; never sent as they are.
-const NOT_SENT_FROM_SPEC: [&str; 10] = [
+const NOT_SENT_FROM_SPEC: [&str; 11] = [
+    "exportTo",
     "clusterRef",
     "cluster",
     "taskDefinitionRef",

@@ -8,6 +8,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use std::sync::Arc;
 
 use super::backoff::Backoff;
+use super::exports::Published;
 use super::lanes::Lanes;
 use crate::ecs::Ecs;
 use crate::health::Readiness;
@@ -32,6 +33,8 @@ pub struct Context {
     pub readiness: Readiness,
     /// The background lane of each kind: drift checks and repairs take at most half the reconcile slots.
     pub lanes: Lanes,
+    /// What each object last exported (`spec.exportTo`).
+    pub exports: Published,
 }
 
 impl Context {
@@ -57,6 +60,7 @@ impl Context {
             backoff: Backoff::default(),
             readiness: Readiness::default(),
             lanes: Lanes::default(),
+            exports: Published::default(),
         }
     }
 

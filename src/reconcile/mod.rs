@@ -9,6 +9,7 @@ pub mod conditions;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod finalizer;
 pub mod lanes;
 pub mod ownership;
@@ -67,8 +68,13 @@ pub trait Managed:
 {
     type Status: ConditionedStatus + DeserializeOwned + Debug + 'static;
 
+    /// The identities `spec.exportTo` writes: (key, JSON pointer into the status; `*` goes through a list).
+    const EXPORTED: &'static [(&'static str, &'static str)];
+
     fn status(&self) -> Option<&Self::Status>;
     fn deletion_policy(&self) -> DeletionPolicy;
+    /// The ConfigMap `spec.exportTo` names.
+    fn export_to(&self) -> Option<&str>;
     /// Checks what the schema cannot express, without any AWS call; the message names the field.
     fn validate(&self) -> Result<(), String>;
     /// Brings ECS to the spec: observe, plan, act. What must not be lost if a later step fails goes to status at
@@ -176,6 +182,17 @@ async fn reconcile_object<K: Managed>(
         Ok(()) => obj.apply(ctx, &checkpoint).await,
     };
     let shown = checkpoint.current();
+    let outcome = match outcome {
+        Ok(mut applied) => {
+            applied
+                .status
+                .set_exported_to(shown.exported_to().map(str::to_owned));
+            exports::publish(ctx, &**obj, &mut applied.status)
+                .await
+                .map(|()| applied)
+        }
+        Err(err) => Err(err),
+    };
     let mut status = shown.clone();
     let now = conditions::now();
     let (action, result) = match outcome {
@@ -279,6 +296,7 @@ async fn finalize<K: Managed>(
     let now = conditions::now();
     match result {
         Ok(Cleanup::Done(notes)) => {
+            exports::withdraw(ctx, obj).await?;
             events::publish(ctx, obj, &notes).await;
             finalizer::remove(api, obj).await?;
             ctx.backoff.succeeded(&backoff_key(obj));

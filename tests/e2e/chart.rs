@@ -213,6 +213,8 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
             ("create", "events", Some(ns), true),
             ("create", "events.events.k8s.io", Some(ns), true),
             ("update", "leases.coordination.k8s.io", Some(ns), true),
+            ("patch", "configmaps", Some(ns), true),
+            ("list", "configmaps", Some(ns), false),
             ("get", "secrets", Some(ns), false),
             ("get", "secrets", None, false),
             ("delete", "ecsservices.ecsbridge.dev", Some(ns), false),

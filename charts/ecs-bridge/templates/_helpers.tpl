@@ -99,6 +99,10 @@ updates them, for finalizers and the scale subresource), their status, and event
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+# spec.exportTo writes an object's AWS identities into a ConfigMap of its namespace (and deletes one it emptied).
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "create", "patch", "delete"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]

@@ -18,6 +18,8 @@ use validate::cluster_name;
 
 impl Managed for EcsCluster {
     type Status = EcsClusterStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] =
+        &[("arn", "/arn"), ("clusterName", "/clusterName")];
 
     fn status(&self) -> Option<&EcsClusterStatus> {
         self.status.as_ref()
@@ -25,6 +27,13 @@ impl Managed for EcsCluster {
 
     fn deletion_policy(&self) -> DeletionPolicy {
         self.spec.deletion_policy
+    }
+
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
     }
 
     fn validate(&self) -> Result<(), String> {

@@ -59,6 +59,12 @@ fn rollout_poll(observed: &ObservedService) -> Duration {
 
 impl Managed for EcsService {
     type Status = EcsServiceStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] = &[
+        ("arn", "/arn"),
+        ("serviceName", "/serviceName"),
+        ("clusterArn", "/clusterArn"),
+        ("taskDefinition", "/taskDefinition"),
+    ];
 
     fn status(&self) -> Option<&EcsServiceStatus> {
         self.status.as_ref()
@@ -66,6 +72,13 @@ impl Managed for EcsService {
 
     fn deletion_policy(&self) -> DeletionPolicy {
         self.spec.deletion_policy
+    }
+
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
     }
 
     fn validate(&self) -> Result<(), String> {

@@ -12,7 +12,8 @@ use crate::api::service::{RolloutOutcome, RolloutRecord};
 use crate::ecs::service::ObservedService;
 
 /// Spec fields that do not take part in a deployment: a change of these never starts one.
-const NOT_DEPLOYED: [&str; 6] = [
+const NOT_DEPLOYED: [&str; 7] = [
+    "exportTo",
     "autoScaling",
     "desiredCount",
     "desiredCountPolicy",

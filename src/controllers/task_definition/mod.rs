@@ -29,6 +29,11 @@ use validate::family;
 
 impl Managed for TaskDefinition {
     type Status = TaskDefinitionStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] = &[
+        ("family", "/family"),
+        ("revision", "/revision"),
+        ("latestArn", "/latestArn"),
+    ];
 
     fn status(&self) -> Option<&TaskDefinitionStatus> {
         self.status.as_ref()
@@ -36,6 +41,13 @@ impl Managed for TaskDefinition {
 
     fn deletion_policy(&self) -> DeletionPolicy {
         self.spec.deletion_policy
+    }
+
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
     }
 
     fn validate(&self) -> Result<(), String> {
