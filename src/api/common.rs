@@ -66,6 +66,19 @@ pub trait ConditionedStatus: Default + Clone + PartialEq + Serialize + Send + Sy
     /// The ConfigMap that holds the object's exported identities (`spec.exportTo`).
     fn exported_to(&self) -> Option<&str>;
     fn set_exported_to(&mut self, config_map: Option<String>);
+    /// Where ECS differs from the spec of a read-only object (`ecsbridge.dev/read-only`).
+    fn set_drift(&mut self, drift: Vec<Drift>);
+}
+
+/// A field where ECS differs from the spec of a read-only object.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct Drift {
+    /// The field, as a path into the object (`spec.settings`).
+    pub path: String,
+    /// The spec's value, as JSON.
+    pub spec: String,
+    /// ECS's value, as JSON (`null`: ECS does not set it).
+    pub ecs: String,
 }
 
 /// Where an object's AWS identities are exported: keys `<kind>.<name>.<identity>` (e.g. `ecsservice.web.arn`) of a
@@ -103,6 +116,9 @@ macro_rules! conditioned_status {
             }
             fn set_exported_to(&mut self, config_map: Option<String>) {
                 self.exported_to = config_map;
+            }
+            fn set_drift(&mut self, drift: Vec<$crate::api::common::Drift>) {
+                self.drift = drift;
             }
         }
     };

@@ -114,6 +114,9 @@ pub struct EcsCronTaskStatus {
     /// the field or the object goes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported_to: Option<String>,
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (nothing is changed in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::api::common::Drift>,
     /// `Ready` (the schedule is valid and running), `Synced` and `Degraded` (the newest finished run failed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

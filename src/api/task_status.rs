@@ -27,6 +27,9 @@ pub struct EcsTaskStatus {
     /// the field or the object goes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported_to: Option<String>,
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (nothing is changed in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::api::common::Drift>,
     /// `Complete`, `Failed`, `Ready` (True once Complete) and `Synced`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

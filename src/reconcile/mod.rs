@@ -13,6 +13,7 @@ pub mod exports;
 pub mod finalizer;
 pub mod lanes;
 pub mod ownership;
+pub mod read_only;
 pub mod status;
 
 use std::fmt::Debug;
@@ -84,6 +85,15 @@ pub trait Managed:
         ctx: &Context,
         checkpoint: &Checkpoint<'_, Self>,
     ) -> impl Future<Output = Result<Applied<Self::Status>, Error>> + Send;
+    /// Reads the ECS object of this name without changing anything (`ecsbridge.dev/read-only`): its status, its
+    /// readiness and where it differs from the spec; `None` when ECS has no such object. Kinds without an ECS
+    /// object of their own refuse the annotation.
+    fn observe(
+        &self,
+        _ctx: &Context,
+    ) -> impl Future<Output = Result<Option<read_only::Observed<Self::Status>>, Error>> + Send {
+        async { Err(read_only::unsupported::<Self>()) }
+    }
     /// Removes from ECS what this object owns (only called with `deletionPolicy: Delete`).
     fn cleanup(&self, ctx: &Context) -> impl Future<Output = Result<Cleanup, Error>> + Send;
 
@@ -154,6 +164,9 @@ async fn reconcile_object<K: Managed>(
     obj: &Arc<K>,
     ctx: &Arc<Context>,
 ) -> Result<(Action, &'static str), Error> {
+    if read_only::is_read_only(&**obj) {
+        return read_only::reconcile(api, obj, ctx).await;
+    }
     if obj.meta().deletion_timestamp.is_some() {
         return finalize(api, obj, ctx).await;
     }

@@ -16,6 +16,7 @@ mod drift_listing;
 mod exports;
 mod harness;
 mod operator;
+mod read_only;
 mod real_world;
 mod rollout;
 mod safety;
