@@ -12,6 +12,7 @@ mod harness;
 mod check;
 mod coverage;
 mod deletion;
+mod failure;
 mod model;
 mod oob;
 mod plan;
@@ -35,7 +36,7 @@ async fn lifecycle_walks() {
     println!("{text}");
     report::write(&text);
     assert!(
-        outcomes.iter().all(|o| o.failure.is_none()),
+        outcomes.iter().all(|o| o.failures.is_empty()),
         "a walk broke an invariant:\n{text}"
     );
 }

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
+use crate::failure;
 use crate::plan::{DeleteOrder, Step};
 use crate::stack::Obj;
-use crate::walk;
 
 fn spec(field: &str, value: Option<serde_json::Value>) -> Step {
     Step::Spec {
@@ -15,9 +15,9 @@ fn spec(field: &str, value: Option<serde_json::Value>) -> Step {
 }
 
 async fn holds(steps: Vec<Step>) {
-    let (_, failure) = walk::run(&steps, None).await;
-    if let Some(f) = failure {
-        panic!("{} broke an invariant: {}", f.place(), f.message);
+    let (_, failures) = failure::run(&steps, None).await;
+    if let Some(f) = failures.first() {
+        panic!("{} broke an invariant: {}", f.place(), f.broken.message);
     }
 }
 

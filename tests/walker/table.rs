@@ -26,6 +26,21 @@ pub struct Field {
     pub oob: bool,
     #[serde(default)]
     pub skip: Option<String>,
+    /// What someone else holds next to the field, which its life puts there before removing the field.
+    #[serde(default)]
+    pub neighbour: Option<Neighbour>,
+}
+
+/// Someone else's object next to a field: what removing the field must leave alone.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Neighbour {
+    /// A tag of another owner on the field's ECS object.
+    Tag,
+    /// A scaling policy of another owner on the service's scalable target.
+    Policy,
+    /// A capacity provider of another owner associated with the cluster.
+    Provider,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
