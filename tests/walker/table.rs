@@ -52,6 +52,10 @@ pub enum Change {
     Refused,
     Local,
     Block,
+    /// Sent when a run starts, fixed for the run's life (EcsTask).
+    FixedAtStart,
+    /// Applies to the runs created after the change (EcsCronTask).
+    NextRun,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
