@@ -18,6 +18,8 @@ mod oob;
 mod plan;
 mod regressions;
 mod report;
+mod run_walk;
+mod run_world;
 mod snapshot;
 mod stack;
 mod table;
@@ -38,5 +40,31 @@ async fn lifecycle_walks() {
     assert!(
         outcomes.iter().all(|o| o.failures.is_empty()),
         "a walk broke an invariant:\n{text}"
+    );
+}
+
+/// The CI run walks (EcsTask): the same seeds of the day, in parallel with the stack walks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn run_walks() {
+    let started = std::time::Instant::now();
+    let runs = report::seeds().into_iter().map(|seed| async move {
+        let walk = run_walk::generate(seed);
+        let (covered, checks, failures) = run_world::run(&walk).await;
+        run_walk::Outcome {
+            seed,
+            walk,
+            covered,
+            checks,
+            failures,
+            elapsed: started.elapsed(),
+        }
+    });
+    let outcomes = futures::future::join_all(runs).await;
+    let text = run_walk::render(&outcomes, started.elapsed());
+    println!("{text}");
+    report::write_as("runs.txt", &text);
+    assert!(
+        outcomes.iter().all(|o| o.failures.is_empty()),
+        "a run walk broke an invariant:\n{text}"
     );
 }

@@ -134,8 +134,9 @@ pub fn render(outcomes: &[Outcome], elapsed: Duration) -> String {
         outcomes.len(),
         covered.len()
     );
-    coverage::render(&covered, &mut out);
-    let gaps = coverage::gaps(&covered);
+    let fields = crate::table::walked();
+    coverage::render(&fields, &covered, &mut out);
+    let gaps = coverage::gaps(&fields, &covered);
     if !gaps.is_empty() {
         let _ = writeln!(
             out,
@@ -179,9 +180,14 @@ fn render_failure(seed: u64, failure: &Failure, kept: &BTreeSet<usize>, out: &mu
 
 /// Writes the report to target/walker/report.txt.
 pub fn write(report: &str) {
+    write_as("report.txt", report);
+}
+
+/// Writes a report to target/walker/`file`.
+pub fn write_as(file: &str, report: &str) {
     let target = std::env::var("CARGO_TARGET_DIR")
         .unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
     let dir = std::path::Path::new(&target).join("walker");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("report.txt"), report).unwrap();
+    std::fs::write(dir.join(file), report).unwrap();
 }

@@ -90,9 +90,15 @@ pub fn all() -> Vec<Field> {
     serde_yaml::from_str(include_str!("fields.yaml")).expect("tests/walker/fields.yaml parses")
 }
 
-/// The walked rows, in file order.
+/// The kinds of runs: their rows are walked by the run walk (run_walk.rs), not in the stack.
+pub const RUN_KINDS: [&str; 2] = ["EcsTask", "EcsCronTask"];
+
+/// The rows the stack walk takes, in file order.
 pub fn walked() -> Vec<Field> {
-    all().into_iter().filter(Field::walked).collect()
+    all()
+        .into_iter()
+        .filter(|f| f.walked() && !RUN_KINDS.contains(&f.kind.as_str()))
+        .collect()
 }
 
 /// The spec field paths of a CRD: its top-level fields, and the fields of every block the table opens.
