@@ -99,3 +99,18 @@ async fn walk_removing_task_definition_tags_keeps_someone_elses_tag() {
     ])
     .await;
 }
+
+/// Walk seed 83170: `maximumPercent` left out of the spec keeps ECS's value (`../shared/API.md`) when another member
+/// of `deploymentConfiguration` changes later (it went back to 200: the block was sent without it).
+#[tokio::test]
+async fn walk_a_left_out_maximum_percent_stays_when_a_lifecycle_hook_changes() {
+    let max = "EcsService.deploymentConfiguration.maximumPercent";
+    let hook = json!([{"hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:walk-hook",
+        "roleArn": "arn:aws:iam::123456789012:role/hooks", "lifecycleStages": ["POST_SCALE_UP"]}]);
+    holds(vec![
+        spec(max, Some(json!(150))),
+        spec(max, None),
+        spec(HOOKS, Some(hook)),
+    ])
+    .await;
+}

@@ -66,10 +66,8 @@ pub async fn walk(seed: u64, keep: Option<BTreeSet<usize>>) -> Outcome {
         failures.push(match &keep {
             None if f.step != usize::MAX => shrink(&steps, f).await,
             Some(k) => (f, k.clone()),
-            None => {
-                let kept = (0..=f.step).collect();
-                (f, kept)
-            }
+            // Creating the objects failed: no step to replay.
+            None => (f, BTreeSet::new()),
         });
     }
     Outcome {
