@@ -210,10 +210,10 @@ fn changed_list<T: Serialize + Clone>(observed: &[T], desired: &Option<Vec<T>>) 
     (!covers(&observed, desired)).then(|| desired.clone())
 }
 
-/// The deployment configuration to send when the spec's differs from ECS's. UpdateService takes the block whole (a
-/// member it leaves out goes back to ECS's default), so the percentages and hooks the spec leaves out are sent as
-/// ECS has them: a field left out of the spec keeps ECS's value (`../shared/API.md`), also when another member of
-/// the block changes.
+/// The deployment configuration to send when the spec's differs from ECS's. The API reference does not say that
+/// UpdateService merges the block with what the service has (the ECS test double takes it whole: a member left out
+/// goes back to its default), so the percentages and hooks the spec leaves out are sent as ECS has them: a field
+/// left out of the spec keeps ECS's value (`../shared/API.md`), also when another member of the block changes.
 fn deployment_configuration(
     spec: &EcsServiceSpec,
     observed: &ObservedService,
