@@ -1,9 +1,10 @@
 //! Lifecycle walks (issue 23): seeded random sequences of steps that take every managed field of the field table
 //! (`fields.yaml`) through add, change, out-of-band change, removal and deletion, with others' tags, policies and
 //! associations, claims from another namespace, the operator stopped or killed, and the stack deleted as users'
-//! tools do; the invariants are checked after every step. Runs against the real kube-apiserver (tests/control-plane)
-//! with the operator and the ECS test double in-process. `ECSB_WALKS=N` walks more seeds, `ECSB_WALK_SEED=S` (with
-//! `ECSB_WALK_KEEP=i,j`) replays one.
+//! tools do; the invariants are checked after every step, and a walk goes on past a wrong value so that one defect
+//! does not hide the next. The run walks (run_walk.rs) take EcsTask's fields through a run's life. Runs against the
+//! real kube-apiserver (tests/control-plane) with the operator and the ECS test double in-process. `ECSB_WALKS=N`
+//! walks more seeds, `ECSB_WALK_SEED=S` (with `ECSB_WALK_KEEP=i,j`) replays one.
 
 #[allow(dead_code)] // The e2e harness, shared with tests/e2e: the walker uses part of it.
 #[path = "../e2e/harness.rs"]
