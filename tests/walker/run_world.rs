@@ -104,14 +104,15 @@ impl RunWorld {
         }
     }
 
-    /// The ECS tasks of `started_by` (RUNNING and STOPPED), described with their tags.
+    /// The ECS tasks of `started_by` (RUNNING and STOPPED), described with their tags; none once ECS no longer
+    /// knows the cluster (deleted with the run).
     async fn tasks(&self, started_by: &str) -> Vec<aws_sdk_ecs::types::Task> {
         let mut arns = Vec::new();
         for status in [
             aws_sdk_ecs::types::DesiredStatus::Running,
             aws_sdk_ecs::types::DesiredStatus::Stopped,
         ] {
-            let out = self
+            let listed = self
                 .env
                 .ecs
                 .list_tasks()
@@ -119,14 +120,22 @@ impl RunWorld {
                 .started_by(started_by)
                 .desired_status(status)
                 .send()
-                .await
-                .expect("ListTasks");
-            arns.extend(out.task_arns().iter().cloned());
+                .await;
+            match listed {
+                Ok(out) => arns.extend(out.task_arns().iter().cloned()),
+                Err(err) => {
+                    eprintln!(
+                        "ListTasks: {}",
+                        aws_sdk_ecs::error::DisplayErrorContext(err)
+                    );
+                    return Vec::new();
+                }
+            }
         }
         if arns.is_empty() {
             return Vec::new();
         }
-        let out = self
+        let described = self
             .env
             .ecs
             .describe_tasks()
@@ -134,9 +143,10 @@ impl RunWorld {
             .set_tasks(Some(arns))
             .include(TaskField::Tags)
             .send()
-            .await
-            .expect("DescribeTasks");
-        out.tasks().to_vec()
+            .await;
+        described
+            .map(|out| out.tasks().to_vec())
+            .unwrap_or_default()
     }
 
     async fn foreign_task(&self) {
