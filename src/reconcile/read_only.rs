@@ -40,7 +40,7 @@ pub fn is_read_only<K: Resource>(obj: &K) -> bool {
 }
 
 /// The kinds that can be read-only.
-pub const KINDS: &str = "EcsCluster";
+pub const KINDS: &str = "EcsCluster, TaskDefinition";
 
 /// The refusal of the other kinds.
 pub fn unsupported<K: Managed>() -> Error {

@@ -198,3 +198,52 @@ async fn dropping_read_only_hands_the_cluster_over_by_the_adoption_rules() {
     assert_eq!(tags.get("team").map(String::as_str), Some("web"));
     assert!(tags.contains_key("ecsbridge.dev/uid"));
 }
+
+#[tokio::test]
+async fn a_read_only_task_definition_shows_the_latest_revision_and_its_drift() {
+    let env = Env::new("read-only-td").await;
+    let family = unique("ro-td");
+    env.ecs
+        .register_task_definition()
+        .family(&family)
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("web")
+                .image("nginx:1.27")
+                .memory(256)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("a revision registered outside Kubernetes");
+    let mut spec = crate::task_definition::web_spec("nginx:1.28", json!([]));
+    spec["containerDefinitions"][0]["memory"] = json!(256);
+    let mut manifest: serde_json::Value =
+        serde_yaml::from_str(&crate::task_definition::manifest("web", &family, spec)).unwrap();
+    manifest["metadata"]["annotations"] = json!({"ecsbridge.dev/read-only": "true"});
+    env.apply::<ecs_bridge::api::TaskDefinition>(&serde_yaml::to_string(&manifest).unwrap())
+        .await;
+    let seen = env
+        .wait_for::<ecs_bridge::api::TaskDefinition>("web", WAIT, |t| {
+            t.status.as_ref().is_some_and(|s| {
+                condition(&s.conditions, "InSync").is_some_and(|c| c.status == "False")
+            })
+        })
+        .await;
+    let status = seen.status.unwrap();
+    assert_eq!(status.revision, Some(1));
+    let paths: Vec<&str> = status.drift.iter().map(|d| d.path.as_str()).collect();
+    assert!(paths.contains(&"spec.containerDefinitions"), "{paths:?}");
+    let revisions = env
+        .ecs
+        .list_task_definitions()
+        .family_prefix(&family)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        revisions.task_definition_arns().len(),
+        1,
+        "no revision registered"
+    );
+}
