@@ -9,6 +9,7 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod error;
 pub mod limits;
+pub mod priority;
 pub mod service;
 pub mod service_deployment;
 pub mod tags;
