@@ -132,10 +132,10 @@ impl Ecs {
             if let Some(answer) = active.state().answer(arn, max_age) {
                 return Ok(answer);
             }
-            if self.list_account_wide(window).await? {
-                if let Some(answer) = active.state().answer(arn, max_age) {
-                    return Ok(answer);
-                }
+            if self.list_account_wide(window).await?
+                && let Some(answer) = active.state().answer(arn, max_age)
+            {
+                return Ok(answer);
             }
         }
         let began = Instant::now();
