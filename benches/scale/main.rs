@@ -5,6 +5,8 @@
 //! A phase of autoscaled services counts Application Auto Scaling calls per drift pass against what one pass needs.
 //! A phase of one-off EcsTasks (`benches/scale/tasks.rs`) runs them at the edges (expired tasks, refused
 //! placements) and checks its claims: the benchmark exits with status 1, after writing its figures, when one fails.
+//! `--one-account-services 10000 --one-account-families 3000 --td-repair 150 --td-users 5` runs issue 24's
+//! one-account line first (`benches/scale/ten_thousand.rs`).
 //!
 //! Run it with `bash tests/bench.sh` (starts the local control plane), or
 //! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 300 --drift-samples 20
@@ -25,6 +27,8 @@ mod task_checks;
 mod task_floor;
 mod tasks;
 mod tasks_report;
+mod ten_thousand;
+mod urgent_repair;
 
 use std::time::Duration;
 
@@ -300,6 +304,7 @@ async fn main() {
         .await
         .expect("KUBECONFIG of the local control plane (source target/control-plane/env)");
     install_crds(&client).await;
+    ten_thousand::run_if_asked(&client).await;
     let mut runs = Vec::new();
     for &n in &options.sizes {
         eprintln!("benchmark: {n} services ...");

@@ -1,6 +1,7 @@
 //! The one door to AWS: every ECS and Application Auto Scaling call goes through [`Ecs`], which owns the SDK
 //! clients, maps errors and converts between our ECS-shaped types and the SDK's. No other module uses the SDK.
 
+pub mod active;
 pub mod autoscaling;
 pub mod batch;
 pub mod bridge;
@@ -9,6 +10,7 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod error;
 pub mod limits;
+pub mod priority;
 pub mod service;
 pub mod service_deployment;
 pub mod tags;
@@ -51,8 +53,8 @@ pub struct Core {
     limits: RateLimits,
     metrics: Arc<Metrics>,
     retry_base_delay: Duration,
-    /// The ACTIVE revisions of each family looked at, and when they were listed.
-    active_revisions: std::sync::Mutex<task_definition::ActiveRevisions>,
+    /// The ACTIVE task definition revisions listed for drift checks, and when.
+    active_revisions: active::ActiveRevisions,
     /// Application Auto Scaling read once per drift pass, and when each object last read its target.
     scaling_state: autoscaling::ScalingState,
 }
@@ -133,7 +135,7 @@ impl Ecs {
             limits: RateLimits::new(&settings.limits),
             metrics,
             retry_base_delay: settings.retry_base_delay,
-            active_revisions: std::sync::Mutex::default(),
+            active_revisions: active::ActiveRevisions::default(),
             scaling_state: autoscaling::ScalingState::default(),
         });
         let services_core = core.clone();

@@ -30,6 +30,7 @@ use tracing::Instrument;
 
 use crate::api::DeletionPolicy;
 use crate::api::common::ConditionedStatus;
+use crate::ecs::priority::Priority;
 pub use checkpoint::Checkpoint;
 use conditions::{ConditionUpdate, READY, SYNCED};
 pub use context::Context;
@@ -192,6 +193,8 @@ async fn reconcile_object<K: Managed>(
     let valid = ownership::check_owner_tag(&**obj).and_then(|()| obj.validate());
     let outcome = match valid {
         Err(message) => Err(Error::InvalidSpec(message)),
+        // The urgent lane's ECS calls also go first at the token buckets.
+        Ok(()) if urgent => Priority::Urgent.scope(obj.apply(ctx, &checkpoint)).await,
         Ok(()) => obj.apply(ctx, &checkpoint).await,
     };
     let shown = checkpoint.current();
