@@ -1,0 +1,385 @@
+//! The tasks a service runs (catalogue entries 95-97): each deployment's running count over time becomes real
+//! tasks, visible to ListTasks (`serviceName`, `startedBy` = the deployment id) and DescribeTasks (`group` =
+//! `service:NAME`), with an ENI attachment and Availability Zone for awsvpc services, a health status from the
+//! task definition's health checks, and DEACTIVATING / STOPPING while ECS stops them.
+//!
+//! Conventions of the double: a subnet's Availability Zone is the Region and a letter a-c picked by the subnet
+//! ID's hash; a task's private IPv4 address is taken from 10.0.0.0/16 by its ID; an essential container whose
+//! health check command contains `exit 1` reports UNHEALTHY, any other health check HEALTHY, one `step` after
+//! the task started running (UNKNOWN before).
+
+use serde_json::{Value, json};
+
+use crate::rollout::TaskRamp;
+use crate::state::{Model, Service};
+use crate::task_life::{Ending, Task, Timing};
+use crate::task_request::containers;
+
+/// What a service's task has that a RunTask task of the double does not.
+#[derive(Clone, Debug)]
+pub struct ServiceTask {
+    /// The awsvpc ENI: (attachment id, subnet, private IPv4 address).
+    pub eni: Option<(String, String, String)>,
+    pub zone: String,
+    /// The essential containers' health checks: None without any, Some(false) when one fails.
+    pub healthy: Option<bool>,
+}
+
+impl ServiceTask {
+    /// The lastStatus of a task stopped at `at`, `since` seconds later, while its containers still run: first
+    /// DEACTIVATING (target deregistration), then STOPPING.
+    pub fn stop_phase(since: f64, step: f64) -> &'static str {
+        if since < step {
+            "DEACTIVATING"
+        } else {
+            "STOPPING"
+        }
+    }
+
+    /// Adds the task's attachment, zone and health to its DescribeTasks form.
+    pub fn decorate(
+        &self,
+        out: &mut Value,
+        status: &str,
+        running_since: Option<f64>,
+        now: f64,
+        step: f64,
+    ) {
+        out["availabilityZone"] = json!(self.zone);
+        let health = match (self.healthy, running_since) {
+            (Some(ok), Some(since)) if now >= since + step => {
+                if ok {
+                    "HEALTHY"
+                } else {
+                    "UNHEALTHY"
+                }
+            }
+            _ => "UNKNOWN",
+        };
+        out["healthStatus"] = json!(health);
+        if let Some((id, subnet, ip)) = &self.eni {
+            let attachment = match status {
+                "PROVISIONING" => "PRECREATED",
+                "STOPPED" => "DELETED",
+                "DEPROVISIONING" => "DETACHED",
+                _ => "ATTACHED",
+            };
+            let eni = format!("eni-{}", &id[..17.min(id.len())]);
+            out["attachments"] = json!([{
+                "id": id,
+                "type": "ElasticNetworkInterface",
+                "status": attachment,
+                "details": [
+                    {"name": "subnetId", "value": subnet},
+                    {"name": "networkInterfaceId", "value": eni},
+                    {"name": "macAddress", "value": mac(id)},
+                    {"name": "privateDnsName", "value": format!("ip-{}.ec2.internal", ip.replace('.', "-"))},
+                    {"name": "privateIPv4Address", "value": ip},
+                ],
+            }]);
+        }
+    }
+}
+
+fn hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+fn mac(id: &str) -> String {
+    let h = hash(id).to_be_bytes();
+    format!(
+        "0e:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        h[0], h[1], h[2], h[3], h[4]
+    )
+}
+
+/// The Availability Zone of `subnet` in `region`.
+pub fn zone_of(region: &str, subnet: &str) -> String {
+    let letter = char::from(b'a' + (hash(subnet) % 3) as u8);
+    format!("{region}{letter}")
+}
+
+/// Brings the tasks of every service up to `now`, then applies the service's steps: a rollout that completes
+/// retires its old deployments, whose tasks stop at the times their ramps said.
+pub fn settle(model: &mut Model, now: f64, timing: Timing) {
+    let keys: Vec<(String, String)> = model.services.keys().cloned().collect();
+    for key in keys {
+        sync(model, &key, now, timing);
+    }
+}
+
+/// Starts and stops the tasks of one service so that each deployment runs its ramp's count at `now`.
+fn sync(model: &mut Model, key: &(String, String), now: f64, timing: Timing) {
+    let Some(service) = model.services.get(key) else {
+        return;
+    };
+    let group = format!("service:{}", service.name);
+    for ramp in service.run.task_ramps() {
+        let live: Vec<(f64, String)> = {
+            let mut live: Vec<(f64, String)> = model
+                .tasks
+                .values()
+                .filter(|t| t.stopped_by_user.is_none())
+                .filter(|t| t.config.get("startedBy") == Some(&json!(ramp.deployment)))
+                .filter(|t| t.config.get("group") == Some(&json!(group)))
+                .map(|t| (t.created_at, t.arn.clone()))
+                .collect();
+            live.sort_by(|a, b| a.0.total_cmp(&b.0));
+            live
+        };
+        let count = live.len() as i32;
+        // Tasks are created `2 * step` before they run, so the ones due within that time exist already.
+        let soon = ramp.running(now + 2.0 * timing.step);
+        let target = ramp.running(now);
+        if soon > count {
+            for slot in count..soon {
+                let runs_at = ramp.reaches(slot + 1);
+                start(model, key, &ramp, runs_at - 2.0 * timing.step, timing);
+            }
+        } else if target < count {
+            for (slot, (created, arn)) in live.iter().enumerate().skip(target.max(0) as usize).rev()
+            {
+                let at = ramp.reaches(slot as i32).max(*created).min(now);
+                if let Some(task) = model.tasks.get_mut(arn) {
+                    let reason = format!(
+                        "Scaling activity initiated by (deployment {})",
+                        ramp.deployment
+                    );
+                    task.stopped_by_user = Some((at, reason));
+                }
+            }
+        }
+    }
+}
+
+fn start(
+    model: &mut Model,
+    key: &(String, String),
+    ramp: &TaskRamp,
+    created_at: f64,
+    timing: Timing,
+) {
+    let Some(service) = model.services.get(key) else {
+        return;
+    };
+    let Ok(Some(revision)) = model.revision(&ramp.task_definition) else {
+        return;
+    };
+    let containers = containers(revision);
+    let healthy = health_of(revision);
+    let subnets: Vec<String> = service
+        .config
+        .get("networkConfiguration")
+        .and_then(|n| n.pointer("/awsvpcConfiguration/subnets"))
+        .and_then(Value::as_array)
+        .map(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let awsvpc = revision.body.get("networkMode").and_then(Value::as_str) == Some("awsvpc");
+    let config = task_config(service, &ramp.deployment);
+    let (cluster, cluster_arn) = (service.cluster.clone(), service.cluster_arn.clone());
+    let id = model.ids.task();
+    let arn = model.task_arn(&cluster, &id);
+    let subnet = subnets
+        .get((hash(&id) % subnets.len().max(1) as u64) as usize)
+        .cloned();
+    let zone = subnet.as_deref().map_or_else(
+        || format!("{}a", model.region),
+        |s| zone_of(&model.region, s),
+    );
+    let h = hash(&arn);
+    let ip = format!("10.0.{}.{}", (h >> 8) % 256, 1 + h % 254);
+    let eni = subnet
+        .filter(|_| awsvpc)
+        .map(|s| (crate::ids::uuid(h), s, ip));
+    let task = Task {
+        arn: arn.clone(),
+        cluster_arn,
+        task_definition_arn: ramp.task_definition.clone(),
+        containers,
+        config,
+        tags: Default::default(),
+        created_at,
+        timing,
+        ending: Ending::Hang,
+        stopped_by_user: None,
+        service: Some(ServiceTask { eni, zone, healthy }),
+    };
+    model.tasks.insert(arn, task);
+}
+
+/// The members a service's task shows from its service: launch type, group and the deployment that started it.
+fn task_config(service: &Service, deployment: &str) -> serde_json::Map<String, Value> {
+    let mut config = serde_json::Map::new();
+    for member in ["launchType", "platformVersion", "capacityProviderStrategy"] {
+        if let Some(value) = service.config.get(member) {
+            config.insert(member.into(), value.clone());
+        }
+    }
+    config.insert("group".into(), json!(format!("service:{}", service.name)));
+    config.insert("startedBy".into(), json!(deployment));
+    config
+}
+
+/// Whether the essential containers' health checks pass (None: no essential container has one).
+fn health_of(revision: &crate::state::Revision) -> Option<bool> {
+    let defs = revision
+        .body
+        .get("containerDefinitions")
+        .and_then(Value::as_array);
+    let checks: Vec<bool> = defs
+        .into_iter()
+        .flatten()
+        .filter(|c| c["essential"].as_bool().unwrap_or(true))
+        .filter_map(|c| c.get("healthCheck"))
+        .map(|h| !h["command"].to_string().contains("exit 1"))
+        .collect();
+    (!checks.is_empty()).then(|| checks.iter().all(|ok| *ok))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::call_at;
+    use crate::{ops_cluster, ops_service, ops_task, ops_task_definition};
+
+    const STEP: Timing = Timing {
+        step: 1.0,
+        run: 5.0,
+    };
+
+    fn call(op: crate::dispatch::Op, model: &mut Model, now: f64, body: Value) -> Value {
+        model.settle(now, 10.0);
+        settle(model, now, STEP);
+        call_at(op, model, body, now).unwrap()
+    }
+
+    /// A cluster `main` and an awsvpc service `web` of 3 tasks in two subnets (rollouts take 10 s); revision 2
+    /// has a failing health check.
+    fn setup() -> Model {
+        let mut model = Model::new("us-east-1", 1);
+        call(
+            ops_cluster::create,
+            &mut model,
+            0.0,
+            json!({"clusterName": "main"}),
+        );
+        let check = |cmd: &str| json!({"command": ["CMD-SHELL", cmd], "interval": 5});
+        for cmd in ["curl -f localhost || exit 0", "exit 1"] {
+            let td = json!({"family": "web", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+                            "cpu": "256", "memory": "512",
+                            "containerDefinitions": [{"name": "app", "image": "nginx", "healthCheck": check(cmd),
+                                                      "portMappings": [{"containerPort": 80}]}]});
+            call(ops_task_definition::register, &mut model, 0.0, td);
+        }
+        let body = json!({"cluster": "main", "serviceName": "web", "taskDefinition": "web:1", "desiredCount": 3,
+                          "launchType": "FARGATE", "networkConfiguration": {"awsvpcConfiguration":
+                              {"subnets": ["subnet-a1", "subnet-b2"]}}});
+        call(ops_service::create, &mut model, 0.0, body);
+        model
+    }
+
+    fn tasks(model: &mut Model, now: f64, status: &str) -> Vec<Value> {
+        let listed = call(
+            ops_task::list,
+            model,
+            now,
+            json!({"cluster": "main", "serviceName": "web", "desiredStatus": status}),
+        );
+        let arns = listed["taskArns"].as_array().cloned().unwrap_or_default();
+        if arns.is_empty() {
+            return Vec::new();
+        }
+        let described = call(
+            ops_task::describe,
+            model,
+            now,
+            json!({"cluster": "main", "tasks": arns}),
+        );
+        described["tasks"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn detail<'a>(task: &'a Value, name: &str) -> Option<&'a str> {
+        task["attachments"][0]["details"]
+            .as_array()?
+            .iter()
+            .find(|d| d["name"] == name)?["value"]
+            .as_str()
+    }
+
+    #[test]
+    fn a_services_tasks_run_with_an_eni_a_zone_and_health() {
+        let mut model = setup();
+        // Right after the first task starts running, its health check is still being evaluated.
+        let early = tasks(&mut model, 4.0, "RUNNING");
+        let statuses: Vec<(&Value, &Value)> = early
+            .iter()
+            .map(|t| (&t["lastStatus"], &t["healthStatus"]))
+            .collect();
+        assert!(
+            statuses.contains(&(&json!("RUNNING"), &json!("UNKNOWN"))),
+            "{statuses:?}"
+        );
+        let running = tasks(&mut model, 12.0, "RUNNING");
+        assert_eq!(running.len(), 3, "{running:?}");
+        for task in &running {
+            assert_eq!(task["lastStatus"], "RUNNING");
+            assert_eq!(task["group"], "service:web");
+            assert!(task["startedBy"].as_str().unwrap().starts_with("ecs-svc/"));
+            assert_eq!(task["healthStatus"], "HEALTHY");
+            assert_eq!(task["attachments"][0]["type"], "ElasticNetworkInterface");
+            assert!(
+                detail(task, "privateIPv4Address")
+                    .unwrap()
+                    .starts_with("10.0.")
+            );
+            let subnet = detail(task, "subnetId").unwrap();
+            assert_eq!(task["availabilityZone"], zone_of("us-east-1", subnet));
+        }
+    }
+
+    #[test]
+    fn a_deployment_drains_old_tasks_through_deactivating_and_stopping() {
+        let mut model = setup();
+        let before: Vec<Value> = tasks(&mut model, 20.0, "RUNNING");
+        let update = json!({"cluster": "main", "service": "web", "taskDefinition": "web:2"});
+        call(ops_service::update, &mut model, 20.0, update);
+        let stopping = tasks(&mut model, 24.5, "STOPPED");
+        let phases: Vec<&str> = stopping
+            .iter()
+            .filter_map(|t| t["lastStatus"].as_str())
+            .collect();
+        assert!(
+            phases.contains(&"DEACTIVATING") || phases.contains(&"STOPPING"),
+            "{phases:?}"
+        );
+        let after = tasks(&mut model, 40.0, "RUNNING");
+        assert_eq!(after.len(), 3);
+        assert!(after.iter().all(|t| t["healthStatus"] == "UNHEALTHY"));
+        assert!(
+            after
+                .iter()
+                .all(|t| !before.iter().any(|b| b["taskArn"] == t["taskArn"]))
+        );
+        let gone = tasks(&mut model, 40.0, "STOPPED");
+        assert!(
+            gone.iter().all(|t| t["lastStatus"] == "STOPPED"),
+            "{gone:?}"
+        );
+        assert_eq!(gone.len(), 3);
+    }
+
+    #[test]
+    fn scaling_to_zero_stops_every_task() {
+        let mut model = setup();
+        let scale = json!({"cluster": "main", "service": "web", "desiredCount": 0});
+        call(ops_service::update, &mut model, 20.0, scale);
+        assert!(tasks(&mut model, 40.0, "RUNNING").is_empty());
+    }
+}
