@@ -11,6 +11,7 @@ pub mod error;
 pub mod limits;
 pub mod service;
 pub mod service_deployment;
+pub mod service_tasks;
 pub mod tags;
 pub mod task;
 pub mod task_definition;

@@ -36,6 +36,11 @@ pub struct ObservedTask {
     pub started_at: Option<f64>,
     pub stopped_at: Option<f64>,
     pub containers: Vec<ObservedContainer>,
+    /// `HEALTHY`, `UNHEALTHY` or `UNKNOWN` (catalogue entry 97).
+    pub health_status: Option<String>,
+    pub availability_zone: Option<String>,
+    /// The ENI of an awsvpc task (catalogue entry 96), ...
+    pub attachments: Vec<super::service_tasks::ObservedAttachment>,
 }
 
 /// One container of a task as ECS reports it.

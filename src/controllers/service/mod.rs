@@ -3,6 +3,7 @@
 
 pub mod autoscaling;
 pub mod ecs_events;
+pub mod endpoints;
 pub mod identity;
 pub mod plan;
 pub mod record;
@@ -69,7 +70,11 @@ impl Managed for EcsService {
     }
 
     fn validate(&self) -> Result<(), String> {
-        validate::validate(self)
+        validate::validate(self)?;
+        self.spec
+            .kubernetes_service
+            .as_ref()
+            .map_or(Ok(()), endpoints::validate::spec)
     }
 
     async fn apply(
@@ -249,7 +254,14 @@ impl Managed for EcsService {
             .clone()
             .or_else(|| adopted.then(conditions::now));
         status.applied_tag_keys = tags.keys().cloned().collect();
-        let requeue = (!rollout.settled).then(|| rollout_poll(&observed));
+        let published = endpoints::publish(self, ctx, &observed.cluster_arn, &name).await?;
+        status.kubernetes_service = published.status;
+        notes.extend(published.notes);
+        let requeue = (!rollout.settled)
+            .then(|| rollout_poll(&observed))
+            .into_iter()
+            .chain(published.requeue)
+            .min();
         Ok(Applied {
             status,
             conditions: rollout.conditions,
