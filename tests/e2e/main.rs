@@ -10,6 +10,7 @@ mod control_plane;
 mod cron_edges;
 mod cron_task;
 mod drift_listing;
+mod endpoints;
 mod harness;
 mod operator;
 mod rollout;

@@ -19,7 +19,7 @@ pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 /// The label naming the controller that manages a slice.
 pub const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
 /// Our value of [`MANAGED_BY_LABEL`].
-pub const MANAGED_BY: &str = "ecs-bridge.dev/endpoints";
+pub const MANAGED_BY: &str = "endpoints.ecs-bridge.dev";
 /// The `targetRef.kind` of an endpoint: the ECS task it is (named by its task ID).
 pub const TASK_KIND: &str = "EcsServiceTask";
 
