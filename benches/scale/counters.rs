@@ -79,6 +79,15 @@ impl EcsCalls {
     }
 }
 
+/// How many objects of one kind (`clusters`, `services`, `taskDefinitions`, `tasks`) the double holds.
+pub fn ecs_objects(double_url: &str, kind: &str) -> u64 {
+    let stats: Value =
+        serde_json::from_str(&http("GET", &format!("{double_url}/_double/stats"), None)).unwrap();
+    stats["objects"][kind]
+        .as_u64()
+        .unwrap_or_else(|| panic!("the double's stats count no objects {kind:?}"))
+}
+
 /// Write requests (POST, PUT, PATCH, DELETE) the kube-apiserver has served for ecs-bridge's kinds, their status,
 /// Events and Leases, from its own `apiserver_request_total` metric.
 pub async fn apiserver_writes(client: &kube::Client) -> u64 {

@@ -3,12 +3,15 @@
 //! calls per object, steady-state calls and Kubernetes writes, drift detection latency, and the operator's memory
 //! and CPU; then a fault run with 10% of ECS calls failing. Prints a table and writes target/bench/scale.{md,json}.
 //! A phase of autoscaled services counts Application Auto Scaling calls per drift pass against what one pass needs.
+//! A phase of one-off EcsTasks (`benches/scale/tasks.rs`) runs them at the edges (expired tasks, refused
+//! placements) and checks its claims: the benchmark exits with status 1, after writing its figures, when one fails.
 //!
 //! Run it with `bash tests/bench.sh` (starts the local control plane), or
 //! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 300 --drift-samples 20
 //! --fault-services 100 --repair 500 --users 5 --families 20 --other-revisions 2000 --tasks 500 --task-seconds 30
 //! --autoscaled 300`
-//! (0 skips a phase).
+//! (0 skips a phase, `--sizes ''` the sizes: `--sizes '' --fault-services 0 --repair 0 --users 0 --families 0
+//! --autoscaled 0 --tasks 500` runs the task phase alone).
 
 mod counters;
 mod drift;
@@ -18,7 +21,10 @@ mod processes;
 mod repair;
 mod report;
 mod scaling;
+mod task_checks;
+mod task_floor;
 mod tasks;
+mod tasks_report;
 
 use std::time::Duration;
 
@@ -352,4 +358,17 @@ async fn main() {
         },
         options.speedup,
     );
+    let failed: Vec<&str> = tasks
+        .iter()
+        .flat_map(|t| &t.claims)
+        .filter(|c| !c.holds)
+        .map(|c| c.what.as_str())
+        .collect();
+    if !failed.is_empty() {
+        eprintln!(
+            "benchmark: claims that do not hold:\n- {}",
+            failed.join("\n- ")
+        );
+        std::process::exit(1);
+    }
 }

@@ -162,21 +162,9 @@ pub struct Phases<'a> {
     pub autoscaling: Option<&'a ScalingRun>,
 }
 
-/// Prints the table and writes target/bench/scale.md and scale.json.
-pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
-    let Phases {
-        faults,
-        families,
-        tasks,
-        autoscaling,
-    } = *phases;
-    let mut md = format!(
-        "# ecs-bridge scale benchmark\n\nAgainst the ECS test double with AWS's token buckets sped up {speedup}x (the operator's \
-         limits scaled alike, budget {BUDGET}), the real kube-apiserver, drift interval 60 s. Steady-state figures are \
-         measured over a window of {} whole drift passes ({} s), starting halfway between two passes.\n\n",
-        runs.first().map_or(0, |r| r.passes),
-        runs.first().map_or(0, |r| r.window.as_secs())
-    );
+/// The table of the sizes: one row each.
+fn sizes_table(runs: &[Run]) -> String {
+    let mut md = String::new();
     md.push_str("| services | all Ready (s) | floor (s) | ratio | floor at 100% (s) | throttled / calls | steady calls/min | DescribeServices/s | DescribeServices per pass (one pass) | services per call | k8s writes in window | drift p50 / p99 (s) | peak RSS (MiB) | CPU (s) |\n");
     md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in runs {
@@ -201,6 +189,28 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
             r.rss_mib,
             r.cpu_seconds
         ));
+    }
+    md
+}
+
+/// Prints the table and writes target/bench/scale.md and scale.json.
+pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
+    let Phases {
+        faults,
+        families,
+        tasks,
+        autoscaling,
+    } = *phases;
+    let mut md = String::from("# ecs-bridge scale benchmark\n");
+    if let Some(first) = runs.first() {
+        md.push_str(&format!(
+            "\nAgainst the ECS test double with AWS's token buckets sped up {speedup}x (the operator's limits scaled \
+             alike, budget {BUDGET}), the real kube-apiserver, drift interval 60 s. Steady-state figures are measured \
+             over a window of {} whole drift passes ({} s), starting halfway between two passes.\n\n",
+            first.passes,
+            first.window.as_secs()
+        ));
+        md.push_str(&sizes_table(runs));
     }
     for r in runs {
         let per_object: Vec<String> = r
@@ -249,30 +259,7 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
         ));
     }
     if let Some(t) = tasks {
-        md.push_str(&format!(
-            "\nOne-off tasks: {} EcsTasks of one {:.0}-second task each, created at once, against AWS's buckets at real \
-             speed: all Complete {:.1} s after the operator started; floor {:.1} s at budget {BUDGET} ({:.1} s at full \
-             buckets), ratio {:.2}; the last RunTask after {:.1} s (its bucket's floor {:.1} s). {} RunTask calls, {} DescribeTasks calls naming {:.1} tasks each ({:.2} calls per \
-             100 running tasks per poll), {} ThrottlingExceptions, peak RSS {:.1} MiB. From a task's stop in ECS to \
-             its EcsTask showing Complete: p50 {:.0} s, p99 {:.0} s, max {:.0} s (whole seconds).\n",
-            t.tasks,
-            t.task_seconds,
-            t.took.as_secs_f64(),
-            t.floor.as_secs_f64(),
-            t.floor_full.as_secs_f64(),
-            t.took.as_secs_f64() / t.floor.as_secs_f64(),
-            t.all_started.as_secs_f64(),
-            t.start_floor.as_secs_f64(),
-            t.run_task_calls,
-            t.describe_tasks_calls,
-            t.tasks_per_describe,
-            100.0 / t.tasks_per_describe.max(f64::MIN_POSITIVE),
-            t.throttled,
-            t.rss_mib,
-            drift::percentile(&t.seen_after, 50.0).as_secs_f64(),
-            drift::percentile(&t.seen_after, 99.0).as_secs_f64(),
-            t.seen_after.iter().max().copied().unwrap_or_default().as_secs_f64()
-        ));
+        md.push_str(&super::tasks_report::markdown(t));
     }
     if let Some(a) = autoscaling {
         let per_op: Vec<String> = a
@@ -333,16 +320,7 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
             "throttlingExceptionsInWindow": a.throttled_steady,
             "steadyWindowSeconds": a.window.as_secs_f64(), "steadyWindowDriftPasses": a.passes,
             "operatorPeakRssMiB": a.rss_mib})),
-        "tasks": tasks.map(|t| json!({"ecsTasks": t.tasks, "taskSeconds": t.task_seconds,
-            "secondsUntilAllComplete": t.took.as_secs_f64(),
-            "secondsUntilLastRunTask": t.all_started.as_secs_f64(), "runTaskBucketFloorSeconds": t.start_floor.as_secs_f64(), "floorSeconds": t.floor.as_secs_f64(),
-            "floorAtFullBucketsSeconds": t.floor_full.as_secs_f64(),
-            "ratioToFloor": t.took.as_secs_f64() / t.floor.as_secs_f64(), "runTaskCalls": t.run_task_calls,
-            "describeTasksCalls": t.describe_tasks_calls, "tasksPerDescribeTasksCall": t.tasks_per_describe,
-            "describeTasksCallsPer100RunningTasksPerPoll": 100.0 / t.tasks_per_describe.max(f64::MIN_POSITIVE),
-            "throttlingExceptions": t.throttled, "operatorPeakRssMiB": t.rss_mib,
-            "completeAfterStopP50Seconds": drift::percentile(&t.seen_after, 50.0).as_secs_f64(),
-            "completeAfterStopP99Seconds": drift::percentile(&t.seen_after, 99.0).as_secs_f64()})),
+        "tasks": tasks.map(super::tasks_report::json),
     });
     std::fs::create_dir_all("target/bench").expect("create target/bench");
     std::fs::write("target/bench/scale.md", &md).expect("write scale.md");

@@ -120,7 +120,7 @@ impl Launch<'_> {
         }
     }
 
-    /// Checks the spec against a referenced task definition's `requiresCompatibilities` and `networkMode`;
+    /// Checks the spec against the launch types a referenced task definition runs on and its `networkMode`;
     /// `refs` names the task definition in the message.
     pub fn check_compatibility(
         &self,
@@ -131,13 +131,13 @@ impl Launch<'_> {
             (Some(reference), _) => ("spec.taskDefinitionRef", reference.name.as_str()),
             (None, named) => ("spec.taskDefinition", named.map_or("", String::as_str)),
         };
-        let requires_compatibilities = &traits.compatibilities;
-        if self.on_fargate() && !requires_compatibilities.iter().any(|c| c == "FARGATE") {
+        let compatibilities = &traits.compatibilities;
+        if self.on_fargate() && !compatibilities.iter().any(|c| c == "FARGATE") {
             return Err(format!(
-                "{field}: task definition {task_definition} is not compatible with FARGATE (requiresCompatibilities: [{}]); \
-                 add FARGATE to its requiresCompatibilities (with networkMode awsvpc and task-level cpu and memory), \
-                 or run the tasks on EC2",
-                requires_compatibilities.join(", ")
+                "{field}: task definition {task_definition} is not compatible with FARGATE (it runs on: {}); \
+                 give it networkMode awsvpc and task-level cpu and memory (and FARGATE in requiresCompatibilities \
+                 if it lists any), or run the tasks on EC2",
+                compatibilities.join(", ")
             ));
         }
         let awsvpc = self.network.and_then(|n| n.awsvpc_configuration.as_ref());

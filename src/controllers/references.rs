@@ -4,7 +4,8 @@
 use kube::{Api, ResourceExt};
 
 use crate::api::common::ConditionedStatus;
-use crate::api::{EcsCluster, LocalRef, TaskDefinition};
+use crate::api::task_definition::NetworkMode;
+use crate::api::{EcsCluster, LocalRef, TaskDefinition, TaskDefinitionSpec};
 use crate::reconcile::conditions::{READY, is_true_for};
 use crate::reconcile::{Context, Error, Managed};
 
@@ -21,7 +22,7 @@ pub struct References<'a> {
 
 /// What a referenced `TaskDefinition` says about the tasks it runs, for checks before any ECS call.
 pub struct TaskTraits {
-    /// `requiresCompatibilities`, as ECS names them.
+    /// The launch types it runs on, as ECS names them: see [`compatibilities`].
     pub compatibilities: Vec<String>,
     /// `networkMode`, as ECS names it.
     pub network_mode: Option<String>,
@@ -65,12 +66,7 @@ pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, E
             let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), namespace);
             let td = ready_object(&api, &reference.name, "spec.taskDefinitionRef").await?;
             let traits = TaskTraits {
-                compatibilities: td
-                    .spec
-                    .requires_compatibilities
-                    .iter()
-                    .map(wire_name)
-                    .collect(),
+                compatibilities: compatibilities(&td.spec),
                 network_mode: td.spec.network_mode.as_ref().map(wire_name),
                 containers: td
                     .spec
@@ -157,10 +153,65 @@ pub fn not_ready(kind: &str, name: &str, field: &str) -> Error {
     Error::DependencyNotReady(format!("waiting for {kind} {name} ({field}) to be Ready"))
 }
 
+/// The launch types a task definition runs on: its `requiresCompatibilities`, or, when it gives none, those ECS
+/// finds it compatible with (docs/ecs-behaviour.md entry 88): EC2, and FARGATE too when it has what Fargate needs,
+/// the awsvpc network mode and task-level cpu and memory.
+pub fn compatibilities(spec: &TaskDefinitionSpec) -> Vec<String> {
+    if !spec.requires_compatibilities.is_empty() {
+        return spec
+            .requires_compatibilities
+            .iter()
+            .map(wire_name)
+            .collect();
+    }
+    let fits_fargate = spec.network_mode == Some(NetworkMode::Awsvpc)
+        && spec.cpu.is_some()
+        && spec.memory.is_some();
+    let mut derived = vec!["EC2".to_owned()];
+    if fits_fargate {
+        derived.push("FARGATE".to_owned());
+    }
+    derived
+}
+
 /// The ECS wire name of an enum value of our API types.
 fn wire_name<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(yaml: &str) -> TaskDefinitionSpec {
+        serde_yaml::from_str(&format!(
+            "{yaml}\ncontainerDefinitions: [{{name: a, image: i, memory: 8}}]"
+        ))
+        .unwrap()
+    }
+
+    /// The developer guide's Service Connect tutorial registers a task definition without requiresCompatibilities
+    /// and runs it in a FARGATE service.
+    #[test]
+    fn a_task_definition_without_required_compatibilities_runs_on_fargate_when_it_fits() {
+        let tutorial = spec("networkMode: awsvpc\ncpu: '256'\nmemory: '512'");
+        assert_eq!(compatibilities(&tutorial), ["EC2", "FARGATE"]);
+        for unfit in [
+            "networkMode: bridge\ncpu: '256'\nmemory: '512'",
+            "networkMode: awsvpc",
+            "cpu: '256'",
+        ] {
+            assert_eq!(compatibilities(&spec(unfit)), ["EC2"], "{unfit}");
+        }
+        let declared =
+            spec("requiresCompatibilities: [EC2]\nnetworkMode: awsvpc\ncpu: '256'\nmemory: '512'");
+        assert_eq!(
+            compatibilities(&declared),
+            ["EC2"],
+            "what is declared holds"
+        );
+    }
 }

@@ -6,7 +6,9 @@ use crate::api::common::GROUP;
 /// ECS allows this many tags per resource; two of them are the ownership tags.
 pub const MAX_USER_TAGS: usize = 48;
 
-/// Checks an ECS name: 1-255 letters, digits, hyphens and underscores.
+/// Checks an ECS name: 1-255 letters, digits, hyphens and underscores. The API reference says so of a family, a
+/// container, a volume and a service name: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and
+/// hyphens are allowed."
 pub fn check_name(field: &str, name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 255 {
         return Err(format!("{field}: \"{name}\" must be 1-255 characters long"));
@@ -28,7 +30,8 @@ pub fn check_ecs_name(field: &str, name: &str) -> Result<(), String> {
         .map_err(|e| format!("{e} (set it explicitly when metadata.name does not fit ECS's rules)"))
 }
 
-/// Refuses a change of an ECS name after the object was created under another one.
+/// Refuses a change of an ECS name after the object was created under another one. Not an ECS rule: the operator's
+/// contract (API.md) that an object never moves to another ECS object.
 pub fn check_name_unchanged(
     field: &str,
     desired: &str,
@@ -43,7 +46,10 @@ pub fn check_name_unchanged(
     }
 }
 
-/// Checks the user's tags against ECS's limits and the operator's reserved keys.
+/// Checks the user's tags against ECS's limits and the operator's reserved keys. The API reference's `Tag`: "Maximum
+/// number of tags per resource - 50", "Maximum key length - 128 Unicode characters", "Maximum value length - 256",
+/// "Do not use aws:, AWS:, or any upper or lowercase combination of such as a prefix"; the `ecsbridge.dev/` prefix
+/// is the operator's own (ownership tags).
 pub fn check_tags(field: &str, tags: &Tags) -> Result<(), String> {
     if tags.len() > MAX_USER_TAGS {
         return Err(format!(

@@ -239,9 +239,10 @@ async fn with_deletion_policy_retain_foreground_deletion_leaves_the_tasks_runnin
     crate::tools::must("kubectl delete", crate::tools::kubectl(&args, None));
     env.wait_gone::<EcsCronTask>(name, WAIT).await;
     env.wait_gone::<EcsTask>(&run.name_any(), WAIT).await;
+    let events = env.event_reasons(&run.name_any()).await;
     assert_eq!(
         crate::control_plane::ecs_task_states(&env, &run).await,
         ["RUNNING"],
-        "the run's task runs on"
+        "the run's task runs on; the run's events: {events:?}"
     );
 }

@@ -140,6 +140,28 @@ async fn a_service_converges_and_follows_its_task_definition() {
     );
 }
 
+/// `kubectl apply -f dir/` with a cluster, a task definition and a service: the service is woken as soon as what
+/// it refers to is Ready, well before its fallback retry (30 s after `DependencyNotReady`).
+#[tokio::test]
+async fn a_cluster_task_definition_and_service_applied_at_once_are_ready_at_once() {
+    let env = Env::new("svc-at-once").await;
+    let (cluster, family, service) = (unique("c"), unique("td"), unique("svc"));
+    let started = std::time::Instant::now();
+    let (cluster, td, svc) = (
+        cluster_yaml(&cluster),
+        task_definition_yaml(&family, "nginx:1.27"),
+        service_yaml(&service, ""),
+    );
+    futures::join!(
+        env.apply::<EcsCluster>(&cluster),
+        env.apply::<TaskDefinition>(&td),
+        env.apply::<EcsService>(&svc),
+    );
+    env.wait_for::<EcsService>("web", Duration::from_secs(20), is_ready)
+        .await;
+    println!("applied at once: Ready after {:?}", started.elapsed());
+}
+
 #[tokio::test]
 async fn scale_subresource_reaches_ecs() {
     let env = Env::new("svc-scale").await;

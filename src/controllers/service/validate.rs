@@ -1,16 +1,19 @@
-//! Checks of an `EcsService` spec that the schema cannot express; pure, no AWS call.
+//! Checks of an `EcsService` spec that the schema cannot express; pure, no AWS call. Each ECS rule quotes the API
+//! reference or ECS's own error message it rests on (see also docs/ecs-behaviour.md entry 89); what ECS is not
+//! known to refuse is left to ECS, whose answer reaches the `Synced` condition (`RejectedByEcs`).
 //!
 //! [`validate`] looks at the spec alone; [`Launch::check_compatibility`] runs once the task definition is known.
 
 use crate::api::EcsService;
 use crate::api::service::{
     DeploymentControllerType, DeploymentStrategy, EcsServiceSpec, LaunchType,
-    PlacementConstraintType, PlacementStrategyType, SchedulingStrategy,
+    PlacementStrategyType, SchedulingStrategy,
 };
 use crate::controllers::launch::{self, Launch};
 use crate::controllers::validation::{check_ecs_name, check_name_unchanged, check_tags};
 
-/// ECS allows this many placement constraints and strategy rules per service.
+/// CreateService placementConstraints: "You can specify a maximum of 10 constraints for each task."; placementStrategy:
+/// "You can specify a maximum of 5 strategy rules for each service."
 const MAX_PLACEMENT_CONSTRAINTS: usize = 10;
 const MAX_PLACEMENT_STRATEGY_RULES: usize = 5;
 /// The launch fields of a service spec.
@@ -48,11 +51,6 @@ pub fn validate(svc: &EcsService) -> Result<(), String> {
         status.and_then(|s| s.service_name.as_deref()),
     )?;
     check_references(svc, status.and_then(|s| s.cluster_arn.as_deref()))?;
-    if let Some(count) = spec.desired_count.filter(|c| *c < 0) {
-        return Err(format!(
-            "spec.desiredCount: {count} is negative; set 0 or more tasks"
-        ));
-    }
     launch(spec).check()?;
     check_scheduling(spec)?;
     check_deployment(spec)?;
@@ -69,7 +67,8 @@ fn uses_ecs_controller(spec: &EcsServiceSpec) -> bool {
         .is_none_or(|c| c.type_ == DeploymentControllerType::Ecs)
 }
 
-/// Exactly one cluster and one task definition, and the cluster cannot move once the service exists.
+/// Exactly one cluster and one task definition, and the cluster cannot move once the service exists: the operator's
+/// contract (API.md), not ECS rules.
 fn check_references(svc: &EcsService, recorded_cluster_arn: Option<&str>) -> Result<(), String> {
     let spec = &svc.spec;
     launch::check_references(&svc.references())?;
@@ -90,14 +89,18 @@ fn check_scheduling(spec: &EcsServiceSpec) -> Result<(), String> {
     if spec.scheduling_strategy != Some(SchedulingStrategy::Daemon) {
         return Ok(());
     }
+    // ECS answers "The daemon scheduling strategy does not support a desired count for services." (kayac/ecspresso#20).
     if spec.desired_count.is_some() {
         return Err("spec.desiredCount: a DAEMON service runs one task per container instance; remove desiredCount \
                     or use schedulingStrategy REPLICA"
             .into());
     }
+    // schedulingStrategy: "Tasks using the Fargate launch type or the CODE_DEPLOY or EXTERNAL deployment controller
+    // types don't support the DAEMON scheduling strategy." (entry 8; also for the controller below).
     if launch(spec).on_fargate() {
         return Err("spec.schedulingStrategy: DAEMON is not supported on Fargate; use REPLICA or run on EC2".into());
     }
+    // ECS answers "The daemon scheduling strategy does not support placement strategies." (kayac/ecspresso#402).
     if !spec.placement_strategy_list().is_empty() {
         return Err(
             "spec.placementStrategy: a DAEMON service takes no placement strategy; remove it \
@@ -131,27 +134,11 @@ fn check_deployment(spec: &EcsServiceSpec) -> Result<(), String> {
         return Ok(());
     };
     const FIELD: &str = "spec.deploymentConfiguration";
-    if let Some(min) = config
-        .minimum_healthy_percent
-        .filter(|m| !(0..=100).contains(m))
-    {
-        return Err(format!(
-            "{FIELD}.minimumHealthyPercent: {min} is outside 0-100"
-        ));
-    }
-    if let Some(max) = config.maximum_percent.filter(|m| *m < 0) {
-        return Err(format!("{FIELD}.maximumPercent: {max} is negative"));
-    }
-    if let (Some(min), Some(max)) = (config.minimum_healthy_percent, config.maximum_percent)
-        && max < min
-    {
-        return Err(format!(
-            "{FIELD}.maximumPercent ({max}) must be at least minimumHealthyPercent ({min})"
-        ));
-    }
     if uses_ecs_controller(spec) {
         return Ok(());
     }
+    // DeploymentCircuitBreaker: "The deployment circuit breaker can only be used for services using the rolling update
+    // (ECS) deployment type."
     if config
         .deployment_circuit_breaker
         .as_ref()
@@ -162,6 +149,8 @@ fn check_deployment(spec: &EcsServiceSpec) -> Result<(), String> {
              disable it or remove spec.deploymentController"
         ));
     }
+    // Entry 73: the linear and canary configurations are "only valid when you run CreateService or UpdateService with
+    // deploymentController set to ECS".
     match config.strategy {
         Some(strategy) if strategy != DeploymentStrategy::Rolling => Err(format!(
             "{FIELD}.strategy: BLUE_GREEN, LINEAR and CANARY deployments need the ECS deployment controller; \
@@ -174,6 +163,7 @@ fn check_deployment(spec: &EcsServiceSpec) -> Result<(), String> {
 fn check_placement(spec: &EcsServiceSpec) -> Result<(), String> {
     let placed =
         !spec.placement_constraint_list().is_empty() || !spec.placement_strategy_list().is_empty();
+    // PlacementConstraint: "If you're using the Fargate launch type, task placement constraints aren't supported."
     if placed && spec.launch_type == Some(LaunchType::Fargate) {
         return Err("spec.placementConstraints and spec.placementStrategy are not supported on Fargate, which \
                     spreads tasks across Availability Zones itself; remove them"
@@ -185,54 +175,29 @@ fn check_placement(spec: &EcsServiceSpec) -> Result<(), String> {
             spec.placement_constraint_list().len()
         ));
     }
-    for (i, constraint) in spec.placement_constraint_list().iter().enumerate() {
-        match (constraint.type_, &constraint.expression) {
-            (None, _) => {
-                return Err(format!(
-                    "spec.placementConstraints[{i}].type is required: distinctInstance or memberOf"
-                ));
-            }
-            (Some(PlacementConstraintType::MemberOf), None) => {
-                return Err(format!(
-                    "spec.placementConstraints[{i}].expression is required for memberOf (a cluster query \
-                     such as attribute:ecs.instance-type =~ t3.*)"
-                ));
-            }
-            _ => {}
-        }
-    }
     if spec.placement_strategy_list().len() > MAX_PLACEMENT_STRATEGY_RULES {
         return Err(format!(
             "spec.placementStrategy: {} rules given; ECS allows at most {MAX_PLACEMENT_STRATEGY_RULES}",
             spec.placement_strategy_list().len()
         ));
     }
+    // PlacementStrategy.field: "For the binpack placement strategy, valid values are cpu and memory."
     for (i, rule) in spec.placement_strategy_list().iter().enumerate() {
-        match (rule.type_, rule.field.as_deref()) {
-            (None, _) => {
-                return Err(format!(
-                    "spec.placementStrategy[{i}].type is required: random, spread or binpack"
-                ));
-            }
-            (Some(PlacementStrategyType::Binpack), field)
-                if !matches!(field, Some("cpu" | "memory")) =>
-            {
-                return Err(format!(
-                    "spec.placementStrategy[{i}].field: binpack needs field cpu or memory"
-                ));
-            }
-            (Some(PlacementStrategyType::Spread), None) => {
-                return Err(format!(
-                    "spec.placementStrategy[{i}].field is required for spread (for example instanceId or \
-                     attribute:ecs.availability-zone)"
-                ));
-            }
-            _ => {}
+        if rule.type_ == Some(PlacementStrategyType::Binpack)
+            && !matches!(rule.field.as_deref(), Some("cpu" | "memory"))
+        {
+            return Err(format!(
+                "spec.placementStrategy[{i}].field: binpack needs field cpu or memory"
+            ));
         }
     }
     Ok(())
 }
 
+/// CreateService loadBalancers: "For Application Load Balancers and Network Load Balancers, this object must contain
+/// the load balancer target group ARN, the container name, and the container port [...] The load balancer name
+/// parameter must be omitted", and for Classic Load Balancers the name, "The target group ARN parameter must be
+/// omitted"; serviceRegistries: "Multiple service registries for each service isn't supported."
 fn check_load_balancing(spec: &EcsServiceSpec) -> Result<(), String> {
     for (i, lb) in spec.load_balancer_list().iter().enumerate() {
         if lb.target_group_arn.is_some() == lb.load_balancer_name.is_some() {
@@ -259,367 +224,8 @@ fn check_load_balancing(spec: &EcsServiceSpec) -> Result<(), String> {
             spec.service_registry_list().len()
         ));
     }
-    if let Some(i) = spec
-        .service_registry_list()
-        .iter()
-        .position(|r| r.registry_arn.as_deref().is_none_or(str::is_empty))
-    {
-        return Err(format!(
-            "spec.serviceRegistries[{i}].registryArn is required: the ARN of the Cloud Map service"
-        ));
-    }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::EcsServiceStatus;
-
-    const BASE: &str = "  clusterRef: {name: main}\n  taskDefinitionRef: {name: web}\n";
-    const FARGATE: &str = "  clusterRef: {name: main}\n  taskDefinitionRef: {name: web}\n  launchType: FARGATE\n  \
-                           networkConfiguration: {awsvpcConfiguration: {subnets: [subnet-1], securityGroups: [sg-1]}}\n";
-
-    fn service(yaml: &str) -> EcsService {
-        let mut s: EcsService = serde_yaml::from_str(&format!(
-            "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {{name: web, namespace: ns}}\nspec:\n{yaml}"
-        ))
-        .unwrap();
-        s.metadata.uid = Some("u".into());
-        s
-    }
-
-    #[test]
-    fn accepts_valid_specs() {
-        let valid = [
-            BASE.to_owned(),
-            format!("{FARGATE}  desiredCount: 2\n  platformVersion: LATEST\n  tags: {{team: web}}\n"),
-            "  cluster: arn:aws:ecs:us-east-1:123:cluster/main\n  taskDefinition: web:3\n  desiredCount: 0\n".into(),
-            format!(
-                "{BASE}  capacityProviderStrategy: [{{capacityProvider: FARGATE, weight: 1, base: 1}}, \
-                 {{capacityProvider: FARGATE_SPOT, weight: 3}}]\n  \
-                 networkConfiguration: {{awsvpcConfiguration: {{subnets: [a, b]}}}}\n"
-            ),
-            format!(
-                "{BASE}  launchType: EC2\n  placementConstraints: [{{type: distinctInstance}}, \
-                 {{type: memberOf, expression: 'attribute:ecs.instance-type =~ t3.*'}}]\n  \
-                 placementStrategy: [{{type: spread, field: 'attribute:ecs.availability-zone'}}, \
-                 {{type: binpack, field: memory}}, {{type: random}}]\n"
-            ),
-            format!(
-                "{BASE}  loadBalancers: [{{targetGroupArn: tg, containerName: app, containerPort: 80}}]\n  \
-                 serviceRegistries: [{{registryArn: arn:sd}}]\n  healthCheckGracePeriodSeconds: 30\n  \
-                 deploymentConfiguration: {{minimumHealthyPercent: 50, maximumPercent: 200, \
-                 deploymentCircuitBreaker: {{enable: true, rollback: true}}}}\n"
-            ),
-            format!("{BASE}  schedulingStrategy: DAEMON\n  launchType: EC2\n"),
-            format!(
-                "{BASE}  deploymentController: {{type: CODE_DEPLOY}}\n  \
-                 deploymentConfiguration: {{deploymentCircuitBreaker: {{enable: false, rollback: false}}}}\n"
-            ),
-        ];
-        for yaml in valid {
-            assert_eq!(validate(&service(&yaml)), Ok(()), "{yaml}");
-        }
-    }
-
-    #[test]
-    fn names_the_field_of_each_mistake() {
-        let cases: Vec<(String, &str)> = vec![
-            (
-                format!("  serviceName: web.app\n{BASE}"),
-                "spec.serviceName",
-            ),
-            (
-                "  taskDefinitionRef: {name: web}\n".into(),
-                "set exactly one of spec.clusterRef and spec.cluster",
-            ),
-            (
-                format!("{BASE}  cluster: main\n"),
-                "set exactly one of spec.clusterRef and spec.cluster",
-            ),
-            (
-                "  clusterRef: {name: main}\n".into(),
-                "set exactly one of spec.taskDefinitionRef and spec.taskDefinition",
-            ),
-            (
-                format!("{BASE}  taskDefinition: web:1\n"),
-                "set exactly one of spec.taskDefinitionRef and spec.taskDefinition",
-            ),
-            (
-                "  clusterRef: {name: ''}\n  taskDefinition: web\n".into(),
-                "spec.clusterRef.name must not be empty",
-            ),
-            (
-                "  cluster: main\n  taskDefinition: ''\n".into(),
-                "spec.taskDefinition must not be empty",
-            ),
-            (format!("{BASE}  desiredCount: -1\n"), "spec.desiredCount"),
-            (
-                format!("{FARGATE}  capacityProviderStrategy: [{{capacityProvider: FARGATE}}]\n"),
-                "mutually exclusive",
-            ),
-            (
-                format!(
-                    "{BASE}  capacityProviderStrategy: [{{capacityProvider: cp}}, {{capacityProvider: cp}}]\n"
-                ),
-                "spec.capacityProviderStrategy[1]",
-            ),
-            (
-                format!(
-                    "{BASE}  capacityProviderStrategy: [{{capacityProvider: a, base: 1}}, {{capacityProvider: b, base: 2}}]\n"
-                ),
-                "only one capacity provider may have a base",
-            ),
-            (
-                format!(
-                    "{BASE}  networkConfiguration: {{awsvpcConfiguration: {{subnets: [s]}}}}\n  \
-                     capacityProviderStrategy: [{{capacityProvider: FARGATE}}, {{capacityProvider: my-asg}}]\n"
-                ),
-                "cannot be mixed",
-            ),
-            (
-                format!("{BASE}  launchType: EC2\n  platformVersion: LATEST\n"),
-                "spec.platformVersion",
-            ),
-            (
-                format!(
-                    "{BASE}  capacityProviderStrategy: [{{capacityProvider: ec2}}]\n  platformVersion: LATEST\n"
-                ),
-                "spec.platformVersion",
-            ),
-            (
-                format!("{BASE}  launchType: FARGATE\n"),
-                "spec.networkConfiguration.awsvpcConfiguration is required on Fargate",
-            ),
-            (
-                format!("{BASE}  capacityProviderStrategy: [{{capacityProvider: FARGATE_SPOT}}]\n"),
-                "spec.networkConfiguration.awsvpcConfiguration is required on Fargate",
-            ),
-            (
-                format!("{BASE}  networkConfiguration: {{}}\n"),
-                "spec.networkConfiguration.awsvpcConfiguration is required when",
-            ),
-            (
-                format!("{BASE}  networkConfiguration: {{awsvpcConfiguration: {{subnets: []}}}}\n"),
-                "awsvpcConfiguration.subnets: give at least one subnet",
-            ),
-            (
-                format!(
-                    "{BASE}  networkConfiguration: {{awsvpcConfiguration: {{subnets: [{}]}}}}\n",
-                    (0..17)
-                        .map(|i| format!("s{i}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                "at most 16",
-            ),
-            (
-                format!(
-                    "{BASE}  networkConfiguration: {{awsvpcConfiguration: {{subnets: [s], securityGroups: [a, b, c, d, e, f]}}}}\n"
-                ),
-                "awsvpcConfiguration.securityGroups",
-            ),
-            (
-                format!("{BASE}  schedulingStrategy: DAEMON\n  desiredCount: 2\n"),
-                "a DAEMON service runs one task per container instance",
-            ),
-            (
-                format!("{FARGATE}  schedulingStrategy: DAEMON\n"),
-                "DAEMON is not supported on Fargate",
-            ),
-            (
-                format!(
-                    "{BASE}  schedulingStrategy: DAEMON\n  placementStrategy: [{{type: random}}]\n"
-                ),
-                "a DAEMON service takes no placement strategy",
-            ),
-            (
-                format!(
-                    "{BASE}  schedulingStrategy: DAEMON\n  deploymentController: {{type: EXTERNAL}}\n"
-                ),
-                "spec.deploymentController",
-            ),
-            (
-                format!(
-                    "{BASE}  schedulingStrategy: DAEMON\n  capacityProviderStrategy: [{{capacityProvider: ec2-cp, weight: 1}}]\n"
-                ),
-                "spec.capacityProviderStrategy: ECS refuses a capacity provider strategy for a DAEMON service",
-            ),
-            (
-                format!("{BASE}  deploymentConfiguration: {{minimumHealthyPercent: 150}}\n"),
-                "minimumHealthyPercent: 150 is outside 0-100",
-            ),
-            (
-                format!(
-                    "{BASE}  deploymentConfiguration: {{minimumHealthyPercent: 100, maximumPercent: 50}}\n"
-                ),
-                "maximumPercent (50) must be at least minimumHealthyPercent (100)",
-            ),
-            (
-                format!(
-                    "{BASE}  deploymentController: {{type: CODE_DEPLOY}}\n  \
-                     deploymentConfiguration: {{deploymentCircuitBreaker: {{enable: true, rollback: true}}}}\n"
-                ),
-                "deploymentCircuitBreaker",
-            ),
-            (
-                format!(
-                    "{BASE}  deploymentController: {{type: EXTERNAL}}\n  deploymentConfiguration: {{strategy: BLUE_GREEN}}\n"
-                ),
-                "spec.deploymentConfiguration.strategy",
-            ),
-            (
-                format!("{FARGATE}  placementConstraints: [{{type: distinctInstance}}]\n"),
-                "not supported on Fargate",
-            ),
-            (
-                format!("{BASE}  placementConstraints: [{{type: memberOf}}]\n"),
-                "spec.placementConstraints[0].expression",
-            ),
-            (
-                format!("{BASE}  placementConstraints: [{{expression: 'attribute:x == y'}}]\n"),
-                "spec.placementConstraints[0].type",
-            ),
-            (
-                format!(
-                    "{BASE}  placementConstraints: [{}]\n",
-                    ["{type: distinctInstance}"; 11].join(", ")
-                ),
-                "at most 10",
-            ),
-            (
-                format!("{BASE}  placementStrategy: [{{type: binpack, field: instanceId}}]\n"),
-                "spec.placementStrategy[0].field: binpack",
-            ),
-            (
-                format!("{BASE}  placementStrategy: [{{type: spread}}]\n"),
-                "spec.placementStrategy[0].field is required",
-            ),
-            (
-                format!(
-                    "{BASE}  placementStrategy: [{}]\n",
-                    ["{type: random}"; 6].join(", ")
-                ),
-                "at most 5",
-            ),
-            (
-                format!("{BASE}  loadBalancers: [{{containerName: app, containerPort: 80}}]\n"),
-                "spec.loadBalancers[0]: set exactly one of targetGroupArn",
-            ),
-            (
-                format!(
-                    "{BASE}  loadBalancers: [{{targetGroupArn: tg, loadBalancerName: clb, containerName: app, containerPort: 80}}]\n"
-                ),
-                "spec.loadBalancers[0]: set exactly one",
-            ),
-            (
-                format!("{BASE}  loadBalancers: [{{targetGroupArn: tg, containerPort: 80}}]\n"),
-                "spec.loadBalancers[0].containerName",
-            ),
-            (
-                format!("{BASE}  loadBalancers: [{{targetGroupArn: tg, containerName: app}}]\n"),
-                "spec.loadBalancers[0].containerPort",
-            ),
-            (
-                format!("{BASE}  serviceRegistries: [{{registryArn: a}}, {{registryArn: b}}]\n"),
-                "spec.serviceRegistries: 2 registries",
-            ),
-            (
-                format!("{BASE}  serviceRegistries: [{{port: 80}}]\n"),
-                "spec.serviceRegistries[0].registryArn",
-            ),
-            (format!("{BASE}  tags: {{\"aws:owner\": x}}\n"), "spec.tags"),
-        ];
-        assert!(cases.len() >= 20);
-        for (yaml, expected) in cases {
-            let err = validate(&service(&yaml)).unwrap_err();
-            assert!(err.contains(expected), "{yaml}: {err}");
-        }
-    }
-
-    #[test]
-    fn refuses_a_rename_or_a_cluster_move_after_creation() {
-        let recorded = |s: &mut EcsService| {
-            s.status = Some(EcsServiceStatus {
-                service_name: Some("web".into()),
-                cluster_arn: Some("arn:aws:ecs:us-east-1:123:cluster/main".into()),
-                ..Default::default()
-            });
-        };
-        let mut renamed = service(&format!("  serviceName: other\n{BASE}"));
-        recorded(&mut renamed);
-        assert!(validate(&renamed).unwrap_err().contains("immutable"));
-
-        for same in ["main", "arn:aws:ecs:us-east-1:123:cluster/main"] {
-            let mut kept = service(&format!("  cluster: {same}\n  taskDefinition: web\n"));
-            recorded(&mut kept);
-            assert_eq!(validate(&kept), Ok(()));
-        }
-        let mut moved = service("  cluster: other\n  taskDefinition: web\n");
-        recorded(&mut moved);
-        assert!(
-            validate(&moved)
-                .unwrap_err()
-                .contains("spec.cluster cannot change")
-        );
-    }
-
-    #[test]
-    fn names_the_default_service_name() {
-        assert_eq!(service_name(&service(BASE)), "web");
-        assert_eq!(
-            service_name(&service(&format!("  serviceName: api\n{BASE}"))),
-            "api"
-        );
-    }
-
-    fn check_compatibility(
-        svc: &EcsService,
-        compatibilities: &[String],
-        network_mode: Option<&str>,
-    ) -> Result<(), String> {
-        let traits = crate::controllers::references::TaskTraits {
-            compatibilities: compatibilities.to_vec(),
-            network_mode: network_mode.map(str::to_owned),
-            containers: Vec::new(),
-            essential: Vec::new(),
-        };
-        launch(&svc.spec).check_compatibility(&svc.references(), &traits)
-    }
-
-    #[test]
-    fn checks_the_task_definition_against_the_service() {
-        let fargate = service(FARGATE);
-        let ec2_only = check_compatibility(&fargate, &["EC2".into()], Some("awsvpc")).unwrap_err();
-        assert!(
-            ec2_only.contains(
-                "spec.taskDefinitionRef: task definition web is not compatible with FARGATE (requiresCompatibilities: [EC2])"
-            ),
-            "{ec2_only}"
-        );
-        assert_eq!(
-            check_compatibility(&fargate, &["EC2".into(), "FARGATE".into()], Some("awsvpc")),
-            Ok(())
-        );
-
-        let ec2 = service("  cluster: main\n  taskDefinition: web:3\n  launchType: EC2\n");
-        assert_eq!(check_compatibility(&ec2, &[], Some("bridge")), Ok(()));
-        assert_eq!(check_compatibility(&ec2, &[], None), Ok(()));
-        let no_network = check_compatibility(&ec2, &["EC2".into()], Some("awsvpc")).unwrap_err();
-        assert!(
-            no_network.contains("spec.networkConfiguration.awsvpcConfiguration is required")
-                && no_network.contains("web:3"),
-            "{no_network}"
-        );
-
-        let bridged = service(&format!(
-            "{BASE}  launchType: EC2\n  networkConfiguration: {{awsvpcConfiguration: {{subnets: [s]}}}}\n"
-        ));
-        assert!(
-            check_compatibility(&bridged, &["EC2".into()], Some("bridge"))
-                .unwrap_err()
-                .contains("uses the bridge network mode")
-        );
-    }
-}
+mod tests;

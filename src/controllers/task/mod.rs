@@ -13,7 +13,7 @@ pub mod validate;
 
 use std::time::Duration;
 
-use kube::api::DeleteParams;
+use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
 
 use crate::api::task::EcsTaskStatus;
@@ -54,6 +54,9 @@ impl EcsTask {
         })
     }
 }
+
+/// The annotation a run being deleted with its retaining EcsCronTask gets (the cron's name): its tasks stay.
+const TASKS_RETAINED: &str = "ecsbridge.dev/tasks-retained-by";
 
 /// How soon to look again while tasks run if no change of them wakes the object first (the runtime's task watch
 /// reads all running tasks in batches and wakes their objects): a quarter of the run's age, within 10 to 60
@@ -191,6 +194,17 @@ impl Managed for EcsTask {
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
         if let Some(cron) = self.deleted_with_a_retaining_cron(ctx).await? {
+            // Sticky: a repeat of this cleanup (the finalizer's removal can conflict with the garbage collector's
+            // own writes) keeps the decision even when the EcsCronTask is gone by then.
+            let api: Api<EcsTask> =
+                Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default());
+            let mark = serde_json::json!({"metadata": {"annotations": {TASKS_RETAINED: cron}}});
+            api.patch(
+                &self.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&mark),
+            )
+            .await?;
             return Ok(Cleanup::Done(vec![Note::normal(
                 "Retained",
                 format!(
@@ -237,6 +251,9 @@ impl EcsTask {
     /// The name of the EcsCronTask that owns this run when it is being deleted with `deletionPolicy: Retain` (a
     /// foreground deletion deletes its runs first): the run goes as asked, its ECS tasks stay as the policy says.
     async fn deleted_with_a_retaining_cron(&self, ctx: &Context) -> Result<Option<String>, Error> {
+        if let Some(cron) = self.annotations().get(TASKS_RETAINED) {
+            return Ok(Some(cron.clone()));
+        }
         let owners = self
             .owner_references()
             .iter()

@@ -85,6 +85,7 @@ impl Managed for TaskDefinition {
                     .register(ctx, checkpoint, &family, &content, &desired_hash)
                     .await?;
                 notes.push(registered_note(&last, &rev, &desired_hash));
+                notes.extend(validate::warnings(&self.spec));
                 rev
             }
         };

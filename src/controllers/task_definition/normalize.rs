@@ -1,7 +1,7 @@
 //! Normalizes task definition content the way ECS treats it, so that equal content hashes equally: lists that
 //! are sets in ECS (environment, secrets, containers, ...) are sorted while ordered lists keep their order, ECS's
 //! defaults count as "not set", empty lists and variables without a value are dropped, and task cpu/memory units
-//! are canonical. The hash names its scheme (`v3:...`): a stored hash of another scheme says nothing about the content.
+//! are canonical. The hash names its scheme (`v4:...`): a stored hash of another scheme says nothing about the content.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use super::defaults::{drop_container_defaults, drop_volume_defaults};
 
 /// The scheme of [`content_hash`]; change it whenever the normalization changes what hashes equally. v3: a
-/// variable with `value: ""` is content (entry 38).
-const HASH_SCHEME: &str = "v3";
+/// variable with `value: ""` is content (entry 38). v4: a role name equals the role ARN ECS makes of it (entry 85).
+const HASH_SCHEME: &str = "v4";
 
 /// Task-level members of a RegisterTaskDefinition request; everything else ECS reports (ARN, revision,
 /// status, registeredAt, ...) is not content.
@@ -78,6 +78,18 @@ pub fn normalize(content: &Value) -> Value {
     if network_mode == "bridge" {
         out.remove("networkMode");
     }
+    for field in ["taskRoleArn", "executionRoleArn"] {
+        match out.get(field).and_then(Value::as_str) {
+            Some("") => {
+                out.remove(field);
+            }
+            Some(role) => {
+                let name = role_name(role).to_owned();
+                out.insert(field.to_owned(), Value::String(name));
+            }
+            None => {}
+        }
+    }
     if out.get("enableFaultInjection") == Some(&Value::Bool(false)) {
         out.remove("enableFaultInjection");
     }
@@ -111,6 +123,12 @@ fn normalize_container(container: &mut Map<String, Value>, network_mode: &str) {
             sort_as_set(items);
         }
     }
+}
+
+/// The role a role ARN or name names: ECS answers `arn:aws:iam::<account>:role/<name>` for a name (entry 85), and
+/// a role path stays part of it (`role/ecs/exec` is `ecs/exec`).
+fn role_name(role: &str) -> &str {
+    role.split_once(":role/").map_or(role, |(_, name)| name)
 }
 
 /// "1 vCPU" -> "1024", "2 GB" -> "2048"; plain numbers stay as they are.
@@ -259,6 +277,19 @@ mod tests {
         assert_eq!(content_hash(&spec), content_hash(&reported));
     }
 
+    /// Entry 85: ECS answers the ARN for a role name; an empty role is no role.
+    #[test]
+    fn a_role_name_hashes_like_the_arn_ecs_makes_of_it() {
+        let named = json!({"executionRoleArn": "ecsTaskExecutionRole", "taskRoleArn": "",
+                           "containerDefinitions": [{"name": "web", "image": "nginx"}]});
+        let described = json!({"executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+                               "containerDefinitions": [{"name": "web", "image": "nginx"}]});
+        assert_eq!(content_hash(&named), content_hash(&described));
+        let other = json!({"executionRoleArn": "arn:aws:iam::123456789012:role/otherRole",
+                           "containerDefinitions": [{"name": "web", "image": "nginx"}]});
+        assert_ne!(content_hash(&named), content_hash(&other));
+    }
+
     #[test]
     fn units_are_canonical() {
         let mut a = web(json!([]));
@@ -314,7 +345,7 @@ mod tests {
     #[test]
     fn the_hash_names_its_scheme() {
         let hash = content_hash(&web(json!([])));
-        assert!(hash.starts_with("v3:") && same_scheme(&hash), "{hash}");
+        assert!(hash.starts_with("v4:") && same_scheme(&hash), "{hash}");
         assert!(
             !same_scheme("0123456789abcdef0123"),
             "a hash from before schemes"

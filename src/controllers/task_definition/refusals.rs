@@ -98,19 +98,38 @@ fn describe(value: Option<u64>) -> String {
     value.map_or_else(|| "unset".into(), |v| v.to_string())
 }
 
-/// `taskRoleArn` and `executionRoleArn` must be IAM role ARNs.
+/// `taskRoleArn` and `executionRoleArn` are IAM role ARNs or role names, which ECS completes with the account
+/// (entry 85); ECS refuses anything else with "Role is not valid". An empty value is no role (botocore's own
+/// RegisterTaskDefinition example sends `taskRoleArn: ""`).
 fn check_roles(spec: &TaskDefinitionSpec) -> Result<(), String> {
-    for (field, arn) in [
+    for (field, role) in [
         ("taskRoleArn", &spec.task_role_arn),
         ("executionRoleArn", &spec.execution_role_arn),
     ] {
-        if let Some(arn) = arn.as_deref().filter(|a| !is_role_arn(a)) {
+        let Some(role) = role.as_deref().filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let valid = if role.starts_with("arn:") {
+            is_role_arn(role)
+        } else {
+            is_role_name(role)
+        };
+        if !valid {
             return Err(format!(
-                "spec.{field}: \"{arn}\" is not an IAM role ARN; use arn:aws:iam::<account>:role/<name>"
+                "spec.{field}: \"{role}\" is neither an IAM role ARN nor a role name (ECS answers \"Role is not valid\"); \
+                 use arn:aws:iam::<account>:role/<name> or the role's name"
             ));
         }
     }
     Ok(())
+}
+
+/// An IAM role name: 1-64 letters, digits and `+=,.@_-` (IAM's `roleNameType`).
+fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 /// `arn:<partition>:iam::<12 digits>:role/<path and name>`.
@@ -226,12 +245,34 @@ mod tests {
         assert!(error_of(&bad, false, 1024, 2048).contains("operatingSystemFamily"));
     }
 
+    /// Entry 85: ECS completes a role name with the account; the API reference documents names for taskRoleArn.
+    #[test]
+    fn accepts_role_names_and_an_empty_role() {
+        for role in [
+            "ecsTaskExecutionRole",
+            "ECS-task-full-access",
+            "task-iam-role",
+            "a+b=c,d.e@f_g",
+            "",
+        ] {
+            for field in ["taskRoleArn", "executionRoleArn"] {
+                let yaml = format!("{{{CONTAINER}, {field}: \"{role}\"}}");
+                assert!(
+                    check(&spec(&yaml), false, None, None).is_ok(),
+                    "{field}: {role}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn refuses_role_arns_that_are_not_iam_roles() {
         for arn in [
-            "my-role",
+            "${YOUR_EXECUTION_ROLE}",
+            "arn:aws:iam::aws_account_id:role/ecsTaskExecutionRole",
             "arn:aws:iam::123456789012:user/x",
             "arn:aws:iam::1234:role/x",
+            &"r".repeat(65),
         ] {
             let yaml = format!("{{{CONTAINER}, taskRoleArn: \"{arn}\"}}");
             assert!(

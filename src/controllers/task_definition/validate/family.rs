@@ -20,7 +20,10 @@ pub(super) fn check_family(td: &TaskDefinition) -> Result<(), String> {
         "metadata.name"
     };
     let name = family(td);
+    // RegisterTaskDefinition family: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens
+    // are allowed."
     check_ecs_name(field, &name)?;
+    // Not an ECS rule: the object keeps the family it registered (API.md), so that it never registers elsewhere.
     let recorded = td.status.as_ref().and_then(|s| s.family.as_deref());
     check_name_unchanged("spec.family", &name, recorded)
 }

@@ -5,6 +5,7 @@
 
 mod common;
 mod containers;
+mod doubts;
 mod environment;
 mod family;
 mod fargate;
@@ -19,11 +20,12 @@ mod task_extras;
 #[cfg(test)]
 mod test_support;
 mod volumes;
+mod warnings;
 
 use crate::api::TaskDefinition;
 use crate::api::task_definition::Compatibility;
 use crate::controllers::validation::check_tags;
-use containers::{check_containers, check_health_checks};
+use containers::check_containers;
 use environment::check_environment;
 use family::check_family;
 use fargate::{check_fargate_containers, check_fargate_task, check_fargate_volumes};
@@ -37,6 +39,7 @@ use volumes::check_volumes;
 
 pub use family::family;
 pub use size::MAX_TASK_DEFINITION_BYTES;
+pub use warnings::warnings;
 
 /// Validates the spec; the error names the first wrong field and what to do.
 pub fn validate(td: &TaskDefinition) -> Result<(), String> {
@@ -61,7 +64,6 @@ pub fn validate(td: &TaskDefinition) -> Result<(), String> {
     check_volumes(spec)?;
     check_references(spec)?;
     check_environment(spec)?;
-    check_health_checks(spec)?;
     check_logging(spec, fargate)?;
     check_task_extras(spec)?;
     super::refusals::check(spec, fargate, cpu, memory)?;
@@ -107,6 +109,11 @@ mod tests {
             "containerDefinitions: [{name: a, image: i, memory: 8, portMappings: [{containerPort: 80, appProtocol: http}]}]",
             "containerDefinitions: [{name: a, image: i, memory: 8, environment: [{name: A, value: x}, {name: A, value: y}]}]",
             "containerDefinitions: [{name: a, image: i, memory: 8, dependsOn: [{containerName: db, condition: HEALTHY}]}, {name: db, image: i, memory: 8, essential: false}]",
+            // Entry 86: the API reference says CMD or CMD-SHELL comes first, yet ECS registers this (AWS's own
+            // collector templates use it).
+            "containerDefinitions: [{name: a, image: i, memory: 8, healthCheck: {command: [/healthcheck]}}]",
+            // Entry 85: a role name, which ECS completes with the account.
+            "executionRoleArn: ecsTaskExecutionRole\ncontainerDefinitions: [{name: a, image: i, memory: 8}]",
         ] {
             assert_eq!(validate(&task(spec)), Ok(()), "{spec}");
         }

@@ -36,6 +36,9 @@ pub(super) fn task_size(
             })
         })
         .transpose()?;
+    // RegisterTaskDefinition cpu, outside Fargate: "Supported values are between 128 CPU units (0.125 vCPUs) and
+    // 196608 CPU units (192 vCPUs)." The amounts are read as its text says: "an integer using CPU units (for example,
+    // 1024) or as a string using vCPUs (for example, 1 vCPU or 1 vcpu)", memory likewise in MiB or GB.
     if !fargate && let Some(units) = cpu.filter(|units| !EC2_TASK_CPU.contains(units)) {
         return Err(format!(
             "spec.cpu: {units} CPU units is outside 128-196608 (0.125-192 vCPUs), the range ECS accepts; choose a value in it or leave spec.cpu unset"
@@ -94,6 +97,8 @@ pub(super) fn check_memory(
     let mut reserved = 0u64;
     for (i, container) in spec.container_definitions.iter().enumerate() {
         let path = container_path(i);
+        // ContainerDefinition.memory: "If you specify both a container-level memory and memoryReservation value,
+        // memory must be greater than memoryReservation."
         if let (Some(hard), Some(soft)) = (container.memory, container.memory_reservation)
             && soft > hard
         {
@@ -101,6 +106,7 @@ pub(super) fn check_memory(
                 "{path}.memoryReservation: {soft} MiB is above memory ({hard} MiB); lower memoryReservation or raise memory"
             ));
         }
+        // Entry 87: "At least one of 'memory' or 'memoryReservation' must be specified." without task memory.
         let Some(limit) = task_memory else {
             if container.memory.is_none() && container.memory_reservation.is_none() {
                 return Err(format!(
@@ -109,15 +115,8 @@ pub(super) fn check_memory(
             }
             continue;
         };
-        if let Some(hard) = container
-            .memory
-            .map(non_negative)
-            .filter(|hard| *hard > limit)
-        {
-            return Err(format!(
-                "{path}.memory: {hard} MiB is more than the task's spec.memory ({limit} MiB); lower it or raise spec.memory"
-            ));
-        }
+        // ContainerDefinition.memory: "The total amount of memory reserved for all containers within a task must be
+        // lower than the task memory value, if one is specified." A hard limit above it is a warning (`doubts`).
         reserved += non_negative(
             container
                 .memory_reservation
@@ -133,7 +132,8 @@ pub(super) fn check_memory(
     Ok(())
 }
 
-/// Checks that the cpu of the containers adds up to at most `spec.cpu`.
+/// Checks that the cpu of the containers adds up to at most `spec.cpu`. ContainerDefinition.cpu: "the total amount of
+/// CPU reserved for all containers within a task be lower than the task-level cpu value".
 pub(super) fn check_cpu(spec: &TaskDefinitionSpec, task_cpu: Option<u64>) -> Result<(), String> {
     let Some(limit) = task_cpu else {
         return Ok(());
@@ -197,7 +197,7 @@ mod tests {
             ),
             (
                 "memory: '512'\ncontainerDefinitions: [{name: a, image: i, memory: 1024}]",
-                "spec.containerDefinitions[0].memory: 1024 MiB is more than the task's spec.memory (512 MiB)",
+                "spec.containerDefinitions[0]: with this container the containers reserve 1024 MiB",
             ),
             (
                 "memory: '1 GB'\ncontainerDefinitions: [{name: a, image: i, memoryReservation: 600}, {name: b, image: i, memory: 600}]",

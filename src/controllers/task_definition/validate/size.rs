@@ -2,7 +2,8 @@
 
 use crate::api::task_definition::TaskDefinitionSpec;
 
-/// ECS refuses task definitions whose JSON is larger than this (64 KiB).
+/// ECS refuses task definitions whose JSON is larger than this (developer guide, service quotas: "Task definition
+/// size: 64 KiB").
 pub const MAX_TASK_DEFINITION_BYTES: usize = 65_536;
 
 /// Checks that the ECS part of the spec, as JSON, stays within ECS's 64 KiB limit.
