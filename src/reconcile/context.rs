@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::backoff::Backoff;
 use super::lanes::Lanes;
+use crate::controllers::service::endpoints::followed::Followed;
 use crate::ecs::Ecs;
 use crate::health::Readiness;
 use crate::metrics::Metrics;
@@ -32,6 +33,8 @@ pub struct Context {
     pub readiness: Readiness,
     /// The background lane of each kind: drift checks and repairs take at most half the reconcile slots.
     pub lanes: Lanes,
+    /// The tasks of the services published as Kubernetes endpoints, read by the task-following loop.
+    pub endpoint_tasks: Followed,
 }
 
 impl Context {
@@ -57,6 +60,7 @@ impl Context {
             backoff: Backoff::default(),
             readiness: Readiness::default(),
             lanes: Lanes::default(),
+            endpoint_tasks: Followed::default(),
         }
     }
 

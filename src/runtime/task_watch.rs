@@ -3,18 +3,21 @@
 //! follow, and wakes only the objects whose tasks started running or stopped. A round slowed down by the client-side rate limiter is
 //! followed by a pause as long as the round, so following tasks never takes more than about half of the
 //! task-read bucket, however many tasks run. An object waiting out its error backoff is not woken early, and the
-//! owners of tasks whose cluster is gone are woken to end their runs.
+//! owners of tasks whose cluster is gone are woken to end their runs. The tasks of the services published as
+//! Kubernetes endpoints (`controllers::service::endpoints::followed`) are read in the same per-cluster calls, and
+//! a service is woken when what its endpoints show changed.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::Stream;
+use futures::channel::mpsc::UnboundedSender;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use kube::Resource;
 
-use crate::api::EcsTask;
+use crate::api::{EcsService, EcsTask};
 use crate::controllers::task::plan::is_stopped;
 use crate::ecs::AwsErrorKind;
 use crate::ecs::task::ObservedTask;
@@ -30,8 +33,23 @@ struct Open {
     owner: ObjectRef<EcsTask>,
 }
 
+/// The services with `kubernetesService` of one scope, and where their wakes go.
+pub struct EndpointServices {
+    pub store: Store<EcsService>,
+    /// The namespace of the scope; all when None.
+    pub namespace: Option<String>,
+    pub wakes: UnboundedSender<ObjectRef<EcsService>>,
+}
+
+impl EndpointServices {
+    fn in_scope(&self, owner: &ObjectRef<EcsService>) -> bool {
+        self.namespace.is_none() || owner.namespace == self.namespace
+    }
+}
+
 struct Watch {
     store: Store<EcsTask>,
+    services: EndpointServices,
     ctx: Arc<Context>,
     due: VecDeque<ObjectRef<EcsTask>>,
     pause: Duration,
@@ -40,10 +58,12 @@ struct Watch {
 /// The objects to reconcile because ECS shows their tasks in a new state; runs as long as it is polled.
 pub fn task_changes(
     store: Store<EcsTask>,
+    services: EndpointServices,
     ctx: Arc<Context>,
 ) -> impl Stream<Item = ObjectRef<EcsTask>> + Send + 'static {
     let watch = Watch {
         store,
+        services,
         ctx,
         due: VecDeque::new(),
         pause: MIN_PAUSE,
@@ -68,39 +88,83 @@ impl Watch {
         self.ctx.backoff.waiting(&backoff_key(owner))
     }
 
-    /// Reads every open task once; returns the objects whose tasks changed, each once.
+    /// Reads every open task once; wakes the services whose endpoints changed and returns the objects whose
+    /// tasks changed, each once.
     async fn round(&self) -> Vec<ObjectRef<EcsTask>> {
+        self.forget_unpublished();
+        let services = &self.services;
+        let mut service_arns = self.ctx.endpoint_tasks.arns(|o| services.in_scope(o));
+        let mut open = open_tasks(&self.store);
+        let clusters: BTreeSet<String> = open.keys().chain(service_arns.keys()).cloned().collect();
         let mut woken = Vec::new();
-        for (cluster, open) in open_tasks(&self.store) {
-            let arns = open.iter().map(|o| o.arn.clone()).collect();
-            match self.ctx.ecs.prefetch_tasks(&cluster, arns).await {
-                Ok(found) => woken.extend(changed(&open, &found)),
+        let mut services_woken = Vec::new();
+        for cluster in clusters {
+            let open = open.remove(&cluster).unwrap_or_default();
+            let mut arns: Vec<String> = open.iter().map(|o| o.arn.clone()).collect();
+            arns.extend(service_arns.remove(&cluster).unwrap_or_default());
+            arns.sort();
+            arns.dedup();
+            let found = match self.ctx.ecs.prefetch_tasks(&cluster, arns).await {
+                Ok(found) => {
+                    woken.extend(changed(&open, &found));
+                    found
+                }
                 // The cluster is gone and its tasks with it: the owners end their runs.
                 Err(err) if err.kind == AwsErrorKind::NotFound => {
                     woken.extend(open.iter().map(|o| o.owner.clone()));
+                    HashMap::new()
                 }
                 Err(err) => {
                     tracing::warn!(cluster = %cluster, error = %err, "could not read the running tasks");
+                    continue;
                 }
-            }
+            };
+            services_woken.extend(
+                self.ctx
+                    .endpoint_tasks
+                    .take_round(&cluster, &found, |o| services.in_scope(o)),
+            );
         }
         let woken = due(woken, |o| self.backing_off(o));
-        tracing::debug!(woken = woken.len(), "read the running tasks");
+        let services_woken = due(services_woken, |o| {
+            self.ctx.backoff.waiting(&backoff_key(o))
+        });
+        tracing::debug!(
+            woken = woken.len(),
+            services = services_woken.len(),
+            "read the running tasks"
+        );
+        for service in services_woken {
+            // The receiver ends with the service controller.
+            let _ = self.services.wakes.unbounded_send(service);
+        }
         woken
+    }
+
+    /// Stops following the tasks of services of this scope that are gone or no longer publish endpoints.
+    fn forget_unpublished(&self) {
+        let services = &self.services;
+        self.ctx.endpoint_tasks.retain(|owner| {
+            !services.in_scope(owner)
+                || services
+                    .store
+                    .get(owner)
+                    .is_some_and(|s| s.spec.kubernetes_service.is_some())
+        });
     }
 }
 
 /// The key of an object in the per-object error backoff.
-fn backoff_key(owner: &ObjectRef<EcsTask>) -> String {
+fn backoff_key<K: Resource<DynamicType = ()>>(owner: &ObjectRef<K>) -> String {
     let namespace = owner.namespace.as_deref().unwrap_or_default();
-    backoff::key(&EcsTask::kind(&()), namespace, &owner.name)
+    backoff::key(&K::kind(&()), namespace, &owner.name)
 }
 
 /// The objects to wake: each once, and none that waits out its error backoff.
-fn due(
-    mut woken: Vec<ObjectRef<EcsTask>>,
-    backing_off: impl Fn(&ObjectRef<EcsTask>) -> bool,
-) -> Vec<ObjectRef<EcsTask>> {
+fn due<K: Resource<DynamicType = ()>>(
+    mut woken: Vec<ObjectRef<K>>,
+    backing_off: impl Fn(&ObjectRef<K>) -> bool,
+) -> Vec<ObjectRef<K>> {
     let mut seen = HashSet::new();
     woken.retain(|o| seen.insert(o.clone()) && !backing_off(o));
     woken
@@ -178,7 +242,7 @@ mod tests {
     #[test]
     fn objects_in_error_backoff_are_not_woken() {
         let backoff = crate::reconcile::backoff::Backoff::default();
-        let (a, b) = (
+        let (a, b): (ObjectRef<EcsTask>, ObjectRef<EcsTask>) = (
             ObjectRef::new("a").within("ns"),
             ObjectRef::new("b").within("ns"),
         );

@@ -254,7 +254,11 @@ impl Managed for EcsService {
             .clone()
             .or_else(|| adopted.then(conditions::now));
         status.applied_tag_keys = tags.keys().cloned().collect();
-        let published = endpoints::publish(self, ctx, &observed.cluster_arn, &name).await?;
+        let due = endpoints::Due {
+            deploying: !rollout.settled,
+            desired_count: expected_count,
+        };
+        let published = endpoints::publish(self, ctx, &observed.cluster_arn, &name, due).await?;
         status.kubernetes_service = published.status;
         notes.extend(published.notes);
         let requeue = (!rollout.settled)

@@ -130,13 +130,21 @@ fn sync(model: &mut Model, key: &(String, String), now: f64, timing: Timing) {
             live
         };
         let count = live.len() as i32;
+        // A task stopped (StopTask, a failed health check) is replaced from then on, not from its slot's time.
+        let last_stop = model
+            .tasks
+            .values()
+            .filter(|t| t.config.get("startedBy") == Some(&json!(ramp.deployment)))
+            .filter_map(|t| t.stopped_by_user.as_ref().map(|(at, _)| *at))
+            .fold(f64::MIN, f64::max);
         // Tasks are created `2 * step` before they run, so the ones due within that time exist already.
         let soon = ramp.running(now + 2.0 * timing.step);
         let target = ramp.running(now);
         if soon > count {
             for slot in count..soon {
                 let runs_at = ramp.reaches(slot + 1);
-                start(model, key, &ramp, runs_at - 2.0 * timing.step, timing);
+                let created = (runs_at - 2.0 * timing.step).max(last_stop.min(now));
+                start(model, key, &ramp, created, timing);
             }
         } else if target < count {
             for (slot, (created, arn)) in live.iter().enumerate().skip(target.max(0) as usize).rev()
@@ -381,5 +389,26 @@ mod tests {
         let scale = json!({"cluster": "main", "service": "web", "desiredCount": 0});
         call(ops_service::update, &mut model, 20.0, scale);
         assert!(tasks(&mut model, 40.0, "RUNNING").is_empty());
+    }
+
+    /// Entry 97: ECS replaces a task a service's scheduler did not stop; the replacement starts when the task is
+    /// stopped (it is created then and runs `2 * step` later), not at its slot's time in the ramp.
+    #[test]
+    fn a_stopped_task_is_replaced_from_the_time_it_stopped() {
+        let mut model = setup();
+        let before = tasks(&mut model, 30.0, "RUNNING");
+        let victim = before[0]["taskArn"].clone();
+        let stop = json!({"cluster": "main", "task": victim, "reason": "replace"});
+        call(ops_task::stop, &mut model, 30.0, stop);
+        let now = tasks(&mut model, 30.5, "RUNNING");
+        assert_eq!(now.len(), 3);
+        let new: Vec<&Value> = now
+            .iter()
+            .filter(|t| !before.iter().any(|b| b["taskArn"] == t["taskArn"]))
+            .collect();
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0]["lastStatus"], "PROVISIONING", "{:?}", new[0]);
+        let later = tasks(&mut model, 32.5, "RUNNING");
+        assert!(later.iter().all(|t| t["lastStatus"] == "RUNNING"));
     }
 }

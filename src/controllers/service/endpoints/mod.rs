@@ -1,19 +1,23 @@
 //! `spec.kubernetesService`: the operator keeps a selector-less Service and its EndpointSlices equal to the ECS
-//! service's tasks. Each reconcile of the EcsService lists the service's tasks (ListTasks `serviceName`) and
-//! describes them together with the tasks its slices already hold (so a task ECS is stopping stays, as
-//! terminating, until it stopped); the DescribeTasks lookups of all services at about the same time share calls
-//! of up to 100 tasks per cluster. Writes happen only when an object differs from what it should be; a Service
-//! or slice of the name that this EcsService does not own is never touched and is reported.
+//! service's tasks. The tasks are read in the one task-following loop ([`followed`], `runtime::task_watch`),
+//! which wakes the service when an endpoint changes; the service's reconciles discover its new tasks (ListTasks
+//! `serviceName`): at every reconcile while new tasks are due (a deployment in progress, fewer tasks wanted than
+//! the desired count), otherwise at most every [`LIST_INTERVAL`] (in effect at the drift checks). The tasks its
+//! slices already hold are followed too, so a task ECS is stopping stays, as terminating, until it stopped.
+//! Writes happen only when an object differs from what it should be; a Service or slice of the name that this
+//! EcsService does not own is never touched and is reported.
 
+pub mod followed;
 pub mod slices;
 pub mod validate;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt};
 
 use crate::api::kubernetes_service::KubernetesServiceStatus;
@@ -23,8 +27,20 @@ use slices::{Judge, SERVICE_NAME_LABEL, owned_by, owner};
 
 /// The field manager of the operator's writes to Services and EndpointSlices.
 const FIELD_MANAGER: &str = "ecs-bridge-endpoints";
-/// How soon the endpoints are read again: well within the 5 s an endpoint may lag ECS.
+/// How soon the service's task list is read again while new tasks are due: a new task is listed before it runs,
+/// so its endpoint is ready within the 5 s it may lag ECS.
 pub const POLL: Duration = Duration::from_secs(3);
+/// How often the task list is read at most while no new task is due.
+pub const LIST_INTERVAL: Duration = Duration::from_secs(30);
+
+/// What the service's reconcile knows of the tasks to come.
+#[derive(Clone, Copy, Debug)]
+pub struct Due {
+    /// A deployment is in progress.
+    pub deploying: bool,
+    /// The tasks the service is to run.
+    pub desired_count: i32,
+}
 
 /// What publishing the endpoints did.
 #[derive(Default)]
@@ -47,6 +63,7 @@ pub async fn publish(
     ctx: &Context,
     cluster_arn: &str,
     service_name: &str,
+    due: Due,
 ) -> Result<Published, Error> {
     let namespace = svc.namespace().unwrap_or_default();
     let uid = svc.uid().unwrap_or_default();
@@ -65,6 +82,7 @@ pub async fn publish(
         ));
     }
     let (Some(ks), Some(name)) = (svc.spec.kubernetes_service.as_ref(), wanted) else {
+        ctx.endpoint_tasks.forget(&ObjectRef::from_obj(svc));
         return Ok(published);
     };
     let judge = check_task_definition(svc, ctx, &namespace).await?;
@@ -100,7 +118,13 @@ pub async fn publish(
         .list(&ListParams::default().labels(&format!("{SERVICE_NAME_LABEL}={name}")))
         .await?
         .items;
-    let endpoints = read_endpoints(ctx, cluster_arn, service_name, &existing, &uid, judge).await?;
+    let read = Read {
+        cluster_arn,
+        service_name,
+        judge,
+        due,
+    };
+    let (endpoints, discovering) = follow(svc, ctx, &read, &existing).await?;
     let ready = endpoints.iter().filter(|e| e.ready).count();
     let total = endpoints.len();
     let wanted_slices = slices::slices(ks, &name, &namespace, &owner, endpoints);
@@ -131,7 +155,7 @@ pub async fn publish(
         ready_endpoints: i32::try_from(ready).unwrap_or(i32::MAX),
         endpoints: i32::try_from(total).unwrap_or(i32::MAX),
     });
-    published.requeue = Some(POLL);
+    published.requeue = discovering.then_some(POLL);
     Ok(published)
 }
 
@@ -156,39 +180,79 @@ async fn check_task_definition(
     })
 }
 
-/// The endpoints of the service's tasks: those ECS keeps running and those the slices hold still.
-async fn read_endpoints(
-    ctx: &Context,
-    cluster_arn: &str,
-    service_name: &str,
-    existing: &[EndpointSlice],
-    uid: &str,
+/// Where the service's tasks are read.
+struct Read<'a> {
+    cluster_arn: &'a str,
+    service_name: &'a str,
     judge: Judge,
-) -> Result<Vec<slices::TaskEndpoint>, Error> {
-    let mut arns: BTreeSet<String> = ctx
-        .ecs
-        .list_service_tasks(cluster_arn, service_name)
-        .await?
-        .into_iter()
-        .collect();
-    if let Some((prefix, cluster)) = cluster_arn.split_once(":cluster/") {
+    due: Due,
+}
+
+/// The endpoints of the service's tasks as the task-following loop last read them, with the tasks discovered now
+/// (ListTasks when due, the tasks the slices hold) read at once; and whether new tasks are still due.
+async fn follow(
+    svc: &EcsService,
+    ctx: &Context,
+    read: &Read<'_>,
+    existing: &[EndpointSlice],
+) -> Result<(Vec<slices::TaskEndpoint>, bool), Error> {
+    let owner = ObjectRef::from_obj(svc);
+    let uid = svc.uid().unwrap_or_default();
+    let mut learned = ctx.endpoint_tasks.get(&owner, read.cluster_arn, read.judge);
+    let wanted = usize::try_from(read.due.desired_count).unwrap_or_default();
+    let list = read.due.deploying
+        || learned.wanted() < wanted
+        || learned
+            .listed_at
+            .is_none_or(|at| at.elapsed() >= LIST_INTERVAL);
+    if list {
+        let listed = ctx
+            .ecs
+            .list_service_tasks(read.cluster_arn, read.service_name)
+            .await?;
+        for arn in listed {
+            learned.tasks.entry(arn).or_insert(None);
+        }
+        learned.listed_at = Some(Instant::now());
+    }
+    let mut held_unknown = BTreeSet::new();
+    if let Some((prefix, cluster)) = read.cluster_arn.split_once(":cluster/") {
         let held = existing
             .iter()
-            .filter(|s| owned_by(&s.metadata, uid))
+            .filter(|s| owned_by(&s.metadata, &uid))
             .flat_map(slices::task_ids)
             .map(|id| format!("{prefix}:task/{cluster}/{id}"));
-        arns.extend(held);
-    }
-    let lookups = arns
-        .iter()
-        .map(|arn| ctx.ecs.describe_task(cluster_arn, arn));
-    let mut endpoints = Vec::new();
-    for task in futures::future::join_all(lookups).await {
-        if let Some(endpoint) = task?.and_then(|t| slices::endpoint(&t, judge)) {
-            endpoints.push(endpoint);
+        for arn in held {
+            if !learned.tasks.contains_key(&arn) {
+                learned.tasks.insert(arn.clone(), None);
+                held_unknown.insert(arn);
+            }
         }
     }
-    Ok(endpoints)
+    let unread: Vec<String> = learned
+        .tasks
+        .iter()
+        .filter(|(_, t)| t.is_none())
+        .map(|(arn, _)| arn.clone())
+        .collect();
+    let lookups = unread
+        .iter()
+        .map(|arn| ctx.ecs.describe_task(read.cluster_arn, arn));
+    for (arn, task) in unread.iter().zip(futures::future::join_all(lookups).await) {
+        match task? {
+            Some(task) => {
+                learned.tasks.insert(arn.clone(), Some(task));
+            }
+            // A task a slice held that ECS no longer shows has gone; a listed one may not be visible yet.
+            None if held_unknown.contains(arn) => {
+                learned.tasks.remove(arn);
+            }
+            None => {}
+        }
+    }
+    let merged = ctx.endpoint_tasks.merge(&owner, learned);
+    let discovering = read.due.deploying || merged.wanted() < wanted;
+    Ok((merged.endpoints(), discovering))
 }
 
 /// Deletes the Service `name` and its slices, if this EcsService (`uid`) owns them.
