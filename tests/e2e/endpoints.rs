@@ -235,3 +235,68 @@ async fn a_service_of_the_name_that_we_do_not_own_is_left_alone_and_reported() {
         "theirs stays"
     );
 }
+
+/// (task id, ready, terminating) of every endpoint of the Service's slices.
+async fn task_states(env: &Env, service: &str) -> Vec<(String, bool, bool)> {
+    let mut out = Vec::new();
+    for slice in slices(env, service).await {
+        for e in slice.endpoints.unwrap_or_default() {
+            let c = e.conditions.unwrap_or_default();
+            let id = e.target_ref.and_then(|r| r.name).unwrap_or_default();
+            out.push((id, c.ready == Some(true), c.terminating == Some(true)));
+        }
+    }
+    out
+}
+
+/// Entry 97 and ECS's rolling update: old tasks turn terminating and new ones ready, and the slices never show
+/// fewer ready endpoints than ECS's minimum healthy count (minimumHealthyPercent 100 of 3 tasks: 3).
+#[tokio::test]
+async fn a_rolling_deployment_turns_old_tasks_terminating_and_new_ones_ready_above_the_minimum() {
+    let double = ecs_double::spawn(&["--rollout-seconds", "6"]);
+    let env = Env::against(&unique("endpoints-roll"), &double.url).await;
+    let config = "  deploymentConfiguration: {minimumHealthyPercent: 100, maximumPercent: 200}\n";
+    start(&env, &format!("{config}{PUBLISHED}")).await;
+    env.wait_for::<EcsService>("web", WAIT, |s| {
+        s.status
+            .as_ref()
+            .and_then(|s| s.kubernetes_service.as_ref())
+            .is_some_and(|k| k.ready_endpoints == 3)
+    })
+    .await;
+    // ECS: the minimum healthy count is desiredCount * minimumHealthyPercent / 100, rounded up.
+    let min_healthy = (3 * 100_usize).div_ceil(100);
+    let old: Vec<String> = task_states(&env, "web")
+        .await
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(old.len(), 3);
+    env.patch::<TaskDefinition>(
+        "web",
+        json!({"spec": {"containerDefinitions": [
+            {"name": "web", "image": "nginx:1.27", "portMappings": [{"containerPort": 8080}]}]}}),
+    )
+    .await;
+    // Sampled every 250 ms while the deployment runs: the fewest ready endpoints and the tasks seen terminating.
+    let sampled = std::sync::Mutex::new((usize::MAX, Vec::<String>::new()));
+    eventually_some(WAIT, "3 new tasks ready and the old ones gone", || async {
+        let states = task_states(&env, "web").await;
+        let mut seen = sampled.lock().unwrap();
+        seen.0 = seen.0.min(states.iter().filter(|e| e.1).count());
+        seen.1
+            .extend(states.iter().filter(|e| e.2).map(|e| e.0.clone()));
+        let new_ready = states.iter().filter(|e| e.1 && !old.contains(&e.0)).count();
+        (new_ready == 3 && states.iter().all(|e| !old.contains(&e.0))).then_some(())
+    })
+    .await;
+    let (fewest, seen_terminating) = sampled.into_inner().unwrap();
+    assert!(
+        fewest >= min_healthy,
+        "{fewest} ready endpoints during the deployment, below ECS's minimum of {min_healthy}"
+    );
+    assert!(
+        seen_terminating.iter().any(|id| old.contains(id)),
+        "an old task shown terminating while ECS stopped it"
+    );
+}
