@@ -1,0 +1,160 @@
+//! Tests of the tasks a service runs (catalogue entries 95-97).
+
+use super::*;
+use crate::dispatch::call_at;
+use crate::{ops_cluster, ops_service, ops_task, ops_task_definition};
+
+const STEP: Timing = Timing {
+    step: 1.0,
+    run: 5.0,
+};
+
+fn call(op: crate::dispatch::Op, model: &mut Model, now: f64, body: Value) -> Value {
+    model.settle(now, 10.0);
+    settle(model, now, STEP);
+    call_at(op, model, body, now).unwrap()
+}
+
+/// A cluster `main` and an awsvpc service `web` of 3 tasks in two subnets (rollouts take 10 s); revision 2
+/// has a failing health check.
+fn setup() -> Model {
+    let mut model = Model::new("us-east-1", 1);
+    call(
+        ops_cluster::create,
+        &mut model,
+        0.0,
+        json!({"clusterName": "main"}),
+    );
+    let check = |cmd: &str| json!({"command": ["CMD-SHELL", cmd], "interval": 5});
+    for cmd in ["curl -f localhost || exit 0", "exit 1"] {
+        let td = json!({"family": "web", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+                        "cpu": "256", "memory": "512",
+                        "containerDefinitions": [{"name": "app", "image": "nginx", "healthCheck": check(cmd),
+                                                  "portMappings": [{"containerPort": 80}]}]});
+        call(ops_task_definition::register, &mut model, 0.0, td);
+    }
+    let body = json!({"cluster": "main", "serviceName": "web", "taskDefinition": "web:1", "desiredCount": 3,
+                      "launchType": "FARGATE", "networkConfiguration": {"awsvpcConfiguration":
+                          {"subnets": ["subnet-a1", "subnet-b2"]}}});
+    call(ops_service::create, &mut model, 0.0, body);
+    model
+}
+
+fn tasks(model: &mut Model, now: f64, status: &str) -> Vec<Value> {
+    let listed = call(
+        ops_task::list,
+        model,
+        now,
+        json!({"cluster": "main", "serviceName": "web", "desiredStatus": status}),
+    );
+    let arns = listed["taskArns"].as_array().cloned().unwrap_or_default();
+    if arns.is_empty() {
+        return Vec::new();
+    }
+    let described = call(
+        ops_task::describe,
+        model,
+        now,
+        json!({"cluster": "main", "tasks": arns}),
+    );
+    described["tasks"].as_array().cloned().unwrap_or_default()
+}
+
+fn detail<'a>(task: &'a Value, name: &str) -> Option<&'a str> {
+    task["attachments"][0]["details"]
+        .as_array()?
+        .iter()
+        .find(|d| d["name"] == name)?["value"]
+        .as_str()
+}
+
+#[test]
+fn a_services_tasks_run_with_an_eni_a_zone_and_health() {
+    let mut model = setup();
+    // Right after the first task starts running, its health check is still being evaluated.
+    let early = tasks(&mut model, 4.0, "RUNNING");
+    let statuses: Vec<(&Value, &Value)> = early
+        .iter()
+        .map(|t| (&t["lastStatus"], &t["healthStatus"]))
+        .collect();
+    assert!(
+        statuses.contains(&(&json!("RUNNING"), &json!("UNKNOWN"))),
+        "{statuses:?}"
+    );
+    let running = tasks(&mut model, 12.0, "RUNNING");
+    assert_eq!(running.len(), 3, "{running:?}");
+    for task in &running {
+        assert_eq!(task["lastStatus"], "RUNNING");
+        assert_eq!(task["group"], "service:web");
+        assert!(task["startedBy"].as_str().unwrap().starts_with("ecs-svc/"));
+        assert_eq!(task["healthStatus"], "HEALTHY");
+        assert_eq!(task["attachments"][0]["type"], "ElasticNetworkInterface");
+        assert!(
+            detail(task, "privateIPv4Address")
+                .unwrap()
+                .starts_with("10.0.")
+        );
+        let subnet = detail(task, "subnetId").unwrap();
+        assert_eq!(task["availabilityZone"], zone_of("us-east-1", subnet));
+    }
+}
+
+#[test]
+fn a_deployment_drains_old_tasks_through_deactivating_and_stopping() {
+    let mut model = setup();
+    let before: Vec<Value> = tasks(&mut model, 20.0, "RUNNING");
+    let update = json!({"cluster": "main", "service": "web", "taskDefinition": "web:2"});
+    call(ops_service::update, &mut model, 20.0, update);
+    let stopping = tasks(&mut model, 24.5, "STOPPED");
+    let phases: Vec<&str> = stopping
+        .iter()
+        .filter_map(|t| t["lastStatus"].as_str())
+        .collect();
+    assert!(
+        phases.contains(&"DEACTIVATING") || phases.contains(&"STOPPING"),
+        "{phases:?}"
+    );
+    let after = tasks(&mut model, 40.0, "RUNNING");
+    assert_eq!(after.len(), 3);
+    assert!(after.iter().all(|t| t["healthStatus"] == "UNHEALTHY"));
+    assert!(
+        after
+            .iter()
+            .all(|t| !before.iter().any(|b| b["taskArn"] == t["taskArn"]))
+    );
+    let gone = tasks(&mut model, 40.0, "STOPPED");
+    assert!(
+        gone.iter().all(|t| t["lastStatus"] == "STOPPED"),
+        "{gone:?}"
+    );
+    assert_eq!(gone.len(), 3);
+}
+
+#[test]
+fn scaling_to_zero_stops_every_task() {
+    let mut model = setup();
+    let scale = json!({"cluster": "main", "service": "web", "desiredCount": 0});
+    call(ops_service::update, &mut model, 20.0, scale);
+    assert!(tasks(&mut model, 40.0, "RUNNING").is_empty());
+}
+
+/// Entry 97: ECS replaces a task a service's scheduler did not stop; the replacement starts when the task is
+/// stopped (it is created then and runs `2 * step` later), not at its slot's time in the ramp.
+#[test]
+fn a_stopped_task_is_replaced_from_the_time_it_stopped() {
+    let mut model = setup();
+    let before = tasks(&mut model, 30.0, "RUNNING");
+    let victim = before[0]["taskArn"].clone();
+    let stop = json!({"cluster": "main", "task": victim, "reason": "replace"});
+    call(ops_task::stop, &mut model, 30.0, stop);
+    let now = tasks(&mut model, 30.5, "RUNNING");
+    assert_eq!(now.len(), 3);
+    let new: Vec<&Value> = now
+        .iter()
+        .filter(|t| !before.iter().any(|b| b["taskArn"] == t["taskArn"]))
+        .collect();
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0]["lastStatus"], "PROVISIONING", "{:?}", new[0]);
+    let later = tasks(&mut model, 32.5, "RUNNING");
+    assert!(later.iter().all(|t| t["lastStatus"] == "RUNNING"));
+}
