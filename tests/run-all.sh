@@ -15,4 +15,8 @@ export ECSB_REQUIRE_MOTO=1
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The benchmark (benches/scale) is a long run of its own: tests/bench.sh.
+# The lifecycle walks (tests/walker, its own [[test]]) run with the other tests: plan::PARTS seeds of the day (a
+# rotating set that takes every walked field through add, change, remove, out-of-band change and deletion), about
+# 3 minutes, and the named replays; ECSB_WALKS=N walks more, ECSB_WALK_SEED=S (ECSB_WALK_KEEP=i,j) replays one.
+# Their report (walks, steps, invariant checks, coverage per kind) is target/walker/report.txt.
 cargo test --workspace --lib --bins --tests

@@ -1156,5 +1156,8 @@ pub struct TaskDefinitionStatus {
     /// revisions someone else registers later are not taken over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopted_at: Option<String>,
+    /// The tag keys the operator applied to the current revision: the only ones it ever removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_tag_keys: Vec<String>,
 }
 conditioned_status!(TaskDefinitionStatus);

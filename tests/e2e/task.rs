@@ -26,6 +26,24 @@ pub(crate) fn double(outcome: &str) -> ecs_double::Running {
     ])
 }
 
+/// A double whose RunTask starts the tasks and then answers HTTP 500 (the answer is lost), with tasks of
+/// `task_seconds` sped up four times; `{"faultRate": 0}` through `configure` lets answers through again.
+pub(crate) fn double_losing_run_task_answers(task_seconds: &str) -> ecs_double::Running {
+    ecs_double::spawn(&[
+        "--speedup",
+        "4",
+        "--task-seconds",
+        task_seconds,
+        "--fault-rate",
+        "1",
+        "--fault-after-effect",
+        "--fault-operations",
+        "RunTask",
+        "--timeout-seconds",
+        "1",
+    ])
+}
+
 /// An EcsCluster `main` and a TaskDefinition `job` (one container `app`), of unique ECS names.
 pub(crate) async fn cluster_and_job(env: &Env) {
     let (cluster, family) = (unique("c"), unique("job"));
@@ -219,19 +237,7 @@ async fn a_finished_run_deletes_itself_after_its_ttl() {
 /// write): the repeat with the recorded client token returns the same task, and no second one is started.
 #[tokio::test]
 async fn a_lost_run_task_answer_starts_no_second_task() {
-    let double = ecs_double::spawn(&[
-        "--speedup",
-        "4",
-        "--task-seconds",
-        "4",
-        "--fault-rate",
-        "1",
-        "--fault-after-effect",
-        "--fault-operations",
-        "RunTask",
-        "--timeout-seconds",
-        "1",
-    ]);
+    let double = double_losing_run_task_answers("4");
     let env = Env::against(&unique("task-lost"), &double.url).await;
     setup(&env, "  launchType: EC2\n").await;
     let unanswered = env
@@ -258,19 +264,7 @@ async fn a_lost_run_task_answer_starts_no_second_task() {
 /// and no exit code), so the run completes with its one task.
 #[tokio::test]
 async fn a_repeated_run_task_after_the_task_stopped_reads_its_outcome() {
-    let double = ecs_double::spawn(&[
-        "--speedup",
-        "4",
-        "--task-seconds",
-        "2",
-        "--fault-rate",
-        "1",
-        "--fault-after-effect",
-        "--fault-operations",
-        "RunTask",
-        "--timeout-seconds",
-        "1",
-    ]);
+    let double = double_losing_run_task_answers("2");
     let env = Env::against(&unique("task-trimmed"), &double.url).await;
     setup(&env, "  launchType: EC2\n").await;
     env.wait_for::<EcsTask>("job", WAIT, |t| {

@@ -9,7 +9,10 @@ use ecs_bridge::api::{EcsCluster, EcsTask, TaskDefinition};
 use serde_json::{Value, json};
 
 use crate::harness::{Env, configure, unique};
-use crate::task::{WAIT, cluster_and_job, described, double, double_stats, is, reason, setup};
+use crate::task::{
+    WAIT, cluster_and_job, described, double, double_losing_run_task_answers, double_stats, is,
+    reason, setup,
+};
 
 /// The status of `task` as JSON.
 fn status(task: &EcsTask) -> Value {
@@ -155,19 +158,7 @@ async fn a_started_run_does_not_depend_on_its_references() {
 /// and a Warning says the edit does not change the started run.
 #[tokio::test]
 async fn an_edit_while_a_run_is_active_does_not_change_what_it_runs() {
-    let double = ecs_double::spawn(&[
-        "--speedup",
-        "4",
-        "--task-seconds",
-        "4",
-        "--fault-rate",
-        "1",
-        "--fault-after-effect",
-        "--fault-operations",
-        "RunTask",
-        "--timeout-seconds",
-        "1",
-    ]);
+    let double = double_losing_run_task_answers("4");
     let env = Env::against(&unique("task-edit"), &double.url).await;
     setup(&env, "  launchType: EC2\n  group: first\n").await;
     let other = unique("other");
@@ -249,19 +240,7 @@ async fn a_refused_run_task_says_why_and_a_fixed_spec_runs() {
 /// repeat: the repeat first looks for the task by `startedBy`, so no second task is started.
 #[tokio::test]
 async fn a_repeat_after_the_tokens_lifetime_starts_no_second_task() {
-    let double = ecs_double::spawn(&[
-        "--speedup",
-        "4",
-        "--task-seconds",
-        "4",
-        "--fault-rate",
-        "1",
-        "--fault-after-effect",
-        "--fault-operations",
-        "RunTask",
-        "--timeout-seconds",
-        "1",
-    ]);
+    let double = double_losing_run_task_answers("4");
     // A token lives 4 s at this speed-up: 1 s.
     configure(&double, r#"{"clientTokenSeconds": 4}"#);
     let env = Env::against(&unique("task-token-gone"), &double.url).await;

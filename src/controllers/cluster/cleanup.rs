@@ -2,12 +2,12 @@
 //! is deleted only once no `EcsService` here uses it and ECS lists no service (managed here or not) and no
 //! capacity provider that must go first; the finalizer goes only when ECS reports it INACTIVE or gone.
 //!
-//! The capacity providers the cluster associated itself (its references' and, when the spec manages the whole
-//! list, `capacityProviders`) are released first with PutClusterCapacityProviders, so that their
-//! `CapacityProvider` objects, deleted at the same time, can go: whether DeleteCluster would release them too is
-//! not documented the same way everywhere (catalogue entry 21), and a provider waits for no cluster that is
-//! being deleted. What others associated, and Managed Instances providers (deleted with their
-//! `CapacityProvider`), still block with a message.
+//! The Auto Scaling group providers on the cluster are released first with PutClusterCapacityProviders: those it
+//! associated itself (its references' and, when the spec manages the whole list, `capacityProviders`), so that
+//! their `CapacityProvider` objects, deleted at the same time, can go, and those others associated, which stay
+//! ACTIVE and free for another cluster: an association cannot outlive the cluster, and whether DeleteCluster would
+//! release them itself is not documented the same way everywhere (catalogue entry 21). Managed Instances
+//! providers (deleted with their `CapacityProvider`, or someone else's) still block with a message.
 
 use kube::api::ListParams;
 use kube::{Api, ResourceExt};
@@ -15,6 +15,7 @@ use kube::{Api, ResourceExt};
 use super::validate::cluster_name;
 use crate::api::cluster::CapacityProviderStrategyItem;
 use crate::api::{EcsCluster, EcsService};
+use crate::ecs::AwsErrorKind;
 use crate::ecs::cluster::ObservedCluster;
 use crate::reconcile::ownership::{Ownership, classify};
 use crate::reconcile::{Cleanup, Context, Error, Note};
@@ -51,8 +52,9 @@ pub async fn cleanup(cluster: &EcsCluster, ctx: &Context) -> Result<Cleanup, Err
             blockers(&found, &services).unwrap_or_default(),
         ));
     }
+    let others = others_group_providers(cluster, &found, ctx).await?;
     let mut found = found;
-    if let Some((providers, strategy)) = release(cluster, &found) {
+    if let Some((providers, strategy)) = release(cluster, &found, &others) {
         match ctx
             .ecs
             .put_cluster_capacity_providers(&found.cluster_arn, &providers, &strategy)
@@ -101,35 +103,65 @@ pub async fn cleanup(cluster: &EcsCluster, ctx: &Context) -> Result<Cleanup, Err
     }
 }
 
-/// The capacity providers and default strategy the cluster keeps once it releases the providers it associated
-/// itself (`None` when ECS lists none of them): `status.associatedCapacityProviders`, and the whole
+/// Whether the cluster associated the provider itself: `status.associatedCapacityProviders`, and the whole
 /// `spec.capacityProviders` list when the spec sets it. FARGATE and FARGATE_SPOT need no releasing.
-pub fn release(
-    cluster: &EcsCluster,
-    found: &ObservedCluster,
-) -> Option<(Vec<String>, Vec<CapacityProviderStrategyItem>)> {
+fn associated_here(cluster: &EcsCluster, provider: &str) -> bool {
     let associated = cluster
         .status
         .as_ref()
         .map(|s| s.associated_capacity_providers.as_slice())
         .unwrap_or_default();
-    let ours = |p: &String| {
-        !BUILT_IN_PROVIDERS.contains(&p.as_str())
-            && (associated.contains(p)
-                || cluster
-                    .spec
-                    .capacity_providers
-                    .iter()
-                    .flatten()
-                    .any(|q| q == p))
-    };
-    if !found.capacity_providers.iter().any(ours) {
+    !BUILT_IN_PROVIDERS.contains(&provider)
+        && (associated.iter().any(|p| p == provider)
+            || cluster
+                .spec
+                .capacity_providers
+                .iter()
+                .flatten()
+                .any(|p| p == provider))
+}
+
+/// The providers on the cluster that others associated and that ECS describes as Auto Scaling group providers
+/// (a Managed Instances provider belongs to its cluster and is not found without it: it is not released).
+async fn others_group_providers(
+    cluster: &EcsCluster,
+    found: &ObservedCluster,
+    ctx: &Context,
+) -> Result<Vec<String>, Error> {
+    let mut groups = Vec::new();
+    for name in &found.capacity_providers {
+        if BUILT_IN_PROVIDERS.contains(&name.as_str()) || associated_here(cluster, name) {
+            continue;
+        }
+        // A provider ECS does not describe without its cluster (Managed Instances) is not released: it blocks with
+        // a message below instead of failing the cleanup on every attempt.
+        let described = match ctx.ecs.describe_capacity_provider(None, name).await {
+            Ok(described) => described,
+            Err(err) if matches!(err.kind, AwsErrorKind::Rejected | AwsErrorKind::NotFound) => None,
+            Err(err) => return Err(err.into()),
+        };
+        if described.is_some_and(|p| p.auto_scaling_group_provider.is_some()) {
+            groups.push(name.clone());
+        }
+    }
+    Ok(groups)
+}
+
+/// The capacity providers and default strategy the cluster keeps once it releases the providers it associated
+/// itself and `others` (Auto Scaling group providers others associated); `None` when ECS lists none of them.
+pub fn release(
+    cluster: &EcsCluster,
+    found: &ObservedCluster,
+    others: &[String],
+) -> Option<(Vec<String>, Vec<CapacityProviderStrategyItem>)> {
+    let leaving = |p: &String| associated_here(cluster, p) || others.contains(p);
+    if !found.capacity_providers.iter().any(leaving) {
         return None;
     }
     let kept: Vec<String> = found
         .capacity_providers
         .iter()
-        .filter(|p| !ours(p))
+        .filter(|p| !leaving(p))
         .cloned()
         .collect();
     let strategy = found
@@ -240,11 +272,11 @@ mod tests {
                 base: None,
             })
             .to_vec();
-        let (kept, strategy) = release(&ours, &found).expect("something to release");
+        let (kept, strategy) = release(&ours, &found, &[]).expect("something to release");
         assert_eq!(kept, vec!["FARGATE".to_owned(), "team-b".to_owned()]);
         assert_eq!(strategy.len(), 1);
         assert_eq!(strategy[0].capacity_provider, "FARGATE");
-        // What others associated still blocks, and says so.
+        // What others associated and is no Auto Scaling group provider (Managed Instances) still blocks, named.
         let message = blockers(
             &cluster(&kept.iter().map(String::as_str).collect::<Vec<_>>()),
             &[],
@@ -252,11 +284,26 @@ mod tests {
         .unwrap();
         assert!(message.contains("team-b"), "{message}");
         // Nothing of ours left: nothing to release.
-        assert_eq!(release(&ours, &cluster(&["FARGATE", "team-b"])), None);
+        assert_eq!(release(&ours, &cluster(&["FARGATE", "team-b"]), &[]), None);
         // A spec that manages the whole list associated all of it.
         ours.spec.capacity_providers = Some(vec!["team-b".into()]);
-        let (kept, _) = release(&ours, &found).unwrap();
+        let (kept, _) = release(&ours, &found, &[]).unwrap();
         assert_eq!(kept, vec!["FARGATE".to_owned()]);
+    }
+
+    #[test]
+    fn a_deleted_cluster_releases_the_group_providers_others_associated_too() {
+        let ours: EcsCluster = serde_yaml::from_str(
+            "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {name: web}\nspec: {}\n",
+        )
+        .unwrap();
+        let found = cluster(&["FARGATE", "team-b-asg", "team-c-managed"]);
+        let (kept, _) =
+            release(&ours, &found, &["team-b-asg".into()]).expect("team-b's group leaves");
+        assert_eq!(
+            kept,
+            vec!["FARGATE".to_owned(), "team-c-managed".to_owned()]
+        );
     }
 
     #[test]

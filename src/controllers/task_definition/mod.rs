@@ -19,6 +19,7 @@ use crate::ecs::{AwsError, AwsErrorKind};
 use crate::reconcile::conditions::{ConditionUpdate, READY, is_true_for};
 use crate::reconcile::ownership::{
     Ownership, claim, classify, desired_tags, live_owner, ownership_tags, tag_changes,
+    tag_changes_since,
 };
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use current::{is_current, refused_before, registered_note};
@@ -79,7 +80,7 @@ impl Managed for TaskDefinition {
             }
         }
         let current = match latest.filter(|rev| is_current(&last, rev, &content, &desired_hash)) {
-            Some(rev) => self.sync_tags(ctx, rev).await?,
+            Some(rev) => self.sync_tags(ctx, rev, &last.applied_tag_keys).await?,
             None => {
                 let rev = self
                     .register(ctx, checkpoint, &family, &content, &desired_hash)
@@ -111,6 +112,7 @@ impl Managed for TaskDefinition {
             active_revisions: retired.active,
             spec_hash: Some(desired_hash),
             adopted_at: checkpoint.current().adopted_at,
+            applied_tag_keys: desired_tags(self, &self.spec.tags).into_keys().collect(),
             ..Default::default()
         };
         let ready = registered(current.revision, &family);
@@ -134,7 +136,7 @@ impl Managed for TaskDefinition {
 
 impl TaskDefinition {
     /// The drift check of an unchanged spec: its revision is still ACTIVE (a shared listing of the family answers
-    /// this), so nothing needs a closer look.
+    /// this), so nothing needs a closer look but its tags.
     async fn still_current(
         &self,
         ctx: &Context,
@@ -149,12 +151,30 @@ impl TaskDefinition {
         if !ctx.ecs.is_active(arn, ctx.drift_interval / 2).await? {
             return Ok(None);
         }
+        // The spec's tags changed in ECS are put back (a tag read of its own bucket, not a task definition read);
+        // others' tags stay.
+        let (changed, _) = tag_changes(
+            &desired_tags(self, &self.spec.tags),
+            &ctx.ecs.list_tags(arn).await?,
+        );
         let family = last.family.clone().unwrap_or_default();
+        let mut notes = Vec::new();
+        if !changed.is_empty() {
+            ctx.ecs.tag_resource(arn, &changed).await?;
+            let keys: Vec<&str> = changed.keys().map(String::as_str).collect();
+            notes.push(Note::warning(
+                "DriftRepaired",
+                format!(
+                    "tags {} of {arn} were changed outside Kubernetes; put back",
+                    keys.join(", ")
+                ),
+            ));
+        }
         let ready = registered(last.revision.unwrap_or_default(), &family);
         Ok(Some(Applied {
             status: last.clone(),
             conditions: vec![ready],
-            notes: Vec::new(),
+            notes,
             requeue: None,
         }))
     }
@@ -200,21 +220,24 @@ impl TaskDefinition {
         }
     }
 
-    /// Brings the tags of the current revision to the spec (tag changes never register a revision).
+    /// Brings the tags of the current revision to the spec (tag changes never register a revision); of the keys
+    /// the spec no longer has, only those the operator applied (`applied`) are removed: others' tags stay.
     async fn sync_tags(
         &self,
         ctx: &Context,
         mut rev: ObservedRevision,
+        applied: &[String],
     ) -> Result<ObservedRevision, Error> {
         let desired = desired_tags(self, &self.spec.tags);
-        let (set, remove) = tag_changes(&desired, &rev.tags);
+        let (set, remove) = tag_changes_since(&desired, &rev.tags, applied);
         if !set.is_empty() {
             ctx.ecs.tag_resource(&rev.arn, &set).await?;
         }
         if !remove.is_empty() {
             ctx.ecs.untag_resource(&rev.arn, &remove).await?;
         }
-        rev.tags = desired;
+        rev.tags.retain(|key, _| !remove.contains(key));
+        rev.tags.extend(set);
         Ok(rev)
     }
 }

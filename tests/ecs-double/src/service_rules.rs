@@ -35,6 +35,7 @@ pub fn fill_defaults(config: &mut Map<String, Value>, default_strategy: &[Value]
         ("enableECSManagedTags", json!(false)),
         ("propagateTags", json!("NONE")),
         ("enableExecuteCommand", json!(false)),
+        ("healthCheckGracePeriodSeconds", json!(0)),
         ("loadBalancers", json!([])),
         ("serviceRegistries", json!([])),
         ("placementConstraints", json!([])),
@@ -140,5 +141,28 @@ pub fn desired_count(req: &Request) -> Result<Option<i32>, ApiError> {
     match req.i32("desiredCount")? {
         Some(n) if n < 0 => Err(ApiError::invalid("Desired count must be 0 or greater.")),
         other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_service_shows_the_defaults_ecs_fills_in() {
+        // Catalogue entry 18: "If you don't specify a health check grace period value, the default value of 0 is
+        // used"; REPLICA deployments 200/100; propagateTags NONE.
+        let mut config = Map::new();
+        fill_defaults(&mut config, &[]);
+        assert_eq!(config["healthCheckGracePeriodSeconds"], json!(0));
+        assert_eq!(config["propagateTags"], json!("NONE"));
+        assert_eq!(
+            config["deploymentConfiguration"]["maximumPercent"],
+            json!(200)
+        );
+        assert_eq!(
+            config["deploymentConfiguration"]["minimumHealthyPercent"],
+            json!(100)
+        );
     }
 }
