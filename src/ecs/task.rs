@@ -277,6 +277,11 @@ impl Ecs {
         self.tasks.prefetch(cluster, arns).await
     }
 
+    /// The DescribeTasks calls a second the task-read bucket sustains now; None when calls are not limited.
+    pub fn task_reads_per_second(&self) -> Option<f64> {
+        self.limits.sustained(Category::TaskRead)
+    }
+
     /// Stops a task with `reason`; a task or cluster that is gone counts as stopped.
     pub async fn stop_task(&self, cluster: &str, arn: &str, reason: &str) -> Result<(), AwsError> {
         let reason: String = reason.chars().take(MAX_STOP_REASON).collect();

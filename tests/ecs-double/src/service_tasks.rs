@@ -8,6 +8,8 @@
 //! health check command contains `exit 1` reports UNHEALTHY, any other health check HEALTHY, one `step` after
 //! the task started running (UNKNOWN before).
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
 use crate::rollout::TaskRamp;
@@ -101,42 +103,79 @@ pub fn zone_of(region: &str, subnet: &str) -> String {
     format!("{region}{letter}")
 }
 
+/// The tasks of the services' deployments, read in one pass over all tasks (so that bringing every service up to
+/// date costs one pass, not one per service).
+#[derive(Default)]
+struct DeploymentTasks {
+    /// (deployment, group) → the tasks not stopped by a user or ECS: (created at, ARN), oldest first.
+    live: HashMap<(String, String), Vec<(f64, String)>>,
+    /// deployment → when ECS or a user last stopped one of its tasks.
+    last_stop: HashMap<String, f64>,
+}
+
+impl DeploymentTasks {
+    fn of(model: &Model) -> Self {
+        let mut index = Self::default();
+        for task in model.tasks.values() {
+            let Some(deployment) = task.config.get("startedBy").and_then(Value::as_str) else {
+                continue;
+            };
+            if let Some((at, _)) = &task.stopped_by_user {
+                let last = index
+                    .last_stop
+                    .entry(deployment.to_owned())
+                    .or_insert(f64::MIN);
+                *last = last.max(*at);
+                continue;
+            }
+            let group = task.config.get("group").and_then(Value::as_str);
+            index
+                .live
+                .entry((deployment.to_owned(), group.unwrap_or_default().to_owned()))
+                .or_default()
+                .push((task.created_at, task.arn.clone()));
+        }
+        for live in index.live.values_mut() {
+            live.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        index
+    }
+}
+
 /// Brings the tasks of every service up to `now`, then applies the service's steps: a rollout that completes
 /// retires its old deployments, whose tasks stop at the times their ramps said.
 pub fn settle(model: &mut Model, now: f64, timing: Timing) {
+    let index = DeploymentTasks::of(model);
     let keys: Vec<(String, String)> = model.services.keys().cloned().collect();
     for key in keys {
-        sync(model, &key, now, timing);
+        sync(model, &index, &key, now, timing);
     }
 }
 
 /// Starts and stops the tasks of one service so that each deployment runs its ramp's count at `now`.
-fn sync(model: &mut Model, key: &(String, String), now: f64, timing: Timing) {
+fn sync(
+    model: &mut Model,
+    index: &DeploymentTasks,
+    key: &(String, String),
+    now: f64,
+    timing: Timing,
+) {
     let Some(service) = model.services.get(key) else {
         return;
     };
     let group = format!("service:{}", service.name);
     for ramp in service.run.task_ramps() {
-        let live: Vec<(f64, String)> = {
-            let mut live: Vec<(f64, String)> = model
-                .tasks
-                .values()
-                .filter(|t| t.stopped_by_user.is_none())
-                .filter(|t| t.config.get("startedBy") == Some(&json!(ramp.deployment)))
-                .filter(|t| t.config.get("group") == Some(&json!(group)))
-                .map(|t| (t.created_at, t.arn.clone()))
-                .collect();
-            live.sort_by(|a, b| a.0.total_cmp(&b.0));
-            live
-        };
+        let live = index
+            .live
+            .get(&(ramp.deployment.clone(), group.clone()))
+            .map_or(&[][..], Vec::as_slice);
         let count = live.len() as i32;
         // A task stopped (StopTask, a failed health check) is replaced from then on, not from its slot's time.
-        let last_stop = model
-            .tasks
-            .values()
-            .filter(|t| t.config.get("startedBy") == Some(&json!(ramp.deployment)))
-            .filter_map(|t| t.stopped_by_user.as_ref().map(|(at, _)| *at))
-            .fold(f64::MIN, f64::max);
+        let last_stop = index
+            .last_stop
+            .get(&ramp.deployment)
+            .copied()
+            .unwrap_or(f64::MIN);
         // Tasks are created `2 * step` before they run, so the ones due within that time exist already.
         let soon = ramp.running(now + 2.0 * timing.step);
         let target = ramp.running(now);

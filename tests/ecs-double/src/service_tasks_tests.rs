@@ -158,3 +158,58 @@ fn a_stopped_task_is_replaced_from_the_time_it_stopped() {
     let later = tasks(&mut model, 32.5, "RUNNING");
     assert!(later.iter().all(|t| t["lastStatus"] == "RUNNING"));
 }
+
+/// A model of `n` awsvpc services of 5 tasks each over 10 clusters, all running at time 60.
+fn services(n: usize) -> Model {
+    let mut model = Model::new("us-east-1", 1);
+    for c in 0..10 {
+        call_at(
+            ops_cluster::create,
+            &mut model,
+            json!({"clusterName": format!("c{c}")}),
+            0.0,
+        )
+        .unwrap();
+    }
+    for i in 0..n {
+        let td = json!({"family": format!("td{i}"), "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+                        "cpu": "256", "memory": "512",
+                        "containerDefinitions": [{"name": "app", "image": "nginx", "portMappings": [{"containerPort": 80}]}]});
+        call_at(ops_task_definition::register, &mut model, td, 0.0).unwrap();
+        let body = json!({"cluster": format!("c{}", i % 10), "serviceName": format!("s{i}"), "taskDefinition": format!("td{i}:1"),
+                          "desiredCount": 5, "launchType": "FARGATE",
+                          "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-a1", "subnet-b2"]}}});
+        call_at(ops_service::create, &mut model, body, 0.0).unwrap();
+    }
+    model.settle(60.0, 10.0);
+    settle(&mut model, 60.0, STEP);
+    assert_eq!(model.tasks.len(), 5 * n);
+    model
+}
+
+/// The shortest of a few timings of bringing every service's tasks up to date (what each request does first).
+fn settle_time(model: &mut Model) -> std::time::Duration {
+    (0..5)
+        .map(|i| {
+            let started = std::time::Instant::now();
+            settle(model, 61.0 + f64::from(i), STEP);
+            started.elapsed()
+        })
+        .min()
+        .unwrap()
+}
+
+/// Every request of the double brings all services' tasks up to date under the model's lock, so that work must
+/// grow with the tasks, not with services times tasks: at 200 services of 5 tasks it took 110-185 ms a request
+/// (release build), which capped the double at a few requests a second and slowed the operator's task-following
+/// rounds to a few a minute in the endpoints benchmark.
+#[test]
+fn bringing_service_tasks_up_to_date_grows_linearly_with_the_services() {
+    let small = settle_time(&mut services(20));
+    let large = settle_time(&mut services(200));
+    let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-6);
+    assert!(
+        ratio < 30.0,
+        "10x the services took {ratio:.0}x the time ({small:?} -> {large:?}): not linear"
+    );
+}
