@@ -1,5 +1,5 @@
 //! The tasks of an ECS service (catalogue entries 95-97): ListTasks by `serviceName`, and what DescribeTasks
-//! shows of a task's network: the ENI attachment's private address and the Availability Zone.
+//! shows of a task's network: the ENI's private IPv4 and IPv6 addresses and the Availability Zone.
 
 use serde::Deserialize;
 
@@ -25,8 +25,17 @@ pub struct KeyValue {
     pub value: Option<String>,
 }
 
+/// A container's `networkInterfaces[]` entry: the task's ENI addresses (catalogue entry 98).
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedNetworkInterface {
+    pub private_ipv4_address: Option<String>,
+    pub ipv6_address: Option<String>,
+}
+
 impl ObservedTask {
-    /// The private IPv4 address of the task's ENI (awsvpc tasks only).
+    /// The private IPv4 address of the task's ENI (awsvpc tasks only): the attachment's detail, else a
+    /// container's network interface.
     pub fn private_ipv4(&self) -> Option<&str> {
         self.attachments
             .iter()
@@ -34,6 +43,19 @@ impl ObservedTask {
             .flat_map(|a| &a.details)
             .find(|d| d.name.as_deref() == Some("privateIPv4Address"))
             .and_then(|d| d.value.as_deref())
+            .or_else(|| {
+                self.interfaces()
+                    .find_map(|n| n.private_ipv4_address.as_deref())
+            })
+    }
+
+    /// The IPv6 address of the task's ENI (awsvpc tasks in a subnet with IPv6 addresses).
+    pub fn private_ipv6(&self) -> Option<&str> {
+        self.interfaces().find_map(|n| n.ipv6_address.as_deref())
+    }
+
+    fn interfaces(&self) -> impl Iterator<Item = &ObservedNetworkInterface> {
+        self.containers.iter().flat_map(|c| &c.network_interfaces)
     }
 }
 
@@ -81,12 +103,15 @@ mod tests {
                     "availabilityZone": "us-east-1b",
                     "attachments": [{"id": "a", "type": "ElasticNetworkInterface", "status": "ATTACHED",
                                      "details": [{"name": "subnetId", "value": "subnet-1"},
-                                                 {"name": "privateIPv4Address", "value": "10.0.3.7"}]}]}),
+                                                 {"name": "privateIPv4Address", "value": "10.0.3.7"}]}],
+                    "containers": [{"name": "app", "networkInterfaces": [{"attachmentId": "a",
+                        "privateIpv4Address": "10.0.3.7", "ipv6Address": "2600:1f18:1:2::7"}]}]}),
             sdk::Task::deserialize,
         )
         .unwrap();
         let observed: ObservedTask = from_sdk(&task).unwrap();
         assert_eq!(observed.private_ipv4(), Some("10.0.3.7"));
+        assert_eq!(observed.private_ipv6(), Some("2600:1f18:1:2::7"));
         assert_eq!(observed.availability_zone.as_deref(), Some("us-east-1b"));
         assert_eq!(observed.health_status.as_deref(), Some("HEALTHY"));
     }

@@ -51,6 +51,8 @@ pub struct ObservedContainer {
     pub last_status: Option<String>,
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
+    /// The task's ENI as the container sees it (awsvpc tasks; catalogue entry 98).
+    pub network_interfaces: Vec<super::service_tasks::ObservedNetworkInterface>,
 }
 
 /// What RunTask answered: the tasks it started and why others could not be placed.

@@ -4,7 +4,9 @@
 //! task definition's health checks, and DEACTIVATING / STOPPING while ECS stops them.
 //!
 //! Conventions of the double: a subnet's Availability Zone is the Region and a letter a-c picked by the subnet
-//! ID's hash; a task's private IPv4 address is taken from 10.0.0.0/16 by its ID; an essential container whose
+//! ID's hash; a task's private IPv4 address is taken from 10.0.0.0/16 by its ID, and a task in a subnet whose ID
+//! contains `dualstack` also has an IPv6 address from 2600:1f18::/64 (the addresses are on the ENI attachment's
+//! details, IPv4 only, and on each container's `networkInterfaces`, catalogue entry 98); an essential container whose
 //! health check command contains `exit 1` reports UNHEALTHY, any other health check HEALTHY, one `step` after
 //! the task started running (UNKNOWN before).
 
@@ -17,11 +19,20 @@ use crate::state::{Model, Service};
 use crate::task_life::{Ending, Task, Timing};
 use crate::task_request::containers;
 
+/// A task's elastic network interface (awsvpc).
+#[derive(Clone, Debug)]
+pub struct Eni {
+    pub attachment: String,
+    pub subnet: String,
+    pub ipv4: String,
+    pub ipv6: Option<String>,
+}
+
 /// What a service's task has that a RunTask task of the double does not.
 #[derive(Clone, Debug)]
 pub struct ServiceTask {
-    /// The awsvpc ENI: (attachment id, subnet, private IPv4 address).
-    pub eni: Option<(String, String, String)>,
+    /// The awsvpc ENI.
+    pub eni: Option<Eni>,
     pub zone: String,
     /// The essential containers' health checks: None without any, Some(false) when one fails.
     pub healthy: Option<bool>,
@@ -59,7 +70,13 @@ impl ServiceTask {
             _ => "UNKNOWN",
         };
         out["healthStatus"] = json!(health);
-        if let Some((id, subnet, ip)) = &self.eni {
+        if let Some(Eni {
+            attachment: id,
+            subnet,
+            ipv4: ip,
+            ipv6,
+        }) = &self.eni
+        {
             let attachment = match status {
                 "PROVISIONING" => "PRECREATED",
                 "STOPPED" => "DELETED",
@@ -67,6 +84,15 @@ impl ServiceTask {
                 _ => "ATTACHED",
             };
             let eni = format!("eni-{}", &id[..17.min(id.len())]);
+            let mut interface = json!({"attachmentId": id, "privateIpv4Address": ip});
+            if let Some(v6) = ipv6 {
+                interface["ipv6Address"] = json!(v6);
+            }
+            if let Some(containers) = out["containers"].as_array_mut() {
+                for container in containers {
+                    container["networkInterfaces"] = json!([interface]);
+                }
+            }
             out["attachments"] = json!([{
                 "id": id,
                 "type": "ElasticNetworkInterface",
@@ -242,9 +268,14 @@ fn start(
     );
     let h = hash(&arn);
     let ip = format!("10.0.{}.{}", (h >> 8) % 256, 1 + h % 254);
-    let eni = subnet
-        .filter(|_| awsvpc)
-        .map(|s| (crate::ids::uuid(h), s, ip));
+    let eni = subnet.filter(|_| awsvpc).map(|subnet| Eni {
+        attachment: crate::ids::uuid(h),
+        ipv6: subnet
+            .contains("dualstack")
+            .then(|| format!("2600:1f18::{:x}:{:x}", (h >> 16) & 0xffff, 1 + h % 0xfffe)),
+        subnet,
+        ipv4: ip,
+    });
     let task = Task {
         arn: arn.clone(),
         cluster_arn,

@@ -159,6 +159,36 @@ fn a_stopped_task_is_replaced_from_the_time_it_stopped() {
     assert!(later.iter().all(|t| t["lastStatus"] == "RUNNING"));
 }
 
+/// Entry 98: a task's containers show its ENI (`networkInterfaces`), with an IPv6 address in a dual-stack subnet.
+#[test]
+fn a_task_in_a_dual_stack_subnet_has_an_ipv6_address() {
+    let mut model = setup();
+    let v4_only = tasks(&mut model, 5.0, "RUNNING");
+    let body = json!({"cluster": "main", "service": "web", "networkConfiguration": {"awsvpcConfiguration":
+                          {"subnets": ["subnet-dualstack-1"]}}, "forceNewDeployment": true});
+    call(ops_service::update, &mut model, 6.0, body);
+    let interface = &v4_only[0]["containers"][0]["networkInterfaces"][0];
+    assert_eq!(
+        interface["privateIpv4Address"].as_str(),
+        detail(&v4_only[0], "privateIPv4Address")
+    );
+    assert!(interface.get("ipv6Address").is_none());
+    let later = tasks(&mut model, 40.0, "RUNNING");
+    let dual: Vec<&Value> = later
+        .iter()
+        .filter(|t| {
+            t["containers"][0]["networkInterfaces"][0]
+                .get("ipv6Address")
+                .is_some()
+        })
+        .collect();
+    assert!(!dual.is_empty(), "{later:#?}");
+    let v6 = dual[0]["containers"][0]["networkInterfaces"][0]["ipv6Address"]
+        .as_str()
+        .unwrap();
+    assert!(v6.starts_with("2600:1f18::"), "{v6}");
+}
+
 /// A model of `n` awsvpc services of 5 tasks each over 10 clusters, all running at time 60.
 fn services(n: usize) -> Model {
     let mut model = Model::new("us-east-1", 1);

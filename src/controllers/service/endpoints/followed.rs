@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use kube::runtime::reflector::ObjectRef;
 
-use super::slices::{Judge, TaskEndpoint, endpoint};
+use super::endpoint::{Judge, TaskEndpoint, endpoint};
 use crate::api::EcsService;
 use crate::ecs::task::ObservedTask;
 

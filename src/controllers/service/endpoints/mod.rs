@@ -7,7 +7,9 @@
 //! Writes happen only when an object differs from what it should be; a Service or slice of the name that this
 //! EcsService does not own is never touched and is reported.
 
+pub mod endpoint;
 pub mod followed;
+pub mod placement;
 pub mod slices;
 pub mod validate;
 
@@ -23,7 +25,8 @@ use kube::{Api, ResourceExt};
 use crate::api::kubernetes_service::KubernetesServiceStatus;
 use crate::api::{EcsService, TaskDefinition};
 use crate::reconcile::{Context, Error, Note};
-use slices::{Judge, SERVICE_NAME_LABEL, owned_by, owner};
+use endpoint::{Judge, TaskEndpoint};
+use slices::{SERVICE_NAME_LABEL, owned_by, owner};
 
 /// The field manager of the operator's writes to Services and EndpointSlices.
 const FIELD_MANAGER: &str = "ecs-bridge-endpoints";
@@ -88,16 +91,18 @@ pub async fn publish(
     let judge = check_task_definition(svc, ctx, &namespace).await?;
     let owner = owner(&svc.name_any(), &uid);
     let services: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
-    let desired = slices::service(ks, &name, &namespace, &owner);
-    let apply = PatchParams::apply(FIELD_MANAGER).force();
-    match services.get_opt(&name).await? {
-        Some(found) if !owned_by(&found.metadata, &uid) => {
+    let found = services.get_opt(&name).await?;
+    if let Some(found) = &found {
+        if !owned_by(&found.metadata, &uid) {
             return Err(Error::AlreadyExists(format!(
                 "spec.kubernetesService: a Service {name} that this EcsService does not own exists in {namespace}; \
                  it is left alone. Set spec.kubernetesService.name to another name, or delete that Service"
             )));
         }
-        Some(found) if slices::must_recreate(&found, &desired) => {
+        if slices::must_recreate(
+            found,
+            &slices::service(ks, &name, &namespace, &owner, false),
+        ) {
             services.delete(&name, &DeleteParams::default()).await?;
             published.requeue = Some(Duration::from_secs(1));
             published.notes.push(Note::normal(
@@ -105,12 +110,6 @@ pub async fn publish(
                 format!("Service {name} changes type: recreated"),
             ));
             return Ok(published);
-        }
-        Some(found) if slices::service_matches(&found, &desired) => {}
-        _ => {
-            services
-                .patch(&name, &apply, &Patch::Apply(&desired))
-                .await?;
         }
     }
     let slice_api: Api<EndpointSlice> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -125,10 +124,24 @@ pub async fn publish(
         due,
     };
     let (endpoints, discovering) = follow(svc, ctx, &read, &existing).await?;
+    let dual_stack = endpoints.iter().any(|e| e.ipv6.is_some());
+    let desired = slices::service(ks, &name, &namespace, &owner, dual_stack);
+    if !found.is_some_and(|f| slices::service_matches(&f, &desired)) {
+        let apply = PatchParams::apply(FIELD_MANAGER).force();
+        services
+            .patch(&name, &apply, &Patch::Apply(&desired))
+            .await?;
+    }
     let ready = endpoints.iter().filter(|e| e.ready).count();
     let total = endpoints.len();
-    let wanted_slices = slices::slices(ks, &name, &namespace, &owner, endpoints);
+    let ours: Vec<EndpointSlice> = existing
+        .iter()
+        .filter(|s| owned_by(&s.metadata, &uid))
+        .cloned()
+        .collect();
+    let wanted_slices = slices::slices(ks, &name, &namespace, &owner, &endpoints, &ours);
     let names: BTreeSet<String> = wanted_slices.iter().map(ResourceExt::name_any).collect();
+    let apply = PatchParams::apply(FIELD_MANAGER).force();
     for slice in &wanted_slices {
         let slice_name = slice.name_any();
         match existing.iter().find(|s| s.name_any() == slice_name) {
@@ -142,10 +155,7 @@ pub async fn publish(
             }
         }
     }
-    for stale in existing
-        .iter()
-        .filter(|s| owned_by(&s.metadata, &uid) && !names.contains(&s.name_any()))
-    {
+    for stale in ours.iter().filter(|s| !names.contains(&s.name_any())) {
         slice_api
             .delete(&stale.name_any(), &DeleteParams::default())
             .await?;
@@ -195,7 +205,7 @@ async fn follow(
     ctx: &Context,
     read: &Read<'_>,
     existing: &[EndpointSlice],
-) -> Result<(Vec<slices::TaskEndpoint>, bool), Error> {
+) -> Result<(Vec<TaskEndpoint>, bool), Error> {
     let owner = ObjectRef::from_obj(svc);
     let uid = svc.uid().unwrap_or_default();
     let mut learned = ctx.endpoint_tasks.get(&owner, read.cluster_arn, read.judge);

@@ -1,16 +1,17 @@
-//! From ECS's tasks to Kubernetes objects (catalogue entries 95-97): one endpoint per task with an address, its
-//! conditions from the task's state and health, and the desired Service and EndpointSlices (at most 100
-//! endpoints each, in a stable order so that a change touches few slices).
+//! From the tasks' endpoints ([`super::endpoint`]) to Kubernetes objects: the desired Service and its
+//! EndpointSlices (IPv4 and IPv6, at most 100 endpoints each, placed with minimal churn by [`place`]), and
+//! whether what exists already says the same.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{ObjectReference, Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::endpoint::TaskEndpoint;
+use super::placement::{Placement, place};
 use crate::api::kubernetes_service::{KubernetesService, KubernetesServiceType};
-use crate::ecs::task::ObservedTask;
 
 /// At most this many endpoints per EndpointSlice (Kubernetes' own default for a Service's slices).
 pub const MAX_ENDPOINTS: usize = 100;
@@ -22,55 +23,6 @@ pub const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "endpoints.ecs-bridge.dev";
 /// The `targetRef.kind` of an endpoint: the ECS task it is (named by its task ID).
 pub const TASK_KIND: &str = "EcsServiceTask";
-
-/// How the endpoints are to be judged: whether the task definition has a health check on an essential
-/// container (None: not known, e.g. a task definition not managed here).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Judge {
-    pub health_checked: Option<bool>,
-}
-
-/// One task as an endpoint.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TaskEndpoint {
-    pub task_id: String,
-    pub address: String,
-    pub zone: Option<String>,
-    pub ready: bool,
-    pub serving: bool,
-    pub terminating: bool,
-}
-
-/// The endpoint of a task, or None when it has no address or has stopped.
-pub fn endpoint(task: &ObservedTask, judge: Judge) -> Option<TaskEndpoint> {
-    let last = task.last_status.as_deref().unwrap_or_default();
-    if matches!(last, "DEPROVISIONING" | "STOPPED") {
-        return None;
-    }
-    let address = task.private_ipv4()?.to_owned();
-    let terminating = task.desired_status.as_deref() == Some("STOPPED");
-    let healthy = match task.health_status.as_deref() {
-        Some("HEALTHY") => true,
-        Some("UNHEALTHY") => false,
-        // UNKNOWN: still being evaluated when there is a health check; always UNKNOWN without one (and when the
-        // task definition is not known here, UNKNOWN is taken as "no health check").
-        _ => judge.health_checked != Some(true),
-    };
-    let serving = matches!(last, "RUNNING" | "DEACTIVATING") && healthy;
-    Some(TaskEndpoint {
-        task_id: task
-            .task_arn
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
-        address,
-        zone: task.availability_zone.clone(),
-        ready: serving && !terminating,
-        serving,
-        terminating,
-    })
-}
 
 /// The owner reference that makes the EcsService own what the operator creates for it.
 pub fn owner(name: &str, uid: &str) -> OwnerReference {
@@ -104,12 +56,14 @@ fn labels(service: &str, slice: bool) -> BTreeMap<String, String> {
     labels
 }
 
-/// The Service: selector-less, the spec's type and ports (target port = container port).
+/// The Service: selector-less, the spec's type and ports (target port = container port), dual-stack where the
+/// cluster allows it when the tasks have IPv6 addresses.
 pub fn service(
     spec: &KubernetesService,
     name: &str,
     namespace: &str,
     owner: &OwnerReference,
+    dual_stack: bool,
 ) -> Service {
     let ports = spec
         .ports
@@ -134,6 +88,8 @@ pub fn service(
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             cluster_ip: (spec.type_ == KubernetesServiceType::Headless).then(|| "None".into()),
+            // Both families where the cluster has both, once tasks have IPv6 addresses; else the cluster's own.
+            ip_family_policy: dual_stack.then(|| "PreferDualStack".into()),
             ports: Some(ports),
             ..Default::default()
         }),
@@ -141,21 +97,71 @@ pub fn service(
     }
 }
 
-/// The name of the `index`th slice of Service `service`.
-pub fn slice_name(service: &str, index: usize) -> String {
-    format!("{service}-ecs-{index}")
+/// An address family of EndpointSlices: its `addressType` and the infix of its slices' names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    IPv4,
+    IPv6,
 }
 
-/// The EndpointSlices of Service `name`: the endpoints ordered by address, 100 a slice; none without endpoints
-/// but one empty slice, so that "no endpoints" is stated rather than left unknown.
+impl Family {
+    fn address_type(self) -> &'static str {
+        match self {
+            Family::IPv4 => "IPv4",
+            Family::IPv6 => "IPv6",
+        }
+    }
+
+    fn prefix(self, service: &str) -> String {
+        match self {
+            Family::IPv4 => format!("{service}-ecs-"),
+            Family::IPv6 => format!("{service}-ecs6-"),
+        }
+    }
+
+    fn address(self, e: &TaskEndpoint) -> Option<&String> {
+        match self {
+            Family::IPv4 => e.ipv4.as_ref(),
+            Family::IPv6 => e.ipv6.as_ref(),
+        }
+    }
+}
+
+/// The name of the `index`th slice of `family` of Service `service`.
+pub fn slice_name(service: &str, family: Family, index: usize) -> String {
+    format!("{}{index}", family.prefix(service))
+}
+
+/// The slices of `family` among `existing` and the task IDs each holds, by index.
+fn held(service: &str, family: Family, existing: &[EndpointSlice]) -> Placement {
+    let prefix = family.prefix(service);
+    existing
+        .iter()
+        .filter(|s| s.address_type == family.address_type())
+        .filter_map(|s| {
+            let index = s
+                .metadata
+                .name
+                .as_deref()?
+                .strip_prefix(&prefix)?
+                .parse()
+                .ok()?;
+            Some((index, task_ids(s).map(str::to_owned).collect()))
+        })
+        .collect()
+}
+
+/// The EndpointSlices of Service `name`, given the slices the operator holds now (`existing`): IPv4 slices, and
+/// IPv6 slices while tasks have IPv6 addresses; at most 100 endpoints a slice, each endpoint left in the slice
+/// that holds it ([`place`]); one empty IPv4 slice without endpoints, so that "no endpoints" is stated.
 pub fn slices(
     spec: &KubernetesService,
     name: &str,
     namespace: &str,
     owner: &OwnerReference,
-    mut endpoints: Vec<TaskEndpoint>,
+    endpoints: &[TaskEndpoint],
+    existing: &[EndpointSlice],
 ) -> Vec<EndpointSlice> {
-    endpoints.sort_by(|a, b| a.task_id.cmp(&b.task_id));
     let ports: Vec<EndpointPort> = spec
         .ports
         .iter()
@@ -166,31 +172,44 @@ pub fn slices(
             app_protocol: p.app_protocol.clone(),
         })
         .collect();
-    let mut chunks: Vec<&[TaskEndpoint]> = endpoints.chunks(MAX_ENDPOINTS).collect();
-    if chunks.is_empty() {
-        chunks.push(&[]);
+    let mut out = Vec::new();
+    for family in [Family::IPv4, Family::IPv6] {
+        let by_task: BTreeMap<&str, (&TaskEndpoint, &String)> = endpoints
+            .iter()
+            .filter_map(|e| Some((e.task_id.as_str(), (e, family.address(e)?))))
+            .collect();
+        if family == Family::IPv6 && by_task.is_empty() {
+            continue;
+        }
+        let keys: BTreeSet<String> = by_task.keys().map(|k| (*k).to_owned()).collect();
+        let placement = place(&keys, &held(name, family, existing), MAX_ENDPOINTS);
+        out.extend(placement.into_iter().map(|(index, tasks)| {
+            EndpointSlice {
+                metadata: ObjectMeta {
+                    name: Some(slice_name(name, family, index)),
+                    namespace: Some(namespace.into()),
+                    labels: Some(labels(name, true)),
+                    owner_references: Some(vec![owner.clone()]),
+                    ..Default::default()
+                },
+                address_type: family.address_type().into(),
+                ports: Some(ports.clone()),
+                endpoints: Some(
+                    tasks
+                        .iter()
+                        .filter_map(|t| by_task.get(t.as_str()))
+                        .map(|(e, address)| to_endpoint(e, address, namespace))
+                        .collect(),
+                ),
+            }
+        }));
     }
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(index, chunk)| EndpointSlice {
-            metadata: ObjectMeta {
-                name: Some(slice_name(name, index)),
-                namespace: Some(namespace.into()),
-                labels: Some(labels(name, true)),
-                owner_references: Some(vec![owner.clone()]),
-                ..Default::default()
-            },
-            address_type: "IPv4".into(),
-            ports: Some(ports.clone()),
-            endpoints: Some(chunk.iter().map(|e| to_endpoint(e, namespace)).collect()),
-        })
-        .collect()
+    out
 }
 
-fn to_endpoint(e: &TaskEndpoint, namespace: &str) -> Endpoint {
+fn to_endpoint(e: &TaskEndpoint, address: &str, namespace: &str) -> Endpoint {
     Endpoint {
-        addresses: vec![e.address.clone()],
+        addresses: vec![address.to_owned()],
         conditions: Some(EndpointConditions {
             ready: Some(e.ready),
             serving: Some(e.serving),
@@ -250,6 +269,7 @@ pub fn service_matches(existing: &Service, desired: &Service) -> bool {
             .collect::<Vec<_>>()
     };
     headless(have) == headless(want)
+        && (want.ip_family_policy.is_none() || have.ip_family_policy == want.ip_family_policy)
         && ports(have) == ports(want)
         && have.selector.as_ref().is_none_or(BTreeMap::is_empty)
         && labels_hold(&existing.metadata, &desired.metadata)
@@ -281,97 +301,96 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn task(id: &str, last: &str, desired: &str, health: &str) -> ObservedTask {
-        serde_json::from_value(json!({
-            "taskArn": format!("arn:aws:ecs:us-east-1:1:task/main/{id}"), "lastStatus": last,
-            "desiredStatus": desired, "healthStatus": health, "availabilityZone": "us-east-1a",
-            "attachments": [{"type": "ElasticNetworkInterface",
-                             "details": [{"name": "privateIPv4Address", "value": "10.0.0.1"}]}]}))
+    fn ready(id: &str, ipv6: bool) -> TaskEndpoint {
+        TaskEndpoint {
+            task_id: id.into(),
+            ipv4: Some("10.0.0.1".into()),
+            ipv6: ipv6.then(|| "2600:1f18::1".into()),
+            zone: Some("us-east-1a".into()),
+            ready: true,
+            serving: true,
+            terminating: false,
+        }
+    }
+
+    fn spec() -> KubernetesService {
+        serde_json::from_value(
+            json!({"ports": [{"name": "http", "port": 80, "containerPort": 8080}]}),
+        )
         .unwrap()
     }
 
-    fn conditions(t: &ObservedTask, checked: Option<bool>) -> Option<(bool, bool, bool)> {
-        endpoint(
-            t,
-            Judge {
-                health_checked: checked,
-            },
-        )
-        .map(|e| (e.ready, e.serving, e.terminating))
-    }
-
-    #[test]
-    fn conditions_follow_the_task_state_and_health() {
-        let checked = Some(true);
-        assert_eq!(
-            conditions(&task("a", "RUNNING", "RUNNING", "HEALTHY"), checked),
-            Some((true, true, false))
-        );
-        assert_eq!(
-            conditions(&task("a", "RUNNING", "RUNNING", "UNHEALTHY"), checked),
-            Some((false, false, false))
-        );
-        // UNKNOWN: being evaluated with a health check; without one it stays UNKNOWN and the task is ready.
-        assert_eq!(
-            conditions(&task("a", "RUNNING", "RUNNING", "UNKNOWN"), checked),
-            Some((false, false, false))
-        );
-        assert_eq!(
-            conditions(&task("a", "RUNNING", "RUNNING", "UNKNOWN"), Some(false)),
-            Some((true, true, false))
-        );
-        assert_eq!(
-            conditions(&task("a", "PENDING", "RUNNING", "UNKNOWN"), Some(false)),
-            Some((false, false, false))
-        );
-        // ECS drains it: still serving while DEACTIVATING, terminating and not ready; gone once it deprovisions.
-        assert_eq!(
-            conditions(&task("a", "DEACTIVATING", "STOPPED", "HEALTHY"), checked),
-            Some((false, true, true))
-        );
-        assert_eq!(
-            conditions(&task("a", "STOPPING", "STOPPED", "HEALTHY"), checked),
-            Some((false, false, true))
-        );
-        assert_eq!(
-            conditions(&task("a", "DEPROVISIONING", "STOPPED", "HEALTHY"), checked),
-            None
-        );
-        let mut bridge = task("a", "RUNNING", "RUNNING", "HEALTHY");
-        bridge.attachments.clear();
-        assert_eq!(conditions(&bridge, checked), None, "no ENI, no address");
+    fn sizes(made: &[EndpointSlice]) -> Vec<(String, usize)> {
+        made.iter()
+            .map(|s| {
+                (
+                    s.metadata.name.clone().unwrap_or_default(),
+                    s.endpoints.as_ref().map_or(0, Vec::len),
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn slices_hold_at_most_100_endpoints_and_one_empty_slice_says_none() {
-        let ks: KubernetesService = serde_json::from_value(
-            json!({"ports": [{"name": "http", "port": 80, "containerPort": 8080}]}),
-        )
-        .unwrap();
         let owner = owner("web", "u1");
         let endpoints: Vec<TaskEndpoint> = (0..250)
-            .map(|i| {
-                endpoint(
-                    &task(&format!("t{i:03}"), "RUNNING", "RUNNING", "HEALTHY"),
-                    Judge::default(),
-                )
-                .unwrap()
-            })
+            .map(|i| ready(&format!("t{i:03}"), false))
             .collect();
-        let made = slices(&ks, "web", "shop", &owner, endpoints);
-        let sizes: Vec<usize> = made
-            .iter()
-            .map(|s| s.endpoints.as_ref().map_or(0, Vec::len))
-            .collect();
-        assert_eq!(sizes, [100, 100, 50]);
-        assert_eq!(made[2].metadata.name.as_deref(), Some("web-ecs-2"));
+        let made = slices(&spec(), "web", "shop", &owner, &endpoints, &[]);
+        assert_eq!(
+            sizes(&made),
+            [
+                ("web-ecs-0".into(), 100),
+                ("web-ecs-1".into(), 100),
+                ("web-ecs-2".into(), 50)
+            ]
+        );
         let labels = made[0].metadata.labels.clone().unwrap();
         assert_eq!(labels[SERVICE_NAME_LABEL], "web");
         assert_eq!(labels[MANAGED_BY_LABEL], MANAGED_BY);
         assert!(slice_matches(&made[0], &made[0].clone()));
         assert!(!slice_matches(&made[0], &made[1]));
-        let empty = slices(&ks, "web", "shop", &owner, Vec::new());
-        assert_eq!(empty.len(), 1);
+        let empty = slices(&spec(), "web", "shop", &owner, &[], &[]);
+        assert_eq!(sizes(&empty), [("web-ecs-0".into(), 0)]);
         assert_eq!(task_ids(&made[0]).next(), Some("t000"));
+    }
+
+    /// Issue 27: a task that starts rewrites one slice; the others already say what they should.
+    #[test]
+    fn a_new_task_changes_one_slice_only() {
+        let owner = owner("web", "u1");
+        let mut endpoints: Vec<TaskEndpoint> = (0..250)
+            .map(|i| ready(&format!("t{i:03}"), false))
+            .collect();
+        let before = slices(&spec(), "web", "shop", &owner, &endpoints, &[]);
+        endpoints.push(ready("a-first", false));
+        let after = slices(&spec(), "web", "shop", &owner, &endpoints, &before);
+        let rewritten: Vec<_> = after
+            .iter()
+            .zip(&before)
+            .filter(|(a, b)| !slice_matches(b, a))
+            .map(|(a, _)| a.metadata.name.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(rewritten, ["web-ecs-2"]);
+    }
+
+    /// Entry 98: tasks with IPv6 addresses are also published in IPv6 slices (one address type per slice).
+    #[test]
+    fn dual_stack_tasks_are_in_ipv4_and_ipv6_slices() {
+        let owner = owner("web", "u1");
+        let endpoints = [ready("a", true), ready("b", false)];
+        let made = slices(&spec(), "web", "shop", &owner, &endpoints, &[]);
+        assert_eq!(
+            sizes(&made),
+            [("web-ecs-0".into(), 2), ("web-ecs6-0".into(), 1)]
+        );
+        assert_eq!(made[1].address_type, "IPv6");
+        let v6 = &made[1].endpoints.as_ref().unwrap()[0];
+        assert_eq!(v6.addresses, ["2600:1f18::1"]);
+        assert_eq!(
+            v6.target_ref.as_ref().and_then(|r| r.name.as_deref()),
+            Some("a")
+        );
     }
 }
