@@ -37,6 +37,8 @@ pub struct EndpointRun {
     pub tasks_per_describe: f64,
     /// EndpointSlices written in the quiet minute with endpoints.
     pub quiet_slice_writes: usize,
+    /// ThrottlingExceptions from publishing the endpoints to the end of the replacements.
+    pub throttled: u64,
 }
 
 fn epoch() -> f64 {
@@ -154,6 +156,7 @@ pub async fn measure(client: &Client, n: usize) -> EndpointRun {
             .unwrap();
     }
     let slices: Api<EndpointSlice> = Api::namespaced(client.clone(), &namespace);
+    let published = EcsCalls::read(&url);
     let started = Instant::now();
     loop {
         let (all, _) = endpoints(&slices).await;
@@ -229,6 +232,7 @@ pub async fn measure(client: &Client, n: usize) -> EndpointRun {
                 .map(|t| Duration::from_secs_f64((t - at).max(0.0)))
         })
         .collect();
+    let throttled = EcsCalls::read(&url).since(&published).throttled;
     let to_ready = running_since(&ecs, &namespace, &ready_at).await;
     EndpointRun {
         services: n,
@@ -241,6 +245,7 @@ pub async fn measure(client: &Client, n: usize) -> EndpointRun {
         list_with: with.of("ListTasks"),
         tasks_per_describe: with.per_call("DescribeTasks"),
         quiet_slice_writes,
+        throttled,
     }
 }
 
@@ -290,7 +295,9 @@ pub fn markdown(e: &EndpointRun) -> String {
          speed). {} tasks stopped with StopTask and replaced by ECS: ECS stopping to endpoint terminating p50 {:.2} s, \
          p99 {:.2} s ({} seen); replacement RUNNING (startedAt) to endpoint ready p50 {:.2} s, p99 {:.2} s ({} seen). \
          Quiet minute without `kubernetesService`: {} DescribeTasks, {} ListTasks; with it: {} DescribeTasks \
-         ({:.1} tasks per call), {} ListTasks; EndpointSlices written in the quiet minute with endpoints: {}.\n",
+         ({:.1} tasks per call, {:.2} calls per 100 followed tasks per round), {} ListTasks; EndpointSlices written in \
+         the quiet minute with endpoints: {}; ThrottlingExceptions from publishing to the end of the replacements: \
+         {}.\n",
         e.services,
         e.replaced,
         p(&e.to_terminating, 50.0),
@@ -303,8 +310,10 @@ pub fn markdown(e: &EndpointRun) -> String {
         e.list_without,
         e.describe_with,
         e.tasks_per_describe,
+        100.0 / e.tasks_per_describe.max(1.0),
         e.list_with,
-        e.quiet_slice_writes
+        e.quiet_slice_writes,
+        e.throttled
     )
 }
 
@@ -316,5 +325,5 @@ pub fn json(e: &EndpointRun) -> Value {
            "quietMinuteWithout": {"DescribeTasks": e.describe_without, "ListTasks": e.list_without},
            "quietMinuteWith": {"DescribeTasks": e.describe_with, "ListTasks": e.list_with,
                                "tasksPerDescribeTasks": e.tasks_per_describe},
-           "endpointSliceWritesInQuietMinute": e.quiet_slice_writes})
+           "endpointSliceWritesInQuietMinute": e.quiet_slice_writes, "throttled": e.throttled})
 }
