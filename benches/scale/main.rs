@@ -7,6 +7,8 @@
 //! placements) and checks its claims: the benchmark exits with status 1, after writing its figures, when one fails.
 //! `--one-account-services 10000 --one-account-families 3000 --td-repair 150 --td-users 5` runs issue 24's
 //! one-account line first (`benches/scale/ten_thousand.rs`).
+//! A phase of services published as Kubernetes endpoints (`--endpoint-services`, 0 by default: it runs at real
+//! speed) is in `benches/scale/endpoints.rs`.
 //!
 //! Run it with `bash tests/bench.sh` (starts the local control plane), or
 //! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 300 --drift-samples 20
@@ -17,6 +19,7 @@
 
 mod counters;
 mod drift;
+mod endpoints;
 mod families;
 mod objects;
 mod processes;
@@ -83,6 +86,8 @@ struct Options {
     task_seconds: f64,
     /// Services with `spec.autoScaling`.
     autoscaled: usize,
+    /// Services of 5 tasks published as Kubernetes endpoints (`spec.kubernetesService`).
+    endpoint_services: usize,
 }
 
 fn options() -> Options {
@@ -113,6 +118,7 @@ fn options() -> Options {
         tasks: value("--tasks").map_or(500, |v| v.parse().expect("tasks")),
         task_seconds: value("--task-seconds").map_or(30.0, |v| v.parse().expect("seconds")),
         autoscaled: value("--autoscaled").map_or(300, |v| v.parse().expect("services")),
+        endpoint_services: value("--endpoint-services").map_or(0, |v| v.parse().expect("services")),
     }
 }
 
@@ -346,6 +352,13 @@ async fn main() {
             Some(scaling::measure(&client, n, options.speedup, options.steady).await)
         }
     };
+    let endpoints = match options.endpoint_services {
+        0 => None,
+        n => {
+            eprintln!("benchmark: {n} services published as Kubernetes endpoints ...");
+            Some(endpoints::measure(&client, n).await)
+        }
+    };
     let faults = match options.fault_services {
         0 => None,
         n => {
@@ -360,6 +373,7 @@ async fn main() {
             families: families.as_ref(),
             tasks: tasks.as_ref(),
             autoscaling: autoscaling.as_ref(),
+            endpoints: endpoints.as_ref(),
         },
         options.speedup,
     );

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::autoscaling::{AutoScaling, AutoScalingStatus};
 use super::cluster::CapacityProviderStrategyItem;
 use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_status};
+use super::kubernetes_service::{KubernetesService, KubernetesServiceStatus};
 
 /// An Amazon ECS service. ECS field names follow the ECS `CreateService` API.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -38,6 +39,7 @@ use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_statu
     printcolumn = r#"{"name":"Max","type":"integer","priority":1,"jsonPath":".status.autoScaling.maxCapacity"}"#,
     printcolumn = r#"{"name":"Strategy","type":"string","priority":1,"jsonPath":".status.strategy"}"#,
     printcolumn = r#"{"name":"Stage","type":"string","priority":1,"jsonPath":".status.serviceDeployment.lifecycleStage"}"#,
+    printcolumn = r#"{"name":"Endpoints","type":"integer","priority":1,"jsonPath":".status.kubernetesService.readyEndpoints"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
@@ -140,6 +142,9 @@ pub struct EcsServiceSpec {
     /// creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// A Kubernetes Service with the service's tasks as its endpoints (see the API document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_service: Option<KubernetesService>,
     /// Tags for the service; the operator adds its ownership tags next to them.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
@@ -1014,6 +1019,9 @@ pub struct EcsServiceStatus {
     /// The tag keys the operator applied to the ECS service: the only ones it ever removes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied_tag_keys: Vec<String>,
+    /// The Kubernetes Service of `spec.kubernetesService` and its endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_service: Option<KubernetesServiceStatus>,
 }
 conditioned_status!(EcsServiceStatus);
 

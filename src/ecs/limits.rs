@@ -291,6 +291,13 @@ impl RateLimits {
         }
     }
 
+    /// The calls a second the category sustains now (its refill at the current pace); None when not limited.
+    pub fn sustained(&self, category: Category) -> Option<f64> {
+        let bucket = self.buckets.get(&category)?;
+        let bucket = bucket.lock().unwrap_or_else(|p| p.into_inner());
+        Some(bucket.refill * bucket.pace)
+    }
+
     /// ECS throttled a call of this category: halve its pace and drain it.
     pub fn throttled(&self, category: Category) {
         if let Some(bucket) = self.buckets.get(&category) {

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod priority;
 pub mod service;
 pub mod service_deployment;
+pub mod service_tasks;
 pub mod tags;
 pub mod task;
 pub mod task_definition;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::backoff::Backoff;
 use super::exports::Published;
 use super::lanes::Lanes;
+use crate::controllers::service::endpoints::followed::Followed;
 use crate::ecs::Ecs;
 use crate::health::Readiness;
 use crate::metrics::Metrics;
@@ -35,6 +36,8 @@ pub struct Context {
     pub lanes: Lanes,
     /// What each object last exported (`spec.exportTo`).
     pub exports: Published,
+    /// The tasks of the services published as Kubernetes endpoints, read by the task-following loop.
+    pub endpoint_tasks: Followed,
 }
 
 impl Context {
@@ -61,6 +64,7 @@ impl Context {
             readiness: Readiness::default(),
             lanes: Lanes::default(),
             exports: Published::default(),
+            endpoint_tasks: Followed::default(),
         }
     }
 

@@ -108,9 +108,22 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
         let task_definitions = controller(api::<TaskDefinition>(client, scope));
         let providers = provider_controller(client, scope);
         let tasks = controller(api::<EcsTask>(client, scope));
-        // Tasks are followed in one loop that wakes an EcsTask when its tasks change.
+        let services = service_controller(client, scope);
+        // Tasks are followed in one loop that wakes an EcsTask when its tasks change, and an EcsService when the
+        // tasks it publishes as endpoints change.
+        let (service_wakes, woken_services) = futures::channel::mpsc::unbounded();
+        let endpoint_services = task_watch::EndpointServices {
+            store: services.store(),
+            namespace: scope.map(str::to_owned),
+            wakes: service_wakes,
+        };
         let task_store = tasks.store();
-        let tasks = tasks.reconcile_on(task_watch::task_changes(task_store, ctx.clone()));
+        let tasks = tasks.reconcile_on(task_watch::task_changes(
+            task_store,
+            endpoint_services,
+            ctx.clone(),
+        ));
+        let services = services.reconcile_on(woken_services);
         // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
         let cron_tasks = controller(api::<EcsCronTask>(client, scope))
             .owns(api::<EcsTask>(client, scope), config());
@@ -120,7 +133,6 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
         controllers.push(drive(providers, ctx.clone()).boxed());
         controllers.push(drive(tasks, ctx.clone()).boxed());
         controllers.push(drive(cron_tasks, ctx.clone()).boxed());
-        let services = service_controller(client, scope);
         caches.push(wait_until_ready(clusters.store()).boxed());
         caches.push(wait_until_ready(task_definitions.store()).boxed());
         caches.push(wait_until_ready(services.store()).boxed());

@@ -13,6 +13,7 @@ mod corpus;
 mod cron_edges;
 mod cron_task;
 mod drift_listing;
+mod endpoints;
 mod exports;
 mod harness;
 mod operator;

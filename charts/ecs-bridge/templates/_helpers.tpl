@@ -106,4 +106,15 @@ updates them, for finalizers and the scale subresource), their status, and event
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# spec.kubernetesService of an EcsService: the Service and EndpointSlices the operator owns (ownerReferences with
+# blockOwnerDeletion need update on the owner's finalizers where OwnerReferencesPermissionEnforcement is on).
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["get", "list", "create", "patch", "delete"]
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["get", "list", "create", "patch", "delete"]
+- apiGroups: ["ecsbridge.dev"]
+  resources: ["ecsservices/finalizers"]
+  verbs: ["update"]
 {{- end }}

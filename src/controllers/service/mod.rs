@@ -3,6 +3,7 @@
 
 pub mod autoscaling;
 pub mod ecs_events;
+pub mod endpoints;
 pub mod identity;
 pub mod plan;
 pub mod record;
@@ -82,7 +83,11 @@ impl Managed for EcsService {
     }
 
     fn validate(&self) -> Result<(), String> {
-        validate::validate(self)
+        validate::validate(self)?;
+        self.spec
+            .kubernetes_service
+            .as_ref()
+            .map_or(Ok(()), endpoints::validate::spec)
     }
 
     async fn apply(
@@ -262,7 +267,18 @@ impl Managed for EcsService {
             .clone()
             .or_else(|| adopted.then(conditions::now));
         status.applied_tag_keys = tags.keys().cloned().collect();
-        let requeue = (!rollout.settled).then(|| rollout_poll(&observed));
+        let due = endpoints::Due {
+            deploying: !rollout.settled,
+            desired_count: expected_count,
+        };
+        let published = endpoints::publish(self, ctx, &observed.cluster_arn, &name, due).await?;
+        status.kubernetes_service = published.status;
+        notes.extend(published.notes);
+        let requeue = (!rollout.settled)
+            .then(|| rollout_poll(&observed))
+            .into_iter()
+            .chain(published.requeue)
+            .min();
         Ok(Applied {
             status,
             conditions: rollout.conditions,
