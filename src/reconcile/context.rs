@@ -12,6 +12,7 @@ use super::lanes::Lanes;
 use crate::ecs::Ecs;
 use crate::health::Readiness;
 use crate::metrics::Metrics;
+use crate::shard::Shard;
 
 /// The field manager of every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "ecs-bridge";
@@ -32,6 +33,8 @@ pub struct Context {
     pub readiness: Readiness,
     /// The background lane of each kind: drift checks and repairs take at most half the reconcile slots.
     pub lanes: Lanes,
+    /// The shard this operator is, when it is one: only the objects of the namespaces it owns are reconciled.
+    pub shard: Option<Arc<Shard>>,
 }
 
 impl Context {
@@ -57,12 +60,19 @@ impl Context {
             backoff: Backoff::default(),
             readiness: Readiness::default(),
             lanes: Lanes::default(),
+            shard: None,
         }
     }
 
     /// Allows adoption only to objects of `namespaces` (all when empty).
     pub fn with_adopt_namespaces(mut self, namespaces: Vec<String>) -> Self {
         self.adopt_namespaces = namespaces;
+        self
+    }
+
+    /// Makes the operator a shard that reconciles only the namespaces `shard` owns.
+    pub fn with_shard(mut self, shard: Arc<Shard>) -> Self {
+        self.shard = Some(shard);
         self
     }
 
