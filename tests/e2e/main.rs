@@ -18,6 +18,7 @@ mod rollout;
 mod safety;
 mod service;
 mod service_truth;
+mod shards;
 mod strategies;
 mod task;
 mod task_definition;
