@@ -5,13 +5,14 @@
 //! A phase of autoscaled services counts Application Auto Scaling calls per drift pass against what one pass needs.
 //! A phase of one-off EcsTasks (`benches/scale/tasks.rs`) runs them at the edges (expired tasks, refused
 //! placements) and checks its claims: the benchmark exits with status 1, after writing its figures, when one fails.
+//! A phase of two shards (`benches/scale/shards.rs`, `--shards N` services each) kills one shard's leader.
 //!
 //! Run it with `bash tests/bench.sh` (starts the local control plane), or
 //! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 300 --drift-samples 20
 //! --fault-services 100 --repair 500 --users 5 --families 20 --other-revisions 2000 --tasks 500 --task-seconds 30
-//! --autoscaled 300`
+//! --autoscaled 300 --shards 1000`
 //! (0 skips a phase, `--sizes ''` the sizes: `--sizes '' --fault-services 0 --repair 0 --users 0 --families 0
-//! --autoscaled 0 --tasks 500` runs the task phase alone).
+//! --autoscaled 0 --shards 0 --tasks 500` runs the task phase alone).
 
 mod counters;
 mod drift;
@@ -21,6 +22,7 @@ mod processes;
 mod repair;
 mod report;
 mod scaling;
+mod shards;
 mod task_checks;
 mod task_floor;
 mod tasks;
@@ -79,6 +81,8 @@ struct Options {
     task_seconds: f64,
     /// Services with `spec.autoScaling`.
     autoscaled: usize,
+    /// Services of each of two shards whose leader change is measured (`benches/scale/shards.rs`).
+    shards: usize,
 }
 
 fn options() -> Options {
@@ -109,6 +113,7 @@ fn options() -> Options {
         tasks: value("--tasks").map_or(500, |v| v.parse().expect("tasks")),
         task_seconds: value("--task-seconds").map_or(30.0, |v| v.parse().expect("seconds")),
         autoscaled: value("--autoscaled").map_or(300, |v| v.parse().expect("services")),
+        shards: value("--shards").map_or(1000, |v| v.parse().expect("services")),
     }
 }
 
@@ -341,6 +346,14 @@ async fn main() {
             Some(scaling::measure(&client, n, options.speedup, options.steady).await)
         }
     };
+    let shards = match options.shards {
+        0 => None,
+        n => {
+            eprintln!("benchmark: two shards of {n} services, a leader killed ...");
+            let speedup = options.speedup;
+            Some(shards::measure(&client, n, &rate_limits(speedup), speedup).await)
+        }
+    };
     let faults = match options.fault_services {
         0 => None,
         n => {
@@ -363,6 +376,13 @@ async fn main() {
         .flat_map(|t| &t.claims)
         .filter(|c| !c.holds)
         .map(|c| c.what.as_str())
+        .chain(
+            shards
+                .iter()
+                .flat_map(|s| &s.claims)
+                .filter(|c| !c.1)
+                .map(|c| c.0.as_str()),
+        )
         .collect();
     if !failed.is_empty() {
         eprintln!(

@@ -168,13 +168,11 @@ pub fn others_selecting(
 /// another shard.
 async fn record(client: &Client, settings: &ShardSettings) -> Result<(), ShardError> {
     let api: Api<Lease> = Api::namespaced(client.clone(), &settings.lease_namespace);
-    if let Some(existing) = api.get_opt(&settings.lease_name).await? {
-        if let Some(other) = existing.labels().get(SHARD_LABEL) {
-            if *other != settings.name {
-                let lease = format!("{}/{}", settings.lease_namespace, settings.lease_name);
-                return Err(ShardError::LeaseTaken(lease, other.clone()));
-            }
-        }
+    let existing = api.get_opt(&settings.lease_name).await?;
+    let recorded = existing.as_ref().and_then(|l| l.labels().get(SHARD_LABEL));
+    if let Some(other) = recorded.filter(|other| **other != settings.name) {
+        let lease = format!("{}/{}", settings.lease_namespace, settings.lease_name);
+        return Err(ShardError::LeaseTaken(lease, other.clone()));
     }
     let body = serde_json::json!({
         "apiVersion": "coordination.k8s.io/v1",

@@ -5,6 +5,7 @@ mod autoscaling;
 mod capacity_provider;
 mod capacity_stack;
 mod chart;
+mod chart_shards;
 mod cluster;
 mod control_plane;
 mod corpus;
