@@ -9,13 +9,14 @@
 //! one-account line first (`benches/scale/ten_thousand.rs`).
 //! A phase of services published as Kubernetes endpoints (`--endpoint-services`, 0 by default: it runs at real
 //! speed) is in `benches/scale/endpoints.rs`.
+//! A phase of two shards (`benches/scale/shards.rs`, `--shards N` services each) kills one shard's leader.
 //!
 //! Run it with `bash tests/bench.sh` (starts the local control plane), or
 //! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 300 --drift-samples 20
 //! --fault-services 100 --repair 500 --users 5 --families 20 --other-revisions 2000 --tasks 500 --task-seconds 30
-//! --autoscaled 300`
+//! --autoscaled 300 --shards 1000`
 //! (0 skips a phase, `--sizes ''` the sizes: `--sizes '' --fault-services 0 --repair 0 --users 0 --families 0
-//! --autoscaled 0 --tasks 500` runs the task phase alone).
+//! --autoscaled 0 --shards 0 --tasks 500` runs the task phase alone).
 
 mod counters;
 mod drift;
@@ -26,6 +27,7 @@ mod processes;
 mod repair;
 mod report;
 mod scaling;
+mod shards;
 mod task_checks;
 mod task_floor;
 mod tasks;
@@ -88,6 +90,8 @@ struct Options {
     autoscaled: usize,
     /// Services of 5 tasks published as Kubernetes endpoints (`spec.kubernetesService`).
     endpoint_services: usize,
+    /// Services of each of two shards whose leader change is measured (`benches/scale/shards.rs`).
+    shards: usize,
 }
 
 fn options() -> Options {
@@ -119,6 +123,7 @@ fn options() -> Options {
         task_seconds: value("--task-seconds").map_or(30.0, |v| v.parse().expect("seconds")),
         autoscaled: value("--autoscaled").map_or(300, |v| v.parse().expect("services")),
         endpoint_services: value("--endpoint-services").map_or(0, |v| v.parse().expect("services")),
+        shards: value("--shards").map_or(1000, |v| v.parse().expect("services")),
     }
 }
 
@@ -359,6 +364,14 @@ async fn main() {
             Some(endpoints::measure(&client, n).await)
         }
     };
+    let shards = match options.shards {
+        0 => None,
+        n => {
+            eprintln!("benchmark: two shards of {n} services, a leader killed ...");
+            let speedup = options.speedup;
+            Some(shards::measure(&client, n, &rate_limits(speedup), speedup).await)
+        }
+    };
     let faults = match options.fault_services {
         0 => None,
         n => {
@@ -382,6 +395,13 @@ async fn main() {
         .flat_map(|t| &t.claims)
         .filter(|c| !c.holds)
         .map(|c| c.what.as_str())
+        .chain(
+            shards
+                .iter()
+                .flat_map(|s| &s.claims)
+                .filter(|c| !c.1)
+                .map(|c| c.0.as_str()),
+        )
         .collect();
     if !failed.is_empty() {
         eprintln!(

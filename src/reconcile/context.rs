@@ -14,6 +14,7 @@ use crate::controllers::service::endpoints::followed::Followed;
 use crate::ecs::Ecs;
 use crate::health::Readiness;
 use crate::metrics::Metrics;
+use crate::shard::Shard;
 
 /// The field manager of every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "ecs-bridge";
@@ -38,6 +39,8 @@ pub struct Context {
     pub exports: Published,
     /// The tasks of the services published as Kubernetes endpoints, read by the task-following loop.
     pub endpoint_tasks: Followed,
+    /// The shard this operator is, when it is one: only the objects of the namespaces it owns are reconciled.
+    pub shard: Option<Arc<Shard>>,
 }
 
 impl Context {
@@ -65,12 +68,19 @@ impl Context {
             lanes: Lanes::default(),
             exports: Published::default(),
             endpoint_tasks: Followed::default(),
+            shard: None,
         }
     }
 
     /// Allows adoption only to objects of `namespaces` (all when empty).
     pub fn with_adopt_namespaces(mut self, namespaces: Vec<String>) -> Self {
         self.adopt_namespaces = namespaces;
+        self
+    }
+
+    /// Makes the operator a shard that reconciles only the namespaces `shard` owns.
+    pub fn with_shard(mut self, shard: Arc<Shard>) -> Self {
+        self.shard = Some(shard);
         self
     }
 

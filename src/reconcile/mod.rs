@@ -31,6 +31,7 @@ use tracing::Instrument;
 use crate::api::DeletionPolicy;
 use crate::api::common::ConditionedStatus;
 use crate::ecs::priority::Priority;
+use crate::shard::Verdict;
 pub use checkpoint::Checkpoint;
 use conditions::{ConditionUpdate, READY, SYNCED};
 pub use context::Context;
@@ -165,6 +166,18 @@ async fn reconcile_object<K: Managed>(
     obj: &Arc<K>,
     ctx: &Arc<Context>,
 ) -> Result<(Action, &'static str), Error> {
+    if let Some(shard) = &ctx.shard {
+        match shard.verdict(&obj.namespace().unwrap_or_default()) {
+            Verdict::Owned => {}
+            // The namespace just left this shard's selection: its controllers are being stopped.
+            Verdict::NotOwned => return Ok((Action::await_change(), "NotOwned")),
+            Verdict::Conflict(message) => {
+                let err = Error::ShardConflict(message);
+                report_failure(api, &**obj, ctx, &err).await?;
+                return Ok((retry(ctx, &**obj, &err), err.reason()));
+            }
+        }
+    }
     if read_only::is_read_only(&**obj) {
         return read_only::reconcile(api, obj, ctx).await;
     }
@@ -330,16 +343,29 @@ async fn finalize<K: Managed>(
             Ok((Action::requeue(Duration::from_secs(5)), "Deleting"))
         }
         Err(err) => {
-            if !is_repeat(&status, &err, generation) {
-                record_failure(&mut status, &err, generation, &now);
-                events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
-                status::apply(api, obj, obj.status(), &status).await?;
-            }
+            report_failure(api, obj, ctx, &err).await?;
             let base = err.retry_after().unwrap_or(Duration::from_secs(30));
             let delay = ctx.backoff.failed(&backoff_key(obj), base);
             Ok((Action::requeue(delay), err.reason()))
         }
     }
+}
+
+/// Shows a failure in status and in a Warning event, unless the object already shows it.
+async fn report_failure<K: Managed>(
+    api: &Api<K>,
+    obj: &K,
+    ctx: &Context,
+    err: &Error,
+) -> Result<(), Error> {
+    let generation = obj.meta().generation;
+    let mut status = obj.status().cloned().unwrap_or_default();
+    if !is_repeat(&status, err, generation) {
+        record_failure(&mut status, err, generation, &conditions::now());
+        events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
+        status::apply(api, obj, obj.status(), &status).await?;
+    }
+    Ok(())
 }
 
 /// Requeues after a failure that reconcile could not record in status (a Kubernetes API error), with the

@@ -90,7 +90,7 @@ pub(crate) fn can_i(sa: &str, verb: &str, resource: &str, namespace: Option<&str
 }
 
 /// Asserts each `(verb, resource, namespace, allowed)` for the service account.
-fn assert_rights(sa: &str, checks: &[(&str, &str, Option<&str>, bool)]) {
+pub(crate) fn assert_rights(sa: &str, checks: &[(&str, &str, Option<&str>, bool)]) {
     for (verb, resource, namespace, allowed) in checks {
         assert_eq!(
             can_i(sa, verb, resource, *namespace),
@@ -100,7 +100,7 @@ fn assert_rights(sa: &str, checks: &[(&str, &str, Option<&str>, bool)]) {
     }
 }
 
-fn service_account(objects: &[Object], namespace: &str) -> String {
+pub(crate) fn service_account(objects: &[Object], namespace: &str) -> String {
     let names = names_of(objects, "ServiceAccount");
     assert_eq!(names.len(), 1, "one ServiceAccount: {names:?}");
     format!("system:serviceaccount:{namespace}:{}", names[0])
@@ -125,6 +125,10 @@ fn chart_lints_and_validates_its_values() {
         "driftInterval=0s",
         "leaderElection.leaseDuration=0",
         "leaderElection.enabled=false,replicaCount=2",
+        "shard.name=a",
+        "shard.name=a/b,shard.namespaceSelector=team=a",
+        "shard.name=a,shard.namespaceSelector=team=a,watchNamespaces={x}",
+        "shard.name=a,shard.namespaceSelector=team=a,rbac.scope=namespaces,watchNamespaces={x}",
     ] {
         let out = helm(&["lint", chart.as_str(), "--set", bad]);
         assert!(!out.ok, "helm lint accepted {bad}:\n{}", out.stdout);

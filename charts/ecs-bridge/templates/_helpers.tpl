@@ -117,4 +117,18 @@ updates them, for finalizers and the scale subresource), their status, and event
 - apiGroups: ["ecsbridge.dev"]
   resources: ["ecsservices/finalizers"]
   verbs: ["update"]
+{{- if .Values.shard.name }}
+# A shard follows the namespaces its selector selects and the other shards' records on their Leases.
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["list", "watch"]
+{{- end }}
+{{- end }}
+
+{{/* Whether the release needs its own Lease: for leader election, or to hold the shard's record. */}}
+{{- define "ecs-bridge.lease" -}}
+{{- if or .Values.leaderElection.enabled .Values.shard.name }}true{{ end }}
 {{- end }}
