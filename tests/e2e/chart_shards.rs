@@ -50,9 +50,14 @@ async fn two_shard_releases_share_no_object_name_and_get_a_shards_rights() {
             );
             assert!(seen.insert(key.clone()), "two releases collide on {key:?}");
         }
+        // The operator's own, and the two aggregated into view/edit/admin for users.
         assert_eq!(
             names_of(&objects, "ClusterRole"),
-            [format!("{release}-ecs-bridge")]
+            [
+                format!("{release}-ecs-bridge-view"),
+                format!("{release}-ecs-bridge-edit"),
+                format!("{release}-ecs-bridge"),
+            ]
         );
         let sa = service_account(&objects, ns);
         assert_rights(
