@@ -401,11 +401,34 @@ impl CronWorld {
             .unwrap_or_default()
             .to_owned();
         self.fired = Some((name(&run).to_owned(), uid, labels));
-        Ok(())
+        // The history limits are checked once the run ended (its task lives 3 s).
+        self.until_no_run_active().await
     }
 
-    /// Quiet once settled: the cron task not written for three drift intervals (unless a scheduled time passed).
+    /// Waits until the cron task counts no active run.
+    async fn until_no_run_active(&self) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        loop {
+            let c = cron(&self.env).await;
+            if c["status"]["activeCount"].as_u64().unwrap_or(0) == 0 {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!(
+                    "a run is still active after {SETTLE:?}: {}",
+                    c["status"]
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    /// Quiet once settled (no run active): the cron task not written for three drift intervals (unless a
+    /// scheduled time passed).
     async fn quiet(&mut self) -> Vec<String> {
+        if let Err(e) = self.until_no_run_active().await {
+            return vec![e];
+        }
         tokio::time::sleep(DRIFT).await;
         let (a, names) = (cron(&self.env).await, self.run_names().await);
         tokio::time::sleep(DRIFT * 3).await;
