@@ -259,26 +259,26 @@ impl CronWorld {
         let mut wrong = Vec::new();
         let all = labelled(&self.env).await;
         let find = |n: &str| all.iter().find(|t| name(t) == n && !terminating(t));
-        if let Some((run_name, uid, labels)) = &self.fired {
-            if let Some(run) = find(run_name) {
-                self.checks += 3;
-                if run["metadata"]["uid"] != *uid.as_str() {
-                    wrong.push(format!("the run {run_name} was created a second time"));
-                }
-                if !check::covers(&run["metadata"]["labels"], labels) {
+        if let Some((run_name, uid, labels)) = &self.fired
+            && let Some(run) = find(run_name)
+        {
+            self.checks += 3;
+            if run["metadata"]["uid"] != *uid.as_str() {
+                wrong.push(format!("the run {run_name} was created a second time"));
+            }
+            if !check::covers(&run["metadata"]["labels"], labels) {
+                wrong.push(format!(
+                    "the run {run_name} has labels {}, the template {labels}",
+                    run["metadata"]["labels"]
+                ));
+            }
+            let template = &manifest(&self.spec, self.retain)["spec"]["taskTemplate"]["spec"];
+            for field in ["clusterRef", "taskDefinitionRef", "launchType"] {
+                if run["spec"][field] != template[field] {
                     wrong.push(format!(
-                        "the run {run_name} has labels {}, the template {labels}",
-                        run["metadata"]["labels"]
+                        "the run's {field} is {}, the template's {}",
+                        run["spec"][field], template[field]
                     ));
-                }
-                let template = &manifest(&self.spec, self.retain)["spec"]["taskTemplate"]["spec"];
-                for field in ["clusterRef", "taskDefinitionRef", "launchType"] {
-                    if run["spec"][field] != template[field] {
-                        wrong.push(format!(
-                            "the run's {field} is {}, the template's {}",
-                            run["spec"][field], template[field]
-                        ));
-                    }
                 }
             }
         }
