@@ -13,6 +13,7 @@ mod harness;
 
 mod check;
 mod coverage;
+mod cron_checks;
 mod cron_next;
 mod cron_walk;
 mod cron_world;
