@@ -134,6 +134,7 @@ impl CronWorld {
 
     async fn step(&mut self, step: &CronStep) -> Result<Vec<String>, String> {
         let (names, suspended) = (self.run_names().await, self.suspended());
+        let mut fired = Vec::new();
         match step {
             CronStep::Edit { field, value } => {
                 let class = match (value, self.spec.contains_key(field)) {
@@ -148,7 +149,7 @@ impl CronWorld {
                 self.apply().await?;
                 self.cover(field, class);
             }
-            CronStep::Fire => self.fire().await?,
+            CronStep::Fire => fired = self.fire().await?,
             CronStep::EditRun | CronStep::DeleteRun => {
                 let Some((run, _, _)) = self.fired.clone() else {
                     return Ok(Vec::new());
@@ -180,7 +181,8 @@ impl CronWorld {
                 self.cover(LABELS, "out-of-band");
             }
         }
-        let mut wrong = self.status_true().await;
+        let mut wrong = fired;
+        wrong.extend(self.status_true().await);
         if suspended && self.suspended() && *step != CronStep::Fire {
             self.checks += 1;
             let created: Vec<String> = self.run_names().await.difference(&names).cloned().collect();
@@ -193,8 +195,9 @@ impl CronWorld {
         Ok(wrong)
     }
 
-    /// The schedule set to every minute (not suspended) until a run appears, then set back.
-    async fn fire(&mut self) -> Result<(), String> {
+    /// The schedule set to every minute until a run appears (when suspended, a minute passes first without one), then
+    /// set back.
+    async fn fire(&mut self) -> Result<Vec<String>, String> {
         let saved = (
             self.spec.get("schedule").cloned(),
             self.spec.get("suspend").cloned(),
@@ -202,6 +205,25 @@ impl CronWorld {
         let labels = self.spec.get(LABELS).cloned().unwrap_or(json!({}));
         let before = self.run_names().await;
         self.spec.insert("schedule".into(), json!("* * * * *"));
+        let mut wrong = Vec::new();
+        if self.suspended() {
+            // Suspended, a minute passes without a run; resumed, its run starts (within startingDeadlineSeconds).
+            self.apply().await?;
+            let second = jiff::Timestamp::now().as_second().rem_euclid(60);
+            tokio::time::sleep(Duration::from_secs((63 - second).unsigned_abs())).await;
+            self.checks += 1;
+            let created: Vec<String> = self
+                .run_names()
+                .await
+                .difference(&before)
+                .cloned()
+                .collect();
+            if !created.is_empty() {
+                wrong.push(format!(
+                    "runs created while suspended (schedule every minute): {created:?}"
+                ));
+            }
+        }
         self.spec.insert("suspend".into(), json!(false));
         self.apply().await?;
         let deadline = tokio::time::Instant::now() + FIRING;
@@ -230,7 +252,8 @@ impl CronWorld {
             .to_owned();
         self.fired = Some((name(&run).to_owned(), uid, labels));
         // The history limits are checked once the run ended (its task lives 3 s).
-        self.until_no_run_active().await
+        self.until_no_run_active().await?;
+        Ok(wrong)
     }
 
     /// Waits until the cron task counts no active run.
