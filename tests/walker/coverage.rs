@@ -16,7 +16,7 @@ pub type Covered = BTreeSet<(String, String, String)>;
 /// it has another sample, remove unless the spec always has it, out-of-band when the walker can change it in ECS,
 /// and delete (the stack deleted with the field set).
 pub fn required(field: &Field) -> Vec<&'static str> {
-    if table::RUN_KINDS.contains(&field.kind.as_str()) {
+    if field.kind == "EcsTask" {
         // A run: started with the field, edited while active (ECS keeps the start), deleted.
         return vec!["add", "change", "delete"];
     }
@@ -174,6 +174,58 @@ mod tests {
             }
             let fields = crate::run_walk::fields();
             assert_eq!(fields.len(), 5);
+            assert_eq!(
+                gaps(&fields, &covered),
+                Vec::<String>::new(),
+                "seeds {base}.."
+            );
+        }
+    }
+
+    #[test]
+    fn any_run_of_consecutive_seeds_takes_every_walked_cron_field_through_every_class() {
+        use crate::cron_walk::{CronStep, LABELS, generate};
+        for base in [0, 7, 100, 20_454 * PARTS] {
+            let mut covered = Covered::new();
+            for seed in base..base + PARTS {
+                let walk = generate(seed);
+                let mut spec = walk.start.clone();
+                let mut add = |field: &str, class: &str| {
+                    covered.insert(("EcsCronTask".into(), field.into(), class.into()));
+                };
+                for path in walk.start.keys() {
+                    add(path, "add");
+                }
+                for step in walk.steps {
+                    match step {
+                        CronStep::Edit {
+                            field,
+                            value: Some(v),
+                        } => {
+                            add(
+                                &field,
+                                if spec.contains_key(&field) {
+                                    "change"
+                                } else {
+                                    "add"
+                                },
+                            );
+                            spec.insert(field, v);
+                        }
+                        CronStep::Edit { field, value: None } => {
+                            add(&field, "remove");
+                            spec.remove(&field);
+                        }
+                        CronStep::ForeignRun => add(LABELS, "out-of-band"),
+                        _ => {}
+                    }
+                }
+                for path in spec.keys() {
+                    add(path, "delete");
+                }
+            }
+            let fields = crate::cron_walk::fields();
+            assert_eq!(fields.len(), 8);
             assert_eq!(
                 gaps(&fields, &covered),
                 Vec::<String>::new(),

@@ -51,20 +51,7 @@ impl RunWorld {
     async fn new() -> Result<Self, String> {
         let double = ecs_double::spawn(&DOUBLE);
         let env = Env::against_with_drift_interval(&unique("run-walk"), &double.url, DRIFT).await;
-        let (cluster, family) = (unique("rc"), unique("rjob"));
-        let yaml = format!(
-            "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {{name: main}}\nspec: {{clusterName: {cluster}}}\n"
-        );
-        env.try_apply::<EcsCluster>(&yaml)
-            .await
-            .map_err(|e| format!("cluster: {e}"))?;
-        let yaml = format!(
-            "apiVersion: ecsbridge.dev/v1alpha1\nkind: TaskDefinition\nmetadata: {{name: job}}\nspec:\n  family: {family}\n  \
-             containerDefinitions:\n  - {{name: app, image: \"busybox:1\", memory: 128}}\n"
-        );
-        env.try_apply::<TaskDefinition>(&yaml)
-            .await
-            .map_err(|e| format!("task definition: {e}"))?;
+        let (cluster, family) = stack(&env).await?;
         let url = double.url.clone();
         Ok(RunWorld {
             env,
@@ -178,6 +165,25 @@ impl RunWorld {
             })
             .collect()
     }
+}
+
+/// The walk's cluster `main` and task definition `job` (busybox, 128 MiB), under new ECS names; those names.
+pub async fn stack(env: &Env) -> Result<(String, String), String> {
+    let (cluster, family) = (unique("rc"), unique("rjob"));
+    let yaml = format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {{name: main}}\nspec: {{clusterName: {cluster}}}\n"
+    );
+    env.try_apply::<EcsCluster>(&yaml)
+        .await
+        .map_err(|e| format!("cluster: {e}"))?;
+    let yaml = format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: TaskDefinition\nmetadata: {{name: job}}\nspec:\n  family: {family}\n  \
+         containerDefinitions:\n  - {{name: app, image: \"busybox:1\", memory: 128}}\n"
+    );
+    env.try_apply::<TaskDefinition>(&yaml)
+        .await
+        .map_err(|e| format!("task definition: {e}"))?;
+    Ok((cluster, family))
 }
 
 /// The run's tasks as ECS shows them and as status records them, and each with what the run started with.
