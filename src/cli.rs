@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::ecs::EcsSettings;
 use crate::ecs::limits::{Category, LimitSettings};
+use crate::shard::{LabelSelector, ShardSettings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,6 +40,14 @@ pub struct RunSettings {
     /// Namespaces to watch, comma-separated; all namespaces when empty.
     #[arg(long, env = "ECSB_NAMESPACES", value_delimiter = ',')]
     pub namespaces: Vec<String>,
+    /// Makes this operator a shard of this name (a label value): it owns the namespaces --namespace-selector
+    /// selects, records itself on its Lease (--lease-namespace, --lease-name: one per shard) and refuses the
+    /// objects of a namespace another shard selects too.
+    #[arg(long, env = "ECSB_SHARD_NAME")]
+    pub shard_name: Option<String>,
+    /// Label selector of the namespaces this shard owns, e.g. `ecsbridge.dev/shard=a` (with --shard-name).
+    #[arg(long, env = "ECSB_NAMESPACE_SELECTOR")]
+    pub namespace_selector: Option<String>,
     /// Namespaces whose objects may adopt existing ECS objects (`ecsbridge.dev/adopt`), comma-separated; all
     /// namespaces when empty.
     #[arg(long, env = "ECSB_ADOPT_NAMESPACES", value_delimiter = ',')]
@@ -89,6 +98,48 @@ impl RunSettings {
             },
             ..EcsSettings::default()
         }
+    }
+}
+
+impl RunSettings {
+    /// The shard this operator is, if any; the error names the flag to fix.
+    pub fn shard_settings(&self) -> Result<Option<ShardSettings>, String> {
+        let (name, selector) = match (&self.shard_name, &self.namespace_selector) {
+            (None, None) => return Ok(None),
+            (Some(name), Some(selector)) => (name, selector),
+            _ => {
+                return Err(
+                    "--shard-name (ECSB_SHARD_NAME) and --namespace-selector (ECSB_NAMESPACE_SELECTOR) go together"
+                        .into(),
+                );
+            }
+        };
+        if !self.namespaces.is_empty() {
+            return Err(
+                "a shard picks its namespaces by --namespace-selector: leave --namespaces (ECSB_NAMESPACES) empty"
+                    .into(),
+            );
+        }
+        let label_value = name.len() <= 63
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !label_value {
+            return Err(format!(
+                "--shard-name \"{name}\" must be a label value: at most 63 letters, digits, '-', '_' or '.', \
+                 starting and ending with a letter or digit"
+            ));
+        }
+        let selector =
+            LabelSelector::parse(selector).map_err(|err| format!("--namespace-selector: {err}"))?;
+        Ok(Some(ShardSettings {
+            name: name.clone(),
+            selector,
+            lease_namespace: self.lease_namespace.clone(),
+            lease_name: self.lease_name.clone(),
+        }))
     }
 }
 
@@ -149,6 +200,65 @@ mod tests {
         assert_eq!(parse_budget("0.5"), Ok(0.5));
         assert!(parse_budget("0").is_err());
         assert!(parse_budget("1.5").is_err());
+    }
+
+    fn run(args: &[&str]) -> RunSettings {
+        let cli = Cli::parse_from(["ecs-bridge", "run"].iter().chain(args));
+        let Command::Run(run) = cli.command else {
+            panic!("run")
+        };
+        *run
+    }
+
+    #[test]
+    fn a_shard_needs_a_name_a_selector_and_no_namespace_list() {
+        assert!(run(&[]).shard_settings().unwrap().is_none());
+        let shard = run(&[
+            "--shard-name",
+            "a",
+            "--namespace-selector",
+            "team in (x,y)",
+            "--lease-name",
+            "la",
+        ])
+        .shard_settings()
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (shard.name.as_str(), shard.lease_name.as_str()),
+            ("a", "la")
+        );
+        assert_eq!(shard.selector.text(), "team in (x,y)");
+        let alone = run(&["--shard-name", "a"]).shard_settings().unwrap_err();
+        assert!(alone.contains("go together"), "{alone}");
+        let listed = run(&[
+            "--shard-name",
+            "a",
+            "--namespace-selector",
+            "t=x",
+            "--namespaces",
+            "n",
+        ]);
+        assert!(
+            listed
+                .shard_settings()
+                .unwrap_err()
+                .contains("--namespaces")
+        );
+        let bad_name = run(&["--shard-name", "a/b", "--namespace-selector", "t=x"]);
+        assert!(
+            bad_name
+                .shard_settings()
+                .unwrap_err()
+                .contains("--shard-name")
+        );
+        let bad_selector = run(&["--shard-name", "a", "--namespace-selector", "t in x"]);
+        assert!(
+            bad_selector
+                .shard_settings()
+                .unwrap_err()
+                .contains("--namespace-selector")
+        );
     }
 
     #[test]

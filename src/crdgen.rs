@@ -24,9 +24,16 @@ pub fn all() -> Vec<CustomResourceDefinition> {
     .collect()
 }
 
+/// Argo CD neither prunes nor deletes a CRD with this annotation: deleting the Application (or dropping the CRD
+/// from Git) would otherwise delete every object of the kind, and with them, by their finalizers, the ECS objects.
+pub const ARGOCD_KEEP: (&str, &str) = (
+    "argocd.argoproj.io/sync-options",
+    "Prune=false,Delete=false",
+);
+
 /// The generated CRD as it is published, edited once as JSON: without the `null` that optional enums add to their
 /// `enum` list (`nullable: true` already allows it, and older API servers and kubectl refuse a null inside `enum`),
-/// and with the CEL rules of `api::admission` in the schema of each version.
+/// with the CEL rules of `api::admission` in the schema of each version, and kept by Argo CD ([`ARGOCD_KEEP`]).
 fn finished(crd: CustomResourceDefinition) -> CustomResourceDefinition {
     fn strip_null_enum_values(value: &mut Value) {
         match value {
@@ -43,6 +50,7 @@ fn finished(crd: CustomResourceDefinition) -> CustomResourceDefinition {
     let plural = crd.spec.names.plural.clone();
     let mut value = serde_json::to_value(&crd).expect("a CRD always serializes");
     strip_null_enum_values(&mut value);
+    value["metadata"]["annotations"] = serde_json::json!({ ARGOCD_KEEP.0: ARGOCD_KEEP.1 });
     let versions = value["spec"]["versions"]
         .as_array_mut()
         .expect("a CRD has versions");
@@ -109,6 +117,11 @@ mod tests {
             if crd.spec.names.kind == "EcsAccount" {
                 assert_eq!(crd.spec.scope, "Cluster");
                 assert!(crd.spec.versions[0].subresources.is_none(), "no status");
+                // `kubectl delete ecs --all` must leave the accounts to clean up the objects in them.
+                assert!(
+                    crd.spec.names.categories.is_none(),
+                    "not in the ecs category"
+                );
                 continue;
             }
             assert_eq!(crd.spec.scope, "Namespaced");
@@ -124,6 +137,12 @@ mod tests {
             let version = &crd.spec.versions[0];
             assert!(version.subresources.as_ref().unwrap().status.is_some());
             assert!(!to_yaml(&crd).contains("- null"), "no null inside an enum");
+            let annotations = crd.metadata.annotations.clone().unwrap_or_default();
+            assert_eq!(
+                annotations.get(ARGOCD_KEEP.0).map(String::as_str),
+                Some(ARGOCD_KEEP.1),
+                "Argo CD keeps the CRD when its Application goes"
+            );
         }
     }
 
@@ -140,5 +159,87 @@ mod tests {
             .map(|crd| crd.spec.names.kind)
             .collect();
         assert_eq!(scaled, vec!["EcsService".to_owned()]);
+    }
+
+    /// Every kind and every field says what it is (`kubectl explain`), in the CRD's schema.
+    #[test]
+    fn every_kind_and_field_has_a_description() {
+        fn undescribed(schema: &Value, path: &str, found: &mut Vec<String>) {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for (name, field) in properties.into_iter().flatten() {
+                let field_path = format!("{path}.{name}");
+                let description = field.get("description").and_then(Value::as_str);
+                if description.is_none_or(str::is_empty) && !path.is_empty() {
+                    found.push(field_path.clone());
+                }
+                undescribed(field, &field_path, found);
+            }
+            if let Some(items) = schema.get("items") {
+                undescribed(items, &format!("{path}[]"), found);
+            }
+            if let Some(values) = schema.get("additionalProperties") {
+                undescribed(values, &format!("{path}{{}}"), found);
+            }
+        }
+        for crd in all() {
+            let kind = &crd.spec.names.kind;
+            let value = serde_json::to_value(&crd.spec.versions[0].schema).unwrap();
+            let root = &value["openAPIV3Schema"];
+            let about = root["description"].as_str().unwrap_or_default();
+            assert!(
+                !about.is_empty() && !about.starts_with("Auto-generated"),
+                "{kind} needs a description of the kind (#[kube(doc = ...)]), not {about:?}"
+            );
+            let mut found = Vec::new();
+            undescribed(root, "", &mut found);
+            found.retain(|path| path != ".apiVersion" && path != ".kind" && path != ".metadata");
+            assert!(
+                found.is_empty(),
+                "{kind}: fields without a description (add a /// comment): {found:#?}"
+            );
+        }
+    }
+
+    /// `kubectl get` shows readiness, sync and the reason the same way on every kind that has conditions (a status).
+    #[test]
+    fn every_kind_shows_ready_synced_and_reason_alike() {
+        let condition = |type_: &str, field: &str| {
+            format!(".status.conditions[?(@.type==\"{type_}\")].{field}")
+        };
+        for crd in all() {
+            let kind = &crd.spec.names.kind;
+            if crd.spec.versions[0].subresources.is_none() {
+                // No status, no conditions (EcsAccount): its bound objects show what is wrong with it.
+                continue;
+            }
+            let columns = crd.spec.versions[0]
+                .additional_printer_columns
+                .clone()
+                .unwrap_or_default();
+            let shown = |name: &str| {
+                columns
+                    .iter()
+                    .find(|c| c.name == name)
+                    .filter(|c| c.priority.unwrap_or(0) == 0)
+                    .map(|c| c.json_path.clone())
+            };
+            assert_eq!(
+                shown("Synced"),
+                Some(condition("Synced", "status")),
+                "{kind}: Synced"
+            );
+            assert_eq!(
+                shown("Reason"),
+                Some(condition("Ready", "reason")),
+                "{kind}: Reason"
+            );
+            if kind != "EcsTask" {
+                assert_eq!(
+                    shown("Ready"),
+                    Some(condition("Ready", "status")),
+                    "{kind}: Ready"
+                );
+            }
+        }
     }
 }

@@ -10,3 +10,4 @@ pub mod health;
 pub mod metrics;
 pub mod reconcile;
 pub mod runtime;
+pub mod shard;

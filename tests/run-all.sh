@@ -18,5 +18,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 # The lifecycle walks (tests/walker, its own [[test]]) run with the other tests: plan::PARTS seeds of the day (a
 # rotating set that takes every walked field through add, change, remove, out-of-band change and deletion), about
 # 3 minutes, and the named replays; ECSB_WALKS=N walks more, ECSB_WALK_SEED=S (ECSB_WALK_KEEP=i,j) replays one.
-# Their report (walks, steps, invariant checks, coverage per kind) is target/walker/report.txt.
+# A walk goes on past a wrong value (written off) and reports every defect it finds. The run walks (EcsTask) take
+# the same seeds, in parallel, about 1 minute; so do the cron walks (EcsCronTask, one firing each: up to a minute
+# waiting for it), 35 to 75 s. Reports: target/walker/report.txt, runs.txt and crons.txt.
 cargo test --workspace --lib --bins --tests

@@ -5,28 +5,37 @@
 //! A phase of autoscaled services counts Application Auto Scaling calls per drift pass against what one pass needs.
 //! A phase of one-off EcsTasks (`benches/scale/tasks.rs`) runs them at the edges (expired tasks, refused
 //! placements) and checks its claims: the benchmark exits with status 1, after writing its figures, when one fails.
+//! `--one-account-services 10000 --one-account-families 3000 --td-repair 150 --td-users 5` runs issue 24's
+//! one-account line first (`benches/scale/ten_thousand.rs`).
+//! A phase of services published as Kubernetes endpoints (`--endpoint-services`, 0 by default: it runs at real
+//! speed) is in `benches/scale/endpoints.rs`.
+//! A phase of two shards (`benches/scale/shards.rs`, `--shards N` services each) kills one shard's leader.
 //!
 //! Run it with `bash tests/bench.sh` (starts the local control plane), or
 //! `cargo bench --bench scale -- --sizes 100,1000 --speedup 5 --steady-seconds 300 --drift-samples 20
 //! --fault-services 100 --repair 500 --users 5 --families 20 --other-revisions 2000 --tasks 500 --task-seconds 30
-//! --autoscaled 300`
+//! --autoscaled 300 --shards 1000`
 //! (0 skips a phase, `--sizes ''` the sizes: `--sizes '' --fault-services 0 --repair 0 --users 0 --families 0
-//! --autoscaled 0 --tasks 500` runs the task phase alone). `--accounts 3 --account-services 1000` adds the
-//! accounts phase (`benches/scale/accounts.rs`).
+//! --autoscaled 0 --shards 0 --tasks 500` runs the task phase alone). `--accounts 3 --account-services 1000` adds
+//! the accounts phase (`benches/scale/accounts.rs`).
 
 mod accounts;
 mod counters;
 mod drift;
+mod endpoints;
 mod families;
 mod objects;
 mod processes;
 mod repair;
 mod report;
 mod scaling;
+mod shards;
 mod task_checks;
 mod task_floor;
 mod tasks;
 mod tasks_report;
+mod ten_thousand;
+mod urgent_repair;
 
 use std::time::Duration;
 
@@ -84,6 +93,10 @@ struct Options {
     /// Accounts of the accounts phase, and services in each.
     accounts: usize,
     account_services: usize,
+    /// Services of 5 tasks published as Kubernetes endpoints (`spec.kubernetesService`).
+    endpoint_services: usize,
+    /// Services of each of two shards whose leader change is measured (`benches/scale/shards.rs`).
+    shards: usize,
 }
 
 fn options() -> Options {
@@ -117,6 +130,8 @@ fn options() -> Options {
         accounts: value("--accounts").map_or(0, |v| v.parse().expect("accounts")),
         account_services: value("--account-services")
             .map_or(1000, |v| v.parse().expect("services")),
+        endpoint_services: value("--endpoint-services").map_or(0, |v| v.parse().expect("services")),
+        shards: value("--shards").map_or(1000, |v| v.parse().expect("services")),
     }
 }
 
@@ -308,6 +323,7 @@ async fn main() {
         .await
         .expect("KUBECONFIG of the local control plane (source target/control-plane/env)");
     install_crds(&client).await;
+    ten_thousand::run_if_asked(&client).await;
     let mut runs = Vec::new();
     for &n in &options.sizes {
         eprintln!("benchmark: {n} services ...");
@@ -363,6 +379,21 @@ async fn main() {
         .await;
         accounts::write(&run, options.speedup);
     }
+    let endpoints = match options.endpoint_services {
+        0 => None,
+        n => {
+            eprintln!("benchmark: {n} services published as Kubernetes endpoints ...");
+            Some(endpoints::measure(&client, n).await)
+        }
+    };
+    let shards = match options.shards {
+        0 => None,
+        n => {
+            eprintln!("benchmark: two shards of {n} services, a leader killed ...");
+            let speedup = options.speedup;
+            Some(shards::measure(&client, n, &rate_limits(speedup), speedup).await)
+        }
+    };
     let faults = match options.fault_services {
         0 => None,
         n => {
@@ -377,6 +408,7 @@ async fn main() {
             families: families.as_ref(),
             tasks: tasks.as_ref(),
             autoscaling: autoscaling.as_ref(),
+            endpoints: endpoints.as_ref(),
         },
         options.speedup,
     );
@@ -385,6 +417,13 @@ async fn main() {
         .flat_map(|t| &t.claims)
         .filter(|c| !c.holds)
         .map(|c| c.what.as_str())
+        .chain(
+            shards
+                .iter()
+                .flat_map(|s| &s.claims)
+                .filter(|c| !c.1)
+                .map(|c| c.0.as_str()),
+        )
         .collect();
     if !failed.is_empty() {
         eprintln!(

@@ -160,6 +160,7 @@ pub struct Phases<'a> {
     pub families: Option<&'a FamilyCost>,
     pub tasks: Option<&'a TaskRun>,
     pub autoscaling: Option<&'a ScalingRun>,
+    pub endpoints: Option<&'a super::endpoints::EndpointRun>,
 }
 
 /// The table of the sizes: one row each.
@@ -200,6 +201,7 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
         families,
         tasks,
         autoscaling,
+        endpoints,
     } = *phases;
     let mut md = String::from("# ecs-bridge scale benchmark\n");
     if let Some(first) = runs.first() {
@@ -288,6 +290,9 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
             a.rss_mib
         ));
     }
+    if let Some(e) = endpoints {
+        md.push_str(&super::endpoints::markdown(e));
+    }
     if let Some(faults) = faults {
         md.push_str(&format!(
             "\nFault run ({} services, 10% of ECS calls answered 5xx or hung): all Ready in {:.1} s; {} faults in {} \
@@ -321,6 +326,7 @@ pub fn write(runs: &[Run], phases: &Phases<'_>, speedup: f64) {
             "steadyWindowSeconds": a.window.as_secs_f64(), "steadyWindowDriftPasses": a.passes,
             "operatorPeakRssMiB": a.rss_mib})),
         "tasks": tasks.map(super::tasks_report::json),
+        "endpoints": endpoints.map(super::endpoints::json),
     });
     std::fs::create_dir_all("target/bench").expect("create target/bench");
     std::fs::write("target/bench/scale.md", &md).expect("write scale.md");

@@ -5,7 +5,9 @@
 -- tests/fixtures/argocd-health/.
 --
 -- From the kstatus conditions and observedGeneration the operator writes, the first rule that holds decides:
---   no status yet, or status.observedGeneration < metadata.generation  -> Progressing (the change is not seen yet)
+--   no status yet, or status.observedGeneration < metadata.generation  -> Progressing (the change is not seen yet),
+--     unless Synced=False for this generation with a reason of NEEDS_A_PERSON (below): Degraded (an object never
+--     placed in an account records no status.observedGeneration)
 --   a run (EcsTask): Complete=True -> Healthy, Failed=True               -> Degraded
 --   spec.suspend on a kind that can be suspended (EcsCronTask), first as in Argo CD's own CronJob check
 --                                                                        -> Suspended
@@ -29,10 +31,11 @@ local KINDS = {
   EcsCronTask = { suspendable = true },
 }
 
--- Synced=False reasons that retrying does not fix: a person must change the spec, the IAM policy or the ownership.
+-- Synced=False reasons that retrying does not fix: a person must change the spec, the IAM policy, the ownership or
+-- (a cluster administrator) the namespace's EcsAccount binding.
 local NEEDS_A_PERSON = {
   InvalidSpec = true, AccessDenied = true, AlreadyExists = true, OwnedByAnother = true, RejectedByEcs = true,
-  ClientException = true, InvalidParameterException = true
+  ClientException = true, InvalidParameterException = true, AmbiguousAccount = true, AccountChanged = true
 }
 
 local kind = KINDS[obj.kind] or {}
@@ -71,13 +74,18 @@ end
 if status == nil then
   return health("Progressing", "Waiting for ecs-bridge to report a status")
 end
-local generation = obj.metadata.generation
-if generation ~= nil and (status.observedGeneration == nil or status.observedGeneration < generation) then
-  return health("Progressing", "Waiting for ecs-bridge to observe generation " .. generation)
-end
-
 local ready = condition("Ready")
 local synced = condition("Synced")
+local generation = obj.metadata.generation
+
+if generation ~= nil and (status.observedGeneration == nil or status.observedGeneration < generation) then
+  -- An object the operator could not place (its namespace bound to two EcsAccounts, a region its account does not
+  -- allow) records no status.observedGeneration; its Synced condition names the generation it is about.
+  if is(synced, "False") and NEEDS_A_PERSON[synced.reason] and synced.observedGeneration == generation then
+    return health("Degraded", describe(synced, "Cannot be applied to ECS"))
+  end
+  return health("Progressing", "Waiting for ecs-bridge to observe generation " .. generation)
+end
 
 if kind.run then
   local complete = condition("Complete")

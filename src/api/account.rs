@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
     kind = "EcsAccount",
     plural = "ecsaccounts",
     shortname = "ecsa",
-    category = "ecs",
+    doc = "An AWS account the bound namespaces' objects live in, reached by assuming an IAM role from the operator's own identity: the role, the regions allowed and the namespaces bound. Cluster administrators' only; not in the `ecs` category, so deleting every `ecs` object leaves it to clean up their ECS objects in its account.",
     printcolumn = r#"{"name":"Role","type":"string","jsonPath":".spec.roleArn"}"#,
     printcolumn = r#"{"name":"Regions","type":"string","jsonPath":".spec.regions"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#

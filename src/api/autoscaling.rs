@@ -85,12 +85,16 @@ impl PredefinedMetric {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomizedMetric {
+    /// Name of the CloudWatch metric.
     pub metric_name: String,
+    /// Namespace of the CloudWatch metric, such as `AWS/ECS` or your own.
     pub namespace: String,
+    /// Dimensions of the metric, exactly as it is published.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dimensions: Vec<MetricDimension>,
     /// `Average`, `Minimum`, `Maximum`, `SampleCount` or `Sum`.
     pub statistic: String,
+    /// Unit of the metric, such as `Percent` or `Count`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
@@ -98,7 +102,9 @@ pub struct CustomizedMetric {
 /// One dimension of a CloudWatch metric.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 pub struct MetricDimension {
+    /// Name of the dimension.
     pub name: String,
+    /// Value of the dimension.
     pub value: String,
 }
 
@@ -135,10 +141,15 @@ pub struct StepScalingPolicy {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StepAdjustment {
+    /// Lower bound of the step, as the metric's distance from the alarm threshold (inclusive); minus infinity when
+    /// left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_interval_lower_bound: Option<f64>,
+    /// Upper bound of the step, as the metric's distance from the alarm threshold (exclusive); infinity when left
+    /// out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_interval_upper_bound: Option<f64>,
+    /// Tasks to add (positive) or remove (negative), or the percentage or exact count, by `adjustmentType`.
     pub scaling_adjustment: i32,
 }
 
@@ -154,9 +165,11 @@ pub struct ScheduledScaling {
     /// IANA time zone of `schedule`, `startTime` and `endTime` (UTC when left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
+    /// The minimum task count from `schedule` on; unchanged when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
     pub min_capacity: Option<i32>,
+    /// The maximum task count from `schedule` on; unchanged when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
     pub max_capacity: Option<i32>,
@@ -174,8 +187,10 @@ pub struct ScheduledScaling {
 pub struct AutoScalingStatus {
     /// The scalable target: `service/<cluster>/<service>`.
     pub resource_id: String,
+    /// The target's minimum task count as Application Auto Scaling reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_capacity: Option<i32>,
+    /// The target's maximum task count as Application Auto Scaling reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_capacity: Option<i32>,
     /// ARNs of the scaling policies the operator manages.
@@ -200,7 +215,9 @@ pub struct AutoScalingStatus {
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppliedCapacity {
+    /// The spec's `minCapacity` last sent.
     pub min_capacity: i32,
+    /// The spec's `maxCapacity` last sent.
     pub max_capacity: i32,
 }
 
@@ -214,6 +231,7 @@ pub struct ScalingActivityStatus {
     /// `Pending`, `InProgress`, `Successful`, `Overridden`, `Unfulfilled` or `Failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
+    /// What Application Auto Scaling says the activity did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }

@@ -11,6 +11,7 @@ use super::managed_instances::ManagedInstancesProvider;
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "ecsbridge.dev",
+    doc = "An ECS capacity provider: an Auto Scaling group with managed scaling, or ECS Managed Instances.",
     version = "v1alpha1",
     kind = "CapacityProvider",
     plural = "capacityproviders",
@@ -19,10 +20,11 @@ use super::managed_instances::ManagedInstancesProvider;
     namespaced,
     status = "CapacityProviderStatus",
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
-    printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Type","type":"string","jsonPath":".status.type"}"#,
-    printcolumn = r#"{"name":"ASG","type":"string","jsonPath":".status.autoScalingGroupName"}"#,
     printcolumn = r#"{"name":"Target","type":"integer","jsonPath":".status.targetCapacity"}"#,
+    printcolumn = r#"{"name":"ASG","type":"string","priority":1,"jsonPath":".status.autoScalingGroupName"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
@@ -51,6 +53,9 @@ pub struct CapacityProviderSpec {
     /// operator's, when unset. Create-only: read when the object is created (recorded in `status.region`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) deletes the ECS capacity provider with this object; `Retain` leaves it.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -114,8 +119,17 @@ pub enum Toggle {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CapacityProviderStatus {
+    /// The `metadata.generation` the status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (nothing is changed in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::api::common::Drift>,
+    /// `Ready`, `Synced` and, while an update failed in ECS, `Degraded`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// The `EcsAccount` whose account this object's ECS objects live in (`(operator)`: the operator's own),

@@ -10,6 +10,7 @@ use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_statu
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "ecsbridge.dev",
+    doc = "An Amazon ECS cluster: its settings, Container Insights, execute-command logging and capacity providers, kept as the spec says.",
     version = "v1alpha1",
     kind = "EcsCluster",
     plural = "ecsclusters",
@@ -19,6 +20,7 @@ use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_statu
     status = "EcsClusterStatus",
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"ECS-Status","type":"string","jsonPath":".status.ecsStatus"}"#,
     printcolumn = r#"{"name":"Services","type":"integer","jsonPath":".status.activeServicesCount"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
@@ -62,6 +64,9 @@ pub struct EcsClusterSpec {
     /// operator's, when unset. Create-only: read when the object is created (recorded in `status.region`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) deletes the ECS cluster with this object; `Retain` leaves it.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -100,6 +105,7 @@ pub struct ClusterConfiguration {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecuteCommandConfiguration {
+    /// KMS key that encrypts the data between the client and the container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
     /// `NONE`, `DEFAULT` or `OVERRIDE`.
@@ -123,14 +129,19 @@ pub enum ExecuteCommandLogging {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecuteCommandLogConfiguration {
+    /// CloudWatch Logs group the session logs go to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_watch_log_group_name: Option<String>,
+    /// Whether that log group must be encrypted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_watch_encryption_enabled: Option<bool>,
+    /// S3 bucket the session logs go to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_bucket_name: Option<String>,
+    /// Whether the S3 bucket must be encrypted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_encryption_enabled: Option<bool>,
+    /// Folder (key prefix) in the S3 bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_key_prefix: Option<String>,
 }
@@ -139,8 +150,10 @@ pub struct ExecuteCommandLogConfiguration {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagedStorageConfiguration {
+    /// KMS key for the cluster's managed storage (EBS volumes ECS attaches to tasks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
+    /// KMS key for the ephemeral storage of the cluster's Fargate tasks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fargate_ephemeral_storage_kms_key_id: Option<String>,
 }
@@ -174,8 +187,17 @@ pub struct ClusterServiceConnectDefaults {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EcsClusterStatus {
+    /// The `metadata.generation` the status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (nothing is changed in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::api::common::Drift>,
+    /// `Ready` (ECS shows the cluster ACTIVE as the spec says) and `Synced` (the last reconcile succeeded).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// The `EcsAccount` whose account this object's ECS objects live in (`(operator)`: the operator's own),

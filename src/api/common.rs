@@ -57,7 +57,7 @@ pub struct Condition {
     pub observed_generation: Option<i64>,
 }
 
-/// Conditions and `observedGeneration`, which every status carries.
+/// Conditions, `observedGeneration`, `exportedTo` and placement (account, region), which every status carries.
 pub trait ConditionedStatus: Default + Clone + PartialEq + Serialize + Send + Sync {
     fn conditions(&self) -> &[Condition];
     fn conditions_mut(&mut self) -> &mut Vec<Condition>;
@@ -66,6 +66,36 @@ pub trait ConditionedStatus: Default + Clone + PartialEq + Serialize + Send + Sy
     /// `status.account` and `status.region`: where the object's ECS objects live, recorded at creation.
     fn placement(&self) -> (Option<&str>, Option<&str>);
     fn set_placement(&mut self, account: Option<String>, region: Option<String>);
+    /// The ConfigMap that holds the object's exported identities (`spec.exportTo`).
+    fn exported_to(&self) -> Option<&str>;
+    fn set_exported_to(&mut self, config_map: Option<String>);
+    /// Where ECS differs from the spec of a read-only object (`ecsbridge.dev/read-only`).
+    fn set_drift(&mut self, drift: Vec<Drift>);
+}
+
+/// A field where ECS differs from the spec of a read-only object.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct Drift {
+    /// The field, as a path into the object (`spec.settings`).
+    pub path: String,
+    /// The spec's value, as JSON.
+    pub spec: String,
+    /// ECS's value, as JSON (`null`: ECS does not set it).
+    pub ecs: String,
+}
+
+/// Where an object's AWS identities are exported: keys `<kind>.<name>.<identity>` (e.g. `ecsservice.web.arn`) of a
+/// ConfigMap of the namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportTo {
+    /// Name of the ConfigMap; created when missing. Several objects may export into one ConfigMap: each writes only
+    /// its own keys, and keys someone else writes are left alone.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub config_map_name: String,
 }
 
 /// Implements [`ConditionedStatus`] for a status struct with `conditions` and `observed_generation` fields.
@@ -90,6 +120,15 @@ macro_rules! conditioned_status {
             fn set_placement(&mut self, account: Option<String>, region: Option<String>) {
                 self.account = account;
                 self.region = region;
+            }
+            fn exported_to(&self) -> Option<&str> {
+                self.exported_to.as_deref()
+            }
+            fn set_exported_to(&mut self, config_map: Option<String>) {
+                self.exported_to = config_map;
+            }
+            fn set_drift(&mut self, drift: Vec<$crate::api::common::Drift>) {
+                self.drift = drift;
             }
         }
     };

@@ -13,6 +13,7 @@ use super::task::EcsTaskSpec;
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "ecsbridge.dev",
+    doc = "Runs an EcsTask on a cron schedule, as a Kubernetes CronJob runs Jobs: time zone, concurrency policy, missed runs and history limits.",
     version = "v1alpha1",
     kind = "EcsCronTask",
     plural = "ecscrontasks",
@@ -20,10 +21,14 @@ use super::task::EcsTaskSpec;
     category = "ecs",
     namespaced,
     status = "EcsCronTaskStatus",
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Schedule","type":"string","jsonPath":".spec.schedule"}"#,
     printcolumn = r#"{"name":"Suspend","type":"boolean","jsonPath":".spec.suspend"}"#,
     printcolumn = r#"{"name":"Active","type":"integer","jsonPath":".status.activeCount"}"#,
     printcolumn = r#"{"name":"Last Schedule","type":"date","jsonPath":".status.lastScheduleTime"}"#,
+    printcolumn = r#"{"name":"Next","type":"date","jsonPath":".status.nextScheduleTime"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
@@ -55,6 +60,9 @@ pub struct EcsCronTaskSpec {
     pub failed_runs_history_limit: i32,
     /// The `EcsTask` each run creates.
     pub task_template: TaskTemplate,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) deletes the runs (which stop their tasks) with this object; `Retain` leaves them.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -90,6 +98,7 @@ pub struct TaskTemplate {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateMetadata {
+    /// Labels put on each run's `EcsTask` (beside the operator's own).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
@@ -98,8 +107,17 @@ pub struct TemplateMetadata {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EcsCronTaskStatus {
+    /// The `metadata.generation` the status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (nothing is changed in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::api::common::Drift>,
+    /// `Ready` (the schedule is valid and running), `Synced` and `Degraded` (the newest finished run failed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// The `EcsAccount` whose account this object's ECS objects live in (`(operator)`: the operator's own),
@@ -125,6 +143,7 @@ pub struct EcsCronTaskStatus {
     /// Names of the runs (`EcsTask` objects) that have not finished.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub active: Vec<String>,
+    /// How many runs have not finished.
     #[serde(default)]
     pub active_count: i32,
 }

@@ -68,8 +68,10 @@ pub struct InstanceLaunchTemplate {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagedInstancesNetworkConfiguration {
+    /// Subnet IDs the instances are launched in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
+    /// Security group IDs of the instances' network interfaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_groups: Option<Vec<String>>,
 }
@@ -114,24 +116,32 @@ pub struct InstanceRequirements {
     /// Memory per instance in MiB.
     #[serde(rename = "memoryMiB")]
     pub memory_mib: IntRange,
+    /// CPU makers to allow: `intel`, `amd`, `amazon-web-services`, `apple`; any when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_manufacturers: Option<Vec<String>>,
+    /// Memory per vCPU in GiB.
     #[serde(
         default,
         rename = "memoryGiBPerVCpu",
         skip_serializing_if = "Option::is_none"
     )]
     pub memory_gib_per_v_cpu: Option<FloatRange>,
+    /// Instance types to leave out (wildcards such as `m5.*` allowed); not with `allowedInstanceTypes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excluded_instance_types: Option<Vec<String>>,
+    /// The only instance types to choose from (wildcards allowed); not with `excludedInstanceTypes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_instance_types: Option<Vec<String>>,
+    /// `current` and/or `previous` instance generations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_generations: Option<Vec<String>>,
+    /// Spot price ceiling, as a percentage above the cheapest matching instance type's price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    /// On-Demand price ceiling, as a percentage above the cheapest matching instance type's price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    /// Spot price ceiling, as a percentage of the optimal On-Demand price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
     /// `included`, `excluded` or `required`.
@@ -140,37 +150,48 @@ pub struct InstanceRequirements {
     /// `included`, `excluded` or `required`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burstable_performance: Option<String>,
+    /// Only instance types that support hibernation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_hibernate_support: Option<bool>,
+    /// Network interfaces per instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_interface_count: Option<IntRange>,
     /// `included`, `excluded` or `required`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_storage: Option<String>,
+    /// `hdd` and/or `ssd` local storage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_storage_types: Option<Vec<String>>,
+    /// Total local storage per instance in GB.
     #[serde(
         default,
         rename = "totalLocalStorageGB",
         skip_serializing_if = "Option::is_none"
     )]
     pub total_local_storage_gb: Option<FloatRange>,
+    /// Baseline EBS bandwidth per instance in Mbps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_ebs_bandwidth_mbps: Option<IntRange>,
+    /// Accelerator kinds to allow: `gpu`, `fpga`, `inference`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accelerator_types: Option<Vec<String>>,
+    /// Accelerators per instance; `max: 0` excludes instance types with accelerators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accelerator_count: Option<IntRange>,
+    /// Accelerator makers to allow, such as `nvidia`, `amd`, `amazon-web-services`, `xilinx`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accelerator_manufacturers: Option<Vec<String>>,
+    /// Accelerator models to allow, such as `a100`, `t4`, `inferentia`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accelerator_names: Option<Vec<String>>,
+    /// Total accelerator memory per instance in MiB.
     #[serde(
         default,
         rename = "acceleratorTotalMemoryMiB",
         skip_serializing_if = "Option::is_none"
     )]
     pub accelerator_total_memory_mib: Option<IntRange>,
+    /// Network bandwidth per instance in Gbps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_bandwidth_gbps: Option<FloatRange>,
 }
@@ -178,9 +199,11 @@ pub struct InstanceRequirements {
 /// A whole-number range; an absent bound is open.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 pub struct IntRange {
+    /// The smallest value allowed; no lower bound when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
     pub min: Option<i32>,
+    /// The largest value allowed; no upper bound when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
     pub max: Option<i32>,
@@ -189,8 +212,10 @@ pub struct IntRange {
 /// A decimal range; an absent bound is open.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 pub struct FloatRange {
+    /// The smallest value allowed; no lower bound when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
+    /// The largest value allowed; no upper bound when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
 }

@@ -7,6 +7,7 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod common;
 pub mod cron_task;
+pub mod kubernetes_service;
 pub mod managed_instances;
 pub mod region;
 pub mod service;

@@ -9,11 +9,13 @@ use serde::{Deserialize, Serialize};
 use super::autoscaling::{AutoScaling, AutoScalingStatus};
 use super::cluster::CapacityProviderStrategyItem;
 use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_status};
+use super::kubernetes_service::{KubernetesService, KubernetesServiceStatus};
 
 /// An Amazon ECS service. ECS field names follow the ECS `CreateService` API.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "ecsbridge.dev",
+    doc = "An Amazon ECS service: its task definition, count, network, load balancers, deployment strategy and autoscaling; Ready once ECS finished rolling it out.",
     version = "v1alpha1",
     kind = "EcsService",
     plural = "ecsservices",
@@ -27,15 +29,17 @@ use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_statu
         label_selector_path = ".status.selector"
     ),
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
-    printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Desired","type":"integer","jsonPath":".status.desiredCount"}"#,
     printcolumn = r#"{"name":"Running","type":"integer","jsonPath":".status.runningCount"}"#,
-    printcolumn = r#"{"name":"Min","type":"integer","jsonPath":".status.autoScaling.minCapacity"}"#,
-    printcolumn = r#"{"name":"Max","type":"integer","jsonPath":".status.autoScaling.maxCapacity"}"#,
     printcolumn = r#"{"name":"TaskDef","type":"string","jsonPath":".status.taskDefinitionRevision"}"#,
     printcolumn = r#"{"name":"Rollout","type":"string","jsonPath":".status.deployments[?(@.status==\"PRIMARY\")].rolloutState"}"#,
-    printcolumn = r#"{"name":"Strategy","type":"string","jsonPath":".status.strategy"}"#,
-    printcolumn = r#"{"name":"Stage","type":"string","jsonPath":".status.serviceDeployment.lifecycleStage"}"#,
+    printcolumn = r#"{"name":"Min","type":"integer","priority":1,"jsonPath":".status.autoScaling.minCapacity"}"#,
+    printcolumn = r#"{"name":"Max","type":"integer","priority":1,"jsonPath":".status.autoScaling.maxCapacity"}"#,
+    printcolumn = r#"{"name":"Strategy","type":"string","priority":1,"jsonPath":".status.strategy"}"#,
+    printcolumn = r#"{"name":"Stage","type":"string","priority":1,"jsonPath":".status.serviceDeployment.lifecycleStage"}"#,
+    printcolumn = r#"{"name":"Endpoints","type":"integer","priority":1,"jsonPath":".status.kubernetesService.readyEndpoints"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
@@ -138,6 +142,9 @@ pub struct EcsServiceSpec {
     /// creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// A Kubernetes Service with the service's tasks as its endpoints (see the API document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_service: Option<KubernetesService>,
     /// Tags for the service; the operator adds its ownership tags next to them.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
@@ -145,6 +152,9 @@ pub struct EcsServiceSpec {
     /// operator's, when unset. Create-only: read when the object is created (recorded in `status.region`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) deletes the ECS service with this object; `Retain` leaves it.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -200,21 +210,28 @@ pub struct ServiceVolumeConfiguration {
 pub struct ServiceManagedEbsVolumeConfiguration {
     /// IAM role that lets ECS manage the volumes (the ECS infrastructure role).
     pub role_arn: String,
+    /// Whether the volumes are encrypted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encrypted: Option<bool>,
+    /// KMS key that encrypts the volumes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
     /// `gp3` (ECS default), `gp2`, `io1`, `io2`, `st1`, `sc1` or `standard`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_type: Option<String>,
+    /// Size of each volume in GiB (required unless `snapshotId` gives it).
     #[serde(rename = "sizeInGiB", default, skip_serializing_if = "Option::is_none")]
     pub size_in_gib: Option<i32>,
+    /// EBS snapshot the volumes are created from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_id: Option<String>,
+    /// How fast the volume is filled from the snapshot, in MiB/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_initialization_rate: Option<i32>,
+    /// Provisioned I/O operations per second (`io1`, `io2`, `gp3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iops: Option<i32>,
+    /// Provisioned throughput in MiB/s (`gp3` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throughput: Option<i32>,
     /// `ext3`, `ext4` or `xfs` (Linux), `NTFS` (Windows).
@@ -228,6 +245,7 @@ pub struct ServiceManagedEbsVolumeConfiguration {
 pub struct VpcLatticeConfiguration {
     /// IAM role ECS uses to register tasks with the target group.
     pub role_arn: String,
+    /// ARN of the VPC Lattice target group.
     pub target_group_arn: String,
     /// The task definition port mapping name.
     pub port_name: String,
@@ -928,6 +946,13 @@ pub struct EcsServiceStatus {
     /// The `metadata.generation` the status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (nothing is changed in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::api::common::Drift>,
     /// `Ready`, `Synced`, `Progressing` and `Degraded` conditions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
@@ -1005,6 +1030,9 @@ pub struct EcsServiceStatus {
     /// The tag keys the operator applied to the ECS service: the only ones it ever removes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied_tag_keys: Vec<String>,
+    /// The Kubernetes Service of `spec.kubernetesService` and its endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_service: Option<KubernetesServiceStatus>,
 }
 conditioned_status!(EcsServiceStatus);
 

@@ -15,6 +15,7 @@ use super::task_definition::{
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "ecsbridge.dev",
+    doc = "A one-off run of ECS tasks, with Job semantics: `count` tasks must succeed, failures are retried with backoff up to `backoffLimit`.",
     version = "v1alpha1",
     kind = "EcsTask",
     plural = "ecstasks",
@@ -23,10 +24,11 @@ use super::task_definition::{
     namespaced,
     status = "EcsTaskStatus",
     printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.phase"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Attempts","type":"integer","jsonPath":".status.attempts"}"#,
     printcolumn = r#"{"name":"Exit","type":"integer","jsonPath":".status.exitCode"}"#,
     printcolumn = r#"{"name":"Completed","type":"date","jsonPath":".status.completionTime"}"#,
-    printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
@@ -96,6 +98,9 @@ pub struct EcsTaskSpec {
     /// operator's, when unset. Create-only: read when the object is created (recorded in `status.region`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) stops running tasks when this object is deleted; `Retain` leaves them running.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -144,10 +149,13 @@ pub struct ContainerOverride {
     /// Files with environment variables (S3 objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_files: Option<Vec<EnvironmentFile>>,
+    /// Replaces the container's CPU units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<i32>,
+    /// Replaces the container's hard memory limit in MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<i32>,
+    /// Replaces the container's soft memory limit in MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_reservation: Option<i32>,
     /// GPUs and inference accelerators.

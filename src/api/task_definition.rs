@@ -20,6 +20,7 @@ const DEFAULT_REVISION_HISTORY_LIMIT: usize = 10;
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "ecsbridge.dev",
+    doc = "An ECS task definition family: a new revision is registered only when the definition really changes, and old revisions are deregistered by the history limit.",
     version = "v1alpha1",
     kind = "TaskDefinition",
     plural = "taskdefinitions",
@@ -29,6 +30,7 @@ const DEFAULT_REVISION_HISTORY_LIMIT: usize = 10;
     status = "TaskDefinitionStatus",
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Family","type":"string","jsonPath":".status.family"}"#,
     printcolumn = r#"{"name":"Revision","type":"integer","jsonPath":".status.revision"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
@@ -102,6 +104,9 @@ pub struct TaskDefinitionSpec {
     /// operator's, when unset. Create-only: read when the object is created (recorded in `status.region`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Writes the object's AWS identities into a ConfigMap of the namespace, under keys named after the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to: Option<crate::api::common::ExportTo>,
     /// `Delete` (default) deregisters the revisions with this object; `Retain` leaves them.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
@@ -1133,6 +1138,13 @@ pub struct TaskDefinitionStatus {
     /// The `metadata.generation` last reconciled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (nothing is changed in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::api::common::Drift>,
     /// `Ready`, `Synced`, `Progressing` and `Degraded` conditions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

@@ -23,6 +23,13 @@ pub struct EcsTaskStatus {
     /// The `metadata.generation` the status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The ConfigMap the object's identities were exported to (`spec.exportTo`), so they are removed from it when
+    /// the field or the object goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_to: Option<String>,
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (nothing is changed in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::api::common::Drift>,
     /// `Complete`, `Failed`, `Ready` (True once Complete) and `Synced`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
@@ -116,6 +123,7 @@ pub struct InFlight {
 pub struct Ending {
     /// `DeadlineExceeded`, `BackoffLimitExceeded`, `ClusterNotFound`, ...
     pub reason: String,
+    /// What happened, in words.
     pub message: String,
 }
 
@@ -123,9 +131,11 @@ pub struct Ending {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlacementFailure {
+    /// The attempt (1-based) whose RunTask this was.
     pub attempt: i32,
     /// Tasks asked for and tasks placed.
     pub requested: i32,
+    /// Tasks ECS placed.
     pub placed: i32,
     /// ECS's `failures[]`: `reason: detail` each.
     pub reasons: Vec<String>,
@@ -137,12 +147,14 @@ pub struct PlacementFailure {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskRecord {
+    /// ARN of the ECS task.
     pub arn: String,
     /// The attempt (1-based) that started it.
     pub attempt: i32,
     /// ECS's lastStatus (PROVISIONING, PENDING, RUNNING, ..., STOPPED).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<String>,
+    /// ECS's desiredStatus (RUNNING or STOPPED).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_status: Option<String>,
     /// ECS's stop code (EssentialContainerExited, TaskFailedToStart, UserInitiated, ...), or the operator's
@@ -150,18 +162,22 @@ pub struct TaskRecord {
     /// whose cluster is gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_code: Option<String>,
+    /// ECS's stoppedReason, in its words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_reason: Option<String>,
     /// Whether it succeeded, once it stopped: its essential containers exited 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub succeeded: Option<bool>,
-    /// When ECS created it, when its containers started and when it stopped (RFC 3339).
+    /// When ECS created it (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// When its containers started (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
+    /// When it stopped (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_at: Option<String>,
+    /// Its containers, with their exit codes once stopped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<ContainerRecord>,
 }
@@ -170,11 +186,15 @@ pub struct TaskRecord {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerRecord {
+    /// Name of the container.
     pub name: String,
+    /// ECS's lastStatus of the container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<String>,
+    /// Exit code, once the container stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// ECS's reason, when the container stopped abnormally.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::cluster::CapacityProviderStrategyItem;
+use crate::api::common::Drift;
 
 /// Whether `observed` has every field that `desired` sets, with the same value.
 pub fn covers(observed: &impl Serialize, desired: &impl Serialize) -> bool {
@@ -28,6 +29,38 @@ fn value_covers(observed: &Value, desired: &Value) -> bool {
         }
         (Value::Number(o), Value::Number(d)) => o.as_f64() == d.as_f64(),
         _ => observed == desired,
+    }
+}
+
+/// Where `observed` does not cover `desired`: each field the spec sets with another value in ECS, as its path (a
+/// list is reported whole), the spec's value and ECS's (JSON).
+pub fn differences(observed: &impl Serialize, desired: &impl Serialize) -> Vec<Drift> {
+    let (Ok(observed), Ok(desired)) = (
+        serde_json::to_value(observed),
+        serde_json::to_value(desired),
+    ) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    collect_differences(&observed, &desired, "spec", &mut found);
+    found
+}
+
+fn collect_differences(observed: &Value, desired: &Value, path: &str, found: &mut Vec<Drift>) {
+    match (observed, desired) {
+        (_, Value::Null) => {}
+        (Value::Object(o), Value::Object(d)) => {
+            for (key, dv) in d {
+                let observed = o.get(key).unwrap_or(&Value::Null);
+                collect_differences(observed, dv, &format!("{path}.{key}"), found);
+            }
+        }
+        (observed, desired) if !value_covers(observed, desired) => found.push(Drift {
+            path: path.to_owned(),
+            spec: desired.to_string(),
+            ecs: observed.to_string(),
+        }),
+        _ => {}
     }
 }
 
@@ -95,6 +128,27 @@ mod tests {
             &json!({"s": {"b": 5}, "l": [7], "x": null}),
         );
         assert_eq!(merged, json!({"s": {"a": 1, "b": 5}, "c": 3, "l": [7]}));
+    }
+
+    #[test]
+    fn differences_name_each_field_the_spec_sets_otherwise() {
+        let found = differences(
+            &json!({"a": 1, "s": {"b": 2, "c": 3}, "l": [1, 2], "x": 9}),
+            &json!({"a": 1, "s": {"b": 5}, "l": [1], "m": "new", "n": null}),
+        );
+        let shown: Vec<_> = found
+            .iter()
+            .map(|d| (d.path.as_str(), d.spec.as_str(), d.ecs.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("spec.l", "[1]", "[1,2]"),
+                ("spec.m", "\"new\"", "null"),
+                ("spec.s.b", "5", "2")
+            ]
+        );
+        assert!(differences(&json!({"a": 1, "b": 2}), &json!({"a": 1})).is_empty());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::AwsError;
+use super::priority::Priority;
 
 /// Answers of one batched call: the found objects by key (absent keys were not found).
 pub type Found<V> = Result<HashMap<String, V>, AwsError>;
@@ -21,6 +22,8 @@ pub type Fetch<V> = Arc<
 
 struct Waiter<V> {
     key: String,
+    /// The priority of the lookup's caller: a batch holding a user's lookup is sent at urgent priority.
+    priority: Priority,
     reply: oneshot::Sender<Result<Option<V>, AwsError>>,
 }
 
@@ -99,6 +102,7 @@ impl<V: Clone + Send + 'static> Batcher<V> {
             let waiting = pending.entry(group.to_owned()).or_default();
             waiting.push(Waiter {
                 key: key.to_owned(),
+                priority: Priority::current(),
                 reply,
             });
             let full = (waiting.len() >= self.max).then(|| std::mem::take(waiting));
@@ -137,7 +141,11 @@ impl<V: Clone + Send + 'static> Batcher<V> {
             let mut keys: Vec<String> = chunk.iter().map(|w| w.key.clone()).collect();
             keys.sort();
             keys.dedup();
-            let found = (self.fetch)(group.clone(), keys).await;
+            let priority = match chunk.iter().any(|w| w.priority == Priority::Urgent) {
+                true => Priority::Urgent,
+                false => Priority::Background,
+            };
+            let found = priority.scope((self.fetch)(group.clone(), keys)).await;
             for waiter in chunk {
                 let answer = match &found {
                     Ok(objects) => Ok(objects.get(&waiter.key).cloned()),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response;
 
-use super::limits::Category;
+use super::limits::{Category, Priority};
 use super::{AwsError, AwsErrorKind, Core};
 
 /// Attempts per call after throttling, the first included: the bucket paces them.
@@ -98,10 +98,11 @@ impl Core {
         let categories: Vec<Category> = std::iter::once(Category::of(operation))
             .chain(also)
             .collect();
+        let priority = Priority::current();
         let mut attempt = 1;
         loop {
             for &category in &categories {
-                let waited = self.limits.acquire(category).await;
+                let waited = self.limits.acquire(category, priority).await;
                 self.metrics
                     .rate_limit_waited(self.place(), category.name(), waited);
             }

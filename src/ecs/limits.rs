@@ -1,12 +1,16 @@
 //! Client-side token buckets per ECS (and Application Auto Scaling) throttle category, sized from AWS's defaults and scaled by a budget (the
 //! share of each bucket the operator may use). A ThrottlingException still received halves the category's rate;
-//! successes restore it step by step (additive increase, multiplicative decrease).
+//! successes restore it step by step (additive increase, multiplicative decrease). A user's change (the urgent
+//! reconcile lane) takes the next token of a bucket ahead of background calls already waiting for it.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+pub use super::priority::Priority;
+use super::priority::UrgentWaiter;
 
 /// ECS's throttle categories: actions of one category share a token bucket per account and Region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -207,13 +211,15 @@ fn category_names() -> String {
         .join(", ")
 }
 
-struct Bucket {
+pub(super) struct Bucket {
     capacity: f64,
     refill: f64,
     tokens: f64,
     /// Multiplier of the refill rate after throttling (0.05..=1).
     pace: f64,
     updated: Instant,
+    /// Urgent calls waiting for a token: background calls leave that many tokens to them.
+    pub(super) urgent_waiting: usize,
 }
 
 impl Bucket {
@@ -249,6 +255,7 @@ impl RateLimits {
                     tokens: capacity,
                     pace: 1.0,
                     updated: now,
+                    urgent_waiting: 0,
                 };
                 (category, Mutex::new(bucket))
             })
@@ -256,24 +263,39 @@ impl RateLimits {
         Self { buckets }
     }
 
-    /// Takes one token of the category, waiting for it; returns how long it waited.
-    pub async fn acquire(&self, category: Category) -> Duration {
+    /// Takes one token of the category, waiting for it; returns how long it waited. An urgent call takes the
+    /// next token that comes: background calls take one only when no urgent call is waiting for it.
+    pub async fn acquire(&self, category: Category, priority: Priority) -> Duration {
         let Some(bucket) = self.buckets.get(&category) else {
             return Duration::ZERO;
         };
         let start = Instant::now();
+        let _urgent = (priority == Priority::Urgent).then(|| UrgentWaiter::enter(bucket));
         loop {
             let wait = {
                 let mut bucket = bucket.lock().unwrap_or_else(|p| p.into_inner());
                 bucket.refill_now(Instant::now());
-                if bucket.tokens >= 1.0 {
+                let left_to_urgent = match priority {
+                    Priority::Urgent => 0.0,
+                    Priority::Background => bucket.urgent_waiting as f64,
+                };
+                if bucket.tokens >= 1.0 + left_to_urgent {
                     bucket.tokens -= 1.0;
                     return start.elapsed();
                 }
-                Duration::from_secs_f64((1.0 - bucket.tokens) / (bucket.refill * bucket.pace))
+                Duration::from_secs_f64(
+                    (1.0 + left_to_urgent - bucket.tokens) / (bucket.refill * bucket.pace),
+                )
             };
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The calls a second the category sustains now (its refill at the current pace); None when not limited.
+    pub fn sustained(&self, category: Category) -> Option<f64> {
+        let bucket = self.buckets.get(&category)?;
+        let bucket = bucket.lock().unwrap_or_else(|p| p.into_inner());
+        Some(bucket.refill * bucket.pace)
     }
 
     /// ECS throttled a call of this category: halve its pace and drain it.
@@ -400,11 +422,15 @@ mod tests {
         // Cluster modify: burst 20, refill 1/s; half of it: 10 at once, then one every 2 s.
         for _ in 0..10 {
             assert_eq!(
-                limits.acquire(Category::ClusterModify).await,
+                limits
+                    .acquire(Category::ClusterModify, Priority::Background)
+                    .await,
                 Duration::ZERO
             );
         }
-        let waited = limits.acquire(Category::ClusterModify).await;
+        let waited = limits
+            .acquire(Category::ClusterModify, Priority::Background)
+            .await;
         assert!((1.9..=2.1).contains(&waited.as_secs_f64()), "{waited:?}");
     }
 
@@ -416,11 +442,15 @@ mod tests {
         });
         for _ in 0..20 {
             assert_eq!(
-                limits.acquire(Category::FargateRunTask).await,
+                limits
+                    .acquire(Category::FargateRunTask, Priority::Background)
+                    .await,
                 Duration::ZERO
             );
         }
-        let waited = limits.acquire(Category::FargateRunTask).await;
+        let waited = limits
+            .acquire(Category::FargateRunTask, Priority::Background)
+            .await;
         assert!(
             (0.045..=0.055).contains(&waited.as_secs_f64()),
             "{waited:?}"
@@ -435,7 +465,9 @@ mod tests {
         });
         limits.throttled(Category::ServiceModify);
         // Drained, refill 5/s at half pace: one token takes 0.4 s.
-        let waited = limits.acquire(Category::ServiceModify).await;
+        let waited = limits
+            .acquire(Category::ServiceModify, Priority::Background)
+            .await;
         assert!((0.35..=0.45).contains(&waited.as_secs_f64()), "{waited:?}");
     }
 
@@ -447,7 +479,9 @@ mod tests {
         });
         for _ in 0..100 {
             assert_eq!(
-                limits.acquire(Category::ClusterModify).await,
+                limits
+                    .acquire(Category::ClusterModify, Priority::Background)
+                    .await,
                 Duration::ZERO
             );
         }

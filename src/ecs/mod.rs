@@ -2,6 +2,7 @@
 //! clients, maps errors and converts between our ECS-shaped types and the SDK's. No other module uses the SDK.
 
 pub mod accounts;
+pub mod active;
 pub mod autoscaling;
 pub mod batch;
 pub mod bridge;
@@ -10,8 +11,10 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod error;
 pub mod limits;
+pub mod priority;
 pub mod service;
 pub mod service_deployment;
+pub mod service_tasks;
 pub mod tags;
 pub mod task;
 pub mod task_definition;
@@ -56,8 +59,8 @@ pub struct Core {
     account: String,
     region: String,
     retry_base_delay: Duration,
-    /// The ACTIVE revisions of each family looked at, and when they were listed.
-    active_revisions: std::sync::Mutex<task_definition::ActiveRevisions>,
+    /// The ACTIVE task definition revisions listed for drift checks, and when.
+    active_revisions: active::ActiveRevisions,
     /// Application Auto Scaling read once per drift pass, and when each object last read its target.
     scaling_state: autoscaling::ScalingState,
 }
@@ -158,7 +161,7 @@ impl Ecs {
             account: account.to_owned(),
             region: config.region().map(ToString::to_string).unwrap_or_default(),
             retry_base_delay: settings.retry_base_delay,
-            active_revisions: std::sync::Mutex::default(),
+            active_revisions: active::ActiveRevisions::default(),
             scaling_state: autoscaling::ScalingState::default(),
         });
         let services_core = core.clone();

@@ -194,8 +194,9 @@ impl ServiceUpdate {
 }
 
 /// Spec fields that belong to the operator or are passed resolved; never sent as they are.
-const NOT_SENT_FROM_SPEC: [&str; 11] = [
+const NOT_SENT_FROM_SPEC: [&str; 12] = [
     "region",
+    "exportTo",
     "serviceName",
     "clusterRef",
     "cluster",

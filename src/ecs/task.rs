@@ -36,6 +36,11 @@ pub struct ObservedTask {
     pub started_at: Option<f64>,
     pub stopped_at: Option<f64>,
     pub containers: Vec<ObservedContainer>,
+    /// `HEALTHY`, `UNHEALTHY` or `UNKNOWN` (catalogue entry 97).
+    pub health_status: Option<String>,
+    pub availability_zone: Option<String>,
+    /// The ENI of an awsvpc task (catalogue entry 96), ...
+    pub attachments: Vec<super::service_tasks::ObservedAttachment>,
 }
 
 /// One container of a task as ECS reports it.
@@ -46,6 +51,8 @@ pub struct ObservedContainer {
     pub last_status: Option<String>,
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
+    /// The task's ENI as the container sees it (awsvpc tasks; catalogue entry 98).
+    pub network_interfaces: Vec<super::service_tasks::ObservedNetworkInterface>,
 }
 
 /// What RunTask answered: the tasks it started and why others could not be placed.
@@ -97,8 +104,9 @@ pub struct RunRequest<'a> {
 pub const RUN_TASK_CONFLICT: &str = "ConflictException";
 
 /// Spec fields that are the operator's own or passed resolved; never sent as they are.
-const NOT_SENT_FROM_SPEC: [&str; 11] = [
+const NOT_SENT_FROM_SPEC: [&str; 12] = [
     "region",
+    "exportTo",
     "clusterRef",
     "cluster",
     "taskDefinitionRef",
@@ -271,6 +279,11 @@ impl Ecs {
         arns: Vec<String>,
     ) -> Result<HashMap<String, ObservedTask>, AwsError> {
         self.tasks.prefetch(cluster, arns).await
+    }
+
+    /// The DescribeTasks calls a second the task-read bucket sustains now; None when calls are not limited.
+    pub fn task_reads_per_second(&self) -> Option<f64> {
+        self.limits.sustained(Category::TaskRead)
     }
 
     /// Stops a task with `reason`; a task or cluster that is gone counts as stopped.

@@ -3,9 +3,6 @@
 
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::types::{TaskDefinitionField, TaskDefinitionStatus};
-use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
-
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -15,9 +12,6 @@ use crate::api::Tags;
 
 /// ECS answers DeleteTaskDefinitions for at most this many ARNs per call.
 const DELETE_BATCH: usize = 10;
-
-/// The ACTIVE revision ARNs of each family looked at, with when they were listed.
-pub type ActiveRevisions = HashMap<String, (Instant, HashSet<String>)>;
 
 /// A revision DeleteTaskDefinitions did not delete, with ECS's reason.
 #[derive(Clone, Debug, PartialEq)]
@@ -150,16 +144,8 @@ impl Ecs {
             AwsError::conversion("RegisterTaskDefinition returned no task definition".into())
         })?;
         let registered = observed(td, out.tags())?;
-        if let Some((_, arns)) = self.active_cache().get_mut(family) {
-            arns.insert(registered.arn.clone());
-        }
+        self.active_revisions.registered(&registered.arn);
         Ok(registered)
-    }
-
-    fn active_cache(&self) -> std::sync::MutexGuard<'_, ActiveRevisions> {
-        self.active_revisions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// ARNs of the ACTIVE revisions of exactly `family`, oldest first, across all pages.
@@ -172,29 +158,6 @@ impl Ecs {
     pub async fn list_inactive_revisions(&self, family: &str) -> Result<Vec<String>, AwsError> {
         self.list_revisions(family, TaskDefinitionStatus::Inactive)
             .await
-    }
-
-    /// Whether a revision is ACTIVE, answered from a listing of its family that all callers share for up to
-    /// `max_age` (one ListTaskDefinitions page per family instead of a DescribeTaskDefinition per object).
-    pub async fn is_active(&self, arn: &str, max_age: Duration) -> Result<bool, AwsError> {
-        let family = family_of(arn);
-        let cached = self
-            .active_cache()
-            .get(family)
-            .filter(|(at, _)| at.elapsed() < max_age)
-            .map(|(_, arns)| arns.contains(arn));
-        if let Some(active) = cached {
-            return Ok(active);
-        }
-        let arns: HashSet<String> = self
-            .list_active_revisions(family)
-            .await?
-            .into_iter()
-            .collect();
-        let active = arns.contains(arn);
-        self.active_cache()
-            .insert(family.to_owned(), (Instant::now(), arns));
-        Ok(active)
     }
 
     /// ARNs of the revisions of exactly `family` in `status`, oldest first, across all pages.
@@ -239,9 +202,7 @@ impl Ecs {
                 .send()
         })
         .await?;
-        if let Some((_, arns)) = self.active_cache().get_mut(family_of(arn)) {
-            arns.remove(arn);
-        }
+        self.active_revisions.deregistered(arn);
         Ok(())
     }
 

@@ -9,12 +9,15 @@ use std::sync::Arc;
 
 use super::backoff::Backoff;
 use super::bindings::{Bindings, Placed};
+use super::exports::Published;
 use super::lanes::Lanes;
 use super::placement::Placement;
+use crate::controllers::service::endpoints::followed::Followed;
 use crate::ecs::accounts::Accounts;
 use crate::ecs::{Ecs, EcsSettings};
 use crate::health::Readiness;
 use crate::metrics::Metrics;
+use crate::shard::Shard;
 
 /// The field manager of every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "ecs-bridge";
@@ -45,6 +48,12 @@ pub struct Context {
     pub readiness: Readiness,
     /// The background lane of each kind: drift checks and repairs take at most half the reconcile slots.
     pub lanes: Arc<Lanes>,
+    /// What each object last exported (`spec.exportTo`).
+    pub exports: Arc<Published>,
+    /// The tasks of the services published as Kubernetes endpoints, read by the task-following loop.
+    pub endpoint_tasks: Arc<Followed>,
+    /// The shard this operator is, when it is one: only the objects of the namespaces it owns are reconciled.
+    pub shard: Option<Arc<Shard>>,
 }
 
 impl Context {
@@ -75,6 +84,9 @@ impl Context {
             backoff: Arc::default(),
             readiness: Readiness::default(),
             lanes: Arc::default(),
+            exports: Arc::default(),
+            endpoint_tasks: Arc::default(),
+            shard: None,
         }
     }
 
@@ -98,6 +110,12 @@ impl Context {
             account_id: placed.account_id,
             ..self.clone()
         }
+    }
+
+    /// Makes the operator a shard that reconciles only the namespaces `shard` owns.
+    pub fn with_shard(mut self, shard: Arc<Shard>) -> Self {
+        self.shard = Some(shard);
+        self
     }
 
     /// Whether objects of `namespace` may adopt ECS objects.

@@ -19,6 +19,9 @@ pub enum Error {
     /// A referenced object is missing or not ready yet.
     #[error("{0}")]
     DependencyNotReady(String),
+    /// Another shard selects the object's namespace too; no shard reconciles it.
+    #[error("{0}")]
+    ShardConflict(String),
     /// An ECS call failed.
     #[error("{0}")]
     Aws(#[from] AwsError),
@@ -40,6 +43,7 @@ impl Error {
             Error::OwnedByAnother(_) => "OwnedByAnother",
             Error::DependencyNotReady(_) => "DependencyNotReady",
             Error::Account(reason, _) => reason,
+            Error::ShardConflict(_) => "ShardConflict",
             Error::Kube(_) => "KubernetesApiError",
             Error::Aws(aws) => match aws.kind {
                 AwsErrorKind::Throttled => "Throttled",
@@ -59,6 +63,8 @@ impl Error {
             Error::Aws(aws) if aws.kind == AwsErrorKind::Conversion => None,
             // Watches of the referenced kinds wake the object as soon as they are Ready; this is a fallback.
             Error::DependencyNotReady(_) => Some(Duration::from_secs(30)),
+            // Shards' selectors and namespaces' labels change without touching the object: look again.
+            Error::ShardConflict(_) => Some(Duration::from_secs(30)),
             Error::Aws(aws) if aws.kind == AwsErrorKind::Transient => Some(Duration::from_secs(5)),
             Error::Aws(aws) if aws.kind == AwsErrorKind::Throttled => Some(Duration::from_secs(30)),
             Error::Kube(_) => Some(Duration::from_secs(5)),

@@ -10,10 +10,12 @@ pub mod conditions;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod finalizer;
 pub mod lanes;
 pub mod ownership;
 pub mod placement;
+pub mod read_only;
 pub mod status;
 
 use std::fmt::Debug;
@@ -31,6 +33,8 @@ use tracing::Instrument;
 use crate::api::DeletionPolicy;
 use crate::api::common::ConditionedStatus;
 use crate::api::region::SpecRegion;
+use crate::ecs::priority::Priority;
+use crate::shard::Verdict;
 pub use checkpoint::Checkpoint;
 use conditions::{ConditionUpdate, READY, SYNCED};
 pub use context::Context;
@@ -71,8 +75,13 @@ pub trait Managed:
 {
     type Status: ConditionedStatus + DeserializeOwned + Debug + 'static;
 
+    /// The identities `spec.exportTo` writes: (key, JSON pointer into the status; `*` goes through a list).
+    const EXPORTED: &'static [(&'static str, &'static str)];
+
     fn status(&self) -> Option<&Self::Status>;
     fn deletion_policy(&self) -> DeletionPolicy;
+    /// The ConfigMap `spec.exportTo` names.
+    fn export_to(&self) -> Option<&str>;
     /// Checks what the schema cannot express, without any AWS call; the message names the field.
     fn validate(&self) -> Result<(), String>;
     /// Brings ECS to the spec: observe, plan, act. What must not be lost if a later step fails goes to status at
@@ -82,6 +91,15 @@ pub trait Managed:
         ctx: &Context,
         checkpoint: &Checkpoint<'_, Self>,
     ) -> impl Future<Output = Result<Applied<Self::Status>, Error>> + Send;
+    /// Reads the ECS object of this name without changing anything (`ecsbridge.dev/read-only`): its status, its
+    /// readiness and where it differs from the spec; `None` when ECS has no such object. Kinds without an ECS
+    /// object of their own refuse the annotation.
+    fn observe(
+        &self,
+        _ctx: &Context,
+    ) -> impl Future<Output = Result<Option<read_only::Observed<Self::Status>>, Error>> + Send {
+        async { Err(read_only::unsupported::<Self>()) }
+    }
     /// Removes from ECS what this object owns (only called with `deletionPolicy: Delete`).
     fn cleanup(&self, ctx: &Context) -> impl Future<Output = Result<Cleanup, Error>> + Send;
 
@@ -152,6 +170,21 @@ async fn reconcile_object<K: Managed>(
     obj: &Arc<K>,
     ctx: &Arc<Context>,
 ) -> Result<(Action, &'static str), Error> {
+    if let Some(shard) = &ctx.shard {
+        match shard.verdict(&obj.namespace().unwrap_or_default()) {
+            Verdict::Owned => {}
+            // The namespace just left this shard's selection: its controllers are being stopped.
+            Verdict::NotOwned => return Ok((Action::await_change(), "NotOwned")),
+            Verdict::Conflict(message) => {
+                let err = Error::ShardConflict(message);
+                report_failure(api, &**obj, ctx, &err).await?;
+                return Ok((retry(ctx, &**obj, &err), err.reason()));
+            }
+        }
+    }
+    if read_only::is_read_only(&**obj) {
+        return read_only::reconcile(api, obj, ctx).await;
+    }
     if obj.meta().deletion_timestamp.is_some() {
         return finalize(api, obj, ctx).await;
     }
@@ -179,14 +212,32 @@ async fn reconcile_object<K: Managed>(
     let valid = ownership::check_owner_tag(&**obj).and_then(|()| obj.validate());
     let outcome = match valid {
         Err(message) => Err(Error::InvalidSpec(message)),
-        Ok(()) => match placed(ctx, &**obj, &checkpoint).await {
-            Ok(placed) => obj.apply(&placed, &checkpoint).await,
-            Err(err) => Err(err),
-        },
+        Ok(()) => {
+            let applied = async {
+                let placed = placed(ctx, &**obj, &checkpoint).await?;
+                obj.apply(&placed, &checkpoint).await
+            };
+            // The urgent lane's ECS calls also go first at the token buckets.
+            match urgent {
+                true => Priority::Urgent.scope(applied).await,
+                false => applied.await,
+            }
+        }
     };
     let shown = checkpoint.current();
     let (account, region) = shown.placement();
     let (account, region) = (account.map(str::to_owned), region.map(str::to_owned));
+    let outcome = match outcome {
+        Ok(mut applied) => {
+            applied
+                .status
+                .set_exported_to(shown.exported_to().map(str::to_owned));
+            exports::publish(ctx, &**obj, &mut applied.status)
+                .await
+                .map(|()| applied)
+        }
+        Err(err) => Err(err),
+    };
     let mut status = shown.clone();
     let now = conditions::now();
     let (action, result) = match outcome {
@@ -322,6 +373,7 @@ async fn finalize<K: Managed>(
     let now = conditions::now();
     match result {
         Ok(Cleanup::Done(notes)) => {
+            exports::withdraw(ctx, obj).await?;
             events::publish(ctx, obj, &notes).await;
             finalizer::remove(api, obj).await?;
             ctx.backoff.succeeded(&backoff_key(obj));
@@ -339,11 +391,7 @@ async fn finalize<K: Managed>(
             Ok((Action::requeue(Duration::from_secs(5)), "Deleting"))
         }
         Err(err) => {
-            if !is_repeat(&status, &err, generation) {
-                record_failure(&mut status, &err, generation, &now);
-                events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
-                status::apply(api, obj, obj.status(), &status).await?;
-            }
+            report_failure(api, obj, ctx, &err).await?;
             let base = err.retry_after().unwrap_or(Duration::from_secs(30));
             let delay = ctx.backoff.failed(&backoff_key(obj), base);
             Ok((Action::requeue(delay), err.reason()))
@@ -362,6 +410,23 @@ async fn cleanup<K: Managed>(obj: &K, ctx: &Context) -> Result<Cleanup, Error> {
         }),
         DeletionPolicy::Delete => obj.cleanup(ctx).await,
     }
+}
+
+/// Shows a failure in status and in a Warning event, unless the object already shows it.
+async fn report_failure<K: Managed>(
+    api: &Api<K>,
+    obj: &K,
+    ctx: &Context,
+    err: &Error,
+) -> Result<(), Error> {
+    let generation = obj.meta().generation;
+    let mut status = obj.status().cloned().unwrap_or_default();
+    if !is_repeat(&status, err, generation) {
+        record_failure(&mut status, err, generation, &conditions::now());
+        events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
+        status::apply(api, obj, obj.status(), &status).await?;
+    }
+    Ok(())
 }
 
 /// Requeues after a failure that reconcile could not record in status (a Kubernetes API error), with the

@@ -5,12 +5,13 @@ pub mod leader;
 pub mod logging;
 pub mod prefetch;
 pub mod server;
+pub mod sharded;
 pub mod task_watch;
 pub mod wake;
 
 use std::sync::Arc;
 
-use futures::future::join_all;
+use futures::future::{BoxFuture, join_all};
 use futures::{FutureExt, StreamExt};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::utils::{Predicate, PredicateConfig, predicates};
@@ -26,6 +27,7 @@ use crate::ecs::accounts::Accounts;
 use crate::metrics::Metrics;
 use crate::reconcile::lanes::CONTROLLER_SLOTS;
 use crate::reconcile::{self, Context, Managed};
+use crate::shard::Shard;
 use leader::LeaseSettings;
 use tokio::task::JoinHandle;
 
@@ -38,6 +40,10 @@ pub enum StartError {
     Kubernetes(#[from] kube::Error),
     #[error(transparent)]
     Leader(#[from] leader::LeaderError),
+    #[error("{0}")]
+    Settings(String),
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
     #[error("cannot serve {what} on {addr}: {source}")]
     Listen {
         what: &'static str,
@@ -49,6 +55,7 @@ pub enum StartError {
 /// Runs the controllers until SIGTERM or Ctrl-C.
 pub async fn run(settings: RunSettings) -> Result<(), StartError> {
     logging::init(settings.log_format);
+    let shard_settings = settings.shard_settings().map_err(StartError::Settings)?;
     let client = Client::try_default().await?;
     let metrics = Arc::new(Metrics::default());
     let ecs_settings = settings.ecs_settings();
@@ -56,17 +63,23 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
     let ecs = Ecs::from_config(&base, &ecs_settings, metrics.clone());
     let accounts = Accounts::new(ecs.clone(), base, ecs_settings, metrics.clone());
     let identity = std::env::var("POD_NAME").ok();
-    let ctx = Arc::new(
-        Context::new(
-            client.clone(),
-            ecs,
-            metrics.clone(),
-            settings.drift_interval,
-            identity.clone(),
-        )
-        .with_adopt_namespaces(settings.adopt_namespaces.clone())
-        .with_accounts(accounts),
-    );
+    let mut ctx = Context::new(
+        client.clone(),
+        ecs,
+        metrics.clone(),
+        settings.drift_interval,
+        identity.clone(),
+    )
+    .with_adopt_namespaces(settings.adopt_namespaces.clone())
+    .with_accounts(accounts);
+    let mut shard_namespaces = None;
+    if let Some(shard) = shard_settings {
+        tracing::info!(shard = %shard.name, selector = %shard.selector.text(), "running as a shard");
+        let (shard, namespaces) = Shard::start(client.clone(), shard).await?;
+        ctx = ctx.with_shard(shard);
+        shard_namespaces = Some(namespaces);
+    }
+    let ctx = Arc::new(ctx);
     let readiness = ctx.readiness.clone();
     let servers = server::serve(
         settings.health_addr,
@@ -76,7 +89,12 @@ pub async fn run(settings: RunSettings) -> Result<(), StartError> {
     )
     .await?;
     tracing::info!(namespaces = ?settings.namespaces, drift_interval = ?settings.drift_interval, "ecs-bridge started");
-    let controllers = run_controllers(ctx, &settings.namespaces);
+    let controllers = match shard_namespaces {
+        Some(namespaces) => {
+            sharded::run_shard_controllers(ctx, namespaces, settings.lease_duration).boxed()
+        }
+        None => run_controllers(ctx, &settings.namespaces).boxed(),
+    };
     if settings.leader_election {
         let lease = LeaseSettings {
             namespace: settings.lease_namespace.clone(),
@@ -106,43 +124,17 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
     } else {
         namespaces.iter().map(|ns| Some(ns.as_str())).collect()
     };
+    // One watch of the accounts and namespaces' bindings for all the scopes, waking their objects.
     let changes = Arc::new(bindings::BindingChanges::default());
-    let mut controllers = vec![bindings::watch(&ctx, changes.clone()).boxed()];
-    let mut caches = Vec::new();
-    for scope in scopes {
-        let client = &ctx.client;
-        let clusters = cluster_controller(client, scope);
-        let task_definitions = controller(api::<TaskDefinition>(client, scope));
-        let providers = provider_controller(client, scope);
-        let tasks = controller(api::<EcsTask>(client, scope));
-        // Tasks are followed in one loop that wakes an EcsTask when its tasks change.
-        let task_store = tasks.store();
-        let tasks = tasks.reconcile_on(task_watch::task_changes(task_store, ctx.clone()));
-        // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
-        let cron_tasks = controller(api::<EcsCronTask>(client, scope))
-            .owns(api::<EcsTask>(client, scope), config());
-        caches.push(wait_until_ready(providers.store()).boxed());
-        caches.push(wait_until_ready(tasks.store()).boxed());
-        caches.push(wait_until_ready(cron_tasks.store()).boxed());
-        controllers.push(drive(providers, ctx.clone(), &changes).boxed());
-        controllers.push(drive(tasks, ctx.clone(), &changes).boxed());
-        controllers.push(drive(cron_tasks, ctx.clone(), &changes).boxed());
-        let services = service_controller(client, scope);
-        caches.push(wait_until_ready(clusters.store()).boxed());
-        caches.push(wait_until_ready(task_definitions.store()).boxed());
-        caches.push(wait_until_ready(services.store()).boxed());
-        controllers.push(drive(clusters, ctx.clone(), &changes).boxed());
-        controllers.push(drive(task_definitions, ctx.clone(), &changes).boxed());
-        let prefetch =
-            prefetch::services_before_each_drift_check(services.store(), ctx.clone()).boxed();
-        let services = drive(services, ctx.clone(), &changes).boxed();
-        // The prefetcher ends with the controller.
-        controllers.push(
-            futures::future::select(services, prefetch)
-                .map(|_| ())
-                .boxed(),
-        );
-    }
+    let watch_bindings = bindings::watch(&ctx, changes.clone()).boxed();
+    let (controllers, caches): (Vec<_>, Vec<_>) = scopes
+        .into_iter()
+        .map(|namespace| {
+            let scope = scope(&ctx, namespace, &changes);
+            (scope.controllers, scope.synced)
+        })
+        .unzip();
+    let controllers = futures::future::select(join_all(controllers), watch_bindings);
     let readiness = ctx.readiness.clone();
     let synced = async move {
         if join_all(caches).await.into_iter().all(|synced| synced) {
@@ -151,7 +143,72 @@ pub async fn run_controllers(ctx: Arc<Context>, namespaces: &[String]) {
         }
         std::future::pending::<()>().await;
     };
-    futures::future::select(join_all(controllers), synced.boxed()).await;
+    futures::future::select(controllers, synced.boxed()).await;
+}
+
+/// The controllers of all kinds for one namespace (or all).
+pub struct Scope {
+    /// Runs them until a shutdown signal.
+    pub controllers: BoxFuture<'static, ()>,
+    /// Ends once their caches have their first full list: true, or false when they were dropped first.
+    pub synced: BoxFuture<'static, bool>,
+}
+
+/// The controllers of all kinds for the namespace `scope` (all namespaces when `None`); their objects are also
+/// woken when their namespace's binding changes (`changes`).
+pub fn scope(ctx: &Arc<Context>, scope: Option<&str>, changes: &bindings::BindingChanges) -> Scope {
+    let mut controllers = Vec::new();
+    let mut caches = Vec::new();
+    let client = &ctx.client;
+    let clusters = cluster_controller(client, scope);
+    let task_definitions = controller(api::<TaskDefinition>(client, scope));
+    let providers = provider_controller(client, scope);
+    let tasks = controller(api::<EcsTask>(client, scope));
+    let services = service_controller(client, scope);
+    // Tasks are followed in one loop that wakes an EcsTask when its tasks change, and an EcsService when the
+    // tasks it publishes as endpoints change.
+    let (service_wakes, woken_services) = futures::channel::mpsc::unbounded();
+    let endpoint_services = task_watch::EndpointServices {
+        store: services.store(),
+        namespace: scope.map(str::to_owned),
+        wakes: service_wakes,
+    };
+    let task_store = tasks.store();
+    let tasks = tasks.reconcile_on(task_watch::task_changes(
+        task_store,
+        endpoint_services,
+        ctx.clone(),
+    ));
+    let services = services.reconcile_on(woken_services);
+    // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
+    let cron_tasks =
+        controller(api::<EcsCronTask>(client, scope)).owns(api::<EcsTask>(client, scope), config());
+    caches.push(wait_until_ready(providers.store()).boxed());
+    caches.push(wait_until_ready(tasks.store()).boxed());
+    caches.push(wait_until_ready(cron_tasks.store()).boxed());
+    controllers.push(drive(providers, ctx.clone(), changes).boxed());
+    controllers.push(drive(tasks, ctx.clone(), changes).boxed());
+    controllers.push(drive(cron_tasks, ctx.clone(), changes).boxed());
+    caches.push(wait_until_ready(clusters.store()).boxed());
+    caches.push(wait_until_ready(task_definitions.store()).boxed());
+    caches.push(wait_until_ready(services.store()).boxed());
+    controllers.push(drive(clusters, ctx.clone(), changes).boxed());
+    controllers.push(drive(task_definitions, ctx.clone(), changes).boxed());
+    let prefetch =
+        prefetch::services_before_each_drift_check(services.store(), ctx.clone()).boxed();
+    let services = drive(services, ctx.clone(), changes).boxed();
+    // The prefetcher ends with the controller.
+    controllers.push(
+        futures::future::select(services, prefetch)
+            .map(|_| ())
+            .boxed(),
+    );
+    Scope {
+        controllers: join_all(controllers).map(|_| ()).boxed(),
+        synced: join_all(caches)
+            .map(|synced| synced.into_iter().all(|ok| ok))
+            .boxed(),
+    }
 }
 
 /// Waits until a controller's cache has its first full list; false when it was dropped first.
@@ -200,19 +257,42 @@ fn dependency_changes<K: Managed>(
 }
 
 /// The `EcsCluster` controller, also woken by changes of the capacity providers clusters refer to, so that a
-/// cluster waiting for one associates it as soon as it is Ready.
+/// cluster waiting for one associates it as soon as it is Ready, and by its services coming and going in ECS, so
+/// that its service count is never stale.
 fn cluster_controller(client: &Client, scope: Option<&str>) -> Controller<EcsCluster> {
     let controller = controller(api::<EcsCluster>(client, scope));
     let clusters = controller.store();
-    controller.watches(
-        api::<CapacityProvider>(client, scope),
-        config(),
-        move |provider| {
-            referring(&clusters, &provider, |c| {
-                c.spec.capacity_provider_refs.iter().collect()
-            })
-        },
-    )
+    let by_service = clusters.clone();
+    controller
+        .watches(
+            api::<CapacityProvider>(client, scope),
+            config(),
+            move |provider| {
+                referring(&clusters, &provider, |c| {
+                    c.spec.capacity_provider_refs.iter().collect()
+                })
+            },
+        )
+        .watches_stream(
+            dependency_changes(api::<EcsService>(client, scope), wake::service_facts),
+            move |service| clusters_of(&by_service, &service),
+        )
+}
+
+/// The clusters of the namespace a service names, by `clusterRef` or by its ECS name in `cluster`.
+fn clusters_of(clusters: &Store<EcsCluster>, service: &EcsService) -> Vec<ObjectRef<EcsCluster>> {
+    clusters
+        .state()
+        .iter()
+        .filter(|c| c.namespace() == service.namespace())
+        .filter(|c| {
+            let by_ref =
+                service.spec.cluster_ref.as_ref().map(|r| &r.name) == c.meta().name.as_ref();
+            let ecs_name = crate::controllers::cluster::validate::cluster_name(c);
+            by_ref || service.spec.cluster.as_deref() == Some(ecs_name.as_str())
+        })
+        .map(|c| ObjectRef::from_obj(&**c))
+        .collect()
 }
 
 /// The `CapacityProvider` controller, also woken by changes of the clusters of the namespace, so that a Managed

@@ -1,27 +1,36 @@
 //! Follows the tasks of every `EcsTask` in one loop instead of one poll per object: each round reads the tasks
-//! that have not stopped, per cluster in DescribeTasks calls of 100, keeps the answers for the reconciles that
-//! follow, and wakes only the objects whose tasks started running or stopped. A round slowed down by the client-side rate limiter is
-//! followed by a pause as long as the round, so following tasks never takes more than about half of the
-//! task-read bucket, however many tasks run. An object waiting out its error backoff is not woken early, and the
-//! owners of tasks whose cluster is gone are woken to end their runs.
+//! that have not stopped, per cluster in DescribeTasks calls of 100 (the clusters read side by side), keeps the
+//! answers for the reconciles that follow, and wakes only the objects whose tasks started running or stopped.
+//! Rounds are paced by their calls: a round of `n` calls is followed by a pause that keeps the loop at half of
+//! what the task-read bucket sustains (at least a second between rounds), so following tasks never takes more
+//! than about half of that bucket however many tasks run, and a slow answer does not slow the next round down.
+//! An object waiting out its error backoff is not woken early, and the
+//! owners of tasks whose cluster is gone are woken to end their runs. The tasks of the services published as
+//! Kubernetes endpoints (`controllers::service::endpoints::followed`) are read in the same per-cluster calls, and
+//! a service is woken when what its endpoints show changed.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::Stream;
+use futures::channel::mpsc::UnboundedSender;
+use futures::{Stream, StreamExt};
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use kube::Resource;
 
-use crate::api::EcsTask;
+use crate::api::{EcsService, EcsTask};
 use crate::controllers::task::plan::is_stopped;
-use crate::ecs::AwsErrorKind;
-use crate::ecs::task::ObservedTask;
+use crate::ecs::task::{DESCRIBE_TASKS_BATCH, ObservedTask};
+use crate::ecs::{AwsErrorKind, Ecs};
 use crate::reconcile::{Context, backoff};
 
 /// The shortest pause between two rounds.
 const MIN_PAUSE: Duration = Duration::from_secs(1);
+/// The share of the task-read bucket's sustained rate the rounds may take.
+const BUCKET_SHARE: f64 = 0.5;
+/// Clusters read at the same time in a round.
+const CLUSTERS_AT_ONCE: usize = 8;
 
 /// A task that has not stopped, as its object recorded it.
 struct Open {
@@ -30,8 +39,23 @@ struct Open {
     owner: ObjectRef<EcsTask>,
 }
 
+/// The services with `kubernetesService` of one scope, and where their wakes go.
+pub struct EndpointServices {
+    pub store: Store<EcsService>,
+    /// The namespace of the scope; all when None.
+    pub namespace: Option<String>,
+    pub wakes: UnboundedSender<ObjectRef<EcsService>>,
+}
+
+impl EndpointServices {
+    fn in_scope(&self, owner: &ObjectRef<EcsService>) -> bool {
+        self.namespace.is_none() || owner.namespace == self.namespace
+    }
+}
+
 struct Watch {
     store: Store<EcsTask>,
+    services: EndpointServices,
     ctx: Arc<Context>,
     due: VecDeque<ObjectRef<EcsTask>>,
     pause: Duration,
@@ -40,10 +64,12 @@ struct Watch {
 /// The objects to reconcile because ECS shows their tasks in a new state; runs as long as it is polled.
 pub fn task_changes(
     store: Store<EcsTask>,
+    services: EndpointServices,
     ctx: Arc<Context>,
 ) -> impl Stream<Item = ObjectRef<EcsTask>> + Send + 'static {
     let watch = Watch {
         store,
+        services,
         ctx,
         due: VecDeque::new(),
         pause: MIN_PAUSE,
@@ -55,11 +81,28 @@ pub fn task_changes(
             }
             tokio::time::sleep(watch.pause).await;
             let started = Instant::now();
-            let woken = watch.round().await;
+            let (woken, calls) = watch.round().await;
             watch.due.extend(woken);
-            watch.pause = started.elapsed().max(MIN_PAUSE);
+            let took = started.elapsed();
+            watch.pause = pause(calls, took, watch.ctx.ecs.task_reads_per_second());
+            tracing::debug!(
+                calls,
+                took_ms = took.as_millis(),
+                pause_ms = watch.pause.as_millis(),
+                "task round"
+            );
         }
     })
+}
+
+/// The pause after a round of `calls` DescribeTasks calls that took `took`: long enough that the rounds take at
+/// most [`BUCKET_SHARE`] of the `sustained` calls a second of the task-read bucket, and at least [`MIN_PAUSE`].
+fn pause(calls: usize, took: Duration, sustained: Option<f64>) -> Duration {
+    let paced = sustained
+        .filter(|rate| *rate > 0.0)
+        .map(|rate| Duration::from_secs_f64(calls as f64 / (rate * BUCKET_SHARE)))
+        .unwrap_or_default();
+    paced.saturating_sub(took).max(MIN_PAUSE)
 }
 
 impl Watch {
@@ -68,45 +111,140 @@ impl Watch {
         self.ctx.backoff.waiting(&backoff_key(owner))
     }
 
-    /// Reads every open task once; returns the objects whose tasks changed, each once.
-    async fn round(&self) -> Vec<ObjectRef<EcsTask>> {
+    /// Reads every open task once; wakes the services whose endpoints changed and returns the objects whose
+    /// tasks changed, each once, and the DescribeTasks calls the round made.
+    async fn round(&self) -> (Vec<ObjectRef<EcsTask>>, usize) {
+        self.forget_unpublished();
+        let services = &self.services;
+        let mut service_arns = self.ctx.endpoint_tasks.arns(|o| services.in_scope(o));
+        let mut open = open_tasks(&self.store);
+        let clusters: BTreeSet<String> = open.keys().chain(service_arns.keys()).cloned().collect();
+        let service_clusters = self.service_clusters(&service_arns);
+        let mut calls = 0;
+        let reads: Vec<_> = clusters
+            .into_iter()
+            .map(|cluster| {
+                let open = open.remove(&cluster).unwrap_or_default();
+                let mut arns: Vec<String> = open.iter().map(|o| o.arn.clone()).collect();
+                arns.extend(service_arns.remove(&cluster).unwrap_or_default());
+                arns.sort();
+                arns.dedup();
+                calls += arns.len().div_ceil(DESCRIBE_TASKS_BATCH);
+                let service = service_clusters.get(&cluster).cloned();
+                async move {
+                    let found = match self.door(&open, service.as_deref()).await {
+                        Some(ecs) => Some(ecs.prefetch_tasks(&cluster, arns).await),
+                        None => None,
+                    };
+                    (cluster, open, found)
+                }
+            })
+            .collect();
+        let answers: Vec<_> = futures::stream::iter(reads)
+            .buffer_unordered(CLUSTERS_AT_ONCE)
+            .collect()
+            .await;
         let mut woken = Vec::new();
-        for (cluster, open) in open_tasks(&self.store) {
-            let arns = open.iter().map(|o| o.arn.clone()).collect();
-            // A cluster ARN names one account and region: the door of its first task's object reaches it.
-            let owner = open.first().and_then(|o| self.store.get(&o.owner));
-            let status = owner.as_ref().and_then(|o| o.status.as_ref());
-            let Ok(door) = self.ctx.bindings.recorded(status, &self.ctx.accounts).await else {
+        let mut services_woken = Vec::new();
+        for (cluster, open, found) in answers {
+            // No door to the cluster (its account is gone): nothing of it can be read.
+            let Some(found) = found else {
                 continue;
             };
-            match door.ecs.prefetch_tasks(&cluster, arns).await {
-                Ok(found) => woken.extend(changed(&open, &found)),
+            let found = match found {
+                Ok(found) => {
+                    woken.extend(changed(&open, &found));
+                    found
+                }
                 // The cluster is gone and its tasks with it: the owners end their runs.
                 Err(err) if err.kind == AwsErrorKind::NotFound => {
                     woken.extend(open.iter().map(|o| o.owner.clone()));
+                    HashMap::new()
                 }
                 Err(err) => {
                     tracing::warn!(cluster = %cluster, error = %err, "could not read the running tasks");
+                    continue;
                 }
-            }
+            };
+            services_woken.extend(
+                self.ctx
+                    .endpoint_tasks
+                    .take_round(&cluster, &found, |o| services.in_scope(o)),
+            );
         }
         let woken = due(woken, |o| self.backing_off(o));
-        tracing::debug!(woken = woken.len(), "read the running tasks");
-        woken
+        let services_woken = due(services_woken, |o| {
+            self.ctx.backoff.waiting(&backoff_key(o))
+        });
+        tracing::debug!(
+            woken = woken.len(),
+            services = services_woken.len(),
+            "read the running tasks"
+        );
+        for service in services_woken {
+            // The receiver ends with the service controller.
+            let _ = self.services.wakes.unbounded_send(service);
+        }
+        (woken, calls)
+    }
+
+    /// The door to a cluster: a cluster ARN names one account and region, so the placement recorded by an object
+    /// of it reaches it (the first open task's EcsTask, else a followed service); `None` when its account is gone.
+    async fn door(&self, open: &[Open], service: Option<&EcsService>) -> Option<Ecs> {
+        let task = open.first().and_then(|o| self.store.get(&o.owner));
+        let (bindings, accounts) = (&self.ctx.bindings, &self.ctx.accounts);
+        let placed = match task.as_ref().and_then(|t| t.status.as_ref()) {
+            Some(status) => bindings.recorded(Some(status), accounts).await,
+            None => {
+                let status = service.and_then(|s| s.status.as_ref());
+                bindings.recorded(status, accounts).await
+            }
+        };
+        placed.ok().map(|placed| placed.ecs)
+    }
+
+    /// A service of this scope in each cluster whose tasks are followed for endpoints, by cluster ARN.
+    fn service_clusters(
+        &self,
+        followed: &BTreeMap<String, Vec<String>>,
+    ) -> HashMap<String, Arc<EcsService>> {
+        let mut by_cluster = HashMap::new();
+        if followed.is_empty() {
+            return by_cluster;
+        }
+        for service in self.services.store.state() {
+            let cluster = service.status.as_ref().and_then(|s| s.cluster_arn.clone());
+            if let Some(cluster) = cluster.filter(|c| followed.contains_key(c)) {
+                by_cluster.entry(cluster).or_insert(service);
+            }
+        }
+        by_cluster
+    }
+
+    /// Stops following the tasks of services of this scope that are gone or no longer publish endpoints.
+    fn forget_unpublished(&self) {
+        let services = &self.services;
+        self.ctx.endpoint_tasks.retain(|owner| {
+            !services.in_scope(owner)
+                || services
+                    .store
+                    .get(owner)
+                    .is_some_and(|s| s.spec.kubernetes_service.is_some())
+        });
     }
 }
 
 /// The key of an object in the per-object error backoff.
-fn backoff_key(owner: &ObjectRef<EcsTask>) -> String {
+fn backoff_key<K: Resource<DynamicType = ()>>(owner: &ObjectRef<K>) -> String {
     let namespace = owner.namespace.as_deref().unwrap_or_default();
-    backoff::key(&EcsTask::kind(&()), namespace, &owner.name)
+    backoff::key(&K::kind(&()), namespace, &owner.name)
 }
 
 /// The objects to wake: each once, and none that waits out its error backoff.
-fn due(
-    mut woken: Vec<ObjectRef<EcsTask>>,
-    backing_off: impl Fn(&ObjectRef<EcsTask>) -> bool,
-) -> Vec<ObjectRef<EcsTask>> {
+fn due<K: Resource<DynamicType = ()>>(
+    mut woken: Vec<ObjectRef<K>>,
+    backing_off: impl Fn(&ObjectRef<K>) -> bool,
+) -> Vec<ObjectRef<K>> {
     let mut seen = HashSet::new();
     woken.retain(|o| seen.insert(o.clone()) && !backing_off(o));
     woken
@@ -184,7 +322,7 @@ mod tests {
     #[test]
     fn objects_in_error_backoff_are_not_woken() {
         let backoff = crate::reconcile::backoff::Backoff::default();
-        let (a, b) = (
+        let (a, b): (ObjectRef<EcsTask>, ObjectRef<EcsTask>) = (
             ObjectRef::new("a").within("ns"),
             ObjectRef::new("b").within("ns"),
         );
@@ -198,6 +336,20 @@ mod tests {
             due(vec![a.clone()], |o| backoff.waiting(&backoff_key(o))),
             vec![a]
         );
+    }
+
+    /// Issue 27: a round slowed down by slow answers (not by the bucket) is not followed by an equally long pause;
+    /// the rounds still take at most half of what the task-read bucket sustains.
+    #[test]
+    fn rounds_are_paced_by_their_calls_not_by_how_long_they_took() {
+        let secs = |s: f64| Duration::from_secs_f64(s);
+        // 20 calls against a bucket sustaining 16 a second: at most 8 a second, one round per 2.5 s.
+        assert_eq!(pause(20, secs(30.0), Some(16.0)), MIN_PAUSE);
+        assert_eq!(pause(20, secs(0.5), Some(16.0)), secs(2.0));
+        // A throttled bucket (pace halved) stretches the rounds apart.
+        assert_eq!(pause(20, secs(0.5), Some(8.0)), secs(4.5));
+        assert_eq!(pause(2, secs(0.1), Some(16.0)), MIN_PAUSE);
+        assert_eq!(pause(20, secs(0.1), None), MIN_PAUSE);
     }
 
     #[test]

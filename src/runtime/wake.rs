@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use kube::Resource;
 
 use crate::api::common::Condition;
-use crate::api::{EcsCluster, TaskDefinition};
+use crate::api::{EcsCluster, EcsService, TaskDefinition};
 use crate::reconcile::conditions::READY;
 
 /// The facts of an `EcsCluster` its services use: ARN, readiness, deletion.
@@ -28,6 +28,18 @@ pub fn task_definition_facts(td: &TaskDefinition) -> Option<u64> {
         status.and_then(|s| s.revision),
         status.map(|s| ready(&s.conditions)),
         deleting(td),
+    )))
+}
+
+/// The facts of an `EcsService` its cluster counts (`status.activeServicesCount`): whether it exists in ECS, its
+/// readiness, its deletion and whether its finalizer is still there (it goes once the ECS service is deleted).
+pub fn service_facts(service: &EcsService) -> Option<u64> {
+    let status = service.status.as_ref();
+    Some(digest((
+        status.and_then(|s| s.arn.as_deref()),
+        status.map(|s| ready(&s.conditions)),
+        deleting(service),
+        crate::reconcile::finalizer::has(service),
     )))
 }
 
@@ -78,6 +90,33 @@ mod tests {
         );
         assert_ne!(base, cluster_facts(&cluster("b", "True", "ACTIVE", 1)));
         assert_ne!(base, cluster_facts(&cluster("a", "False", "ACTIVE", 1)));
+    }
+
+    #[test]
+    fn a_service_wakes_its_cluster_when_it_is_created_ready_or_gone_from_ecs() {
+        let mut svc = EcsService::new("web", Default::default());
+        let base = service_facts(&svc);
+        svc.status = Some(crate::api::EcsServiceStatus {
+            arn: Some("arn:aws:ecs:service/web".into()),
+            ..Default::default()
+        });
+        let created = service_facts(&svc);
+        assert_ne!(base, created);
+        svc.status.as_mut().unwrap().running_count = Some(3);
+        assert_eq!(
+            created,
+            service_facts(&svc),
+            "a count is not a fact its cluster counts"
+        );
+        svc.metadata.finalizers = Some(vec![crate::api::common::FINALIZER.to_owned()]);
+        let finalized = service_facts(&svc);
+        assert_ne!(created, finalized);
+        svc.metadata.finalizers = None;
+        assert_ne!(
+            finalized,
+            service_facts(&svc),
+            "the finalizer goes after DeleteService"
+        );
     }
 
     #[test]

@@ -98,12 +98,13 @@ current-context: local
 KCFG
 
 # Only the controllers the tests rely on: owner references are garbage-collected, namespaces are emptied and
-# deleted, namespaces get their default service account. Nothing runs pods here.
+# deleted, namespaces get their default service account, the chart's roles aggregate into view/edit/admin.
+# Nothing runs pods here.
 start kube-controller-manager "$CONTROLLER_MANAGER_PORT" "$KUBE_CONTROLLER_MANAGER_BIN" \
   --kubeconfig="$ECSB_STATE/kubeconfig" --authentication-kubeconfig="$ECSB_STATE/kubeconfig" \
   --authorization-kubeconfig="$ECSB_STATE/kubeconfig" --authentication-skip-lookup --bind-address=127.0.0.1 \
   --secure-port="$CONTROLLER_MANAGER_PORT" --cert-dir="$ECSB_STATE/pki/controller-manager" --leader-elect=false \
-  --controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller
+  --controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,clusterrole-aggregation-controller
 wait_for kube-controller-manager "$CONTROLLER_MANAGER_PORT" "curl -sfk https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz"
 
 start moto "$MOTO_PORT" env MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-2}" "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::tools::{chart, helm, kubectl, must, repo, run};
 
 /// `helm template RELEASE` of the chart into `namespace`, with `--set` values.
-fn render(release: &str, namespace: &str, sets: &[&str]) -> String {
+pub(crate) fn render(release: &str, namespace: &str, sets: &[&str]) -> String {
     let chart = chart();
     let mut args = vec![
         "template",
@@ -25,25 +25,25 @@ fn render(release: &str, namespace: &str, sets: &[&str]) -> String {
 }
 
 #[derive(Deserialize, Debug)]
-struct Meta {
-    name: String,
-    namespace: Option<String>,
+pub(crate) struct Meta {
+    pub(crate) name: String,
+    pub(crate) namespace: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
-struct Object {
-    kind: String,
-    metadata: Meta,
+pub(crate) struct Object {
+    pub(crate) kind: String,
+    pub(crate) metadata: Meta,
 }
 
 /// Kind, name and namespace of every object of a multi-document YAML.
-fn objects(yaml: &str) -> Vec<Object> {
+pub(crate) fn objects(yaml: &str) -> Vec<Object> {
     serde_yaml::Deserializer::from_str(yaml)
         .filter_map(|doc| Option::<Object>::deserialize(doc).expect("a Kubernetes object"))
         .collect()
 }
 
-fn names_of<'a>(objects: &'a [Object], kind: &str) -> Vec<&'a str> {
+pub(crate) fn names_of<'a>(objects: &'a [Object], kind: &str) -> Vec<&'a str> {
     objects
         .iter()
         .filter(|o| o.kind == kind)
@@ -52,7 +52,7 @@ fn names_of<'a>(objects: &'a [Object], kind: &str) -> Vec<&'a str> {
 }
 
 /// Server-side applies a render and checks that every object of it exists; returns the objects.
-fn apply_and_check(yaml: &str, namespace: &str) -> Vec<Object> {
+pub(crate) fn apply_and_check(yaml: &str, namespace: &str) -> Vec<Object> {
     let args = ["apply", "--server-side", "--field-manager=e2e", "-f", "-"];
     must("kubectl apply", kubectl(&args, Some(yaml)));
     let objects = objects(yaml);
@@ -70,7 +70,7 @@ fn apply_and_check(yaml: &str, namespace: &str) -> Vec<Object> {
 
 /// Whether the service account may do `verb` on `resource` (`-n NS`, or `-A`), by its exact yes/no answer.
 /// A `resource/subresource` goes to `--subresource` (after a slash, kubectl would read an object name).
-fn can_i(sa: &str, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
+pub(crate) fn can_i(sa: &str, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
     let (resource, subresource) = match resource.split_once('/') {
         Some((resource, sub)) => (resource, Some(format!("--subresource={sub}"))),
         None => (resource, None),
@@ -90,7 +90,7 @@ fn can_i(sa: &str, verb: &str, resource: &str, namespace: Option<&str>) -> bool 
 }
 
 /// Asserts each `(verb, resource, namespace, allowed)` for the service account.
-fn assert_rights(sa: &str, checks: &[(&str, &str, Option<&str>, bool)]) {
+pub(crate) fn assert_rights(sa: &str, checks: &[(&str, &str, Option<&str>, bool)]) {
     for (verb, resource, namespace, allowed) in checks {
         assert_eq!(
             can_i(sa, verb, resource, *namespace),
@@ -100,7 +100,7 @@ fn assert_rights(sa: &str, checks: &[(&str, &str, Option<&str>, bool)]) {
     }
 }
 
-fn service_account(objects: &[Object], namespace: &str) -> String {
+pub(crate) fn service_account(objects: &[Object], namespace: &str) -> String {
     let names = names_of(objects, "ServiceAccount");
     assert_eq!(names.len(), 1, "one ServiceAccount: {names:?}");
     format!("system:serviceaccount:{namespace}:{}", names[0])
@@ -125,6 +125,10 @@ fn chart_lints_and_validates_its_values() {
         "driftInterval=0s",
         "leaderElection.leaseDuration=0",
         "leaderElection.enabled=false,replicaCount=2",
+        "shard.name=a",
+        "shard.name=a/b,shard.namespaceSelector=team=a",
+        "shard.name=a,shard.namespaceSelector=team=a,watchNamespaces={x}",
+        "shard.name=a,shard.namespaceSelector=team=a,rbac.scope=namespaces,watchNamespaces={x}",
     ] {
         let out = helm(&["lint", chart.as_str(), "--set", bad]);
         assert!(!out.ok, "helm lint accepted {bad}:\n{}", out.stdout);
@@ -170,13 +174,6 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
     let ns = env.namespace.as_str();
     let release = unique("ecs-bridge");
     let objects = apply_and_check(&render(&release, ns, &[]), ns);
-    for kind in ["ClusterRole", "ClusterRoleBinding"] {
-        assert_eq!(
-            names_of(&objects, kind).len(),
-            2,
-            "the operator's and the accounts' {kind}"
-        );
-    }
     for kind in [
         "Deployment",
         "ServiceAccount",
@@ -185,6 +182,22 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
     ] {
         assert_eq!(names_of(&objects, kind).len(), 1, "one {kind}");
     }
+    // The two aggregated into view/edit/admin for users (without EcsAccounts, which are the cluster
+    // administrators'), the operator's own, and the read-only one of EcsAccounts and namespaces.
+    let accounts_role = format!("{release}-accounts");
+    assert_eq!(
+        names_of(&objects, "ClusterRole"),
+        [
+            format!("{release}-view"),
+            format!("{release}-edit"),
+            release.clone(),
+            accounts_role.clone()
+        ]
+    );
+    assert_eq!(
+        names_of(&objects, "ClusterRoleBinding"),
+        [release.clone(), accounts_role]
+    );
     assert_eq!(
         names_of(&objects, "Role"),
         [format!("{release}-leader-election")]
@@ -214,6 +227,8 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
             ("create", "events", Some(ns), true),
             ("create", "events.events.k8s.io", Some(ns), true),
             ("update", "leases.coordination.k8s.io", Some(ns), true),
+            ("patch", "configmaps", Some(ns), true),
+            ("list", "configmaps", Some(ns), false),
             ("get", "secrets", Some(ns), false),
             ("get", "secrets", None, false),
             ("delete", "ecsservices.ecsbridge.dev", Some(ns), false),

@@ -1,6 +1,8 @@
-//! The drift check of an unchanged `TaskDefinition` asks ECS about its own family only (one ListTaskDefinitions
-//! page, however many task definitions the region holds), and learns of revisions the operator registers or
-//! deregisters without asking again; measured with the call counters of the ECS test double.
+//! The drift checks of unchanged `TaskDefinition`s share one listing of ACTIVE revisions per pass: the whole
+//! account in pages of 100 when that is cheaper than one listing per family (many families, few revisions each),
+//! each family's own when other families' revisions would make the account dearer; revisions the operator
+//! registers or deregisters are known without asking again, and changes made outside it are seen in the next
+//! pass. Measured with the call counters of the ECS test double.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use std::time::Duration;
 use ecs_bridge::api::Tags;
 use ecs_bridge::ecs::{Ecs, EcsSettings};
 use ecs_bridge::metrics::Metrics;
+use futures::future::join_all;
 use serde_json::{Value, json};
 
 use crate::harness::unique;
@@ -23,52 +26,128 @@ fn calls(double: &ecs_double::Running, operation: &str) -> u64 {
     stats["calls"][operation].as_u64().unwrap_or(0)
 }
 
-#[tokio::test]
-async fn drift_checks_list_only_their_family_and_learn_from_registrations() {
-    let double = ecs_double::spawn(&["--throttle", "off"]);
+async fn operator_ecs(double: &ecs_double::Running) -> Ecs {
     let settings = EcsSettings {
         endpoint_url: Some(double.url.clone()),
         region: Some("us-east-1".into()),
         ..Default::default()
     };
-    let ecs = Ecs::from_env(&settings, Arc::new(Metrics::default())).await;
-    let content =
-        json!({"containerDefinitions": [{"name": "app", "image": "busybox", "memory": 64}]});
-    let no_tags = Tags::new();
-    let (family, noise) = (unique("mine"), unique("others"));
-    // Other task definitions of the region, more than one page of them, registered past the operator's rate limits.
+    Ecs::from_env(&settings, Arc::new(Metrics::default())).await
+}
+
+/// A client of the account that is not the operator (changes made outside Kubernetes), past its rate limits.
+async fn outside_client(double: &ecs_double::Running) -> aws_sdk_ecs::Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&double.url)
         .region(aws_config::Region::new("us-east-1"))
         .load()
         .await;
-    let others = aws_sdk_ecs::Client::new(&config);
+    aws_sdk_ecs::Client::new(&config)
+}
+
+async fn register_outside(ecs: &aws_sdk_ecs::Client, family: &str) -> String {
     let container = aws_sdk_ecs::types::ContainerDefinition::builder()
         .name("app")
         .image("busybox")
         .memory(64)
         .build();
-    for _ in 0..120 {
-        others
-            .register_task_definition()
-            .family(&noise)
-            .container_definitions(container.clone())
-            .send()
-            .await
-            .unwrap();
+    let out = ecs
+        .register_task_definition()
+        .family(family)
+        .container_definitions(container)
+        .send()
+        .await
+        .unwrap();
+    out.task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_owned()
+}
+
+/// One drift pass: every object asks about its revision at about the same time.
+async fn pass(ecs: &Ecs, arns: &[String], max_age: Duration) -> Vec<bool> {
+    join_all(
+        arns.iter()
+            .map(|arn| async move { ecs.is_active(arn, max_age).await.unwrap() }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_drift_pass_of_many_families_lists_the_account_in_pages_of_100() {
+    let double = ecs_double::spawn(&["--throttle", "off"]);
+    let ecs = operator_ecs(&double).await;
+    let outside = outside_client(&double).await;
+    let run = unique("many");
+    let mut arns = Vec::new();
+    for i in 0..150 {
+        arns.push(register_outside(&outside, &format!("{run}-{i}")).await);
+    }
+    let max_age = Duration::from_secs(1);
+
+    let before = calls(&double, "ListTaskDefinitions");
+    assert!(pass(&ecs, &arns, max_age).await.iter().all(|a| *a));
+    assert_eq!(
+        calls(&double, "ListTaskDefinitions") - before,
+        2,
+        "150 ACTIVE revisions: two pages, not one listing per family"
+    );
+
+    // Outside Kubernetes: one revision deregistered, a new revision of another family registered.
+    outside
+        .deregister_task_definition()
+        .task_definition(&arns[7])
+        .send()
+        .await
+        .unwrap();
+    let newer = register_outside(&outside, &format!("{run}-9")).await;
+    tokio::time::sleep(max_age).await;
+    let before = calls(&double, "ListTaskDefinitions");
+    let mut next = arns.clone();
+    next.push(newer);
+    let answers = pass(&ecs, &next, max_age).await;
+    assert!(
+        !answers[7],
+        "the deregistered revision is seen in the next pass"
+    );
+    assert!(answers[150], "so is the new revision");
+    assert_eq!(answers.iter().filter(|a| !**a).count(), 1);
+    assert_eq!(calls(&double, "ListTaskDefinitions") - before, 2);
+}
+
+#[tokio::test]
+async fn a_family_among_many_other_revisions_is_listed_alone_and_learns_from_registrations() {
+    let double = ecs_double::spawn(&["--throttle", "off"]);
+    let ecs = operator_ecs(&double).await;
+    let outside = outside_client(&double).await;
+    let content =
+        json!({"containerDefinitions": [{"name": "app", "image": "busybox", "memory": 64}]});
+    let no_tags = Tags::new();
+    let (family, noise) = (unique("mine"), unique("others"));
+    // Other task definitions of the region, more than one page of them.
+    for _ in 0..250 {
+        register_outside(&outside, &noise).await;
     }
     let first = ecs
         .register_task_definition(&family, &content, &no_tags)
         .await
         .unwrap();
-    let max_age = Duration::from_secs(60);
+    let max_age = Duration::from_secs(1);
 
+    let before = calls(&double, "ListTaskDefinitions");
+    assert!(ecs.is_active(&first.arn, max_age).await.unwrap());
+    assert!(
+        calls(&double, "ListTaskDefinitions") - before <= 2,
+        "at most one page of the account before the family's own listing"
+    );
+    tokio::time::sleep(max_age).await;
     let before = calls(&double, "ListTaskDefinitions");
     assert!(ecs.is_active(&first.arn, max_age).await.unwrap());
     assert_eq!(
         calls(&double, "ListTaskDefinitions") - before,
         1,
-        "one page of the family, not every task definition of the region"
+        "then one page of the family, not the three of the account"
     );
 
     let second = ecs
@@ -88,6 +167,6 @@ async fn drift_checks_list_only_their_family_and_learn_from_registrations() {
     assert_eq!(
         calls(&double, "ListTaskDefinitions"),
         before,
-        "answered from the cache"
+        "answered from the listing"
     );
 }

@@ -16,6 +16,10 @@ pub type Covered = BTreeSet<(String, String, String)>;
 /// it has another sample, remove unless the spec always has it, out-of-band when the walker can change it in ECS,
 /// and delete (the stack deleted with the field set).
 pub fn required(field: &Field) -> Vec<&'static str> {
+    if field.kind == "EcsTask" {
+        // A run: started with the field, edited while active (ECS keeps the start), deleted.
+        return vec!["add", "change", "delete"];
+    }
     let mut classes = vec!["add"];
     if field.samples.len() > 1 {
         classes.push("change");
@@ -46,10 +50,10 @@ pub fn class(step: &Step, before: Option<&Value>) -> &'static str {
     }
 }
 
-/// The walked fields a run left short of a required class, with what they missed.
-pub fn gaps(covered: &Covered) -> Vec<String> {
+/// The walked fields (of `fields`) a run left short of a required class, with what they missed.
+pub fn gaps(fields: &[Field], covered: &Covered) -> Vec<String> {
     let mut out = Vec::new();
-    for field in table::walked() {
+    for field in fields.iter().cloned() {
         let missed: Vec<&str> = required(&field)
             .into_iter()
             .filter(|c| !covered.contains(&(field.kind.clone(), field.path.clone(), c.to_string())))
@@ -61,9 +65,8 @@ pub fn gaps(covered: &Covered) -> Vec<String> {
     out
 }
 
-/// Per kind: how many walked fields went through every required class, then each field's classes.
-pub fn render(covered: &Covered, out: &mut String) {
-    let fields = table::walked();
+/// Per kind: how many walked fields (of `fields`) went through every required class, then each field's classes.
+pub fn render(fields: &[Field], covered: &Covered, out: &mut String) {
     let mut per_kind: BTreeMap<&str, BTreeMap<&str, BTreeSet<&str>>> = BTreeMap::new();
     for (kind, field, class) in covered {
         per_kind
@@ -144,7 +147,90 @@ mod tests {
             for seed in base..base + PARTS {
                 covered.extend(planned(seed));
             }
-            assert_eq!(gaps(&covered), Vec::<String>::new(), "seeds {base}..");
+            assert_eq!(
+                gaps(&table::walked(), &covered),
+                Vec::<String>::new(),
+                "seeds {base}.."
+            );
+        }
+    }
+
+    #[test]
+    fn any_run_of_consecutive_seeds_takes_every_walked_run_field_through_every_class() {
+        for base in [0, 7, 100, 20_454 * PARTS] {
+            let mut covered = Covered::new();
+            for seed in base..base + PARTS {
+                let walk = crate::run_walk::generate(seed);
+                for path in walk.start.keys() {
+                    for class in ["add", "delete"] {
+                        covered.insert(("EcsTask".into(), path.clone(), class.into()));
+                    }
+                }
+                for step in walk.steps {
+                    if let crate::run_walk::RunStep::Edit { field, .. } = step {
+                        covered.insert(("EcsTask".into(), field, "change".into()));
+                    }
+                }
+            }
+            let fields = crate::run_walk::fields();
+            assert_eq!(fields.len(), 5);
+            assert_eq!(
+                gaps(&fields, &covered),
+                Vec::<String>::new(),
+                "seeds {base}.."
+            );
+        }
+    }
+
+    #[test]
+    fn any_run_of_consecutive_seeds_takes_every_walked_cron_field_through_every_class() {
+        use crate::cron_walk::{CronStep, LABELS, generate};
+        for base in [0, 7, 100, 20_454 * PARTS] {
+            let mut covered = Covered::new();
+            for seed in base..base + PARTS {
+                let walk = generate(seed);
+                let mut spec = walk.start.clone();
+                let mut add = |field: &str, class: &str| {
+                    covered.insert(("EcsCronTask".into(), field.into(), class.into()));
+                };
+                for path in walk.start.keys() {
+                    add(path, "add");
+                }
+                for step in walk.steps {
+                    match step {
+                        CronStep::Edit {
+                            field,
+                            value: Some(v),
+                        } => {
+                            add(
+                                &field,
+                                if spec.contains_key(&field) {
+                                    "change"
+                                } else {
+                                    "add"
+                                },
+                            );
+                            spec.insert(field, v);
+                        }
+                        CronStep::Edit { field, value: None } => {
+                            add(&field, "remove");
+                            spec.remove(&field);
+                        }
+                        CronStep::ForeignRun => add(LABELS, "out-of-band"),
+                        _ => {}
+                    }
+                }
+                for path in spec.keys() {
+                    add(path, "delete");
+                }
+            }
+            let fields = crate::cron_walk::fields();
+            assert_eq!(fields.len(), 8);
+            assert_eq!(
+                gaps(&fields, &covered),
+                Vec::<String>::new(),
+                "seeds {base}.."
+            );
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::harness::Env;
+use crate::model::FOREIGN_POLICY_KEY;
 use crate::oob::FOREIGN_POLICY;
 use crate::plan::DeleteOrder;
 use crate::snapshot;
@@ -94,10 +95,13 @@ pub async fn delete(world: &mut World, order: &DeleteOrder) -> Result<(), String
         .unwrap()
         .iter()
         .any(|p| p == FOREIGN_POLICY);
-    if world.model.foreign_policy && !foreign_policy_kept {
+    if world.model.foreign_policy
+        && !foreign_policy_kept
+        && !world.model.written_off.contains(FOREIGN_POLICY_KEY)
+    {
         wrong.push("someone else's scaling policy went with the service".into());
     }
-    if let Some(name) = &world.model.foreign_provider {
+    for name in &world.model.foreign_providers {
         world.tally.checks += 1;
         let out = world
             .clients

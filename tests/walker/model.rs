@@ -18,9 +18,21 @@ pub struct Model {
     /// Objects someone else tagged.
     pub foreign_tags: BTreeSet<Obj>,
     pub foreign_policy: bool,
-    /// Someone else's capacity provider (associated with the cluster when created).
-    pub foreign_provider: Option<String>,
+    /// Someone else's capacity providers (associated with the cluster when created).
+    pub foreign_providers: Vec<String>,
+    /// What an earlier step of the walk found broken (fields, held objects): no longer checked, so that the walk
+    /// goes on to find what else is broken.
+    pub written_off: BTreeSet<String>,
 }
+
+/// One broken invariant: what it is about (a field's name, or what someone else holds) and what is wrong.
+pub type Wrong = (String, String);
+
+/// The key of someone else's tags on `obj`, and of someone else's scaling policy, for `Model::written_off`.
+pub fn foreign_tags_key(obj: Obj) -> String {
+    format!("someone else's tags on {} {}", obj.kind(), obj.name())
+}
+pub const FOREIGN_POLICY_KEY: &str = "someone else's scaling policy";
 
 const AUTO_SCALING: &str = "EcsService.autoScaling";
 
@@ -70,7 +82,7 @@ impl Model {
 
     /// Someone else associates a provider: it stays unless the spec manages the whole list.
     pub fn foreign_association(&mut self, name: &str) {
-        self.foreign_provider = Some(name.to_owned());
+        self.foreign_providers.push(name.to_owned());
         let field = "EcsCluster.capacityProviders";
         if self.value(field).is_none()
             && let Some(Value::Array(list)) = self.baseline.get_mut(field)
@@ -81,9 +93,12 @@ impl Model {
     }
 
     /// Every walked field whose ECS value differs from what the model expects, with both values.
-    pub fn differences(&self, fields: &[Field], snap: &Value, checks: &mut u64) -> Vec<String> {
+    pub fn differences(&self, fields: &[Field], snap: &Value, checks: &mut u64) -> Vec<Wrong> {
         let mut out = Vec::new();
         for field in fields {
+            if self.written_off.contains(&field.name()) {
+                continue;
+            }
             let Some(expected) = self.expected(field) else {
                 continue;
             };
@@ -95,49 +110,54 @@ impl Model {
                 } else {
                     "left out, expected"
                 };
-                out.push(format!(
+                let message = format!(
                     "{}: ECS shows {} ({state} {})",
                     field.name(),
                     serde_json::to_string(&ecs).unwrap(),
                     serde_json::to_string(&expected).unwrap()
-                ));
+                );
+                out.push((field.name(), message));
             }
         }
         out
     }
 
     /// What others hold and ours must carry: foreign tags, the foreign policy, ownership tags on live objects.
-    pub fn held(&self, snap: &Value, live: &[Obj], checks: &mut u64) -> Vec<String> {
+    pub fn held(&self, snap: &Value, live: &[Obj], checks: &mut u64) -> Vec<Wrong> {
         let mut out = Vec::new();
         for obj in live {
             let view = &snap[obj.snapshot_key()];
             *checks += 2;
-            if view["owned"] != true {
-                out.push(format!(
+            let owned_key = format!("ownership tags on {} {}", obj.kind(), obj.name());
+            if view["owned"] != true && !self.written_off.contains(&owned_key) {
+                let message = format!(
                     "{} {}: the ECS object lacks the ownership tags",
                     obj.kind(),
                     obj.name()
-                ));
+                );
+                out.push((owned_key, message));
             }
             let foreign = view["foreignTags"].as_object().map_or(0, |m| m.len());
             let expected = usize::from(self.foreign_tags.contains(obj));
-            if foreign != expected {
-                out.push(format!(
+            if foreign != expected && !self.written_off.contains(&foreign_tags_key(*obj)) {
+                let message = format!(
                     "{} {}: someone else's tags: expected {expected}, ECS shows {}",
                     obj.kind(),
                     obj.name(),
                     view["foreignTags"]
-                ));
+                );
+                out.push((foreign_tags_key(*obj), message));
             }
         }
-        if self.foreign_policy {
+        if self.foreign_policy && !self.written_off.contains(FOREIGN_POLICY_KEY) {
             *checks += 1;
             let policies = snap["service"]["foreignPolicies"]
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
             if policies.is_empty() {
-                out.push("someone else's scaling policy on the service is gone".into());
+                let message = "someone else's scaling policy on the service is gone".to_owned();
+                out.push((FOREIGN_POLICY_KEY.to_owned(), message));
             }
         }
         out

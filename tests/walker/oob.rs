@@ -296,9 +296,9 @@ pub async fn foreign_policy(clients: &Clients, names: &Names) {
         .expect("PutScalingPolicy as someone else");
 }
 
-/// Someone else's capacity provider, associated with the cluster beside what it has; returns its name.
-pub async fn foreign_provider(clients: &Clients, names: &Names) -> String {
-    let name = format!("{}-foreign", names.prefix);
+/// Someone else's capacity provider (the `n`th), associated with the cluster beside what it has; returns its name.
+pub async fn foreign_provider(clients: &Clients, names: &Names, n: usize) -> String {
+    let name = format!("{}-foreign{n}", names.prefix);
     let group = AutoScalingGroupProvider::builder()
         .auto_scaling_group_arn(group_arn(&format!("{name}-asg")))
         .build()

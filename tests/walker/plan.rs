@@ -1,5 +1,6 @@
 //! The steps of a walk and how a seed generates them: every walked field of the seed's share of the table goes
-//! through add, change (to each other sample, `[]`/`false` included), an out-of-band change and removal, interleaved
+//! through add, change (to each other sample), an out-of-band change, someone else's object next to it, and removal
+//! (to `[]` where the contract manages it, and left out), interleaved
 //! with someone else's tags, policies and provider associations, a claim from another namespace, the operator
 //! stopped or killed mid-reconcile, and ends with the stack deleted in a user tool's order (each field set again
 //! after its removal, so that the deletion takes it too).
@@ -7,7 +8,7 @@
 use serde_json::Value;
 
 use crate::stack::Obj;
-use crate::table::{self, Field, Removal};
+use crate::table::{self, Field, Neighbour, Removal};
 
 /// Consecutive seeds share out the table's walked fields: a run of this many walks covers every field.
 pub const PARTS: u64 = 4;
@@ -88,7 +89,25 @@ pub fn initial(field: &Field) -> Option<Value> {
     set_at_creation.then(|| field.samples[0].clone())
 }
 
-/// One field's life: add, change to every other sample, an out-of-band change, removal, maybe back again.
+fn is_empty_list(value: &Value) -> bool {
+    value.as_array().is_some_and(Vec::is_empty)
+}
+
+/// Someone else's object next to the field (its row's `neighbour`).
+fn neighbour(field: &Field) -> Option<Step> {
+    Some(match field.neighbour? {
+        Neighbour::Tag => Step::ForeignTag {
+            obj: Obj::walked(&field.kind),
+        },
+        Neighbour::Policy => Step::ForeignPolicy,
+        Neighbour::Provider => Step::ForeignProvider,
+    })
+}
+
+/// One field's life: added with a filled value, changed to every other filled sample with an out-of-band change and
+/// someone else's neighbouring object among the changes, then taken away from a filled value: to `[]` where the
+/// contract manages it (and filled again), then left out of the spec; finally set again, so that the deletion takes
+/// it too. Every removal thus meets what it must remove and what it must leave.
 fn life(field: &Field, rng: &mut Rng) -> Vec<Step> {
     let name = field.name();
     let spec = |value: Option<Value>| Step::Spec {
@@ -96,41 +115,49 @@ fn life(field: &Field, rng: &mut Rng) -> Vec<Step> {
         value,
         kill_after_ms: None,
     };
+    let filled: Vec<Value> = field
+        .samples
+        .iter()
+        .filter(|s| !is_empty_list(s))
+        .cloned()
+        .collect();
+    let pick = |rng: &mut Rng| filled[rng.below(filled.len())].clone();
     let mut steps = Vec::new();
     let mut current = initial(field);
     if current.is_none() {
-        let first = field.samples[rng.below(field.samples.len())].clone();
+        let first = pick(rng);
         steps.push(spec(Some(first.clone())));
         current = Some(first);
     }
-    let mut others: Vec<Value> = field
-        .samples
+    let mut others: Vec<Value> = filled
         .iter()
         .filter(|s| Some(*s) != current.as_ref())
         .cloned()
         .collect();
     rng.shuffle(&mut others);
-    let oob_at = rng.below(others.len() + 1);
-    let count = others.len();
-    for (i, value) in others.into_iter().enumerate() {
+    let (oob_at, neighbour_at) = (rng.below(others.len() + 1), rng.below(others.len() + 1));
+    for i in 0..=others.len() {
+        if i == neighbour_at {
+            steps.extend(neighbour(field));
+        }
         if i == oob_at && field.oob {
             steps.push(out_of_band(field, current.as_ref(), rng));
         }
-        steps.push(spec(Some(value.clone())));
-        current = Some(value);
+        if let Some(value) = others.get(i) {
+            steps.push(spec(Some(value.clone())));
+            current = Some(value.clone());
+        }
     }
-    if field.oob && oob_at == count {
-        steps.push(out_of_band(field, current.as_ref(), rng));
+    if field.samples.iter().any(is_empty_list) {
+        steps.push(spec(Some(Value::Array(Vec::new()))));
+        steps.push(spec(Some(pick(rng))));
     }
     if field.removal != Some(Removal::Required) {
         steps.push(spec(None));
         if field.oob && field.removal == Some(Removal::Keeps) && rng.chance(50) {
             steps.push(out_of_band(field, None, rng));
         }
-        // Back again, so that the stack is deleted with the field set.
-        steps.push(spec(Some(
-            field.samples[rng.below(field.samples.len())].clone(),
-        )));
+        steps.push(spec(Some(pick(rng))));
     }
     steps
 }
@@ -301,6 +328,53 @@ pub fn describe(step: &Step) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The removal defects hide on these paths: a field taken to `[]` or left out must have had a filled value just
+    /// before, with someone else's neighbouring object already there.
+    #[test]
+    fn every_removal_comes_from_a_filled_value_with_the_neighbour_in_place() {
+        for seed in 0..50 {
+            for field in table::walked() {
+                let steps = life(&field, &mut Rng::new(seed));
+                let (mut current, mut neighbour_seen) = (initial(&field), false);
+                let (mut emptied, mut removed) = (false, false);
+                for step in &steps {
+                    match step {
+                        Step::Spec { value, .. } => {
+                            if value.as_ref().is_none_or(is_empty_list) {
+                                let filled = current.as_ref().is_some_and(|c| !is_empty_list(c));
+                                assert!(filled, "{}: removed from {current:?}", field.name());
+                                assert!(
+                                    neighbour_seen || field.neighbour.is_none(),
+                                    "{}: removed before the neighbour came",
+                                    field.name()
+                                );
+                                emptied |= value.is_some();
+                                removed |= value.is_none();
+                            }
+                            current = value.clone();
+                        }
+                        Step::ForeignTag { .. } | Step::ForeignPolicy | Step::ForeignProvider => {
+                            neighbour_seen = true
+                        }
+                        _ => {}
+                    }
+                }
+                assert_eq!(
+                    emptied,
+                    field.samples.iter().any(is_empty_list),
+                    "{}",
+                    field.name()
+                );
+                assert_eq!(
+                    removed,
+                    field.removal != Some(Removal::Required),
+                    "{}",
+                    field.name()
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_seed_always_generates_the_same_walk() {

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
+use crate::failure;
 use crate::plan::{DeleteOrder, Step};
 use crate::stack::Obj;
-use crate::walk;
 
 fn spec(field: &str, value: Option<serde_json::Value>) -> Step {
     Step::Spec {
@@ -15,9 +15,9 @@ fn spec(field: &str, value: Option<serde_json::Value>) -> Step {
 }
 
 async fn holds(steps: Vec<Step>) {
-    let (_, failure) = walk::run(&steps, None).await;
-    if let Some(f) = failure {
-        panic!("{} broke an invariant: {}", f.place(), f.message);
+    let (_, failures) = failure::run(&steps, None).await;
+    if let Some(f) = failures.first() {
+        panic!("{} broke an invariant: {}", f.place(), f.broken.message);
     }
 }
 
@@ -96,6 +96,21 @@ async fn walk_removing_task_definition_tags_keeps_someone_elses_tag() {
         spec(tags, Some(json!({"team": "web"}))),
         Step::ForeignTag { obj: Obj::TaskDef },
         spec(tags, None),
+    ])
+    .await;
+}
+
+/// Walk seed 83170: `maximumPercent` left out of the spec keeps ECS's value (`../shared/API.md`) when another member
+/// of `deploymentConfiguration` changes later (it went back to 200: the block was sent without it).
+#[tokio::test]
+async fn walk_a_left_out_maximum_percent_stays_when_a_lifecycle_hook_changes() {
+    let max = "EcsService.deploymentConfiguration.maximumPercent";
+    let hook = json!([{"hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:walk-hook",
+        "roleArn": "arn:aws:iam::123456789012:role/hooks", "lifecycleStages": ["POST_SCALE_UP"]}]);
+    holds(vec![
+        spec(max, Some(json!(150))),
+        spec(max, None),
+        spec(HOOKS, Some(hook)),
     ])
     .await;
 }

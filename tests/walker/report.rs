@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::coverage::{self, Covered};
+use crate::failure::{self, Failure};
 use crate::plan::{self, PARTS, Step};
-use crate::walk::{self, Failure, Tally};
+use crate::walk::Tally;
 
 /// How many reruns a shrink may take: `ECSB_WALK_SHRINK_RUNS`, 12 unless set.
 fn shrink_runs() -> usize {
@@ -51,28 +52,33 @@ pub struct Outcome {
     pub seed: u64,
     pub tally: Tally,
     pub elapsed: Duration,
-    pub failure: Option<(Failure, BTreeSet<usize>)>,
+    /// Every defect the walk found, each with the steps that still show it.
+    pub failures: Vec<(Failure, BTreeSet<usize>)>,
 }
 
-/// Walks `seed`; a failure is shrunk to the fewest steps that still fail.
+/// Walks `seed`; each failure is shrunk to the fewest steps that still show it.
 pub async fn walk(seed: u64, keep: Option<BTreeSet<usize>>) -> Outcome {
     let started = Instant::now();
     let steps = plan::generate(seed);
-    let (tally, failure) = walk::run(&steps, keep.as_ref()).await;
-    let failure = match failure {
-        Some(f) if keep.is_none() && f.step != usize::MAX => Some(shrink(&steps, f).await),
-        Some(f) => Some((f.clone(), keep.unwrap_or_else(|| (0..=f.step).collect()))),
-        None => None,
-    };
+    let (tally, found) = failure::run(&steps, keep.as_ref()).await;
+    let mut failures = Vec::new();
+    for f in found {
+        failures.push(match &keep {
+            None if f.step != usize::MAX => shrink(&steps, f).await,
+            Some(k) => (f, k.clone()),
+            // Creating the objects failed: no step to replay.
+            None => (f, BTreeSet::new()),
+        });
+    }
     Outcome {
         seed,
         tally,
         elapsed: started.elapsed(),
-        failure,
+        failures,
     }
 }
 
-/// Drops steps one at a time (the failing one stays) while the walk still fails.
+/// Drops steps one at a time (the failing one stays) while the walk still shows the same defect.
 async fn shrink(steps: &[Step], failure: Failure) -> (Failure, BTreeSet<usize>) {
     let mut kept: BTreeSet<usize> = (0..=failure.step).collect();
     // The final deletion is what failed: keep it; else the steps after the failing one are not needed.
@@ -88,8 +94,10 @@ async fn shrink(steps: &[Step], failure: Failure) -> (Failure, BTreeSet<usize>) 
         let mut trial = kept.clone();
         trial.remove(&candidate);
         runs += 1;
-        if let (_, Some(f)) = walk::run(steps, Some(&trial)).await
-            && f.step != usize::MAX
+        let (_, found) = failure::run(steps, Some(&trial)).await;
+        if let Some(f) = found
+            .into_iter()
+            .find(|f| f.step != usize::MAX && best.same(f))
         {
             kept = trial.into_iter().filter(|i| *i <= f.step).collect();
             best = f;
@@ -107,7 +115,10 @@ pub fn render(outcomes: &[Outcome], elapsed: Duration) -> String {
         steps += o.tally.steps;
         checks += o.tally.checks;
         covered.extend(o.tally.covered.iter().cloned());
-        let verdict = if o.failure.is_some() { "FAILED" } else { "ok" };
+        let verdict = match o.failures.len() {
+            0 => "ok".to_owned(),
+            n => format!("FAILED ({n} defects)"),
+        };
         let _ = writeln!(
             out,
             "walk seed {}: {verdict}, {} steps, {} invariant checks, {:.0?}",
@@ -121,8 +132,9 @@ pub fn render(outcomes: &[Outcome], elapsed: Duration) -> String {
         outcomes.len(),
         covered.len()
     );
-    coverage::render(&covered, &mut out);
-    let gaps = coverage::gaps(&covered);
+    let fields = crate::table::walked();
+    coverage::render(&fields, &covered, &mut out);
+    let gaps = coverage::gaps(&fields, &covered);
     if !gaps.is_empty() {
         let _ = writeln!(
             out,
@@ -131,39 +143,49 @@ pub fn render(outcomes: &[Outcome], elapsed: Duration) -> String {
         );
     }
     for o in outcomes {
-        let Some((failure, kept)) = &o.failure else {
-            continue;
-        };
-        let steps = plan::generate(o.seed);
-        let keep: Vec<String> = kept.iter().map(usize::to_string).collect();
-        let _ = writeln!(
-            out,
-            "\nFAILED walk, replay: ECSB_WALK_SEED={} ECSB_WALK_KEEP={}",
-            o.seed,
-            keep.join(",")
-        );
-        let _ = writeln!(
-            out,
-            "  0. create the stack (two capacity providers, a cluster, a task definition, a service)"
-        );
-        for i in kept {
-            let _ = writeln!(out, "  {}. {}", i + 1, plan::describe(&steps[*i]));
+        for (failure, kept) in &o.failures {
+            render_failure(o.seed, failure, kept, &mut out);
         }
-        let _ = writeln!(
-            out,
-            "  broken after step {}: {}",
-            failure.step.wrapping_add(1),
-            failure.message
-        );
     }
     out
 }
 
+/// A failure: its replay line, its steps in plain words, what broke and how long the walk took to find it.
+fn render_failure(seed: u64, failure: &Failure, kept: &BTreeSet<usize>, out: &mut String) {
+    let steps = plan::generate(seed);
+    let keep: Vec<String> = kept.iter().map(usize::to_string).collect();
+    let _ = writeln!(
+        out,
+        "\nFAILED walk, replay: ECSB_WALK_SEED={} ECSB_WALK_KEEP={}",
+        seed,
+        keep.join(",")
+    );
+    let _ = writeln!(
+        out,
+        "  0. create the stack (two capacity providers, a cluster, a task definition, a service)"
+    );
+    for i in kept {
+        let _ = writeln!(out, "  {}. {}", i + 1, plan::describe(&steps[*i]));
+    }
+    let _ = writeln!(
+        out,
+        "  broken after step {} ({:.0?} into the walk): {}",
+        failure.step.wrapping_add(1),
+        failure.after,
+        failure.broken.message
+    );
+}
+
 /// Writes the report to target/walker/report.txt.
 pub fn write(report: &str) {
+    write_as("report.txt", report);
+}
+
+/// Writes a report to target/walker/`file`.
+pub fn write_as(file: &str, report: &str) {
     let target = std::env::var("CARGO_TARGET_DIR")
         .unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
     let dir = std::path::Path::new(&target).join("walker");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("report.txt"), report).unwrap();
+    std::fs::write(dir.join(file), report).unwrap();
 }

@@ -26,6 +26,21 @@ pub struct Field {
     pub oob: bool,
     #[serde(default)]
     pub skip: Option<String>,
+    /// What someone else holds next to the field, which its life puts there before removing the field.
+    #[serde(default)]
+    pub neighbour: Option<Neighbour>,
+}
+
+/// Someone else's object next to a field: what removing the field must leave alone.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Neighbour {
+    /// A tag of another owner on the field's ECS object.
+    Tag,
+    /// A scaling policy of another owner on the service's scalable target.
+    Policy,
+    /// A capacity provider of another owner associated with the cluster.
+    Provider,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -37,6 +52,10 @@ pub enum Change {
     Refused,
     Local,
     Block,
+    /// Sent when a run starts, fixed for the run's life (EcsTask).
+    FixedAtStart,
+    /// Applies to the runs created after the change (EcsCronTask).
+    NextRun,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -71,9 +90,15 @@ pub fn all() -> Vec<Field> {
     serde_yaml::from_str(include_str!("fields.yaml")).expect("tests/walker/fields.yaml parses")
 }
 
-/// The walked rows, in file order.
+/// The kinds of runs: their rows are walked by the run walk (run_walk.rs), not in the stack.
+pub const RUN_KINDS: [&str; 2] = ["EcsTask", "EcsCronTask"];
+
+/// The rows the stack walk takes, in file order.
 pub fn walked() -> Vec<Field> {
-    all().into_iter().filter(Field::walked).collect()
+    all()
+        .into_iter()
+        .filter(|f| f.walked() && !RUN_KINDS.contains(&f.kind.as_str()))
+        .collect()
 }
 
 /// The spec field paths of a CRD: its top-level fields, and the fields of every block the table opens.

@@ -1,12 +1,13 @@
 //! One walk: a fresh namespace, operator and ECS double; the stack created, then each step applied, settled and
 //! checked; the walk's counts and coverage.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::check::{self, settle};
+use crate::failure::Broken;
 use crate::harness::{Env, unique};
 use crate::model::Model;
 use crate::plan::{self, DeleteOrder, Step};
@@ -35,23 +36,6 @@ pub struct Tally {
     pub checks: u64,
     /// (kind, field, step class).
     pub covered: crate::coverage::Covered,
-}
-
-/// The first invariant a walk broke.
-#[derive(Debug, Clone)]
-pub struct Failure {
-    pub step: usize,
-    pub message: String,
-}
-
-impl Failure {
-    /// Where the walk failed: creating its objects, or at a step (1-based).
-    pub fn place(&self) -> String {
-        match self.step {
-            usize::MAX => "creating the objects".into(),
-            step => format!("step {}", step + 1),
-        }
-    }
 }
 
 pub struct World {
@@ -111,7 +95,7 @@ impl World {
     }
 
     /// Creates the stack with every field's first value and someone else's task definition family.
-    pub async fn create(&mut self) -> Result<(), String> {
+    pub async fn create(&mut self) -> Result<(), Broken> {
         for field in self.fields.clone() {
             let value = plan::initial(&field);
             if value.is_some() {
@@ -151,7 +135,7 @@ impl World {
     }
 
     /// Settles, waits for quiet, and compares ECS with the model.
-    async fn verify(&mut self, after_change_in_aws: bool) -> Result<(), String> {
+    async fn verify(&mut self, after_change_in_aws: bool) -> Result<(), Broken> {
         if after_change_in_aws {
             tokio::time::sleep(DRIFT * 3 / 2).await;
         }
@@ -167,7 +151,7 @@ impl World {
         if wrong.is_empty() {
             Ok(())
         } else {
-            Err(wrong.join("; "))
+            Err(Broken::values(wrong))
         }
     }
 
@@ -215,7 +199,7 @@ impl World {
     }
 
     /// Runs one step and checks the invariants once it settled.
-    pub async fn step(&mut self, step: &Step) -> Result<(), String> {
+    pub async fn step(&mut self, step: &Step) -> Result<(), Broken> {
         self.tally.steps += 1;
         match step {
             Step::Spec {
@@ -254,7 +238,8 @@ impl World {
                 self.verify(true).await
             }
             Step::ForeignProvider => {
-                let name = oob::foreign_provider(&self.clients, &self.names).await;
+                let n = self.model.foreign_providers.len();
+                let name = oob::foreign_provider(&self.clients, &self.names, n).await;
                 self.model.foreign_association(&name);
                 self.cover("EcsCluster", "capacityProviders", "foreign-provider");
                 self.verify(true).await
@@ -285,7 +270,7 @@ impl World {
                     }
                 }
                 self.cover("*", "*", &format!("delete {}", order_name(order)));
-                deletion::delete(self, order).await
+                Ok(deletion::delete(self, order).await?)
             }
         }
     }
@@ -347,27 +332,4 @@ fn order_name(order: &DeleteOrder) -> &'static str {
         DeleteOrder::ArgoPrune => "argo prune",
         DeleteOrder::OneByOne(_) => "one by one",
     }
-}
-
-/// Runs `steps` (the indices kept, all when None) in a fresh world; the counts and the first failure.
-pub async fn run(steps: &[Step], keep: Option<&BTreeSet<usize>>) -> (Tally, Option<Failure>) {
-    let mut world = World::new().await;
-    if let Err(message) = world.create().await {
-        return (
-            world.tally,
-            Some(Failure {
-                step: usize::MAX,
-                message,
-            }),
-        );
-    }
-    for (i, step) in steps.iter().enumerate() {
-        if keep.is_some_and(|k| !k.contains(&i)) {
-            continue;
-        }
-        if let Err(message) = world.step(step).await {
-            return (world.tally, Some(Failure { step: i, message }));
-        }
-    }
-    (world.tally, None)
 }

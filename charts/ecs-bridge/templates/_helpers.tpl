@@ -50,9 +50,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
-{{/* The image reference; the tag defaults to the chart's appVersion. */}}
+{{/* The image reference: by digest when image.digest is set, else by tag (default: the chart's appVersion). */}}
 {{- define "ecs-bridge.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The namespaced kinds users write (the resources of group ecsbridge.dev), for RBAC. */}}
+{{- define "ecs-bridge.userKinds" -}}
+["ecsclusters", "taskdefinitions", "ecsservices", "ecstasks", "ecscrontasks", "capacityproviders"]
 {{- end }}
 
 {{/* ECSB_AWS_RATE_LIMITS: category=burst/refill,... in the order of the categories. */}}
@@ -78,7 +87,7 @@ updates them, for finalizers and the scale subresource), their status, and event
 */}}
 {{- define "ecs-bridge.managerRules" -}}
 - apiGroups: ["ecsbridge.dev"]
-  resources: ["ecsclusters", "taskdefinitions", "ecsservices", "ecstasks", "ecscrontasks", "capacityproviders"]
+  resources: {{ include "ecs-bridge.userKinds" . }}
   verbs: ["get", "list", "watch", "patch", "update"]
 # An EcsCronTask creates and deletes its runs; an EcsTask deletes itself once ttlSecondsAfterFinished has passed.
 - apiGroups: ["ecsbridge.dev"]
@@ -90,7 +99,36 @@ updates them, for finalizers and the scale subresource), their status, and event
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+# spec.exportTo writes an object's AWS identities into a ConfigMap of its namespace (and deletes one it emptied).
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "create", "patch", "delete"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# spec.kubernetesService of an EcsService: the Service and EndpointSlices the operator owns (ownerReferences with
+# blockOwnerDeletion need update on the owner's finalizers where OwnerReferencesPermissionEnforcement is on).
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["get", "list", "create", "patch", "delete"]
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["get", "list", "create", "patch", "delete"]
+- apiGroups: ["ecsbridge.dev"]
+  resources: ["ecsservices/finalizers"]
+  verbs: ["update"]
+{{- if .Values.shard.name }}
+# A shard follows the namespaces its selector selects and the other shards' records on their Leases.
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["list", "watch"]
+{{- end }}
+{{- end }}
+
+{{/* Whether the release needs its own Lease: for leader election, or to hold the shard's record. */}}
+{{- define "ecs-bridge.lease" -}}
+{{- if or .Values.leaderElection.enabled .Values.shard.name }}true{{ end }}
 {{- end }}

@@ -23,6 +23,7 @@ use validate::provider_name;
 
 impl Managed for CapacityProvider {
     type Status = CapacityProviderStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] = &[("arn", "/arn"), ("name", "/name")];
 
     fn status(&self) -> Option<&CapacityProviderStatus> {
         self.status.as_ref()
@@ -30,6 +31,13 @@ impl Managed for CapacityProvider {
 
     fn deletion_policy(&self) -> DeletionPolicy {
         self.spec.deletion_policy
+    }
+
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
     }
 
     fn validate(&self) -> Result<(), String> {

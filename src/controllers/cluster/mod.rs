@@ -12,12 +12,15 @@ use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus, Tags};
 use crate::ecs::cluster::ObservedCluster;
 use crate::reconcile::conditions::{self, ConditionUpdate, READY, SYNCED};
 use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
+use crate::reconcile::read_only::Observed;
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use plan::{ClusterAction, Desired, plan};
 use validate::cluster_name;
 
 impl Managed for EcsCluster {
     type Status = EcsClusterStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] =
+        &[("arn", "/arn"), ("clusterName", "/clusterName")];
 
     fn status(&self) -> Option<&EcsClusterStatus> {
         self.status.as_ref()
@@ -25,6 +28,13 @@ impl Managed for EcsCluster {
 
     fn deletion_policy(&self) -> DeletionPolicy {
         self.spec.deletion_policy
+    }
+
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -114,6 +124,18 @@ impl Managed for EcsCluster {
             notes,
             requeue,
         })
+    }
+
+    async fn observe(&self, ctx: &Context) -> Result<Option<Observed<EcsClusterStatus>>, Error> {
+        let name = cluster_name(self);
+        let found = ctx.ecs.describe_cluster(&name).await?;
+        Ok(found
+            .filter(|c| c.status != "INACTIVE")
+            .map(|observed| Observed {
+                status: status::status_of(&observed),
+                ready: status::readiness(&observed),
+                drift: status::drift(&self.spec, &observed),
+            }))
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {

@@ -125,6 +125,10 @@ fn settled(result: Result<(), kube::Error>) -> Result<(), Error> {
 
 impl Managed for EcsCronTask {
     type Status = EcsCronTaskStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] = &[
+        ("lastScheduleTime", "/lastScheduleTime"),
+        ("activeRuns", "/active"),
+    ];
 
     fn status(&self) -> Option<&EcsCronTaskStatus> {
         self.status.as_ref()
@@ -132,6 +136,13 @@ impl Managed for EcsCronTask {
 
     fn deletion_policy(&self) -> DeletionPolicy {
         self.spec.deletion_policy
+    }
+
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
     }
 
     fn validate(&self) -> Result<(), String> {

@@ -3,6 +3,7 @@
 
 pub mod autoscaling;
 pub mod ecs_events;
+pub mod endpoints;
 pub mod identity;
 pub mod plan;
 pub mod record;
@@ -59,6 +60,12 @@ fn rollout_poll(observed: &ObservedService) -> Duration {
 
 impl Managed for EcsService {
     type Status = EcsServiceStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] = &[
+        ("arn", "/arn"),
+        ("serviceName", "/serviceName"),
+        ("clusterArn", "/clusterArn"),
+        ("taskDefinition", "/taskDefinition"),
+    ];
 
     fn status(&self) -> Option<&EcsServiceStatus> {
         self.status.as_ref()
@@ -68,8 +75,19 @@ impl Managed for EcsService {
         self.spec.deletion_policy
     }
 
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
+    }
+
     fn validate(&self) -> Result<(), String> {
-        validate::validate(self)
+        validate::validate(self)?;
+        self.spec
+            .kubernetes_service
+            .as_ref()
+            .map_or(Ok(()), endpoints::validate::spec)
     }
 
     async fn apply(
@@ -249,7 +267,18 @@ impl Managed for EcsService {
             .clone()
             .or_else(|| adopted.then(conditions::now));
         status.applied_tag_keys = tags.keys().cloned().collect();
-        let requeue = (!rollout.settled).then(|| rollout_poll(&observed));
+        let due = endpoints::Due {
+            deploying: !rollout.settled,
+            desired_count: expected_count,
+        };
+        let published = endpoints::publish(self, ctx, &observed.cluster_arn, &name, due).await?;
+        status.kubernetes_service = published.status;
+        notes.extend(published.notes);
+        let requeue = (!rollout.settled)
+            .then(|| rollout_poll(&observed))
+            .into_iter()
+            .chain(published.requeue)
+            .min();
         Ok(Applied {
             status,
             conditions: rollout.conditions,

@@ -141,10 +141,7 @@ fn update_for(desired: &Desired, observed: &ObservedService) -> ServiceUpdate {
         }),
         task_definition: task_definition(desired, observed),
         capacity_provider_strategy: capacity_provider_strategy(spec, observed),
-        deployment_configuration: changed(
-            &hooks_listed(&observed.deployment_configuration),
-            &spec.deployment_configuration,
-        ),
+        deployment_configuration: deployment_configuration(spec, observed),
         availability_zone_rebalancing: changed(
             &observed.availability_zone_rebalancing,
             &spec.availability_zone_rebalancing,
@@ -211,6 +208,24 @@ fn changed<T: Serialize + Clone>(observed: &impl Serialize, desired: &Option<T>)
 fn changed_list<T: Serialize + Clone>(observed: &[T], desired: &Option<Vec<T>>) -> Option<Vec<T>> {
     let desired = desired.as_ref()?;
     (!covers(&observed, desired)).then(|| desired.clone())
+}
+
+/// The deployment configuration to send when the spec's differs from ECS's. The API reference does not say that
+/// UpdateService merges the block with what the service has (the ECS test double takes it whole: a member left out
+/// goes back to its default), so the percentages and hooks the spec leaves out are sent as ECS has them: a field
+/// left out of the spec keeps ECS's value (`../shared/API.md`), also when another member of the block changes.
+fn deployment_configuration(
+    spec: &EcsServiceSpec,
+    observed: &ObservedService,
+) -> Option<DeploymentConfiguration> {
+    let observed = hooks_listed(&observed.deployment_configuration);
+    let mut sent = changed(&observed, &spec.deployment_configuration)?;
+    if let Some(ecs) = observed {
+        sent.maximum_percent = sent.maximum_percent.or(ecs.maximum_percent);
+        sent.minimum_healthy_percent = sent.minimum_healthy_percent.or(ecs.minimum_healthy_percent);
+        sent.lifecycle_hooks = sent.lifecycle_hooks.or(ecs.lifecycle_hooks);
+    }
+    Some(sent)
 }
 
 /// The deployment configuration ECS reports, with a left-out list of lifecycle hooks read as `[]`: ECS may leave

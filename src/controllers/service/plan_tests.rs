@@ -141,10 +141,14 @@ fn updates_only_the_fields_that_changed() {
         }),
     });
     let update = update_of(run(&s, Some(&observed), TD, false, true));
+    let mut sent = s.deployment_configuration.clone().unwrap();
+    // Left out of the spec: sent as ECS has it, since UpdateService takes the block whole.
+    sent.minimum_healthy_percent = Some(100);
+    sent.lifecycle_hooks = Some(vec![]);
     assert_eq!(
         update,
         ServiceUpdate {
-            deployment_configuration: s.deployment_configuration.clone(),
+            deployment_configuration: Some(sent),
             enable_execute_command: Some(false),
             // Running tasks get the exec setting only from a new deployment.
             force_new_deployment: true,
@@ -152,6 +156,32 @@ fn updates_only_the_fields_that_changed() {
             ..Default::default()
         }
     );
+}
+
+/// Walk seed 83170: `maximumPercent` set, then left out of the spec (ECS keeps 150 by contract), then a lifecycle
+/// hook changes: the block sent to UpdateService must carry ECS's 150, or ECS takes the block whole and
+/// `maximumPercent` goes back to its default of 200.
+#[test]
+fn a_deployment_configuration_change_keeps_the_members_the_spec_leaves_out() {
+    let mut s = spec(FULL);
+    let mut observed = observed_from(&s);
+    let ecs = observed.deployment_configuration.as_mut().unwrap();
+    ecs.maximum_percent = Some(150);
+    ecs.minimum_healthy_percent = Some(50);
+    let config = s.deployment_configuration.as_mut().unwrap();
+    config.maximum_percent = None;
+    config.deployment_circuit_breaker = Some(crate::api::service::DeploymentCircuitBreaker {
+        enable: true,
+        rollback: false,
+        ..Default::default()
+    });
+    let sent = update_of(run(&s, Some(&observed), TD, false, true))
+        .deployment_configuration
+        .expect("the changed block is sent");
+    assert_eq!(sent.maximum_percent, Some(150));
+    assert_eq!(sent.minimum_healthy_percent, Some(50));
+    assert_eq!(sent.lifecycle_hooks, Some(vec![]));
+    assert!(!sent.deployment_circuit_breaker.unwrap().rollback);
 }
 
 #[test]
@@ -210,10 +240,12 @@ fn a_blocked_redeploy_keeps_in_place_changes_only() {
         enforce_desired_count: true,
         redeploy_blocked: true,
     };
+    let mut sent = s.deployment_configuration.clone().unwrap();
+    (sent.minimum_healthy_percent, sent.lifecycle_hooks) = (Some(100), Some(vec![]));
     assert_eq!(
         update_of(plan(&desired, Some(&observed))),
         ServiceUpdate {
-            deployment_configuration: s.deployment_configuration.clone(),
+            deployment_configuration: Some(sent),
             ..Default::default()
         }
     );

@@ -12,13 +12,15 @@ use crate::api::service::{RolloutOutcome, RolloutRecord};
 use crate::ecs::service::ObservedService;
 
 /// Spec fields that do not take part in a deployment: a change of these never starts one.
-const NOT_DEPLOYED: [&str; 6] = [
+const NOT_DEPLOYED: [&str; 8] = [
+    "exportTo",
     "autoScaling",
     "desiredCount",
     "desiredCountPolicy",
     "tags",
     "deletionPolicy",
     "serviceName",
+    "kubernetesService",
 ];
 
 /// A digest of the desired state a deployment is started for: the spec without the fields above, the resolved

@@ -80,6 +80,11 @@ fn sooner(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
 
 impl Managed for EcsTask {
     type Status = EcsTaskStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] = &[
+        ("clusterArn", "/clusterArn"),
+        ("taskDefinitionArn", "/taskDefinitionArn"),
+        ("taskArns", "/tasks/*/arn"),
+    ];
 
     fn status(&self) -> Option<&EcsTaskStatus> {
         self.status.as_ref()
@@ -87,6 +92,13 @@ impl Managed for EcsTask {
 
     fn deletion_policy(&self) -> DeletionPolicy {
         self.spec.deletion_policy
+    }
+
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
     }
 
     fn validate(&self) -> Result<(), String> {

@@ -14,6 +14,7 @@ pub mod validate;
 use serde_json::Value;
 
 use crate::api::{DeletionPolicy, TaskDefinition, TaskDefinitionStatus};
+use crate::controllers::compare::differences;
 use crate::ecs::task_definition::ObservedRevision;
 use crate::ecs::{AwsError, AwsErrorKind};
 use crate::reconcile::conditions::{ConditionUpdate, READY, is_true_for};
@@ -21,6 +22,7 @@ use crate::reconcile::ownership::{
     Ownership, claim, classify, desired_tags, live_owner, ownership_tags, tag_changes,
     tag_changes_since,
 };
+use crate::reconcile::read_only::Observed;
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use current::{is_current, refused_before, registered_note};
 use normalize::content_hash;
@@ -29,6 +31,11 @@ use validate::family;
 
 impl Managed for TaskDefinition {
     type Status = TaskDefinitionStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] = &[
+        ("family", "/family"),
+        ("revision", "/revision"),
+        ("latestArn", "/latestArn"),
+    ];
 
     fn status(&self) -> Option<&TaskDefinitionStatus> {
         self.status.as_ref()
@@ -36,6 +43,13 @@ impl Managed for TaskDefinition {
 
     fn deletion_policy(&self) -> DeletionPolicy {
         self.spec.deletion_policy
+    }
+
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -122,6 +136,35 @@ impl Managed for TaskDefinition {
             notes,
             requeue: None,
         })
+    }
+
+    async fn observe(
+        &self,
+        ctx: &Context,
+    ) -> Result<Option<Observed<TaskDefinitionStatus>>, Error> {
+        let family = family(self);
+        let Some(found) = ctx.ecs.describe_task_definition(&family).await? else {
+            return Ok(None);
+        };
+        // The content as ECS normalises it (defaults, order), and the spec's tags.
+        let desired = normalize::normalize(&self.spec.ecs_content());
+        let mut drift = differences(&normalize::normalize(&found.content), &desired);
+        drift.extend(differences(
+            &serde_json::json!({"tags": found.tags}),
+            &serde_json::json!({"tags": self.spec.tags}),
+        ));
+        let status = TaskDefinitionStatus {
+            family: Some(family.clone()),
+            revision: Some(found.revision),
+            arn: Some(found.arn.clone()),
+            latest_arn: Some(found.arn.clone()),
+            ..Default::default()
+        };
+        Ok(Some(Observed {
+            status,
+            ready: registered(found.revision, &family),
+            drift,
+        }))
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {

@@ -179,6 +179,7 @@ impl App {
                 sidecar_exit_code: settings.sidecar_exit_code,
             };
             model.settle(ctx.now, ctx.duration);
+            crate::service_tasks::settle(&mut model, ctx.now, ctx.task_timing);
             op(&mut model, &ctx, &request)
         };
         if let Some(fault) = fault {

@@ -33,6 +33,7 @@ mod request;
 mod rollout;
 mod server;
 mod service_rules;
+mod service_tasks;
 mod settings;
 mod state;
 mod stats;

@@ -116,6 +116,7 @@ pub fn run(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
             timing: ctx.task_timing,
             ending: ending.clone(),
             stopped_by_user: None,
+            service: None,
         };
         model.tasks.insert(arn.clone(), task);
         arns.push(arn);

@@ -63,7 +63,7 @@ pub fn stop(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
 }
 
 /// ListTasks: the ARNs of a cluster's tasks with the desired status asked for (RUNNING unless `desiredStatus`
-/// says otherwise), filtered by `family` and `startedBy`, 100 per page.
+/// says otherwise), filtered by `family`, `startedBy` and `serviceName` (a service's tasks, catalogue entry 95), 100 per page.
 pub fn list(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     task_memory::forget(model, ctx.now, ctx.memory);
     let cluster = model.active_cluster(req.str("cluster")?)?.arn.clone();
@@ -78,6 +78,9 @@ pub fn list(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let pending = req.str("desiredStatus")? == Some("PENDING");
     let family = req.str("family")?;
     let started_by = req.str("startedBy")?;
+    let group = req
+        .str("serviceName")?
+        .map(|s| json!(format!("service:{s}")));
     let entries = model
         .tasks
         .values()
@@ -89,6 +92,7 @@ pub fn list(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
             })
         })
         .filter(|t| started_by.is_none_or(|s| t.config.get("startedBy") == Some(&json!(s))))
+        .filter(|t| group.is_none() || t.config.get("group") == group.as_ref())
         .map(|t| Entry {
             key: t.arn.clone(),
             arn: t.arn.clone(),

@@ -41,6 +41,15 @@ impl Ramp {
         Self::new(count, count, at, 0.0)
     }
 
+    /// When the count first reaches `count` on its way from `from` to `to` (`start` when it is there already).
+    fn reaches(&self, count: i32) -> f64 {
+        let (gone, total) = ((count - self.from).abs(), (self.to - self.from).abs());
+        if total == 0 || (count - self.from).signum() != (self.to - self.from).signum() {
+            return self.start;
+        }
+        self.start + (self.end - self.start) * f64::from(gone.min(total)) / f64::from(total)
+    }
+
     fn at(&self, t: f64) -> i32 {
         if t >= self.end {
             self.to
@@ -209,6 +218,30 @@ enum Step {
     Drained,
 }
 
+/// The tasks of one deployment over time, for the double's service tasks ([`crate::service_tasks`]).
+#[derive(Clone, Debug)]
+pub struct TaskRamp {
+    pub deployment: String,
+    pub task_definition: String,
+    ramp: Ramp,
+    fails: bool,
+}
+
+impl TaskRamp {
+    /// How many of its tasks run at `t` (a deployment whose tasks never start runs none).
+    pub fn running(&self, t: f64) -> i32 {
+        if self.fails { 0 } else { self.ramp.at(t) }
+    }
+
+    /// When the running count reaches `count` (it moves one task at a time).
+    pub fn reaches(&self, count: i32) -> f64 {
+        self.ramp.reaches(count)
+    }
+}
+
+/// Deployments that completed away are remembered this long (in number), so their tasks can be stopped.
+const RETIRED: usize = 20;
+
 /// What runs for one service: status, desired count, deployments (PRIMARY first) and events (newest first).
 #[derive(Clone, Debug)]
 pub struct Run {
@@ -221,6 +254,8 @@ pub struct Run {
     drain_end: Option<f64>,
     /// The last deployment that completed (id, task definition): where a rollback goes.
     last_completed: Option<(String, String)>,
+    /// The newest deployments that a completed rollout replaced, for the stop times of their tasks.
+    retired: VecDeque<Deployment>,
 }
 
 impl Run {
@@ -235,7 +270,22 @@ impl Run {
             steady_pending: false,
             drain_end: None,
             last_completed: None,
+            retired: VecDeque::new(),
         }
+    }
+
+    /// The task ramps of the current deployments and of the recently replaced ones.
+    pub fn task_ramps(&self) -> Vec<TaskRamp> {
+        self.deployments
+            .iter()
+            .chain(&self.retired)
+            .map(|d| TaskRamp {
+                deployment: d.id.clone(),
+                task_definition: d.task_definition.clone(),
+                ramp: d.ramp,
+                fails: d.fails,
+            })
+            .collect()
     }
 
     pub fn status(&self) -> ServiceStatus {
@@ -448,7 +498,10 @@ impl Run {
 
     fn complete(&mut self, at: f64, ids: &mut Ids) {
         let stopped: i32 = self.deployments[1..].iter().map(|d| d.ramp.from).sum();
-        self.deployments.truncate(1);
+        for old in self.deployments.drain(1..) {
+            self.retired.push_front(old);
+        }
+        self.retired.truncate(RETIRED);
         let Some(primary) = self.deployments.first_mut() else {
             return;
         };

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::service_tasks::ServiceTask;
 use crate::tags::Tags;
 
 /// How a task ends unless StopTask stops it first (decided when it is run).
@@ -47,8 +48,10 @@ pub struct Task {
     pub created_at: f64,
     pub timing: Timing,
     pub ending: Ending,
-    /// When StopTask stopped it, and the reason given.
+    /// When StopTask (or the service scheduler) stopped it, and the reason given.
     pub stopped_by_user: Option<(f64, String)>,
+    /// A service's task: its network, zone and health ([`crate::service_tasks`]).
+    pub service: Option<ServiceTask>,
 }
 
 /// How a task ended, as ECS reports it.
@@ -84,9 +87,20 @@ impl Task {
             .filter(|(at, _)| self.natural_end().is_none_or(|end| *at < end))
     }
 
+    /// How long a service's task stays DEACTIVATING and STOPPING after the stop, before its containers stop.
+    fn stop_delay(&self) -> f64 {
+        if self.service.is_some() {
+            2.0 * self.timing.step
+        } else {
+            0.0
+        }
+    }
+
     /// When the containers stop (or the start is given up), if that is known.
     fn end(&self) -> Option<f64> {
-        self.user_stop().map(|(at, _)| *at).or(self.natural_end())
+        self.user_stop()
+            .map(|(at, _)| *at + self.stop_delay())
+            .or(self.natural_end())
     }
 
     /// When the task is (or will be) STOPPED, if that is known.
@@ -101,6 +115,12 @@ impl Task {
 
     /// ECS's lastStatus at `now`.
     pub fn last_status(&self, now: f64) -> &'static str {
+        if let Some((at, _)) = self.user_stop().filter(|_| self.service.is_some())
+            && now >= *at
+            && now < *at + self.stop_delay()
+        {
+            return ServiceTask::stop_phase(now - at, self.timing.step);
+        }
         match self.end() {
             Some(end) if end + self.timing.step <= now => "STOPPED",
             Some(end) if end <= now => "DEPROVISIONING",
@@ -214,6 +234,10 @@ impl Task {
         if include_tags {
             out["tags"] = self.tags.to_json();
         }
+        if let Some(service) = &self.service {
+            let running = (now >= started).then_some(started);
+            service.decorate(&mut out, status, running, now, self.timing.step);
+        }
         out
     }
 }
@@ -248,6 +272,7 @@ mod tests {
             },
             ending,
             stopped_by_user: None,
+            service: None,
         }
     }
 

@@ -1,0 +1,187 @@
+//! Which task definition revisions are ACTIVE, for the drift checks of unchanged task definitions. One listing
+//! answers every object of a drift pass: the whole account and Region's ACTIVE revisions in pages of 100
+//! (ListTaskDefinitions without a family, entry 118), or, when other families' revisions would make that dearer
+//! than one listing per family asked about, each family's own. Revisions the operator registers or deregisters
+//! are known at once, also when a listing that began before them ends after them.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ecs::types::TaskDefinitionStatus;
+
+use super::task_definition::family_of;
+use super::{AwsError, Ecs};
+
+/// Revisions ListTaskDefinitions returns per page at most (entry 48).
+const PAGE: i32 = 100;
+
+/// How long the operator's own registrations and deregistrations are replayed over listings begun before them:
+/// longer than any listing takes.
+const JOURNAL_AGE: Duration = Duration::from_secs(600);
+
+/// What the listings found, and what they cost.
+#[derive(Default)]
+pub struct ActiveRevisions {
+    state: Mutex<Listings>,
+    /// One account-wide listing at a time: the drift checks of a pass that arrive meanwhile wait for its answer.
+    account_wide: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct Listings {
+    /// The ACTIVE revisions of all families and when their listing began.
+    account: Option<(Instant, HashSet<String>)>,
+    /// The ACTIVE revisions of single families and when their listing began.
+    families: HashMap<String, (Instant, HashSet<String>)>,
+    /// When each family was last asked about.
+    asked: HashMap<String, Instant>,
+    /// Pages the last account-wide listing took, or more than this when it was given up.
+    account_pages: Option<usize>,
+    /// Revisions the operator registered (true) or deregistered (false), and when.
+    journal: Vec<(Instant, String, bool)>,
+}
+
+impl Listings {
+    /// Whether a listing younger than `max_age` answers for `arn`, and its answer.
+    fn answer(&self, arn: &str, max_age: Duration) -> Option<bool> {
+        let family = self.families.get(family_of(arn));
+        [self.account.as_ref(), family]
+            .into_iter()
+            .flatten()
+            .filter(|(at, _)| at.elapsed() < max_age)
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, arns)| arns.contains(arn))
+    }
+
+    /// Families asked about within the last `window`: one listing each if not listed account-wide.
+    fn families_asked(&self, window: Duration) -> usize {
+        self.asked
+            .values()
+            .filter(|at| at.elapsed() < window)
+            .count()
+    }
+
+    /// The operator's changes since `began` laid over a listing begun then.
+    fn replay(&self, began: Instant, arns: &mut HashSet<String>, family: Option<&str>) {
+        let changes = self
+            .journal
+            .iter()
+            .filter(|(at, arn, _)| *at >= began && family.is_none_or(|f| family_of(arn) == f));
+        for (_, arn, active) in changes {
+            match active {
+                true => arns.insert(arn.clone()),
+                false => arns.remove(arn),
+            };
+        }
+    }
+
+    fn record(&mut self, arn: &str, active: bool) {
+        self.journal.retain(|(at, _, _)| at.elapsed() < JOURNAL_AGE);
+        self.journal.push((Instant::now(), arn.to_owned(), active));
+        let family = self.families.get_mut(family_of(arn));
+        for (_, arns) in self.account.iter_mut().chain(family) {
+            match active {
+                true => arns.insert(arn.to_owned()),
+                false => arns.remove(arn),
+            };
+        }
+    }
+}
+
+impl ActiveRevisions {
+    fn state(&self) -> MutexGuard<'_, Listings> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The operator registered `arn`.
+    pub fn registered(&self, arn: &str) {
+        self.state().record(arn, true);
+    }
+
+    /// The operator deregistered `arn`.
+    pub fn deregistered(&self, arn: &str) {
+        self.state().record(arn, false);
+    }
+
+    /// Whether a listing of the whole account is expected to cost fewer calls than one per family asked about.
+    fn account_wide_is_cheaper(&self, window: Duration) -> bool {
+        let state = self.state();
+        state
+            .account_pages
+            .is_none_or(|pages| pages <= state.families_asked(window))
+    }
+}
+
+impl Ecs {
+    /// Whether a revision is ACTIVE, answered from a listing younger than `max_age` that all drift checks share
+    /// (a drift pass asks about each family once, `2 * max_age` apart at most).
+    pub async fn is_active(&self, arn: &str, max_age: Duration) -> Result<bool, AwsError> {
+        let active = &self.active_revisions;
+        let family = family_of(arn).to_owned();
+        {
+            let mut state = active.state();
+            state.asked.insert(family.clone(), Instant::now());
+            if let Some(answer) = state.answer(arn, max_age) {
+                return Ok(answer);
+            }
+        }
+        let window = max_age * 2;
+        if active.account_wide_is_cheaper(window) {
+            let _one_at_a_time = active.account_wide.lock().await;
+            if let Some(answer) = active.state().answer(arn, max_age) {
+                return Ok(answer);
+            }
+            if self.list_account_wide(window).await?
+                && let Some(answer) = active.state().answer(arn, max_age)
+            {
+                return Ok(answer);
+            }
+        }
+        let began = Instant::now();
+        let mut arns: HashSet<String> = self
+            .list_active_revisions(&family)
+            .await?
+            .into_iter()
+            .collect();
+        let mut state = active.state();
+        state.replay(began, &mut arns, Some(&family));
+        let answer = arns.contains(arn);
+        state.families.insert(family, (began, arns));
+        Ok(answer)
+    }
+
+    /// Lists the ACTIVE revisions of the whole account and Region, page after page, unless it takes more pages
+    /// than the families asked about within `window` (then listing each of them is cheaper, and false is returned).
+    async fn list_account_wide(&self, window: Duration) -> Result<bool, AwsError> {
+        let began = Instant::now();
+        let mut arns = HashSet::new();
+        let mut token = None;
+        let mut pages = 0;
+        loop {
+            if pages > 0 && pages >= self.active_revisions.state().families_asked(window) {
+                self.active_revisions.state().account_pages = Some(pages + 1);
+                return Ok(false);
+            }
+            let request = self
+                .client
+                .list_task_definitions()
+                .status(TaskDefinitionStatus::Active)
+                .set_next_token(token)
+                .max_results(PAGE);
+            let out = self
+                .call("ListTaskDefinitions", || request.clone().send())
+                .await?;
+            pages += 1;
+            arns.extend(out.task_definition_arns().iter().cloned());
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                let mut state = self.active_revisions.state();
+                state.replay(began, &mut arns, None);
+                state.account = Some((began, arns));
+                state.account_pages = Some(pages);
+                return Ok(true);
+            }
+        }
+    }
+}

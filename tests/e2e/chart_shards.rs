@@ -1,0 +1,80 @@
+//! The chart as shards: two releases in one namespace, each a shard by values, share no name of a cluster-scoped
+//! object (or of any object), each gets its own Lease settings and the rights a shard needs, and the CRDs stay
+//! outside both releases (Helm's crds/ folder: installed by the first, skipped by the next, never deleted).
+
+use std::collections::HashSet;
+
+use crate::chart::{apply_and_check, assert_rights, names_of, render, service_account};
+use crate::harness::{Env, unique};
+use crate::tools::{chart, helm, must};
+
+/// `--set` values that make a release shard `name`.
+fn shard_values(name: &str) -> [String; 2] {
+    [
+        format!("shard.name={name}"),
+        format!("shard.namespaceSelector=ecsbridge.dev/shard={name}"),
+    ]
+}
+
+#[tokio::test]
+async fn two_shard_releases_share_no_object_name_and_get_a_shards_rights() {
+    let env = Env::without_operator("chart-shards").await;
+    let ns = env.namespace.as_str();
+    let mut seen = HashSet::new();
+    for name in ["a", "b"] {
+        let values = shard_values(name);
+        let sets: Vec<&str> = values.iter().map(String::as_str).collect();
+        let (chart, joined) = (chart(), sets.join(","));
+        let args = ["lint", "--strict", chart.as_str(), "--set", joined.as_str()];
+        must("helm lint (shard)", helm(&args));
+        let release = unique(&format!("shard-{name}"));
+        let yaml = render(&release, ns, &sets);
+        assert!(
+            !yaml.contains("kind: CustomResourceDefinition"),
+            "CRDs stay in crds/"
+        );
+        assert!(
+            yaml.contains(&format!("value: \"ecsbridge.dev/shard={name}\"")),
+            "the selector reaches the operator"
+        );
+        assert!(
+            yaml.contains(&format!("value: \"{release}-ecs-bridge\"")),
+            "a Lease of its own"
+        );
+        let objects = apply_and_check(&yaml, ns);
+        for o in &objects {
+            let key = (
+                o.kind.clone(),
+                o.metadata.namespace.clone(),
+                o.metadata.name.clone(),
+            );
+            assert!(seen.insert(key.clone()), "two releases collide on {key:?}");
+        }
+        // The operator's own, and the two aggregated into view/edit/admin for users.
+        assert_eq!(
+            names_of(&objects, "ClusterRole"),
+            [
+                format!("{release}-ecs-bridge-view"),
+                format!("{release}-ecs-bridge-edit"),
+                format!("{release}-ecs-bridge"),
+            ]
+        );
+        let sa = service_account(&objects, ns);
+        assert_rights(
+            &sa,
+            &[
+                ("watch", "namespaces", None, true),
+                ("watch", "leases.coordination.k8s.io", None, true),
+                ("patch", "leases.coordination.k8s.io", Some(ns), true),
+                (
+                    "patch",
+                    "leases.coordination.k8s.io",
+                    Some("default"),
+                    false,
+                ),
+                ("update", "namespaces", None, false),
+                ("watch", "ecsservices.ecsbridge.dev", None, true),
+            ],
+        );
+    }
+}
