@@ -50,13 +50,15 @@ async fn two_shard_releases_share_no_object_name_and_get_a_shards_rights() {
             );
             assert!(seen.insert(key.clone()), "two releases collide on {key:?}");
         }
-        // The operator's own, and the two aggregated into view/edit/admin for users.
+        // The two aggregated into view/edit/admin for users, the operator's own, and the read-only one of
+        // EcsAccounts and namespaces (each shard places its objects in their namespaces' accounts).
         assert_eq!(
             names_of(&objects, "ClusterRole"),
             [
                 format!("{release}-ecs-bridge-view"),
                 format!("{release}-ecs-bridge-edit"),
                 format!("{release}-ecs-bridge"),
+                format!("{release}-ecs-bridge-accounts"),
             ]
         );
         let sa = service_account(&objects, ns);
@@ -74,6 +76,8 @@ async fn two_shard_releases_share_no_object_name_and_get_a_shards_rights() {
                 ),
                 ("update", "namespaces", None, false),
                 ("watch", "ecsservices.ecsbridge.dev", None, true),
+                ("watch", "ecsaccounts.ecsbridge.dev", None, true),
+                ("create", "ecsaccounts.ecsbridge.dev", None, false),
             ],
         );
     }

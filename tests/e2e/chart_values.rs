@@ -170,7 +170,10 @@ fn pod_monitor_and_network_policy_are_there_when_enabled() {
     );
 
     let none = objects(&render("mon", "ops", &["aggregateRoles=false"]));
-    assert_eq!(names_of(&none, "ClusterRole"), ["mon-ecs-bridge"]);
+    assert_eq!(
+        names_of(&none, "ClusterRole"),
+        ["mon-ecs-bridge", "mon-ecs-bridge-accounts"]
+    );
 }
 
 /// Kubernetes' clusterrole-aggregation controller folds the chart's roles into edit and view: a tenant bound to
