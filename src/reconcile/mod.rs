@@ -11,6 +11,7 @@ pub mod context;
 pub mod error;
 pub mod events;
 pub mod exports;
+pub mod failure;
 pub mod finalizer;
 pub mod lanes;
 pub mod ownership;
@@ -40,6 +41,7 @@ use conditions::{ConditionUpdate, READY, SYNCED};
 pub use context::Context;
 pub use error::Error;
 pub use events::Note;
+use failure::{is_repeat, record_failure, report_failure};
 
 /// The result of applying a spec to ECS.
 pub struct Applied<S> {
@@ -319,41 +321,6 @@ fn retry<K: Managed>(ctx: &Context, obj: &K, err: &Error) -> Action {
     })
 }
 
-/// Whether the object already shows this very failure for this generation.
-fn is_repeat<S: ConditionedStatus>(status: &S, err: &Error, generation: Option<i64>) -> bool {
-    status.conditions().iter().any(|c| {
-        c.type_ == SYNCED
-            && c.status == "False"
-            && c.reason == err.reason()
-            && err.is_shown_by(&c.message)
-            && c.observed_generation == generation
-    })
-}
-
-/// Sets `Synced=False` (and `Ready=False` unless a passing failure hit an object that is Ready for this generation).
-fn record_failure<S: ConditionedStatus>(
-    status: &mut S,
-    err: &Error,
-    generation: Option<i64>,
-    now: &str,
-) {
-    let message = err.to_string();
-    conditions::set(
-        status.conditions_mut(),
-        &ConditionUpdate::new(SYNCED, false, err.reason(), &message),
-        generation,
-        now,
-    );
-    if !(err.is_transient() && conditions::is_true_for(status.conditions(), READY, generation)) {
-        conditions::set(
-            status.conditions_mut(),
-            &ConditionUpdate::new(READY, false, err.reason(), &message),
-            generation,
-            now,
-        );
-    }
-}
-
 /// Handles a deleted object: cleanup per deletion policy, then the finalizer goes.
 async fn finalize<K: Managed>(
     api: &Api<K>,
@@ -412,23 +379,6 @@ async fn cleanup<K: Managed>(obj: &K, ctx: &Context) -> Result<Cleanup, Error> {
     }
 }
 
-/// Shows a failure in status and in a Warning event, unless the object already shows it.
-async fn report_failure<K: Managed>(
-    api: &Api<K>,
-    obj: &K,
-    ctx: &Context,
-    err: &Error,
-) -> Result<(), Error> {
-    let generation = obj.meta().generation;
-    let mut status = obj.status().cloned().unwrap_or_default();
-    if !is_repeat(&status, err, generation) {
-        record_failure(&mut status, err, generation, &conditions::now());
-        events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
-        status::apply(api, obj, obj.status(), &status).await?;
-    }
-    Ok(())
-}
-
 /// Requeues after a failure that reconcile could not record in status (a Kubernetes API error), with the
 /// object's backoff.
 pub fn error_policy<K: Managed>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
@@ -439,35 +389,6 @@ pub fn error_policy<K: Managed>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::EcsClusterStatus;
-    use crate::ecs::AwsError;
-
-    fn denied(request_id: &str) -> Error {
-        Error::Aws(AwsError::from_code(
-            "CreateCluster",
-            Some("AccessDeniedException"),
-            "not allowed".into(),
-            Some(request_id.into()),
-        ))
-    }
-
-    #[test]
-    fn a_persistent_failure_is_recorded_once_whatever_its_request_id() {
-        let mut status = EcsClusterStatus::default();
-        record_failure(&mut status, &denied("r-1"), Some(3), "t0");
-        assert!(is_repeat(&status, &denied("r-2"), Some(3)));
-        assert!(
-            !is_repeat(&status, &denied("r-2"), Some(4)),
-            "a new generation"
-        );
-        let throttled = Error::Aws(AwsError::from_code(
-            "CreateCluster",
-            Some("ThrottlingException"),
-            "slow down".into(),
-            Some("r-3".into()),
-        ));
-        assert!(!is_repeat(&status, &throttled, Some(3)), "another failure");
-    }
 
     #[test]
     fn drift_checks_come_within_nine_tenths_of_the_interval() {
