@@ -27,7 +27,9 @@ async fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
-        Command::Diff(settings) => std::process::ExitCode::from(ecs_bridge::diff::run(&settings).await),
+        Command::Diff(settings) => {
+            std::process::ExitCode::from(ecs_bridge::diff::run(&settings).await)
+        }
         Command::Run(settings) => match ecs_bridge::runtime::run(*settings).await {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(err) => {

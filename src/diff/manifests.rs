@@ -55,7 +55,9 @@ impl Manifests {
         let kind = value["kind"].as_str().unwrap_or_default().to_owned();
         if kind == "List" {
             let items = value["items"].as_array().cloned().unwrap_or_default();
-            return items.into_iter().try_for_each(|item| self.add(item, namespace));
+            return items
+                .into_iter()
+                .try_for_each(|item| self.add(item, namespace));
         }
         if !api_version.starts_with(GROUP) {
             return Ok(());

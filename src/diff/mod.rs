@@ -97,7 +97,10 @@ pub async fn plan_all(ecs: &Ecs, manifests: &Manifests) -> Result<Vec<ObjectDiff
             .describe_capacity_provider(provider.spec.cluster.as_deref(), &name)
             .await
             .map_err(aws)?;
-        let key = (provider.namespace().unwrap_or_default(), provider.name_any());
+        let key = (
+            provider.namespace().unwrap_or_default(),
+            provider.name_any(),
+        );
         providers.insert(
             key,
             Referenced {
@@ -145,7 +148,10 @@ pub async fn plan_all(ecs: &Ecs, manifests: &Manifests) -> Result<Vec<ObjectDiff
         let family = family(td);
         let latest = ecs.describe_task_definition(&family).await.map_err(aws)?;
         let (diff, runs) = plan::task_definition(td, &family, &owner(td), latest.as_ref());
-        let new_revision = diff.calls.iter().any(|c| c.starts_with("RegisterTaskDefinition"));
+        let new_revision = diff
+            .calls
+            .iter()
+            .any(|c| c.starts_with("RegisterTaskDefinition"));
         revisions.insert(
             (td.namespace().unwrap_or_default(), td.name_any()),
             (runs, new_revision && !diff.read_only),
@@ -196,7 +202,10 @@ pub async fn plan_all(ecs: &Ecs, manifests: &Manifests) -> Result<Vec<ObjectDiff
 pub fn report(diffs: &[ObjectDiff], skipped: &[String]) -> String {
     let mut out = String::new();
     for diff in diffs {
-        out.push_str(&format!("{} ({}): {}\n", diff.object, diff.ecs, diff.headline));
+        out.push_str(&format!(
+            "{} ({}): {}\n",
+            diff.object, diff.ecs, diff.headline
+        ));
         for drift in &diff.drift {
             out.push_str(&format!(
                 "  ~ {}: ECS {} -> spec {}\n",

@@ -110,14 +110,18 @@ pub fn task_definition(
     latest: Option<&ObservedRevision>,
 ) -> (ObjectDiff, String) {
     let mut diff = ObjectDiff {
-        object: format!("TaskDefinition {}", td.metadata.name.clone().unwrap_or_default()),
+        object: format!(
+            "TaskDefinition {}",
+            td.metadata.name.clone().unwrap_or_default()
+        ),
         ecs: format!("task definition family {family}"),
         ..Default::default()
     };
     let Some(latest) = latest else {
         diff.headline = "create".to_owned();
-        diff.calls
-            .push(format!("RegisterTaskDefinition {family} (revision 1 of a new family)"));
+        diff.calls.push(format!(
+            "RegisterTaskDefinition {family} (revision 1 of a new family)"
+        ));
         return (diff.finish(is_read_only(td)), format!("{family}:1"));
     };
     let desired = normalize(&td.spec.ecs_content());
@@ -205,7 +209,10 @@ pub fn service(
     observed: Option<&ObservedService>,
 ) -> ObjectDiff {
     let mut diff = ObjectDiff {
-        object: format!("EcsService {}", svc.metadata.name.clone().unwrap_or_default()),
+        object: format!(
+            "EcsService {}",
+            svc.metadata.name.clone().unwrap_or_default()
+        ),
         ecs,
         ..Default::default()
     };
@@ -252,9 +259,15 @@ fn service_call(action: &ServiceAction, new_revision: bool) -> (String, String) 
         ServiceAction::Create => ("CreateService".to_owned(), "create".to_owned()),
         ServiceAction::Tag(tags) => {
             let keys: Vec<&str> = tags.keys().map(String::as_str).collect();
-            (format!("TagResource: {}", keys.join(", ")), "tags".to_owned())
+            (
+                format!("TagResource: {}", keys.join(", ")),
+                "tags".to_owned(),
+            )
         }
-        ServiceAction::Untag(keys) => (format!("UntagResource: {}", keys.join(", ")), "tags".to_owned()),
+        ServiceAction::Untag(keys) => (
+            format!("UntagResource: {}", keys.join(", ")),
+            "tags".to_owned(),
+        ),
         ServiceAction::Update(update) => {
             let fields: Vec<String> = serde_json::to_value(update)
                 .ok()
@@ -266,7 +279,11 @@ fn service_call(action: &ServiceAction, new_revision: bool) -> (String, String) 
                 (false, true) => "deployment",
                 (false, false) => "update",
             };
-            let note = if deploys { " (starts a deployment)" } else { "" };
+            let note = if deploys {
+                " (starts a deployment)"
+            } else {
+                ""
+            };
             (
                 format!("UpdateService {}{note}", fields.join(", ")),
                 headline.to_owned(),

@@ -42,8 +42,14 @@ pub fn cluster_defaults() -> Vec<(&'static str, Value)> {
 /// The defaults ECS gives an Auto Scaling group capacity provider created without the field.
 pub fn provider_defaults() -> Vec<(&'static str, Value)> {
     vec![
-        ("autoScalingGroupProvider.managedScaling.status", json!("DISABLED")),
-        ("autoScalingGroupProvider.managedScaling.targetCapacity", json!(100)),
+        (
+            "autoScalingGroupProvider.managedScaling.status",
+            json!("DISABLED"),
+        ),
+        (
+            "autoScalingGroupProvider.managedScaling.targetCapacity",
+            json!(100),
+        ),
         (
             "autoScalingGroupProvider.managedScaling.minimumScalingStepSize",
             json!(1),
@@ -73,7 +79,9 @@ pub fn without_defaults(mut spec: Value, defaults: &[(&str, Value)]) -> Value {
 }
 
 fn remove_if(value: &mut Value, path: &str, default: &Value) {
-    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    let (head, rest) = path
+        .split_once('.')
+        .map_or((path, None), |(h, r)| (h, Some(r)));
     let Some(map) = value.as_object_mut() else {
         return;
     };
@@ -139,7 +147,11 @@ pub fn object_name(ecs_name: &str) -> String {
     let mut name = String::new();
     for c in ecs_name.chars() {
         let c = c.to_ascii_lowercase();
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' };
+        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            c
+        } else {
+            '-'
+        };
         if !(c == '-' && (name.is_empty() || name.ends_with('-'))) {
             name.push(c);
         }

@@ -46,7 +46,9 @@ pub struct ImportSettings {
 pub fn parse_tag(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => Err(format!("--tag \"{text}\": expected key=value, such as team=web")),
+        _ => Err(format!(
+            "--tag \"{text}\": expected key=value, such as team=web"
+        )),
     }
 }
 
@@ -74,11 +76,16 @@ pub async fn run(settings: &ImportSettings) -> Result<(), String> {
     check(&ecs, &rendered, &options).await?;
     match &settings.out_dir {
         None => {
-            let objects: Vec<_> = rendered.files.iter().flat_map(|f| f.objects.clone()).collect();
+            let objects: Vec<_> = rendered
+                .files
+                .iter()
+                .flat_map(|f| f.objects.clone())
+                .collect();
             print!("{}", to_yaml(&objects));
         }
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| format!("--out-dir {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("--out-dir {}: {e}", dir.display()))?;
             for file in &rendered.files {
                 let path = dir.join(format!("{}.yaml", file.name));
                 std::fs::write(&path, to_yaml(&file.objects))
@@ -94,7 +101,10 @@ pub async fn run(settings: &ImportSettings) -> Result<(), String> {
 /// them would change something, and is an error (with what differs) rather than a silent change.
 async fn check(ecs: &Ecs, rendered: &render::Rendered, options: &Options) -> Result<(), String> {
     let mut manifests = Manifests::default();
-    let namespace = options.namespace.clone().unwrap_or_else(|| "default".to_owned());
+    let namespace = options
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".to_owned());
     for file in &rendered.files {
         manifests.add_documents(&to_yaml(&file.objects), &namespace)?;
     }

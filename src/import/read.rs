@@ -59,7 +59,9 @@ pub async fn read(ecs: &Ecs, filters: &Filters) -> Result<Estate, String> {
     } else {
         filters.clusters.clone()
     };
-    let found = try_join_all(arns.iter().map(|arn| ecs.describe_cluster(arn))).await.map_err(aws)?;
+    let found = try_join_all(arns.iter().map(|arn| ecs.describe_cluster(arn)))
+        .await
+        .map_err(aws)?;
     let mut estate = Estate::default();
     for (arn, cluster) in arns.iter().zip(found) {
         let Some(cluster) = cluster else {
@@ -83,14 +85,18 @@ pub async fn read(ecs: &Ecs, filters: &Filters) -> Result<Estate, String> {
                 .iter()
                 .map(|name| ecs.describe_service(&cluster.cluster_name, name)),
         )
-        .await.map_err(aws)?;
+        .await
+        .map_err(aws)?;
         let services: Vec<ObservedService> = services
             .into_iter()
             .flatten()
             .filter(|s| s.status == "ACTIVE" && filters.tagged(&s.tags))
             .collect();
         let filtered = !filters.services.is_empty() || !filters.tags.is_empty();
-        if filtered && services.is_empty() && !(filters.services.is_empty() && filters.tagged(&cluster.tags)) {
+        if filtered
+            && services.is_empty()
+            && !(filters.services.is_empty() && filters.tagged(&cluster.tags))
+        {
             continue;
         }
         estate.clusters.push(ClusterEstate { cluster, services });
@@ -101,7 +107,10 @@ pub async fn read(ecs: &Ecs, filters: &Filters) -> Result<Estate, String> {
         .flat_map(|c| &c.services)
         .filter_map(|s| s.task_definition.clone())
         .collect();
-    for revision in try_join_all(arns.iter().map(|arn| ecs.describe_task_definition(arn))).await.map_err(aws)? {
+    for revision in try_join_all(arns.iter().map(|arn| ecs.describe_task_definition(arn)))
+        .await
+        .map_err(aws)?
+    {
         let Some(revision) = revision else { continue };
         estate.revisions.insert(revision.arn.clone(), revision);
     }
@@ -112,13 +121,17 @@ pub async fn read(ecs: &Ecs, filters: &Filters) -> Result<Estate, String> {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    for newest in try_join_all(families.iter().map(|f| ecs.describe_task_definition(f))).await.map_err(aws)? {
+    for newest in try_join_all(families.iter().map(|f| ecs.describe_task_definition(f)))
+        .await
+        .map_err(aws)?
+    {
         let Some(newest) = newest else { continue };
         estate.newest.insert(newest.family.clone(), newest);
     }
     estate.providers = ecs
         .all_capacity_providers()
-        .await.map_err(aws)?
+        .await
+        .map_err(aws)?
         .into_iter()
         .filter(|p| !ECS_PROVIDERS.contains(&p.name.as_str()))
         .filter(|p| estate.clusters.iter().any(|c| uses(&c.cluster, p)))
@@ -129,7 +142,8 @@ pub async fn read(ecs: &Ecs, filters: &Filters) -> Result<Estate, String> {
 /// Whether the cluster has the provider: associated, or a Managed Instances provider of it.
 pub fn uses(cluster: &ObservedCluster, provider: &ObservedCapacityProvider) -> bool {
     cluster.capacity_providers.contains(&provider.name)
-        || provider.cluster.as_deref().is_some_and(|own| {
-            own == cluster.cluster_name || own == cluster.cluster_arn
-        })
+        || provider
+            .cluster
+            .as_deref()
+            .is_some_and(|own| own == cluster.cluster_name || own == cluster.cluster_arn)
 }

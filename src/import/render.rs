@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use super::clean::{
-    cluster_defaults, prune, provider_defaults, service_defaults, unique_names, user_tags,
+    cluster_defaults, provider_defaults, prune, service_defaults, unique_names, user_tags,
     without_defaults,
 };
 use super::read::{Estate, uses};
@@ -84,14 +84,26 @@ fn object(kind: &str, name: &str, options: &Options, spec: Value) -> Value {
 }
 
 /// Checks that a rendered spec is one the kind accepts.
-fn typed<T: serde::de::DeserializeOwned>(kind: &str, name: &str, spec: &Value) -> Result<(), String> {
+fn typed<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    name: &str,
+    spec: &Value,
+) -> Result<(), String> {
     serde_json::from_value::<T>(spec.clone())
         .map(|_| ())
-        .map_err(|e| format!("{kind} {name}: the imported spec does not parse ({e}); please report this"))
+        .map_err(|e| {
+            format!("{kind} {name}: the imported spec does not parse ({e}); please report this")
+        })
 }
 
 /// Sets `field` to the ECS name when the object name differs from it, and the operator-side fields.
-fn finish_spec(mut spec: Value, field: &str, ecs_name: &str, object_name: &str, tags: Value) -> Value {
+fn finish_spec(
+    mut spec: Value,
+    field: &str,
+    ecs_name: &str,
+    object_name: &str,
+    tags: Value,
+) -> Value {
     if ecs_name != object_name {
         spec[field] = json!(ecs_name);
     }
@@ -102,7 +114,12 @@ fn finish_spec(mut spec: Value, field: &str, ecs_name: &str, object_name: &str, 
 
 /// Renders everything read.
 pub fn render(estate: &Estate, options: &Options) -> Result<Rendered, String> {
-    let cluster_names = unique_names(estate.clusters.iter().map(|c| c.cluster.cluster_name.as_str()));
+    let cluster_names = unique_names(
+        estate
+            .clusters
+            .iter()
+            .map(|c| c.cluster.cluster_name.as_str()),
+    );
     let provider_names = unique_names(estate.providers.iter().map(|p| p.name.as_str()));
     let family_names = unique_names(estate.newest.keys().map(String::as_str));
     let service_names = service_object_names(estate);
@@ -112,10 +129,20 @@ pub fn render(estate: &Estate, options: &Options) -> Result<Rendered, String> {
     for estate_cluster in &estate.clusters {
         let cluster = &estate_cluster.cluster;
         let name = cluster_names[&cluster.cluster_name].clone();
-        let mut objects = vec![render_cluster(cluster, &name, estate, &provider_names, options)?];
+        let mut objects = vec![render_cluster(
+            cluster,
+            &name,
+            estate,
+            &provider_names,
+            options,
+        )?];
         for provider in estate.providers.iter().filter(|p| uses(cluster, p)) {
             if placed_providers.insert(provider.name.clone()) {
-                objects.push(render_provider(provider, &provider_names[&provider.name], options)?);
+                objects.push(render_provider(
+                    provider,
+                    &provider_names[&provider.name],
+                    options,
+                )?);
             }
         }
         for service in &estate_cluster.services {
@@ -150,8 +177,15 @@ pub fn render(estate: &Estate, options: &Options) -> Result<Rendered, String> {
             } else {
                 json!({"taskDefinition": format!("{}:{}", revision.family, revision.revision)})
             };
-            let object_name = &service_names[&(cluster.cluster_name.clone(), service.service_name.clone())];
-            objects.push(render_service(service, object_name, &name, reference, options)?);
+            let object_name =
+                &service_names[&(cluster.cluster_name.clone(), service.service_name.clone())];
+            objects.push(render_service(
+                service,
+                object_name,
+                &name,
+                reference,
+                options,
+            )?);
         }
         rendered.files.push(ClusterFile { name, objects });
     }
@@ -162,7 +196,9 @@ pub fn render(estate: &Estate, options: &Options) -> Result<Rendered, String> {
 fn service_object_names(estate: &Estate) -> BTreeMap<(String, String), String> {
     let mut clusters_of: BTreeMap<&str, usize> = BTreeMap::new();
     for service in estate.clusters.iter().flat_map(|c| &c.services) {
-        *clusters_of.entry(service.service_name.as_str()).or_default() += 1;
+        *clusters_of
+            .entry(service.service_name.as_str())
+            .or_default() += 1;
     }
     let keys: Vec<((String, String), String)> = estate
         .clusters
@@ -174,7 +210,10 @@ fn service_object_names(estate: &Estate) -> BTreeMap<(String, String), String> {
                 } else {
                     s.service_name.clone()
                 };
-                ((c.cluster.cluster_name.clone(), s.service_name.clone()), key)
+                (
+                    (c.cluster.cluster_name.clone(), s.service_name.clone()),
+                    key,
+                )
             })
         })
         .collect();
@@ -191,8 +230,11 @@ fn render_cluster(
     provider_names: &BTreeMap<String, String>,
     options: &Options,
 ) -> Result<Value, String> {
-    let imported: Vec<&ObservedCapacityProvider> =
-        estate.providers.iter().filter(|p| uses(cluster, p)).collect();
+    let imported: Vec<&ObservedCapacityProvider> = estate
+        .providers
+        .iter()
+        .filter(|p| uses(cluster, p))
+        .collect();
     let refs: Vec<Value> = imported
         .iter()
         .map(|p| json!({"name": provider_names[&p.name]}))
@@ -219,7 +261,13 @@ fn render_cluster(
         spec["capacityProviders"] = json!(cluster.capacity_providers);
     }
     let spec = without_defaults(spec, &cluster_defaults());
-    let spec = finish_spec(spec, "clusterName", &cluster.cluster_name, name, json!(user_tags(&cluster.tags)));
+    let spec = finish_spec(
+        spec,
+        "clusterName",
+        &cluster.cluster_name,
+        name,
+        json!(user_tags(&cluster.tags)),
+    );
     typed::<EcsClusterSpec>("EcsCluster", name, &spec)?;
     Ok(object("EcsCluster", name, options, spec))
 }
@@ -235,7 +283,13 @@ fn render_provider(
         "cluster": provider.cluster,
     });
     let spec = without_defaults(spec, &provider_defaults());
-    let spec = finish_spec(spec, "name", &provider.name, name, json!(user_tags(&provider.tags)));
+    let spec = finish_spec(
+        spec,
+        "name",
+        &provider.name,
+        name,
+        json!(user_tags(&provider.tags)),
+    );
     typed::<CapacityProviderSpec>("CapacityProvider", name, &spec)?;
     Ok(object("CapacityProvider", name, options, spec))
 }
@@ -245,7 +299,11 @@ fn render_provider(
 pub fn task_definition_spec(revision: &ObservedRevision) -> Value {
     let mut spec = normalize(&revision.content);
     for role in ["taskRoleArn", "executionRoleArn"] {
-        if let Some(arn) = revision.content.get(role).filter(|_| spec.get(role).is_some()) {
+        if let Some(arn) = revision
+            .content
+            .get(role)
+            .filter(|_| spec.get(role).is_some())
+        {
             spec[role] = arn.clone();
         }
     }
@@ -258,7 +316,13 @@ fn render_task_definition(
     options: &Options,
 ) -> Result<Value, String> {
     let spec = task_definition_spec(revision);
-    let spec = finish_spec(spec, "family", &revision.family, name, json!(user_tags(&revision.tags)));
+    let spec = finish_spec(
+        spec,
+        "family",
+        &revision.family,
+        name,
+        json!(user_tags(&revision.tags)),
+    );
     typed::<TaskDefinitionSpec>("TaskDefinition", name, &spec)?;
     Ok(object("TaskDefinition", name, options, spec))
 }
@@ -285,7 +349,13 @@ fn render_service(
         }
     }
     let spec = without_defaults(spec, &service_defaults());
-    let spec = finish_spec(spec, "serviceName", &service.service_name, name, json!(user_tags(&service.tags)));
+    let spec = finish_spec(
+        spec,
+        "serviceName",
+        &service.service_name,
+        name,
+        json!(user_tags(&service.tags)),
+    );
     typed::<EcsServiceSpec>("EcsService", name, &spec)?;
     Ok(object("EcsService", name, options, spec))
 }
