@@ -99,8 +99,9 @@ async fn register(
         .to_owned()
 }
 
-/// 3 clusters (one with a name Kubernetes does not take as it is), 20 services on 5 families, and an Auto Scaling
-/// group capacity provider associated with the first cluster; returns the cluster names.
+/// 3 clusters (one with a name Kubernetes does not take as it is), 20 services on 5 families, an Auto Scaling
+/// group capacity provider associated with the first cluster and 9 that no cluster uses; returns the cluster
+/// names.
 async fn seed_estate(ecs: &aws_sdk_ecs::Client, prefix: &str) -> Vec<String> {
     let clusters = vec![
         format!("{prefix}-a"),
@@ -127,6 +128,20 @@ async fn seed_estate(ecs: &aws_sdk_ecs::Client, prefix: &str) -> Vec<String> {
         .send()
         .await
         .unwrap();
+    // Providers no imported cluster uses, listed before it: the listing takes two pages of 10 (entry 138).
+    for i in 0..9 {
+        ecs.create_capacity_provider()
+            .name(format!("{prefix}-aa{i}"))
+            .auto_scaling_group_provider(
+                aws_sdk_ecs::types::AutoScalingGroupProvider::builder()
+                    .auto_scaling_group_arn(format!("{prefix}-asg{i}"))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
     ecs.put_cluster_capacity_providers()
         .cluster(&clusters[0])
         .capacity_providers(&provider)
