@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::harness::unique;
 
 /// The double's write calls so far: every call but the Describe*/List* reads.
-fn writes(double: &ecs_double::Running) -> u64 {
+pub(crate) fn writes(double: &ecs_double::Running) -> u64 {
     let out = Command::new("curl")
         .args(["-sf", &format!("{}/_double/stats", double.url)])
         .output()
@@ -27,7 +27,7 @@ fn writes(double: &ecs_double::Running) -> u64 {
 }
 
 /// Runs the built binary against the double, with a kubeconfig that points nowhere (no cluster, no CRDs).
-fn ecs_bridge(double: &ecs_double::Running, args: &[&str]) -> Output {
+pub(crate) fn ecs_bridge(double: &ecs_double::Running, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ecs-bridge"))
         .args(args)
         .env("AWS_ENDPOINT_URL_ECS", &double.url)
@@ -39,7 +39,7 @@ fn ecs_bridge(double: &ecs_double::Running, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
         out.status.code(),
@@ -48,7 +48,7 @@ fn text(out: &Output) -> String {
     )
 }
 
-async fn client(double: &ecs_double::Running) -> aws_sdk_ecs::Client {
+pub(crate) async fn client(double: &ecs_double::Running) -> aws_sdk_ecs::Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&double.url)
         .region(aws_config::Region::new("us-east-1"))
@@ -102,7 +102,7 @@ async fn register(
 /// 3 clusters (one with a name Kubernetes does not take as it is), 20 services on 5 families, an Auto Scaling
 /// group capacity provider associated with the first cluster and 9 that no cluster uses; returns the cluster
 /// names.
-async fn seed_estate(ecs: &aws_sdk_ecs::Client, prefix: &str) -> Vec<String> {
+pub(crate) async fn seed_estate(ecs: &aws_sdk_ecs::Client, prefix: &str) -> Vec<String> {
     let clusters = vec![
         format!("{prefix}-a"),
         format!("{prefix}-b"),

@@ -17,6 +17,7 @@ mod drift_listing;
 mod endpoints;
 mod exports;
 mod harness;
+mod import_apply;
 mod import_diff;
 mod operator;
 mod read_only;
