@@ -42,10 +42,12 @@ pub fn is_read_only<K: Resource>(obj: &K) -> bool {
 /// The kinds that can be read-only.
 pub const KINDS: &str = "EcsCluster, TaskDefinition, EcsService, CapacityProvider";
 
-/// The refusal of the other kinds.
+/// The refusal of the other kinds (`EcsTask`, `EcsCronTask`): ECS has no lasting object of theirs to observe.
 pub fn unsupported<K: Managed>() -> Error {
     Error::InvalidSpec(format!(
-        "metadata.annotations[{READ_ONLY}]: a {} cannot be read-only (only {KINDS} can); remove the annotation",
+        "metadata.annotations[{READ_ONLY}]: a {} cannot be read-only (only {KINDS} can): ECS has no lasting object \
+         of its name to observe, each run is a new task named by its ARN; remove the annotation (an EcsCronTask \
+         starts no runs with spec.suspend: true)",
         K::kind(&())
     ))
 }
