@@ -21,6 +21,7 @@ mod import_apply;
 mod import_diff;
 mod operator;
 mod read_only;
+mod read_only_service;
 mod real_world;
 mod rollout;
 mod safety;
