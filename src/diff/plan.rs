@@ -7,7 +7,8 @@ use crate::api::common::{Drift, OWNER_TAG, UID_TAG};
 use crate::api::service::DesiredCountPolicy;
 use crate::api::{EcsService, Tags, TaskDefinition};
 use crate::controllers::compare::differences;
-use crate::controllers::service::plan::{Desired, ServiceAction, plan, same_task_definition};
+use crate::controllers::service::observe::drift as service_drift;
+use crate::controllers::service::plan::{Desired, ServiceAction, plan};
 use crate::controllers::task_definition::normalize::normalize;
 use crate::ecs::service::ObservedService;
 use crate::ecs::task_definition::ObservedRevision;
@@ -150,54 +151,6 @@ pub fn task_definition(
     (diff.finish(is_read_only(td)), runs)
 }
 
-/// Spec fields of a service that are not ECS fields of the same name.
-const SERVICE_OPERATOR_FIELDS: [&str; 13] = [
-    "serviceName",
-    "clusterRef",
-    "cluster",
-    "taskDefinitionRef",
-    "taskDefinition",
-    "desiredCountPolicy",
-    "autoScaling",
-    "kubernetesService",
-    "exportTo",
-    "deletionPolicy",
-    "tags",
-    "serviceConnectConfiguration",
-    "volumeConfigurations",
-];
-
-/// Where a service in ECS differs from its spec, `task_definition` being the resolved revision.
-pub fn service_drift(
-    spec_value: &Value,
-    enforce_count: bool,
-    task_definition: &str,
-    observed: &ObservedService,
-) -> Vec<Drift> {
-    let mut desired = spec_value.clone();
-    if let Some(map) = desired.as_object_mut() {
-        for field in SERVICE_OPERATOR_FIELDS {
-            map.remove(field);
-        }
-        if !enforce_count {
-            map.remove("desiredCount");
-        }
-    }
-    let mut drift = differences(observed, &desired);
-    if !same_task_definition(observed.task_definition.as_deref(), task_definition) {
-        drift.push(Drift {
-            path: "spec.taskDefinition".to_owned(),
-            spec: json!(task_definition).to_string(),
-            ecs: json!(observed.task_definition).to_string(),
-        });
-    }
-    drift.extend(differences(
-        &json!({"tags": observed.tags}),
-        &json!({"tags": spec_value.get("tags")}),
-    ));
-    drift
-}
-
 /// A service's plan; `task_definition` is what its reference resolves to and `new_revision` says whether that
 /// revision is still to be registered.
 pub fn service(
@@ -219,7 +172,12 @@ pub fn service(
     let enforce = svc.spec.desired_count_policy == DesiredCountPolicy::Enforce
         && svc.spec.auto_scaling.is_none();
     let empty = Tags::new();
-    let tags = wanted_tags(&svc.spec.tags, observed.map_or(&empty, |o| &o.tags), owner);
+    // A read-only object is never tagged: its drift compares the user's tags only.
+    let tags = if is_read_only(svc) {
+        svc.spec.tags.clone()
+    } else {
+        wanted_tags(&svc.spec.tags, observed.map_or(&empty, |o| &o.tags), owner)
+    };
     let desired = Desired {
         spec: &svc.spec,
         task_definition,
@@ -230,8 +188,7 @@ pub fn service(
         redeploy_blocked: false,
     };
     if let Some(observed) = observed {
-        let spec_value = serde_json::to_value(&svc.spec).unwrap_or_default();
-        diff.drift = service_drift(&spec_value, enforce, task_definition, observed);
+        diff.drift = service_drift(&desired, observed);
     }
     match plan(&desired, observed) {
         Err(refusal) => {

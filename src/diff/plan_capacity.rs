@@ -5,11 +5,11 @@ use serde_json::json;
 
 use super::plan::{ObjectDiff, tag_call, wanted_tags};
 use crate::api::{CapacityProvider, EcsCluster, Tags};
+use crate::controllers::capacity_provider::observe::drift as provider_drift;
 use crate::controllers::capacity_provider::plan::{ProviderAction, plan as provider_plan};
 use crate::controllers::cluster::capacity::{Referenced, with_references};
 use crate::controllers::cluster::plan::{ClusterAction, Desired, plan as cluster_plan};
 use crate::controllers::cluster::status::drift as cluster_drift;
-use crate::controllers::compare::differences;
 use crate::ecs::capacity_provider::ObservedCapacityProvider;
 use crate::ecs::cluster::ObservedCluster;
 use crate::reconcile::read_only::is_read_only;
@@ -117,18 +117,7 @@ pub fn provider(
         owner,
     );
     if let Some(observed) = observed {
-        diff.drift = differences(
-            &json!({
-                "autoScalingGroupProvider": observed.auto_scaling_group_provider,
-                "managedInstancesProvider": observed.managed_instances_provider,
-                "tags": observed.tags,
-            }),
-            &json!({
-                "autoScalingGroupProvider": provider.spec.auto_scaling_group_provider,
-                "managedInstancesProvider": provider.spec.managed_instances_provider,
-                "tags": provider.spec.tags,
-            }),
-        );
+        diff.drift = provider_drift(&provider.spec, observed);
     }
     match provider_plan(&provider.spec, &tags, &[], observed) {
         Err(refusal) => {

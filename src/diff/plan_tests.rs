@@ -139,3 +139,21 @@ fn a_read_only_object_shows_drift_and_calls_nothing() {
     );
     assert!(!diff.drift.is_empty());
 }
+
+#[test]
+fn a_read_only_service_is_compared_without_the_ownership_tags() {
+    let read_only = ", annotations: {ecsbridge.dev/read-only: \"true\"}";
+    let mut unowned = observed_service();
+    unowned.tags.clear();
+    let arn = "arn:aws:ecs:us-east-1:1:task-definition/web:3";
+    let diff = super::service(
+        &service(read_only),
+        String::new(),
+        "apps/web",
+        arn,
+        false,
+        Some(&unowned),
+    );
+    assert!(diff.drift.is_empty(), "{diff:?}");
+    assert_eq!(diff.headline, NOTHING);
+}

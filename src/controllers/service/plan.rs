@@ -78,7 +78,7 @@ pub fn plan(
 
 /// Whether the task definition ECS reports (an ARN) is the desired one: the same ARN, the same `family:revision`,
 /// or, for a bare family, any revision of it.
-pub fn same_task_definition(observed: Option<&str>, desired: &str) -> bool {
+pub(super) fn same_task_definition(observed: Option<&str>, desired: &str) -> bool {
     let Some(observed) = observed else {
         return false;
     };
