@@ -172,7 +172,8 @@ pub fn service(
     let enforce = svc.spec.desired_count_policy == DesiredCountPolicy::Enforce
         && svc.spec.auto_scaling.is_none();
     let empty = Tags::new();
-    // A read-only object is never tagged: its drift compares the user's tags only.
+    // A read-only object is never tagged; the drift compares the user's tags only (the ownership tags of an
+    // adoption are calls, not drift).
     let tags = if is_read_only(svc) {
         svc.spec.tags.clone()
     } else {
@@ -188,7 +189,11 @@ pub fn service(
         redeploy_blocked: false,
     };
     if let Some(observed) = observed {
-        diff.drift = service_drift(&desired, observed);
+        let user_tags = Desired {
+            tags: &svc.spec.tags,
+            ..desired
+        };
+        diff.drift = service_drift(&user_tags, observed);
     }
     match plan(&desired, observed) {
         Err(refusal) => {

@@ -157,3 +157,21 @@ fn a_read_only_service_is_compared_without_the_ownership_tags() {
     assert!(diff.drift.is_empty(), "{diff:?}");
     assert_eq!(diff.headline, NOTHING);
 }
+
+#[test]
+fn an_adoption_tags_a_managed_service_without_showing_drift() {
+    let mut unowned = observed_service();
+    unowned.tags.clear();
+    let arn = "arn:aws:ecs:us-east-1:1:task-definition/web:3";
+    let diff = super::service(
+        &service(""),
+        String::new(),
+        "apps/web",
+        arn,
+        false,
+        Some(&unowned),
+    );
+    assert!(diff.drift.is_empty(), "{diff:?}");
+    assert_eq!(diff.headline, "tags");
+    assert!(diff.changes());
+}

@@ -160,33 +160,6 @@ impl Ecs {
 }
 
 impl Core {
-    /// Every capacity provider of the account and region that is not INACTIVE (DescribeCapacityProviders without
-    /// names, page by page; the SDK has no paginator for it), FARGATE and FARGATE_SPOT included.
-    pub async fn all_capacity_providers(&self) -> Result<Vec<ObservedCapacityProvider>, AwsError> {
-        let mut providers = Vec::new();
-        let mut token = None;
-        loop {
-            let request = self
-                .client
-                .describe_capacity_providers()
-                .include(CapacityProviderField::Tags)
-                .set_next_token(token);
-            let out = self
-                .call("DescribeCapacityProviders", || request.clone().send())
-                .await?;
-            for provider in out.capacity_providers() {
-                let provider: ObservedCapacityProvider = from_sdk(provider)?;
-                if provider.status != "INACTIVE" {
-                    providers.push(provider);
-                }
-            }
-            token = out.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(providers);
-            }
-        }
-    }
-
     /// One DescribeCapacityProviders call: the providers that exist and are not INACTIVE, by name and by ARN.
     pub async fn describe_capacity_providers(
         &self,

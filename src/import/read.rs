@@ -1,6 +1,6 @@
 //! Reads what `ecs-bridge import` prints from ECS, with read calls only (ListClusters, DescribeClusters,
-//! ListServices, DescribeServices, DescribeTaskDefinition, DescribeCapacityProviders): the clusters, services,
-//! the task definition revision each service runs and the capacity providers the clusters use.
+//! ListServices, DescribeServices, DescribeTaskDefinition, DescribeCapacityProviders by name): the clusters,
+//! services, the task definition revision each service runs and the capacity providers the clusters list.
 
 use std::collections::BTreeMap;
 
@@ -128,14 +128,21 @@ pub async fn read(ecs: &Ecs, filters: &Filters) -> Result<Estate, String> {
         let Some(newest) = newest else { continue };
         estate.newest.insert(newest.family.clone(), newest);
     }
-    estate.providers = ecs
-        .all_capacity_providers()
-        .await
-        .map_err(aws)?
-        .into_iter()
-        .filter(|p| !ECS_PROVIDERS.contains(&p.name.as_str()))
-        .filter(|p| estate.clusters.iter().any(|c| uses(&c.cluster, p)))
-        .collect();
+    // The providers each cluster lists, by name (with the cluster, so that a Managed Instances provider of it is
+    // found too); FARGATE and FARGATE_SPOT are ECS's own.
+    for c in &estate.clusters {
+        for name in &c.cluster.capacity_providers {
+            let known = estate.providers.iter().any(|p| &p.name == name);
+            if ECS_PROVIDERS.contains(&name.as_str()) || known {
+                continue;
+            }
+            let found = ecs
+                .describe_capacity_provider(Some(&c.cluster.cluster_name), name)
+                .await
+                .map_err(aws)?;
+            estate.providers.extend(found);
+        }
+    }
     Ok(estate)
 }
 

@@ -12,7 +12,7 @@ use crate::import_diff::{client, ecs_bridge, seed_estate, text, writes};
 use crate::tools::{kubectl, must};
 
 /// The names of the objects of kind `K` that are not Ready yet (None: some are not).
-async fn all_ready<K>(
+pub(crate) async fn all_ready<K>(
     env: &Env,
     conditions: impl Fn(&K) -> Vec<ecs_bridge::api::Condition>,
 ) -> Option<usize>

@@ -128,7 +128,7 @@ pub(crate) async fn seed_estate(ecs: &aws_sdk_ecs::Client, prefix: &str) -> Vec<
         .send()
         .await
         .unwrap();
-    // Providers no imported cluster uses, listed before it: the listing takes two pages of 10 (entry 138).
+    // Providers no imported cluster uses: not imported.
     for i in 0..9 {
         ecs.create_capacity_provider()
             .name(format!("{prefix}-aa{i}"))
@@ -293,6 +293,23 @@ async fn import_writes_clean_manifests_of_an_account_and_diff_finds_nothing_to_c
         "{}",
         text(&out)
     );
+    assert_eq!(writes(&double), before, "import and diff only read");
+
+    // With --manage, applying would adopt: ownership tags and nothing else, which diff shows as calls, not drift.
+    let managed = std::env::temp_dir().join(unique("import-managed"));
+    let mut args = vec!["import", "--manage", "--out-dir", managed.to_str().unwrap()];
+    for cluster in &clusters {
+        args.extend(["--cluster", cluster.as_str()]);
+    }
+    let out = ecs_bridge(&double, &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ecs_bridge(&double, &["diff", "-f", managed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = String::from_utf8_lossy(&out.stdout);
+    let headed: Vec<&str> = report.lines().filter(|l| l.contains("): ")).collect();
+    assert_eq!(headed.len(), 29, "{report}");
+    assert!(headed.iter().all(|l| l.ends_with("): tags")), "{report}");
+    assert!(!report.contains("  ~ "), "no drift: {report}");
     assert_eq!(writes(&double), before, "import and diff only read");
 }
 

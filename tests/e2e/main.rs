@@ -19,6 +19,7 @@ mod exports;
 mod harness;
 mod import_apply;
 mod import_diff;
+mod import_moto;
 mod operator;
 mod read_only;
 mod read_only_service;

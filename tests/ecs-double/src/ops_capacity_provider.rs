@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::dispatch::Ctx;
-use crate::paginate::{self, Entry};
 use crate::protocol::{ApiError, OpResult};
 use crate::request::Request;
 use crate::state::{ACCOUNT, Model, short_name};
@@ -272,30 +271,8 @@ pub fn describe(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
     let built_in = |name: &str| json!({"capacityProviderArn": arn(model, name), "name": name, "status": "ACTIVE", "type": "FARGATE"});
     let (mut found, mut failures) = (Vec::new(), Vec::new());
     if names.is_empty() {
-        // Without names: every provider, 10 a page unless `maxResults` says otherwise (catalogue entry 138).
-        let all = BUILT_IN
-            .iter()
-            .map(|n| n.to_string())
-            .chain(model.capacity_providers.0.keys().cloned());
-        let entries = all
-            .map(|name| Entry {
-                key: name.clone(),
-                arn: name,
-            })
-            .collect();
-        let mut page = paginate::page(req, entries, false, 10, "names")?;
-        for name in page["names"].as_array().cloned().unwrap_or_default() {
-            let name = name.as_str().unwrap_or_default();
-            match model.capacity_providers.0.get(name) {
-                Some(provider) => found.push(provider.render(tags)),
-                None => found.push(built_in(name)),
-            }
-        }
-        let mut out = json!({"capacityProviders": found, "failures": failures});
-        if let Some(token) = page.get_mut("nextToken") {
-            out["nextToken"] = token.take();
-        }
-        return Ok(out);
+        found.extend(BUILT_IN.iter().map(|n| built_in(n)));
+        found.extend(model.capacity_providers.0.values().map(|p| p.render(tags)));
     }
     for ident in &names {
         let name = short_name(ident);
@@ -430,34 +407,6 @@ mod tests {
 
     const MANAGED: &str = r#"{"infrastructureRoleArn": "arn:aws:iam::1:role/r", "instanceLaunchTemplate":
         {"ec2InstanceProfileArn": "arn:aws:iam::1:instance-profile/p", "networkConfiguration": {"subnets": ["s-1"]}}}"#;
-
-    /// Catalogue entry 138: without names, every provider (FARGATE and FARGATE_SPOT too), 10 a page.
-    #[test]
-    fn describing_without_names_lists_every_provider_in_pages_of_ten() {
-        let mut model = Model::new("eu-west-1", 1);
-        for i in 0..11 {
-            let body = json!({"name": format!("cp{i:02}"), "autoScalingGroupProvider": {"autoScalingGroupArn": "asg"}});
-            call(create, &mut model, body).unwrap();
-        }
-        let first = call(describe, &mut model, json!({})).unwrap();
-        assert_eq!(first["capacityProviders"].as_array().unwrap().len(), 10);
-        let token = first["nextToken"].as_str().unwrap().to_owned();
-        let rest = call(describe, &mut model, json!({"nextToken": token})).unwrap();
-        let names: Vec<&str> = first["capacityProviders"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .chain(rest["capacityProviders"].as_array().unwrap())
-            .map(|p| p["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names.len(), 13, "{names:?}");
-        assert!(
-            names.contains(&"FARGATE")
-                && names.contains(&"FARGATE_SPOT")
-                && names.contains(&"cp10")
-        );
-        assert!(rest.get("nextToken").is_none());
-    }
 
     #[test]
     fn a_group_name_is_reported_as_its_arn_and_an_invalid_group_fails_its_update() {
