@@ -368,3 +368,7 @@ pub fn to_yaml(objects: &[Value]) -> String {
         .collect::<Vec<_>>()
         .join("---\n")
 }
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;
