@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use futures::future::try_join_all;
 use kube::ResourceExt;
 
 use crate::controllers::capacity_provider::validate::provider_name;
@@ -91,12 +92,15 @@ pub async fn plan_all(ecs: &Ecs, manifests: &Manifests) -> Result<Vec<ObjectDiff
     let aws = |e: crate::ecs::AwsError| e.to_string();
     let mut diffs = Vec::new();
     let mut providers = BTreeMap::new();
-    for provider in &manifests.providers {
-        let name = provider_name(provider);
-        let observed = ecs
-            .describe_capacity_provider(provider.spec.cluster.as_deref(), &name)
+    // Each kind's lookups are made at once, so that the door's batches fill (one call for many objects).
+    let found = try_join_all(manifests.providers.iter().map(|p| async move {
+        ecs.describe_capacity_provider(p.spec.cluster.as_deref(), &provider_name(p))
             .await
-            .map_err(aws)?;
+    }))
+    .await
+    .map_err(aws)?;
+    for (provider, observed) in manifests.providers.iter().zip(found) {
+        let name = provider_name(provider);
         let key = (
             provider.namespace().unwrap_or_default(),
             provider.name_any(),
@@ -118,7 +122,15 @@ pub async fn plan_all(ecs: &Ecs, manifests: &Manifests) -> Result<Vec<ObjectDiff
         ));
     }
     let mut cluster_names = BTreeMap::new();
-    for cluster in &manifests.clusters {
+    let found = try_join_all(
+        manifests
+            .clusters
+            .iter()
+            .map(|c| async move { ecs.describe_cluster(&cluster_name(c)).await }),
+    )
+    .await
+    .map_err(aws)?;
+    for (cluster, observed) in manifests.clusters.iter().zip(found) {
         let name = cluster_name(cluster);
         let namespace = cluster.namespace().unwrap_or_default();
         cluster_names.insert((namespace.clone(), cluster.name_any()), name.clone());
@@ -134,7 +146,6 @@ pub async fn plan_all(ecs: &Ecs, manifests: &Manifests) -> Result<Vec<ObjectDiff
                 )
             })?);
         }
-        let observed = ecs.describe_cluster(&name).await.map_err(aws)?;
         diffs.push(plan_capacity::cluster(
             cluster,
             &name,
@@ -144,9 +155,16 @@ pub async fn plan_all(ecs: &Ecs, manifests: &Manifests) -> Result<Vec<ObjectDiff
         ));
     }
     let mut revisions = BTreeMap::new();
-    for td in &manifests.task_definitions {
+    let found = try_join_all(
+        manifests
+            .task_definitions
+            .iter()
+            .map(|td| async move { ecs.describe_task_definition(&family(td)).await }),
+    )
+    .await
+    .map_err(aws)?;
+    for (td, latest) in manifests.task_definitions.iter().zip(found) {
         let family = family(td);
-        let latest = ecs.describe_task_definition(&family).await.map_err(aws)?;
         let (diff, runs) = plan::task_definition(td, &family, &owner(td), latest.as_ref());
         let new_revision = diff
             .calls
@@ -158,6 +176,7 @@ pub async fn plan_all(ecs: &Ecs, manifests: &Manifests) -> Result<Vec<ObjectDiff
         );
         diffs.push(diff);
     }
+    let mut resolved = Vec::new();
     for svc in &manifests.services {
         let namespace = svc.namespace().unwrap_or_default();
         let missing = |field: &str, kind: &str, name: &str| {
@@ -184,8 +203,16 @@ pub async fn plan_all(ecs: &Ecs, manifests: &Manifests) -> Result<Vec<ObjectDiff
                 (None, Some(td)) => (td.clone(), false),
                 (None, None) => (String::new(), false),
             };
+        resolved.push((svc, cluster, task_definition, new_revision));
+    }
+    let found = try_join_all(resolved.iter().map(|(svc, cluster, _, _)| async move {
+        ecs.describe_service(cluster, &service_name(svc)).await
+    }))
+    .await
+    .map_err(aws)?;
+    for ((svc, cluster, task_definition, new_revision), observed) in resolved.into_iter().zip(found)
+    {
         let name = service_name(svc);
-        let observed = ecs.describe_service(&cluster, &name).await.map_err(aws)?;
         diffs.push(plan::service(
             svc,
             format!("service {name} in cluster {cluster}"),
