@@ -29,6 +29,12 @@ pub enum Command {
         #[arg(long)]
         out_dir: Option<std::path::PathBuf>,
     },
+    /// Print manifests of the clusters, services, task definitions and capacity providers of an account and
+    /// region: adopted, read-only unless --manage, and changing nothing in AWS when applied as printed.
+    Import(Box<crate::import::ImportSettings>),
+    /// Show what the operator would change in AWS for the manifests of a file or directory: exit 0 when
+    /// nothing, 1 when something, 2 on an error. Needs no cluster and no CRDs.
+    Diff(crate::diff::DiffSettings),
 }
 
 /// Settings of `ecs-bridge run`.

@@ -1,4 +1,5 @@
-//! The `ecs-bridge` binary: `run` starts the controllers, `crds` prints the CRDs.
+//! The `ecs-bridge` binary: `run` starts the controllers, `crds` prints the CRDs, `import` prints manifests of
+//! existing ECS objects, `diff` shows what applying manifests would change in AWS.
 #![forbid(unsafe_code)]
 
 use clap::Parser;
@@ -19,6 +20,16 @@ async fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
+        Command::Import(settings) => match ecs_bridge::import::run(&settings).await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("ecs-bridge import: {err}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Command::Diff(settings) => {
+            std::process::ExitCode::from(ecs_bridge::diff::run(&settings).await)
+        }
         Command::Run(settings) => match ecs_bridge::runtime::run(*settings).await {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(err) => {

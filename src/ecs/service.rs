@@ -23,8 +23,9 @@ use crate::api::service::{
     ServiceVolumeConfiguration, VpcLatticeConfiguration,
 };
 
-/// A service as ECS reports it, in the shape of our API types.
-#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+/// A service as ECS reports it, in the shape of our API types (serialized: its settable fields, to compare with
+/// a spec).
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ObservedService {
     pub service_arn: String,
@@ -58,10 +59,13 @@ pub struct ObservedService {
     #[serde(deserialize_with = "super::tags::deserialize_list")]
     pub tags: Tags,
     /// The `PRIMARY` deployment and the `ACTIVE` ones it replaces.
+    #[serde(skip_serializing)]
     pub deployments: Vec<ObservedDeployment>,
     /// ECS service events, newest first.
+    #[serde(skip_serializing)]
     pub events: Vec<ObservedServiceEvent>,
     /// Task sets of an EXTERNAL (or CODE_DEPLOY) service.
+    #[serde(skip_serializing)]
     pub task_sets: Vec<ObservedTaskSet>,
     /// ARN of the service's current service deployment (docs/ecs-behaviour.md, entry 6).
     pub current_service_deployment: Option<String>,

@@ -73,7 +73,8 @@ impl Ecs {
         Ok(users)
     }
 
-    async fn list_cluster_arns(&self) -> Result<Vec<String>, AwsError> {
+    /// The ARNs of every cluster of the account and region (ListClusters, page by page).
+    pub async fn list_cluster_arns(&self) -> Result<Vec<String>, AwsError> {
         let mut arns = Vec::new();
         let mut token = None;
         loop {
@@ -91,7 +92,8 @@ impl Ecs {
         }
     }
 
-    async fn list_service_arns(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+    /// The ARNs of the services ListServices shows on `cluster`, page by page.
+    pub async fn list_service_arns(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
         let mut arns = Vec::new();
         let mut token = None;
         loop {

@@ -26,8 +26,8 @@ pub const IN_SYNC: &str = "InSync";
 pub struct Observed<S> {
     /// The kind's own status fields, from ECS.
     pub status: S,
-    /// `Ready` from what ECS reports.
-    pub ready: ConditionUpdate,
+    /// `Ready` (and any other condition of the kind, such as a service's `Progressing`) from what ECS reports.
+    pub conditions: Vec<ConditionUpdate>,
     /// Where ECS differs from the spec.
     pub drift: Vec<Drift>,
 }
@@ -40,12 +40,14 @@ pub fn is_read_only<K: Resource>(obj: &K) -> bool {
 }
 
 /// The kinds that can be read-only.
-pub const KINDS: &str = "EcsCluster, TaskDefinition";
+pub const KINDS: &str = "EcsCluster, TaskDefinition, EcsService, CapacityProvider";
 
-/// The refusal of the other kinds.
+/// The refusal of the other kinds (`EcsTask`, `EcsCronTask`): ECS has no lasting object of theirs to observe.
 pub fn unsupported<K: Managed>() -> Error {
     Error::InvalidSpec(format!(
-        "metadata.annotations[{READ_ONLY}]: a {} cannot be read-only (only {KINDS} can); remove the annotation",
+        "metadata.annotations[{READ_ONLY}]: a {} cannot be read-only (only {KINDS} can): ECS has no lasting object \
+         of its name to observe, each run is a new task named by its ARN; remove the annotation (an EcsCronTask \
+         starts no runs with spec.suspend: true)",
         K::kind(&())
     ))
 }
@@ -112,7 +114,7 @@ pub async fn reconcile<K: Managed>(
                 "Observed",
                 "read-only: ECS was read; nothing in AWS is changed for this object",
             );
-            for update in [&synced, &in_sync, &observed.ready] {
+            for update in [&synced, &in_sync].into_iter().chain(&observed.conditions) {
                 conditions::set(status.conditions_mut(), update, generation, &now);
             }
             "ok"

@@ -3,6 +3,7 @@
 //! DeleteCapacityProvider). A Managed Instances provider is created once its cluster exists in ECS; a failed change
 //! is Degraded with ECS's reason and not sent again until the spec changes.
 
+pub mod observe;
 pub mod plan;
 pub mod status;
 pub mod validate;
@@ -111,6 +112,13 @@ impl Managed for CapacityProvider {
             notes,
             requeue,
         })
+    }
+
+    async fn observe(
+        &self,
+        ctx: &Context,
+    ) -> Result<Option<crate::reconcile::read_only::Observed<CapacityProviderStatus>>, Error> {
+        observe::observe(self, ctx).await
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {

@@ -1,10 +1,12 @@
 //! Plans the ECS calls that bring a capacity provider to its spec; pure, so every decision is unit-tested.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::api::Tags;
 use crate::api::capacity_provider::{AutoScalingGroupProvider, CapacityProviderSpec};
-use crate::controllers::compare::{covers, overlay};
+use crate::api::common::Drift;
+use crate::api::managed_instances::ManagedInstancesProvider;
+use crate::controllers::compare::{covers, differences, overlay};
 use crate::ecs::capacity_provider::{CapacityProviderUpdate, ObservedCapacityProvider};
 use crate::reconcile::ownership::tag_changes_since;
 
@@ -40,6 +42,68 @@ pub fn plan(
     if !remove.is_empty() {
         actions.push(ProviderAction::Untag(remove));
     }
+    for part in managed_parts(spec, observed)? {
+        if let Some(update) = part.update() {
+            actions.push(ProviderAction::Update(update));
+        }
+    }
+    Ok(actions)
+}
+
+/// A managed part of the provider: ECS's and the spec's, in the form the comparison takes.
+pub enum Part<'a> {
+    /// The group as ECS writes it (its ARN, or the name it was given) in the desired one: the same group is no
+    /// change.
+    AutoScalingGroup {
+        current: &'a AutoScalingGroupProvider,
+        desired: AutoScalingGroupProvider,
+    },
+    ManagedInstances {
+        current: &'a ManagedInstancesProvider,
+        desired: &'a ManagedInstancesProvider,
+    },
+}
+
+impl Part<'_> {
+    /// The update that brings ECS to the spec; `None` when ECS has every value the spec sets.
+    fn update(&self) -> Option<CapacityProviderUpdate> {
+        match self {
+            Part::AutoScalingGroup { current, desired } => (!covers(current, desired)).then(|| {
+                let update = without(overlay(current, desired), &[], "autoScalingGroupArn");
+                CapacityProviderUpdate::AutoScalingGroup(update)
+            }),
+            Part::ManagedInstances { current, desired } => (!covers(current, desired)).then(|| {
+                let update = without(
+                    overlay(current, desired),
+                    &["instanceLaunchTemplate"],
+                    "capacityOptionType",
+                );
+                CapacityProviderUpdate::ManagedInstances(update)
+            }),
+        }
+    }
+
+    /// Where ECS differs from the spec in this part, by the comparison that decides the update.
+    pub fn drift(&self) -> Vec<Drift> {
+        match self {
+            Part::AutoScalingGroup { current, desired } => differences(
+                &json!({"autoScalingGroupProvider": current}),
+                &json!({"autoScalingGroupProvider": desired}),
+            ),
+            Part::ManagedInstances { current, desired } => differences(
+                &json!({"managedInstancesProvider": current}),
+                &json!({"managedInstancesProvider": desired}),
+            ),
+        }
+    }
+}
+
+/// The parts the spec sets, paired with ECS's; an error names a change ECS cannot make in place.
+pub fn managed_parts<'a>(
+    spec: &'a CapacityProviderSpec,
+    observed: &'a ObservedCapacityProvider,
+) -> Result<Vec<Part<'a>>, String> {
+    let mut parts = Vec::new();
     if let Some(desired) = &spec.auto_scaling_group_provider {
         let current = observed
             .auto_scaling_group_provider
@@ -56,24 +120,18 @@ pub fn plan(
                 observed.name, current.auto_scaling_group_arn
             ));
         }
-        // The group as ECS writes it (its ARN, or the name it was given): the same group is no change.
-        let desired = &AutoScalingGroupProvider {
+        let desired = AutoScalingGroupProvider {
             auto_scaling_group_arn: current.auto_scaling_group_arn.clone(),
             ..desired.clone()
         };
-        if !covers(current, desired) {
-            let update = without(overlay(current, desired), &[], "autoScalingGroupArn");
-            actions.push(ProviderAction::Update(
-                CapacityProviderUpdate::AutoScalingGroup(update),
-            ));
-        }
+        parts.push(Part::AutoScalingGroup { current, desired });
     }
     if let Some(desired) = &spec.managed_instances_provider {
         let current = observed
             .managed_instances_provider
             .as_ref()
             .ok_or_else(|| kind_changed(observed, "managedInstancesProvider"))?;
-        let option = |p: &crate::api::managed_instances::ManagedInstancesProvider| {
+        let option = |p: &ManagedInstancesProvider| {
             p.instance_launch_template
                 .as_ref()
                 .and_then(|t| t.capacity_option_type)
@@ -86,18 +144,9 @@ pub fn plan(
                 observed.name
             ));
         }
-        if !covers(current, desired) {
-            let update = without(
-                overlay(current, desired),
-                &["instanceLaunchTemplate"],
-                "capacityOptionType",
-            );
-            actions.push(ProviderAction::Update(
-                CapacityProviderUpdate::ManagedInstances(update),
-            ));
-        }
+        parts.push(Part::ManagedInstances { current, desired });
     }
-    Ok(actions)
+    Ok(parts)
 }
 
 /// The planned calls without the update, when ECS's last change of the provider failed and the spec has not

@@ -133,7 +133,7 @@ impl Managed for EcsCluster {
             .filter(|c| c.status != "INACTIVE")
             .map(|observed| Observed {
                 status: status::status_of(&observed),
-                ready: status::readiness(&observed),
+                conditions: vec![status::readiness(&observed)],
                 drift: status::drift(&self.spec, &observed),
             }))
     }

@@ -5,6 +5,7 @@ pub mod autoscaling;
 pub mod ecs_events;
 pub mod endpoints;
 pub mod identity;
+pub mod observe;
 pub mod plan;
 pub mod record;
 pub mod rollout;
@@ -285,6 +286,13 @@ impl Managed for EcsService {
             notes,
             requeue,
         })
+    }
+
+    async fn observe(
+        &self,
+        ctx: &Context,
+    ) -> Result<Option<crate::reconcile::read_only::Observed<EcsServiceStatus>>, Error> {
+        observe::observe(self, ctx).await
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {

@@ -95,10 +95,22 @@ pub(super) fn same_task_definition(observed: Option<&str>, desired: &str) -> boo
 
 /// `launchType` and `schedulingStrategy` are fixed when the service is created.
 fn check_immutable(spec: &EcsServiceSpec, observed: &ObservedService) -> Result<(), String> {
+    match fixed_differences(spec, observed).first() {
+        Some((field, actual, desired)) => Err(immutable(field, actual, desired)),
+        None => Ok(()),
+    }
+}
+
+/// The fields fixed at creation where the spec differs from ECS: the field, ECS's value and the spec's (JSON).
+pub(super) fn fixed_differences(
+    spec: &EcsServiceSpec,
+    observed: &ObservedService,
+) -> Vec<(&'static str, serde_json::Value, serde_json::Value)> {
+    let mut found = Vec::new();
     if let (Some(desired), Some(actual)) = (spec.launch_type, observed.launch_type)
         && desired != actual
     {
-        return Err(immutable("spec.launchType", &actual, &desired));
+        found.push(("spec.launchType", json(&actual), json(&desired)));
     }
     let actual = observed
         .scheduling_strategy
@@ -106,9 +118,13 @@ fn check_immutable(spec: &EcsServiceSpec, observed: &ObservedService) -> Result<
     if let Some(desired) = spec.scheduling_strategy
         && desired != actual
     {
-        return Err(immutable("spec.schedulingStrategy", &actual, &desired));
+        found.push(("spec.schedulingStrategy", json(&actual), json(&desired)));
     }
-    Ok(())
+    found
+}
+
+fn json(value: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
 }
 
 fn immutable(field: &str, actual: &impl Serialize, desired: &impl Serialize) -> String {
@@ -129,7 +145,8 @@ fn wire(value: &impl Serialize) -> String {
     }
 }
 
-fn update_for(desired: &Desired, observed: &ObservedService) -> ServiceUpdate {
+/// The `UpdateService` fields where ECS differs from the desired service (tags and fixed fields aside).
+pub(super) fn update_for(desired: &Desired, observed: &ObservedService) -> ServiceUpdate {
     let spec = desired.spec;
     let ecs_controller = DeploymentController {
         type_: DeploymentControllerType::Ecs,

@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod history;
 pub mod in_use;
 pub mod normalize;
+pub mod observe;
 pub mod refusals;
 pub mod retire;
 pub mod validate;
@@ -14,7 +15,6 @@ pub mod validate;
 use serde_json::Value;
 
 use crate::api::{DeletionPolicy, TaskDefinition, TaskDefinitionStatus};
-use crate::controllers::compare::differences;
 use crate::ecs::task_definition::ObservedRevision;
 use crate::ecs::{AwsError, AwsErrorKind};
 use crate::reconcile::conditions::{ConditionUpdate, READY, is_true_for};
@@ -142,29 +142,7 @@ impl Managed for TaskDefinition {
         &self,
         ctx: &Context,
     ) -> Result<Option<Observed<TaskDefinitionStatus>>, Error> {
-        let family = family(self);
-        let Some(found) = ctx.ecs.describe_task_definition(&family).await? else {
-            return Ok(None);
-        };
-        // The content as ECS normalises it (defaults, order), and the spec's tags.
-        let desired = normalize::normalize(&self.spec.ecs_content());
-        let mut drift = differences(&normalize::normalize(&found.content), &desired);
-        drift.extend(differences(
-            &serde_json::json!({"tags": found.tags}),
-            &serde_json::json!({"tags": self.spec.tags}),
-        ));
-        let status = TaskDefinitionStatus {
-            family: Some(family.clone()),
-            revision: Some(found.revision),
-            arn: Some(found.arn.clone()),
-            latest_arn: Some(found.arn.clone()),
-            ..Default::default()
-        };
-        Ok(Some(Observed {
-            status,
-            ready: registered(found.revision, &family),
-            drift,
-        }))
+        observe::observe(self, ctx).await
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
