@@ -95,7 +95,7 @@ mod tests {
     #[test]
     fn committed_crds_are_fresh() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        for dir in ["crds", "charts/ecs-bridge/crds"] {
+        for dir in ["crds", "charts/ecs-bridge/files/crds"] {
             for crd in all() {
                 let path = root.join(dir).join(file_name(&crd));
                 let committed = std::fs::read_to_string(&path).unwrap_or_default();

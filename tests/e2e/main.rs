@@ -5,6 +5,7 @@ mod autoscaling;
 mod capacity_provider;
 mod capacity_stack;
 mod chart;
+mod chart_crds;
 mod chart_shards;
 mod chart_values;
 mod cluster;
