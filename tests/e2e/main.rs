@@ -20,6 +20,7 @@ mod exports;
 mod harness;
 mod operator;
 mod read_only;
+mod read_only_kinds;
 mod read_only_service;
 mod real_world;
 mod rollout;
