@@ -1,10 +1,13 @@
 //! The chart's CRDs by values: `crds.install` (default true) renders every CRD of the operator, unchanged but for
-//! `helm.sh/resource-policy: keep` with `crds.keep` (default true), which `helm uninstall` honours; the Argo CD
-//! annotation that keeps them from being pruned stays; `crds.install=false` renders none.
+//! `helm.sh/resource-policy: keep` with `crds.keep` (default true), which `helm uninstall` honours (a real install
+//! and uninstall on the test cluster); the Argo CD annotation that keeps them from being pruned stays;
+//! `crds.install=false` renders none.
 
 use serde_json::Value;
 
 use crate::chart::render;
+use crate::harness::{Env, unique};
+use crate::tools::{chart, helm, kubectl, must};
 
 const KEEP: &str = "helm.sh/resource-policy";
 
@@ -79,4 +82,71 @@ fn crds_are_installed_and_kept_by_default_and_left_out_by_values() {
         none.contains("kind: Deployment"),
         "the operator is still rendered"
     );
+}
+
+/// The annotation `key` of a CRD in the cluster.
+fn crd_annotation(name: &str, key: &str) -> String {
+    let path = format!(
+        "jsonpath={{.metadata.annotations.{}}}",
+        key.replace('.', "\\.")
+    );
+    must(
+        "kubectl get crd",
+        kubectl(&["get", "crd", name, "-o", &path], None),
+    )
+}
+
+#[tokio::test]
+async fn helm_uninstall_leaves_the_crds_the_release_installed() {
+    let env = Env::without_operator("chart-crds-keep").await;
+    let ns = env.namespace.as_str();
+    let release = unique("crds");
+    let names: Vec<String> = ecs_bridge::crdgen::all()
+        .iter()
+        .filter_map(|crd| crd.metadata.name.clone())
+        .collect();
+    // The test cluster's CRDs were installed without Helm: marked as the release's, as the README tells users whose
+    // CRDs came before the chart had them.
+    for name in &names {
+        let crd = format!("crd/{name}");
+        let label = [
+            "label",
+            &crd,
+            "app.kubernetes.io/managed-by=Helm",
+            "--overwrite",
+        ];
+        must("kubectl label", kubectl(&label, None));
+        let (release_name, release_ns) = (
+            format!("meta.helm.sh/release-name={release}"),
+            format!("meta.helm.sh/release-namespace={ns}"),
+        );
+        let annotate = ["annotate", &crd, &release_name, &release_ns, "--overwrite"];
+        must("kubectl annotate", kubectl(&annotate, None));
+    }
+    let chart = chart();
+    let install = [
+        "install",
+        &release,
+        &chart,
+        "--namespace",
+        ns,
+        "--set",
+        "replicaCount=0",
+    ];
+    must("helm install", helm(&install));
+    for name in &names {
+        assert_eq!(crd_annotation(name, KEEP), "keep", "{name}");
+    }
+    must(
+        "helm uninstall",
+        helm(&["uninstall", &release, "--namespace", ns]),
+    );
+    for name in &names {
+        let (argocd_key, argocd_value) = ecs_bridge::crdgen::ARGOCD_KEEP;
+        assert_eq!(
+            crd_annotation(name, argocd_key),
+            argocd_value,
+            "{name} is still there after helm uninstall"
+        );
+    }
 }
