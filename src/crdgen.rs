@@ -98,7 +98,12 @@ mod tests {
     #[test]
     fn committed_crds_are_fresh() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        for dir in ["crds", "charts/ecs-bridge/crds"] {
+        assert!(
+            !root.join("charts/ecs-bridge/crds").exists(),
+            "the chart's CRDs are in charts/ecs-bridge/files/crds (rendered by templates/crds.yaml); Helm would \
+             install a crds/ folder as well, and the release would then fail on CRDs it does not own"
+        );
+        for dir in ["crds", "charts/ecs-bridge/files/crds"] {
             for crd in all() {
                 let path = root.join(dir).join(file_name(&crd));
                 let committed = std::fs::read_to_string(&path).unwrap_or_default();

@@ -8,6 +8,9 @@ use std::path::Path;
 
 use crate::tools::{chart, helm, kubectl, must, repo, run};
 
+/// For renders applied to the shared test cluster: its CRDs come from the harness, and stay.
+pub(crate) const NO_CRDS: &str = "crds.install=false";
+
 /// `helm template RELEASE` of the chart into `namespace`, with `--set` values.
 pub(crate) fn render(release: &str, namespace: &str, sets: &[&str]) -> String {
     let chart = chart();
@@ -173,7 +176,7 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
     let env = Env::new("chart-cluster").await;
     let ns = env.namespace.as_str();
     let release = unique("ecs-bridge");
-    let objects = apply_and_check(&render(&release, ns, &[]), ns);
+    let objects = apply_and_check(&render(&release, ns, &[NO_CRDS]), ns);
     for kind in [
         "Deployment",
         "ServiceAccount",
@@ -259,7 +262,7 @@ async fn chart_with_namespaces_scope_grants_rights_in_the_watched_namespaces_onl
     );
     let release = unique("ecs-bridge");
     let watch = format!("watchNamespaces={{{ns},{second}}}");
-    let yaml = render(&release, ns, &["rbac.scope=namespaces", &watch]);
+    let yaml = render(&release, ns, &[NO_CRDS, "rbac.scope=namespaces", &watch]);
     let objects = apply_and_check(&yaml, ns);
     let accounts_role = format!("{release}-accounts");
     assert_eq!(names_of(&objects, "ClusterRole"), [accounts_role.as_str()]);

@@ -1,10 +1,10 @@
 //! The chart as shards: two releases in one namespace, each a shard by values, share no name of a cluster-scoped
 //! object (or of any object), each gets its own Lease settings and the rights a shard needs, and the CRDs stay
-//! outside both releases (Helm's crds/ folder: installed by the first, skipped by the next, never deleted).
+//! outside both (crds.install=false, as for every shard but the first; the test cluster has them already).
 
 use std::collections::HashSet;
 
-use crate::chart::{apply_and_check, assert_rights, names_of, render, service_account};
+use crate::chart::{NO_CRDS, apply_and_check, assert_rights, names_of, render, service_account};
 use crate::harness::{Env, unique};
 use crate::tools::{chart, helm, must};
 
@@ -23,7 +23,8 @@ async fn two_shard_releases_share_no_object_name_and_get_a_shards_rights() {
     let mut seen = HashSet::new();
     for name in ["a", "b"] {
         let values = shard_values(name);
-        let sets: Vec<&str> = values.iter().map(String::as_str).collect();
+        let mut sets: Vec<&str> = values.iter().map(String::as_str).collect();
+        sets.push(NO_CRDS);
         let (chart, joined) = (chart(), sets.join(","));
         let args = ["lint", "--strict", chart.as_str(), "--set", joined.as_str()];
         must("helm lint (shard)", helm(&args));
@@ -31,7 +32,7 @@ async fn two_shard_releases_share_no_object_name_and_get_a_shards_rights() {
         let yaml = render(&release, ns, &sets);
         assert!(
             !yaml.contains("kind: CustomResourceDefinition"),
-            "CRDs stay in crds/"
+            "crds.install=false renders no CRD"
         );
         assert!(
             yaml.contains(&format!("value: \"ecsbridge.dev/shard={name}\"")),

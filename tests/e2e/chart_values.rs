@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_yaml::Value;
 
-use crate::chart::{apply_and_check, can_i, names_of, objects, render};
+use crate::chart::{NO_CRDS, apply_and_check, can_i, names_of, objects, render};
 use crate::harness::{Env, eventually, unique};
 use crate::tools::{kubectl, must};
 
@@ -183,7 +183,7 @@ async fn a_user_bound_to_edit_manages_the_kinds_and_one_bound_to_view_reads_them
     let env = Env::new("chart-aggregate").await;
     let ns = env.namespace.as_str();
     let release = unique("ecs-bridge");
-    apply_and_check(&render(&release, ns, &[]), ns);
+    apply_and_check(&render(&release, ns, &[NO_CRDS]), ns);
     let (editor, viewer) = (unique("editor"), unique("viewer"));
     for (user, role) in [(&editor, "edit"), (&viewer, "view")] {
         let binding = format!("{user}-{role}");

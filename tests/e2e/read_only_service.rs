@@ -1,22 +1,20 @@
-//! `ecsbridge.dev/read-only: "true"` on EcsService and CapacityProvider, against the ECS test double (whose call
-//! counters show every write): objects made by someone else (through the SDK) are Ready and InSync with their
-//! status filled and not one write call; an out-of-band change shows in `status.drift` and stays; deleting the
-//! objects leaves ECS as it is; a missing one is NotFound; dropping the annotation (with adopt) hands it over.
+//! `ecsbridge.dev/read-only: "true"` on EcsService, against the ECS test double (whose call counters show every
+//! write): a service made by someone else (through the SDK), with a read-only cluster and task definition, is Ready
+//! and InSync with its status filled and not one write call; an out-of-band change shows in `status.drift` and
+//! stays; deleting the objects leaves ECS as it is; a missing one is NotFound; dropping the annotation (with adopt)
+//! hands it over.
 
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{
-    AutoScalingGroupProvider, ContainerDefinition, LaunchType, ManagedScaling,
-    ManagedScalingStatus, ManagedTerminationProtection, Tag,
-};
-use ecs_bridge::api::{CapacityProvider, EcsCluster, EcsService, TaskDefinition};
+use aws_sdk_ecs::types::{ContainerDefinition, LaunchType, Tag};
+use ecs_bridge::api::{EcsCluster, EcsService, TaskDefinition};
 use kube::Resource;
 use serde_json::Value;
 
 use crate::harness::{Env, condition, eventually, unique};
 
-const WAIT: Duration = Duration::from_secs(60);
-const DRIFT_INTERVAL: Duration = Duration::from_secs(2);
+pub(crate) const WAIT: Duration = Duration::from_secs(60);
+pub(crate) const DRIFT_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Calls that change something in AWS (ECS and Application Auto Scaling), from the double's counters.
 pub(crate) fn write_calls(double: &ecs_double::Running) -> u64 {
@@ -48,11 +46,11 @@ pub(crate) fn write_calls(double: &ecs_double::Running) -> u64 {
         .sum()
 }
 
-fn annotated(annotations: &str) -> String {
+pub(crate) fn annotated(annotations: &str) -> String {
     format!("  annotations: {{{annotations}}}\n")
 }
 
-const READ_ONLY: &str = "ecsbridge.dev/read-only: \"true\"";
+pub(crate) const READ_ONLY: &str = "ecsbridge.dev/read-only: \"true\"";
 
 /// A cluster, revisions 1 (`app:1`) and 2 (`app:2`) of a family, and a service of two tasks running revision 1,
 /// all made through the SDK; returns once ECS reports the service's deployment completed.
@@ -137,7 +135,7 @@ fn service_yaml(object: &str, service: &str, annotations: &str, desired_count: i
     )
 }
 
-fn shows<K: Resource>(
+pub(crate) fn shows<K: Resource>(
     obj: &K,
     conditions: Option<&[ecs_bridge::api::Condition]>,
     type_: &str,
@@ -158,7 +156,7 @@ fn svc_shows(svc: &EcsService, type_: &str, status: &str, reason: &str) -> bool 
     shows(svc, conditions, type_, status, reason)
 }
 
-fn drift_of(drift: &[ecs_bridge::api::common::Drift]) -> Vec<(String, String, String)> {
+pub(crate) fn drift_of(drift: &[ecs_bridge::api::common::Drift]) -> Vec<(String, String, String)> {
     drift
         .iter()
         .map(|d| (d.path.clone(), d.spec.clone(), d.ecs.clone()))
@@ -315,146 +313,5 @@ async fn a_missing_read_only_service_is_not_found_and_dropping_read_only_hands_o
             .any(|t| t.key() == Some("ecsbridge.dev/uid")),
         "adopted: the ownership tag"
     );
-    drop(double);
-}
-
-fn provider_yaml(object: &str, name: &str, annotations: &str, target: i32) -> String {
-    format!(
-        "apiVersion: ecsbridge.dev/v1alpha1\nkind: CapacityProvider\nmetadata:\n  name: {object}\n{}spec:\n  name: {name}\n  \
-         autoScalingGroupProvider:\n    autoScalingGroupArn: asg-{name}\n    managedScaling: {{status: ENABLED, targetCapacity: {target}}}\n  \
-         tags: {{team: ops}}\n",
-        annotated(annotations)
-    )
-}
-
-fn provider_shows(cp: &CapacityProvider, type_: &str, status: &str, reason: &str) -> bool {
-    let conditions = cp.status.as_ref().map(|s| s.conditions.as_slice());
-    shows(cp, conditions, type_, status, reason)
-}
-
-async fn ecs_target_capacity(env: &Env, name: &str) -> (Option<String>, Option<i32>) {
-    let out = env
-        .ecs
-        .describe_capacity_providers()
-        .capacity_providers(name)
-        .send()
-        .await
-        .expect("describe capacity providers");
-    let provider = &out.capacity_providers()[0];
-    let target = provider
-        .auto_scaling_group_provider()
-        .and_then(|a| a.managed_scaling())
-        .and_then(|s| s.target_capacity());
-    (provider.status().map(|s| s.as_str().to_owned()), target)
-}
-
-async fn set_target_capacity(env: &Env, name: &str, target: i32) {
-    env.ecs
-        .update_capacity_provider()
-        .name(name)
-        .auto_scaling_group_provider(
-            aws_sdk_ecs::types::AutoScalingGroupProviderUpdate::builder()
-                .managed_scaling(
-                    ManagedScaling::builder()
-                        .status(ManagedScalingStatus::Enabled)
-                        .target_capacity(target)
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("update the provider out of band");
-}
-
-#[tokio::test]
-async fn a_read_only_capacity_provider_observes_never_writes_and_can_be_handed_over() {
-    let double = ecs_double::spawn(&[]);
-    let env = Env::against_with_drift_interval(&unique("ro-cp"), &double.url, DRIFT_INTERVAL).await;
-    let name = unique("cp");
-    env.ecs
-        .create_capacity_provider()
-        .name(&name)
-        .auto_scaling_group_provider(
-            AutoScalingGroupProvider::builder()
-                .auto_scaling_group_arn(format!("asg-{name}"))
-                .managed_scaling(
-                    ManagedScaling::builder()
-                        .status(ManagedScalingStatus::Enabled)
-                        .target_capacity(80)
-                        .build(),
-                )
-                .managed_termination_protection(ManagedTerminationProtection::Disabled)
-                .build()
-                .unwrap(),
-        )
-        .tags(Tag::builder().key("team").value("ops").build())
-        .send()
-        .await
-        .expect("a provider made outside Kubernetes");
-    let writes = write_calls(&double);
-
-    env.apply::<CapacityProvider>(&provider_yaml("ec2", &name, READ_ONLY, 80))
-        .await;
-    let seen = env
-        .wait_for::<CapacityProvider>("ec2", WAIT, |c| {
-            provider_shows(c, "Ready", "True", "Active")
-                && provider_shows(c, "InSync", "True", "InSync")
-        })
-        .await;
-    let status = seen.status.as_ref().unwrap();
-    assert!(status.arn.as_deref().is_some_and(|a| a.ends_with(&name)));
-    assert_eq!(status.target_capacity, Some(80));
-    env.apply::<CapacityProvider>(&provider_yaml("ghost", &unique("none"), READ_ONLY, 80))
-        .await;
-    env.wait_for::<CapacityProvider>("ghost", WAIT, |c| {
-        provider_shows(c, "Synced", "False", "NotFound")
-    })
-    .await;
-    assert_eq!(write_calls(&double), writes, "not one write call");
-
-    // Out of band, the target capacity changes: drift, not reverted.
-    set_target_capacity(&env, &name, 95).await;
-    let writes = write_calls(&double);
-    let drifted = env
-        .wait_for::<CapacityProvider>("ec2", WAIT, |c| {
-            provider_shows(c, "InSync", "False", "Drifted")
-        })
-        .await;
-    assert_eq!(
-        drift_of(&drifted.status.as_ref().unwrap().drift),
-        [(
-            "spec.autoScalingGroupProvider.managedScaling.targetCapacity".to_owned(),
-            "80".to_owned(),
-            "95".to_owned()
-        )]
-    );
-    tokio::time::sleep(DRIFT_INTERVAL * 3).await;
-    assert_eq!(ecs_target_capacity(&env, &name).await.1, Some(95));
-    assert_eq!(write_calls(&double), writes, "nothing reverted");
-
-    // Deleting a read-only provider leaves it in ECS.
-    env.delete::<CapacityProvider>("ec2").await;
-    env.wait_gone::<CapacityProvider>("ec2", WAIT).await;
-    assert_eq!(
-        ecs_target_capacity(&env, &name).await,
-        (Some("ACTIVE".to_owned()), Some(95))
-    );
-    assert_eq!(write_calls(&double), writes, "no write on deletion");
-
-    // Managed again, with adopt: the spec's target capacity reaches ECS.
-    env.apply::<CapacityProvider>(&provider_yaml(
-        "ec2",
-        &name,
-        "ecsbridge.dev/adopt: \"true\"",
-        80,
-    ))
-    .await;
-    env.wait_for::<CapacityProvider>("ec2", WAIT, |c| {
-        provider_shows(c, "Synced", "True", "Applied")
-            && provider_shows(c, "Ready", "True", "Active")
-    })
-    .await;
-    assert_eq!(ecs_target_capacity(&env, &name).await.1, Some(80));
     drop(double);
 }
