@@ -9,6 +9,8 @@ pub mod cron_task;
 pub mod kubernetes_service;
 pub mod managed_instances;
 pub mod service;
+pub mod service_pause;
+pub mod service_revision_fields;
 pub mod task;
 pub mod task_definition;
 pub mod task_status;

@@ -21,6 +21,8 @@ pub mod usage;
 
 #[cfg(test)]
 mod permissions;
+#[cfg(test)]
+mod service_inputs;
 
 use std::ops::Deref;
 use std::sync::Arc;

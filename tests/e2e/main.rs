@@ -18,6 +18,7 @@ mod endpoints;
 mod exports;
 mod harness;
 mod operator;
+mod pause;
 mod read_only;
 mod real_world;
 mod rollout;

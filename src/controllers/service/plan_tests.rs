@@ -80,6 +80,7 @@ fn run(
             restart_requested,
             enforce_desired_count,
             redeploy_blocked: false,
+            sent: &Default::default(),
         },
         observed,
     )
@@ -239,6 +240,7 @@ fn a_blocked_redeploy_keeps_in_place_changes_only() {
         restart_requested: false,
         enforce_desired_count: true,
         redeploy_blocked: true,
+        sent: &Default::default(),
     };
     let mut sent = s.deployment_configuration.clone().unwrap();
     (sent.minimum_healthy_percent, sent.lifecycle_hooks) = (Some(100), Some(vec![]));
