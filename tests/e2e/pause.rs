@@ -14,7 +14,7 @@ use crate::strategies::{
     DOUBLE, DRIFT, new_revision, ready_service, revision, rolled_out, service, truth,
     wait_for_hooks,
 };
-use crate::tools::{kubectl, must};
+use crate::tools::kubectl;
 
 /// A BLUE_GREEN deployment with a PAUSE hook after the test traffic shift; `timeout` its timeoutConfiguration.
 fn paused_at_test_traffic(timeout: &str) -> String {
@@ -49,18 +49,30 @@ const LONG: &str = "{timeoutInMinutes: 60}";
 async fn a_pause_hook_holds_a_blue_green_deployment_until_the_continue_annotation_then_ready() {
     let double = ecs_double::spawn(&DOUBLE);
     let (env, family) = deploying_with_pause(&double, "pausecont", LONG).await;
-    let waited = kubectl(
-        &[
-            "wait",
-            "--for=condition=Paused",
-            "ecsservices.ecsbridge.dev/web",
-            "-n",
-            &env.namespace,
-            "--timeout=90s",
-        ],
-        None,
-    );
-    must("kubectl wait --for=condition=Paused", waited);
+    // kubectl blocks: off the runtime the operator runs on.
+    let namespace = env.namespace.clone();
+    let waited = tokio::task::spawn_blocking(move || {
+        kubectl(
+            &[
+                "wait",
+                "--for=condition=Paused",
+                "ecsservices.ecsbridge.dev/web",
+                "-n",
+                &namespace,
+                "--timeout=90s",
+            ],
+            None,
+        )
+    })
+    .await
+    .unwrap();
+    if !waited.ok {
+        let yaml = kubectl(
+            &["get", "ecss/web", "-n", &env.namespace, "-o", "yaml"],
+            None,
+        );
+        panic!("kubectl wait: {}\n{}", waited.stderr, yaml.stdout);
+    }
     let (held, _) = follow(&env, paused).await;
     let status = held.status.clone().unwrap();
     let pause = status.paused.clone().expect("status.paused");

@@ -170,7 +170,7 @@ pub fn sent_revision_fields(
     last: &EcsServiceStatus,
 ) -> Option<SentRevisionFields> {
     let before = last.sent_revision_fields.clone().unwrap_or_default();
-    match action {
+    let sent = match action {
         ServiceAction::Create => {
             Some(before.after(spec.monitoring.as_ref(), spec.gateway_connectors.as_ref()))
         }
@@ -183,7 +183,8 @@ pub fn sent_revision_fields(
             ))
         }
         _ => None,
-    }
+    };
+    sent.filter(|s| *s != SentRevisionFields::default())
 }
 
 /// Whether the deployment for `key` failed already: then it is not started again.
