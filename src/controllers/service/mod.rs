@@ -8,6 +8,7 @@ pub mod identity;
 pub mod pause;
 pub mod plan;
 pub mod record;
+pub mod revision_fields;
 pub mod rollout;
 pub mod stages;
 pub mod status;
