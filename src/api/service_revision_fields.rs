@@ -84,8 +84,10 @@ pub enum GatewayHealthCheckProtocol {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayConnectorHealthCheckMatcher {
+    /// HTTP codes, such as `200` or `200-299`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_code: Option<String>,
+    /// gRPC codes, such as `0` or `0-99`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grpc_code: Option<String>,
 }
@@ -116,8 +118,10 @@ pub enum GatewayAccessType {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SentRevisionFields {
+    /// The `monitoring` ECS accepted last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<MonitoringConfiguration>,
+    /// The `gatewayConnectors` ECS accepted last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway_connectors: Option<Vec<GatewayConnector>>,
 }
