@@ -203,7 +203,9 @@ mod tests {
                     "pendingTaskCount": 0, "requestedProductionTrafficWeight": 0.0,
                     "requestedTestTrafficWeight": 100.0},
                 "lifecycleHookDetails": [{"hookId": "h1", "targetType": "AWS_LAMBDA",
-                    "targetArn": "arn:aws:lambda:us-east-1:123:function:check", "status": "FAILED"}],
+                    "targetArn": "arn:aws:lambda:us-east-1:123:function:check", "status": "FAILED"},
+                    {"hookId": "ecs-pause-1", "targetType": "PAUSE", "status": "AWAITING_ACTION",
+                    "expiresAt": 1700003600, "timeoutAction": "ROLLBACK"}],
                 "rollback": {"reason": "hook failed", "startedAt": 1700000100, "serviceRevisionArn": "r1"}
             }),
             sdk::ServiceDeployment::deserialize,
@@ -218,6 +220,13 @@ mod tests {
             observed.lifecycle_hook_details[0].status.as_deref(),
             Some("FAILED")
         );
+        let pause = &observed.lifecycle_hook_details[1];
+        assert_eq!(
+            (pause.hook_id.as_deref(), pause.target_type.as_deref()),
+            (Some("ecs-pause-1"), Some("PAUSE"))
+        );
+        assert_eq!(pause.expires_at, Some(1700003600.0));
+        assert_eq!(pause.timeout_action.as_deref(), Some("ROLLBACK"));
         assert_eq!(
             observed.rollback.unwrap().reason.as_deref(),
             Some("hook failed")
