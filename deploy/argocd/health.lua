@@ -18,6 +18,8 @@
 --   ECS's own error code)                                                -> Degraded, with ECS's message
 --   Ready=False with a reason of the kind's degradedReadyReasons (a capacity provider in UPDATE_FAILED)
 --                                                                        -> Degraded
+--   Paused=True (an EcsService deployment held by a PAUSE lifecycle hook, waiting for ecsbridge.dev/continue or
+--   ecsbridge.dev/rollback, or for the hook's time-out)                  -> Suspended, with the condition's message
 --   Ready=True                                                           -> Healthy
 --   otherwise                                                            -> Progressing, with the message of the
 --                                                                           condition that says why
@@ -112,6 +114,10 @@ if is(ready, "False") and kind.degradedReadyReasons ~= nil and kind.degradedRead
   return health("Degraded", describe(ready, ready.reason))
 end
 
+local paused = condition("Paused")
+if is(paused, "True") then
+  return health("Suspended", describe(paused, "Paused at a lifecycle hook"))
+end
 if is(ready, "True") then
   return health("Healthy", describe(ready, "Ready"))
 end

@@ -11,6 +11,8 @@ pub mod kubernetes_service;
 pub mod managed_instances;
 pub mod region;
 pub mod service;
+pub mod service_pause;
+pub mod service_revision_fields;
 pub mod task;
 pub mod task_definition;
 pub mod task_status;

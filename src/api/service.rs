@@ -10,6 +10,10 @@ use super::autoscaling::{AutoScaling, AutoScalingStatus};
 use super::cluster::CapacityProviderStrategyItem;
 use super::common::{Condition, DeletionPolicy, LocalRef, Tags, conditioned_status};
 use super::kubernetes_service::{KubernetesService, KubernetesServiceStatus};
+use super::service_pause::PausedHook;
+use super::service_revision_fields::{
+    GatewayConnector, MonitoringConfiguration, SentRevisionFields,
+};
 
 /// An Amazon ECS service. ECS field names follow the ECS `CreateService` API.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -35,6 +39,7 @@ use super::kubernetes_service::{KubernetesService, KubernetesServiceStatus};
     printcolumn = r#"{"name":"Running","type":"integer","jsonPath":".status.runningCount"}"#,
     printcolumn = r#"{"name":"TaskDef","type":"string","jsonPath":".status.taskDefinitionRevision"}"#,
     printcolumn = r#"{"name":"Rollout","type":"string","jsonPath":".status.deployments[?(@.status==\"PRIMARY\")].rolloutState"}"#,
+    printcolumn = r#"{"name":"Paused","type":"string","jsonPath":".status.paused.stage"}"#,
     printcolumn = r#"{"name":"Min","type":"integer","priority":1,"jsonPath":".status.autoScaling.minCapacity"}"#,
     printcolumn = r#"{"name":"Max","type":"integer","priority":1,"jsonPath":".status.autoScaling.maxCapacity"}"#,
     printcolumn = r#"{"name":"Strategy","type":"string","priority":1,"jsonPath":".status.strategy"}"#,
@@ -138,6 +143,14 @@ pub struct EcsServiceSpec {
     /// VPC Lattice target groups the service's tasks register with. Left out: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
+    /// Resolution of the service's CPU and memory CloudWatch metrics (`monitoring`, ECS's shape). Left out: not
+    /// managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<MonitoringConfiguration>,
+    /// Ports of the service that ECS gateways route ingress traffic to (`gatewayConnectors`, ECS's shape). Left
+    /// out: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_connectors: Option<Vec<GatewayConnector>>,
     /// IAM role ECS uses for the service's load balancers (only for task definitions without `awsvpc`); fixed at
     /// creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -999,6 +1012,16 @@ pub struct EcsServiceStatus {
     /// The last `ecsbridge.dev/rollback` annotation value acted on (a StopServiceDeployment with ROLLBACK).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<String>,
+    /// The last `ecsbridge.dev/continue` annotation value acted on (a ContinueServiceDeployment, or a Warning
+    /// event when nothing was paused): a value is acted on once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued: Option<String>,
+    /// What ecs-bridge last sent of `monitoring` and `gatewayConnectors`, which DescribeServices does not report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_revision_fields: Option<SentRevisionFields>,
+    /// The service deployment a PAUSE lifecycle hook holds: stage, hook and when ECS takes the time-out action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<PausedHook>,
     /// The deployment strategy ECS reports for the service (`ROLLING`, `BLUE_GREEN`, `LINEAR` or `CANARY`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
@@ -1172,12 +1195,25 @@ impl ServiceDeploymentTruth {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LifecycleHookOutcome {
-    /// ARN of the hook target (a Lambda function).
+    /// ID of the hook in this service deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_id: Option<String>,
+    /// `AWS_LAMBDA` or `PAUSE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<String>,
+    /// ARN of the hook target (a Lambda function; none for a PAUSE hook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_arn: Option<String>,
-    /// `AWAITING_ACTION`, `IN_PROGRESS`, `SUCCEEDED`, `FAILED` or `TIMED_OUT`.
+    /// `AWAITING_ACTION`, `IN_PROGRESS`, `SUCCEEDED`, `FAILED` or `TIMED_OUT` (`CONTINUE_REQUESTED` after
+    /// ecs-bridge continued a paused hook, until ECS is read again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// When ECS takes the time-out action if the hook has not completed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// `CONTINUE` or `ROLLBACK`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_action: Option<String>,
 }
 
 /// One ECS service event.

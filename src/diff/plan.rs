@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::api::common::{Drift, OWNER_TAG, UID_TAG};
 use crate::api::service::DesiredCountPolicy;
+use crate::api::service_revision_fields::SentRevisionFields;
 use crate::api::{EcsService, Tags, TaskDefinition};
 use crate::controllers::compare::differences;
 use crate::controllers::service::observe::drift as service_drift;
@@ -179,8 +180,11 @@ pub fn service(
     } else {
         wanted_tags(&svc.spec.tags, observed.map_or(&empty, |o| &o.tags), owner)
     };
+    // A manifest has no record of what was sent: the operator sends these fields at its first update, as here.
+    let never_sent = SentRevisionFields::default();
     let desired = Desired {
         spec: &svc.spec,
+        sent: &never_sent,
         task_definition,
         tags: &tags,
         applied_tag_keys: &[],

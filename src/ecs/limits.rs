@@ -77,10 +77,13 @@ impl Category {
             "DescribeCapacityProviders" => Category::CapacityProviderRead,
             "RegisterTaskDefinition" | "DeregisterTaskDefinition" => Category::TaskDefinitionModify,
             "DeleteTaskDefinitions" => Category::DeleteTaskDefinitions,
-            // StopServiceDeployment is in no documented bucket: it shares UpdateService's, to be safe.
-            "CreateService" | "UpdateService" | "DeleteService" | "StopServiceDeployment" => {
-                Category::ServiceModify
-            }
+            // StopServiceDeployment and ContinueServiceDeployment are in no documented bucket: they share
+            // UpdateService's, to be safe.
+            "CreateService"
+            | "UpdateService"
+            | "DeleteService"
+            | "StopServiceDeployment"
+            | "ContinueServiceDeployment" => Category::ServiceModify,
             "ListServiceDeployments" | "DescribeServiceDeployments" => {
                 Category::ServiceDeploymentRead
             }

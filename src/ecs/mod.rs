@@ -22,6 +22,8 @@ pub mod usage;
 
 #[cfg(test)]
 mod permissions;
+#[cfg(test)]
+mod service_inputs;
 
 use std::ops::Deref;
 use std::sync::Arc;

@@ -22,6 +22,7 @@ use crate::api::service::{
     PropagateTags, SchedulingStrategy, ServiceConnectConfiguration, ServiceRegistry,
     ServiceVolumeConfiguration, VpcLatticeConfiguration,
 };
+use crate::api::service_revision_fields::{GatewayConnector, MonitoringConfiguration};
 
 /// A service as ECS reports it, in the shape of our API types (serialized: its settable fields, to compare with
 /// a spec).
@@ -168,6 +169,10 @@ pub struct ServiceUpdate {
     pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<MonitoringConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_connectors: Option<Vec<GatewayConnector>>,
 }
 
 impl ServiceUpdate {
@@ -182,6 +187,9 @@ impl ServiceUpdate {
         self.service_connect_configuration = None;
         self.volume_configurations = None;
         self.vpc_lattice_configurations = None;
+        // Kept on the service revision: a change is a new service revision (docs/ecs-behaviour.md, entry 151).
+        self.monitoring = None;
+        self.gateway_connectors = None;
         self.capacity_provider_strategy = None;
         self.enable_execute_command = None;
         self.propagate_tags = None;
@@ -308,6 +316,8 @@ impl Ecs {
                 .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
                 .set_volume_configurations(input.volume_configurations)
                 .set_vpc_lattice_configurations(input.vpc_lattice_configurations)
+                .set_monitoring(input.monitoring)
+                .set_gateway_connectors(input.gateway_connectors)
                 .set_role(input.role);
             self.call("CreateService", || request.clone().send()).await
         }?;
@@ -351,7 +361,9 @@ impl Ecs {
                 .set_service_registries(input.service_registries)
                 .set_service_connect_configuration(input.service_connect_configuration)
                 .set_volume_configurations(input.volume_configurations)
-                .set_vpc_lattice_configurations(input.vpc_lattice_configurations);
+                .set_vpc_lattice_configurations(input.vpc_lattice_configurations)
+                .set_monitoring(input.monitoring)
+                .set_gateway_connectors(input.gateway_connectors);
             if update.force_new_deployment {
                 // A repeat after a time-out would start a second deployment: the next reconcile looks first.
                 self.call_once("UpdateService", || request.clone().send())

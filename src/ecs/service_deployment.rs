@@ -1,8 +1,9 @@
 //! Service deployment calls: DescribeServiceDeployments (and ListServiceDeployments when ECS names no current
 //! service deployment; their own throttle bucket) to follow a BLUE_GREEN, LINEAR or CANARY deployment's lifecycle
-//! stages, and StopServiceDeployment to roll a deployment back (docs/ecs-behaviour.md, entries 6 and 73-78).
+//! stages, StopServiceDeployment to roll a deployment back and ContinueServiceDeployment to answer a pause hook
+//! (docs/ecs-behaviour.md, entries 6, 73-78 and 145-147).
 
-use aws_sdk_ecs::types::StopServiceDeploymentStopType;
+use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, StopServiceDeploymentStopType};
 use serde::Deserialize;
 
 use super::bridge::from_sdk;
@@ -35,8 +36,16 @@ pub struct ObservedServiceRevision {
 #[derive(Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ObservedHook {
+    /// What ContinueServiceDeployment names a paused hook by.
+    pub hook_id: Option<String>,
+    /// `AWS_LAMBDA` or `PAUSE`.
+    pub target_type: Option<String>,
     pub target_arn: Option<String>,
     pub status: Option<String>,
+    /// When ECS takes the time-out action (epoch seconds).
+    pub expires_at: Option<f64>,
+    /// `CONTINUE` or `ROLLBACK`.
+    pub timeout_action: Option<String>,
 }
 
 /// Why and when ECS rolled a service deployment back.
@@ -146,6 +155,32 @@ impl Ecs {
         .await
         .map(drop)
     }
+
+    /// Answers the pause hook `hook_id` of a service deployment: CONTINUE to the next lifecycle stage, or ROLLBACK
+    /// to the previous service revision. Sent once: the hook is AWAITING_ACTION only until it is answered, so a
+    /// repeat after a time-out would be refused; the next reconcile reads the hook again instead.
+    pub async fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        roll_back: bool,
+    ) -> Result<(), AwsError> {
+        let action = if roll_back {
+            DeploymentLifecycleHookAction::Rollback
+        } else {
+            DeploymentLifecycleHookAction::Continue
+        };
+        self.call_once("ContinueServiceDeployment", || {
+            self.client
+                .continue_service_deployment()
+                .service_deployment_arn(arn)
+                .hook_id(hook_id)
+                .action(action.clone())
+                .send()
+        })
+        .await
+        .map(drop)
+    }
 }
 
 #[cfg(test)]
@@ -168,7 +203,9 @@ mod tests {
                     "pendingTaskCount": 0, "requestedProductionTrafficWeight": 0.0,
                     "requestedTestTrafficWeight": 100.0},
                 "lifecycleHookDetails": [{"hookId": "h1", "targetType": "AWS_LAMBDA",
-                    "targetArn": "arn:aws:lambda:us-east-1:123:function:check", "status": "FAILED"}],
+                    "targetArn": "arn:aws:lambda:us-east-1:123:function:check", "status": "FAILED"},
+                    {"hookId": "ecs-pause-1", "targetType": "PAUSE", "status": "AWAITING_ACTION",
+                    "expiresAt": 1700003600, "timeoutAction": "ROLLBACK"}],
                 "rollback": {"reason": "hook failed", "startedAt": 1700000100, "serviceRevisionArn": "r1"}
             }),
             sdk::ServiceDeployment::deserialize,
@@ -183,6 +220,13 @@ mod tests {
             observed.lifecycle_hook_details[0].status.as_deref(),
             Some("FAILED")
         );
+        let pause = &observed.lifecycle_hook_details[1];
+        assert_eq!(
+            (pause.hook_id.as_deref(), pause.target_type.as_deref()),
+            (Some("ecs-pause-1"), Some("PAUSE"))
+        );
+        assert_eq!(pause.expires_at, Some(1700003600.0));
+        assert_eq!(pause.timeout_action.as_deref(), Some("ROLLBACK"));
         assert_eq!(
             observed.rollback.unwrap().reason.as_deref(),
             Some("hook failed")

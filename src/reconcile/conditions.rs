@@ -6,6 +6,8 @@ pub const READY: &str = "Ready";
 pub const SYNCED: &str = "Synced";
 pub const PROGRESSING: &str = "Progressing";
 pub const DEGRADED: &str = "Degraded";
+/// An `EcsService` deployment held by a PAUSE lifecycle hook.
+pub const PAUSED: &str = "Paused";
 
 /// A condition as a controller decides it, before times and generations are filled in.
 #[derive(Clone, Debug, PartialEq, Eq)]

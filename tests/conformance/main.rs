@@ -6,6 +6,7 @@ mod backend;
 mod broken;
 mod clusters;
 mod harness;
+mod pauses;
 mod services;
 mod strategies;
 mod task_definitions;

@@ -24,6 +24,7 @@ mod import_apply;
 mod import_diff;
 mod import_moto;
 mod operator;
+mod pause;
 mod read_only;
 mod read_only_kinds;
 mod read_only_service;

@@ -20,8 +20,8 @@ use crate::rollout::{apply_any, conditions, follow, is, manifests};
 use crate::service_truth::calls;
 
 /// The double's clock: a 4 s rollout (1 s per short stage) and 3 s per bake-time minute.
-const DOUBLE: [&str; 4] = ["--rollout-seconds", "80", "--speedup", "20"];
-const DRIFT: Duration = Duration::from_secs(3);
+pub(crate) const DOUBLE: [&str; 4] = ["--rollout-seconds", "80", "--speedup", "20"];
+pub(crate) const DRIFT: Duration = Duration::from_secs(3);
 
 const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1";
 const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2";
@@ -31,7 +31,7 @@ const RULE: &str =
 const ROLE: &str = "arn:aws:iam::123456789012:role/ecs-infrastructure";
 
 /// An EcsService with load balancer traffic shifting and `deployment` as its deploymentConfiguration.
-fn service(deployment: &str) -> String {
+pub(crate) fn service(deployment: &str) -> String {
     service_with(deployment, RULE, ROLE)
 }
 
@@ -47,7 +47,7 @@ fn service_with(deployment: &str, rule: &str, role: &str) -> String {
 }
 
 /// A double, an Env and a first deployment of `deployment` that is Ready; returns the family.
-async fn ready_service(
+pub(crate) async fn ready_service(
     double: &ecs_double::Running,
     test: &str,
     deployment: &str,
@@ -62,15 +62,15 @@ async fn ready_service(
     (env, family)
 }
 
-async fn new_revision(env: &Env, family: &str) {
+pub(crate) async fn new_revision(env: &Env, family: &str) {
     apply_any(env, &manifests("unused", family, "app:2")[1]).await;
 }
 
-fn truth(svc: &EcsService) -> Option<ServiceDeploymentTruth> {
+pub(crate) fn truth(svc: &EcsService) -> Option<ServiceDeploymentTruth> {
     svc.status.as_ref()?.service_deployment.clone()
 }
 
-fn revision(svc: &EcsService) -> Option<String> {
+pub(crate) fn revision(svc: &EcsService) -> Option<String> {
     svc.status.as_ref()?.task_definition_revision.clone()
 }
 
@@ -101,7 +101,7 @@ async fn collect<T: Ord>(
 }
 
 /// Ready, with the service deployment of revision 2 over.
-fn rolled_out(svc: &EcsService, family: &str) -> bool {
+pub(crate) fn rolled_out(svc: &EcsService, family: &str) -> bool {
     is(svc, "Ready", "True") && revision(svc).as_deref() == Some(&format!("{family}:2"))
 }
 
@@ -281,7 +281,7 @@ async fn a_canary_rollout_reports_its_traffic_steps() {
 }
 
 /// The ECS service as ECS describes it now.
-async fn described(env: &Env) -> aws_sdk_ecs::types::Service {
+pub(crate) async fn described(env: &Env) -> aws_sdk_ecs::types::Service {
     let svc = env.api::<EcsService>().get("web").await.unwrap();
     let cluster = svc.status.and_then(|s| s.cluster_arn).expect("a cluster");
     let out = env
@@ -296,14 +296,14 @@ async fn described(env: &Env) -> aws_sdk_ecs::types::Service {
 }
 
 /// How many lifecycle hooks ECS shows for the service.
-fn hooks(service: &aws_sdk_ecs::types::Service) -> usize {
+pub(crate) fn hooks(service: &aws_sdk_ecs::types::Service) -> usize {
     service
         .deployment_configuration()
         .map_or(0, |d| d.lifecycle_hooks().len())
 }
 
 /// Waits until ECS shows `count` lifecycle hooks (the spec reached ECS before a new revision is deployed).
-async fn wait_for_hooks(env: &Env, count: usize) {
+pub(crate) async fn wait_for_hooks(env: &Env, count: usize) {
     eventually(
         DRIFT * 10,
         &format!("{count} lifecycle hooks in ECS"),

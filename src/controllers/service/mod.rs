@@ -6,8 +6,10 @@ pub mod ecs_events;
 pub mod endpoints;
 pub mod identity;
 pub mod observe;
+pub mod pause;
 pub mod plan;
 pub mod record;
+pub mod revision_fields;
 pub mod rollout;
 pub mod stages;
 pub mod status;
@@ -155,6 +157,7 @@ impl Managed for EcsService {
             restart_requested,
             enforce_desired_count: enforce,
             redeploy_blocked: record::failed_for(started.as_ref(), &key),
+            sent: &last.sent_revision_fields.clone().unwrap_or_default(),
         };
         let actions = plan(&desired, observed.as_ref()).map_err(Error::InvalidSpec)?;
         let drifted = is_true_for(&last.conditions, READY, self.metadata.generation);
@@ -207,6 +210,13 @@ impl Managed for EcsService {
             match (done, &observed) {
                 (Ok(note), Some(after)) => {
                     notes.push(note);
+                    if let Some(sent) =
+                        record::sent_revision_fields(action, &self.spec, &remembered)
+                    {
+                        checkpoint
+                            .save(|s| s.sent_revision_fields = Some(sent))
+                            .await?;
+                    }
                     if deploys {
                         let deployed = record_start(after);
                         started = Some(deployed.clone());
@@ -258,6 +268,9 @@ impl Managed for EcsService {
         status.restarted_at = restart.or(last.restarted_at);
         status.rollback = checkpoint.current().rollback;
         status.strategy = stages.strategy;
+        status.continued = checkpoint.current().continued;
+        status.sent_revision_fields = checkpoint.current().sent_revision_fields;
+        status.paused = stages.truth.as_ref().and_then(pause::paused);
         status.service_deployment = stages.truth;
         status.last_event_id = fresh.last().and_then(|e| e.id.clone()).or(last_event);
         status.last_rollout = started;

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::api::common::Drift;
 use crate::api::service::{DesiredCountPolicy, EcsServiceSpec};
+use crate::api::service_revision_fields::SentRevisionFields;
 use crate::api::{EcsService, EcsServiceStatus};
 use crate::controllers::references;
 use crate::ecs::AwsErrorKind;
@@ -35,8 +36,14 @@ pub async fn observe(
     let Some(observed) = found.filter(|s| s.status != "INACTIVE") else {
         return Ok(None);
     };
+    // DescribeServices does not show these fields and a read-only object never sent them: no drift is claimed.
+    let unobservable = SentRevisionFields {
+        monitoring: svc.spec.monitoring.clone(),
+        gateway_connectors: svc.spec.gateway_connectors.clone(),
+    };
     let desired = Desired {
         spec: &svc.spec,
+        sent: &unobservable,
         task_definition: &deps.task_definition,
         tags: &svc.spec.tags,
         applied_tag_keys: &[],
@@ -164,6 +171,7 @@ mod tests {
     ) -> Vec<(String, String, String)> {
         let desired = Desired {
             spec,
+            sent: &Default::default(),
             task_definition: TD,
             tags: &spec.tags,
             applied_tag_keys: &[],
@@ -212,6 +220,11 @@ mod tests {
         );
     }
 
+    /// What an update sends that DescribeServices never shows: a request flag, and the revision fields the
+    /// operator compares with what it last sent (catalogue, service revision fields).
+    const NOT_SHOWN_BY_DESCRIBE: [&str; 3] =
+        ["forceNewDeployment", "monitoring", "gatewayConnectors"];
+
     #[test]
     fn every_field_an_update_sends_is_read_from_ecs_for_the_drift() {
         fn from<T: serde::de::DeserializeOwned>(value: Value) -> T {
@@ -238,13 +251,16 @@ mod tests {
             service_connect_configuration: Some(from(json!({"enabled": true}))),
             volume_configurations: Some(vec![]),
             vpc_lattice_configurations: Some(vec![]),
+            monitoring: Some(Default::default()),
+            gateway_connectors: Some(vec![]),
         };
         let Ok(Value::Object(fields)) = serde_json::to_value(update) else {
             panic!("an update is an object");
         };
         let unknown: Vec<&String> = fields
             .keys()
-            .filter(|f| *f != "forceNewDeployment" && ecs_value(&running(TD, 0), f).is_none())
+            .filter(|f| !NOT_SHOWN_BY_DESCRIBE.contains(&f.as_str()))
+            .filter(|f| ecs_value(&running(TD, 0), f).is_none())
             .collect();
         assert_eq!(unknown, Vec::<&String>::new());
     }

@@ -12,6 +12,7 @@ use crate::api::service::{
     LoadBalancer, NetworkConfiguration, PropagateTags, SchedulingStrategy,
     ServiceConnectConfiguration,
 };
+use crate::api::service_revision_fields::SentRevisionFields;
 use crate::controllers::compare::{covers, strategy_key};
 use crate::ecs::service::{ObservedService, ServiceUpdate};
 use crate::reconcile::ownership::tag_changes_since;
@@ -44,6 +45,8 @@ pub struct Desired<'a> {
     /// The deployment of this desired state failed already: start none (no new task definition, no field that
     /// starts a deployment) until the desired state changes.
     pub redeploy_blocked: bool,
+    /// What ecs-bridge last sent of the fields DescribeServices does not report: compared instead of ECS's.
+    pub sent: &'a SentRevisionFields,
 }
 
 /// The calls to make, empty when ECS already matches; an error when a field changed that ECS cannot change in place.
@@ -207,6 +210,8 @@ pub(super) fn update_for(desired: &Desired, observed: &ObservedService) -> Servi
             &observed.vpc_lattice_configurations,
             &spec.vpc_lattice_configurations,
         ),
+        monitoring: changed(&desired.sent.monitoring, &spec.monitoring),
+        gateway_connectors: changed(&desired.sent.gateway_connectors, &spec.gateway_connectors),
     };
     // These reach running tasks only through a new deployment, and ECS refuses a strategy change without one.
     update.force_new_deployment |= update.capacity_provider_strategy.is_some()

@@ -80,6 +80,7 @@ fn run(
             restart_requested,
             enforce_desired_count,
             redeploy_blocked: false,
+            sent: &Default::default(),
         },
         observed,
     )
@@ -239,6 +240,7 @@ fn a_blocked_redeploy_keeps_in_place_changes_only() {
         restart_requested: false,
         enforce_desired_count: true,
         redeploy_blocked: true,
+        sent: &Default::default(),
     };
     let mut sent = s.deployment_configuration.clone().unwrap();
     (sent.minimum_healthy_percent, sent.lifecycle_hooks) = (Some(100), Some(vec![]));
@@ -537,4 +539,43 @@ fn matches_task_definitions_by_arn_revision_or_family() {
         "arn:aws:ecs:us-east-1:123:task-definition/web:4"
     ));
     assert!(!same_task_definition(None, "web"));
+}
+
+/// `monitoring` and `gatewayConnectors` are not in DescribeServices: they are sent when the spec differs from what
+/// ecs-bridge last sent, never again once sent, and dropped with the rest of a blocked redeploy.
+#[test]
+fn revision_fields_are_compared_with_what_was_last_sent() {
+    let s = spec(&format!(
+        "{FULL}monitoring: {{metricConfigurations: [{{metricNames: [CPUUtilization], resolutionSeconds: 20}}]}}\n\
+         gatewayConnectors: [{{portName: http, filters: {{accessTypes: [PUBLIC]}}}}]\n"
+    ));
+    let observed = observed_from(&s);
+    let tags = tags();
+    let plan_with = |sent: &SentRevisionFields, blocked: bool| {
+        plan(
+            &Desired {
+                spec: &s,
+                task_definition: TD,
+                tags: &tags,
+                applied_tag_keys: &[],
+                restart_requested: false,
+                enforce_desired_count: true,
+                redeploy_blocked: blocked,
+                sent,
+            },
+            Some(&observed),
+        )
+    };
+    let update = update_of(plan_with(&SentRevisionFields::default(), false));
+    assert_eq!(update.monitoring, s.monitoring);
+    assert_eq!(update.gateway_connectors, s.gateway_connectors);
+    assert!(update.starts_deployment());
+    let sent =
+        SentRevisionFields::default().after(s.monitoring.as_ref(), s.gateway_connectors.as_ref());
+    assert_eq!(plan_with(&sent, false), Ok(vec![]));
+    assert_eq!(
+        plan_with(&SentRevisionFields::default(), true),
+        Ok(vec![]),
+        "a blocked redeploy sends no service revision field"
+    );
 }

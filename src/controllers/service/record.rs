@@ -8,7 +8,10 @@ use super::plan::same_task_definition;
 use super::rollout::mentions_rollback;
 use super::status::primary;
 use crate::api::EcsServiceSpec;
+use crate::api::EcsServiceStatus;
 use crate::api::service::{RolloutOutcome, RolloutRecord};
+use crate::api::service_revision_fields::SentRevisionFields;
+use crate::controllers::service::plan::ServiceAction;
 use crate::ecs::service::ObservedService;
 
 /// Spec fields that do not take part in a deployment: a change of these never starts one.
@@ -158,6 +161,30 @@ pub fn unconfirmed(record: Option<&RolloutRecord>, key: &str, observed: &Observe
 /// The record when it was made for the desired state `key`.
 pub fn for_desired<'a>(record: Option<&'a RolloutRecord>, key: &str) -> Option<&'a RolloutRecord> {
     record.filter(|r| r.desired == key)
+}
+
+/// The record of `monitoring` and `gatewayConnectors` once ECS accepted `action` (`None`: it sent neither).
+pub fn sent_revision_fields(
+    action: &ServiceAction,
+    spec: &EcsServiceSpec,
+    last: &EcsServiceStatus,
+) -> Option<SentRevisionFields> {
+    let before = last.sent_revision_fields.clone().unwrap_or_default();
+    let sent = match action {
+        ServiceAction::Create => {
+            Some(before.after(spec.monitoring.as_ref(), spec.gateway_connectors.as_ref()))
+        }
+        ServiceAction::Update(update)
+            if update.monitoring.is_some() || update.gateway_connectors.is_some() =>
+        {
+            Some(before.after(
+                update.monitoring.as_ref(),
+                update.gateway_connectors.as_ref(),
+            ))
+        }
+        _ => None,
+    };
+    sent.filter(|s| *s != SentRevisionFields::default())
 }
 
 /// Whether the deployment for `key` failed already: then it is not started again.

@@ -177,7 +177,15 @@ fn verdict(
             format!("rolling out {revision} to service {name}: {counts}"),
         ),
         state => {
-            if primary.running_count < desired_count {
+            if state == Some("COMPLETED")
+                && early_success(observed, primary.running_count, desired_count)
+            {
+                let message = format!(
+                    "service {name} runs {revision}: {counts}; ECS completed the deployment on its early success \
+                     criteria and scales the rest in the background"
+                );
+                (Phase::Ready, "EarlySuccess", message)
+            } else if primary.running_count < desired_count {
                 (
                     Phase::Progressing,
                     "TasksPending",
@@ -201,6 +209,23 @@ fn verdict(
             }
         }
     }
+}
+
+/// Whether ECS's early success criteria (rolling deployments only) are met: enabled, and at least `healthyPercent`
+/// of the desired count running; then ECS completes the deployment and scales the rest in the background
+/// (docs/ecs-behaviour.md, entry 149).
+fn early_success(observed: &ObservedService, running: i32, desired: i32) -> bool {
+    let Some(criteria) = observed
+        .deployment_configuration
+        .as_ref()
+        .and_then(|c| c.early_success_criteria.as_ref())
+        .filter(|c| c.enable)
+    else {
+        return false;
+    };
+    let percent = criteria.healthy_percent.unwrap_or(100).clamp(0, 100);
+    // At least `percent` of the desired count, rounded up.
+    running * 100 >= desired * percent
 }
 
 /// An EXTERNAL service is Ready when its PRIMARY task set is in STEADY_STATE; the task sets are the controller's.
@@ -422,6 +447,35 @@ mod tests {
                 .contains("1 of 2 tasks running")
         );
         assert_eq!(summary(&assess(&short, V4, 0, None)).3, "TasksStopping");
+    }
+
+    /// ECS completes a rolling deployment once `healthyPercent` of the desired tasks are healthy and scales the
+    /// rest in the background (entry 149): Ready then, not TasksPending.
+    #[test]
+    fn early_success_criteria_are_ready_once_ecs_completed_the_deployment() {
+        let mut early = service(vec![deployment(
+            "PRIMARY",
+            V4,
+            1,
+            Some(("COMPLETED", "done")),
+        )]);
+        early.deployment_configuration = serde_yaml::from_str(
+            "{earlySuccessCriteria: {enable: true, healthyPercent: 50, sourceServiceRevisionCleanup: DEFERRED}}",
+        )
+        .unwrap();
+        assert_eq!(
+            summary(&assess(&early, V4, 2, None)),
+            (true, false, false, "EarlySuccess".into())
+        );
+        // Short of the percent, or with the criteria off, the rest is still pending.
+        assert_eq!(summary(&assess(&early, V4, 3, None)).3, "TasksPending");
+        let criteria = early
+            .deployment_configuration
+            .as_mut()
+            .and_then(|c| c.early_success_criteria.as_mut())
+            .unwrap();
+        criteria.enable = false;
+        assert_eq!(summary(&assess(&early, V4, 2, None)).3, "TasksPending");
     }
 
     #[test]

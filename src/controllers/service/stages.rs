@@ -1,10 +1,11 @@
-//! Rollout truth per lifecycle stage for BLUE_GREEN, LINEAR and CANARY services, and the `ecsbridge.dev/rollback`
-//! annotation for every service (docs/ecs-behaviour.md, entries 6 and 73-78).
+//! Rollout truth per lifecycle stage for BLUE_GREEN, LINEAR and CANARY services, the `ecsbridge.dev/rollback`
+//! annotation for every service, and the `ecsbridge.dev/continue` annotation of a paused deployment
+//! (docs/ecs-behaviour.md, entries 6, 73-78 and 145-147; the pause itself in [`super::pause`]).
 //!
 //! The truth is the service deployment ECS names as the service's `currentServiceDeployment`, described directly
 //! (the newest one of every ListServiceDeployments page only when ECS names none). It is read for a non-ROLLING
 //! service only while a deployment is in progress or the last read saw one that had not ended, and for any
-//! service while a rollback is asked for: a settled service costs nothing. It is read before the plan, so that a
+//! service while a rollback or a continue is asked for: a settled service costs nothing. It is read before the plan, so that a
 //! rollback fails the deployment the operator started before anything could deploy that revision again.
 //!
 //! Only the service deployment the operator's deployment started can fail it: an older one, which a lagging answer
@@ -14,6 +15,7 @@
 
 use kube::ResourceExt;
 
+use super::pause;
 use super::record::started_service_deployment;
 use super::rollout::{Phase, Rollout};
 use super::status::primary;
@@ -22,6 +24,8 @@ use crate::api::common::ROLLBACK_ANNOTATION;
 use crate::api::service::{
     DeploymentStrategy, LifecycleHookOutcome, RolloutOutcome, RolloutRecord, ServiceDeploymentTruth,
 };
+use crate::api::service_pause::CONTINUE_ANNOTATION;
+use crate::controllers::task::status::rfc3339;
 use crate::ecs::service::ObservedService;
 use crate::ecs::service_deployment::ObservedServiceDeployment;
 use crate::reconcile::conditions::{DEGRADED, READY};
@@ -41,11 +45,13 @@ pub struct Stages {
 }
 
 impl Stages {
-    /// The rollout as the service deployment tells it (see [`judge`]).
+    /// The rollout as the service deployment tells it (see [`judge`]), and whether a PAUSE hook holds it (see
+    /// [`pause::judge`]).
     pub fn judge(&self, rollout: Rollout, started: Option<&RolloutRecord>, name: &str) -> Rollout {
         let truth = self.truth.as_ref().filter(|_| self.judged);
         let stale = truth.is_some_and(|t| is_stale(started, &t.arn));
-        judge(rollout, truth, stale, name)
+        let paused = truth.filter(|_| !stale).and_then(pause::paused);
+        pause::judge(judge(rollout, truth, stale, name), paused.as_ref(), name)
     }
 }
 
@@ -85,8 +91,12 @@ pub fn truth_of(observed: ObservedServiceDeployment) -> ServiceDeploymentTruth {
             .lifecycle_hook_details
             .into_iter()
             .map(|h| LifecycleHookOutcome {
+                hook_id: h.hook_id,
+                target_type: h.target_type,
                 target_arn: h.target_arn,
                 status: h.status,
+                expires_at: h.expires_at.map(rfc3339),
+                timeout_action: h.timeout_action,
             })
             .collect(),
         rollback_reason: observed.rollback.and_then(|r| r.reason),
@@ -221,11 +231,13 @@ pub async fn follow(
     let staged = staged_strategy(observed).is_some();
     let requested = svc.annotations().get(ROLLBACK_ANNOTATION).cloned();
     let rollback = requested.is_some() && requested != last.rollback;
+    let asked_to_continue = svc.annotations().get(CONTINUE_ANNOTATION).cloned();
+    let continuing = asked_to_continue.is_some() && asked_to_continue != last.continued;
     let unfinished = last
         .service_deployment
         .as_ref()
         .is_some_and(ServiceDeploymentTruth::ongoing);
-    let read = rollback || unfinished || (staged && deploying(observed));
+    let read = rollback || continuing || unfinished || (staged && deploying(observed));
     let name = &observed.service_name;
     let mut truth = if read {
         let current = observed.current_service_deployment.as_deref();
@@ -245,7 +257,15 @@ pub async fn follow(
         let value = requested.as_deref().unwrap_or_default();
         match rollback_step(truth.as_ref(), name, value) {
             RollbackStep::Stop(arn) => {
-                ctx.ecs.roll_back_service_deployment(&arn).await?;
+                // A paused deployment is rolled back by answering its hook (ContinueServiceDeployment, ROLLBACK).
+                match truth.as_ref().and_then(pause::paused) {
+                    Some(hook) => {
+                        ctx.ecs
+                            .continue_service_deployment(&arn, &hook.hook_id, true)
+                            .await?
+                    }
+                    None => ctx.ecs.roll_back_service_deployment(&arn).await?,
+                }
                 if let Some(current) = truth.as_mut() {
                     current.status = Some("ROLLBACK_REQUESTED".into());
                     current.status_reason = Some(format!(
@@ -267,6 +287,14 @@ pub async fn follow(
             }
         }
         checkpoint.save(|s| s.rollback = requested.clone()).await?;
+    }
+    if continuing {
+        let value = asked_to_continue.as_deref().unwrap_or_default();
+        let note = pause::answer_continue(ctx, truth.as_mut(), name, value).await?;
+        stages.notes.push(note);
+        checkpoint
+            .save(|s| s.continued = asked_to_continue.clone())
+            .await?;
     }
     if let Some(t) = &truth {
         *started = fail_record(started.take(), t);

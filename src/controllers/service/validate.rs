@@ -55,6 +55,7 @@ pub fn validate(svc: &EcsService) -> Result<(), String> {
     check_scheduling(spec)?;
     check_deployment(spec)?;
     super::strategy::check(spec)?;
+    super::revision_fields::check(spec)?;
     check_placement(spec)?;
     check_load_balancing(spec)?;
     super::autoscaling::validate::validate(svc)?;

@@ -81,6 +81,7 @@ pub fn find(operation: &str) -> Option<Op> {
         "ListServiceDeployments" => ops_service_deployment::list,
         "DescribeServiceDeployments" => ops_service_deployment::describe,
         "StopServiceDeployment" => ops_service_deployment::stop,
+        "ContinueServiceDeployment" => ops_service_deployment::continue_paused,
         "TagResource" => ops_tags::tag,
         "UntagResource" => ops_tags::untag,
         "ListTagsForResource" => ops_tags::list,

@@ -1,5 +1,5 @@
-//! Service deployment operations: ListServiceDeployments, DescribeServiceDeployments and StopServiceDeployment
-//! (docs/ecs-behaviour.md, entries 6 and 72). The double keeps service deployments for BLUE_GREEN, LINEAR and
+//! Service deployment operations: ListServiceDeployments, DescribeServiceDeployments, StopServiceDeployment and
+//! ContinueServiceDeployment (docs/ecs-behaviour.md, entries 6, 72 and 145-147). The double keeps service deployments for BLUE_GREEN, LINEAR and
 //! CANARY services only.
 
 use std::collections::BTreeMap;
@@ -124,5 +124,22 @@ pub fn stop(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         ));
     }
     strategies::stop(service, i, ctx.now, &mut model.ids);
+    Ok(json!({"serviceDeploymentArn": arn}))
+}
+
+/// ContinueServiceDeployment: CONTINUE (the default) or ROLLBACK for a pause hook AWAITING_ACTION.
+pub fn continue_paused(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
+    let arn = req.required_str("serviceDeploymentArn")?.to_owned();
+    let hook = req.required_str("hookId")?.to_owned();
+    let action = req.str("action")?.unwrap_or("CONTINUE").to_owned();
+    if !matches!(action.as_str(), "CONTINUE" | "ROLLBACK") {
+        return Err(ApiError::invalid(
+            "The valid values for action are ROLLBACK and CONTINUE.",
+        ));
+    }
+    let (key, i) = find(model, &arn).ok_or_else(not_found)?;
+    let service = model.services.get_mut(&key).ok_or_else(not_found)?;
+    strategies::answer(service, i, &hook, &action, ctx.now, &mut model.ids)
+        .map_err(ApiError::invalid)?;
     Ok(json!({"serviceDeploymentArn": arn}))
 }

@@ -556,6 +556,13 @@ impl Run {
         }
     }
 
+    /// Holds the PRIMARY deployment's completion until `until` (a paused service deployment).
+    pub fn hold_primary(&mut self, until: f64) {
+        if let Some(primary) = self.deployments.first_mut() {
+            primary.hold_until = until;
+        }
+    }
+
     /// The id of the PRIMARY deployment.
     pub fn primary_id(&self) -> Option<&str> {
         self.deployments.first().map(|d| d.id.as_str())

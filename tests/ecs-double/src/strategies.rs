@@ -5,7 +5,7 @@
 //! its lifecycle stages follow each other on a [`Timeline`] fixed when it starts, production traffic shifts in the
 //! strategy's steps, and its deployment in `deployments[]` completes only when CLEAN_UP ends. A lifecycle hook
 //! whose `hookTargetArn` contains `fail` fails at its first stage and rolls the deployment back; so does
-//! StopServiceDeployment. After a successful deployment that replaced an earlier revision, the service's load
+//! StopServiceDeployment. A PAUSE hook holds it until ContinueServiceDeployment or its time-out ([`pauses`]). After a successful deployment that replaced an earlier revision, the service's load
 //! balancers serve from the alternate target group, and the pair swaps roles. Like everything in the double, it is
 //! applied lazily in time order.
 
@@ -15,6 +15,9 @@ use crate::dispatch::Ctx;
 use crate::ids::Ids;
 use crate::state::Service;
 use crate::timeline::{STAGES, Timeline, strategy};
+
+mod pauses;
+pub use pauses::answer;
 
 /// A lifecycle hook of the deployment.
 #[derive(Clone, Debug)]
@@ -50,6 +53,7 @@ pub struct ServiceDeployment {
     created_at: f64,
     timeline: Timeline,
     hooks: Vec<Hook>,
+    pauses: Vec<pauses::Pause>,
     source_revision: Option<String>,
     target_revision: String,
     configuration: Value,
@@ -93,7 +97,7 @@ impl ServiceDeployment {
             let reason = "Service deployment stopped: a newer service deployment replaced it.";
             return ("STOPPED", Some(reason.into()));
         }
-        if t >= self.timeline.finish {
+        if self.clock(t) >= self.timeline.finish {
             return ("SUCCESSFUL", None);
         }
         ("IN_PROGRESS", None)
@@ -105,12 +109,15 @@ impl ServiceDeployment {
             Some(r) => r.stage,
             None => self
                 .timeline
-                .stage(t.min(self.timeline.finish - f64::EPSILON)),
+                .stage(self.clock(t).min(self.timeline.finish - f64::EPSILON)),
         }
     }
 
     fn hook_details(&self, t: f64) -> Vec<Value> {
-        let until = self.rollback.as_ref().map_or(t, |r| r.at.min(t));
+        let until = self
+            .rollback
+            .as_ref()
+            .map_or(self.clock(t), |r| r.at.min(t));
         self.hooks
             .iter()
             .filter_map(|h| {
@@ -172,12 +179,12 @@ impl ServiceDeployment {
         let mut out = self.brief(service, t);
         let weight = match self.rollback {
             Some(_) if self.status(t).0 == "ROLLBACK_SUCCESSFUL" => 0.0,
-            _ => self.timeline.traffic(t),
+            _ => self.timeline.traffic(self.clock(t)),
         };
         let test = if self
             .timeline
             .stage_start("TEST_TRAFFIC_SHIFT")
-            .is_some_and(|s| s <= t)
+            .is_some_and(|s| s <= self.clock(t))
         {
             100.0
         } else {
@@ -188,7 +195,9 @@ impl ServiceDeployment {
         out["lifecycleStage"] = json!(self.stage(t));
         out["updatedAt"] = json!(t);
         out["deploymentConfiguration"] = self.configuration.clone();
-        out["lifecycleHookDetails"] = json!(self.hook_details(t));
+        let mut hooks = self.hook_details(t);
+        hooks.extend(self.pause_details(t));
+        out["lifecycleHookDetails"] = json!(hooks);
         out["targetServiceRevision"] = json!({
             "arn": self.target_revision, "requestedTaskCount": service.run.desired(),
             "runningTaskCount": running, "pendingTaskCount": service.run.pending(t),
@@ -244,6 +253,7 @@ pub fn begin(service: &mut Service, ctx: &Ctx, deployment_id: &str) {
         .into_iter()
         .flatten()
         .enumerate()
+        .filter(|(_, h)| h["targetType"] != "PAUSE")
         .map(|(i, h)| Hook {
             id: format!("{id}-hook-{i}"),
             target_arn: h["hookTargetArn"].as_str().unwrap_or_default().to_owned(),
@@ -282,6 +292,7 @@ pub fn begin(service: &mut Service, ctx: &Ctx, deployment_id: &str) {
         created_at: ctx.now,
         timeline,
         hooks,
+        pauses: pauses::of(&configuration, &id, ctx),
         source_revision,
         target_revision: revision(number),
         configuration,
@@ -290,17 +301,27 @@ pub fn begin(service: &mut Service, ctx: &Ctx, deployment_id: &str) {
         swapped: false,
         rollback_duration: ctx.duration,
     });
+    if service
+        .service_deployments
+        .last()
+        .is_some_and(ServiceDeployment::pausing)
+    {
+        service.run.hold_primary(f64::INFINITY);
+    }
 }
 
-/// Brings the service's newest service deployment up to `now`: a failing hook rolls it back, success swaps the
-/// target groups; then the rollout runs on.
+/// Brings the service's newest service deployment up to `now`: a pause that timed out takes its time-out action,
+/// a failing hook rolls it back, success swaps the target groups; then the rollout runs on.
 pub fn settle(service: &mut Service, now: f64, ids: &mut Ids) {
+    pauses::time_out(service, now, ids);
     if let Some(sd) = service
         .service_deployments
         .last_mut()
         .filter(|d| !d.ended())
     {
         let ours = service.run.primary_id() == Some(sd.deployment_id.as_str());
+        // A pause holds the deployment's clock where it began.
+        let now = sd.clock(now);
         match sd
             .hook_failure()
             .map(|(at, stage, h)| (at, stage, h.target_arn.clone()))

@@ -117,6 +117,17 @@ impl Timeline {
         next.map_or(self.finish, |(_, t)| *t)
     }
 
+    /// Moves everything after `at` on by `by` seconds: a pause held the deployment at `at` that long.
+    pub fn delay_after(&mut self, at: f64, by: f64) {
+        for (_, start) in self.stages.iter_mut().filter(|(_, start)| *start > at) {
+            *start += by;
+        }
+        for (when, _) in self.traffic.iter_mut().filter(|(when, _)| *when > at) {
+            *when += by;
+        }
+        self.finish += by;
+    }
+
     pub fn traffic(&self, t: f64) -> f64 {
         self.traffic
             .iter()
