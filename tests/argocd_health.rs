@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use ecs_bridge::api::{
-    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask, TaskDefinition,
-    task::TaskPhase,
+    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask,
+    TaskDefinition, task::TaskPhase,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
