@@ -127,3 +127,45 @@ async fn a_second_object_naming_the_same_ecs_service_is_refused_and_leaves_it_al
     env.delete::<EcsExpressService>("first").await;
     env.wait_gone::<EcsExpressService>("first", WAIT).await;
 }
+
+fn synced_false_with(service: &EcsExpressService, reason: &str, words: &str) -> bool {
+    service
+        .status
+        .as_ref()
+        .and_then(|st| condition(&st.conditions, "Synced"))
+        .is_some_and(|c| c.status == "False" && c.reason == reason && c.message.contains(words))
+}
+
+#[tokio::test]
+async fn a_bad_spec_and_the_read_only_annotation_are_refused_with_the_field_named() {
+    let double = ecs_double::spawn(&["--throttle", "off", "--rollout-seconds", "3"]);
+    let env = Env::against(&unique("express-refused"), &double.url).await;
+    let name = unique("web");
+    let bad = manifest("web", &name).replace("healthCheckPath: /health", "healthCheckPath: health");
+    env.apply::<EcsExpressService>(&bad).await;
+    let refused = env
+        .wait_for::<EcsExpressService>("web", WAIT, |s| {
+            synced_false_with(s, "InvalidSpec", "spec.healthCheckPath")
+        })
+        .await;
+    assert_eq!(refused.status.and_then(|s| s.service_arn), None);
+
+    let observe_only = manifest("watch", &unique("web")).replace(
+        "metadata: {name: watch}",
+        "metadata: {name: watch, annotations: {ecsbridge.dev/read-only: \"true\"}}",
+    );
+    env.apply::<EcsExpressService>(&observe_only).await;
+    env.wait_for::<EcsExpressService>("watch", WAIT, |s| {
+        synced_false_with(s, "InvalidSpec", "cannot be read-only")
+    })
+    .await;
+
+    env.apply::<EcsExpressService>(&manifest("web", &name))
+        .await;
+    env.wait_for::<EcsExpressService>("web", WAIT, is_ready)
+        .await;
+    env.delete::<EcsExpressService>("web").await;
+    env.delete::<EcsExpressService>("watch").await;
+    env.wait_gone::<EcsExpressService>("web", WAIT).await;
+    env.wait_gone::<EcsExpressService>("watch", WAIT).await;
+}

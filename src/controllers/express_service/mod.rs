@@ -118,6 +118,19 @@ impl Managed for EcsExpressService {
         })
     }
 
+    async fn observe(
+        &self,
+        _ctx: &Context,
+    ) -> Result<Option<crate::reconcile::read_only::Observed<EcsExpressServiceStatus>>, Error> {
+        Err(Error::InvalidSpec(format!(
+            "metadata.annotations[{}]: an EcsExpressService cannot be read-only (only {} can): ECS names an \
+             Express service by its ARN only, which an object that did not create it does not know; remove the \
+             annotation",
+            crate::reconcile::read_only::READ_ONLY,
+            crate::reconcile::read_only::KINDS
+        )))
+    }
+
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
         let name = service_name(self);
         let Some(arn) = self.status.as_ref().and_then(|s| s.service_arn.clone()) else {
