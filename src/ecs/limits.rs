@@ -78,13 +78,20 @@ impl Category {
             "RegisterTaskDefinition" | "DeregisterTaskDefinition" => Category::TaskDefinitionModify,
             "DeleteTaskDefinitions" => Category::DeleteTaskDefinitions,
             // StopServiceDeployment is in no documented bucket: it shares UpdateService's, to be safe.
-            "CreateService" | "UpdateService" | "DeleteService" | "StopServiceDeployment" => {
-                Category::ServiceModify
-            }
+            // The Express Mode calls are in no documented bucket either: they share the service buckets.
+            "CreateService"
+            | "UpdateService"
+            | "DeleteService"
+            | "StopServiceDeployment"
+            | "CreateExpressGatewayService"
+            | "UpdateExpressGatewayService"
+            | "DeleteExpressGatewayService" => Category::ServiceModify,
             "ListServiceDeployments" | "DescribeServiceDeployments" => {
                 Category::ServiceDeploymentRead
             }
-            "DescribeServices" | "ListServices" => Category::ServiceRead,
+            "DescribeServices" | "ListServices" | "DescribeExpressGatewayService" => {
+                Category::ServiceRead
+            }
             "TagResource" | "UntagResource" => Category::TagModify,
             "ListTagsForResource" => Category::TagRead,
             "RunTask" | "StopTask" => Category::TaskModify,

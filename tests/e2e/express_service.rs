@@ -1,7 +1,8 @@
 //! `EcsExpressService` end to end against the ECS test double: an Express service goes Ready with its HTTPS URL
 //! and the security groups ECS made in status, an update deploys a new configuration, and deletion waits until
 //! ECS has drained it, leaving nothing behind. A second object naming the same ECS service is refused, not
-//! adopted, and its deletion leaves the first one's service alone.
+//! adopted, and its deletion leaves the first one's service alone; `deletionPolicy: Retain` leaves the service
+//! running. A spec ECS would refuse, and the read-only annotation, are refused with the field named.
 
 use std::time::Duration;
 
@@ -168,4 +169,27 @@ async fn a_bad_spec_and_the_read_only_annotation_are_refused_with_the_field_name
     env.delete::<EcsExpressService>("watch").await;
     env.wait_gone::<EcsExpressService>("web", WAIT).await;
     env.wait_gone::<EcsExpressService>("watch", WAIT).await;
+}
+
+#[tokio::test]
+async fn deletion_policy_retain_leaves_the_express_service_running() {
+    let double = ecs_double::spawn(&["--throttle", "off", "--rollout-seconds", "3"]);
+    let env = Env::against(&unique("express-retain"), &double.url).await;
+    let name = unique("web");
+    let retained = format!("{}  deletionPolicy: Retain\n", manifest("web", &name));
+    env.apply::<EcsExpressService>(&retained).await;
+    let ready_service = env
+        .wait_for::<EcsExpressService>("web", WAIT, is_ready)
+        .await;
+    let arn = ready_service
+        .status
+        .and_then(|s| s.service_arn)
+        .expect("an ARN");
+    env.delete::<EcsExpressService>("web").await;
+    env.wait_gone::<EcsExpressService>("web", WAIT).await;
+    let kept = ecs_service(&env, &arn).await;
+    assert_eq!(
+        kept.status().and_then(|s| s.status_code()),
+        Some(&ExpressGatewayServiceStatusCode::Active)
+    );
 }
