@@ -5,7 +5,8 @@ use kube::CustomResourceExt;
 use serde_json::Value;
 
 use crate::api::{
-    CapacityProvider, EcsAccount, EcsCluster, EcsCronTask, EcsService, EcsTask, TaskDefinition,
+    CapacityProvider, EcsAccount, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask,
+    TaskDefinition,
 };
 
 /// The CRDs of all kinds, in a stable order.
@@ -17,6 +18,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         EcsTask::crd(),
         EcsCronTask::crd(),
         CapacityProvider::crd(),
+        EcsExpressService::crd(),
         EcsAccount::crd(),
     ]
     .into_iter()

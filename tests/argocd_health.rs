@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use ecs_bridge::api::{
-    CapacityProvider, EcsCluster, EcsCronTask, EcsService, EcsTask, TaskDefinition, task::TaskPhase,
+    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask,
+    TaskDefinition, task::TaskPhase,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -213,6 +214,7 @@ fn assert_real(obj: &Value, kind: &str, file: &str, sources: &str) {
         "TaskDefinition" => round_trip::<TaskDefinition>(obj, file),
         "EcsService" => round_trip::<EcsService>(obj, file),
         "CapacityProvider" => round_trip::<CapacityProvider>(obj, file),
+        "EcsExpressService" => round_trip::<EcsExpressService>(obj, file),
         "EcsTask" => round_trip::<EcsTask>(obj, file),
         "EcsCronTask" => round_trip::<EcsCronTask>(obj, file),
         other => panic!("{file}: no type for kind {other}"),

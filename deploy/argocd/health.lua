@@ -29,6 +29,7 @@ local KINDS = {
   TaskDefinition = {},
   EcsService = {},
   CapacityProvider = { degradedReadyReasons = { UpdateFailed = true } },
+  EcsExpressService = {},
   EcsTask = { run = true, waiting = "Waiting for the tasks to finish" },
   EcsCronTask = { suspendable = true },
 }

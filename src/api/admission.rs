@@ -128,6 +128,25 @@ pub const RULES: &[AdmissionRule] = &[
                   status.serviceName; set it back, or create a new EcsService",
     },
     AdmissionRule {
+        id: "express-service-name-immutable",
+        targets: &[("ecsexpressservices", &[])],
+        rule: "!has(oldSelf.status) || !has(oldSelf.status.serviceName) || \
+               (has(self.spec.serviceName) ? self.spec.serviceName : self.metadata.name) == \
+               oldSelf.status.serviceName",
+        message: "spec.serviceName is immutable: the ECS Express service was created under the name in \
+                  status.serviceName; set it back, or create a new EcsExpressService",
+    },
+    AdmissionRule {
+        id: "express-create-only",
+        targets: &[("ecsexpressservices", &[])],
+        rule: "!has(oldSelf.status) || !has(oldSelf.status.serviceArn) || \
+               (self.spec.infrastructureRoleArn == oldSelf.spec.infrastructureRoleArn && \
+               has(self.spec.clusterRef) == has(oldSelf.spec.clusterRef) && \
+               (!has(self.spec.clusterRef) || self.spec.clusterRef.name == oldSelf.spec.clusterRef.name))",
+        message: "spec.infrastructureRoleArn and spec.clusterRef are create-only: UpdateExpressGatewayService \
+                  changes neither; set them back, or create a new EcsExpressService",
+    },
+    AdmissionRule {
         id: "capacity-provider-name-immutable",
         targets: &[("capacityproviders", &[])],
         rule: "!has(oldSelf.status) || !has(oldSelf.status.name) || \
@@ -158,6 +177,7 @@ pub const RULES: &[AdmissionRule] = &[
             ("ecsservices", &[]),
             ("ecstasks", &[]),
             ("capacityproviders", &[]),
+            ("ecsexpressservices", &[]),
         ],
         rule: "!has(oldSelf.status) || !has(oldSelf.status.region) || \
                (has(self.spec.region) == has(oldSelf.spec.region) && \

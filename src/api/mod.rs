@@ -7,6 +7,7 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod common;
 pub mod cron_task;
+pub mod express_service;
 pub mod kubernetes_service;
 pub mod managed_instances;
 pub mod region;
@@ -22,6 +23,7 @@ pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProv
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{Condition, DeletionPolicy, LocalRef, Tags};
 pub use cron_task::{EcsCronTask, EcsCronTaskSpec, EcsCronTaskStatus};
+pub use express_service::{EcsExpressService, EcsExpressServiceSpec, EcsExpressServiceStatus};
 pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus};
 pub use task::{EcsTask, EcsTaskSpec, EcsTaskStatus};
 pub use task_definition::{TaskDefinition, TaskDefinitionSpec, TaskDefinitionStatus};

@@ -1,6 +1,9 @@
 //! `spec.region` of every namespaced kind, for the reconcile skeleton (an `EcsCronTask`'s is its template's).
 
-use super::{CapacityProvider, EcsCluster, EcsCronTask, EcsService, EcsTask, TaskDefinition};
+use super::{
+    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask,
+    TaskDefinition,
+};
 
 /// Where an object asks to live.
 pub trait SpecRegion {
@@ -22,7 +25,8 @@ spec_region!(
     TaskDefinition,
     EcsService,
     EcsTask,
-    CapacityProvider
+    CapacityProvider,
+    EcsExpressService
 );
 
 impl SpecRegion for EcsCronTask {

@@ -4,6 +4,7 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod compare;
 pub mod cron_task;
+pub mod express_service;
 pub mod launch;
 pub mod references;
 pub mod service;

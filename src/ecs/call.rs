@@ -21,7 +21,11 @@ const MAX_TRANSIENT_ATTEMPTS: u32 = 2;
 /// RegisterTaskDefinition has no idempotency token: a repeat could register a duplicate revision, so its
 /// reconcile looks at ECS again instead.
 fn safe_to_repeat(operation: &str) -> bool {
-    operation != "RegisterTaskDefinition"
+    // A repeated create would find the first one's service and be refused as a name already taken.
+    !matches!(
+        operation,
+        "RegisterTaskDefinition" | "CreateExpressGatewayService"
+    )
 }
 
 /// A random factor in [0.5, 1.5) for backoff jitter.

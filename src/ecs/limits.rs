@@ -78,16 +78,22 @@ impl Category {
             "RegisterTaskDefinition" | "DeregisterTaskDefinition" => Category::TaskDefinitionModify,
             "DeleteTaskDefinitions" => Category::DeleteTaskDefinitions,
             // StopServiceDeployment and ContinueServiceDeployment are in no documented bucket: they share
-            // UpdateService's, to be safe.
+            // UpdateService's, to be safe. The Express Mode calls are in no documented bucket either: they
+            // share the service buckets.
             "CreateService"
             | "UpdateService"
             | "DeleteService"
             | "StopServiceDeployment"
-            | "ContinueServiceDeployment" => Category::ServiceModify,
+            | "ContinueServiceDeployment"
+            | "CreateExpressGatewayService"
+            | "UpdateExpressGatewayService"
+            | "DeleteExpressGatewayService" => Category::ServiceModify,
             "ListServiceDeployments" | "DescribeServiceDeployments" => {
                 Category::ServiceDeploymentRead
             }
-            "DescribeServices" | "ListServices" => Category::ServiceRead,
+            "DescribeServices" | "ListServices" | "DescribeExpressGatewayService" => {
+                Category::ServiceRead
+            }
             "TagResource" | "UntagResource" => Category::TagModify,
             "ListTagsForResource" => Category::TagRead,
             "RunTask" | "StopTask" => Category::TaskModify,

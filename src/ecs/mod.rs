@@ -10,6 +10,7 @@ pub mod call;
 pub mod capacity_provider;
 pub mod cluster;
 pub mod error;
+pub mod express_service;
 pub mod limits;
 pub mod priority;
 pub mod service;

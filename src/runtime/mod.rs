@@ -19,7 +19,8 @@ use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::api::{
-    CapacityProvider, EcsCluster, EcsCronTask, EcsService, EcsTask, LocalRef, TaskDefinition,
+    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask, LocalRef,
+    TaskDefinition,
 };
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
@@ -183,6 +184,9 @@ pub fn scope(ctx: &Arc<Context>, scope: Option<&str>, changes: &bindings::Bindin
     // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
     let cron_tasks =
         controller(api::<EcsCronTask>(client, scope)).owns(api::<EcsTask>(client, scope), config());
+    let express_services = controller(api::<EcsExpressService>(client, scope));
+    caches.push(wait_until_ready(express_services.store()).boxed());
+    controllers.push(drive(express_services, ctx.clone(), changes).boxed());
     caches.push(wait_until_ready(providers.store()).boxed());
     caches.push(wait_until_ready(tasks.store()).boxed());
     caches.push(wait_until_ready(cron_tasks.store()).boxed());

@@ -32,6 +32,7 @@ struct Created {
     clusters: Vec<String>,
     services: Vec<(String, String)>,
     families: Vec<String>,
+    express_services: Vec<String>,
 }
 
 impl Run {
@@ -90,6 +91,11 @@ impl Run {
             .push((cluster.to_owned(), service.to_owned()));
     }
 
+    /// Records an Express service (by ARN) for cleanup.
+    pub fn track_express_service(&self, arn: &str) {
+        self.created().express_services.push(arn.to_owned());
+    }
+
     /// Records a task definition family for cleanup.
     pub fn track_family(&self, family: &str) {
         self.created().families.push(family.to_owned());
@@ -113,11 +119,19 @@ impl Run {
         }
     }
 
-    /// Deletes what the run created: services (forced), task definition revisions, then clusters.
+    /// Deletes what the run created: Express services, services (forced), task definition revisions, then
+    /// clusters.
     async fn clean_up(&self) -> Vec<String> {
         let created = std::mem::take(&mut *self.created());
         let ecs = self.ecs();
         let mut leaks = Vec::new();
+        for arn in &created.express_services {
+            let _ = ecs
+                .delete_express_gateway_service()
+                .service_arn(arn)
+                .send()
+                .await;
+        }
         for (cluster, service) in &created.services {
             let _ = ecs
                 .delete_service()

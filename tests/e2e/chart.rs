@@ -215,6 +215,13 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
             ("patch", "ecsservices.ecsbridge.dev", Some(ns), true),
             ("patch", "ecsservices.ecsbridge.dev/status", Some(ns), true),
             ("watch", "capacityproviders.ecsbridge.dev", None, true),
+            ("watch", "ecsexpressservices.ecsbridge.dev", None, true),
+            (
+                "patch",
+                "ecsexpressservices.ecsbridge.dev/status",
+                Some(ns),
+                true,
+            ),
             (
                 "patch",
                 "capacityproviders.ecsbridge.dev/status",

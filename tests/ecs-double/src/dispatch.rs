@@ -7,7 +7,7 @@ use crate::state::Model;
 use crate::task_life::Timing;
 use crate::task_memory::Memory;
 use crate::{
-    ops_capacity_provider, ops_cluster, ops_run_task, ops_scaling, ops_service,
+    ops_capacity_provider, ops_cluster, ops_express, ops_run_task, ops_scaling, ops_service,
     ops_service_deployment, ops_tags, ops_task, ops_task_definition,
 };
 
@@ -64,6 +64,10 @@ pub fn find(operation: &str) -> Option<Op> {
         "DescribeCapacityProviders" => ops_capacity_provider::describe,
         "UpdateCapacityProvider" => ops_capacity_provider::update,
         "DeleteCapacityProvider" => ops_capacity_provider::delete,
+        "CreateExpressGatewayService" => ops_express::create,
+        "DescribeExpressGatewayService" => ops_express::describe,
+        "UpdateExpressGatewayService" => ops_express::update,
+        "DeleteExpressGatewayService" => ops_express::delete,
         "RegisterTaskDefinition" => ops_task_definition::register,
         "DescribeTaskDefinition" => ops_task_definition::describe,
         "ListTaskDefinitions" => ops_task_definition::list,

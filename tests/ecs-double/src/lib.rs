@@ -18,6 +18,7 @@ mod faults;
 mod ids;
 mod ops_capacity_provider;
 mod ops_cluster;
+mod ops_express;
 mod ops_run_task;
 mod ops_scaling;
 mod ops_service;

@@ -135,6 +135,8 @@ pub struct Model {
     pub placement: Placement,
     /// Capacity providers by name.
     pub capacity_providers: crate::ops_capacity_provider::Providers,
+    /// Express Mode services, by ARN.
+    pub express: crate::ops_express::ExpressServices,
     pub ids: Ids,
     /// Decides which rollouts fail.
     pub rng: XorShift,
@@ -183,6 +185,7 @@ impl Model {
             task_tokens: BTreeMap::new(),
             placement: Placement::new(seed),
             capacity_providers: Default::default(),
+            express: Default::default(),
             ids: Ids::default(),
             rng: XorShift::new(seed ^ 0x726F_6C6C_6F75_7473),
             scaling: crate::ops_scaling::Scaling::default(),

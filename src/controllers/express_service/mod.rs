@@ -1,0 +1,232 @@
+//! The `EcsExpressService` controller: creates the Express service (CreateExpressGatewayService) and records its
+//! ARN at once, since every later call names it by ARN; sends the updatable fields again
+//! (UpdateExpressGatewayService) when ECS's newest configuration lacks what the spec sets; Ready once ECS reports
+//! it ACTIVE with one configuration and an endpoint; deletion waits until ECS no longer reports it. A service
+//! this object did not create is never changed or adopted: ECS names it by ARN only, so an existing one of the
+//! same name is refused by ECS's create and reported.
+
+pub mod status;
+pub mod validate;
+
+use std::time::Duration;
+
+use kube::Api;
+
+use crate::api::{DeletionPolicy, EcsCluster, EcsExpressService, EcsExpressServiceStatus};
+use crate::controllers::references::{ready_object, same_place};
+use crate::ecs::AwsErrorKind;
+use crate::ecs::express_service::ObservedExpressService;
+use crate::reconcile::ownership::{Ownership, classify, desired_tags};
+use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
+use validate::service_name;
+
+/// How often to look again while ECS provisions, deploys or drains.
+const POLL: Duration = Duration::from_secs(10);
+
+impl Managed for EcsExpressService {
+    type Status = EcsExpressServiceStatus;
+    const EXPORTED: &'static [(&'static str, &'static str)] = &[
+        ("arn", "/serviceArn"),
+        ("name", "/serviceName"),
+        ("url", "/url"),
+        ("securityGroups", "/securityGroups/*"),
+    ];
+
+    fn status(&self) -> Option<&EcsExpressServiceStatus> {
+        self.status.as_ref()
+    }
+
+    fn deletion_policy(&self) -> DeletionPolicy {
+        self.spec.deletion_policy
+    }
+
+    fn export_to(&self) -> Option<&str> {
+        self.spec
+            .export_to
+            .as_ref()
+            .map(|e| e.config_map_name.as_str())
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        validate::validate(self)
+    }
+
+    async fn apply(
+        &self,
+        ctx: &Context,
+        checkpoint: &Checkpoint<'_, Self>,
+    ) -> Result<Applied<EcsExpressServiceStatus>, Error> {
+        let name = service_name(self);
+        let recorded = checkpoint.current();
+        self.check_create_only(&recorded, &name)?;
+        let mut notes = Vec::new();
+        let observed = match recorded.service_arn.as_deref() {
+            Some(arn) => ctx.ecs.describe_express_service(arn).await?,
+            None => None,
+        };
+        let current = match observed {
+            Some(found) => {
+                if classify(self, &found.tags) != Ownership::Ours {
+                    return Err(Error::AlreadyExists(format!(
+                        "ECS Express service {} is not tagged as this object's; nothing was changed",
+                        found.service_arn
+                    )));
+                }
+                if found.status_code() == "ACTIVE" && !status::in_sync(&self.spec, &found) {
+                    ctx.ecs
+                        .update_express_service(&found.service_arn, &self.spec)
+                        .await?;
+                    notes.push(Note::normal(
+                        "Updated",
+                        format!(
+                            "updated ECS Express service {name}: a new configuration is deploying"
+                        ),
+                    ));
+                    ctx.ecs
+                        .describe_express_service(&found.service_arn)
+                        .await?
+                        .ok_or_else(|| gone(&name))?
+                } else {
+                    found
+                }
+            }
+            None => {
+                let created = self.create(ctx, &name).await?;
+                let arn = created.service_arn.clone();
+                checkpoint
+                    .save(|status| status.service_arn = Some(arn))
+                    .await?;
+                notes.push(if recorded.service_arn.is_some() {
+                    Note::warning(
+                        "Recreated",
+                        format!("ECS Express service {name} was deleted outside Kubernetes; created it again"),
+                    )
+                } else {
+                    Note::normal("Created", format!("created ECS Express service {name}"))
+                });
+                created
+            }
+        };
+        let shown = status::status_of(&current);
+        let ready = status::readiness(&current, &shown);
+        let requeue = (!ready.status).then_some(POLL);
+        Ok(Applied {
+            status: shown,
+            conditions: vec![ready],
+            notes,
+            requeue,
+        })
+    }
+
+    async fn observe(
+        &self,
+        _ctx: &Context,
+    ) -> Result<Option<crate::reconcile::read_only::Observed<EcsExpressServiceStatus>>, Error> {
+        Err(Error::InvalidSpec(format!(
+            "metadata.annotations[{}]: an EcsExpressService cannot be read-only (only {} can): ECS names an \
+             Express service by its ARN only, which an object that did not create it does not know; remove the \
+             annotation",
+            crate::reconcile::read_only::READ_ONLY,
+            crate::reconcile::read_only::KINDS
+        )))
+    }
+
+    async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
+        let name = service_name(self);
+        let Some(arn) = self.status.as_ref().and_then(|s| s.service_arn.clone()) else {
+            return Ok(Cleanup::Done(vec![Note::normal(
+                "Deleted",
+                format!("no ECS Express service {name} was created for this object"),
+            )]));
+        };
+        let Some(found) = ctx.ecs.describe_express_service(&arn).await? else {
+            return Ok(Cleanup::Done(vec![Note::normal(
+                "Deleted",
+                format!("ECS Express service {name} is gone"),
+            )]));
+        };
+        if classify(self, &found.tags) != Ownership::Ours {
+            return Ok(Cleanup::Done(vec![Note::normal(
+                "LeftInPlace",
+                format!("ECS Express service {arn} is not owned by this object; left in place"),
+            )]));
+        }
+        if found.status_code() == "ACTIVE" {
+            ctx.ecs.delete_express_service(&arn).await?;
+        }
+        Ok(Cleanup::Waiting(format!(
+            "ECS is draining Express service {name} and removing its load balancer, target groups, security \
+             groups and scaling; waiting until ECS no longer reports it"
+        )))
+    }
+}
+
+impl EcsExpressService {
+    /// Refuses a change of what ECS fixes at creation, once the service exists.
+    fn check_create_only(
+        &self,
+        recorded: &EcsExpressServiceStatus,
+        name: &str,
+    ) -> Result<(), Error> {
+        match recorded.service_name.as_deref() {
+            Some(created) if recorded.service_arn.is_some() && created != name => {
+                Err(Error::InvalidSpec(format!(
+                    "spec.serviceName: the ECS Express service was created as {created}; ECS cannot rename it \
+                     (set spec.serviceName back to {created}, or create a new object)"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Creates the service in the referenced cluster (ECS's default without `clusterRef`); a name ECS already
+    /// has is refused, never adopted.
+    async fn create(&self, ctx: &Context, name: &str) -> Result<ObservedExpressService, Error> {
+        let cluster = match &self.spec.cluster_ref {
+            Some(reference) => {
+                let namespace = kube::ResourceExt::namespace(self).unwrap_or_default();
+                let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &namespace);
+                let cluster = ready_object(&api, &reference.name, "spec.clusterRef").await?;
+                same_place(ctx, &cluster, "spec.clusterRef")?;
+                Some(cluster.status.and_then(|s| s.arn).ok_or_else(|| {
+                    crate::controllers::references::not_ready(
+                        "EcsCluster",
+                        &reference.name,
+                        "spec.clusterRef",
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let tags = desired_tags(self, &self.spec.tags);
+        match ctx
+            .ecs
+            .create_express_service(name, cluster.as_deref(), &self.spec, &tags)
+            .await
+        {
+            Err(refused)
+                if refused.kind == AwsErrorKind::Rejected && names_taken(&refused.to_string()) =>
+            {
+                Err(Error::AlreadyExists(format!(
+                    "an ECS service named {name} already exists in the cluster and was not created by this object \
+                     ({refused}); nothing was changed. Express services are not adopted: choose another \
+                     spec.serviceName"
+                )))
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
+/// Whether ECS refused a create because the name is taken (CreateService says "not idempotent"; the Express
+/// call's wording is not documented, so both are recognised).
+fn names_taken(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    message.contains("already exists") || message.contains("not idempotent")
+}
+
+fn gone(name: &str) -> Error {
+    Error::DependencyNotReady(format!(
+        "ECS Express service {name} disappeared while it was being updated; will retry"
+    ))
+}

@@ -1,0 +1,210 @@
+//! ECS Express Mode calls: CreateExpressGatewayService, DescribeExpressGatewayService (with tags),
+//! UpdateExpressGatewayService and DeleteExpressGatewayService, all named by the service's ARN after creation.
+
+use aws_sdk_ecs::types::{
+    ExpressGatewayContainer, ExpressGatewayScalingTarget, ExpressGatewayServiceInclude,
+    ExpressGatewayServiceNetworkConfiguration,
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::bridge::{from_sdk, to_sdk};
+use super::{AwsError, AwsErrorKind, Ecs};
+use crate::api::Tags;
+use crate::api::express_service::{EcsExpressServiceSpec, ExpressIngressPath};
+
+/// An Express service as ECS reports it, in the shape of our API types.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedExpressService {
+    #[serde(default)]
+    pub service_arn: String,
+    #[serde(default)]
+    pub service_name: Option<String>,
+    #[serde(default)]
+    pub cluster: Option<String>,
+    #[serde(default)]
+    pub status: Option<ExpressStatus>,
+    #[serde(default)]
+    pub infrastructure_role_arn: Option<String>,
+    #[serde(default)]
+    pub current_deployment: Option<String>,
+    #[serde(default)]
+    pub active_configurations: Vec<ExpressConfiguration>,
+    #[serde(default, deserialize_with = "super::tags::deserialize_list")]
+    pub tags: Tags,
+}
+
+/// ECS's `ExpressGatewayServiceStatus`.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpressStatus {
+    #[serde(default)]
+    pub status_code: Option<String>,
+    #[serde(default)]
+    pub status_reason: Option<String>,
+}
+
+/// One active configuration (service revision) of an Express service; the updatable fields stay JSON so that
+/// the spec can be compared with what ECS holds.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpressConfiguration {
+    #[serde(default)]
+    pub service_revision_arn: Option<String>,
+    #[serde(default)]
+    pub task_definition_arn: Option<String>,
+    #[serde(default)]
+    pub ingress_paths: Vec<ExpressIngressPath>,
+    #[serde(default)]
+    pub created_at: Option<f64>,
+    #[serde(flatten)]
+    pub settings: serde_json::Map<String, Value>,
+}
+
+impl ObservedExpressService {
+    /// ECS's status code (`ACTIVE`, `DRAINING`, `INACTIVE`).
+    pub fn status_code(&self) -> &str {
+        self.status
+            .as_ref()
+            .and_then(|s| s.status_code.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The newest active configuration: the one a deployment goes to.
+    pub fn newest(&self) -> Option<&ExpressConfiguration> {
+        self.active_configurations.iter().max_by(|a, b| {
+            a.created_at
+                .unwrap_or(0.0)
+                .total_cmp(&b.created_at.unwrap_or(0.0))
+        })
+    }
+}
+
+impl Ecs {
+    /// Creates an Express service from the spec in `cluster` (ECS's default when `None`) with `tags`.
+    pub async fn create_express_service(
+        &self,
+        name: &str,
+        cluster: Option<&str>,
+        spec: &EcsExpressServiceSpec,
+        tags: &Tags,
+    ) -> Result<ObservedExpressService, AwsError> {
+        let container = to_sdk(
+            &spec.primary_container,
+            ExpressGatewayContainer::deserialize,
+        )?;
+        let scaling = spec
+            .scaling_target
+            .as_ref()
+            .map(|s| to_sdk(s, ExpressGatewayScalingTarget::deserialize))
+            .transpose()?;
+        let network = spec
+            .network_configuration
+            .as_ref()
+            .map(|n| to_sdk(n, ExpressGatewayServiceNetworkConfiguration::deserialize))
+            .transpose()?;
+        let out = {
+            let request = self
+                .client
+                .create_express_gateway_service()
+                .service_name(name)
+                .set_cluster(cluster.map(str::to_owned))
+                .execution_role_arn(&spec.execution_role_arn)
+                .infrastructure_role_arn(&spec.infrastructure_role_arn)
+                .set_task_role_arn(spec.task_role_arn.clone())
+                .primary_container(container)
+                .set_cpu(spec.cpu.clone())
+                .set_memory(spec.memory.clone())
+                .set_health_check_path(spec.health_check_path.clone())
+                .set_scaling_target(scaling)
+                .set_network_configuration(network)
+                .set_tags(Some(super::tags::to_ecs(tags)));
+            self.call("CreateExpressGatewayService", || request.clone().send())
+                .await
+        }?;
+        let service = out.service().ok_or_else(|| {
+            AwsError::conversion("CreateExpressGatewayService returned no service".into())
+        })?;
+        from_sdk(service)
+    }
+
+    /// The Express service of `arn` with its tags, or `None` when ECS does not know it or it is INACTIVE.
+    pub async fn describe_express_service(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ObservedExpressService>, AwsError> {
+        let result = {
+            let request = self
+                .client
+                .describe_express_gateway_service()
+                .service_arn(arn)
+                .include(ExpressGatewayServiceInclude::Tags);
+            self.call("DescribeExpressGatewayService", || request.clone().send())
+                .await
+        };
+        let out = match result {
+            Err(gone) if gone.kind == AwsErrorKind::NotFound => return Ok(None),
+            other => other?,
+        };
+        let Some(service) = out.service() else {
+            return Ok(None);
+        };
+        let observed: ObservedExpressService = from_sdk(service)?;
+        Ok((observed.status_code() != "INACTIVE").then_some(observed))
+    }
+
+    /// Sends every updatable field of the spec: ECS starts a deployment of a new configuration.
+    pub async fn update_express_service(
+        &self,
+        arn: &str,
+        spec: &EcsExpressServiceSpec,
+    ) -> Result<(), AwsError> {
+        let container = to_sdk(
+            &spec.primary_container,
+            ExpressGatewayContainer::deserialize,
+        )?;
+        let scaling = spec
+            .scaling_target
+            .as_ref()
+            .map(|s| to_sdk(s, ExpressGatewayScalingTarget::deserialize))
+            .transpose()?;
+        let network = spec
+            .network_configuration
+            .as_ref()
+            .map(|n| to_sdk(n, ExpressGatewayServiceNetworkConfiguration::deserialize))
+            .transpose()?;
+        let request = self
+            .client
+            .update_express_gateway_service()
+            .service_arn(arn)
+            .execution_role_arn(&spec.execution_role_arn)
+            .set_task_role_arn(spec.task_role_arn.clone())
+            .primary_container(container)
+            .set_cpu(spec.cpu.clone())
+            .set_memory(spec.memory.clone())
+            .set_health_check_path(spec.health_check_path.clone())
+            .set_scaling_target(scaling)
+            .set_network_configuration(network);
+        self.call("UpdateExpressGatewayService", || request.clone().send())
+            .await?;
+        Ok(())
+    }
+
+    /// Starts the deletion of an Express service (ECS drains it, then removes it and what it made); one that is
+    /// already gone counts as deleted.
+    pub async fn delete_express_service(&self, arn: &str) -> Result<(), AwsError> {
+        let result = {
+            let request = self
+                .client
+                .delete_express_gateway_service()
+                .service_arn(arn);
+            self.call("DeleteExpressGatewayService", || request.clone().send())
+                .await
+        };
+        match result {
+            Err(gone) if gone.kind == AwsErrorKind::NotFound => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Unit tests of the Express Mode operations: statuses over time, the endpoint, deployments and deletion.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::dispatch::{Op, call_at};
+
+const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:service/default/web";
+
+fn call(op: Op, model: &mut Model, body: Value, now: f64) -> Value {
+    call_at(op, model, body, now).expect("the call succeeds")
+}
+
+fn created(model: &mut Model) -> Value {
+    call(
+        create,
+        model,
+        json!({"serviceName": "web", "executionRoleArn": "arn:aws:iam::1:role/e",
+            "infrastructureRoleArn": "arn:aws:iam::1:role/i", "primaryContainer": {"image": "nginx"},
+            "tags": [{"key": "team", "value": "web"}]}),
+        0.0,
+    )
+}
+
+fn described(model: &mut Model, now: f64) -> Value {
+    call(
+        describe,
+        model,
+        json!({"serviceArn": ARN, "include": ["TAGS"]}),
+        now,
+    )["service"]
+        .clone()
+}
+
+#[test]
+fn a_new_service_makes_the_default_cluster_and_gets_its_endpoint_once_provisioned() {
+    let mut model = Model::new("us-east-1", 1);
+    let out = created(&mut model);
+    assert_eq!(out["service"]["serviceArn"], ARN);
+    assert!(model.clusters.contains_key("default"));
+    let early = described(&mut model, 1.0);
+    assert_eq!(early["status"]["statusCode"], "ACTIVE");
+    assert!(
+        early["activeConfigurations"][0]
+            .get("ingressPaths")
+            .is_none()
+    );
+    let later = described(&mut model, 11.0);
+    let configuration = &later["activeConfigurations"][0];
+    assert_eq!(
+        configuration["ingressPaths"][0]["endpoint"],
+        "web.ecs.us-east-1.on.aws"
+    );
+    assert_eq!(configuration["primaryContainer"]["containerPort"], 80);
+    assert!(
+        configuration["networkConfiguration"]["securityGroups"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("sg-")
+    );
+    assert_eq!(later["tags"][0]["key"], "team");
+}
+
+#[test]
+fn the_same_name_again_is_refused() {
+    let mut model = Model::new("us-east-1", 1);
+    created(&mut model);
+    let again = call_at(
+        create,
+        &mut model,
+        json!({"serviceName": "web", "executionRoleArn": "e", "infrastructureRoleArn": "i",
+            "primaryContainer": {"image": "other"}}),
+        1.0,
+    );
+    assert_eq!(again.unwrap_err().code, "InvalidParameterException");
+}
+
+#[test]
+fn an_update_deploys_a_second_configuration_until_it_is_done() {
+    let mut model = Model::new("us-east-1", 1);
+    created(&mut model);
+    call(
+        update,
+        &mut model,
+        json!({"serviceArn": ARN, "cpu": "512",
+        "primaryContainer": {"image": "nginx:2"}}),
+        20.0,
+    );
+    let deploying = described(&mut model, 21.0);
+    assert_eq!(
+        deploying["activeConfigurations"].as_array().unwrap().len(),
+        2
+    );
+    let done = described(&mut model, 31.0);
+    let active = done["activeConfigurations"].as_array().unwrap();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0]["cpu"], "512");
+    assert_eq!(active[0]["primaryContainer"]["image"], "nginx:2");
+}
+
+#[test]
+fn a_deleted_service_drains_then_is_inactive_and_cannot_be_deleted_again() {
+    let mut model = Model::new("us-east-1", 1);
+    created(&mut model);
+    call(delete, &mut model, json!({"serviceArn": ARN}), 20.0);
+    assert_eq!(
+        described(&mut model, 21.0)["status"]["statusCode"],
+        "DRAINING"
+    );
+    let gone = described(&mut model, 31.0);
+    assert_eq!(gone["status"]["statusCode"], "INACTIVE");
+    assert_eq!(gone["activeConfigurations"], json!([]));
+    let again = call_at(delete, &mut model, json!({"serviceArn": ARN}), 32.0);
+    assert_eq!(again.unwrap_err().code, "ServiceNotFoundException");
+    let unknown = call_at(
+        describe,
+        &mut model,
+        json!({"serviceArn": "arn:aws:ecs:us-east-1:1:service/x/y"}),
+        0.0,
+    );
+    assert_eq!(unknown.unwrap_err().code, "ServiceNotFoundException");
+}
