@@ -23,7 +23,7 @@ use crate::reconcile::ownership::{
     tag_changes_since,
 };
 use crate::reconcile::read_only::Observed;
-use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
+use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note, drift_pass};
 use current::{is_current, refused_before, registered_note};
 use normalize::content_hash;
 use retire::Retired;
@@ -169,16 +169,27 @@ impl TaskDefinition {
         let Some(arn) = last.latest_arn.as_deref().filter(|_| settled) else {
             return Ok(None);
         };
-        if !ctx.ecs.is_active(arn, ctx.drift_interval / 2).await? {
+        if !ctx.ecs.is_active(arn, ctx.drift_interval).await? {
             return Ok(None);
         }
+        let family = last.family.clone().unwrap_or_default();
+        let ready = registered(last.revision.unwrap_or_default(), &family);
+        let unchanged = Applied {
+            status: last.clone(),
+            conditions: vec![ready],
+            notes: Vec::new(),
+            requeue: None,
+        };
         // The spec's tags changed in ECS are put back (a tag read of its own bucket, not a task definition read);
-        // others' tags stay.
+        // others' tags stay. Each revision's tags are read every few passes, not every pass (they were set when it
+        // was registered or the spec's tags changed).
+        if !tags_due(arn, drift_pass(ctx.drift_interval)) {
+            return Ok(Some(unchanged));
+        }
         let (changed, _) = tag_changes(
             &desired_tags(self, &self.spec.tags),
             &ctx.ecs.list_tags(arn).await?,
         );
-        let family = last.family.clone().unwrap_or_default();
         let mut notes = Vec::new();
         if !changed.is_empty() {
             ctx.ecs.tag_resource(arn, &changed).await?;
@@ -191,12 +202,9 @@ impl TaskDefinition {
                 ),
             ));
         }
-        let ready = registered(last.revision.unwrap_or_default(), &family);
         Ok(Some(Applied {
-            status: last.clone(),
-            conditions: vec![ready],
             notes,
-            requeue: None,
+            ..unchanged
         }))
     }
 
@@ -282,6 +290,18 @@ async fn adopt_family(td: &TaskDefinition, ctx: &Context, family: &str) -> Resul
     Ok(taken)
 }
 
+/// Drift passes over which the tags of each unchanged revision are read once: a tenth of the revisions a pass.
+const TAG_CHECK_PASSES: u64 = 10;
+
+/// Whether drift pass number `pass` reads the tags of revision `arn`: one pass in `TAG_CHECK_PASSES`, a different
+/// one for each revision so that every pass reads about as many.
+fn tags_due(arn: &str, pass: u64) -> bool {
+    let spread = arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    spread % TAG_CHECK_PASSES == pass % TAG_CHECK_PASSES
+}
+
 /// Whether ECS refused the request itself (not the caller's rights, not a passing failure).
 fn is_refusal(e: &AwsError) -> bool {
     e.kind == AwsErrorKind::Rejected
@@ -314,4 +334,28 @@ fn already_exists(family: &str) -> Error {
         "task definition family {family} already has revisions that were not registered by this object; nothing was \
          changed. Set the annotation ecsbridge.dev/adopt: \"true\" to take the family over, or choose another spec.family"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A drift pass reads the tags of about a tenth of the unchanged revisions, not all of them (3,000 tag reads
+    /// a pass at 3,000 families), and every revision's within any `TAG_CHECK_PASSES` consecutive passes.
+    #[test]
+    fn each_pass_reads_the_tags_of_a_tenth_of_the_revisions_and_each_revision_within_ten_passes() {
+        let arns: Vec<String> = (0..1000)
+            .map(|i| format!("arn:aws:ecs:us-east-1:123456789012:task-definition/td{i}:1"))
+            .collect();
+        for first in [0, 7, 1_000_003] {
+            for arn in &arns {
+                let due = (first..first + TAG_CHECK_PASSES)
+                    .filter(|pass| tags_due(arn, *pass))
+                    .count();
+                assert_eq!(due, 1, "{arn}");
+            }
+            let read = arns.iter().filter(|arn| tags_due(arn, first)).count();
+            assert!((50..=150).contains(&read), "{read} of 1000 in one pass");
+        }
+    }
 }
