@@ -108,7 +108,11 @@ struct Reconciles {
 
 impl Reconciles {
     fn read(metrics_port: u16) -> Self {
-        let text = http("GET", &format!("http://127.0.0.1:{metrics_port}/metrics"), None);
+        let text = http(
+            "GET",
+            &format!("http://127.0.0.1:{metrics_port}/metrics"),
+            None,
+        );
         let mut reconciles = Self {
             deferred: 0,
             others: 0,

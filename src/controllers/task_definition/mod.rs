@@ -202,10 +202,7 @@ impl TaskDefinition {
                 ),
             ));
         }
-        Ok(Some(Applied {
-            notes,
-            ..unchanged
-        }))
+        Ok(Some(Applied { notes, ..unchanged }))
     }
 
     /// Registers the spec and writes the new revision to status at once, so that a failure later in this
