@@ -304,10 +304,15 @@ mod tests {
         );
         // Each waiter that takes a freed place frees it at once: every freed place wakes one put-back object.
         drop(held.pop());
-        let woken: Vec<String> = [wakes.recv().await, wakes.recv().await]
-            .into_iter()
-            .map(|w| w.expect("a wake").name)
-            .collect();
+        let mut woken = Vec::new();
+        for _ in 0..2 {
+            let wake = tokio::time::timeout(Duration::from_secs(60), wakes.recv()).await;
+            woken.push(
+                wake.expect("a freed place wakes a put-back object")
+                    .unwrap()
+                    .name,
+            );
+        }
         assert_eq!(woken, ["first", "second"]);
         for waiter in waiters {
             waiter.abort();
