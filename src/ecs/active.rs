@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::TaskDefinitionStatus;
 
+use super::limits::Category;
 use super::task_definition::family_of;
 use super::{AwsError, Ecs};
 use crate::reconcile::since_drift_tick;
@@ -117,6 +118,17 @@ impl ActiveRevisions {
 }
 
 impl Ecs {
+    /// Over how many drift passes the tag reads of the task definitions checked in a pass are spread: one while
+    /// their number fits `share` of what the tag-read bucket sustains in a pass, more beyond it.
+    pub fn tag_check_passes(&self, drift_interval: Duration, share: f64) -> u64 {
+        let checked = self.active_revisions.state().families_asked(drift_interval);
+        let per_pass = self
+            .limits
+            .sustained(Category::TagRead)
+            .map(|rate| rate * drift_interval.as_secs_f64() * share);
+        passes_for(checked, per_pass)
+    }
+
     /// Whether a revision is ACTIVE, answered from a listing begun in the current drift pass of `drift_interval`
     /// that all its drift checks share (a pass asks about each family once).
     pub async fn is_active(&self, arn: &str, drift_interval: Duration) -> Result<bool, AwsError> {
@@ -191,9 +203,28 @@ impl Ecs {
     }
 }
 
+/// Passes needed for `checked` reads at `per_pass` reads a pass (unlimited when None): at least one.
+fn passes_for(checked: usize, per_pass: Option<f64>) -> u64 {
+    match per_pass {
+        Some(per_pass) if per_pass > 0.0 => (checked as f64 / per_pass).ceil().max(1.0) as u64,
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tag reads that fit a pass are all made every pass; 3,000 at 300 a pass take ten passes.
+    #[test]
+    fn tag_reads_are_spread_over_passes_only_beyond_what_a_pass_sustains() {
+        assert_eq!(passes_for(20, Some(600.0)), 1);
+        assert_eq!(passes_for(600, Some(600.0)), 1);
+        assert_eq!(passes_for(601, Some(600.0)), 2);
+        assert_eq!(passes_for(3000, Some(300.0)), 10);
+        assert_eq!(passes_for(3000, None), 1);
+        assert_eq!(passes_for(0, Some(0.0)), 1);
+    }
 
     const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3";
 

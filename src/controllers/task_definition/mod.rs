@@ -181,9 +181,10 @@ impl TaskDefinition {
             requeue: None,
         };
         // The spec's tags changed in ECS are put back (a tag read of its own bucket, not a task definition read);
-        // others' tags stay. Each revision's tags are read every few passes, not every pass (they were set when it
-        // was registered or the spec's tags changed).
-        if !tags_due(arn, drift_pass(ctx.drift_interval)) {
+        // others' tags stay. Every pass reads them while the tag reads of all checked revisions fit a share of the
+        // tag-read bucket; beyond that each revision's are read once in as many passes as they need.
+        let passes = ctx.ecs.tag_check_passes(ctx.drift_interval, TAG_READ_SHARE);
+        if !tags_due(arn, drift_pass(ctx.drift_interval), passes) {
             return Ok(Some(unchanged));
         }
         let (changed, _) = tag_changes(
@@ -287,16 +288,17 @@ async fn adopt_family(td: &TaskDefinition, ctx: &Context, family: &str) -> Resul
     Ok(taken)
 }
 
-/// Drift passes over which the tags of each unchanged revision are read once: a tenth of the revisions a pass.
-const TAG_CHECK_PASSES: u64 = 10;
+/// The share of what the tag-read bucket sustains in a drift pass that the drift checks' tag reads may take.
+const TAG_READ_SHARE: f64 = 0.5;
 
-/// Whether drift pass number `pass` reads the tags of revision `arn`: one pass in `TAG_CHECK_PASSES`, a different
-/// one for each revision so that every pass reads about as many.
-fn tags_due(arn: &str, pass: u64) -> bool {
+/// Whether drift pass number `pass` reads the tags of revision `arn` when the tag reads are spread over `passes`
+/// passes: one pass in `passes`, a different one for each revision so that every pass reads about as many.
+fn tags_due(arn: &str, pass: u64, passes: u64) -> bool {
+    let passes = passes.max(1);
     let spread = arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    spread % TAG_CHECK_PASSES == pass % TAG_CHECK_PASSES
+    spread % passes == pass % passes
 }
 
 /// Whether ECS refused the request itself (not the caller's rights, not a passing failure).
@@ -337,21 +339,38 @@ fn already_exists(family: &str) -> Error {
 mod tests {
     use super::*;
 
-    /// A drift pass reads the tags of about a tenth of the unchanged revisions, not all of them (3,000 tag reads
-    /// a pass at 3,000 families), and every revision's within any `TAG_CHECK_PASSES` consecutive passes.
+    /// While the tag reads fit the bucket (one pass), every pass reads every revision's tags.
     #[test]
-    fn each_pass_reads_the_tags_of_a_tenth_of_the_revisions_and_each_revision_within_ten_passes() {
+    fn with_one_pass_every_revision_s_tags_are_read_every_pass() {
+        for pass in 0..5 {
+            assert!(tags_due(
+                "arn:aws:ecs:us-east-1:1:task-definition/a:1",
+                pass,
+                1
+            ));
+            assert!(tags_due(
+                "arn:aws:ecs:us-east-1:1:task-definition/b:7",
+                pass,
+                0
+            ));
+        }
+    }
+
+    /// Spread over ten passes (3,000 families, 300 tag reads a pass), a pass reads about a tenth of the revisions'
+    /// tags and every revision's within any ten consecutive passes.
+    #[test]
+    fn spread_over_ten_passes_each_pass_reads_a_tenth_and_each_revision_once() {
         let arns: Vec<String> = (0..1000)
             .map(|i| format!("arn:aws:ecs:us-east-1:123456789012:task-definition/td{i}:1"))
             .collect();
         for first in [0, 7, 1_000_003] {
             for arn in &arns {
-                let due = (first..first + TAG_CHECK_PASSES)
-                    .filter(|pass| tags_due(arn, *pass))
+                let due = (first..first + 10)
+                    .filter(|pass| tags_due(arn, *pass, 10))
                     .count();
                 assert_eq!(due, 1, "{arn}");
             }
-            let read = arns.iter().filter(|arn| tags_due(arn, first)).count();
+            let read = arns.iter().filter(|arn| tags_due(arn, first, 10)).count();
             assert!((50..=150).contains(&read), "{read} of 1000 in one pass");
         }
     }
