@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::counters::{EcsCalls, apiserver_writes};
 use super::objects::{CLUSTERS, count_ready, create, create_task_definitions};
-use super::processes::{Process, free_port_pair, peak_rss_mib, start_double, start_operator};
+use super::processes::{Process, free_port_pair, http, peak_rss_mib, start_double, start_operator};
 use super::urgent_repair::{self, UrgentRepair};
 use super::{BUDGET, DRIFT_PERIOD, bucket_seconds, drift_window, rate_limits};
 
@@ -100,6 +100,41 @@ async fn wait_ready(
     }
 }
 
+/// The operator's `EcsService` reconciles so far: put back for want of a background place, and the others.
+struct Reconciles {
+    deferred: u64,
+    others: u64,
+}
+
+impl Reconciles {
+    fn read(metrics_port: u16) -> Self {
+        let text = http(
+            "GET",
+            &format!("http://127.0.0.1:{metrics_port}/metrics"),
+            None,
+        );
+        let mut reconciles = Self {
+            deferred: 0,
+            others: 0,
+        };
+        let services = text
+            .lines()
+            .filter(|l| l.starts_with(r#"ecsbridge_reconciles_total{kind="EcsService""#));
+        for line in services {
+            let count = line
+                .rsplit(' ')
+                .next()
+                .and_then(|n| n.parse::<f64>().ok())
+                .unwrap_or_default() as u64;
+            match line.contains(r#"result="Deferred""#) {
+                true => reconciles.deferred += count,
+                false => reconciles.others += count,
+            }
+        }
+        reconciles
+    }
+}
+
 /// The first pass after a restart: from the new operator's start until it has read every service once (and 15 s
 /// more), its ECS writes and Kubernetes writes.
 struct Restart {
@@ -155,7 +190,8 @@ pub async fn run_if_asked(client: &kube::Client) {
     super::new_namespace(client, &run).await;
     create_objects(client, &run, n, families).await;
     let limits = rate_limits(speedup);
-    let operator = start_operator(&run, &url, &limits, free_port_pair());
+    let metrics_port = free_port_pair();
+    let operator = start_operator(&run, &url, &limits, metrics_port);
     let floor = [
         (Category::TaskDefinitionModify, families),
         (Category::ServiceModify, n),
@@ -173,7 +209,12 @@ pub async fn run_if_asked(client: &kube::Client) {
     )
     .await;
     let converged = EcsCalls::read(&url);
-    eprintln!("benchmark: all Ready in {took:?} (floor {floor:.1} s); steady state ...");
+    let reconciles = Reconciles::read(metrics_port);
+    eprintln!(
+        "benchmark: all Ready in {took:?} (floor {floor:.1} s); EcsService reconciles put back {}, others {}; \
+         steady state ...",
+        reconciles.deferred, reconciles.others
+    );
     tokio::time::sleep(Duration::from_secs(60)).await;
     let (window, passes) = drift_window(DRIFT_PERIOD * 2).await;
     let (before, k8s_before) = (EcsCalls::read(&url), apiserver_writes(client).await);
@@ -201,6 +242,7 @@ pub async fn run_if_asked(client: &kube::Client) {
         took,
         floor,
         calls: converged.total(),
+        reconciles,
         throttled: throttled_before_repair,
         describe_services_per_pass: steady.of("DescribeServices") as f64 / f64::from(passes),
         pass_needs: n.div_ceil(10) as f64,
@@ -225,6 +267,7 @@ struct Figures {
     took: Duration,
     floor: f64,
     calls: u64,
+    reconciles: Reconciles,
     throttled: u64,
     describe_services_per_pass: f64,
     pass_needs: f64,
@@ -249,7 +292,8 @@ impl Figures {
              drift pass (one pass needs) | task definition reads per pass (ACTIVE/100) | steady ECS / k8s writes in \
              {:.0} s | first pass after restart: s, ECS writes, k8s writes | peak RSS (MiB) |\n|---|---|---|---|---|---|---|---|---|---|\n\
              | {} / {} | {took:.1} | {:.1} | {:.2} | {} / {} | {:.1} ({:.0}) | {:.1} ({:.0}) | {} / {} | {:.1}, {}, {} | {:.1} |\n\n\
-             Speed-up {}x; load average before: {}; after: {}; the restart's first pass read {} DescribeServices.\n",
+             Speed-up {}x; load average before: {}; after: {}; the restart's first pass read {} DescribeServices; \
+             until all were Ready, {} EcsService reconciles were put back (`Deferred`) and {} ran.\n",
             self.window.as_secs_f64(),
             self.n,
             self.families,
@@ -271,6 +315,8 @@ impl Figures {
             self.load_before.trim(),
             self.load_after.trim(),
             r.describe_services,
+            self.reconciles.deferred,
+            self.reconciles.others,
         );
         if let Some(repair) = &self.repair {
             md.push_str(&repair.line());
@@ -280,6 +326,8 @@ impl Figures {
             "services": self.n, "families": self.families, "speedup": self.speedup,
             "all_ready_seconds": took, "floor_seconds": self.floor, "ratio": took / self.floor,
             "throttled": self.throttled, "calls": self.calls,
+            "service_reconciles_deferred": self.reconciles.deferred,
+            "service_reconciles_run": self.reconciles.others,
             "describe_services_per_pass": self.describe_services_per_pass, "pass_needs": self.pass_needs,
             "task_definition_reads_per_pass": self.td_reads_per_pass, "task_definition_pass_needs": self.td_pass_needs,
             "steady_ecs_writes": self.steady_ecs_writes, "steady_k8s_writes": self.steady_k8s,

@@ -1,8 +1,10 @@
 //! Which task definition revisions are ACTIVE, for the drift checks of unchanged task definitions. One listing
 //! answers every object of a drift pass: the whole account and Region's ACTIVE revisions in pages of 100
 //! (ListTaskDefinitions without a family, entry 118), or, when other families' revisions would make that dearer
-//! than one listing per family asked about, each family's own. Revisions the operator registers or deregisters
-//! are known at once, also when a listing that began before them ends after them.
+//! than one listing per family asked about, each family's own. A listing answers the drift checks of the pass it
+//! began in, however long the pass lasts, and none of the next: so each pass lists once, and sees every change
+//! made outside Kubernetes before it began. Revisions the operator registers or deregisters are known at once,
+//! also when a listing that began before them ends after them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -10,8 +12,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::TaskDefinitionStatus;
 
+use super::limits::Category;
 use super::task_definition::family_of;
 use super::{AwsError, Ecs};
+use crate::reconcile::since_drift_tick;
 
 /// Revisions ListTaskDefinitions returns per page at most (entry 48).
 const PAGE: i32 = 100;
@@ -43,7 +47,7 @@ struct Listings {
 }
 
 impl Listings {
-    /// Whether a listing younger than `max_age` answers for `arn`, and its answer.
+    /// Whether a listing younger than `max_age` (begun in this drift pass) answers for `arn`, and its answer.
     fn answer(&self, arn: &str, max_age: Duration) -> Option<bool> {
         let family = self.families.get(family_of(arn));
         [self.account.as_ref(), family]
@@ -114,26 +118,39 @@ impl ActiveRevisions {
 }
 
 impl Ecs {
-    /// Whether a revision is ACTIVE, answered from a listing younger than `max_age` that all drift checks share
-    /// (a drift pass asks about each family once, `2 * max_age` apart at most).
-    pub async fn is_active(&self, arn: &str, max_age: Duration) -> Result<bool, AwsError> {
+    /// Over how many drift passes the tag reads of the task definitions checked in a pass are spread: one while
+    /// their number fits `share` of what the tag-read bucket sustains in a pass, more beyond it.
+    pub fn tag_check_passes(&self, drift_interval: Duration, share: f64) -> u64 {
+        let checked = self.active_revisions.state().families_asked(drift_interval);
+        let per_pass = self
+            .limits
+            .sustained(Category::TagRead)
+            .map(|rate| rate * drift_interval.as_secs_f64() * share);
+        passes_for(checked, per_pass)
+    }
+
+    /// Whether a revision is ACTIVE, answered from a listing begun in the current drift pass of `drift_interval`
+    /// that all its drift checks share (a pass asks about each family once).
+    pub async fn is_active(&self, arn: &str, drift_interval: Duration) -> Result<bool, AwsError> {
         let active = &self.active_revisions;
         let family = family_of(arn).to_owned();
+        // Asked again after each wait: the pass's age grows meanwhile, and its listing must still answer.
+        let pass_age = || since_drift_tick(drift_interval);
         {
             let mut state = active.state();
             state.asked.insert(family.clone(), Instant::now());
-            if let Some(answer) = state.answer(arn, max_age) {
+            if let Some(answer) = state.answer(arn, pass_age()) {
                 return Ok(answer);
             }
         }
-        let window = max_age * 2;
+        let window = drift_interval;
         if active.account_wide_is_cheaper(window) {
             let _one_at_a_time = active.account_wide.lock().await;
-            if let Some(answer) = active.state().answer(arn, max_age) {
+            if let Some(answer) = active.state().answer(arn, pass_age()) {
                 return Ok(answer);
             }
             if self.list_account_wide(window).await?
-                && let Some(answer) = active.state().answer(arn, max_age)
+                && let Some(answer) = active.state().answer(arn, pass_age())
             {
                 return Ok(answer);
             }
@@ -183,5 +200,59 @@ impl Ecs {
                 return Ok(true);
             }
         }
+    }
+}
+
+/// Passes needed for `checked` reads at `per_pass` reads a pass (unlimited when None): at least one.
+fn passes_for(checked: usize, per_pass: Option<f64>) -> u64 {
+    match per_pass {
+        Some(per_pass) if per_pass > 0.0 => (checked as f64 / per_pass).ceil().max(1.0) as u64,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tag reads that fit a pass are all made every pass; 3,000 at 300 a pass take ten passes.
+    #[test]
+    fn tag_reads_are_spread_over_passes_only_beyond_what_a_pass_sustains() {
+        assert_eq!(passes_for(20, Some(600.0)), 1);
+        assert_eq!(passes_for(600, Some(600.0)), 1);
+        assert_eq!(passes_for(601, Some(600.0)), 2);
+        assert_eq!(passes_for(3000, Some(300.0)), 10);
+        assert_eq!(passes_for(3000, None), 1);
+        assert_eq!(passes_for(0, Some(0.0)), 1);
+    }
+
+    const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3";
+
+    fn listed(ago: Duration) -> Listings {
+        Listings {
+            account: Some((Instant::now() - ago, HashSet::from([ARN.to_owned()]))),
+            ..Listings::default()
+        }
+    }
+
+    /// A drift pass of thousands of families can outlast half the drift interval: the listing it began with still
+    /// answers its later checks (so it lists once), while one from the pass before never answers (so a change
+    /// made outside Kubernetes before a pass began is seen by that pass).
+    #[test]
+    fn a_listing_answers_the_rest_of_its_pass_and_none_of_the_next() {
+        let interval = Duration::from_secs(60);
+        let this_pass = listed(Duration::from_secs(40));
+        assert_eq!(this_pass.answer(ARN, Duration::from_secs(50)), Some(true));
+        assert_eq!(this_pass.answer(ARN, Duration::from_secs(30)), None);
+        let age = since_drift_tick(interval);
+        assert!(age < interval.mul_f64(0.9), "{age:?}");
+        let next = crate::reconcile::next_drift_check(interval);
+        let off_by = (age + next)
+            .as_millis()
+            .abs_diff(interval.mul_f64(0.9).as_millis());
+        assert!(
+            off_by <= 5,
+            "a pass's age and the time to the next are one period"
+        );
     }
 }

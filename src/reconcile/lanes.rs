@@ -2,15 +2,20 @@
 //! of its own). A user's change (a new object, a new generation of the spec, a deletion) runs in the urgent lane;
 //! drift checks, their repairs and followed rollouts and tasks, which can come by the hundred at once (an ECS cluster deleted outside Kubernetes, a restart after an outage, many tasks that stopped
 //! together), run in the background lane, which has half as many places. Each lane queues its reconciles in
-//! order; the background lane queues at most a waiting room's worth and puts the rest back a moment later,
-//! before any AWS call. The controller runs enough reconciles at once for both lanes and the waiting room, so a
-//! mass repair never queues a user's change behind it, neither for a place nor for a token of ECS's buckets.
+//! order; the background lane queues at most a waiting room's worth and puts the rest back, before any AWS call:
+//! a put-back object waits, holding nothing, until a background place frees and wakes it (one wake per freed
+//! place, in the order they were put back), so put-backs never spin through the controller's places that users'
+//! changes need. The controller runs enough reconciles at once for both lanes and the waiting room, so a mass
+//! repair never queues a user's change behind it, neither for a place nor for a token of ECS's buckets.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use futures::{Stream, StreamExt};
+use kube::runtime::reflector::{ObjectRef, Store};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
+
+use super::Managed;
 
 /// Reconciles of one kind that run at once in the urgent lane: enough to keep ECS's buckets busy, few enough to
 /// bound memory (each holds objects, ECS answers and connections). The background lane has half as many.
@@ -23,10 +28,41 @@ const WAITING_ROOM: usize = 2 * RECONCILE_SLOTS;
 /// changes waiting in the urgent lane.
 pub const CONTROLLER_SLOTS: u16 = (2 * RECONCILE_SLOTS + RECONCILE_SLOTS / 2 + WAITING_ROOM) as u16;
 
+/// Wakes that may wait for a slow controller before it misses some (a missed one is checked at its next drift
+/// check instead).
+const PENDING_WAKES: usize = 4096;
+
+/// An object whose background reconcile was put back.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PutBack {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl PutBack {
+    pub fn of<K: Managed>(obj: &K) -> Self {
+        Self {
+            kind: K::kind(&()).into_owned(),
+            namespace: obj.meta().namespace.clone(),
+            name: obj.meta().name.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// The lanes of every kind.
-#[derive(Default)]
 pub struct Lanes {
     kinds: Mutex<HashMap<String, KindLanes>>,
+    wakes: broadcast::Sender<PutBack>,
+}
+
+impl Default for Lanes {
+    fn default() -> Self {
+        Self {
+            kinds: Mutex::default(),
+            wakes: broadcast::channel(PENDING_WAKES).0,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -34,71 +70,179 @@ struct KindLanes {
     urgent: Arc<Semaphore>,
     background: Arc<Semaphore>,
     waiting_room: Arc<Semaphore>,
+    put_back: Arc<Mutex<PutBackQueue>>,
+}
+
+/// The objects put back, in order, each once.
+#[derive(Default)]
+struct PutBackQueue {
+    order: VecDeque<PutBack>,
+    queued: HashSet<PutBack>,
+}
+
+impl PutBackQueue {
+    fn push(&mut self, object: &PutBack) {
+        if self.queued.insert(object.clone()) {
+            self.order.push_back(object.clone());
+        }
+    }
+
+    fn pop(&mut self) -> Option<PutBack> {
+        let next = self.order.pop_front()?;
+        self.queued.remove(&next);
+        Some(next)
+    }
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A place in a lane, held while the reconcile runs; a background place wakes the next put-back object when it
+/// is freed.
+pub struct Place {
+    permit: Option<OwnedSemaphorePermit>,
+    wakes_next: Option<(Arc<Mutex<PutBackQueue>>, broadcast::Sender<PutBack>)>,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        drop(self.permit.take());
+        if let Some((put_back, wakes)) = &self.wakes_next
+            && let Some(next) = locked(put_back).pop()
+        {
+            // No receiver (no controller running) leaves the object to its next drift check.
+            let _ = wakes.send(next);
+        }
+    }
 }
 
 impl Lanes {
     fn of(&self, kind: &str) -> KindLanes {
-        self.kinds
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        locked(&self.kinds)
             .entry(kind.to_owned())
             .or_insert_with(|| KindLanes {
                 urgent: Arc::new(Semaphore::new(RECONCILE_SLOTS)),
                 background: Arc::new(Semaphore::new(RECONCILE_SLOTS / 2)),
                 waiting_room: Arc::new(Semaphore::new(WAITING_ROOM)),
+                put_back: Arc::default(),
             })
             .clone()
     }
 
     /// A place in the urgent lane of `kind`, in turn.
-    pub async fn urgent(&self, kind: &str) -> Option<OwnedSemaphorePermit> {
-        self.of(kind).urgent.acquire_owned().await.ok()
+    pub async fn urgent(&self, kind: &str) -> Option<Place> {
+        let permit = self.of(kind).urgent.acquire_owned().await.ok()?;
+        Some(Place {
+            permit: Some(permit),
+            wakes_next: None,
+        })
     }
 
-    /// A place in the background lane of `kind`, in turn, or `None` at once when the waiting room is full.
-    pub async fn background(&self, kind: &str) -> Option<OwnedSemaphorePermit> {
+    /// A place in the background lane of `kind`, in turn; or, when the waiting room is full, `None` at once and
+    /// `object` is put back, to be woken (`woken`) when a place frees.
+    pub async fn background(&self, kind: &str, object: &PutBack) -> Option<Place> {
         let lanes = self.of(kind);
-        if let Ok(place) = lanes.background.clone().try_acquire_owned() {
-            return Some(place);
-        }
-        let _waiting = lanes.waiting_room.try_acquire_owned().ok()?;
-        lanes.background.acquire_owned().await.ok()
+        let place = |permit| Place {
+            permit: Some(permit),
+            wakes_next: Some((lanes.put_back.clone(), self.wakes.clone())),
+        };
+        let waiting = {
+            // Under the queue's lock: a place freed after this look wakes the object put back here.
+            let mut put_back = locked(&lanes.put_back);
+            if let Ok(permit) = lanes.background.clone().try_acquire_owned() {
+                return Some(place(permit));
+            }
+            match lanes.waiting_room.clone().try_acquire_owned() {
+                Ok(waiting) => waiting,
+                Err(_) => {
+                    put_back.push(object);
+                    return None;
+                }
+            }
+        };
+        let permit = lanes.background.clone().acquire_owned().await.ok()?;
+        drop(waiting);
+        Some(place(permit))
     }
-}
 
-/// When a background reconcile that found the waiting room full tries again: soon, spread over a second or two
-/// by the object's `key` so that the put-back ones do not come back all at once.
-pub fn retry_background(key: &str) -> Duration {
-    let seed = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    }) ^ u64::from(std::process::id());
-    Duration::from_millis(500 + seed % 1500)
+    /// The objects of `store` put back and now woken, as they are woken.
+    pub fn woken<K: Managed>(
+        &self,
+        store: Store<K>,
+    ) -> impl Stream<Item = ObjectRef<K>> + Send + 'static {
+        let kind = K::kind(&()).into_owned();
+        let wakes = futures::stream::unfold(self.wakes.subscribe(), |mut receiver| async {
+            loop {
+                match receiver.recv().await {
+                    Ok(object) => return Some((object, receiver)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        wakes.filter_map(move |object| {
+            let reference = (object.kind == kind).then(|| {
+                let reference = ObjectRef::<K>::new(&object.name);
+                match object.namespace {
+                    Some(namespace) => reference.within(&namespace),
+                    None => reference,
+                }
+            });
+            let known = reference.filter(|r| store.get(r).is_some());
+            std::future::ready(known)
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    fn service(name: &str) -> PutBack {
+        PutBack {
+            kind: "EcsService".into(),
+            namespace: Some("team".into()),
+            name: name.into(),
+        }
+    }
 
     #[tokio::test]
     async fn background_work_takes_half_the_places_of_each_kind_and_queues_in_a_waiting_room() {
         let lanes = Arc::new(Lanes::default());
         let mut held = Vec::new();
         for _ in 0..RECONCILE_SLOTS / 2 {
-            held.push(lanes.background("EcsService").await.expect("a free place"));
+            held.push(
+                lanes
+                    .background("EcsService", &service("held"))
+                    .await
+                    .expect("a free place"),
+            );
         }
         let waiters: Vec<_> = (0..WAITING_ROOM)
-            .map(|_| {
+            .map(|i| {
                 let lanes = lanes.clone();
-                tokio::spawn(async move { lanes.background("EcsService").await.is_some() })
+                tokio::spawn(async move {
+                    let waiter = service(&format!("waiter{i}"));
+                    lanes.background("EcsService", &waiter).await.is_some()
+                })
             })
             .collect();
         tokio::task::yield_now().await;
         assert!(
-            lanes.background("EcsService").await.is_none(),
+            lanes
+                .background("EcsService", &service("late"))
+                .await
+                .is_none(),
             "the waiting room is full: put back at once"
         );
         assert!(
-            lanes.background("TaskDefinition").await.is_some(),
+            lanes
+                .background("TaskDefinition", &service("other"))
+                .await
+                .is_some(),
             "kinds have lanes of their own"
         );
         let mut urgent = Vec::new();
@@ -116,22 +260,75 @@ mod tests {
         }
     }
 
+    /// A put-back reconcile does not come back on a timer (thousands of them would spin through the controller's
+    /// places meanwhile): it is woken when a background place frees, one per freed place, in order, each object
+    /// once however often it was put back; a user's change meanwhile gets its place at once.
+    #[tokio::test(start_paused = true)]
+    async fn a_put_back_reconcile_waits_for_a_freed_place_not_a_timer() {
+        let lanes = Arc::new(Lanes::default());
+        let mut wakes = lanes.wakes.subscribe();
+        let mut held = Vec::new();
+        for _ in 0..RECONCILE_SLOTS / 2 {
+            held.push(lanes.background("EcsService", &service("held")).await);
+        }
+        let waiters: Vec<_> = (0..WAITING_ROOM)
+            .map(|i| {
+                let lanes = lanes.clone();
+                tokio::spawn(async move {
+                    let waiter = service(&format!("waiter{i}"));
+                    drop(lanes.background("EcsService", &waiter).await);
+                    std::future::pending::<()>().await;
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        for name in ["first", "second", "first", "second", "first"] {
+            assert!(
+                lanes
+                    .background("EcsService", &service(name))
+                    .await
+                    .is_none()
+            );
+        }
+        assert!(
+            tokio::time::timeout(Duration::from_secs(60), wakes.recv())
+                .await
+                .is_err(),
+            "nothing freed a place: no put-back comes back"
+        );
+        assert!(
+            tokio::time::timeout(Duration::from_millis(1), lanes.urgent("EcsService"))
+                .await
+                .is_ok(),
+            "a user's change takes its place meanwhile"
+        );
+        // Each waiter that takes a freed place frees it at once: every freed place wakes one put-back object.
+        drop(held.pop());
+        let mut woken = Vec::new();
+        for _ in 0..2 {
+            let wake = tokio::time::timeout(Duration::from_secs(60), wakes.recv()).await;
+            woken.push(
+                wake.expect("a freed place wakes a put-back object")
+                    .unwrap()
+                    .name,
+            );
+        }
+        assert_eq!(woken, ["first", "second"]);
+        for waiter in waiters {
+            waiter.abort();
+        }
+        drop(held);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(60), wakes.recv())
+                .await
+                .is_err(),
+            "each put-back object is woken once"
+        );
+    }
+
     #[test]
     fn the_controller_runs_both_lanes_and_the_waiting_room_with_room_for_users() {
         let lanes_and_room = RECONCILE_SLOTS + RECONCILE_SLOTS / 2 + WAITING_ROOM;
         assert!(usize::from(CONTROLLER_SLOTS) >= lanes_and_room + RECONCILE_SLOTS);
-    }
-
-    #[test]
-    fn put_back_reconciles_come_back_spread_out() {
-        let delays: std::collections::BTreeSet<Duration> = (0..20)
-            .map(|i| retry_background(&format!("EcsTask/ns/job{i}")))
-            .collect();
-        assert!(delays.len() > 15, "{delays:?}");
-        assert!(
-            delays
-                .iter()
-                .all(|d| *d >= Duration::from_millis(500) && *d < Duration::from_secs(2))
-        );
     }
 }

@@ -128,17 +128,36 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
     result.map(|(action, _)| action)
 }
 
-/// Time until the next drift check. Checks run every 9/10 of the interval at the same instants for all objects,
-/// so that every object is compared within the interval and their ECS reads coalesce into batched calls.
+/// Time until the next drift check. Checks run every 9/10 of the interval at the same instants for all objects
+/// (a drift pass begins at each such tick), so that every object is compared within the interval and their ECS
+/// reads coalesce into batched calls.
 pub fn next_drift_check(interval: Duration) -> Duration {
+    let (period, now) = drift_clock(interval);
+    Duration::from_millis(period - now % period)
+}
+
+/// Time since the current drift pass began (its tick): what a pass shares (a listing of ACTIVE revisions) is
+/// shared if it began since then, however long the pass lasts.
+pub fn since_drift_tick(interval: Duration) -> Duration {
+    let (period, now) = drift_clock(interval);
+    Duration::from_millis(now % period)
+}
+
+/// The number of the current drift pass since the epoch: consecutive passes have consecutive numbers.
+pub fn drift_pass(interval: Duration) -> u64 {
+    let (period, now) = drift_clock(interval);
+    now / period
+}
+
+/// The period of the drift ticks and the time now, in milliseconds.
+fn drift_clock(interval: Duration) -> (u64, u64) {
     let period = u64::try_from(interval.mul_f64(0.9).as_millis())
         .unwrap_or(u64::MAX)
         .max(1000);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let now = u64::try_from(now.as_millis()).unwrap_or_default();
-    Duration::from_millis(period - now % period)
+    (period, u64::try_from(now.as_millis()).unwrap_or_default())
 }
 
 /// `<namespace>/<name>` of an object.
@@ -204,11 +223,18 @@ async fn reconcile_object<K: Managed>(
     let lane = format!("{} in {}", K::kind(&()), lane_account(ctx, &**obj).await);
     let place = match urgent {
         true => ctx.lanes.urgent(&lane).await,
-        false => ctx.lanes.background(&lane).await,
+        false => {
+            let put_back = lanes::PutBack::of(&**obj);
+            ctx.lanes.background(&lane, &put_back).await
+        }
     };
+    // A put-back object is woken when a background place frees (`Lanes::woken`); its next drift check stands in
+    // for a wake a slow controller missed.
     let Some(_place) = place else {
-        let delay = lanes::retry_background(&backoff_key(&**obj));
-        return Ok((Action::requeue(delay), "Deferred"));
+        return Ok((
+            Action::requeue(next_drift_check(ctx.drift_interval)),
+            "Deferred",
+        ));
     };
     let checkpoint = Checkpoint::new(api, &**obj);
     let valid = ownership::check_owner_tag(&**obj).and_then(|()| obj.validate());

@@ -386,7 +386,9 @@ fn drive<K: Managed>(
     changes: &bindings::BindingChanges,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
     let store = controller.store();
-    let controller = controller.reconcile_on(changes.woken(store));
+    let controller = controller
+        .reconcile_on(changes.woken(store.clone()))
+        .reconcile_on(ctx.lanes.woken(store));
     controller
         .shutdown_on_signal()
         .run(reconcile::reconcile::<K>, reconcile::error_policy::<K>, ctx)

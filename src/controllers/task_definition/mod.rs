@@ -23,7 +23,7 @@ use crate::reconcile::ownership::{
     tag_changes_since,
 };
 use crate::reconcile::read_only::Observed;
-use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
+use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note, drift_pass};
 use current::{is_current, refused_before, registered_note};
 use normalize::content_hash;
 use retire::Retired;
@@ -169,16 +169,28 @@ impl TaskDefinition {
         let Some(arn) = last.latest_arn.as_deref().filter(|_| settled) else {
             return Ok(None);
         };
-        if !ctx.ecs.is_active(arn, ctx.drift_interval / 2).await? {
+        if !ctx.ecs.is_active(arn, ctx.drift_interval).await? {
             return Ok(None);
         }
+        let family = last.family.clone().unwrap_or_default();
+        let ready = registered(last.revision.unwrap_or_default(), &family);
+        let unchanged = Applied {
+            status: last.clone(),
+            conditions: vec![ready],
+            notes: Vec::new(),
+            requeue: None,
+        };
         // The spec's tags changed in ECS are put back (a tag read of its own bucket, not a task definition read);
-        // others' tags stay.
+        // others' tags stay. Every pass reads them while the tag reads of all checked revisions fit a share of the
+        // tag-read bucket; beyond that each revision's are read once in as many passes as they need.
+        let passes = ctx.ecs.tag_check_passes(ctx.drift_interval, TAG_READ_SHARE);
+        if !tags_due(arn, drift_pass(ctx.drift_interval), passes) {
+            return Ok(Some(unchanged));
+        }
         let (changed, _) = tag_changes(
             &desired_tags(self, &self.spec.tags),
             &ctx.ecs.list_tags(arn).await?,
         );
-        let family = last.family.clone().unwrap_or_default();
         let mut notes = Vec::new();
         if !changed.is_empty() {
             ctx.ecs.tag_resource(arn, &changed).await?;
@@ -191,13 +203,7 @@ impl TaskDefinition {
                 ),
             ));
         }
-        let ready = registered(last.revision.unwrap_or_default(), &family);
-        Ok(Some(Applied {
-            status: last.clone(),
-            conditions: vec![ready],
-            notes,
-            requeue: None,
-        }))
+        Ok(Some(Applied { notes, ..unchanged }))
     }
 
     /// Registers the spec and writes the new revision to status at once, so that a failure later in this
@@ -282,6 +288,19 @@ async fn adopt_family(td: &TaskDefinition, ctx: &Context, family: &str) -> Resul
     Ok(taken)
 }
 
+/// The share of what the tag-read bucket sustains in a drift pass that the drift checks' tag reads may take.
+const TAG_READ_SHARE: f64 = 0.5;
+
+/// Whether drift pass number `pass` reads the tags of revision `arn` when the tag reads are spread over `passes`
+/// passes: one pass in `passes`, a different one for each revision so that every pass reads about as many.
+fn tags_due(arn: &str, pass: u64, passes: u64) -> bool {
+    let passes = passes.max(1);
+    let spread = arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    spread % passes == pass % passes
+}
+
 /// Whether ECS refused the request itself (not the caller's rights, not a passing failure).
 fn is_refusal(e: &AwsError) -> bool {
     e.kind == AwsErrorKind::Rejected
@@ -314,4 +333,45 @@ fn already_exists(family: &str) -> Error {
         "task definition family {family} already has revisions that were not registered by this object; nothing was \
          changed. Set the annotation ecsbridge.dev/adopt: \"true\" to take the family over, or choose another spec.family"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// While the tag reads fit the bucket (one pass), every pass reads every revision's tags.
+    #[test]
+    fn with_one_pass_every_revision_s_tags_are_read_every_pass() {
+        for pass in 0..5 {
+            assert!(tags_due(
+                "arn:aws:ecs:us-east-1:1:task-definition/a:1",
+                pass,
+                1
+            ));
+            assert!(tags_due(
+                "arn:aws:ecs:us-east-1:1:task-definition/b:7",
+                pass,
+                0
+            ));
+        }
+    }
+
+    /// Spread over ten passes (3,000 families, 300 tag reads a pass), a pass reads about a tenth of the revisions'
+    /// tags and every revision's within any ten consecutive passes.
+    #[test]
+    fn spread_over_ten_passes_each_pass_reads_a_tenth_and_each_revision_once() {
+        let arns: Vec<String> = (0..1000)
+            .map(|i| format!("arn:aws:ecs:us-east-1:123456789012:task-definition/td{i}:1"))
+            .collect();
+        for first in [0, 7, 1_000_003] {
+            for arn in &arns {
+                let due = (first..first + 10)
+                    .filter(|pass| tags_due(arn, *pass, 10))
+                    .count();
+                assert_eq!(due, 1, "{arn}");
+            }
+            let read = arns.iter().filter(|arn| tags_due(arn, first, 10)).count();
+            assert!((50..=150).contains(&read), "{read} of 1000 in one pass");
+        }
+    }
 }
