@@ -76,7 +76,7 @@ start kube-apiserver "$APISERVER_PORT" "$KUBE_APISERVER_BIN" --etcd-servers="htt
   --token-auth-file="$ECSB_STATE/pki/tokens.csv" --authorization-mode=RBAC \
   --service-account-issuer=https://kubernetes.default.svc \
   --service-account-key-file="$ECSB_STATE/pki/sa.pub" --service-account-signing-key-file="$ECSB_STATE/pki/sa.key" \
-  --service-cluster-ip-range=10.0.0.0/24
+  --service-cluster-ip-range=10.0.0.0/16
 wait_for kube-apiserver "$APISERVER_PORT" "curl -sf --cacert pki/ca.crt -H 'Authorization: Bearer $(cat pki/token)' https://127.0.0.1:$APISERVER_PORT/readyz"
 
 cat > kubeconfig <<KCFG
