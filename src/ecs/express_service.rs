@@ -81,6 +81,34 @@ impl ObservedExpressService {
     }
 }
 
+/// The spec's parts that CreateExpressGatewayService and UpdateExpressGatewayService both take, in the SDK's shapes.
+struct SdkShapes {
+    container: ExpressGatewayContainer,
+    scaling: Option<ExpressGatewayScalingTarget>,
+    network: Option<ExpressGatewayServiceNetworkConfiguration>,
+}
+
+impl SdkShapes {
+    fn of(spec: &EcsExpressServiceSpec) -> Result<Self, AwsError> {
+        Ok(Self {
+            container: to_sdk(
+                &spec.primary_container,
+                ExpressGatewayContainer::deserialize,
+            )?,
+            scaling: spec
+                .scaling_target
+                .as_ref()
+                .map(|s| to_sdk(s, ExpressGatewayScalingTarget::deserialize))
+                .transpose()?,
+            network: spec
+                .network_configuration
+                .as_ref()
+                .map(|n| to_sdk(n, ExpressGatewayServiceNetworkConfiguration::deserialize))
+                .transpose()?,
+        })
+    }
+}
+
 impl Ecs {
     /// Creates an Express service from the spec in `cluster` (ECS's default when `None`) with `tags`.
     pub async fn create_express_service(
@@ -90,20 +118,11 @@ impl Ecs {
         spec: &EcsExpressServiceSpec,
         tags: &Tags,
     ) -> Result<ObservedExpressService, AwsError> {
-        let container = to_sdk(
-            &spec.primary_container,
-            ExpressGatewayContainer::deserialize,
-        )?;
-        let scaling = spec
-            .scaling_target
-            .as_ref()
-            .map(|s| to_sdk(s, ExpressGatewayScalingTarget::deserialize))
-            .transpose()?;
-        let network = spec
-            .network_configuration
-            .as_ref()
-            .map(|n| to_sdk(n, ExpressGatewayServiceNetworkConfiguration::deserialize))
-            .transpose()?;
+        let SdkShapes {
+            container,
+            scaling,
+            network,
+        } = SdkShapes::of(spec)?;
         let out = {
             let request = self
                 .client
@@ -160,20 +179,11 @@ impl Ecs {
         arn: &str,
         spec: &EcsExpressServiceSpec,
     ) -> Result<(), AwsError> {
-        let container = to_sdk(
-            &spec.primary_container,
-            ExpressGatewayContainer::deserialize,
-        )?;
-        let scaling = spec
-            .scaling_target
-            .as_ref()
-            .map(|s| to_sdk(s, ExpressGatewayScalingTarget::deserialize))
-            .transpose()?;
-        let network = spec
-            .network_configuration
-            .as_ref()
-            .map(|n| to_sdk(n, ExpressGatewayServiceNetworkConfiguration::deserialize))
-            .transpose()?;
+        let SdkShapes {
+            container,
+            scaling,
+            network,
+        } = SdkShapes::of(spec)?;
         let request = self
             .client
             .update_express_gateway_service()
