@@ -137,7 +137,7 @@ pub struct EcsCronTaskStatus {
     /// `lastSuccessfulTime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failed_time: Option<String>,
-    /// The next scheduled time (RFC 3339).
+    /// The next scheduled time (RFC 3339); none while `suspend` is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_schedule_time: Option<String>,
     /// Names of the runs (`EcsTask` objects) that have not finished.

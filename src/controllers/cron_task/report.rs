@@ -55,7 +55,8 @@ pub fn report(seen: &Seen) -> Report {
     if let Some(scheduled) = plan.scheduled {
         status.last_schedule_time = Some(rfc3339(scheduled));
     }
-    status.next_schedule_time = plan.next.map(rfc3339);
+    // A suspended schedule starts nothing at its next time, so it shows none.
+    status.next_schedule_time = plan.next.filter(|_| !seen.suspend).map(rfc3339);
     let deleted: Vec<&str> = plan
         .actions
         .iter()
@@ -194,6 +195,30 @@ mod tests {
             plan,
             runs,
         })
+    }
+
+    /// A suspended cron task starts no run at its next scheduled time (like a CronJob's `suspend`), so it shows
+    /// none; resumed, it shows the schedule's next time again.
+    #[test]
+    fn a_suspended_cron_task_shows_no_next_schedule_time() {
+        let next: Timestamp = "2026-01-12T09:00:00Z".parse().unwrap();
+        let plan = Plan {
+            next: Some(next),
+            ..Plan::default()
+        };
+        let shown = |suspend: bool| {
+            report(&Seen {
+                last: &EcsCronTaskStatus::default(),
+                suspend,
+                since: "2026-01-01T00:00:00Z".parse().unwrap(),
+                plan: &plan,
+                runs: &[],
+            })
+            .status
+            .next_schedule_time
+        };
+        assert_eq!(shown(true), None);
+        assert_eq!(shown(false).as_deref(), Some("2026-01-12T09:00:00Z"));
     }
 
     fn condition<'a>(report: &'a Report, type_: &str) -> &'a ConditionUpdate {
