@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::service::DESCRIBE_SERVICES_BATCH;
-use super::{AwsError, Ecs};
+use super::{AwsError, AwsErrorKind, Ecs};
 
 /// Something that runs or names a revision.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,16 +25,19 @@ impl Ecs {
     pub async fn task_definitions_in_services(&self) -> Result<RevisionUsers, AwsError> {
         let mut users = RevisionUsers::new();
         for cluster in self.list_cluster_arns().await? {
-            let services = self.list_service_arns(&cluster).await?;
+            let Some(services) = unless_gone(self.list_service_arns(&cluster).await)? else {
+                continue;
+            };
             for batch in services.chunks(DESCRIBE_SERVICES_BATCH) {
                 let request = self
                     .client
                     .describe_services()
                     .cluster(&cluster)
                     .set_services(Some(batch.to_vec()));
-                let out = self
-                    .call("DescribeServices", || request.clone().send())
-                    .await?;
+                let described = self.call("DescribeServices", || request.clone().send());
+                let Some(out) = unless_gone(described.await)? else {
+                    break;
+                };
                 for service in out.services() {
                     // An INACTIVE service runs nothing: deleted (catalogue entry 9), though some emulators
                     // still list it.
@@ -113,7 +116,46 @@ impl Ecs {
     }
 }
 
+/// `None` for a cluster that is gone: one deleted since ListClusters listed it, or an INACTIVE one still listed
+/// (catalogue entry 22), answers ListServices and DescribeServices with `ClusterNotFoundException`; it runs nothing,
+/// so the account's other clusters are still read.
+fn unless_gone<T>(answer: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match answer {
+        Err(error) if error.kind == AwsErrorKind::NotFound => Ok(None),
+        other => other.map(Some),
+    }
+}
+
 /// The name at the end of an ARN (`...:cluster/prod` -> `prod`).
 fn name_of(arn: &str) -> &str {
     arn.rsplit_once('/').map_or(arn, |(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: &str) -> Result<Vec<String>, AwsError> {
+        Err(AwsError::from_code(
+            "ListServices",
+            Some(code),
+            "says why".into(),
+            None,
+        ))
+    }
+
+    /// ListServices answers ClusterNotFoundException for a cluster deleted since ListClusters ("The specified
+    /// cluster wasn't found"): it runs nothing, and the revisions other clusters run are still found.
+    #[test]
+    fn a_cluster_gone_since_it_was_listed_runs_nothing() {
+        assert_eq!(unless_gone(error("ClusterNotFoundException")), Ok(None));
+        assert_eq!(
+            unless_gone(error("ThrottlingException")).unwrap_err().kind,
+            AwsErrorKind::Throttled
+        );
+        assert_eq!(
+            unless_gone(Ok(vec!["a".to_owned()])),
+            Ok(Some(vec!["a".to_owned()]))
+        );
+    }
 }
