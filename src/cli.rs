@@ -86,6 +86,11 @@ pub struct RunSettings {
     /// Name of the leader election Lease.
     #[arg(long, env = "ECSB_LEASE_NAME", default_value = "ecs-bridge")]
     pub lease_name: String,
+    /// The operator's own ServiceAccount (in --lease-namespace), made the owner of a shard's Lease record, so that
+    /// deleting the release (and with it the ServiceAccount) deletes the record and the other shards stop counting
+    /// this shard's selector. The chart sets it.
+    #[arg(long, env = "ECSB_LEASE_OWNER_SERVICE_ACCOUNT")]
+    pub lease_owner_service_account: Option<String>,
     /// How long a leader's Lease stays valid without renewal; a standby takes over after it (e.g. 15s; at least
     /// 10s). A leader that has not renewed within its renew deadline stops reconciling before that.
     #[arg(long, env = "ECSB_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
@@ -145,6 +150,7 @@ impl RunSettings {
             selector,
             lease_namespace: self.lease_namespace.clone(),
             lease_name: self.lease_name.clone(),
+            record_owner: self.lease_owner_service_account.clone(),
         }))
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -33,6 +33,9 @@ pub struct ShardSettings {
     /// The Lease that holds the record (the leader election Lease when there is one).
     pub lease_namespace: String,
     pub lease_name: String,
+    /// The ServiceAccount (in the Lease's namespace) that owns the record: deleting it, as uninstalling the
+    /// release does, deletes the record, so the other shards stop counting this shard's selector.
+    pub record_owner: Option<String>,
 }
 
 /// Whether this shard reconciles the objects of a namespace.
@@ -51,6 +54,11 @@ pub enum ShardError {
         "Lease {0} already records shard \"{1}\": give each shard its own lease name (--lease-name, ECSB_LEASE_NAME)"
     )]
     LeaseTaken(String, String),
+    #[error(
+        "ServiceAccount {0}, which is to own the shard's Lease record (--lease-owner-service-account, \
+         ECSB_LEASE_OWNER_SERVICE_ACCOUNT), does not exist: name the operator's own ServiceAccount"
+    )]
+    OwnerMissing(String),
     #[error("cannot record the shard on its Lease: {0}")]
     Kubernetes(#[from] kube::Error),
 }
@@ -174,7 +182,7 @@ async fn record(client: &Client, settings: &ShardSettings) -> Result<(), ShardEr
         let lease = format!("{}/{}", settings.lease_namespace, settings.lease_name);
         return Err(ShardError::LeaseTaken(lease, other.clone()));
     }
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",
         "metadata": {
@@ -183,6 +191,19 @@ async fn record(client: &Client, settings: &ShardSettings) -> Result<(), ShardEr
             "annotations": {SELECTOR_ANNOTATION: settings.selector.text()},
         },
     });
+    if let Some(owner) = &settings.record_owner {
+        let accounts: Api<ServiceAccount> =
+            Api::namespaced(client.clone(), &settings.lease_namespace);
+        let account = accounts.get_opt(owner).await?.ok_or_else(|| {
+            ShardError::OwnerMissing(format!("{}/{owner}", settings.lease_namespace))
+        })?;
+        body["metadata"]["ownerReferences"] = serde_json::json!([{
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "name": owner,
+            "uid": account.uid(),
+        }]);
+    }
     let params = PatchParams::apply(RECORD_MANAGER).force();
     api.patch(&settings.lease_name, &params, &Patch::Apply(body))
         .await?;
@@ -199,6 +220,7 @@ mod tests {
             selector: LabelSelector::parse(selector).unwrap(),
             lease_namespace: "ops".into(),
             lease_name: format!("ecs-bridge-{name}"),
+            record_owner: None,
         }
     }
 

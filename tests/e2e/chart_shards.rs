@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use crate::chart::{NO_CRDS, apply_and_check, assert_rights, names_of, render, service_account};
 use crate::harness::{Env, unique};
-use crate::tools::{chart, helm, must};
+use crate::tools::{chart, helm, kubectl, must};
 
 /// `--set` values that make a release shard `name`.
 fn shard_values(name: &str) -> [String; 2] {
@@ -63,6 +63,14 @@ async fn two_shard_releases_share_no_object_name_and_get_a_shards_rights() {
             ]
         );
         let sa = service_account(&objects, ns);
+        assert!(
+            yaml.contains("name: ECSB_LEASE_OWNER_SERVICE_ACCOUNT"),
+            "the shard's record is owned by its ServiceAccount (deleted with the release)"
+        );
+        let own_account = format!(
+            "serviceaccounts/{}",
+            names_of(&objects, "ServiceAccount")[0]
+        );
         assert_rights(
             &sa,
             &[
@@ -75,6 +83,7 @@ async fn two_shard_releases_share_no_object_name_and_get_a_shards_rights() {
                     Some("default"),
                     false,
                 ),
+                ("get", "serviceaccounts", Some(ns), false),
                 ("update", "namespaces", None, false),
                 ("watch", "ecsservices.ecsbridge.dev", None, true),
                 ("watch", "ecsaccounts.ecsbridge.dev", None, true),

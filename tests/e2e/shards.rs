@@ -1,7 +1,7 @@
 //! Shards (issue 24): two operators in one cluster, each owning the namespaces its label selector selects. Each
 //! reconciles only its own; a namespace both select is refused by both (ShardConflict, naming the other); one
 //! no shard selects is touched by none; a namespace relabelled from one shard to the other is taken over without
-//! AWS writes beyond those its changes need.
+//! AWS writes beyond those its changes need; an uninstalled shard's record goes with its ServiceAccount.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +11,10 @@ use ecs_bridge::ecs::{Ecs, EcsSettings};
 use ecs_bridge::metrics::Metrics;
 use ecs_bridge::reconcile::Context;
 use ecs_bridge::shard::{LabelSelector, Shard, ShardSettings};
-use k8s_openapi::api::core::v1::{Event, Namespace};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Event, Namespace, ServiceAccount};
 use kube::Api;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 use tokio::task::JoinHandle;
 
@@ -50,13 +51,15 @@ impl RunningShard {
     }
 }
 
-/// Starts shard `name` selecting `selector`, its record on a Lease in `lease_namespace`.
+/// Starts shard `name` selecting `selector`, its record on a Lease in `lease_namespace`, owned by
+/// `record_owner` (a ServiceAccount there) if given.
 async fn start_shard(
     env: &Env,
     url: &str,
     name: &str,
     selector: &str,
     lease_namespace: &str,
+    record_owner: Option<&str>,
 ) -> RunningShard {
     let metrics = Arc::new(Metrics::default());
     let settings = EcsSettings {
@@ -71,6 +74,7 @@ async fn start_shard(
         selector: LabelSelector::parse(selector).unwrap(),
         lease_namespace: lease_namespace.to_owned(),
         lease_name: format!("shard-{name}"),
+        record_owner: record_owner.map(str::to_owned),
     };
     let (shard, namespaces) = Shard::start(env.client.clone(), shard)
         .await
@@ -164,6 +168,7 @@ async fn each_shard_reconciles_only_its_namespaces_and_both_refuse_one_they_shar
         &a,
         &format!("{LABEL} in ({a},{run}-both)"),
         &only_a.namespace,
+        None,
     )
     .await;
     let _shard_b = start_shard(
@@ -172,6 +177,7 @@ async fn each_shard_reconciles_only_its_namespaces_and_both_refuse_one_they_shar
         &b,
         &format!("{LABEL} in ({b},{run}-both)"),
         &only_b.namespace,
+        None,
     )
     .await;
     for (env, value) in [(only_a, "a"), (only_b, "b"), (both, "both"), (none, "none")] {
@@ -232,6 +238,7 @@ async fn a_namespace_relabelled_to_another_shard_is_taken_over_without_extra_wri
         &a,
         &format!("{LABEL}={a}"),
         &env.namespace,
+        None,
     )
     .await;
     let shard_b = start_shard(
@@ -240,6 +247,7 @@ async fn a_namespace_relabelled_to_another_shard_is_taken_over_without_extra_wri
         &b,
         &format!("{LABEL}={b}"),
         &env.namespace,
+        None,
     )
     .await;
     env.apply::<EcsCluster>(&manifest("main", &run, "")).await;
@@ -276,4 +284,68 @@ async fn a_namespace_relabelled_to_another_shard_is_taken_over_without_extra_wri
     );
     let cluster: EcsCluster = env.api().get("main").await.unwrap();
     assert_eq!(synced(&cluster).unwrap().0, "Applied");
+}
+
+/// Uninstalling a shard's release deletes its ServiceAccount, which owns the shard's Lease record; Kubernetes'
+/// garbage collector then deletes the record ("dependents are deleted when their owner is"), so the other shards
+/// stop counting its selector: a namespace both selected is taken up by the one left, with no Lease to delete by hand.
+#[tokio::test]
+async fn an_uninstalled_shards_record_goes_with_its_service_account() {
+    let double = ecs_double::spawn(&["--throttle", "off"]);
+    let run = unique("gone");
+    let (a, b) = (format!("{run}-a"), format!("{run}-b"));
+    let env = Env::without_operator("shard-gone").await;
+    label(&env, &format!("{run}-both")).await;
+    let accounts: Api<ServiceAccount> = Api::namespaced(env.client.clone(), &env.namespace);
+    let account: ServiceAccount =
+        serde_json::from_value(json!({"metadata": {"name": "shard-b"}})).unwrap();
+    accounts
+        .create(&PostParams::default(), &account)
+        .await
+        .expect("create shard B's ServiceAccount");
+    let _shard_a = start_shard(
+        &env,
+        &double.url,
+        &a,
+        &format!("{LABEL} in ({a},{run}-both)"),
+        &env.namespace,
+        None,
+    )
+    .await;
+    let shard_b = start_shard(
+        &env,
+        &double.url,
+        &b,
+        &format!("{LABEL} in ({b},{run}-both)"),
+        &env.namespace,
+        Some("shard-b"),
+    )
+    .await;
+    env.apply::<EcsCluster>(&manifest("main", &run, "")).await;
+    env.wait_for::<EcsCluster>("main", WAIT, |c| {
+        synced(c).is_some_and(|(reason, _)| reason == "ShardConflict")
+    })
+    .await;
+    // Uninstalled: its operator stops, its ServiceAccount is deleted.
+    drop(shard_b);
+    accounts
+        .delete("shard-b", &DeleteParams::default())
+        .await
+        .expect("delete shard B's ServiceAccount");
+    let leases: Api<Lease> = Api::namespaced(env.client.clone(), &env.namespace);
+    eventually(
+        WAIT,
+        "shard B's Lease record deleted with its owner",
+        || async {
+            leases
+                .get_opt(&format!("shard-{b}"))
+                .await
+                .unwrap()
+                .is_none()
+        },
+    )
+    .await;
+    // Shard A takes the namespace up at its next retry of the refused object (30 s).
+    env.wait_for::<EcsCluster>("main", Duration::from_secs(90), is_ready)
+        .await;
 }
