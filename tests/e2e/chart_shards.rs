@@ -71,6 +71,12 @@ async fn two_shard_releases_share_no_object_name_and_get_a_shards_rights() {
             "serviceaccounts/{}",
             names_of(&objects, "ServiceAccount")[0]
         );
+        let reads = |account: &str| {
+            let args = ["auth", "can-i", "get", account, "--as", &sa, "-n", ns];
+            kubectl(&args, None).stdout.trim() == "yes"
+        };
+        assert!(reads(&own_account), "a shard reads its own ServiceAccount");
+        assert!(!reads("serviceaccounts/default"), "and no other");
         assert_rights(
             &sa,
             &[
