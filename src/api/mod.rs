@@ -20,6 +20,10 @@ pub mod service_revision_fields;
 pub mod service_status;
 pub mod task;
 pub mod task_definition;
+pub mod task_definition_container;
+pub mod task_definition_linux;
+pub mod task_definition_logging;
+pub mod task_definition_volume;
 pub mod task_status;
 
 pub use account::{EcsAccount, EcsAccountSpec};
