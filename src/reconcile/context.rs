@@ -12,7 +12,7 @@ use super::bindings::{Bindings, Placed};
 use super::exports::Published;
 use super::lanes::Lanes;
 use super::placement::Placement;
-use crate::controllers::service::endpoints::followed::Followed;
+use super::shared::Shared;
 use crate::ecs::accounts::Accounts;
 use crate::ecs::{Ecs, EcsSettings};
 use crate::health::Readiness;
@@ -50,8 +50,8 @@ pub struct Context {
     pub lanes: Arc<Lanes>,
     /// What each object last exported (`spec.exportTo`).
     pub exports: Arc<Published>,
-    /// The tasks of the services published as Kubernetes endpoints, read by the task-following loop.
-    pub endpoint_tasks: Arc<Followed>,
+    /// State a kind's controller shares with the loops that serve it, one value per type.
+    pub shared: Arc<Shared>,
     /// The shard this operator is, when it is one: only the objects of the namespaces it owns are reconciled.
     pub shard: Option<Arc<Shard>>,
 }
@@ -85,7 +85,7 @@ impl Context {
             readiness: Readiness::default(),
             lanes: Arc::default(),
             exports: Arc::default(),
-            endpoint_tasks: Arc::default(),
+            shared: Arc::default(),
             shard: None,
         }
     }

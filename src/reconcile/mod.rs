@@ -17,6 +17,7 @@ pub mod lanes;
 pub mod ownership;
 pub mod placement;
 pub mod read_only;
+pub mod shared;
 pub mod status;
 
 use std::fmt::Debug;

@@ -20,6 +20,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::Resource;
 
 use crate::api::{EcsService, EcsTask};
+use crate::controllers::service::endpoints::followed::Followed;
 use crate::controllers::task::plan::is_stopped;
 use crate::ecs::task::{DESCRIBE_TASKS_BATCH, ObservedTask};
 use crate::ecs::{AwsErrorKind, Ecs};
@@ -116,7 +117,11 @@ impl Watch {
     async fn round(&self) -> (Vec<ObjectRef<EcsTask>>, usize) {
         self.forget_unpublished();
         let services = &self.services;
-        let mut service_arns = self.ctx.endpoint_tasks.arns(|o| services.in_scope(o));
+        let mut service_arns = self
+            .ctx
+            .shared
+            .get::<Followed>()
+            .arns(|o| services.in_scope(o));
         let mut open = open_tasks(&self.store);
         let clusters: BTreeSet<String> = open.keys().chain(service_arns.keys()).cloned().collect();
         let service_clusters = self.service_clusters(&service_arns);
@@ -166,11 +171,11 @@ impl Watch {
                     continue;
                 }
             };
-            services_woken.extend(
-                self.ctx
-                    .endpoint_tasks
-                    .take_round(&cluster, &found, |o| services.in_scope(o)),
-            );
+            services_woken.extend(self.ctx.shared.get::<Followed>().take_round(
+                &cluster,
+                &found,
+                |o| services.in_scope(o),
+            ));
         }
         let woken = due(woken, |o| self.backing_off(o));
         let services_woken = due(services_woken, |o| {
@@ -224,7 +229,7 @@ impl Watch {
     /// Stops following the tasks of services of this scope that are gone or no longer publish endpoints.
     fn forget_unpublished(&self) {
         let services = &self.services;
-        self.ctx.endpoint_tasks.retain(|owner| {
+        self.ctx.shared.get::<Followed>().retain(|owner| {
             !services.in_scope(owner)
                 || services
                     .store

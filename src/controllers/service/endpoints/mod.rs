@@ -26,6 +26,7 @@ use crate::api::kubernetes_service::KubernetesServiceStatus;
 use crate::api::{EcsService, TaskDefinition};
 use crate::reconcile::{Context, Error, Note};
 use endpoint::{Judge, TaskEndpoint};
+use followed::Followed;
 use slices::{SERVICE_NAME_LABEL, owned_by, owner};
 
 /// The field manager of the operator's writes to Services and EndpointSlices.
@@ -85,7 +86,9 @@ pub async fn publish(
         ));
     }
     let (Some(ks), Some(name)) = (svc.spec.kubernetes_service.as_ref(), wanted) else {
-        ctx.endpoint_tasks.forget(&ObjectRef::from_obj(svc));
+        ctx.shared
+            .get::<Followed>()
+            .forget(&ObjectRef::from_obj(svc));
         return Ok(published);
     };
     let judge = check_task_definition(svc, ctx, &namespace).await?;
@@ -208,7 +211,10 @@ async fn follow(
 ) -> Result<(Vec<TaskEndpoint>, bool), Error> {
     let owner = ObjectRef::from_obj(svc);
     let uid = svc.uid().unwrap_or_default();
-    let mut learned = ctx.endpoint_tasks.get(&owner, read.cluster_arn, read.judge);
+    let mut learned = ctx
+        .shared
+        .get::<Followed>()
+        .get(&owner, read.cluster_arn, read.judge);
     let wanted = usize::try_from(read.due.desired_count).unwrap_or_default();
     let list = read.due.deploying
         || learned.wanted() < wanted
@@ -260,7 +266,7 @@ async fn follow(
             None => {}
         }
     }
-    let merged = ctx.endpoint_tasks.merge(&owner, learned);
+    let merged = ctx.shared.get::<Followed>().merge(&owner, learned);
     let discovering = read.due.deploying || merged.wanted() < wanted;
     Ok((merged.endpoints(), discovering))
 }
