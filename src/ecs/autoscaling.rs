@@ -4,8 +4,10 @@
 
 mod shapes;
 mod snapshot;
+mod writes;
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use aws_sdk_applicationautoscaling::types::{
     PolicyType, ScalableDimension, ScalableTargetAction, ServiceNamespace, SuspendedState,
@@ -84,6 +86,32 @@ fn gone_is_done(result: Result<(), AwsError>) -> Result<(), AwsError> {
     match result {
         Err(e) if e.kind == AwsErrorKind::NotFound => Ok(()),
         other => other,
+    }
+}
+
+/// Reads pages (`page` is called with each page's token and answers its items and the next token) until the
+/// last one; `None` once `pages` calls were spent before it. An empty token ends the listing too.
+async fn within_pages<T, Page, Answer>(
+    pages: &mut usize,
+    mut page: Page,
+) -> Result<Option<Vec<T>>, AwsError>
+where
+    Page: FnMut(Option<String>) -> Answer,
+    Answer: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        if *pages == 0 {
+            return Ok(None);
+        }
+        *pages -= 1;
+        let (items, next) = page(token).await?;
+        found.extend(items);
+        token = next.filter(|t| !t.is_empty());
+        if token.is_none() {
+            return Ok(Some(found));
+        }
     }
 }
 
@@ -170,13 +198,7 @@ impl Ecs {
         resource_id: Option<&str>,
         pages: &mut usize,
     ) -> Result<Option<Vec<(String, ObservedPolicy)>>, AwsError> {
-        let mut found = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            if *pages == 0 {
-                return Ok(None);
-            }
-            *pages -= 1;
+        within_pages(pages, |token| async move {
             let request = self
                 .scaling
                 .describe_scaling_policies()
@@ -185,24 +207,19 @@ impl Ecs {
                 // AWS takes a dimension only with a resource id.
                 .set_scalable_dimension(resource_id.map(|_| dimension()))
                 .max_results(POLICIES_PER_PAGE)
-                .set_next_token(token.clone());
+                .set_next_token(token);
             let out = self
                 .call("DescribeScalingPolicies", || request.clone().send())
                 .await?;
-            found.extend(
-                out.scaling_policies()
-                    .iter()
-                    .filter(|p| *p.scalable_dimension() == dimension())
-                    .map(|p| (p.resource_id().to_owned(), observed_policy(p))),
-            );
-            token = out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
-            if token.is_none() {
-                return Ok(Some(found));
-            }
-        }
+            let found = out
+                .scaling_policies()
+                .iter()
+                .filter(|p| *p.scalable_dimension() == dimension())
+                .map(|p| (p.resource_id().to_owned(), observed_policy(p)))
+                .collect();
+            Ok((found, out.next_token().map(str::to_owned)))
+        })
+        .await
     }
 
     /// Every page (50 each) of the scheduled actions of one target, or of all ECS services' targets when
@@ -212,13 +229,7 @@ impl Ecs {
         resource_id: Option<&str>,
         pages: &mut usize,
     ) -> Result<Option<Vec<(String, ScheduledScaling)>>, AwsError> {
-        let mut found = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            if *pages == 0 {
-                return Ok(None);
-            }
-            *pages -= 1;
+        within_pages(pages, |token| async move {
             let request = self
                 .scaling
                 .describe_scheduled_actions()
@@ -226,24 +237,19 @@ impl Ecs {
                 .set_resource_id(resource_id.map(str::to_owned))
                 .set_scalable_dimension(resource_id.map(|_| dimension()))
                 .max_results(SCHEDULED_PER_PAGE)
-                .set_next_token(token.clone());
+                .set_next_token(token);
             let out = self
                 .call("DescribeScheduledActions", || request.clone().send())
                 .await?;
-            found.extend(
-                out.scheduled_actions()
-                    .iter()
-                    .filter(|a| a.scalable_dimension() == Some(&dimension()))
-                    .map(|a| (a.resource_id().to_owned(), observed_scheduled(a))),
-            );
-            token = out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
-            if token.is_none() {
-                return Ok(Some(found));
-            }
-        }
+            let found = out
+                .scheduled_actions()
+                .iter()
+                .filter(|a| a.scalable_dimension() == Some(&dimension()))
+                .map(|a| (a.resource_id().to_owned(), observed_scheduled(a)))
+                .collect();
+            Ok((found, out.next_token().map(str::to_owned)))
+        })
+        .await
     }
 
     /// The newest scaling activity of each target among one page of activities (of one target, or of all ECS
@@ -283,140 +289,6 @@ impl Ecs {
         }
         newest.into_iter().map(|(id, (_, s))| (id, s)).collect()
     }
-
-    /// Registers the scalable target, or changes its suspended state and, when given, its capacity (AWS leaves
-    /// what an update of an existing target leaves out unchanged).
-    pub async fn register_scalable_target(
-        &self,
-        resource_id: &str,
-        target: &TargetUpdate,
-    ) -> Result<(), AwsError> {
-        let suspended = SuspendedState::builder()
-            .dynamic_scaling_in_suspended(target.suspended)
-            .dynamic_scaling_out_suspended(target.suspended)
-            .scheduled_scaling_suspended(target.suspended)
-            .build();
-        let request = self
-            .scaling
-            .register_scalable_target()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(dimension())
-            .resource_id(resource_id)
-            .set_min_capacity(target.min_capacity)
-            .set_max_capacity(target.max_capacity)
-            .suspended_state(suspended);
-        self.call("RegisterScalableTarget", || request.clone().send())
-            .await?;
-        Ok(())
-    }
-
-    /// Deregisters the scalable target (AWS deletes its policies and scheduled actions with it).
-    pub async fn deregister_scalable_target(&self, resource_id: &str) -> Result<(), AwsError> {
-        let request = self
-            .scaling
-            .deregister_scalable_target()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(dimension())
-            .resource_id(resource_id);
-        gone_is_done(
-            self.call("DeregisterScalableTarget", || request.clone().send())
-                .await
-                .map(drop),
-        )
-    }
-
-    /// Creates or replaces a scaling policy; returns its ARN.
-    pub async fn put_scaling_policy(
-        &self,
-        resource_id: &str,
-        policy: &PolicyConfig,
-    ) -> Result<String, AwsError> {
-        let request = self
-            .scaling
-            .put_scaling_policy()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(dimension())
-            .resource_id(resource_id);
-        let request = match policy {
-            PolicyConfig::TargetTracking(p) => request
-                .policy_name(&p.name)
-                .policy_type(PolicyType::TargetTrackingScaling)
-                .target_tracking_scaling_policy_configuration(target_tracking(p)),
-            PolicyConfig::Step(p) => request
-                .policy_name(&p.name)
-                .policy_type(PolicyType::StepScaling)
-                .step_scaling_policy_configuration(step_scaling(p)?),
-        };
-        let out = self
-            .call("PutScalingPolicy", || request.clone().send())
-            .await?;
-        Ok(out.policy_arn().to_owned())
-    }
-
-    pub async fn delete_scaling_policy(
-        &self,
-        resource_id: &str,
-        name: &str,
-    ) -> Result<(), AwsError> {
-        let request = self
-            .scaling
-            .delete_scaling_policy()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(dimension())
-            .resource_id(resource_id)
-            .policy_name(name);
-        gone_is_done(
-            self.call("DeleteScalingPolicy", || request.clone().send())
-                .await
-                .map(drop),
-        )
-    }
-
-    /// Creates or replaces a scheduled action named `action.name`.
-    pub async fn put_scheduled_action(
-        &self,
-        resource_id: &str,
-        action: &ScheduledScaling,
-    ) -> Result<(), AwsError> {
-        let capacity = ScalableTargetAction::builder()
-            .set_min_capacity(action.min_capacity)
-            .set_max_capacity(action.max_capacity)
-            .build();
-        let request = self
-            .scaling
-            .put_scheduled_action()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(dimension())
-            .resource_id(resource_id)
-            .scheduled_action_name(&action.name)
-            .schedule(&action.schedule)
-            .set_timezone(action.timezone.clone())
-            .set_start_time(timestamp("startTime", action.start_time.as_deref())?)
-            .set_end_time(timestamp("endTime", action.end_time.as_deref())?)
-            .scalable_target_action(capacity);
-        self.call("PutScheduledAction", || request.clone().send())
-            .await?;
-        Ok(())
-    }
-
-    pub async fn delete_scheduled_action(
-        &self,
-        resource_id: &str,
-        name: &str,
-    ) -> Result<(), AwsError> {
-        let request = self
-            .scaling
-            .delete_scheduled_action()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(dimension())
-            .resource_id(resource_id)
-            .scheduled_action_name(name);
-        gone_is_done(
-            self.call("DeleteScheduledAction", || request.clone().send())
-                .await
-                .map(drop),
-        )
-    }
 }
 
 #[cfg(test)]
@@ -430,5 +302,31 @@ mod tests {
             "service/main/web"
         );
         assert_eq!(resource_id("main", "web"), "service/main/web");
+    }
+
+    /// Pages are read until one comes without a next token (an empty one counts as none); a listing longer than
+    /// the budget of calls gives `None`, having spent exactly the budget.
+    #[tokio::test]
+    async fn reads_pages_within_the_budget_of_calls() {
+        let listing = |last: usize| {
+            move |token: Option<String>| async move {
+                let at: usize = token.map_or(0, |t| t.parse().unwrap());
+                let next = if at + 1 < last {
+                    Some((at + 1).to_string())
+                } else {
+                    Some(String::new())
+                };
+                Ok((vec![at], next))
+            }
+        };
+        let mut budget = 5;
+        assert_eq!(
+            within_pages(&mut budget, listing(3)).await,
+            Ok(Some(vec![0, 1, 2]))
+        );
+        assert_eq!(budget, 2);
+        let mut budget = 2;
+        assert_eq!(within_pages(&mut budget, listing(3)).await, Ok(None));
+        assert_eq!(budget, 0);
     }
 }
