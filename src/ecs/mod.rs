@@ -11,6 +11,7 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod error;
 pub mod express_service;
+pub mod gateway;
 pub mod limits;
 pub mod priority;
 pub mod service;
