@@ -1,6 +1,5 @@
 //! ECS gateway operations (docs/ecs-behaviour.md, entries 181-192): CreateGateway, DescribeGateway,
-//! UpdateGateway, DeleteGateway, AssociateGatewayWithCluster, DisassociateGatewayFromCluster,
-//! ListGatewayClusterAssociations, ListGatewayRoutes and DescribeGatewayResources.
+//! UpdateGateway and DeleteGateway; the associations and routes are in `ops_gateway_links`.
 //!
 //! - A name is unique in the account; a gateway is ACTIVE from its creation, with deletion protection on unless
 //!   the request turns it off, and makes no load balancer until a service of an associated cluster uses it.
@@ -18,13 +17,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::dispatch::Ctx;
+use crate::ops_gateway_links::{association_status, routes};
 use crate::protocol::{ApiError, OpResult};
 use crate::request::Request;
-use crate::state::{ACCOUNT, Model, short_name};
+use crate::state::Model;
 use crate::tags::Tags;
 
-/// The most gateways one cluster is associated with.
-const GATEWAYS_PER_CLUSTER: usize = 5;
 /// The members of `hostSharedAlb` UpdateGateway takes.
 const MUTABLE: [&str; 6] = [
     "networkConfiguration",
@@ -60,7 +58,7 @@ pub struct Gateways {
     pub connectors: BTreeMap<(String, String), Vec<Value>>,
 }
 
-fn not_found(ident: &str) -> ApiError {
+pub fn not_found(ident: &str) -> ApiError {
     ApiError::new(
         "GatewayNotFoundException",
         format!("The gateway {ident} was not found."),
@@ -76,7 +74,7 @@ impl Gateway {
         }
     }
 
-    fn access_type(&self) -> &'static str {
+    pub fn access_type(&self) -> &'static str {
         match self.alb.get("scheme").and_then(Value::as_str) {
             Some("internal") => "PRIVATE",
             _ => "PUBLIC",
@@ -99,68 +97,7 @@ impl Gateway {
     }
 }
 
-/// The status of the association of `gateway` with `cluster`, if ECS still holds one.
-fn association_status(model: &Model, gateway: &Gateway, cluster: &str) -> Option<&'static str> {
-    let leaving = *gateway.associations.get(cluster)?;
-    if !model.clusters.get(cluster).is_some_and(|c| c.active) {
-        return Some("INACTIVE");
-    }
-    match leaving {
-        None => Some("ACTIVE"),
-        Some(_) if routes(model, gateway).iter().any(|r| r.1 == cluster) => Some("DISASSOCIATING"),
-        Some(_) => None,
-    }
-}
-
-/// The routes of a gateway: (route ARN, cluster, service, port name), one per connector of a live service of an
-/// associated cluster whose access type filter allows the gateway's.
-fn routes(model: &Model, gateway: &Gateway) -> Vec<(String, String, String, String)> {
-    let mut found = Vec::new();
-    for ((cluster, service), connectors) in &model.gateway.connectors {
-        // Routes stay while the association is being removed: ECS changes nothing until the service is updated.
-        let associated = gateway.associations.contains_key(cluster);
-        let live = model.live_services(cluster).any(|s| &s.name == service);
-        if !associated || !live {
-            continue;
-        }
-        for connector in connectors {
-            let allowed = connector
-                .pointer("/filters/accessTypes")
-                .and_then(Value::as_array)
-                .is_none_or(|types| types.iter().any(|t| t == gateway.access_type()));
-            let port = connector["portName"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            if allowed {
-                let arn = model.arn(&format!(
-                    "gateway-route/{}/{cluster}/{service}/{port}",
-                    gateway.name
-                ));
-                found.push((arn, cluster.clone(), service.clone(), port));
-            }
-        }
-    }
-    found
-}
-
-/// Records the `gatewayConnectors` of a CreateService or UpdateService request (`[]` removes them).
-pub fn record_connectors(model: &mut Model, service: &(String, String), req: &Request) {
-    match req.value("gatewayConnectors").and_then(Value::as_array) {
-        Some(list) if list.is_empty() => {
-            model.gateway.connectors.remove(service);
-        }
-        Some(list) => {
-            model
-                .gateway
-                .connectors
-                .insert(service.clone(), list.clone());
-        }
-        None => {}
-    }
-}
-
-fn find<'a>(model: &'a Model, ident: &str) -> Result<&'a Gateway, ApiError> {
+pub fn find<'a>(model: &'a Model, ident: &str) -> Result<&'a Gateway, ApiError> {
     model
         .gateway
         .gateways
@@ -168,7 +105,7 @@ fn find<'a>(model: &'a Model, ident: &str) -> Result<&'a Gateway, ApiError> {
         .ok_or_else(|| not_found(ident))
 }
 
-fn find_mut<'a>(model: &'a mut Model, ident: &str) -> Result<&'a mut Gateway, ApiError> {
+pub fn find_mut<'a>(model: &'a mut Model, ident: &str) -> Result<&'a mut Gateway, ApiError> {
     model
         .gateway
         .gateways
@@ -176,7 +113,7 @@ fn find_mut<'a>(model: &'a mut Model, ident: &str) -> Result<&'a mut Gateway, Ap
         .ok_or_else(|| not_found(ident))
 }
 
-fn short_name_of(ident: &str) -> &str {
+pub fn short_name_of(ident: &str) -> &str {
     ident
         .rsplit_once(":gateway/")
         .map_or(ident, |(_, name)| name)
@@ -197,12 +134,6 @@ fn alb_of(req: &Request) -> Result<Map<String, Value>, ApiError> {
         .and_then(Value::as_object)
         .cloned()
         .ok_or_else(|| ApiError::invalid("The configuration variant must be hostSharedAlb."))
-}
-
-fn hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 /// CreateGateway.
@@ -337,119 +268,6 @@ pub fn delete(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
     let arn = gateway.arn.clone();
     model.gateway.gateways.remove(&name);
     Ok(json!({"gatewayArn": arn, "name": name, "status": "DELETED"}))
-}
-
-/// AssociateGatewayWithCluster.
-pub fn associate(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
-    let ident = req.required_str("gateway")?.to_owned();
-    let cluster = model
-        .active_cluster(Some(req.required_str("cluster")?))?
-        .name
-        .clone();
-    let gateway = find(model, &ident)?;
-    if association_status(model, gateway, &cluster).is_none() {
-        let taken = model
-            .gateway
-            .gateways
-            .values()
-            .filter(|g| {
-                matches!(
-                    association_status(model, g, &cluster),
-                    Some("ACTIVE" | "DISASSOCIATING")
-                )
-            })
-            .count();
-        if taken >= GATEWAYS_PER_CLUSTER {
-            return Err(ApiError::invalid(
-                "A cluster can be associated with up to 5 gateways.",
-            ));
-        }
-    }
-    let gateway = find_mut(model, &ident)?;
-    gateway.associations.insert(cluster.clone(), None);
-    let arn = gateway.arn.clone();
-    Ok(json!({"gatewayArn": arn, "clusterArn": model.cluster_arn(&cluster), "status": "ACTIVE"}))
-}
-
-/// DisassociateGatewayFromCluster.
-pub fn disassociate(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
-    let ident = req.required_str("gateway")?.to_owned();
-    let cluster = short_name(req.required_str("cluster")?).to_owned();
-    let gateway = find(model, &ident)?;
-    if association_status(model, gateway, &cluster) != Some("ACTIVE") {
-        return Err(ApiError::invalid(format!(
-            "The gateway is not associated with the cluster {cluster}."
-        )));
-    }
-    let gateway = find_mut(model, &ident)?;
-    gateway.associations.insert(cluster.clone(), Some(ctx.now));
-    let arn = gateway.arn.clone();
-    Ok(
-        json!({"gatewayArn": arn, "clusterArn": model.cluster_arn(&cluster), "status": "DISASSOCIATING"}),
-    )
-}
-
-/// ListGatewayClusterAssociations (filtered by gateway or cluster; one page).
-pub fn list_associations(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
-    let gateway_filter = req.str("gateway")?.map(short_name_of);
-    let cluster_filter = req.str("cluster")?.map(short_name);
-    let mut found = Vec::new();
-    for gateway in model.gateway.gateways.values() {
-        if gateway_filter.is_some_and(|g| g != gateway.name) {
-            continue;
-        }
-        for cluster in gateway.associations.keys() {
-            if cluster_filter.is_some_and(|c| c != cluster) {
-                continue;
-            }
-            if let Some(status) = association_status(model, gateway, cluster) {
-                found.push(
-                    json!({"gatewayArn": gateway.arn, "clusterArn": model.cluster_arn(cluster),
-                    "status": status}),
-                );
-            }
-        }
-    }
-    if let Some(name) = gateway_filter
-        && !model.gateway.gateways.contains_key(name)
-    {
-        return Err(not_found(name));
-    }
-    Ok(json!({"gatewayClusterAssociations": found}))
-}
-
-/// ListGatewayRoutes (filtered by gateway; one page).
-pub fn list_routes(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
-    let gateway = find(model, req.required_str("gateway")?)?;
-    let found: Vec<Value> = routes(model, gateway)
-        .into_iter()
-        .map(|(arn, cluster, service, port)| {
-            json!({"gatewayRouteArn": arn, "gatewayArn": gateway.arn, "clusterArn": model.cluster_arn(&cluster),
-                "serviceArn": model.service_arn(&cluster, &service), "serviceContainerPortName": port,
-                "status": "ACTIVE"})
-        })
-        .collect();
-    Ok(json!({"gatewayRoutes": found}))
-}
-
-/// DescribeGatewayResources: one load balancer once the gateway has a route.
-pub fn describe_resources(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
-    let gateway = find(model, req.required_str("gateway")?)?;
-    let route_arns: Vec<String> = routes(model, gateway).into_iter().map(|r| r.0).collect();
-    let balancers = if route_arns.is_empty() {
-        Vec::new()
-    } else {
-        let id = format!("{:016x}", hash(&gateway.arn));
-        vec![json!({
-            "loadBalancerArn": format!("arn:aws:elasticloadbalancing:{}:{ACCOUNT}:loadbalancer/app/{}/{id}", model.region, gateway.name),
-            "listenerArn": format!("arn:aws:elasticloadbalancing:{}:{ACCOUNT}:listener/app/{}/{id}/443", model.region, gateway.name),
-            "securityGroup": format!("sg-{}", &id[..12]),
-            "gatewayRouteArns": route_arns,
-        })]
-    };
-    Ok(
-        json!({"gatewayResources": {"gatewayArn": gateway.arn, "resources": {"hostSharedAlb": balancers}}}),
-    )
 }
 
 #[cfg(test)]

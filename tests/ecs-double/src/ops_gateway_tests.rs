@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::dispatch::{Op, call_at};
+use crate::ops_gateway_links::{
+    associate, describe_resources, disassociate, list_associations, list_routes,
+};
 
 fn call(op: Op, model: &mut Model, body: Value, now: f64) -> Value {
     call_at(op, model, body, now).expect("the call succeeds")
