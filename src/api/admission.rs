@@ -199,14 +199,15 @@ pub const RULES: &[AdmissionRule] = &[
         targets: &[("ecsgateways", &[])],
         rule: "!has(oldSelf.status) || !has(oldSelf.status.gatewayArn) || \
                !has(oldSelf.spec.configuration.hostSharedAlb) || !has(self.spec.configuration.hostSharedAlb) || \
-               (self.spec.configuration.hostSharedAlb.?scheme == oldSelf.spec.configuration.hostSharedAlb.?scheme && \
-               self.spec.configuration.hostSharedAlb.?port == oldSelf.spec.configuration.hostSharedAlb.?port && \
-               self.spec.configuration.hostSharedAlb.?protocol == \
-               oldSelf.spec.configuration.hostSharedAlb.?protocol && \
-               self.spec.configuration.hostSharedAlb.?networkConfiguration.?ipAddressType == \
-               oldSelf.spec.configuration.hostSharedAlb.?networkConfiguration.?ipAddressType)",
-        message: "spec.configuration.hostSharedAlb's scheme, port, protocol and networkConfiguration.ipAddressType \
-                  are create-only: UpdateGateway changes none of them; set them back, or create a new EcsGateway",
+               ((has(self.spec.configuration.hostSharedAlb.scheme) ? \
+               self.spec.configuration.hostSharedAlb.scheme : 'internet-facing') == \
+               (has(oldSelf.spec.configuration.hostSharedAlb.scheme) ? \
+               oldSelf.spec.configuration.hostSharedAlb.scheme : 'internet-facing') && \
+               (has(self.spec.configuration.hostSharedAlb.port) ? self.spec.configuration.hostSharedAlb.port : 443) == \
+               (has(oldSelf.spec.configuration.hostSharedAlb.port) ? \
+               oldSelf.spec.configuration.hostSharedAlb.port : 443))",
+        message: "spec.configuration.hostSharedAlb.scheme and .port are create-only: UpdateGateway changes neither \
+                  (the operator also refuses a change of the subnets); set them back, or create a new EcsGateway",
     },
 ];
 
