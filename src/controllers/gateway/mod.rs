@@ -240,11 +240,10 @@ impl EcsGateway {
             "Updated",
             format!("updated ECS gateway {name}: ECS applies it to the gateway's load balancers"),
         ));
-        Ok(ctx
-            .ecs
+        ctx.ecs
             .describe_gateway(&found.gateway_arn)
             .await?
-            .ok_or_else(|| gone(&name))?)
+            .ok_or_else(|| gone(&name))
     }
 
     /// Creates the gateway; a name ECS already has is refused, never adopted.
