@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use aws_sdk_ecs::error::ProvideErrorMetadata;
-use ecs_bridge::api::{EcsCluster, EcsGateway};
+use ecs_bridge::api::{EcsCluster, EcsGateway, EcsService, TaskDefinition};
 use serde_json::json;
 
 use crate::capacity_provider::ready;
@@ -240,4 +240,60 @@ async fn a_bad_spec_and_a_gateway_someone_else_made_are_refused_and_protection_k
     assert!(!gateway_exists(&env, &kept).await);
     env.delete::<EcsGateway>("bad").await;
     env.wait_gone::<EcsGateway>("bad", WAIT).await;
+}
+
+#[tokio::test]
+async fn a_connected_service_shows_as_a_route_and_the_gateway_goes_with_its_cluster() {
+    let double = ecs_double::spawn(&["--throttle", "off", "--rollout-seconds", "2"]);
+    let env = Env::against_with_drift_interval(
+        &unique("gateway-routes"),
+        &double.url,
+        Duration::from_secs(2),
+    )
+    .await;
+    let (apps, family, name) = (unique("apps"), unique("web"), unique("edge"));
+    env.apply::<EcsCluster>(&format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {{name: apps}}\nspec: {{clusterName: {apps}}}\n"
+    ))
+    .await;
+    env.apply::<TaskDefinition>(&format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: TaskDefinition\nmetadata: {{name: web}}\nspec:\n  family: {family}\n  \
+         networkMode: awsvpc\n  requiresCompatibilities: [FARGATE]\n  cpu: \"256\"\n  memory: \"512\"\n  \
+         containerDefinitions:\n  - {{name: web, image: nginx, portMappings: [{{containerPort: 8080, name: http}}]}}\n"
+    ))
+    .await;
+    env.apply::<EcsGateway>(&manifest(
+        "edge",
+        &name,
+        "  deletionProtection: false\n  clusterRefs: [{name: apps}]\n",
+    ))
+    .await;
+    env.wait_for::<EcsGateway>("edge", WAIT, is_ready).await;
+    env.apply::<EcsService>(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsService\nmetadata: {name: web}\nspec:\n  clusterRef: {name: apps}\n  \
+         taskDefinitionRef: {name: web}\n  desiredCount: 1\n  launchType: FARGATE\n  networkConfiguration:\n    \
+         awsvpcConfiguration: {subnets: [subnet-0a1]}\n  gatewayConnectors: [{portName: http}]\n",
+    )
+    .await;
+    let routed = env
+        .wait_for::<EcsGateway>("edge", WAIT, |g| {
+            g.status.as_ref().and_then(|s| s.route_count) == Some(1)
+        })
+        .await;
+    let status = routed.status.expect("a status");
+    assert_eq!(
+        status.routes[0].service_container_port_name.as_deref(),
+        Some("http")
+    );
+    assert_eq!(status.load_balancers.len(), 1, "{status:?}");
+    // The gateway, its cluster and the service go together: nothing is left in ECS.
+    env.delete::<EcsService>("web").await;
+    env.delete::<EcsGateway>("edge").await;
+    env.delete::<EcsCluster>("apps").await;
+    env.wait_gone::<EcsService>("web", WAIT).await;
+    env.wait_gone::<EcsGateway>("edge", WAIT).await;
+    env.wait_gone::<EcsCluster>("apps", WAIT).await;
+    assert!(!gateway_exists(&env, &name).await, "the gateway is gone");
+    env.delete::<TaskDefinition>("web").await;
+    env.wait_gone::<TaskDefinition>("web", WAIT).await;
 }
