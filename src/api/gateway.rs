@@ -303,14 +303,19 @@ pub struct GatewayAssociation {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayRouteSummary {
+    /// ARN of the route.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway_route_arn: Option<String>,
+    /// ARN of the cluster of the routed service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
+    /// ARN of the routed service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_arn: Option<String>,
+    /// The named container port the route sends traffic to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_container_port_name: Option<String>,
+    /// ECS's status of the route (`ACTIVE`, `CREATE_IN_PROGRESS`, `CREATE_FAILED`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
@@ -319,12 +324,16 @@ pub struct GatewayRouteSummary {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayLoadBalancer {
+    /// ARN of the load balancer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_arn: Option<String>,
+    /// ARN of its listener.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listener_arn: Option<String>,
+    /// ID of its security group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_group: Option<String>,
+    /// ARNs of the routes that use it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gateway_route_arns: Vec<String>,
 }
@@ -333,8 +342,10 @@ pub struct GatewayLoadBalancer {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayFailure {
+    /// ARN of the resource ECS could not update.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
+    /// The operations that failed on it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<GatewayOperationError>,
 }
@@ -343,10 +354,13 @@ pub struct GatewayFailure {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayOperationError {
+    /// The IAM-style action that failed, such as `elasticloadbalancing:ModifyLoadBalancerAttributes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
+    /// The error code of the failed operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The error message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
