@@ -286,6 +286,13 @@ async fn a_connected_service_shows_as_a_route_and_the_gateway_goes_with_its_clus
         Some("http")
     );
     assert_eq!(status.load_balancers.len(), 1, "{status:?}");
+    // The service's connectors removed ([]): ECS removes its route.
+    env.patch::<EcsService>("web", json!({"spec": {"gatewayConnectors": []}}))
+        .await;
+    env.wait_for::<EcsGateway>("edge", WAIT, |g| {
+        g.status.as_ref().and_then(|s| s.route_count) == Some(0)
+    })
+    .await;
     // The gateway, its cluster and the service go together: nothing is left in ECS.
     env.delete::<EcsService>("web").await;
     env.delete::<EcsGateway>("edge").await;
