@@ -3,7 +3,8 @@
 //! left alone (and keeps the gateway from being deleted until they remove it); deletion removes this object's
 //! associations and the gateway, leaving nothing. A bad spec is refused with the field named before any AWS call,
 //! a gateway of the same name that this object did not create is refused and left alone, and deletion protection
-//! keeps the gateway until the spec turns it off.
+//! keeps the gateway until the spec turns it off; `deletionPolicy: Retain` leaves it. A connected service shows as a
+//! route, and its route goes when its connectors are removed; the gateway goes together with its cluster.
 
 use std::time::Duration;
 
@@ -238,6 +239,21 @@ async fn a_bad_spec_and_a_gateway_someone_else_made_are_refused_and_protection_k
         .await;
     env.wait_gone::<EcsGateway>("kept", WAIT).await;
     assert!(!gateway_exists(&env, &kept).await);
+    // deletionPolicy: Retain leaves the gateway in ECS.
+    let retained = unique("edge");
+    env.apply::<EcsGateway>(&manifest(
+        "retained",
+        &retained,
+        "  deletionProtection: false\n  deletionPolicy: Retain\n",
+    ))
+    .await;
+    env.wait_for::<EcsGateway>("retained", WAIT, is_ready).await;
+    env.delete::<EcsGateway>("retained").await;
+    env.wait_gone::<EcsGateway>("retained", WAIT).await;
+    assert!(
+        gateway_exists(&env, &retained).await,
+        "Retain leaves the gateway"
+    );
     env.delete::<EcsGateway>("bad").await;
     env.wait_gone::<EcsGateway>("bad", WAIT).await;
 }
