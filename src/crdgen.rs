@@ -5,8 +5,8 @@ use kube::CustomResourceExt;
 use serde_json::Value;
 
 use crate::api::{
-    CapacityProvider, EcsAccount, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask,
-    TaskDefinition,
+    CapacityProvider, EcsAccount, EcsCluster, EcsCronTask, EcsExpressService, EcsGateway,
+    EcsService, EcsTask, TaskDefinition,
 };
 
 /// The CRDs of all kinds, in a stable order.
@@ -19,6 +19,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         EcsCronTask::crd(),
         CapacityProvider::crd(),
         EcsExpressService::crd(),
+        EcsGateway::crd(),
         EcsAccount::crd(),
     ]
     .into_iter()

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use ecs_bridge::api::{
-    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask,
+    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsGateway, EcsService, EcsTask,
     TaskDefinition, task::TaskPhase,
 };
 use serde::Deserialize;
@@ -215,6 +215,7 @@ fn assert_real(obj: &Value, kind: &str, file: &str, sources: &str) {
         "EcsService" => round_trip::<EcsService>(obj, file),
         "CapacityProvider" => round_trip::<CapacityProvider>(obj, file),
         "EcsExpressService" => round_trip::<EcsExpressService>(obj, file),
+        "EcsGateway" => round_trip::<EcsGateway>(obj, file),
         "EcsTask" => round_trip::<EcsTask>(obj, file),
         "EcsCronTask" => round_trip::<EcsCronTask>(obj, file),
         other => panic!("{file}: no type for kind {other}"),

@@ -9,12 +9,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 : "${AWS_REGION:?set AWS_REGION (and credentials: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)}"
 : "${ECSB_CONFORMANCE_EXPRESS_EXECUTION_ROLE:?set it to a task execution role ARN (AmazonECSTaskExecutionRolePolicy) for the Express Mode scenarios}"
 : "${ECSB_CONFORMANCE_EXPRESS_INFRASTRUCTURE_ROLE:?set it to an infrastructure role ARN (AmazonECSInfrastructureRoleforExpressGatewayServices) for the Express Mode scenarios}"
+: "${ECSB_CONFORMANCE_GATEWAY_INFRASTRUCTURE_ROLE:?set it to an infrastructure role ARN a gateway can assume to manage load balancers, for the gateway scenarios}"
 cat <<MSG
 ecs-bridge real-account check in $AWS_REGION:
   - conformance: ECS clusters, task definitions (EC2, 128 MiB busybox) and services with 0 tasks, named
     ecsb-conf-<run>-*, tagged ecsbridge.dev/conformance-run=<run>; deleted after each scenario
   - conformance, Express Mode: two Express services (nginx, one task each, with the load balancer, target
     groups and security groups ECS makes for them) for a few minutes each; they cost while they run
+  - conformance, gateways: two gateways (no load balancer: no service uses them) and one cluster association,
+    deleted after each scenario
   - end-to-end: clusters and task definition families named after the test, deleted by the tests
   Clusters, services and task definitions cost nothing by themselves; expect a few hundred ECS API calls.
 MSG

@@ -30,6 +30,7 @@ local KINDS = {
   EcsService = {},
   CapacityProvider = { degradedReadyReasons = { UpdateFailed = true } },
   EcsExpressService = {},
+  EcsGateway = { degradedReadyReasons = { UpdateFailed = true } },
   EcsTask = { run = true, waiting = "Waiting for the tasks to finish" },
   EcsCronTask = { suspendable = true },
 }

@@ -178,12 +178,36 @@ pub const RULES: &[AdmissionRule] = &[
             ("ecstasks", &[]),
             ("capacityproviders", &[]),
             ("ecsexpressservices", &[]),
+            ("ecsgateways", &[]),
         ],
         rule: "!has(oldSelf.status) || !has(oldSelf.status.region) || \
                (has(self.spec.region) == has(oldSelf.spec.region) && \
                (!has(self.spec.region) || self.spec.region == oldSelf.spec.region))",
         message: "spec.region is create-only: the ECS objects live in the region in status.region; set \
                   spec.region back as it was, or create a new object in the other region",
+    },
+    AdmissionRule {
+        id: "gateway-name-immutable",
+        targets: &[("ecsgateways", &[])],
+        rule: "!has(oldSelf.status) || !has(oldSelf.status.name) || \
+               (has(self.spec.name) ? self.spec.name : self.metadata.name) == oldSelf.status.name",
+        message: "spec.name is immutable: the ECS gateway was created under the name in status.name; set it \
+                  back, or create a new EcsGateway",
+    },
+    AdmissionRule {
+        id: "gateway-create-only",
+        targets: &[("ecsgateways", &[])],
+        rule: "!has(oldSelf.status) || !has(oldSelf.status.gatewayArn) || \
+               !has(oldSelf.spec.configuration.hostSharedAlb) || !has(self.spec.configuration.hostSharedAlb) || \
+               ((has(self.spec.configuration.hostSharedAlb.scheme) ? \
+               self.spec.configuration.hostSharedAlb.scheme : 'internet-facing') == \
+               (has(oldSelf.spec.configuration.hostSharedAlb.scheme) ? \
+               oldSelf.spec.configuration.hostSharedAlb.scheme : 'internet-facing') && \
+               (has(self.spec.configuration.hostSharedAlb.port) ? self.spec.configuration.hostSharedAlb.port : 443) == \
+               (has(oldSelf.spec.configuration.hostSharedAlb.port) ? \
+               oldSelf.spec.configuration.hostSharedAlb.port : 443))",
+        message: "spec.configuration.hostSharedAlb.scheme and .port are create-only: UpdateGateway changes neither \
+                  (the operator also refuses a change of the subnets); set them back, or create a new EcsGateway",
     },
 ];
 

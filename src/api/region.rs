@@ -1,7 +1,7 @@
 //! `spec.region` of every namespaced kind, for the reconcile skeleton (an `EcsCronTask`'s is its template's).
 
 use super::{
-    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask,
+    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsGateway, EcsService, EcsTask,
     TaskDefinition,
 };
 
@@ -26,7 +26,8 @@ spec_region!(
     EcsService,
     EcsTask,
     CapacityProvider,
-    EcsExpressService
+    EcsExpressService,
+    EcsGateway
 );
 
 impl SpecRegion for EcsCronTask {

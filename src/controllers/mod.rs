@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod compare;
 pub mod cron_task;
 pub mod express_service;
+pub mod gateway;
 pub mod launch;
 pub mod references;
 pub mod service;

@@ -69,8 +69,19 @@ impl Category {
             | "DeleteCluster"
             | "UpdateCluster"
             | "UpdateClusterSettings"
-            | "PutClusterCapacityProviders" => Category::ClusterModify,
-            "DescribeClusters" | "ListClusters" => Category::ClusterRead,
+            | "PutClusterCapacityProviders"
+            // The gateway calls are in no documented bucket: they share the cluster buckets.
+            | "CreateGateway"
+            | "UpdateGateway"
+            | "DeleteGateway"
+            | "AssociateGatewayWithCluster"
+            | "DisassociateGatewayFromCluster" => Category::ClusterModify,
+            "DescribeClusters"
+            | "ListClusters"
+            | "DescribeGateway"
+            | "ListGatewayClusterAssociations"
+            | "ListGatewayRoutes"
+            | "DescribeGatewayResources" => Category::ClusterRead,
             "CreateCapacityProvider" | "UpdateCapacityProvider" | "DeleteCapacityProvider" => {
                 Category::CapacityProviderModify
             }

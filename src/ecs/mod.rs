@@ -11,6 +11,7 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod error;
 pub mod express_service;
+pub mod gateway;
 pub mod limits;
 pub mod priority;
 pub mod service;
@@ -21,6 +22,8 @@ pub mod task;
 pub mod task_definition;
 pub mod usage;
 
+#[cfg(test)]
+mod gateway_inputs;
 #[cfg(test)]
 mod permissions;
 #[cfg(test)]

@@ -19,8 +19,8 @@ use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::api::{
-    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsService, EcsTask, LocalRef,
-    TaskDefinition,
+    CapacityProvider, EcsCluster, EcsCronTask, EcsExpressService, EcsGateway, EcsService, EcsTask,
+    LocalRef, TaskDefinition,
 };
 use crate::cli::RunSettings;
 use crate::ecs::Ecs;
@@ -187,6 +187,9 @@ pub fn scope(ctx: &Arc<Context>, scope: Option<&str>, changes: &bindings::Bindin
     let express_services = controller(api::<EcsExpressService>(client, scope));
     caches.push(wait_until_ready(express_services.store()).boxed());
     controllers.push(drive(express_services, ctx.clone(), changes).boxed());
+    let gateways = controller(api::<EcsGateway>(client, scope));
+    caches.push(wait_until_ready(gateways.store()).boxed());
+    controllers.push(drive(gateways, ctx.clone(), changes).boxed());
     caches.push(wait_until_ready(providers.store()).boxed());
     caches.push(wait_until_ready(tasks.store()).boxed());
     caches.push(wait_until_ready(cron_tasks.store()).boxed());

@@ -33,6 +33,7 @@ struct Created {
     services: Vec<(String, String)>,
     families: Vec<String>,
     express_services: Vec<String>,
+    gateways: Vec<String>,
 }
 
 impl Run {
@@ -96,6 +97,11 @@ impl Run {
         self.created().express_services.push(arn.to_owned());
     }
 
+    /// Records a gateway (by name) for cleanup.
+    pub fn track_gateway(&self, name: &str) {
+        self.created().gateways.push(name.to_owned());
+    }
+
     /// Records a task definition family for cleanup.
     pub fn track_family(&self, family: &str) {
         self.created().families.push(family.to_owned());
@@ -131,6 +137,9 @@ impl Run {
                 .service_arn(arn)
                 .send()
                 .await;
+        }
+        for gateway in &created.gateways {
+            crate::gateways::remove(self, gateway).await;
         }
         for (cluster, service) in &created.services {
             let _ = ecs

@@ -222,6 +222,8 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
                 Some(ns),
                 true,
             ),
+            ("watch", "ecsgateways.ecsbridge.dev", None, true),
+            ("patch", "ecsgateways.ecsbridge.dev/status", Some(ns), true),
             (
                 "patch",
                 "capacityproviders.ecsbridge.dev/status",

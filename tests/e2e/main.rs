@@ -20,6 +20,7 @@ mod drift_listing;
 mod endpoints;
 mod exports;
 mod express_service;
+mod gateway;
 mod harness;
 mod import_apply;
 mod import_diff;

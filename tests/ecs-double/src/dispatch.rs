@@ -7,8 +7,8 @@ use crate::state::Model;
 use crate::task_life::Timing;
 use crate::task_memory::Memory;
 use crate::{
-    ops_capacity_provider, ops_cluster, ops_express, ops_run_task, ops_scaling, ops_service,
-    ops_service_deployment, ops_tags, ops_task, ops_task_definition,
+    ops_capacity_provider, ops_cluster, ops_express, ops_gateway, ops_gateway_links, ops_run_task,
+    ops_scaling, ops_service, ops_service_deployment, ops_tags, ops_task, ops_task_definition,
 };
 
 /// What an operation needs besides the model and the request.
@@ -68,6 +68,15 @@ pub fn find(operation: &str) -> Option<Op> {
         "DescribeExpressGatewayService" => ops_express::describe,
         "UpdateExpressGatewayService" => ops_express::update,
         "DeleteExpressGatewayService" => ops_express::delete,
+        "CreateGateway" => ops_gateway::create,
+        "DescribeGateway" => ops_gateway::describe,
+        "UpdateGateway" => ops_gateway::update,
+        "DeleteGateway" => ops_gateway::delete,
+        "AssociateGatewayWithCluster" => ops_gateway_links::associate,
+        "DisassociateGatewayFromCluster" => ops_gateway_links::disassociate,
+        "ListGatewayClusterAssociations" => ops_gateway_links::list_associations,
+        "ListGatewayRoutes" => ops_gateway_links::list_routes,
+        "DescribeGatewayResources" => ops_gateway_links::describe_resources,
         "RegisterTaskDefinition" => ops_task_definition::register,
         "DescribeTaskDefinition" => ops_task_definition::describe,
         "ListTaskDefinitions" => ops_task_definition::list,

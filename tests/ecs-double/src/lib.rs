@@ -19,6 +19,8 @@ mod ids;
 mod ops_capacity_provider;
 mod ops_cluster;
 mod ops_express;
+mod ops_gateway;
+mod ops_gateway_links;
 mod ops_run_task;
 mod ops_scaling;
 mod ops_service;

@@ -228,6 +228,7 @@ pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         strategies::begin(&mut service, ctx, &id);
     }
     let out = json!({"service": render(&service, true, ctx.now)});
+    crate::ops_gateway_links::record_connectors(model, &key, req);
     model.services.insert(key, service);
     Ok(out)
 }
@@ -319,6 +320,7 @@ pub fn update(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         (true, Some(td)) => Some(new_deployment(model, ctx, &config, td, count)),
         _ => None,
     };
+    crate::ops_gateway_links::record_connectors(model, &key, req);
     let service = model.services.get_mut(&key).ok_or_else(not_found)?;
     service.config = config;
     match (new, desired) {

@@ -137,6 +137,8 @@ pub struct Model {
     pub capacity_providers: crate::ops_capacity_provider::Providers,
     /// Express Mode services, by ARN.
     pub express: crate::ops_express::ExpressServices,
+    /// Gateways, their cluster associations, and the gateway connectors of services.
+    pub gateway: crate::ops_gateway::Gateways,
     pub ids: Ids,
     /// Decides which rollouts fail.
     pub rng: XorShift,
@@ -186,13 +188,14 @@ impl Model {
             placement: Placement::new(seed),
             capacity_providers: Default::default(),
             express: Default::default(),
+            gateway: Default::default(),
             ids: Ids::default(),
             rng: XorShift::new(seed ^ 0x726F_6C6C_6F75_7473),
             scaling: crate::ops_scaling::Scaling::default(),
         }
     }
 
-    fn arn(&self, resource: &str) -> String {
+    pub fn arn(&self, resource: &str) -> String {
         format!("arn:aws:ecs:{}:{ACCOUNT}:{resource}", self.region)
     }
 
