@@ -187,7 +187,7 @@ pub fn scope(ctx: &Arc<Context>, scope: Option<&str>, changes: &bindings::Bindin
     let express_services = controller(api::<EcsExpressService>(client, scope));
     caches.push(wait_until_ready(express_services.store()).boxed());
     controllers.push(drive(express_services, ctx.clone(), changes).boxed());
-    let gateways = controller(api::<EcsGateway>(client, scope));
+    let gateways = gateway_controller(client, scope);
     caches.push(wait_until_ready(gateways.store()).boxed());
     controllers.push(drive(gateways, ctx.clone(), changes).boxed());
     caches.push(wait_until_ready(providers.store()).boxed());
@@ -250,6 +250,21 @@ fn service_controller(client: &Client, scope: Option<&str>) -> Controller<EcsSer
                 })
             },
         )
+}
+
+/// The `EcsGateway` controller, also woken by changes of the clusters gateways refer to, so that a gateway
+/// waiting for its cluster is associated as soon as the cluster is Ready.
+fn gateway_controller(client: &Client, scope: Option<&str>) -> Controller<EcsGateway> {
+    let controller = controller(api::<EcsGateway>(client, scope));
+    let gateways = controller.store();
+    controller.watches_stream(
+        dependency_changes(api::<EcsCluster>(client, scope), wake::cluster_facts),
+        move |cluster| {
+            referring(&gateways, &cluster, |g| {
+                g.spec.cluster_refs.iter().collect()
+            })
+        },
+    )
 }
 
 /// The objects of `api` whose `facts` changed.

@@ -320,3 +320,39 @@ async fn a_connected_service_shows_as_a_route_and_the_gateway_goes_with_its_clus
     env.delete::<TaskDefinition>("web").await;
     env.wait_gone::<TaskDefinition>("web", WAIT).await;
 }
+
+/// A gateway applied before the EcsCluster it names waits for it (DependencyNotReady, retried after 30 s), and
+/// is woken when the cluster changes: it is associated and Ready within seconds of the cluster, not at the retry.
+#[tokio::test]
+async fn a_gateway_waiting_for_its_cluster_is_woken_when_the_cluster_is_ready() {
+    let double = ecs_double::spawn(&["--throttle", "off"]);
+    let env = Env::against(&unique("gateway-wake"), &double.url).await;
+    let (apps, name) = (unique("apps"), unique("edge"));
+    env.apply::<EcsGateway>(&manifest(
+        "edge",
+        &name,
+        "  deletionProtection: false\n  clusterRefs: [{name: apps}]\n",
+    ))
+    .await;
+    env.wait_for::<EcsGateway>("edge", WAIT, |g| {
+        synced_false_with(g, "DependencyNotReady", "apps")
+    })
+    .await;
+    env.apply::<EcsCluster>(&format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {{name: apps}}\nspec: {{clusterName: {apps}}}\n"
+    ))
+    .await;
+    env.wait_for::<EcsCluster>("apps", WAIT, |c| {
+        c.status
+            .as_ref()
+            .and_then(|s| condition(&s.conditions, "Ready"))
+            .is_some_and(|r| r.status == "True")
+    })
+    .await;
+    env.wait_for::<EcsGateway>("edge", Duration::from_secs(15), is_ready)
+        .await;
+    assert_eq!(
+        associations(&env, &name).await,
+        vec![(apps, "ACTIVE".into())]
+    );
+}
