@@ -165,7 +165,7 @@ pub fn same_place<K: Managed>(ctx: &Context, referenced: &K, field: &str) -> Res
 }
 
 /// Refuses an ARN of another account or region than the object being reconciled.
-fn arn_in_place(ctx: &Context, field: &str, value: &str) -> Result<(), Error> {
+pub fn arn_in_place(ctx: &Context, field: &str, value: &str) -> Result<(), Error> {
     match &ctx.placement {
         Some(placement) => {
             check_arn_place(field, value, ctx.account_id.as_deref(), &placement.region)

@@ -22,6 +22,8 @@ pub mod task_definition;
 pub mod usage;
 
 #[cfg(test)]
+mod express_inputs;
+#[cfg(test)]
 mod permissions;
 #[cfg(test)]
 mod service_inputs;
