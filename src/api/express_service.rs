@@ -213,8 +213,8 @@ pub struct EcsExpressServiceStatus {
     /// the field or the object goes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported_to: Option<String>,
-    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (never set: this kind cannot
-    /// be read-only).
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (the newest configuration's
+    /// settings and task definition, and the tags).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<crate::api::common::Drift>,
     /// `Ready` and `Synced`.

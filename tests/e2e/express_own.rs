@@ -1,7 +1,8 @@
 //! `EcsExpressService` beyond the image: a `taskDefinitionRef` whose new revision is deployed, tags changed after
 //! creation (a tag someone else added stays), a service created by a pass that ended before it recorded the ARN
-//! (found again by name, not refused as a duplicate), and the adoption of an existing Express service (never of
-//! one another object owns). All against the ECS test double.
+//! (found again by name, not refused as a duplicate), the adoption of an existing Express service (never of one
+//! another object owns), and a read-only object that observes one and changes nothing. All against the ECS test
+//! double.
 
 use std::collections::BTreeMap;
 
@@ -40,6 +41,31 @@ async fn ecs_tags(env: &Env, arn: &str) -> BTreeMap<String, String> {
             )
         })
         .collect()
+}
+
+/// An Express service created outside Kubernetes (tagged `made-by: console`); its ARN.
+async fn created_outside(env: &Env, name: &str) -> String {
+    let existing = env
+        .ecs
+        .create_express_gateway_service()
+        .service_name(name)
+        .execution_role_arn(EXECUTION_ROLE)
+        .infrastructure_role_arn(INFRASTRUCTURE_ROLE)
+        .primary_container(
+            ExpressGatewayContainer::builder()
+                .image("public.ecr.aws/nginx/nginx:1.27")
+                .container_port(8080)
+                .build()
+                .expect("a container"),
+        )
+        .tags(Tag::builder().key("made-by").value("console").build())
+        .send()
+        .await
+        .expect("CreateExpressGatewayService outside Kubernetes");
+    existing
+        .service
+        .and_then(|s| s.service_arn)
+        .expect("an ARN")
 }
 
 fn synced_false(service: &EcsExpressService, reason: &str) -> bool {
@@ -234,27 +260,7 @@ async fn an_existing_express_service_is_adopted_but_never_one_another_object_own
     let double = double();
     let env = Env::against(&unique("express-adopt"), &double.url).await;
     let name = unique("web");
-    let existing = env
-        .ecs
-        .create_express_gateway_service()
-        .service_name(&name)
-        .execution_role_arn(EXECUTION_ROLE)
-        .infrastructure_role_arn(INFRASTRUCTURE_ROLE)
-        .primary_container(
-            ExpressGatewayContainer::builder()
-                .image("public.ecr.aws/nginx/nginx:1.27")
-                .container_port(8080)
-                .build()
-                .expect("a container"),
-        )
-        .tags(Tag::builder().key("made-by").value("console").build())
-        .send()
-        .await
-        .expect("CreateExpressGatewayService outside Kubernetes");
-    let arn = existing
-        .service
-        .and_then(|s| s.service_arn)
-        .expect("an ARN");
+    let arn = created_outside(&env, &name).await;
 
     let without = manifest("web", &name);
     env.apply::<EcsExpressService>(&without).await;
@@ -290,4 +296,48 @@ async fn an_existing_express_service_is_adopted_but_never_one_another_object_own
     assert_eq!(kept.get(UID_TAG), adopted.uid().as_ref(), "{kept:?}");
     env.delete::<EcsExpressService>("web").await;
     env.wait_gone::<EcsExpressService>("web", WAIT).await;
+}
+
+#[tokio::test]
+async fn a_read_only_object_observes_an_express_service_and_changes_nothing() {
+    let double = double();
+    // A read-only object is looked at again on the drift interval: the endpoint appears after creation.
+    let env = Env::against_with_drift_interval(
+        &unique("express-watch"),
+        &double.url,
+        std::time::Duration::from_secs(2),
+    )
+    .await;
+    let name = unique("web");
+    let arn = created_outside(&env, &name).await;
+    let watching = format!("{}  cpu: \"512\"\n", manifest("watch", &name)).replace(
+        "metadata: {name: watch}",
+        "metadata: {name: watch, annotations: {ecsbridge.dev/read-only: \"true\"}}",
+    );
+    env.apply::<EcsExpressService>(&watching).await;
+    let watched = env
+        .wait_for::<EcsExpressService>("watch", WAIT, |s| {
+            is_ready(s) && s.status.as_ref().is_some_and(|st| !st.drift.is_empty())
+        })
+        .await;
+    let status = watched.status.expect("a status");
+    assert_eq!(status.service_arn.as_deref(), Some(arn.as_str()));
+    assert!(
+        status.drift.iter().any(|d| d.path == "spec.cpu"),
+        "{:?}",
+        status.drift
+    );
+    let described = ecs_service(&env, &arn).await;
+    assert_eq!(described.active_configurations().len(), 1, "no update sent");
+    assert_ne!(described.active_configurations()[0].cpu(), Some("512"));
+    let tags = ecs_tags(&env, &arn).await;
+    assert!(!tags.contains_key(UID_TAG), "not tagged: {tags:?}");
+
+    env.delete::<EcsExpressService>("watch").await;
+    env.wait_gone::<EcsExpressService>("watch", WAIT).await;
+    let kept = ecs_service(&env, &arn).await;
+    assert_eq!(
+        kept.status().and_then(|s| s.status_code()),
+        Some(&aws_sdk_ecs::types::ExpressGatewayServiceStatusCode::Active)
+    );
 }

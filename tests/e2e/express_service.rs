@@ -2,7 +2,7 @@
 //! and the security groups ECS made in status, an update deploys a new configuration, and deletion waits until
 //! ECS has drained it, leaving nothing behind. A second object naming the same ECS service is refused (another
 //! object owns it), not adopted, and its deletion leaves the first one's service alone; `deletionPolicy: Retain`
-//! leaves the service running. A spec ECS would refuse, and the read-only annotation, are refused with the field named.
+//! leaves the service running. A spec ECS would refuse is refused with the field named.
 
 use std::time::Duration;
 
@@ -141,7 +141,7 @@ fn synced_false_with(service: &EcsExpressService, reason: &str, words: &str) -> 
 }
 
 #[tokio::test]
-async fn a_bad_spec_and_the_read_only_annotation_are_refused_with_the_field_named() {
+async fn a_bad_spec_is_refused_with_the_field_named() {
     let double = ecs_double::spawn(&["--throttle", "off", "--rollout-seconds", "3"]);
     let env = Env::against(&unique("express-refused"), &double.url).await;
     let name = unique("web");
@@ -154,24 +154,12 @@ async fn a_bad_spec_and_the_read_only_annotation_are_refused_with_the_field_name
         .await;
     assert_eq!(refused.status.and_then(|s| s.service_arn), None);
 
-    let observe_only = manifest("watch", &unique("web")).replace(
-        "metadata: {name: watch}",
-        "metadata: {name: watch, annotations: {ecsbridge.dev/read-only: \"true\"}}",
-    );
-    env.apply::<EcsExpressService>(&observe_only).await;
-    env.wait_for::<EcsExpressService>("watch", WAIT, |s| {
-        synced_false_with(s, "InvalidSpec", "cannot be read-only")
-    })
-    .await;
-
     env.apply::<EcsExpressService>(&manifest("web", &name))
         .await;
     env.wait_for::<EcsExpressService>("web", WAIT, is_ready)
         .await;
     env.delete::<EcsExpressService>("web").await;
-    env.delete::<EcsExpressService>("watch").await;
     env.wait_gone::<EcsExpressService>("web", WAIT).await;
-    env.wait_gone::<EcsExpressService>("watch", WAIT).await;
 }
 
 #[tokio::test]

@@ -4,9 +4,11 @@
 //! UntagResource); sends the updatable fields again (UpdateExpressGatewayService) when ECS's newest configuration
 //! lacks what the spec sets, following the newest revision of a `taskDefinitionRef`; Ready once ECS reports it
 //! ACTIVE with one configuration and an endpoint; deletion waits until ECS no longer reports it. A service
-//! another object owns, or that nobody asked to adopt, is never changed.
+//! another object owns, or that nobody asked to adopt, is never changed; a read-only object only observes
+//! (`observe`).
 
 pub mod claim;
+pub mod observe;
 pub mod status;
 pub mod task_definition;
 pub mod validate;
@@ -151,15 +153,11 @@ impl Managed for EcsExpressService {
 
     async fn observe(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
     ) -> Result<Option<crate::reconcile::read_only::Observed<EcsExpressServiceStatus>>, Error> {
-        Err(Error::InvalidSpec(format!(
-            "metadata.annotations[{}]: an EcsExpressService cannot be read-only (only {} can): ECS names an \
-             Express service by its ARN only, which an object that did not create it does not know; remove the \
-             annotation",
-            crate::reconcile::read_only::READ_ONLY,
-            crate::reconcile::read_only::KINDS
-        )))
+        let task_definition = task_definition::resolve(self, ctx).await?;
+        let cluster = self.cluster(ctx).await?;
+        observe::observe(self, ctx, cluster.as_deref(), task_definition.as_deref()).await
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {

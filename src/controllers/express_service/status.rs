@@ -112,7 +112,7 @@ pub fn readiness(
 }
 
 /// The fields of the spec UpdateExpressGatewayService changes, in ECS's shape.
-fn updatable(spec: &EcsExpressServiceSpec) -> Value {
+pub fn updatable(spec: &EcsExpressServiceSpec) -> Value {
     json!({
         "executionRoleArn": spec.execution_role_arn,
         "taskRoleArn": spec.task_role_arn,
