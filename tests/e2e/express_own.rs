@@ -341,3 +341,35 @@ async fn a_read_only_object_observes_an_express_service_and_changes_nothing() {
         Some(&aws_sdk_ecs::types::ExpressGatewayServiceStatusCode::Active)
     );
 }
+
+#[tokio::test]
+async fn deleting_an_object_whose_arn_was_never_recorded_deletes_its_service() {
+    let double = double();
+    let mut env = Env::against(&unique("express-crash-delete"), &double.url).await;
+    let name = unique("web");
+    env.apply::<EcsExpressService>(&manifest("web", &name))
+        .await;
+    let running = env
+        .wait_for::<EcsExpressService>("web", WAIT, is_ready)
+        .await;
+    let arn = running.status.and_then(|s| s.service_arn).expect("an ARN");
+    // The state a crash right after CreateExpressGatewayService leaves: the service exists, no ARN is recorded.
+    env.stop_operator();
+    env.api::<EcsExpressService>()
+        .patch_status(
+            "web",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"status": {"serviceArn": null}})),
+        )
+        .await
+        .expect("drop the recorded ARN");
+    env.delete::<EcsExpressService>("web").await;
+    env.start_operator().await;
+    env.wait_gone::<EcsExpressService>("web", WAIT).await;
+    let left = ecs_service(&env, &arn).await;
+    assert_ne!(
+        left.status().and_then(|s| s.status_code()),
+        Some(&aws_sdk_ecs::types::ExpressGatewayServiceStatusCode::Active),
+        "the service was left running: {left:?}"
+    );
+}

@@ -1,8 +1,12 @@
 //! Whose Express service this is: finding the service of `spec.serviceName` when no ARN was recorded (a crash
-//! between CreateExpressGatewayService and the checkpoint, or an adoption), deciding by the ownership tags whether
-//! it is this object's, may be adopted or must be left alone, and bringing its tags to the spec.
+//! between CreateExpressGatewayService and the checkpoint, or an adoption; also on deletion), deciding by the
+//! ownership tags whether it is this object's, may be adopted or must be left alone, and bringing its tags to the
+//! spec.
+
+use kube::ResourceExt;
 
 use crate::api::EcsExpressService;
+use crate::controllers::references::{References, cluster_for_cleanup};
 use crate::ecs::express_service::{Found, ObservedExpressService};
 use crate::reconcile::ownership::{Ownership, claim, desired_tags, tag_changes_since};
 use crate::reconcile::{Checkpoint, Context, Error, Note};
@@ -58,6 +62,39 @@ pub async fn find_recorded(
         .save(|status| status.service_arn = Some(arn))
         .await?;
     Ok(Some(found))
+}
+
+/// The Express service of `name` to delete with an object that has no ARN recorded, looked up in the cluster
+/// of `clusterRef` (its recorded ARN, or the ECS name it would have; ECS's `default` without it); `None` when
+/// there is none. Whether it is the object's is decided by the caller, from its tags.
+pub async fn find_for_cleanup(
+    service: &EcsExpressService,
+    ctx: &Context,
+    name: &str,
+) -> Result<Option<ObservedExpressService>, Error> {
+    let refs = References {
+        namespace: service.namespace().unwrap_or_default(),
+        cluster_ref: service.spec.cluster_ref.as_ref(),
+        cluster: None,
+        task_definition_ref: None,
+        task_definition: None,
+        task_definition_optional: true,
+    };
+    let cluster = cluster_for_cleanup(&refs, None, ctx).await?;
+    if refs.cluster_ref.is_some() && cluster.is_none() {
+        // The referenced EcsCluster is gone: its ECS cluster is unknown, and so is any service in it.
+        return Ok(None);
+    }
+    Ok(
+        match ctx
+            .ecs
+            .find_express_service(cluster.as_deref(), name)
+            .await?
+        {
+            Some(Found::Express(found)) => Some(found),
+            Some(Found::NotExpress(_)) | None => None,
+        },
+    )
 }
 
 /// Sets the spec's tags and the ownership tags on the service and removes the spec's tags that were taken out

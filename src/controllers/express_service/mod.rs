@@ -162,18 +162,18 @@ impl Managed for EcsExpressService {
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
         let name = service_name(self);
-        let Some(arn) = self.status.as_ref().and_then(|s| s.service_arn.clone()) else {
-            return Ok(Cleanup::Done(vec![Note::normal(
-                "Deleted",
-                format!("no ECS Express service {name} was created for this object"),
-            )]));
+        let found = match self.status.as_ref().and_then(|s| s.service_arn.as_deref()) {
+            Some(arn) => ctx.ecs.describe_express_service(arn).await?,
+            // No ARN recorded: a pass may have created the service and ended before recording it.
+            None => claim::find_for_cleanup(self, ctx, &name).await?,
         };
-        let Some(found) = ctx.ecs.describe_express_service(&arn).await? else {
+        let Some(found) = found else {
             return Ok(Cleanup::Done(vec![Note::normal(
                 "Deleted",
                 format!("ECS Express service {name} is gone"),
             )]));
         };
+        let arn = found.service_arn.clone();
         if classify(self, &found.tags) != Ownership::Ours {
             return Ok(Cleanup::Done(vec![Note::normal(
                 "LeftInPlace",
