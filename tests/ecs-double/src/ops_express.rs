@@ -2,7 +2,8 @@
 //! UpdateExpressGatewayService and DeleteExpressGatewayService (docs/ecs-behaviour.md, entries 153-160).
 //!
 //! - Create makes the `default` cluster when it is named (or implied) and missing; another cluster must be
-//!   ACTIVE. A name an ACTIVE or DRAINING Express service of the cluster has is refused.
+//!   ACTIVE. A name an ACTIVE or DRAINING Express service, or a live ordinary service, of the cluster has is
+//!   refused.
 //! - The service is ACTIVE from its creation; its configuration gets its public HTTPS endpoint, security group
 //!   and task definition once provisioning is over (one rollout duration).
 //! - Update adds a configuration: two are active until the deployment is over (one rollout duration), then the
@@ -316,12 +317,12 @@ pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     };
     crate::validate::name("Service", &name)?;
     let arn = model.service_arn(&cluster, &name);
-    if model
+    let taken = model
         .express
         .0
         .get(&arn)
-        .is_some_and(|s| s.status(ctx) != "INACTIVE")
-    {
+        .is_some_and(|s| s.status(ctx) != "INACTIVE");
+    if taken || model.live_services(&cluster).any(|s| s.name == name) {
         return Err(ApiError::invalid("Creation of service was not idempotent."));
     }
     let settings = settings(model, req, None)?;

@@ -220,3 +220,37 @@ fn its_tags_change_through_the_tag_operations_on_its_arn() {
     );
     assert_eq!(found["services"][0]["tags"], tags);
 }
+
+#[test]
+fn the_name_of_an_ordinary_service_of_the_cluster_is_refused() {
+    let mut model = Model::new("us-east-1", 1);
+    call(
+        crate::ops_cluster::create,
+        &mut model,
+        json!({"clusterName": "default"}),
+        0.0,
+    );
+    register(
+        &mut model,
+        json!({"family": "app", "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 128}]}),
+    );
+    call(
+        crate::ops_service::create,
+        &mut model,
+        json!({"serviceName": "web", "taskDefinition": "app", "desiredCount": 0}),
+        0.0,
+    );
+    let refused = call_at(
+        create,
+        &mut model,
+        json!({"serviceName": "web", "executionRoleArn": "arn:aws:iam::1:role/e",
+            "infrastructureRoleArn": "arn:aws:iam::1:role/i", "primaryContainer": {"image": "nginx"}}),
+        1.0,
+    )
+    .unwrap_err();
+    assert!(
+        refused.message.contains("not idempotent"),
+        "{}",
+        refused.message
+    );
+}
