@@ -65,13 +65,23 @@ impl Managed for EcsExpressService {
         let recorded = checkpoint.current();
         self.check_create_only(&recorded, &name)?;
         let task_definition = task_definition::resolve(self, ctx).await?;
-        let cluster = self.cluster(ctx).await?;
         let mut notes = Vec::new();
-        let observed = match recorded.service_arn.as_deref() {
-            Some(arn) => ctx.ecs.describe_express_service(arn).await?,
+        // The cluster is needed only to find or create the service: once its ARN is recorded, every call names
+        // the service by ARN, so a referenced EcsCluster that is not Ready holds nothing up.
+        let (observed, cluster) = match recorded.service_arn.as_deref() {
+            Some(arn) => (ctx.ecs.describe_express_service(arn).await?, None),
             None => {
-                claim::find_recorded(self, ctx, checkpoint, cluster.as_deref(), &name, &mut notes)
-                    .await?
+                let cluster = self.cluster(ctx).await?;
+                let found = claim::find_recorded(
+                    self,
+                    ctx,
+                    checkpoint,
+                    cluster.as_deref(),
+                    &name,
+                    &mut notes,
+                )
+                .await?;
+                (found, Some(cluster))
             }
         };
         let mut applied_tag_keys = recorded.applied_tag_keys.clone();
@@ -113,6 +123,10 @@ impl Managed for EcsExpressService {
                 }
             }
             None => {
+                let cluster = match cluster {
+                    Some(resolved) => resolved,
+                    None => self.cluster(ctx).await?,
+                };
                 let created = self
                     .create(ctx, cluster.as_deref(), task_definition.as_deref(), &name)
                     .await?;
