@@ -147,6 +147,23 @@ pub const RULES: &[AdmissionRule] = &[
                   changes neither; set them back, or create a new EcsExpressService",
     },
     AdmissionRule {
+        id: "express-one-task-source",
+        targets: &[("ecsexpressservices", SPEC)],
+        rule: "(has(self.primaryContainer) ? 1 : 0) + (has(self.taskDefinitionRef) ? 1 : 0) + \
+               (has(self.taskDefinitionArn) ? 1 : 0) == 1",
+        message: "set exactly one of spec.primaryContainer, spec.taskDefinitionRef and spec.taskDefinitionArn: \
+                  the container ECS makes a task definition for, or a task definition of your own",
+    },
+    AdmissionRule {
+        id: "express-own-task-definition-alone",
+        targets: &[("ecsexpressservices", SPEC)],
+        rule: "has(self.primaryContainer) || !(has(self.executionRoleArn) || has(self.taskRoleArn) || \
+               has(self.cpu) || has(self.memory) || has(self.cpuArchitecture))",
+        message: "with a task definition of your own (spec.taskDefinitionRef or spec.taskDefinitionArn) ECS takes \
+                  executionRoleArn, taskRoleArn, cpu, memory and cpuArchitecture from it: set them in the task \
+                  definition and remove them here",
+    },
+    AdmissionRule {
         id: "capacity-provider-name-immutable",
         targets: &[("capacityproviders", &[])],
         rule: "!has(oldSelf.status) || !has(oldSelf.status.name) || \

@@ -38,11 +38,24 @@ pub struct EcsExpressServiceSpec {
     /// does not exist) when unset. Create-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_ref: Option<LocalRef>,
-    /// The container that receives the load balancer's traffic.
-    pub primary_container: ExpressContainer,
+    /// The container that receives the load balancer's traffic, from which ECS makes the task definition. Exactly
+    /// one of `primaryContainer`, `taskDefinitionRef` and `taskDefinitionArn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_container: Option<ExpressContainer>,
+    /// A `TaskDefinition` in this namespace to run instead of one ECS makes; the service follows its newest
+    /// revision. It needs a container named `Main` with one TCP port mapping that has a container port and a name,
+    /// and `FARGATE` among its `requiresCompatibilities`. Not with `executionRoleArn`, `taskRoleArn`, `cpu`,
+    /// `memory` or `cpuArchitecture` (the task definition has them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition_ref: Option<LocalRef>,
+    /// ARN of a task definition revision to run instead of one ECS makes (the same conditions as
+    /// `taskDefinitionRef`, which is the way to follow a `TaskDefinition` of this namespace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition_arn: Option<String>,
     /// ARN of the task execution role ECS uses to pull the image and write logs (`iam:PassRole` is needed on it).
-    #[schemars(length(min = 1))]
-    pub execution_role_arn: String,
+    /// Required with `primaryContainer`; not with a task definition of one's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_role_arn: Option<String>,
     /// ARN of the infrastructure role ECS uses to create the load balancer, security groups and scaling
     /// (`iam:PassRole` is needed on it). Create-only.
     #[schemars(length(min = 1))]
@@ -58,6 +71,10 @@ pub struct EcsExpressServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]+$"))]
     pub memory: Option<String>,
+    /// The CPU architecture of the tasks: `X86_64` (ECS's default) or `ARM64`; the image must support it.
+    /// Changing it starts a new deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_architecture: Option<ExpressCpuArchitecture>,
     /// The path the load balancer checks (starts with `/`); ECS's default `/ping` when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check_path: Option<String>,
@@ -67,7 +84,8 @@ pub struct EcsExpressServiceSpec {
     /// The subnets and security groups of the tasks; the default VPC when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<ExpressNetworkConfiguration>,
-    /// Tags for the service, sent at creation (create-only); the operator adds its ownership tags next to them.
+    /// Tags for the service; the operator adds its ownership tags next to them. Changes reach ECS through
+    /// TagResource and UntagResource; a tag someone else added to the service stays.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
     /// AWS region of the ECS objects (one the namespace's `EcsAccount` allows); its first region, or the
@@ -103,6 +121,43 @@ pub struct ExpressContainer {
     /// Environment variables taken from Secrets Manager or SSM Parameter Store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<Secret>>,
+    /// Where the container's logs go in CloudWatch Logs; ECS makes a log group for the service when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_logs_configuration: Option<ExpressLogsConfiguration>,
+    /// The Secrets Manager secret with the credentials of a private registry the image is pulled from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_credentials: Option<ExpressRepositoryCredentials>,
+}
+
+/// The CloudWatch Logs destination of the primary container (ECS's `ExpressGatewayServiceAwsLogsConfiguration`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpressLogsConfiguration {
+    /// The log group the container's logs go to.
+    #[schemars(length(min = 1, max = 512))]
+    pub log_group: String,
+    /// The prefix of the log stream names (ECS's default for an Express service is `ecs`).
+    #[schemars(length(min = 1))]
+    pub log_stream_prefix: String,
+}
+
+/// Credentials of a private registry (ECS's `ExpressGatewayRepositoryCredentials`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpressRepositoryCredentials {
+    /// ARN of the Secrets Manager secret holding them (`arn:aws:secretsmanager:...`); the execution role needs
+    /// `secretsmanager:GetSecretValue` on it.
+    #[schemars(length(min = 1))]
+    pub credentials_parameter: String,
+}
+
+/// The CPU architectures of an Express service's tasks (ECS's `ExpressCpuArchitecture`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum ExpressCpuArchitecture {
+    #[serde(rename = "X86_64")]
+    X8664,
+    #[serde(rename = "ARM64")]
+    Arm64,
 }
 
 /// The scaling of an Express service (ECS's `ExpressGatewayScalingTarget`).
@@ -158,8 +213,8 @@ pub struct EcsExpressServiceStatus {
     /// the field or the object goes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported_to: Option<String>,
-    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (never set: this kind cannot
-    /// be read-only).
+    /// With `ecsbridge.dev/read-only`: the fields where ECS differs from the spec (the newest configuration's
+    /// settings and task definition, and the tags).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<crate::api::common::Drift>,
     /// `Ready` and `Synced`.
@@ -172,6 +227,13 @@ pub struct EcsExpressServiceStatus {
     /// The AWS region this object's ECS objects live in, recorded at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The tag keys the operator set on the service (its ownership tags and `spec.tags`): only these are ever
+    /// removed from it, so tags others add stay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_tag_keys: Vec<String>,
+    /// When an existing Express service was adopted (`ecsbridge.dev/adopt: "true"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_at: Option<String>,
     /// ARN of the Express service: the only name ECS's Express calls take.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_arn: Option<String>,
@@ -199,7 +261,7 @@ pub struct EcsExpressServiceStatus {
     /// How many configurations (service revisions) ECS reports active: more than one while a deployment runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_configurations: Option<i32>,
-    /// The task definition ECS made for the newest configuration.
+    /// The task definition of the newest configuration (the one ECS made, or the spec's own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition_arn: Option<String>,
     /// The service revision of the newest configuration.

@@ -2,8 +2,8 @@
 //! UpdateExpressGatewayService and DeleteExpressGatewayService, all named by the service's ARN after creation.
 
 use aws_sdk_ecs::types::{
-    ExpressGatewayContainer, ExpressGatewayScalingTarget, ExpressGatewayServiceInclude,
-    ExpressGatewayServiceNetworkConfiguration,
+    ExpressCpuArchitecture, ExpressGatewayContainer, ExpressGatewayScalingTarget,
+    ExpressGatewayServiceInclude, ExpressGatewayServiceNetworkConfiguration,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -81,9 +81,20 @@ impl ObservedExpressService {
     }
 }
 
+/// ECS's cluster for a service created without one.
+const DEFAULT_CLUSTER: &str = "default";
+
+/// What a name names in a cluster: an Express service, or an ordinary ECS service (by ARN).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Found {
+    Express(ObservedExpressService),
+    NotExpress(String),
+}
+
 /// The spec's parts that CreateExpressGatewayService and UpdateExpressGatewayService both take, in the SDK's shapes.
 struct SdkShapes {
-    container: ExpressGatewayContainer,
+    container: Option<ExpressGatewayContainer>,
+    architecture: Option<ExpressCpuArchitecture>,
     scaling: Option<ExpressGatewayScalingTarget>,
     network: Option<ExpressGatewayServiceNetworkConfiguration>,
 }
@@ -91,10 +102,16 @@ struct SdkShapes {
 impl SdkShapes {
     fn of(spec: &EcsExpressServiceSpec) -> Result<Self, AwsError> {
         Ok(Self {
-            container: to_sdk(
-                &spec.primary_container,
-                ExpressGatewayContainer::deserialize,
-            )?,
+            container: spec
+                .primary_container
+                .as_ref()
+                .map(|c| to_sdk(c, ExpressGatewayContainer::deserialize))
+                .transpose()?,
+            architecture: spec
+                .cpu_architecture
+                .map(|a| serde_json::to_value(a).map_err(|e| AwsError::conversion(e.to_string())))
+                .transpose()?
+                .and_then(|a| a.as_str().map(ExpressCpuArchitecture::from)),
             scaling: spec
                 .scaling_target
                 .as_ref()
@@ -110,16 +127,19 @@ impl SdkShapes {
 }
 
 impl Ecs {
-    /// Creates an Express service from the spec in `cluster` (ECS's default when `None`) with `tags`.
+    /// Creates an Express service from the spec in `cluster` (ECS's default when `None`) with `tags`, running
+    /// `task_definition` (the spec's own, resolved) when given.
     pub async fn create_express_service(
         &self,
         name: &str,
         cluster: Option<&str>,
         spec: &EcsExpressServiceSpec,
+        task_definition: Option<&str>,
         tags: &Tags,
     ) -> Result<ObservedExpressService, AwsError> {
         let SdkShapes {
             container,
+            architecture,
             scaling,
             network,
         } = SdkShapes::of(spec)?;
@@ -129,10 +149,12 @@ impl Ecs {
                 .create_express_gateway_service()
                 .service_name(name)
                 .set_cluster(cluster.map(str::to_owned))
-                .execution_role_arn(&spec.execution_role_arn)
+                .set_execution_role_arn(spec.execution_role_arn.clone())
                 .infrastructure_role_arn(&spec.infrastructure_role_arn)
                 .set_task_role_arn(spec.task_role_arn.clone())
-                .primary_container(container)
+                .set_primary_container(container)
+                .set_task_definition_arn(task_definition.map(str::to_owned))
+                .set_cpu_architecture(architecture)
                 .set_cpu(spec.cpu.clone())
                 .set_memory(spec.memory.clone())
                 .set_health_check_path(spec.health_check_path.clone())
@@ -173,14 +195,17 @@ impl Ecs {
         Ok((observed.status_code() != "INACTIVE").then_some(observed))
     }
 
-    /// Sends every updatable field of the spec: ECS starts a deployment of a new configuration.
+    /// Sends every updatable field of the spec (and `task_definition`, the spec's own, resolved): ECS starts a
+    /// deployment of a new configuration.
     pub async fn update_express_service(
         &self,
         arn: &str,
         spec: &EcsExpressServiceSpec,
+        task_definition: Option<&str>,
     ) -> Result<(), AwsError> {
         let SdkShapes {
             container,
+            architecture,
             scaling,
             network,
         } = SdkShapes::of(spec)?;
@@ -188,9 +213,11 @@ impl Ecs {
             .client
             .update_express_gateway_service()
             .service_arn(arn)
-            .execution_role_arn(&spec.execution_role_arn)
+            .set_execution_role_arn(spec.execution_role_arn.clone())
             .set_task_role_arn(spec.task_role_arn.clone())
-            .primary_container(container)
+            .set_primary_container(container)
+            .set_task_definition_arn(task_definition.map(str::to_owned))
+            .set_cpu_architecture(architecture)
             .set_cpu(spec.cpu.clone())
             .set_memory(spec.memory.clone())
             .set_health_check_path(spec.health_check_path.clone())
@@ -199,6 +226,51 @@ impl Ecs {
         self.call("UpdateExpressGatewayService", || request.clone().send())
             .await?;
         Ok(())
+    }
+
+    /// The Express service named `name` in `cluster` (ECS's `default` when `None`), with its tags, found through
+    /// DescribeServices (an Express service is an ECS service of its cluster, catalogue entry 199): how a service
+    /// whose ARN was never recorded is found again. `None` when the cluster has no such service, or only an
+    /// INACTIVE one; `NotExpress` when the name is an ordinary service's.
+    pub async fn find_express_service(
+        &self,
+        cluster: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Found>, AwsError> {
+        let cluster = cluster.unwrap_or(DEFAULT_CLUSTER);
+        let service = match self.describe_service(cluster, name).await {
+            Err(missing) if missing.kind == AwsErrorKind::NotFound => return Ok(None),
+            other => other?,
+        };
+        let Some(service) = service else {
+            return Ok(None);
+        };
+        let result = {
+            let request = self
+                .client
+                .describe_express_gateway_service()
+                .service_arn(&service.service_arn)
+                .include(ExpressGatewayServiceInclude::Tags);
+            self.call("DescribeExpressGatewayService", || request.clone().send())
+                .await
+        };
+        match result {
+            Ok(out) => match out.service() {
+                Some(found) => Ok(Some(Found::Express(from_sdk(found)?))),
+                None => Ok(Some(Found::NotExpress(service.service_arn))),
+            },
+            // What ECS answers for an ordinary service's ARN is not documented (catalogue entry 199): any client
+            // error means it is not an Express service; throttling and server errors are retried as usual.
+            Err(refused)
+                if matches!(
+                    refused.kind,
+                    AwsErrorKind::NotFound | AwsErrorKind::Rejected
+                ) =>
+            {
+                Ok(Some(Found::NotExpress(service.service_arn)))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Starts the deletion of an Express service (ECS drains it, then removes it and what it made); one that is

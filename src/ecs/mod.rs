@@ -23,6 +23,8 @@ pub mod task_definition;
 pub mod usage;
 
 #[cfg(test)]
+mod express_inputs;
+#[cfg(test)]
 mod gateway_inputs;
 #[cfg(test)]
 mod permissions;

@@ -40,7 +40,8 @@ pub fn is_read_only<K: Resource>(obj: &K) -> bool {
 }
 
 /// The kinds that can be read-only.
-pub const KINDS: &str = "EcsCluster, TaskDefinition, EcsService, CapacityProvider";
+pub const KINDS: &str =
+    "EcsCluster, TaskDefinition, EcsService, CapacityProvider, EcsExpressService";
 
 /// The refusal of the other kinds (`EcsTask`, `EcsCronTask`): ECS has no lasting object of theirs to observe.
 pub fn unsupported<K: Managed>() -> Error {

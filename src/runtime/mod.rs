@@ -184,7 +184,7 @@ pub fn scope(ctx: &Arc<Context>, scope: Option<&str>, changes: &bindings::Bindin
     // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
     let cron_tasks =
         controller(api::<EcsCronTask>(client, scope)).owns(api::<EcsTask>(client, scope), config());
-    let express_services = controller(api::<EcsExpressService>(client, scope));
+    let express_services = express_service_controller(client, scope);
     caches.push(wait_until_ready(express_services.store()).boxed());
     controllers.push(drive(express_services, ctx.clone(), changes).boxed());
     let gateways = gateway_controller(client, scope);
@@ -262,6 +262,27 @@ fn gateway_controller(client: &Client, scope: Option<&str>) -> Controller<EcsGat
         move |cluster| {
             referring(&gateways, &cluster, |g| {
                 g.spec.cluster_refs.iter().collect()
+            })
+        },
+    )
+}
+
+/// The `EcsExpressService` controller, also woken by changes of the task definitions its objects refer to, so
+/// that a new revision of a `taskDefinitionRef` is deployed at once.
+fn express_service_controller(
+    client: &Client,
+    scope: Option<&str>,
+) -> Controller<EcsExpressService> {
+    let controller = controller(api::<EcsExpressService>(client, scope));
+    let services = controller.store();
+    controller.watches_stream(
+        dependency_changes(
+            api::<TaskDefinition>(client, scope),
+            wake::task_definition_facts,
+        ),
+        move |td| {
+            referring(&services, &td, |s| {
+                s.spec.task_definition_ref.iter().collect()
             })
         },
     )

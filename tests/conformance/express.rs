@@ -12,7 +12,7 @@ use crate::backend::Kind;
 use crate::harness::{Outcome, Run, describe, ensure};
 
 /// The execution and infrastructure roles: made-up ARNs on the double, the account's from the environment.
-fn roles(run: &Run) -> Result<(String, String), String> {
+pub(crate) fn roles(run: &Run) -> Result<(String, String), String> {
     if run.kind() != Kind::Aws {
         return Ok((
             "arn:aws:iam::123456789012:role/ecs-bridge/express-execution".into(),
@@ -38,7 +38,7 @@ fn container(image: &str) -> Result<ExpressGatewayContainer, String> {
 }
 
 /// Creates an Express service named `base` in `cluster` and returns its ARN.
-async fn create(run: &Run, cluster: &str, name: &str) -> Result<String, String> {
+pub(crate) async fn create(run: &Run, cluster: &str, name: &str) -> Result<String, String> {
     let (execution, infrastructure) = roles(run)?;
     let out = run
         .ecs()
@@ -82,7 +82,7 @@ fn status(service: &EcsExpressGatewayService) -> Option<&ExpressGatewayServiceSt
 }
 
 /// Waits until the service is ACTIVE with one configuration that has an endpoint.
-async fn settled(run: &Run, arn: &str) -> Result<EcsExpressGatewayService, String> {
+pub(crate) async fn settled(run: &Run, arn: &str) -> Result<EcsExpressGatewayService, String> {
     run.eventually(
         "an ACTIVE Express service with one configuration and an endpoint",
         || async {

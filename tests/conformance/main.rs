@@ -6,6 +6,7 @@ mod backend;
 mod broken;
 mod clusters;
 mod express;
+mod express_own;
 mod gateways;
 mod harness;
 mod pauses;

@@ -1,8 +1,8 @@
 //! `EcsExpressService` end to end against the ECS test double: an Express service goes Ready with its HTTPS URL
 //! and the security groups ECS made in status, an update deploys a new configuration, and deletion waits until
-//! ECS has drained it, leaving nothing behind. A second object naming the same ECS service is refused, not
-//! adopted, and its deletion leaves the first one's service alone; `deletionPolicy: Retain` leaves the service
-//! running. A spec ECS would refuse, and the read-only annotation, are refused with the field named.
+//! ECS has drained it, leaving nothing behind. A second object naming the same ECS service is refused (another
+//! object owns it), not adopted, and its deletion leaves the first one's service alone; `deletionPolicy: Retain`
+//! leaves the service running. A spec ECS would refuse is refused with the field named.
 
 use std::time::Duration;
 
@@ -13,9 +13,9 @@ use serde_json::json;
 use crate::capacity_provider::ready;
 use crate::harness::{Env, condition, unique};
 
-const WAIT: Duration = Duration::from_secs(60);
+pub(crate) const WAIT: Duration = Duration::from_secs(60);
 
-fn manifest(object: &str, service: &str) -> String {
+pub(crate) fn manifest(object: &str, service: &str) -> String {
     format!(
         "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsExpressService\nmetadata: {{name: {object}}}\nspec:\n  \
          serviceName: {service}\n  primaryContainer: {{image: \"public.ecr.aws/nginx/nginx:1.27\", containerPort: 8080}}\n  \
@@ -25,12 +25,15 @@ fn manifest(object: &str, service: &str) -> String {
     )
 }
 
-fn is_ready(service: &EcsExpressService) -> bool {
+pub(crate) fn is_ready(service: &EcsExpressService) -> bool {
     ready(service.status.as_ref().map(|s| &s.conditions[..]), service)
 }
 
 /// The service as ECS reports it.
-async fn ecs_service(env: &Env, arn: &str) -> aws_sdk_ecs::types::EcsExpressGatewayService {
+pub(crate) async fn ecs_service(
+    env: &Env,
+    arn: &str,
+) -> aws_sdk_ecs::types::EcsExpressGatewayService {
     env.ecs
         .describe_express_gateway_service()
         .service_arn(arn)
@@ -106,7 +109,7 @@ async fn a_second_object_naming_the_same_ecs_service_is_refused_and_leaves_it_al
             s.status
                 .as_ref()
                 .and_then(|st| condition(&st.conditions, "Synced"))
-                .is_some_and(|c| c.status == "False" && c.reason == "AlreadyExists")
+                .is_some_and(|c| c.status == "False" && c.reason == "OwnedByAnother")
         })
         .await;
     let status = refused.status.expect("a status");
@@ -138,7 +141,7 @@ fn synced_false_with(service: &EcsExpressService, reason: &str, words: &str) -> 
 }
 
 #[tokio::test]
-async fn a_bad_spec_and_the_read_only_annotation_are_refused_with_the_field_named() {
+async fn a_bad_spec_is_refused_with_the_field_named() {
     let double = ecs_double::spawn(&["--throttle", "off", "--rollout-seconds", "3"]);
     let env = Env::against(&unique("express-refused"), &double.url).await;
     let name = unique("web");
@@ -151,24 +154,12 @@ async fn a_bad_spec_and_the_read_only_annotation_are_refused_with_the_field_name
         .await;
     assert_eq!(refused.status.and_then(|s| s.service_arn), None);
 
-    let observe_only = manifest("watch", &unique("web")).replace(
-        "metadata: {name: watch}",
-        "metadata: {name: watch, annotations: {ecsbridge.dev/read-only: \"true\"}}",
-    );
-    env.apply::<EcsExpressService>(&observe_only).await;
-    env.wait_for::<EcsExpressService>("watch", WAIT, |s| {
-        synced_false_with(s, "InvalidSpec", "cannot be read-only")
-    })
-    .await;
-
     env.apply::<EcsExpressService>(&manifest("web", &name))
         .await;
     env.wait_for::<EcsExpressService>("web", WAIT, is_ready)
         .await;
     env.delete::<EcsExpressService>("web").await;
-    env.delete::<EcsExpressService>("watch").await;
     env.wait_gone::<EcsExpressService>("web", WAIT).await;
-    env.wait_gone::<EcsExpressService>("watch", WAIT).await;
 }
 
 #[tokio::test]

@@ -19,6 +19,8 @@ mod cron_task;
 mod drift_listing;
 mod endpoints;
 mod exports;
+mod express_claim;
+mod express_own;
 mod express_service;
 mod gateway;
 mod harness;

@@ -1,11 +1,16 @@
 //! The `EcsExpressService` controller: creates the Express service (CreateExpressGatewayService) and records its
-//! ARN at once, since every later call names it by ARN; sends the updatable fields again
-//! (UpdateExpressGatewayService) when ECS's newest configuration lacks what the spec sets; Ready once ECS reports
-//! it ACTIVE with one configuration and an endpoint; deletion waits until ECS no longer reports it. A service
-//! this object did not create is never changed or adopted: ECS names it by ARN only, so an existing one of the
-//! same name is refused by ECS's create and reported.
+//! ARN at once, since every later call names it by ARN; without a recorded ARN it first looks the name up (a
+//! crash before the checkpoint, or an adoption: `claim`); brings its tags to the spec (TagResource,
+//! UntagResource); sends the updatable fields again (UpdateExpressGatewayService) when ECS's newest configuration
+//! lacks what the spec sets, following the newest revision of a `taskDefinitionRef`; Ready once ECS reports it
+//! ACTIVE with one configuration and an endpoint; deletion waits until ECS no longer reports it. A service
+//! another object owns, or that nobody asked to adopt, is never changed; a read-only object only observes
+//! (`observe`).
 
+pub mod claim;
+pub mod observe;
 pub mod status;
+pub mod task_definition;
 pub mod validate;
 
 use std::time::Duration;
@@ -16,7 +21,7 @@ use crate::api::{DeletionPolicy, EcsCluster, EcsExpressService, EcsExpressServic
 use crate::controllers::references::{ready_object, same_place};
 use crate::ecs::AwsErrorKind;
 use crate::ecs::express_service::ObservedExpressService;
-use crate::reconcile::ownership::{Ownership, classify, desired_tags};
+use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use validate::service_name;
 
@@ -59,22 +64,49 @@ impl Managed for EcsExpressService {
         let name = service_name(self);
         let recorded = checkpoint.current();
         self.check_create_only(&recorded, &name)?;
+        let task_definition = task_definition::resolve(self, ctx).await?;
         let mut notes = Vec::new();
-        let observed = match recorded.service_arn.as_deref() {
-            Some(arn) => ctx.ecs.describe_express_service(arn).await?,
-            None => None,
+        // The cluster is needed only to find or create the service: once its ARN is recorded, every call names
+        // the service by ARN, so a referenced EcsCluster that is not Ready holds nothing up.
+        let (observed, cluster) = match recorded.service_arn.as_deref() {
+            Some(arn) => (ctx.ecs.describe_express_service(arn).await?, None),
+            None => {
+                let cluster = self.cluster(ctx).await?;
+                let found = claim::find_recorded(
+                    self,
+                    ctx,
+                    checkpoint,
+                    cluster.as_deref(),
+                    &name,
+                    &mut notes,
+                )
+                .await?;
+                (found, Some(cluster))
+            }
         };
+        let mut applied_tag_keys = recorded.applied_tag_keys.clone();
         let current = match observed {
-            Some(found) => {
-                if classify(self, &found.tags) != Ownership::Ours {
+            Some(mut found) => {
+                let what = format!("ECS Express service {}", found.service_arn);
+                if claim(self, ctx, &found.tags, &what).await? == Ownership::Foreign {
                     return Err(Error::AlreadyExists(format!(
-                        "ECS Express service {} is not tagged as this object's; nothing was changed",
-                        found.service_arn
+                        "{what} is not tagged as this object's; nothing was changed"
                     )));
                 }
-                if found.status_code() == "ACTIVE" && !status::in_sync(&self.spec, &found) {
+                if found.status_code() == "ACTIVE" {
+                    applied_tag_keys =
+                        claim::sync_tags(self, ctx, &mut found, &applied_tag_keys, &mut notes)
+                            .await?;
+                }
+                if found.status_code() == "ACTIVE"
+                    && !status::in_sync(&self.spec, task_definition.as_deref(), &found)
+                {
                     ctx.ecs
-                        .update_express_service(&found.service_arn, &self.spec)
+                        .update_express_service(
+                            &found.service_arn,
+                            &self.spec,
+                            task_definition.as_deref(),
+                        )
                         .await?;
                     notes.push(Note::normal(
                         "Updated",
@@ -91,11 +123,18 @@ impl Managed for EcsExpressService {
                 }
             }
             None => {
-                let created = self.create(ctx, &name).await?;
+                let cluster = match cluster {
+                    Some(resolved) => resolved,
+                    None => self.cluster(ctx).await?,
+                };
+                let created = self
+                    .create(ctx, cluster.as_deref(), task_definition.as_deref(), &name)
+                    .await?;
                 let arn = created.service_arn.clone();
                 checkpoint
                     .save(|status| status.service_arn = Some(arn))
                     .await?;
+                applied_tag_keys = desired_tags(self, &self.spec.tags).into_keys().collect();
                 notes.push(if recorded.service_arn.is_some() {
                     Note::warning(
                         "Recreated",
@@ -107,7 +146,15 @@ impl Managed for EcsExpressService {
                 created
             }
         };
-        let shown = status::status_of(&current);
+        let adopted = notes.iter().any(|n| n.reason == claim::ADOPTED);
+        let shown = EcsExpressServiceStatus {
+            applied_tag_keys,
+            adopted_at: recorded
+                .adopted_at
+                .clone()
+                .or_else(|| adopted.then(crate::reconcile::conditions::now)),
+            ..status::status_of(&current)
+        };
         let ready = status::readiness(&current, &shown);
         let requeue = (!ready.status).then_some(POLL);
         Ok(Applied {
@@ -120,31 +167,27 @@ impl Managed for EcsExpressService {
 
     async fn observe(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
     ) -> Result<Option<crate::reconcile::read_only::Observed<EcsExpressServiceStatus>>, Error> {
-        Err(Error::InvalidSpec(format!(
-            "metadata.annotations[{}]: an EcsExpressService cannot be read-only (only {} can): ECS names an \
-             Express service by its ARN only, which an object that did not create it does not know; remove the \
-             annotation",
-            crate::reconcile::read_only::READ_ONLY,
-            crate::reconcile::read_only::KINDS
-        )))
+        let task_definition = task_definition::resolve(self, ctx).await?;
+        let cluster = self.cluster(ctx).await?;
+        observe::observe(self, ctx, cluster.as_deref(), task_definition.as_deref()).await
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
         let name = service_name(self);
-        let Some(arn) = self.status.as_ref().and_then(|s| s.service_arn.clone()) else {
-            return Ok(Cleanup::Done(vec![Note::normal(
-                "Deleted",
-                format!("no ECS Express service {name} was created for this object"),
-            )]));
+        let found = match self.status.as_ref().and_then(|s| s.service_arn.as_deref()) {
+            Some(arn) => ctx.ecs.describe_express_service(arn).await?,
+            // No ARN recorded: a pass may have created the service and ended before recording it.
+            None => claim::find_for_cleanup(self, ctx, &name).await?,
         };
-        let Some(found) = ctx.ecs.describe_express_service(&arn).await? else {
+        let Some(found) = found else {
             return Ok(Cleanup::Done(vec![Note::normal(
                 "Deleted",
                 format!("ECS Express service {name} is gone"),
             )]));
         };
+        let arn = found.service_arn.clone();
         if classify(self, &found.tags) != Ownership::Ours {
             return Ok(Cleanup::Done(vec![Note::normal(
                 "LeftInPlace",
@@ -179,29 +222,38 @@ impl EcsExpressService {
         }
     }
 
-    /// Creates the service in the referenced cluster (ECS's default without `clusterRef`); a name ECS already
-    /// has is refused, never adopted.
-    async fn create(&self, ctx: &Context, name: &str) -> Result<ObservedExpressService, Error> {
-        let cluster = match &self.spec.cluster_ref {
-            Some(reference) => {
-                let namespace = kube::ResourceExt::namespace(self).unwrap_or_default();
-                let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &namespace);
-                let cluster = ready_object(&api, &reference.name, "spec.clusterRef").await?;
-                same_place(ctx, &cluster, "spec.clusterRef")?;
-                Some(cluster.status.and_then(|s| s.arn).ok_or_else(|| {
-                    crate::controllers::references::not_ready(
-                        "EcsCluster",
-                        &reference.name,
-                        "spec.clusterRef",
-                    )
-                })?)
-            }
-            None => None,
+    /// The ARN of the referenced cluster; `None` without `clusterRef` (ECS's `default`).
+    async fn cluster(&self, ctx: &Context) -> Result<Option<String>, Error> {
+        let Some(reference) = &self.spec.cluster_ref else {
+            return Ok(None);
         };
+        let namespace = kube::ResourceExt::namespace(self).unwrap_or_default();
+        let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &namespace);
+        let cluster = ready_object(&api, &reference.name, "spec.clusterRef").await?;
+        same_place(ctx, &cluster, "spec.clusterRef")?;
+        let arn = cluster.status.and_then(|s| s.arn).ok_or_else(|| {
+            crate::controllers::references::not_ready(
+                "EcsCluster",
+                &reference.name,
+                "spec.clusterRef",
+            )
+        })?;
+        Ok(Some(arn))
+    }
+
+    /// Creates the service in `cluster` (ECS's default when `None`); a name ECS already has (created since the
+    /// look for it) is refused, never taken over.
+    async fn create(
+        &self,
+        ctx: &Context,
+        cluster: Option<&str>,
+        task_definition: Option<&str>,
+        name: &str,
+    ) -> Result<ObservedExpressService, Error> {
         let tags = desired_tags(self, &self.spec.tags);
         match ctx
             .ecs
-            .create_express_service(name, cluster.as_deref(), &self.spec, &tags)
+            .create_express_service(name, cluster, &self.spec, task_definition, &tags)
             .await
         {
             Err(refused)
@@ -209,8 +261,7 @@ impl EcsExpressService {
             {
                 Err(Error::AlreadyExists(format!(
                     "an ECS service named {name} already exists in the cluster and was not created by this object \
-                     ({refused}); nothing was changed. Express services are not adopted: choose another \
-                     spec.serviceName"
+                     ({refused}); nothing was changed: choose another spec.serviceName"
                 )))
             }
             other => Ok(other?),

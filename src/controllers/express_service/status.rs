@@ -112,13 +112,14 @@ pub fn readiness(
 }
 
 /// The fields of the spec UpdateExpressGatewayService changes, in ECS's shape.
-fn updatable(spec: &EcsExpressServiceSpec) -> Value {
+pub fn updatable(spec: &EcsExpressServiceSpec) -> Value {
     json!({
         "executionRoleArn": spec.execution_role_arn,
         "taskRoleArn": spec.task_role_arn,
         "primaryContainer": spec.primary_container,
         "cpu": spec.cpu,
         "memory": spec.memory,
+        "cpuArchitecture": spec.cpu_architecture,
         "healthCheckPath": spec.health_check_path,
         "scalingTarget": spec.scaling_target,
         "networkConfiguration": spec.network_configuration,
@@ -126,11 +127,16 @@ fn updatable(spec: &EcsExpressServiceSpec) -> Value {
 }
 
 /// Whether ECS's newest configuration has every updatable field the spec sets (ECS fills in its defaults for
-/// the others).
-pub fn in_sync(spec: &EcsExpressServiceSpec, observed: &ObservedExpressService) -> bool {
-    observed
-        .newest()
-        .is_some_and(|newest| covers(&newest.settings, &updatable(spec)))
+/// the others) and runs `task_definition`, the spec's own task definition resolved (its newest revision).
+pub fn in_sync(
+    spec: &EcsExpressServiceSpec,
+    task_definition: Option<&str>,
+    observed: &ObservedExpressService,
+) -> bool {
+    observed.newest().is_some_and(|newest| {
+        covers(&newest.settings, &updatable(spec))
+            && task_definition.is_none_or(|arn| newest.task_definition_arn.as_deref() == Some(arn))
+    })
 }
 
 #[cfg(test)]
@@ -191,16 +197,30 @@ mod tests {
     #[test]
     fn in_sync_compares_only_what_the_spec_sets() {
         let mut spec = EcsExpressServiceSpec {
-            execution_role_arn: "arn:aws:iam::1:role/exec".into(),
-            primary_container: ExpressContainer {
+            execution_role_arn: Some("arn:aws:iam::1:role/exec".into()),
+            primary_container: Some(ExpressContainer {
                 image: "nginx".into(),
                 ..Default::default()
-            },
+            }),
             ..Default::default()
         };
         let found = observed("ACTIVE", 1, None);
-        assert!(in_sync(&spec, &found));
+        assert!(in_sync(&spec, None, &found));
         spec.cpu = Some("512".into());
-        assert!(!in_sync(&spec, &found));
+        assert!(!in_sync(&spec, None, &found));
+    }
+
+    #[test]
+    fn a_task_definition_of_ones_own_is_in_sync_only_at_its_newest_revision() {
+        let spec = EcsExpressServiceSpec::default();
+        let mut found = observed("ACTIVE", 1, None);
+        let running = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
+        found.active_configurations[0].task_definition_arn = Some(running.into());
+        assert!(in_sync(&spec, Some(running), &found));
+        assert!(!in_sync(
+            &spec,
+            Some("arn:aws:ecs:us-east-1:1:task-definition/web:2"),
+            &found
+        ));
     }
 }

@@ -3,7 +3,8 @@
 
 use kube::ResourceExt;
 
-use crate::api::EcsExpressService;
+use crate::api::express_service::ExpressContainer;
+use crate::api::{EcsExpressService, EcsExpressServiceSpec};
 
 /// The ECS service name: `spec.serviceName`, or `metadata.name`.
 pub fn service_name(service: &EcsExpressService) -> String {
@@ -31,8 +32,9 @@ pub fn validate(service: &EcsExpressService) -> Result<(), String> {
             if spec.service_name.is_some() { "spec.serviceName" } else { "metadata.name" }
         ));
     }
+    check_task_source(spec, &mut problems);
     for (field, arn) in [
-        ("spec.executionRoleArn", Some(&spec.execution_role_arn)),
+        ("spec.executionRoleArn", spec.execution_role_arn.as_ref()),
         (
             "spec.infrastructureRoleArn",
             Some(&spec.infrastructure_role_arn),
@@ -45,8 +47,8 @@ pub fn validate(service: &EcsExpressService) -> Result<(), String> {
             ));
         }
     }
-    if spec.primary_container.image.trim().is_empty() {
-        problems.push("spec.primaryContainer.image: give the container image".to_owned());
+    if let Some(container) = &spec.primary_container {
+        check_container(container, &mut problems);
     }
     if let Some(path) = spec
         .health_check_path
@@ -88,6 +90,113 @@ pub fn validate(service: &EcsExpressService) -> Result<(), String> {
     }
 }
 
+/// Exactly one of the primary container and a task definition of one's own, and nothing a task definition of
+/// one's own already has (catalogue entry 196).
+fn check_task_source(spec: &EcsExpressServiceSpec, problems: &mut Vec<String>) {
+    let given: Vec<&str> = [
+        ("spec.primaryContainer", spec.primary_container.is_some()),
+        ("spec.taskDefinitionRef", spec.task_definition_ref.is_some()),
+        ("spec.taskDefinitionArn", spec.task_definition_arn.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, set)| set.then_some(field))
+    .collect();
+    match given.as_slice() {
+        [] => problems.push(
+            "spec.primaryContainer: give the container to run (or a task definition of your own in \
+             spec.taskDefinitionRef or spec.taskDefinitionArn)"
+                .to_owned(),
+        ),
+        ["spec.primaryContainer"] => {
+            if spec.execution_role_arn.is_none() {
+                problems.push(
+                    "spec.executionRoleArn: give the task execution role ECS pulls the image and writes logs with \
+                     (required with spec.primaryContainer)"
+                        .to_owned(),
+                );
+            }
+        }
+        [own] => {
+            let clashing = [
+                ("spec.executionRoleArn", spec.execution_role_arn.is_some()),
+                ("spec.taskRoleArn", spec.task_role_arn.is_some()),
+                ("spec.cpu", spec.cpu.is_some()),
+                ("spec.memory", spec.memory.is_some()),
+                ("spec.cpuArchitecture", spec.cpu_architecture.is_some()),
+            ];
+            for (field, _) in clashing.iter().filter(|(_, set)| *set) {
+                problems.push(format!(
+                    "{field}: ECS takes it from the task definition of {own}, not with it; set it in the task \
+                     definition and remove it here"
+                ));
+            }
+            if let Some(arn) = spec
+                .task_definition_arn
+                .as_deref()
+                .filter(|a| !is_task_definition_arn(a))
+            {
+                problems.push(format!(
+                    "spec.taskDefinitionArn: {arn:?} is not a task definition revision ARN \
+                     (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION)"
+                ));
+            }
+        }
+        several => problems.push(format!(
+            "{}: set exactly one of spec.primaryContainer, spec.taskDefinitionRef and spec.taskDefinitionArn",
+            several.join(", ")
+        )),
+    }
+}
+
+fn check_container(container: &ExpressContainer, problems: &mut Vec<String>) {
+    if container.image.trim().is_empty() {
+        problems.push("spec.primaryContainer.image: give the container image".to_owned());
+    }
+    if let Some(logs) = &container.aws_logs_configuration {
+        for (field, value) in [
+            ("logGroup", &logs.log_group),
+            ("logStreamPrefix", &logs.log_stream_prefix),
+        ] {
+            if value.trim().is_empty() {
+                problems.push(format!(
+                    "spec.primaryContainer.awsLogsConfiguration.{field}: give a value (ECS requires both)"
+                ));
+            }
+        }
+    }
+    if let Some(credentials) = &container.repository_credentials
+        && !is_secret_arn(&credentials.credentials_parameter)
+    {
+        problems.push(format!(
+            "spec.primaryContainer.repositoryCredentials.credentialsParameter: {:?} is not a Secrets Manager \
+             secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
+            credentials.credentials_parameter
+        ));
+    }
+}
+
+fn arn_parts(arn: &str) -> Option<[&str; 6]> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let parts: [&str; 6] = parts.try_into().ok()?;
+    (parts[0] == "arn").then_some(parts)
+}
+
+fn is_task_definition_arn(arn: &str) -> bool {
+    arn_parts(arn).is_some_and(|p| {
+        p[2] == "ecs"
+            && p[5]
+                .strip_prefix("task-definition/")
+                .and_then(|rest| rest.rsplit_once(':'))
+                .is_some_and(|(family, revision)| {
+                    !family.is_empty() && revision.parse::<u32>().is_ok_and(|r| r > 0)
+                })
+    })
+}
+
+fn is_secret_arn(arn: &str) -> bool {
+    arn_parts(arn).is_some_and(|p| p[2] == "secretsmanager" && p[5].starts_with("secret:"))
+}
+
 fn is_role_arn(arn: &str) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     parts.len() == 6
@@ -100,8 +209,11 @@ fn is_role_arn(arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::EcsExpressServiceSpec;
-    use crate::api::express_service::{ExpressContainer, ExpressScalingTarget};
+    use crate::api::LocalRef;
+    use crate::api::express_service::{
+        ExpressCpuArchitecture, ExpressLogsConfiguration, ExpressRepositoryCredentials,
+        ExpressScalingTarget,
+    };
 
     fn service(name: &str, spec: EcsExpressServiceSpec) -> EcsExpressService {
         EcsExpressService::new(name, spec)
@@ -109,11 +221,11 @@ mod tests {
 
     fn good() -> EcsExpressServiceSpec {
         EcsExpressServiceSpec {
-            primary_container: ExpressContainer {
+            primary_container: Some(ExpressContainer {
                 image: "nginx:latest".into(),
                 ..Default::default()
-            },
-            execution_role_arn: "arn:aws:iam::123456789012:role/exec".into(),
+            }),
+            execution_role_arn: Some("arn:aws:iam::123456789012:role/exec".into()),
             infrastructure_role_arn: "arn:aws:iam::123456789012:role/infra".into(),
             ..Default::default()
         }
@@ -145,5 +257,91 @@ mod tests {
         ] {
             assert!(message.contains(field), "{field} in {message}");
         }
+    }
+
+    #[test]
+    fn exactly_one_task_source_and_nothing_a_task_definition_has() {
+        let own = EcsExpressServiceSpec {
+            primary_container: None,
+            execution_role_arn: None,
+            task_definition_arn: Some(
+                "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3".into(),
+            ),
+            ..good()
+        };
+        assert_eq!(validate(&service("web", own.clone())), Ok(()));
+        let referenced = EcsExpressServiceSpec {
+            task_definition_arn: None,
+            task_definition_ref: Some(LocalRef { name: "web".into() }),
+            ..own.clone()
+        };
+        assert_eq!(validate(&service("web", referenced.clone())), Ok(()));
+        let both = EcsExpressServiceSpec {
+            task_definition_ref: Some(LocalRef { name: "web".into() }),
+            ..own.clone()
+        };
+        let message = validate(&service("web", both)).unwrap_err();
+        assert!(message.contains("exactly one"), "{message}");
+        let none = EcsExpressServiceSpec {
+            task_definition_arn: None,
+            ..own.clone()
+        };
+        let message = validate(&service("web", none)).unwrap_err();
+        assert!(message.starts_with("spec.primaryContainer"), "{message}");
+        let clashing = EcsExpressServiceSpec {
+            cpu: Some("256".into()),
+            cpu_architecture: Some(ExpressCpuArchitecture::Arm64),
+            execution_role_arn: good().execution_role_arn,
+            ..referenced
+        };
+        let message = validate(&service("web", clashing)).unwrap_err();
+        for field in ["spec.cpu:", "spec.cpuArchitecture", "spec.executionRoleArn"] {
+            assert!(message.contains(field), "{field} in {message}");
+        }
+        let bad_arn = EcsExpressServiceSpec {
+            task_definition_arn: Some("web:3".into()),
+            ..own
+        };
+        let message = validate(&service("web", bad_arn)).unwrap_err();
+        assert!(message.starts_with("spec.taskDefinitionArn"), "{message}");
+        let no_role = EcsExpressServiceSpec {
+            execution_role_arn: None,
+            ..good()
+        };
+        let message = validate(&service("web", no_role)).unwrap_err();
+        assert!(message.starts_with("spec.executionRoleArn"), "{message}");
+    }
+
+    #[test]
+    fn logs_and_registry_credentials_are_checked() {
+        let mut spec = good();
+        let container = spec.primary_container.as_mut().unwrap();
+        container.aws_logs_configuration = Some(ExpressLogsConfiguration {
+            log_group: "/ecs/web".into(),
+            log_stream_prefix: " ".into(),
+        });
+        container.repository_credentials = Some(ExpressRepositoryCredentials {
+            credentials_parameter: "my-secret".into(),
+        });
+        let message = validate(&service("web", spec.clone())).unwrap_err();
+        assert!(
+            message.contains("awsLogsConfiguration.logStreamPrefix"),
+            "{message}"
+        );
+        assert!(
+            message.contains("repositoryCredentials.credentialsParameter"),
+            "{message}"
+        );
+        let container = spec.primary_container.as_mut().unwrap();
+        container
+            .aws_logs_configuration
+            .as_mut()
+            .unwrap()
+            .log_stream_prefix = "ecs".into();
+        container.repository_credentials = Some(ExpressRepositoryCredentials {
+            credentials_parameter:
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf".into(),
+        });
+        assert_eq!(validate(&service("web", spec)), Ok(()));
     }
 }

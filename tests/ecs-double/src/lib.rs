@@ -19,6 +19,7 @@ mod ids;
 mod ops_capacity_provider;
 mod ops_cluster;
 mod ops_express;
+mod ops_express_view;
 mod ops_gateway;
 mod ops_gateway_links;
 mod ops_run_task;

@@ -2,11 +2,18 @@
 //! UpdateExpressGatewayService and DeleteExpressGatewayService (docs/ecs-behaviour.md, entries 153-160).
 //!
 //! - Create makes the `default` cluster when it is named (or implied) and missing; another cluster must be
-//!   ACTIVE. A name an ACTIVE or DRAINING Express service of the cluster has is refused.
+//!   ACTIVE. A name an ACTIVE or DRAINING Express service, or a live ordinary service, of the cluster has is
+//!   refused.
 //! - The service is ACTIVE from its creation; its configuration gets its public HTTPS endpoint, security group
 //!   and task definition once provisioning is over (one rollout duration).
 //! - Update adds a configuration: two are active until the deployment is over (one rollout duration), then the
 //!   old one goes. `infrastructureRoleArn`, `serviceName`, `cluster` and `tags` are not in the update's shape.
+//! - A task definition of one's own (`taskDefinitionArn`, entry 196) replaces the primary container: it must be
+//!   an ACTIVE revision with a container named `Main` with one TCP port mapping that has a container port and a
+//!   name, compatible with FARGATE; `primaryContainer`, the roles, `cpu`, `memory` and `cpuArchitecture` are
+//!   refused with it. An update with neither keeps what the service runs.
+//! - The service is an ECS service of its cluster: DescribeServices and the tag operations see it by its ARN
+//!   (entries 197, 199; `ops_express_view`).
 //! - Delete puts the service in DRAINING; after one rollout duration it is INACTIVE and what ECS made for it
 //!   (load balancer, target groups, security groups, scaling) is gone. A service is named by ARN only.
 
@@ -21,15 +28,28 @@ use crate::state::{ACCOUNT, Cluster, Model};
 use crate::tags::Tags;
 
 /// The members of a configuration UpdateExpressGatewayService changes.
-const UPDATABLE: [&str; 8] = [
+const UPDATABLE: [&str; 10] = [
     "executionRoleArn",
     "taskRoleArn",
     "primaryContainer",
     "cpu",
     "memory",
+    "cpuArchitecture",
     "healthCheckPath",
     "scalingTarget",
     "networkConfiguration",
+    "taskDefinitionArn",
+];
+
+/// What a task definition of one's own already sets: refused next to `taskDefinitionArn`, dropped from a
+/// configuration that switches to one.
+const FROM_OWN_TASK_DEFINITION: [&str; 6] = [
+    "primaryContainer",
+    "executionRoleArn",
+    "taskRoleArn",
+    "cpu",
+    "memory",
+    "cpuArchitecture",
 ];
 
 /// One configuration (service revision) of an Express service.
@@ -60,7 +80,7 @@ pub struct ExpressService {
 pub struct ExpressServices(pub BTreeMap<String, ExpressService>);
 
 impl ExpressService {
-    fn status(&self, ctx: &Ctx) -> &'static str {
+    pub fn status(&self, ctx: &Ctx) -> &'static str {
         match self.deleted_at {
             None => "ACTIVE",
             Some(at) if ctx.now < at + ctx.duration => "DRAINING",
@@ -147,9 +167,21 @@ fn not_found(arn: &str) -> ApiError {
 
 /// The updatable members of a request, with ECS's defaults for what a create leaves out.
 fn settings(
+    model: &Model,
     req: &Request,
     base: Option<&Map<String, Value>>,
 ) -> Result<Map<String, Value>, ApiError> {
+    let own = req.str("taskDefinitionArn")?;
+    if let Some(arn) = own {
+        for member in FROM_OWN_TASK_DEFINITION {
+            if req.value(member).is_some_and(|v| !v.is_null()) {
+                return Err(ApiError::invalid(format!(
+                    "If you provide a task definition ARN, you cannot also specify {member}."
+                )));
+            }
+        }
+        check_own_task_definition(model, arn)?;
+    }
     let mut settings = base.cloned().unwrap_or_else(|| {
         let defaults = json!({"cpu": "1024", "memory": "2048", "healthCheckPath": "/ping",
             "networkConfiguration": {"subnets": ["subnet-0default0a", "subnet-0default0b"]},
@@ -157,10 +189,24 @@ fn settings(
                 "autoScalingTargetValue": 60}});
         defaults.as_object().cloned().unwrap_or_default()
     });
+    let switches_to_container = req.value("primaryContainer").is_some_and(|v| !v.is_null());
+    if own.is_some() {
+        for member in FROM_OWN_TASK_DEFINITION {
+            settings.remove(member);
+        }
+    } else if switches_to_container {
+        settings.remove("taskDefinitionArn");
+    }
     for key in UPDATABLE {
         if let Some(value) = req.value(key).filter(|v| !v.is_null()) {
             settings.insert(key.to_owned(), value.clone());
         }
+    }
+    if settings.contains_key("taskDefinitionArn") {
+        return Ok(settings);
+    }
+    if base.is_none() && req.str("executionRoleArn")?.is_none() {
+        return Err(ApiError::invalid("executionRoleArn is required."));
     }
     let container = settings
         .get_mut("primaryContainer")
@@ -180,6 +226,40 @@ fn settings(
     Ok(settings)
 }
 
+/// A task definition of one's own: an ACTIVE revision, FARGATE-compatible, with a container named `Main` that has
+/// one TCP port mapping with a container port and a name.
+fn check_own_task_definition(model: &Model, arn: &str) -> Result<(), ApiError> {
+    let body = &model.active_revision(arn)?.body;
+    let fargate = body
+        .get("requiresCompatibilities")
+        .and_then(Value::as_array)
+        .is_some_and(|list| list.iter().any(|c| c == "FARGATE"));
+    if !fargate {
+        return Err(ApiError::invalid(
+            "The task definition must have FARGATE compatibility.",
+        ));
+    }
+    let main = body
+        .get("containerDefinitions")
+        .and_then(Value::as_array)
+        .and_then(|list| list.iter().find(|c| c["name"] == "Main"));
+    let mappings = main
+        .and_then(|c| c.get("portMappings"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let one_named_tcp_port = matches!(mappings, [only] if only.get("containerPort").is_some()
+        && only.get("name").is_some_and(Value::is_string)
+        && only.get("protocol").is_none_or(|p| p == "tcp"));
+    if !one_named_tcp_port {
+        return Err(ApiError::invalid(
+            "The task definition must have a container named Main with a single TCP port mapping that includes \
+             a container port and port name.",
+        ));
+    }
+    Ok(())
+}
+
 fn configuration(
     model: &mut Model,
     service: &str,
@@ -188,16 +268,20 @@ fn configuration(
     ctx: &Ctx,
 ) -> Configuration {
     let id = model.ids.deployment();
+    let task_definition_arn = match settings.get("taskDefinitionArn").and_then(Value::as_str) {
+        Some(own) => own.to_owned(),
+        None => format!(
+            "arn:aws:ecs:{}:{ACCOUNT}:task-definition/{cluster}-{service}:1",
+            model.region
+        ),
+    };
     Configuration {
         settings,
         revision_arn: format!(
             "arn:aws:ecs:{}:{ACCOUNT}:service-revision/{cluster}/{service}/{id}",
             model.region
         ),
-        task_definition_arn: format!(
-            "arn:aws:ecs:{}:{ACCOUNT}:task-definition/{cluster}-{service}:1",
-            model.region
-        ),
+        task_definition_arn,
         created_at: ctx.now,
         ready_at: ctx.now + ctx.duration,
     }
@@ -205,9 +289,7 @@ fn configuration(
 
 /// CreateExpressGatewayService.
 pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
-    for member in ["executionRoleArn", "infrastructureRoleArn"] {
-        req.required_str(member)?;
-    }
+    req.required_str("infrastructureRoleArn")?;
     let cluster = Model::cluster_name(req.str("cluster")?).to_owned();
     if cluster == crate::state::DEFAULT_CLUSTER
         && !model.clusters.get(&cluster).is_some_and(|c| c.active)
@@ -235,15 +317,15 @@ pub fn create(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     };
     crate::validate::name("Service", &name)?;
     let arn = model.service_arn(&cluster, &name);
-    if model
+    let taken = model
         .express
         .0
         .get(&arn)
-        .is_some_and(|s| s.status(ctx) != "INACTIVE")
-    {
+        .is_some_and(|s| s.status(ctx) != "INACTIVE");
+    if taken || model.live_services(&cluster).any(|s| s.name == name) {
         return Err(ApiError::invalid("Creation of service was not idempotent."));
     }
-    let settings = settings(req, None)?;
+    let settings = settings(model, req, None)?;
     let first = configuration(model, &name, &cluster, settings, ctx);
     let service = ExpressService {
         name,
@@ -279,7 +361,7 @@ pub fn update(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     }
     let base = service.configurations.last().map(|c| c.settings.clone());
     let (name, cluster) = (service.name.clone(), service.cluster.clone());
-    let settings = settings(req, base.as_ref())?;
+    let settings = settings(model, req, base.as_ref())?;
     let next = configuration(model, &name, &cluster, settings, ctx);
     let target = Value::Object(next.settings.clone());
     let service = model

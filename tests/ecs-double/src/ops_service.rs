@@ -248,8 +248,15 @@ pub fn describe(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
         let name = short_name(ident);
         match model.services.get(&(cluster.clone(), name.to_owned())) {
             Some(service) => services.push(render(service, include_tags, ctx.now)),
-            None => failures
-                .push(json!({"arn": model.service_arn(&cluster, name), "reason": "MISSING"})),
+            None => {
+                match crate::ops_express_view::as_service(model, ctx, &cluster, name, include_tags)
+                {
+                    Some(express) => services.push(express),
+                    None => failures.push(
+                        json!({"arn": model.service_arn(&cluster, name), "reason": "MISSING"}),
+                    ),
+                }
+            }
         }
     }
     Ok(json!({"services": services, "failures": failures}))

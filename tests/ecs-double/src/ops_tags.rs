@@ -1,4 +1,4 @@
-//! Tag operations on cluster, service, task definition and capacity provider ARNs: TagResource, UntagResource and
+//! Tag operations on cluster, service (Express services included), task definition and capacity provider ARNs: TagResource, UntagResource and
 //! ListTagsForResource.
 
 use serde_json::json;
@@ -11,7 +11,7 @@ use crate::state::{Model, parse_task_definition};
 use crate::tags::Tags;
 
 /// The tags of the resource an ECS ARN names.
-fn tags_of<'a>(model: &'a mut Model, arn: &str) -> Result<&'a mut Tags, ApiError> {
+fn tags_of<'a>(model: &'a mut Model, ctx: &Ctx, arn: &str) -> Result<&'a mut Tags, ApiError> {
     let invalid = || ApiError::invalid(format!("The ARN is not valid: {arn}"));
     // arn:aws:ecs:REGION:ACCOUNT:RESOURCE
     let resource = arn
@@ -28,9 +28,13 @@ fn tags_of<'a>(model: &'a mut Model, arn: &str) -> Result<&'a mut Tags, ApiError
             .ok_or_else(ApiError::cluster_not_found),
         "service" => {
             let (cluster, service) = name.split_once('/').ok_or_else(invalid)?;
+            let key = (cluster.to_owned(), service.to_owned());
+            if !model.services.contains_key(&key) {
+                return crate::ops_express_view::tags_mut(model, ctx, arn);
+            }
             model
                 .services
-                .get_mut(&(cluster.to_owned(), service.to_owned()))
+                .get_mut(&key)
                 .filter(|s| s.run.status() != ServiceStatus::Inactive)
                 .map(|s| &mut s.tags)
                 .ok_or_else(|| ApiError::new("ServiceNotFoundException", "Service not found."))
@@ -54,8 +58,8 @@ fn tags_of<'a>(model: &'a mut Model, arn: &str) -> Result<&'a mut Tags, ApiError
 }
 
 /// TagResource: adds or overwrites tags (all or none).
-pub fn tag(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
-    let tags = tags_of(model, req.required_str("resourceArn")?)?;
+pub fn tag(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
+    let tags = tags_of(model, ctx, req.required_str("resourceArn")?)?;
     let mut next = tags.clone();
     next.merge(req, "tags")?;
     *tags = next;
@@ -63,15 +67,15 @@ pub fn tag(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
 }
 
 /// UntagResource: removes tags by key.
-pub fn untag(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
+pub fn untag(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
     let keys = req.strings("tagKeys")?.unwrap_or_default();
-    tags_of(model, req.required_str("resourceArn")?)?.remove(&keys);
+    tags_of(model, ctx, req.required_str("resourceArn")?)?.remove(&keys);
     Ok(json!({}))
 }
 
 /// ListTagsForResource.
-pub fn list(model: &mut Model, _ctx: &Ctx, req: &Request) -> OpResult {
-    let tags = tags_of(model, req.required_str("resourceArn")?)?;
+pub fn list(model: &mut Model, ctx: &Ctx, req: &Request) -> OpResult {
+    let tags = tags_of(model, ctx, req.required_str("resourceArn")?)?;
     Ok(json!({"tags": tags.to_json()}))
 }
 
