@@ -19,6 +19,8 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         EcsCronTask::crd(),
         CapacityProvider::crd(),
         EcsExpressService::crd(),
+        crate::api::DaemonTaskDefinition::crd(),
+        crate::api::EcsDaemon::crd(),
         EcsAccount::crd(),
     ]
     .into_iter()

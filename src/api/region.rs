@@ -29,6 +29,8 @@ spec_region!(
     EcsExpressService
 );
 
+spec_region!(super::DaemonTaskDefinition, super::EcsDaemon);
+
 impl SpecRegion for EcsCronTask {
     fn spec_region(&self) -> Option<&str> {
         self.spec.task_template.spec.region.as_deref()

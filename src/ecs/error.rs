@@ -69,7 +69,8 @@ impl AwsError {
                 | "ServiceNotFoundException"
                 | "ResourceNotFoundException"
                 | "TaskDefinitionNotFoundException"
-                | "ObjectNotFoundException",
+                | "ObjectNotFoundException"
+                | "DaemonNotFoundException",
             ) => AwsErrorKind::NotFound,
             Some(
                 "ServerException"
