@@ -18,6 +18,8 @@ mod faults;
 mod ids;
 mod ops_capacity_provider;
 mod ops_cluster;
+mod ops_daemon;
+mod ops_daemon_task_definition;
 mod ops_express;
 mod ops_run_task;
 mod ops_scaling;

@@ -137,6 +137,10 @@ pub struct Model {
     pub capacity_providers: crate::ops_capacity_provider::Providers,
     /// Express Mode services, by ARN.
     pub express: crate::ops_express::ExpressServices,
+    /// Managed daemons, by ARN.
+    pub daemons: crate::ops_daemon::Daemons,
+    /// Daemon task definition families.
+    pub daemon_task_definitions: crate::ops_daemon_task_definition::DaemonTaskDefinitions,
     pub ids: Ids,
     /// Decides which rollouts fail.
     pub rng: XorShift,
@@ -186,6 +190,8 @@ impl Model {
             placement: Placement::new(seed),
             capacity_providers: Default::default(),
             express: Default::default(),
+            daemons: Default::default(),
+            daemon_task_definitions: Default::default(),
             ids: Ids::default(),
             rng: XorShift::new(seed ^ 0x726F_6C6C_6F75_7473),
             scaling: crate::ops_scaling::Scaling::default(),
