@@ -16,6 +16,8 @@ mod control_plane;
 mod corpus;
 mod cron_edges;
 mod cron_task;
+mod daemon;
+mod daemon_edges;
 mod drift_listing;
 mod endpoints;
 mod exports;

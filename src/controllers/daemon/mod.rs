@@ -8,6 +8,7 @@
 pub mod find;
 pub mod resolve;
 pub mod rollout;
+pub mod users;
 pub mod validate;
 
 use std::time::Duration;

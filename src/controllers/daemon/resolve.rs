@@ -5,6 +5,7 @@
 use kube::{Api, ResourceExt};
 use sha2::{Digest, Sha256};
 
+use crate::api::daemon::{DaemonDeploymentConfiguration, DaemonPropagateTags};
 use crate::api::{CapacityProvider, DaemonTaskDefinition, EcsCluster, EcsDaemon};
 use crate::controllers::references::{not_ready, ready_object, same_place};
 use crate::ecs::daemon::DaemonInput;
@@ -70,16 +71,34 @@ pub async fn resolve(daemon: &EcsDaemon, ctx: &Context) -> Result<Resolved, Erro
     };
     Ok(Resolved {
         cluster,
-        input: DaemonInput {
-            daemon_task_definition_arn,
-            capacity_provider_arns: capacity_providers,
-            deployment_configuration: spec.deployment_configuration.clone(),
-            propagate_tags: spec.propagate_tags,
-            enable_ecs_managed_tags: spec.enable_ecs_managed_tags,
-            enable_execute_command: spec.enable_execute_command,
-            critical: spec.critical,
-        },
+        input: explicit(spec, daemon_task_definition_arn, capacity_providers),
     })
+}
+
+/// What CreateDaemon and UpdateDaemon send: every member the spec leaves out is sent with its default, so that a
+/// block or flag removed from the spec is turned off in ECS (whether UpdateDaemon keeps an omitted member is not
+/// documented). Documented defaults: `bakeTimeInMinutes` 0, alarms not enabled, `critical` true; assumed as for
+/// services: `propagateTags` NONE, ECS managed tags and ECS Exec off. `drainPercent` has no documented default
+/// and is left to ECS.
+fn explicit(
+    spec: &crate::api::EcsDaemonSpec,
+    daemon_task_definition_arn: String,
+    capacity_provider_arns: Vec<String>,
+) -> DaemonInput {
+    let given = spec.deployment_configuration.clone().unwrap_or_default();
+    DaemonInput {
+        daemon_task_definition_arn,
+        capacity_provider_arns,
+        deployment_configuration: Some(DaemonDeploymentConfiguration {
+            drain_percent: given.drain_percent,
+            bake_time_in_minutes: Some(given.bake_time_in_minutes.unwrap_or(0)),
+            alarms: Some(given.alarms.unwrap_or_default()),
+        }),
+        propagate_tags: Some(spec.propagate_tags.unwrap_or(DaemonPropagateTags::None)),
+        enable_ecs_managed_tags: Some(spec.enable_ecs_managed_tags.unwrap_or(false)),
+        enable_execute_command: Some(spec.enable_execute_command.unwrap_or(false)),
+        critical: Some(spec.critical.unwrap_or(true)),
+    }
 }
 
 /// The hash of what a CreateDaemon or UpdateDaemon sends: equal hashes need no update.
