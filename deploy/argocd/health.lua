@@ -30,6 +30,8 @@ local KINDS = {
   EcsService = {},
   CapacityProvider = { degradedReadyReasons = { UpdateFailed = true } },
   EcsExpressService = {},
+  DaemonTaskDefinition = {},
+  EcsDaemon = {},
   EcsTask = { run = true, waiting = "Waiting for the tasks to finish" },
   EcsCronTask = { suspendable = true },
 }
