@@ -106,20 +106,21 @@ impl Managed for EcsDaemon {
             Some(arn) => ctx.ecs.describe_daemon_deployment(arn).await?,
             None => None,
         };
+        // A deployment ECS reports that is not the one of what was last sent: someone else changed the daemon.
+        let superseded = observed.deployment_arn.is_some()
+            && last.deployment_arn.is_some()
+            && observed.deployment_arn != last.deployment_arn;
         let mut state = rollout::rollout(
             last.deployment_arn.as_deref().unwrap_or_default(),
             deployment.as_ref(),
+            superseded,
         );
         if state.rolled_back && last.rolled_back_hash != last.sent_hash {
             let rolled = last.sent_hash.clone();
             checkpoint.save(|s| s.rolled_back_hash = rolled).await?;
         }
         let last = checkpoint.current();
-        // A deployment ECS reports that is not the one of what was last sent: someone else changed the daemon.
-        let outside = observed.deployment_arn.is_some()
-            && last.deployment_arn.is_some()
-            && observed.deployment_arn != last.deployment_arn
-            && !state.rolled_back;
+        let outside = superseded && !state.rolled_back;
         let rolled_back_spec = last.rolled_back_hash.as_deref() == Some(hash.as_str());
         if !rolled_back_spec && (last.sent_hash.as_deref() != Some(hash.as_str()) || outside) {
             let arn = observed.daemon_arn.clone();
@@ -155,7 +156,11 @@ impl Managed for EcsDaemon {
                 Some(arn) => ctx.ecs.describe_daemon_deployment(arn).await?,
                 None => None,
             };
-            state = rollout::rollout(started.as_deref().unwrap_or_default(), deployment.as_ref());
+            state = rollout::rollout(
+                started.as_deref().unwrap_or_default(),
+                deployment.as_ref(),
+                false,
+            );
         }
         let last = checkpoint.current();
         let status = EcsDaemonStatus {

@@ -1,7 +1,8 @@
 //! The truth of a daemon's rollout, from DescribeDaemonDeployments: `Ready` only once the deployment of what
 //! was last sent is SUCCESSFUL; `Progressing` while it rolls (or rolls back); `Degraded` once ECS rolled it back
-//! (its circuit breaker or an alarm), which also stops the operator from sending the same again until the spec
-//! changes.
+//! (its circuit breaker or an alarm) or stopped it without a newer deployment replacing it (ECS stops a deployment
+//! "because it failed or was replaced by a new deployment"), which also stops the operator from sending the same
+//! again until the spec changes.
 
 use crate::ecs::daemon::ObservedDaemonDeployment;
 use crate::reconcile::conditions::{ConditionUpdate, DEGRADED, PROGRESSING, READY};
@@ -16,8 +17,13 @@ pub struct Rollout {
     pub finished: bool,
 }
 
-/// The conditions for the deployment `arn` ECS reports as `deployment` (`None`: ECS does not report it).
-pub fn rollout(arn: &str, deployment: Option<&ObservedDaemonDeployment>) -> Rollout {
+/// The conditions for the deployment `arn` ECS reports as `deployment` (`None`: ECS does not report it);
+/// `superseded`: the daemon's newest deployment is another one.
+pub fn rollout(
+    arn: &str,
+    deployment: Option<&ObservedDaemonDeployment>,
+    superseded: bool,
+) -> Rollout {
     let Some(deployment) = deployment else {
         return Rollout {
             conditions: vec![
@@ -48,11 +54,12 @@ pub fn rollout(arn: &str, deployment: Option<&ObservedDaemonDeployment>) -> Roll
         "ROLLBACK_IN_PROGRESS" => (false, true, true, "RollingBack"),
         "ROLLBACK_SUCCESSFUL" => (false, false, true, "RolledBack"),
         "ROLLBACK_FAILED" => (false, false, true, "RollbackFailed"),
-        "STOP_REQUESTED" | "STOPPED" => (false, false, false, "DeploymentStopped"),
+        "STOP_REQUESTED" | "STOPPED" if superseded => (false, false, false, "DeploymentStopped"),
+        "STOP_REQUESTED" | "STOPPED" => (false, false, true, "DeploymentFailed"),
         _ => (false, true, false, "Deploying"),
     };
     let message = format!("daemon deployment {arn} is {status}{reason}");
-    let rolled_back = status.starts_with("ROLLBACK");
+    let rolled_back = degraded;
     Rollout {
         conditions: vec![
             ConditionUpdate::new(READY, ready, why, message.clone()),
@@ -95,24 +102,36 @@ mod tests {
     #[test]
     fn ready_only_once_the_deployment_succeeded() {
         assert_eq!(
-            state(&rollout("d", Some(&deployment("SUCCESSFUL")))),
+            state(&rollout("d", Some(&deployment("SUCCESSFUL")), false)),
             [true, false, false]
         );
         for rolling in ["PENDING", "IN_PROGRESS"] {
-            let r = rollout("d", Some(&deployment(rolling)));
+            let r = rollout("d", Some(&deployment(rolling)), false);
             assert_eq!(state(&r), [false, true, false], "{rolling}");
             assert!(!r.finished && !r.rolled_back);
         }
-        assert_eq!(state(&rollout("d", None)), [false, false, false]);
+        assert_eq!(state(&rollout("d", None, false)), [false, false, false]);
+    }
+
+    /// ECS stops a deployment "because it failed or was replaced by a new deployment": replaced, the newer one
+    /// is followed; not replaced, it failed and is not sent again.
+    #[test]
+    fn a_stopped_deployment_failed_unless_a_newer_one_replaced_it() {
+        let replaced = rollout("d", Some(&deployment("STOPPED")), true);
+        assert_eq!(state(&replaced), [false, false, false]);
+        assert!(!replaced.rolled_back);
+        let failed = rollout("d", Some(&deployment("STOPPED")), false);
+        assert_eq!(state(&failed), [false, false, true]);
+        assert!(failed.rolled_back && failed.finished);
     }
 
     #[test]
     fn a_rollback_is_degraded_and_remembered() {
-        let r = rollout("d", Some(&deployment("ROLLBACK_IN_PROGRESS")));
+        let r = rollout("d", Some(&deployment("ROLLBACK_IN_PROGRESS")), false);
         assert_eq!(state(&r), [false, true, true]);
         assert!(r.rolled_back);
         for over in ["ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"] {
-            let r = rollout("d", Some(&deployment(over)));
+            let r = rollout("d", Some(&deployment(over)), false);
             assert_eq!(state(&r), [false, false, true], "{over}");
             assert!(r.rolled_back && r.finished);
         }
