@@ -238,7 +238,7 @@ fn deploy(
                 "The daemon task definition {definition} does not exist or is not ACTIVE."
             ))
         })?;
-    let fails = !revision.images_pull();
+    let fails = !revision.images_pull() && ctx.holds(crate::settings::Broken::DaemonRollback);
     let definition_arn = revision.arn.clone();
     let mut flags = previous.cloned().unwrap_or_default();
     for member in REVISION_FLAGS {
