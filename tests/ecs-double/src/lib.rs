@@ -19,6 +19,7 @@ mod ids;
 mod ops_capacity_provider;
 mod ops_cluster;
 mod ops_daemon;
+mod ops_daemon_deployment;
 mod ops_daemon_task_definition;
 mod ops_express;
 mod ops_run_task;

@@ -1,5 +1,5 @@
 //! Daemon task definition operations: RegisterDaemonTaskDefinition, DescribeDaemonTaskDefinition,
-//! ListDaemonTaskDefinitions and DeleteDaemonTaskDefinition (docs/ecs-behaviour.md, entries 161-163).
+//! ListDaemonTaskDefinitions and DeleteDaemonTaskDefinition (docs/ecs-behaviour.md, entries 161-162).
 //!
 //! - Revisions of a family are numbered from 1, one more each registration, whatever the content.
 //! - DeleteDaemonTaskDefinition takes only an ACTIVE revision; it is DELETE_IN_PROGRESS for one rollout duration,

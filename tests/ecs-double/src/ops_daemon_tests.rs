@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::dispatch::{Op, call_at};
+use crate::ops_daemon_deployment::{describe_deployments, describe_revisions};
 
 const CLUSTER: &str = "main";
 const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:daemon/main/agent";
