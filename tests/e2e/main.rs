@@ -18,6 +18,7 @@ mod cron_edges;
 mod cron_task;
 mod daemon;
 mod daemon_edges;
+mod daemon_stack;
 mod drift_listing;
 mod endpoints;
 mod exports;
