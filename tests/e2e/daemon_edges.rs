@@ -1,7 +1,7 @@
 //! `EcsDaemon` edges against the ECS test double: a block removed from the spec (alarms, a capacity provider) is
 //! turned off in ECS; someone else's daemon of the same name is refused, never changed, until annotated for
-//! adoption; and a daemon task definition deleted before its daemon keeps the revision the daemon runs until ECS
-//! no longer reports the daemon.
+//! adoption; a daemon task definition deleted before its daemon keeps the revision the daemon runs until ECS
+//! no longer reports the daemon; `deletionPolicy: Retain` leaves the daemon and its revision.
 
 use std::time::Duration;
 
@@ -245,4 +245,53 @@ async fn a_daemon_task_definition_deleted_before_its_daemon_keeps_the_running_re
         async move { status(env, revision).await != Some(DaemonTaskDefinitionStatus::Active) }
     })
     .await;
+}
+
+#[tokio::test]
+async fn deletion_policy_retain_leaves_the_daemon_and_its_revision_running() {
+    let double = ecs_double::spawn(&["--throttle", "off", "--rollout-seconds", "2"]);
+    let env = Env::against(&unique("daemon-retain"), &double.url).await;
+    let cluster = cluster_with_providers(&env, &["mi"]).await;
+    let family = unique("agent");
+    env.apply::<DaemonTaskDefinition>(
+        &(definition("public.ecr.aws/agent:1").replace("FAMILY", &family)
+            + "  deletionPolicy: Retain\n"),
+    )
+    .await;
+    env.apply::<EcsDaemon>(&daemon(
+        &unique("agent"),
+        &cluster,
+        "mi",
+        "  deletionPolicy: Retain\n",
+    ))
+    .await;
+    let ready = env.wait_for::<EcsDaemon>("agent", WAIT, is_ready).await;
+    let arn = ready.status.clone().unwrap().daemon_arn.unwrap();
+    let revision = running(&ready);
+    env.delete::<EcsDaemon>("agent").await;
+    env.delete::<DaemonTaskDefinition>("agent").await;
+    env.wait_gone::<EcsDaemon>("agent", WAIT).await;
+    env.wait_gone::<DaemonTaskDefinition>("agent", WAIT).await;
+    let kept = env
+        .ecs
+        .describe_daemon()
+        .daemon_arn(&arn)
+        .send()
+        .await
+        .expect("the daemon stays");
+    assert_eq!(
+        kept.daemon().and_then(|d| d.status()).map(|s| s.as_str()),
+        Some("ACTIVE")
+    );
+    let definition = env
+        .ecs
+        .describe_daemon_task_definition()
+        .daemon_task_definition(&revision)
+        .send()
+        .await
+        .expect("the revision stays");
+    assert_eq!(
+        definition.daemon_task_definition().and_then(|d| d.status()),
+        Some(&DaemonTaskDefinitionStatus::Active)
+    );
 }
