@@ -2,13 +2,13 @@
 //! has no deregistration for them): the history past `revisionHistoryLimit` and, on deletion, all of them — never
 //! one a daemon still runs, and only those that carry this object's tags.
 
-use std::time::Duration;
-
 use kube::ResourceExt;
 
 use crate::api::DaemonTaskDefinition;
 use crate::controllers::task_definition::history::expired_revisions;
-use crate::controllers::task_definition::retire::revisions_text;
+use crate::controllers::task_definition::retire::{
+    NEIGHBOUR_GRACE, deleted_within, revisions_text,
+};
 use crate::ecs::task_definition::revision_of;
 use crate::reconcile::ownership::{Ownership, classify};
 use crate::reconcile::{Cleanup, Context, Error, Note};
@@ -20,11 +20,6 @@ pub struct Retired {
     pub active: Vec<i32>,
     pub notes: Vec<Note>,
 }
-
-/// How long a daemon task definition being deleted waits for the `EcsDaemon` objects of its namespace that run
-/// its revisions to be deleted too (`kubectl delete -f` of one file reaches every object within seconds, in no
-/// set order).
-const NEIGHBOUR_GRACE: Duration = Duration::from_secs(20);
 
 /// Deletes this object's revisions past the history limit that no daemon runs; trims nothing when what is in use
 /// cannot be found out.
@@ -132,17 +127,6 @@ pub async fn retire_all(
         ));
     }
     Ok(Cleanup::Done(notes))
-}
-
-/// Whether the object's deletion began less than `grace` ago.
-fn deleted_within(dtd: &DaemonTaskDefinition, grace: Duration) -> bool {
-    dtd.metadata
-        .deletion_timestamp
-        .as_ref()
-        .is_some_and(|since| {
-            let elapsed = jiff::Timestamp::now().duration_since(since.0);
-            elapsed < jiff::SignedDuration::try_from(grace).unwrap_or(jiff::SignedDuration::MAX)
-        })
 }
 
 /// Deletes those of `revisions` that carry this object's tags; returns them.
