@@ -1,7 +1,8 @@
 //! `EcsDaemon` edges against the ECS test double: a block removed from the spec (alarms, a capacity provider) is
 //! turned off in ECS; someone else's daemon of the same name is refused, never changed, until annotated for
 //! adoption; a daemon task definition deleted before its daemon keeps the revision the daemon runs until ECS
-//! no longer reports the daemon; `deletionPolicy: Retain` leaves the daemon and its revision.
+//! no longer reports the daemon; a revision a daemon outside Kubernetes runs is never deleted; `deletionPolicy:
+//! Retain` leaves the daemon and its revision.
 
 use std::time::Duration;
 
@@ -293,5 +294,70 @@ async fn deletion_policy_retain_leaves_the_daemon_and_its_revision_running() {
     assert_eq!(
         definition.daemon_task_definition().and_then(|d| d.status()),
         Some(&DaemonTaskDefinitionStatus::Active)
+    );
+}
+
+#[tokio::test]
+async fn a_revision_a_daemon_outside_kubernetes_runs_is_never_deleted() {
+    let double = ecs_double::spawn(&["--throttle", "off", "--rollout-seconds", "2"]);
+    let env = Env::against(&unique("daemon-unmanaged"), &double.url).await;
+    let cluster = cluster_with_providers(&env, &["mi"]).await;
+    let family = unique("agent");
+    let dtd =
+        |image: &str| definition(image).replace("FAMILY", &family) + "  revisionHistoryLimit: 0\n";
+    env.apply::<DaemonTaskDefinition>(&dtd("public.ecr.aws/agent:1"))
+        .await;
+    let first = env
+        .wait_for::<DaemonTaskDefinition>("agent", WAIT, |d| {
+            d.status.as_ref().and_then(|s| s.revision) == Some(1)
+        })
+        .await
+        .status
+        .unwrap()
+        .latest_arn
+        .unwrap();
+    // A daemon no object manages runs revision 1.
+    env.ecs
+        .create_daemon()
+        .daemon_name(unique("theirs"))
+        .cluster_arn(&cluster)
+        .daemon_task_definition_arn(&first)
+        .capacity_provider_arns("mi")
+        .send()
+        .await
+        .expect("CreateDaemon");
+    env.patch::<DaemonTaskDefinition>(
+        "agent",
+        json!({"spec": {"containerDefinitions": [{"name": "agent", "image": "public.ecr.aws/agent:2", "memory": 128}]}}),
+    )
+    .await;
+    env.wait_for::<DaemonTaskDefinition>("agent", WAIT, |d| {
+        d.status.as_ref().and_then(|s| s.revision) == Some(2)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let status = |arn: String| {
+        let ecs = env.ecs.clone();
+        async move {
+            ecs.describe_daemon_task_definition()
+                .daemon_task_definition(arn)
+                .send()
+                .await
+                .expect("DescribeDaemonTaskDefinition")
+                .daemon_task_definition()
+                .and_then(|d| d.status().cloned())
+        }
+    };
+    assert_eq!(
+        status(first.clone()).await,
+        Some(DaemonTaskDefinitionStatus::Active),
+        "revisionHistoryLimit 0 keeps the revision a daemon runs"
+    );
+    env.delete::<DaemonTaskDefinition>("agent").await;
+    env.wait_gone::<DaemonTaskDefinition>("agent", WAIT).await;
+    assert_eq!(
+        status(first).await,
+        Some(DaemonTaskDefinitionStatus::Active),
+        "deleting the object keeps the revision a daemon runs"
     );
 }

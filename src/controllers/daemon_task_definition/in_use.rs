@@ -1,7 +1,8 @@
 //! Which revisions of a daemon task definition family daemons still run or name: for every `EcsDaemon` object,
 //! the revision it last sent and the revisions ECS reports its daemon running (DescribeDaemon's current
 //! revisions, through DescribeDaemonRevisions), whether the object is being deleted, and whether ECS is
-//! deleting its daemon.
+//! deleting its daemon; then every other daemon of the account's clusters (ListClusters, ListDaemons), which
+//! only ECS knows.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,7 @@ impl DaemonsInUse {
     /// Looks at every `EcsDaemon` object and its ECS daemon; an error means the revisions in use are unknown.
     pub async fn scan(ctx: &Context, family: &str, namespace: &str) -> Result<Self, Error> {
         let mut in_use = Self::default();
+        let mut seen = std::collections::BTreeSet::new();
         for daemon in list_daemons(ctx, namespace).await? {
             let mut user = DaemonUser {
                 name: format!(
@@ -42,21 +44,30 @@ impl DaemonsInUse {
             };
             let status = daemon.status.clone().unwrap_or_default();
             let mut named: Vec<String> = status.daemon_task_definition_arn.into_iter().collect();
-            if let Some(arn) = status.daemon_arn.as_deref()
-                && let Some(found) = ctx.ecs.describe_daemon(arn).await?
-            {
-                user.leaving |= found.status_code() == "DELETE_IN_PROGRESS";
-                let revisions: Vec<String> = found
-                    .current_revisions
-                    .iter()
-                    .filter_map(|r| r.arn.clone())
-                    .collect();
-                if !revisions.is_empty() {
-                    named.extend(ctx.ecs.daemon_revision_task_definitions(&revisions).await?);
-                }
+            if let Some(arn) = status.daemon_arn.as_deref() {
+                seen.insert(arn.to_owned());
+                let (running, deleting) = running_in_ecs(ctx, arn).await?;
+                user.leaving |= deleting;
+                named.extend(running);
             }
             for arn in named {
                 in_use.add(family, &arn, &user);
+            }
+        }
+        for cluster in ctx.ecs.list_cluster_arns().await? {
+            for arn in ctx.ecs.list_daemons(Some(&cluster)).await? {
+                if !seen.insert(arn.clone()) {
+                    continue;
+                }
+                let (running, deleting) = running_in_ecs(ctx, &arn).await?;
+                let user = DaemonUser {
+                    name: format!("ECS daemon {arn}"),
+                    namespace: String::new(),
+                    leaving: deleting,
+                };
+                for definition in running {
+                    in_use.add(family, &definition, &user);
+                }
             }
         }
         Ok(in_use)
@@ -108,6 +119,24 @@ impl DaemonsInUse {
             })
             .unwrap_or_default()
     }
+}
+
+/// The daemon task definitions ECS reports the daemon of `arn` running, and whether ECS is deleting it.
+async fn running_in_ecs(ctx: &Context, arn: &str) -> Result<(Vec<String>, bool), Error> {
+    let Some(found) = ctx.ecs.describe_daemon(arn).await? else {
+        return Ok((Vec::new(), false));
+    };
+    let revisions: Vec<String> = found
+        .current_revisions
+        .iter()
+        .filter_map(|r| r.arn.clone())
+        .collect();
+    let running = if revisions.is_empty() {
+        Vec::new()
+    } else {
+        ctx.ecs.daemon_revision_task_definitions(&revisions).await?
+    };
+    Ok((running, found.status_code() == "DELETE_IN_PROGRESS"))
 }
 
 /// Every `EcsDaemon` of the cluster, or of `namespace` when the operator may only read its watched namespaces.
