@@ -20,6 +20,8 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         CapacityProvider::crd(),
         EcsExpressService::crd(),
         EcsGateway::crd(),
+        crate::api::DaemonTaskDefinition::crd(),
+        crate::api::EcsDaemon::crd(),
         EcsAccount::crd(),
     ]
     .into_iter()

@@ -216,6 +216,8 @@ fn assert_real(obj: &Value, kind: &str, file: &str, sources: &str) {
         "CapacityProvider" => round_trip::<CapacityProvider>(obj, file),
         "EcsExpressService" => round_trip::<EcsExpressService>(obj, file),
         "EcsGateway" => round_trip::<EcsGateway>(obj, file),
+        "DaemonTaskDefinition" => round_trip::<ecs_bridge::api::DaemonTaskDefinition>(obj, file),
+        "EcsDaemon" => round_trip::<ecs_bridge::api::EcsDaemon>(obj, file),
         "EcsTask" => round_trip::<EcsTask>(obj, file),
         "EcsCronTask" => round_trip::<EcsCronTask>(obj, file),
         other => panic!("{file}: no type for kind {other}"),

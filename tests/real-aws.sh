@@ -10,6 +10,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 : "${ECSB_CONFORMANCE_EXPRESS_EXECUTION_ROLE:?set it to a task execution role ARN (AmazonECSTaskExecutionRolePolicy) for the Express Mode scenarios}"
 : "${ECSB_CONFORMANCE_EXPRESS_INFRASTRUCTURE_ROLE:?set it to an infrastructure role ARN (AmazonECSInfrastructureRoleforExpressGatewayServices) for the Express Mode scenarios}"
 : "${ECSB_CONFORMANCE_GATEWAY_INFRASTRUCTURE_ROLE:?set it to an infrastructure role ARN a gateway can assume to manage load balancers, for the gateway scenarios}"
+: "${ECSB_CONFORMANCE_MI_INFRASTRUCTURE_ROLE:?set it to an ECS Managed Instances infrastructure role ARN for the Managed Daemons scenarios}"
+: "${ECSB_CONFORMANCE_MI_INSTANCE_PROFILE:?set it to an EC2 instance profile ARN for the Managed Daemons scenarios}"
+: "${ECSB_CONFORMANCE_MI_SUBNET:?set it to a subnet ID for the Managed Daemons scenarios}"
 cat <<MSG
 ecs-bridge real-account check in $AWS_REGION:
   - conformance: ECS clusters, task definitions (EC2, 128 MiB busybox) and services with 0 tasks, named

@@ -31,6 +31,8 @@ local KINDS = {
   CapacityProvider = { degradedReadyReasons = { UpdateFailed = true } },
   EcsExpressService = {},
   EcsGateway = { degradedReadyReasons = { UpdateFailed = true } },
+  DaemonTaskDefinition = {},
+  EcsDaemon = {},
   EcsTask = { run = true, waiting = "Waiting for the tasks to finish" },
   EcsCronTask = { suspendable = true },
 }

@@ -187,6 +187,27 @@ pub const RULES: &[AdmissionRule] = &[
                   or create a new CapacityProvider",
     },
     AdmissionRule {
+        id: "daemon-task-definition-family-immutable",
+        targets: &[("daemontaskdefinitions", &[])],
+        rule: "!has(oldSelf.status) || !has(oldSelf.status.family) || \
+               (has(self.spec.family) ? self.spec.family : self.metadata.name) == oldSelf.status.family",
+        message: "spec.family is immutable: the revisions were registered in the family in status.family; set it \
+                  back, or create a new DaemonTaskDefinition",
+    },
+    AdmissionRule {
+        id: "daemon-create-only",
+        targets: &[("ecsdaemons", &[])],
+        rule: "!has(oldSelf.status) || !has(oldSelf.status.daemonName) || \
+               ((has(self.spec.daemonName) ? self.spec.daemonName : self.metadata.name) == \
+               oldSelf.status.daemonName && \
+               has(self.spec.cluster) == has(oldSelf.spec.cluster) && \
+               (!has(self.spec.cluster) || self.spec.cluster == oldSelf.spec.cluster) && \
+               has(self.spec.clusterRef) == has(oldSelf.spec.clusterRef) && \
+               (!has(self.spec.clusterRef) || self.spec.clusterRef.name == oldSelf.spec.clusterRef.name))",
+        message: "spec.daemonName, spec.cluster and spec.clusterRef are create-only: ECS cannot rename a daemon or \
+                  move it to another cluster (status.daemonName); set them back, or create a new EcsDaemon",
+    },
+    AdmissionRule {
         id: "region-create-only",
         targets: &[
             ("ecsclusters", &[]),
@@ -196,6 +217,8 @@ pub const RULES: &[AdmissionRule] = &[
             ("capacityproviders", &[]),
             ("ecsexpressservices", &[]),
             ("ecsgateways", &[]),
+            ("daemontaskdefinitions", &[]),
+            ("ecsdaemons", &[]),
         ],
         rule: "!has(oldSelf.status) || !has(oldSelf.status.region) || \
                (has(self.spec.region) == has(oldSelf.spec.region) && \

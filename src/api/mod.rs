@@ -7,6 +7,8 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod common;
 pub mod cron_task;
+pub mod daemon;
+pub mod daemon_task_definition;
 pub mod express_service;
 pub mod gateway;
 pub mod kubernetes_service;
@@ -32,6 +34,10 @@ pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProv
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{Condition, DeletionPolicy, LocalRef, Tags};
 pub use cron_task::{EcsCronTask, EcsCronTaskSpec, EcsCronTaskStatus};
+pub use daemon::{EcsDaemon, EcsDaemonSpec, EcsDaemonStatus};
+pub use daemon_task_definition::{
+    DaemonTaskDefinition, DaemonTaskDefinitionSpec, DaemonTaskDefinitionStatus,
+};
 pub use express_service::{EcsExpressService, EcsExpressServiceSpec, EcsExpressServiceStatus};
 pub use gateway::{EcsGateway, EcsGatewaySpec, EcsGatewayStatus};
 pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus};

@@ -30,6 +30,8 @@ spec_region!(
     EcsGateway
 );
 
+spec_region!(super::DaemonTaskDefinition, super::EcsDaemon);
+
 impl SpecRegion for EcsCronTask {
     fn spec_region(&self) -> Option<&str> {
         self.spec.task_template.spec.region.as_deref()

@@ -4,6 +4,8 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod compare;
 pub mod cron_task;
+pub mod daemon;
+pub mod daemon_task_definition;
 pub mod express_service;
 pub mod gateway;
 pub mod launch;

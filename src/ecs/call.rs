@@ -24,7 +24,10 @@ fn safe_to_repeat(operation: &str) -> bool {
     // A repeated create would find the first one's service and be refused as a name already taken.
     !matches!(
         operation,
-        "RegisterTaskDefinition" | "CreateExpressGatewayService"
+        "RegisterTaskDefinition"
+            | "CreateExpressGatewayService"
+            | "RegisterDaemonTaskDefinition"
+            | "CreateDaemon"
     )
 }
 

@@ -70,7 +70,8 @@ impl AwsError {
                 | "ResourceNotFoundException"
                 | "TaskDefinitionNotFoundException"
                 | "ObjectNotFoundException"
-                | "GatewayNotFoundException",
+                | "GatewayNotFoundException"
+                | "DaemonNotFoundException",
             ) => AwsErrorKind::NotFound,
             Some(
                 "ServerException"

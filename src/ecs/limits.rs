@@ -119,6 +119,14 @@ impl Category {
             | "DescribeScalingPolicies"
             | "DescribeScheduledActions"
             | "DescribeScalingActivities" => Category::ScalingRead,
+            // The managed daemon calls are in no documented bucket: the daemon calls share the service
+            // buckets, the daemon task definition calls the task definition ones.
+            "CreateDaemon" | "UpdateDaemon" | "DeleteDaemon" => Category::ServiceModify,
+            "DescribeDaemon" | "ListDaemons" | "DescribeDaemonRevisions" => Category::ServiceRead,
+            "DescribeDaemonDeployments" => Category::ServiceDeploymentRead,
+            "RegisterDaemonTaskDefinition" | "DeleteDaemonTaskDefinition" => {
+                Category::TaskDefinitionModify
+            }
             _ => Category::TaskDefinitionRead,
         }
     }
@@ -361,6 +369,15 @@ mod tests {
             Category::ClusterModify
         );
         assert_eq!(Category::of("ListTagsForResource"), Category::TagRead);
+        assert_eq!(Category::of("UpdateDaemon"), Category::ServiceModify);
+        assert_eq!(
+            Category::of("DescribeDaemonDeployments"),
+            Category::ServiceDeploymentRead
+        );
+        assert_eq!(
+            Category::of("DeleteDaemonTaskDefinition"),
+            Category::TaskDefinitionModify
+        );
         assert_eq!(Category::of("RunTask"), Category::TaskModify);
         assert_eq!(Category::of("StopTask"), Category::TaskModify);
         assert_eq!(Category::of("DescribeTasks"), Category::TaskRead);

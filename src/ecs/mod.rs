@@ -9,6 +9,8 @@ pub mod bridge;
 pub mod call;
 pub mod capacity_provider;
 pub mod cluster;
+pub mod daemon;
+pub mod daemon_task_definition;
 pub mod error;
 pub mod express_service;
 pub mod gateway;

@@ -1,6 +1,7 @@
 //! Wires the controllers to the Kubernetes API and ECS, with health endpoints and logging.
 
 pub mod bindings;
+pub mod daemons;
 pub mod leader;
 pub mod logging;
 pub mod prefetch;
@@ -190,6 +191,9 @@ pub fn scope(ctx: &Arc<Context>, scope: Option<&str>, changes: &bindings::Bindin
     let gateways = gateway_controller(client, scope);
     caches.push(wait_until_ready(gateways.store()).boxed());
     controllers.push(drive(gateways, ctx.clone(), changes).boxed());
+    let (daemon_controllers, daemon_caches) = daemons::controllers(ctx, scope, changes);
+    controllers.extend(daemon_controllers);
+    caches.extend(daemon_caches);
     caches.push(wait_until_ready(providers.store()).boxed());
     caches.push(wait_until_ready(tasks.store()).boxed());
     caches.push(wait_until_ready(cron_tasks.store()).boxed());

@@ -46,3 +46,17 @@ async fn a_double_that_ignores_run_task_tokens_fails_the_token_scenario() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_double_whose_daemons_never_roll_back_fails_the_daemon_scenario() {
+    fails_only_when_broken(
+        "daemon-rollback",
+        |run| {
+            Box::pin(crate::daemons::daemon_rolls_out_rolls_back_and_is_deleted(
+                run,
+            ))
+        },
+        "cannot be pulled succeeded",
+    )
+    .await;
+}

@@ -34,6 +34,10 @@ struct Created {
     families: Vec<String>,
     express_services: Vec<String>,
     gateways: Vec<String>,
+    /// Daemons (ARNs), daemon task definition families and capacity providers (names).
+    daemons: Vec<String>,
+    daemon_families: Vec<String>,
+    capacity_providers: Vec<(String, String)>,
 }
 
 impl Run {
@@ -102,6 +106,23 @@ impl Run {
         self.created().gateways.push(name.to_owned());
     }
 
+    /// Records a daemon (by ARN) for cleanup.
+    pub fn track_daemon(&self, arn: &str) {
+        self.created().daemons.push(arn.to_owned());
+    }
+
+    /// Records a daemon task definition family for cleanup.
+    pub fn track_daemon_family(&self, family: &str) {
+        self.created().daemon_families.push(family.to_owned());
+    }
+
+    /// Records a capacity provider of `cluster` for cleanup.
+    pub fn track_capacity_provider(&self, cluster: &str, name: &str) {
+        self.created()
+            .capacity_providers
+            .push((cluster.to_owned(), name.to_owned()));
+    }
+
     /// Records a task definition family for cleanup.
     pub fn track_family(&self, family: &str) {
         self.created().families.push(family.to_owned());
@@ -140,6 +161,17 @@ impl Run {
         }
         for gateway in &created.gateways {
             crate::gateways::remove(self, gateway).await;
+        }
+        leaks.extend(
+            crate::daemons::clean_up(self, &created.daemons, &created.daemon_families).await,
+        );
+        for (cluster, provider) in &created.capacity_providers {
+            let _ = ecs
+                .delete_capacity_provider()
+                .cluster(cluster)
+                .capacity_provider(provider)
+                .send()
+                .await;
         }
         for (cluster, service) in &created.services {
             let _ = ecs

@@ -5,6 +5,7 @@
 mod backend;
 mod broken;
 mod clusters;
+mod daemons;
 mod express;
 mod express_own;
 mod gateways;

@@ -216,6 +216,15 @@ async fn chart_with_cluster_scope_applies_and_grants_only_what_the_operator_need
             ("patch", "ecsservices.ecsbridge.dev/status", Some(ns), true),
             ("watch", "capacityproviders.ecsbridge.dev", None, true),
             ("watch", "ecsexpressservices.ecsbridge.dev", None, true),
+            ("watch", "daemontaskdefinitions.ecsbridge.dev", None, true),
+            ("watch", "ecsdaemons.ecsbridge.dev", None, true),
+            ("patch", "ecsdaemons.ecsbridge.dev/status", Some(ns), true),
+            (
+                "patch",
+                "daemontaskdefinitions.ecsbridge.dev/status",
+                Some(ns),
+                true,
+            ),
             (
                 "patch",
                 "ecsexpressservices.ecsbridge.dev/status",

@@ -61,7 +61,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* The namespaced kinds users write (the resources of group ecsbridge.dev), for RBAC. */}}
 {{- define "ecs-bridge.userKinds" -}}
-["ecsclusters", "taskdefinitions", "ecsservices", "ecstasks", "ecscrontasks", "capacityproviders", "ecsexpressservices", "ecsgateways"]
+["ecsclusters", "taskdefinitions", "ecsservices", "ecstasks", "ecscrontasks", "capacityproviders", "ecsexpressservices", "ecsgateways", "daemontaskdefinitions", "ecsdaemons"]
 {{- end }}
 
 {{/* ECSB_AWS_RATE_LIMITS: category=burst/refill,... in the order of the categories. */}}
@@ -94,7 +94,7 @@ updates them, for finalizers and the scale subresource), their status, and event
   resources: ["ecstasks"]
   verbs: ["create", "delete"]
 - apiGroups: ["ecsbridge.dev"]
-  resources: ["ecsclusters/status", "taskdefinitions/status", "ecsservices/status", "ecstasks/status", "ecscrontasks/status", "capacityproviders/status", "ecsexpressservices/status", "ecsgateways/status"]
+  resources: ["ecsclusters/status", "taskdefinitions/status", "ecsservices/status", "ecstasks/status", "ecscrontasks/status", "capacityproviders/status", "ecsexpressservices/status", "ecsgateways/status", "daemontaskdefinitions/status", "ecsdaemons/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: [""]
   resources: ["events"]

@@ -138,6 +138,14 @@ impl Managed for CapacityProvider {
                 users.releasing.join(", ")
             )));
         }
+        let daemons = crate::controllers::daemon::users::daemons_on(self, &name, ctx).await?;
+        if !daemons.is_empty() {
+            return Ok(Cleanup::Waiting(format!(
+                "waiting for the EcsDaemon objects that run on ECS capacity provider {name} to be deleted or to \
+                 drop it: {}",
+                daemons.join(", ")
+            )));
+        }
         let cluster = self.spec.cluster.as_deref();
         let note = match ctx.ecs.describe_capacity_provider(cluster, &name).await? {
             None => Note::normal(

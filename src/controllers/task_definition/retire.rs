@@ -129,20 +129,17 @@ pub async fn retire_all(
     Ok(Cleanup::Done(notes))
 }
 
-/// How long a task definition being deleted waits for the `EcsService` objects of its namespace that use its
-/// revisions to be deleted too: a namespace being deleted, or `kubectl delete -f` of one file, reaches every
-/// object within seconds, in no set order.
-const NEIGHBOUR_GRACE: Duration = Duration::from_secs(20);
+/// How long a task definition (or a daemon task definition) being deleted waits for the `EcsService` (or
+/// `EcsDaemon`) objects of its namespace that use its revisions to be deleted too: a namespace being deleted, or
+/// `kubectl delete -f` of one file, reaches every object within seconds, in no set order.
+pub const NEIGHBOUR_GRACE: Duration = Duration::from_secs(20);
 
 /// Whether the object's deletion began less than `grace` ago.
-fn deleted_within(td: &TaskDefinition, grace: Duration) -> bool {
-    td.metadata
-        .deletion_timestamp
-        .as_ref()
-        .is_some_and(|since| {
-            let elapsed = jiff::Timestamp::now().duration_since(since.0);
-            elapsed < jiff::SignedDuration::try_from(grace).unwrap_or(jiff::SignedDuration::MAX)
-        })
+pub fn deleted_within<K: kube::Resource>(obj: &K, grace: Duration) -> bool {
+    obj.meta().deletion_timestamp.as_ref().is_some_and(|since| {
+        let elapsed = jiff::Timestamp::now().duration_since(since.0);
+        elapsed < jiff::SignedDuration::try_from(grace).unwrap_or(jiff::SignedDuration::MAX)
+    })
 }
 
 /// With `deleteDeregisteredRevisions`: deletes this object's INACTIVE revisions; refusals are a warning.

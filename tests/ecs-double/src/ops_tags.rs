@@ -53,6 +53,15 @@ fn tags_of<'a>(model: &'a mut Model, ctx: &Ctx, arn: &str) -> Result<&'a mut Tag
             .filter(|p| p.active)
             .map(|p| &mut p.tags)
             .ok_or_else(|| ApiError::client("The specified capacity provider does not exist.")),
+        "daemon" => model
+            .daemons
+            .0
+            .get_mut(arn)
+            .map(|d| &mut d.tags)
+            .ok_or_else(|| ApiError::new("DaemonNotFoundException", "Daemon not found.")),
+        "daemon-task-definition" => model.daemon_task_definitions.tags_mut(arn).ok_or_else(|| {
+            ApiError::client("The specified daemon task definition does not exist.")
+        }),
         _ => Err(invalid()),
     }
 }

@@ -131,6 +131,8 @@ pub enum Broken {
     TaskDefinitionDefaults,
     /// Ignore RunTask's `clientToken`: every call starts new tasks.
     RunTaskClientToken,
+    /// Let a daemon deployment of images that cannot be pulled succeed: no circuit breaker, no rollback.
+    DaemonRollback,
 }
 
 impl Settings {

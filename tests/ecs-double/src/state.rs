@@ -139,6 +139,10 @@ pub struct Model {
     pub express: crate::ops_express::ExpressServices,
     /// Gateways, their cluster associations, and the gateway connectors of services.
     pub gateway: crate::ops_gateway::Gateways,
+    /// Managed daemons, by ARN.
+    pub daemons: crate::ops_daemon::Daemons,
+    /// Daemon task definition families.
+    pub daemon_task_definitions: crate::ops_daemon_task_definition::DaemonTaskDefinitions,
     pub ids: Ids,
     /// Decides which rollouts fail.
     pub rng: XorShift,
@@ -189,6 +193,8 @@ impl Model {
             capacity_providers: Default::default(),
             express: Default::default(),
             gateway: Default::default(),
+            daemons: Default::default(),
+            daemon_task_definitions: Default::default(),
             ids: Ids::default(),
             rng: XorShift::new(seed ^ 0x726F_6C6C_6F75_7473),
             scaling: crate::ops_scaling::Scaling::default(),
