@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod error;
 pub mod express_service;
 pub mod limits;
+mod prefetched;
 pub mod priority;
 pub mod service;
 pub mod service_deployment;

@@ -143,6 +143,11 @@ pub fn since_drift_tick(interval: Duration) -> Duration {
     Duration::from_millis(now % period)
 }
 
+/// The time between drift ticks: how long a drift pass has before the next begins.
+pub fn drift_period(interval: Duration) -> Duration {
+    Duration::from_millis(drift_clock(interval).0)
+}
+
 /// The number of the current drift pass since the epoch: consecutive passes have consecutive numbers.
 pub fn drift_pass(interval: Duration) -> u64 {
     let (period, now) = drift_clock(interval);
