@@ -226,14 +226,12 @@ async fn reconcile_object<K: Managed>(
     // Each account has lanes of its own, as it has its own ECS buckets: one account's backlog never holds
     // another's reconciles back.
     let lane = format!("{} in {}", K::kind(&()), lane_account(ctx, &**obj).await);
+    let put_back = lanes::PutBack::of(&**obj);
     let place = match urgent {
-        true => ctx.lanes.urgent(&lane).await,
-        false => {
-            let put_back = lanes::PutBack::of(&**obj);
-            ctx.lanes.background(&lane, &put_back).await
-        }
+        true => ctx.lanes.urgent(&lane, &put_back).await,
+        false => ctx.lanes.background(&lane, &put_back).await,
     };
-    // A put-back object is woken when a background place frees (`Lanes::woken`); its next drift check stands in
+    // A put-back object is woken when a place of its lane frees (`Lanes::woken`); its next drift check stands in
     // for a wake a slow controller missed.
     let Some(_place) = place else {
         return Ok((
