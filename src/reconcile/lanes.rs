@@ -18,6 +18,8 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
 use super::Managed;
+use super::conditions::SYNCED;
+use crate::api::common::ConditionedStatus;
 
 /// Reconciles of one kind that run at once in the urgent lane: enough to keep ECS's buckets busy, few enough to
 /// bound memory (each holds objects, ECS answers and connections). The background lane has half as many.
@@ -218,6 +220,23 @@ impl Lanes {
             std::future::ready(known)
         })
     }
+}
+
+/// Whether a reconcile is a user's change, for the urgent lane: a new object, a new spec, or one that waited for
+/// what it references and has never been applied (its Synced condition for this generation says
+/// `DependencyNotReady`): a service created beside its task definition is a user's change when the task definition
+/// turns Ready, not a retry. The rest (drift checks, repairs, retries, rollouts and tasks followed) is background.
+pub fn is_users_change<S: ConditionedStatus>(status: Option<&S>, generation: Option<i64>) -> bool {
+    let Some(status) = status else {
+        return true;
+    };
+    let waiting_for_references = status.conditions().iter().any(|c| {
+        c.type_ == SYNCED
+            && c.status == "False"
+            && c.reason == "DependencyNotReady"
+            && c.observed_generation == generation
+    });
+    status.observed_generation() != generation || waiting_for_references
 }
 
 #[cfg(test)]

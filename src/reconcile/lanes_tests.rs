@@ -180,3 +180,33 @@ async fn one_account_s_backlog_leaves_the_controller_s_places_to_the_others() {
         task.abort();
     }
 }
+
+/// A service created beside its task definition first waits for it (`DependencyNotReady`, recorded for its
+/// generation); once the task definition is Ready, creating the service is still the user's change, so it takes
+/// the urgent lane, not the background one behind drift checks and put-backs. An applied spec, or a failure of
+/// another kind, is background work.
+#[test]
+fn a_change_that_waited_for_its_references_is_still_the_user_s() {
+    use crate::api::EcsServiceStatus;
+    use crate::api::common::Condition;
+    let synced = |status: &str, reason: &str| EcsServiceStatus {
+        observed_generation: Some(1),
+        conditions: vec![Condition {
+            type_: "Synced".into(),
+            status: status.into(),
+            reason: reason.into(),
+            observed_generation: Some(1),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let waited = synced("False", "DependencyNotReady");
+    assert!(is_users_change(None::<&EcsServiceStatus>, Some(1)));
+    assert!(is_users_change(Some(&waited), Some(1)));
+    assert!(is_users_change(Some(&synced("True", "Applied")), Some(2)));
+    assert!(!is_users_change(Some(&synced("True", "Applied")), Some(1)));
+    assert!(!is_users_change(
+        Some(&synced("False", "Throttled")),
+        Some(1)
+    ));
+}

@@ -218,11 +218,8 @@ async fn reconcile_object<K: Managed>(
         finalizer::add(api, obj).await?;
     }
     let generation = obj.meta().generation;
-    // A new object or a new spec is a user's change; the rest (drift checks, repairs, retries, rollouts and
-    // tasks followed) is background work, in a lane of its own with half as many places.
-    let urgent = obj
-        .status()
-        .is_none_or(|s| s.observed_generation() != generation);
+    // A user's change takes the urgent lane; the rest is background work, in a lane with half as many places.
+    let urgent = lanes::is_users_change(obj.status(), generation);
     // Each account has lanes of its own, as it has its own ECS buckets: one account's backlog never holds
     // another's reconciles back.
     let lane = format!("{} in {}", K::kind(&()), lane_account(ctx, &**obj).await);
