@@ -6,7 +6,7 @@
 //! A phase of one-off EcsTasks (`benches/scale/tasks.rs`) runs them at the edges (expired tasks, refused
 //! placements) and checks its claims: the benchmark exits with status 1, after writing its figures, when one fails.
 //! `--one-account-services 10000 --one-account-families 3000 --td-repair 150 --td-users 5` runs issue 24's
-//! one-account line first (`benches/scale/ten_thousand.rs`).
+//! one-account line (`benches/scale/ten_thousand.rs`) first, after the accounts phase if asked for.
 //! A phase of services published as Kubernetes endpoints (`--endpoint-services`, 0 by default: it runs at real
 //! speed) is in `benches/scale/endpoints.rs`.
 //! A phase of two shards (`benches/scale/shards.rs`, `--shards N` services each) kills one shard's leader.
@@ -323,6 +323,21 @@ async fn main() {
         .await
         .expect("KUBECONFIG of the local control plane (source target/control-plane/env)");
     install_crds(&client).await;
+    // The accounts phase first: issue 24's two lines side by side, the shorter one before the 10,000.
+    if options.accounts > 0 {
+        eprintln!(
+            "benchmark: {} accounts × {} services ...",
+            options.accounts, options.account_services
+        );
+        let run = accounts::measure(
+            &client,
+            options.accounts,
+            options.account_services,
+            options.speedup,
+        )
+        .await;
+        accounts::write(&run, options.speedup);
+    }
     ten_thousand::run_if_asked(&client).await;
     let mut runs = Vec::new();
     for &n in &options.sizes {
@@ -365,20 +380,6 @@ async fn main() {
             Some(scaling::measure(&client, n, options.speedup, options.steady).await)
         }
     };
-    if options.accounts > 0 {
-        eprintln!(
-            "benchmark: {} accounts × {} services ...",
-            options.accounts, options.account_services
-        );
-        let run = accounts::measure(
-            &client,
-            options.accounts,
-            options.account_services,
-            options.speedup,
-        )
-        .await;
-        accounts::write(&run, options.speedup);
-    }
     let endpoints = match options.endpoint_services {
         0 => None,
         n => {

@@ -1,16 +1,18 @@
 //! Coalesces single-object lookups made at about the same time into one batched ECS call (DescribeServices takes
 //! 10 services of one cluster, DescribeClusters 100 clusters), so that a drift check of many objects costs a
-//! tenth or a hundredth of the calls.
+//! tenth or a hundredth of the calls; answers fetched ahead of time are kept in [`super::prefetched`].
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use super::AwsError;
+use super::prefetched::{Prefetched, lock};
 use super::priority::Priority;
 
 /// Answers of one batched call: the found objects by key (absent keys were not found).
@@ -33,14 +35,10 @@ pub struct Batcher<V> {
     max: usize,
     fetch: Fetch<V>,
     pending: Mutex<HashMap<String, Vec<Waiter<V>>>>,
-    /// Answers of `prefetch`, each used once and only while younger than `PREFETCH_MAX_AGE`.
-    prefetched: Mutex<HashMap<(String, String), Prefetched<V>>>,
+    prefetched: Prefetched<V>,
 }
 
-/// A prefetched answer and when it was fetched.
-type Prefetched<V> = (Instant, Option<V>);
-
-/// How long a prefetched answer may be used.
+/// How long a prefetched answer may be used unless the prefetch says otherwise.
 const PREFETCH_MAX_AGE: Duration = Duration::from_secs(10);
 
 impl<V: Clone + Send + 'static> Batcher<V> {
@@ -51,50 +49,58 @@ impl<V: Clone + Send + 'static> Batcher<V> {
             max,
             fetch,
             pending: Mutex::default(),
-            prefetched: Mutex::default(),
+            prefetched: Prefetched::default(),
         })
     }
 
-    /// Fetches all `keys` of a group now, in batches of `max`, for the lookups that will follow shortly (a drift
-    /// check of many objects whose reconciles do not all run at the same moment).
-    /// Returns what was found.
+    /// Fetches all `keys` of a group now, in batches of `max`, for the lookups that will follow shortly (each
+    /// answer serves one lookup for 10 s). Returns what was found.
     pub async fn prefetch(&self, group: &str, keys: Vec<String>) -> Found<V> {
-        self.prefetched
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, (at, _)| at.elapsed() < PREFETCH_MAX_AGE);
+        self.prefetch_for(group, keys, PREFETCH_MAX_AGE).await
+    }
+
+    /// Fetches all `keys` of a group now, in batches of `max`, for the lookups of the next `valid_for` (a drift
+    /// pass of many objects whose reconciles run one after another, however long that takes): each answer serves
+    /// one background lookup of its key; a lookup of a key still being read waits for its batch rather than
+    /// reading it twice. Returns what was found.
+    pub async fn prefetch_for(
+        &self,
+        group: &str,
+        keys: Vec<String>,
+        valid_for: Duration,
+    ) -> Found<V> {
+        let began = Instant::now();
+        self.prefetched.begin(group, began);
+        let chunks: Vec<_> = keys
+            .chunks(self.max)
+            .map(|chunk| self.prefetched.announce(group, chunk))
+            .collect();
         let mut all = HashMap::new();
-        for chunk in keys.chunks(self.max) {
-            let found = (self.fetch)(group.to_owned(), chunk.to_vec()).await?;
-            let now = Instant::now();
-            let mut prefetched = self.prefetched.lock().unwrap_or_else(|p| p.into_inner());
-            for key in chunk {
-                prefetched.insert(
-                    (group.to_owned(), key.clone()),
-                    (now, found.get(key).cloned()),
-                );
-            }
+        for chunk in chunks {
+            let found = (self.fetch)(group.to_owned(), chunk.keys().to_vec()).await?;
+            self.prefetched
+                .keep(group, chunk.keys(), &found, began, began + valid_for);
             all.extend(found);
         }
         Ok(all)
     }
 
-    /// Drops a prefetched answer that a write has made stale.
+    /// Drops a prefetched answer that a write has made stale (also one a prefetch under way would keep).
     pub fn forget(&self, group: &str, key: &str) {
-        let mut prefetched = self.prefetched.lock().unwrap_or_else(|p| p.into_inner());
-        prefetched.remove(&(group.to_owned(), key.to_owned()));
+        self.prefetched.forget(group, key);
     }
 
-    fn take_prefetched(&self, group: &str, key: &str) -> Option<Option<V>> {
-        let mut prefetched = self.prefetched.lock().unwrap_or_else(|p| p.into_inner());
-        let (at, answer) = prefetched.remove(&(group.to_owned(), key.to_owned()))?;
-        (at.elapsed() < PREFETCH_MAX_AGE).then_some(answer)
-    }
-
-    /// Looks up one key of a group, batched with the other lookups of that group.
+    /// Looks up one key of a group, batched with the other lookups of that group. A background lookup takes the
+    /// key's prefetched answer; a user's (urgent) lookup reads ECS now, and its fresher answer retires the
+    /// prefetched one.
     pub async fn lookup(self: &Arc<Self>, group: &str, key: &str) -> Result<Option<V>, AwsError> {
-        if let Some(answer) = self.take_prefetched(group, key) {
-            return Ok(answer);
+        match Priority::current() {
+            Priority::Background => {
+                if let Some(answer) = self.prefetched.take(group, key).await {
+                    return Ok(answer);
+                }
+            }
+            Priority::Urgent => self.forget(group, key),
         }
         let (reply, answer) = oneshot::channel();
         let (first, full) = {
@@ -129,8 +135,7 @@ impl<V: Clone + Send + 'static> Batcher<V> {
     }
 
     fn take(&self, group: &str) -> Vec<Waiter<V>> {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending.remove(group).unwrap_or_default()
+        lock(&self.pending).remove(group).unwrap_or_default()
     }
 
     /// Sends the waiters' keys in batches of `max` and answers each waiter.

@@ -15,6 +15,7 @@ pub mod error;
 pub mod express_service;
 pub mod gateway;
 pub mod limits;
+mod prefetched;
 pub mod priority;
 pub mod service;
 pub mod service_deployment;

@@ -253,13 +253,19 @@ fn update_input(update: &ServiceUpdate) -> Result<UpdateServiceInput, AwsError> 
 }
 
 impl Ecs {
-    /// Reads the services of a cluster ahead of a drift check, in DescribeServices calls of 10.
+    /// Reads the services of a cluster ahead of a drift pass, in DescribeServices calls of 10; each answer serves
+    /// its service's next background lookup within `valid_for` (the pass), unless a write or a user's read of the
+    /// service comes first.
     pub async fn prefetch_services(
         &self,
         cluster: &str,
         names: Vec<String>,
+        valid_for: std::time::Duration,
     ) -> Result<(), AwsError> {
-        self.services.prefetch(cluster, names).await.map(|_| ())
+        self.services
+            .prefetch_for(cluster, names, valid_for)
+            .await
+            .map(|_| ())
     }
 
     /// The service named `name` in `cluster`, or `None` when it does not exist or is INACTIVE; lookups made

@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use kube::Api;
+use kube::{Api, ResourceExt};
 
 use super::{Error, Managed, status};
 
@@ -40,6 +40,11 @@ impl<'a, K: Managed> Checkpoint<'a, K> {
         let mut next = before.clone();
         update(&mut next);
         if next != before {
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                let fields = status::changed_fields(Some(&before), &next);
+                let (kind, name) = (K::kind(&()), self.obj.name_any());
+                tracing::debug!(%kind, %name, ?fields, "status checkpoint");
+            }
             status::write(self.api, self.obj, &next).await?;
             *self.written.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
         }

@@ -1,12 +1,14 @@
 //! Two lanes for reconciles of one kind in one account (each account has lanes of its own, as it has ECS buckets
 //! of its own). A user's change (a new object, a new generation of the spec, a deletion) runs in the urgent lane;
-//! drift checks, their repairs and followed rollouts and tasks, which can come by the hundred at once (an ECS cluster deleted outside Kubernetes, a restart after an outage, many tasks that stopped
-//! together), run in the background lane, which has half as many places. Each lane queues its reconciles in
-//! order; the background lane queues at most a waiting room's worth and puts the rest back, before any AWS call:
-//! a put-back object waits, holding nothing, until a background place frees and wakes it (one wake per freed
-//! place, in the order they were put back), so put-backs never spin through the controller's places that users'
-//! changes need. The controller runs enough reconciles at once for both lanes and the waiting room, so a mass
-//! repair never queues a user's change behind it, neither for a place nor for a token of ECS's buckets.
+//! drift checks, their repairs and followed rollouts and tasks, which can come by the hundred at once (an ECS
+//! cluster deleted outside Kubernetes, a restart after an outage, many tasks that stopped together), run in the
+//! background lane, which has half as many places. Each lane queues its reconciles in order in a waiting room and
+//! puts the rest back, before any AWS call: a put-back object waits, holding nothing, until a place of its lane
+//! frees and wakes it (one wake per freed place, in the order they were put back), so put-backs never spin through
+//! the controller's places. One account's lanes thus hold a bounded share of the controller's places, and the
+//! controller runs enough reconciles at once for the lanes of several accounts: a mass repair never queues a user's
+//! change behind it, neither for a place nor for a token of ECS's buckets, and one account's thousand new objects
+//! never hold another account's back.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,23 +18,34 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
 use super::Managed;
+use super::conditions::SYNCED;
+use crate::api::common::ConditionedStatus;
 
 /// Reconciles of one kind that run at once in the urgent lane: enough to keep ECS's buckets busy, few enough to
 /// bound memory (each holds objects, ECS answers and connections). The background lane has half as many.
 pub const RECONCILE_SLOTS: usize = 16;
 
+/// Urgent reconciles that may wait for a place; more are put back.
+const URGENT_WAITING_ROOM: usize = RECONCILE_SLOTS;
+
 /// Background reconciles that may wait for a place; more are put back.
 const WAITING_ROOM: usize = 2 * RECONCILE_SLOTS;
 
-/// Reconciles of one kind the controller runs at once: both lanes, the waiting room, and as many again for users'
-/// changes waiting in the urgent lane.
-pub const CONTROLLER_SLOTS: u16 = (2 * RECONCILE_SLOTS + RECONCILE_SLOTS / 2 + WAITING_ROOM) as u16;
+/// The controller's places one account's lanes of a kind can hold: both lanes and their waiting rooms.
+const ACCOUNT_SLOTS: usize =
+    RECONCILE_SLOTS + URGENT_WAITING_ROOM + RECONCILE_SLOTS / 2 + WAITING_ROOM;
+
+/// Accounts whose lanes are all full at once before they share the controller's places.
+const ACCOUNTS_AT_FULL_PACE: usize = 4;
+
+/// Reconciles of one kind the controller runs at once: the lanes of [`ACCOUNTS_AT_FULL_PACE`] accounts.
+pub const CONTROLLER_SLOTS: u16 = (ACCOUNT_SLOTS * ACCOUNTS_AT_FULL_PACE) as u16;
 
 /// Wakes that may wait for a slow controller before it misses some (a missed one is checked at its next drift
 /// check instead).
 const PENDING_WAKES: usize = 4096;
 
-/// An object whose background reconcile was put back.
+/// An object whose reconcile was put back.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PutBack {
     pub kind: String,
@@ -67,10 +80,52 @@ impl Default for Lanes {
 
 #[derive(Clone)]
 struct KindLanes {
-    urgent: Arc<Semaphore>,
-    background: Arc<Semaphore>,
+    urgent: Lane,
+    background: Lane,
+}
+
+/// One lane: its places, the room where reconciles wait for one, and the objects put back.
+#[derive(Clone)]
+struct Lane {
+    places: Arc<Semaphore>,
     waiting_room: Arc<Semaphore>,
     put_back: Arc<Mutex<PutBackQueue>>,
+}
+
+impl Lane {
+    fn new(places: usize, waiting_room: usize) -> Self {
+        Self {
+            places: Arc::new(Semaphore::new(places)),
+            waiting_room: Arc::new(Semaphore::new(waiting_room)),
+            put_back: Arc::default(),
+        }
+    }
+
+    /// A place, in turn; or, when the waiting room is full, `None` at once and `object` is put back, to be woken
+    /// (`wakes`) when a place frees.
+    async fn enter(&self, object: &PutBack, wakes: &broadcast::Sender<PutBack>) -> Option<Place> {
+        let place = |permit| Place {
+            permit: Some(permit),
+            wakes_next: (self.put_back.clone(), wakes.clone()),
+        };
+        let waiting = {
+            // Under the queue's lock: a place freed after this look wakes the object put back here.
+            let mut put_back = locked(&self.put_back);
+            if let Ok(permit) = self.places.clone().try_acquire_owned() {
+                return Some(place(permit));
+            }
+            match self.waiting_room.clone().try_acquire_owned() {
+                Ok(waiting) => waiting,
+                Err(_) => {
+                    put_back.push(object);
+                    return None;
+                }
+            }
+        };
+        let permit = self.places.clone().acquire_owned().await.ok()?;
+        drop(waiting);
+        Some(place(permit))
+    }
 }
 
 /// The objects put back, in order, each once.
@@ -98,19 +153,17 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A place in a lane, held while the reconcile runs; a background place wakes the next put-back object when it
-/// is freed.
+/// A place in a lane, held while the reconcile runs; freeing it wakes the next object put back from its lane.
 pub struct Place {
     permit: Option<OwnedSemaphorePermit>,
-    wakes_next: Option<(Arc<Mutex<PutBackQueue>>, broadcast::Sender<PutBack>)>,
+    wakes_next: (Arc<Mutex<PutBackQueue>>, broadcast::Sender<PutBack>),
 }
 
 impl Drop for Place {
     fn drop(&mut self) {
         drop(self.permit.take());
-        if let Some((put_back, wakes)) = &self.wakes_next
-            && let Some(next) = locked(put_back).pop()
-        {
+        let (put_back, wakes) = &self.wakes_next;
+        if let Some(next) = locked(put_back).pop() {
             // No receiver (no controller running) leaves the object to its next drift check.
             let _ = wakes.send(next);
         }
@@ -122,48 +175,22 @@ impl Lanes {
         locked(&self.kinds)
             .entry(kind.to_owned())
             .or_insert_with(|| KindLanes {
-                urgent: Arc::new(Semaphore::new(RECONCILE_SLOTS)),
-                background: Arc::new(Semaphore::new(RECONCILE_SLOTS / 2)),
-                waiting_room: Arc::new(Semaphore::new(WAITING_ROOM)),
-                put_back: Arc::default(),
+                urgent: Lane::new(RECONCILE_SLOTS, URGENT_WAITING_ROOM),
+                background: Lane::new(RECONCILE_SLOTS / 2, WAITING_ROOM),
             })
             .clone()
     }
 
-    /// A place in the urgent lane of `kind`, in turn.
-    pub async fn urgent(&self, kind: &str) -> Option<Place> {
-        let permit = self.of(kind).urgent.acquire_owned().await.ok()?;
-        Some(Place {
-            permit: Some(permit),
-            wakes_next: None,
-        })
+    /// A place in the urgent lane of `kind`, in turn; or, when its waiting room is full, `None` at once and
+    /// `object` is put back, to be woken (`woken`) when an urgent place frees.
+    pub async fn urgent(&self, kind: &str, object: &PutBack) -> Option<Place> {
+        self.of(kind).urgent.enter(object, &self.wakes).await
     }
 
     /// A place in the background lane of `kind`, in turn; or, when the waiting room is full, `None` at once and
-    /// `object` is put back, to be woken (`woken`) when a place frees.
+    /// `object` is put back, to be woken (`woken`) when a background place frees.
     pub async fn background(&self, kind: &str, object: &PutBack) -> Option<Place> {
-        let lanes = self.of(kind);
-        let place = |permit| Place {
-            permit: Some(permit),
-            wakes_next: Some((lanes.put_back.clone(), self.wakes.clone())),
-        };
-        let waiting = {
-            // Under the queue's lock: a place freed after this look wakes the object put back here.
-            let mut put_back = locked(&lanes.put_back);
-            if let Ok(permit) = lanes.background.clone().try_acquire_owned() {
-                return Some(place(permit));
-            }
-            match lanes.waiting_room.clone().try_acquire_owned() {
-                Ok(waiting) => waiting,
-                Err(_) => {
-                    put_back.push(object);
-                    return None;
-                }
-            }
-        };
-        let permit = lanes.background.clone().acquire_owned().await.ok()?;
-        drop(waiting);
-        Some(place(permit))
+        self.of(kind).background.enter(object, &self.wakes).await
     }
 
     /// The objects of `store` put back and now woken, as they are woken.
@@ -195,140 +222,23 @@ impl Lanes {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    fn service(name: &str) -> PutBack {
-        PutBack {
-            kind: "EcsService".into(),
-            namespace: Some("team".into()),
-            name: name.into(),
-        }
-    }
-
-    #[tokio::test]
-    async fn background_work_takes_half_the_places_of_each_kind_and_queues_in_a_waiting_room() {
-        let lanes = Arc::new(Lanes::default());
-        let mut held = Vec::new();
-        for _ in 0..RECONCILE_SLOTS / 2 {
-            held.push(
-                lanes
-                    .background("EcsService", &service("held"))
-                    .await
-                    .expect("a free place"),
-            );
-        }
-        let waiters: Vec<_> = (0..WAITING_ROOM)
-            .map(|i| {
-                let lanes = lanes.clone();
-                tokio::spawn(async move {
-                    let waiter = service(&format!("waiter{i}"));
-                    lanes.background("EcsService", &waiter).await.is_some()
-                })
-            })
-            .collect();
-        tokio::task::yield_now().await;
-        assert!(
-            lanes
-                .background("EcsService", &service("late"))
-                .await
-                .is_none(),
-            "the waiting room is full: put back at once"
-        );
-        assert!(
-            lanes
-                .background("TaskDefinition", &service("other"))
-                .await
-                .is_some(),
-            "kinds have lanes of their own"
-        );
-        let mut urgent = Vec::new();
-        for _ in 0..RECONCILE_SLOTS {
-            urgent.push(
-                lanes
-                    .urgent("EcsService")
-                    .await
-                    .expect("users' changes pass"),
-            );
-        }
-        drop(held);
-        for waiter in waiters {
-            assert!(waiter.await.unwrap(), "the waiting ones run in turn");
-        }
-    }
-
-    /// A put-back reconcile does not come back on a timer (thousands of them would spin through the controller's
-    /// places meanwhile): it is woken when a background place frees, one per freed place, in order, each object
-    /// once however often it was put back; a user's change meanwhile gets its place at once.
-    #[tokio::test(start_paused = true)]
-    async fn a_put_back_reconcile_waits_for_a_freed_place_not_a_timer() {
-        let lanes = Arc::new(Lanes::default());
-        let mut wakes = lanes.wakes.subscribe();
-        let mut held = Vec::new();
-        for _ in 0..RECONCILE_SLOTS / 2 {
-            held.push(lanes.background("EcsService", &service("held")).await);
-        }
-        let waiters: Vec<_> = (0..WAITING_ROOM)
-            .map(|i| {
-                let lanes = lanes.clone();
-                tokio::spawn(async move {
-                    let waiter = service(&format!("waiter{i}"));
-                    drop(lanes.background("EcsService", &waiter).await);
-                    std::future::pending::<()>().await;
-                })
-            })
-            .collect();
-        tokio::task::yield_now().await;
-        for name in ["first", "second", "first", "second", "first"] {
-            assert!(
-                lanes
-                    .background("EcsService", &service(name))
-                    .await
-                    .is_none()
-            );
-        }
-        assert!(
-            tokio::time::timeout(Duration::from_secs(60), wakes.recv())
-                .await
-                .is_err(),
-            "nothing freed a place: no put-back comes back"
-        );
-        assert!(
-            tokio::time::timeout(Duration::from_millis(1), lanes.urgent("EcsService"))
-                .await
-                .is_ok(),
-            "a user's change takes its place meanwhile"
-        );
-        // Each waiter that takes a freed place frees it at once: every freed place wakes one put-back object.
-        drop(held.pop());
-        let mut woken = Vec::new();
-        for _ in 0..2 {
-            let wake = tokio::time::timeout(Duration::from_secs(60), wakes.recv()).await;
-            woken.push(
-                wake.expect("a freed place wakes a put-back object")
-                    .unwrap()
-                    .name,
-            );
-        }
-        assert_eq!(woken, ["first", "second"]);
-        for waiter in waiters {
-            waiter.abort();
-        }
-        drop(held);
-        assert!(
-            tokio::time::timeout(Duration::from_secs(60), wakes.recv())
-                .await
-                .is_err(),
-            "each put-back object is woken once"
-        );
-    }
-
-    #[test]
-    fn the_controller_runs_both_lanes_and_the_waiting_room_with_room_for_users() {
-        let lanes_and_room = RECONCILE_SLOTS + RECONCILE_SLOTS / 2 + WAITING_ROOM;
-        assert!(usize::from(CONTROLLER_SLOTS) >= lanes_and_room + RECONCILE_SLOTS);
-    }
+/// Whether a reconcile is a user's change, for the urgent lane: a new object, a new spec, or one that waited for
+/// what it references and has never been applied (its Synced condition for this generation says
+/// `DependencyNotReady`): a service created beside its task definition is a user's change when the task definition
+/// turns Ready, not a retry. The rest (drift checks, repairs, retries, rollouts and tasks followed) is background.
+pub fn is_users_change<S: ConditionedStatus>(status: Option<&S>, generation: Option<i64>) -> bool {
+    let Some(status) = status else {
+        return true;
+    };
+    let waiting_for_references = status.conditions().iter().any(|c| {
+        c.type_ == SYNCED
+            && c.status == "False"
+            && c.reason == "DependencyNotReady"
+            && c.observed_generation == generation
+    });
+    status.observed_generation() != generation || waiting_for_references
 }
+
+#[cfg(test)]
+#[path = "lanes_tests.rs"]
+mod tests;

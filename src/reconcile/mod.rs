@@ -144,6 +144,11 @@ pub fn since_drift_tick(interval: Duration) -> Duration {
     Duration::from_millis(now % period)
 }
 
+/// The time between drift ticks: how long a drift pass has before the next begins.
+pub fn drift_period(interval: Duration) -> Duration {
+    Duration::from_millis(drift_clock(interval).0)
+}
+
 /// The number of the current drift pass since the epoch: consecutive passes have consecutive numbers.
 pub fn drift_pass(interval: Duration) -> u64 {
     let (period, now) = drift_clock(interval);
@@ -214,22 +219,17 @@ async fn reconcile_object<K: Managed>(
         finalizer::add(api, obj).await?;
     }
     let generation = obj.meta().generation;
-    // A new object or a new spec is a user's change; the rest (drift checks, repairs, retries, rollouts and
-    // tasks followed) is background work, in a lane of its own with half as many places.
-    let urgent = obj
-        .status()
-        .is_none_or(|s| s.observed_generation() != generation);
+    // A user's change takes the urgent lane; the rest is background work, in a lane with half as many places.
+    let urgent = lanes::is_users_change(obj.status(), generation);
     // Each account has lanes of its own, as it has its own ECS buckets: one account's backlog never holds
     // another's reconciles back.
     let lane = format!("{} in {}", K::kind(&()), lane_account(ctx, &**obj).await);
+    let put_back = lanes::PutBack::of(&**obj);
     let place = match urgent {
-        true => ctx.lanes.urgent(&lane).await,
-        false => {
-            let put_back = lanes::PutBack::of(&**obj);
-            ctx.lanes.background(&lane, &put_back).await
-        }
+        true => ctx.lanes.urgent(&lane, &put_back).await,
+        false => ctx.lanes.background(&lane, &put_back).await,
     };
-    // A put-back object is woken when a background place frees (`Lanes::woken`); its next drift check stands in
+    // A put-back object is woken when a place of its lane frees (`Lanes::woken`); its next drift check stands in
     // for a wake a slow controller missed.
     let Some(_place) = place else {
         return Ok((

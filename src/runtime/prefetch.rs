@@ -1,6 +1,6 @@
 //! Reads the services of every cluster in DescribeServices calls of 10 a few seconds before each drift check, so
-//! that the reconciles of the check (which a bounded number of workers runs one after another) find their service
-//! already read instead of each asking ECS; and, at the same time, the scalable targets of the autoscaled services
+//! that the reconciles of the check (which a bounded number of workers runs one after another, for as long as the
+//! pass takes) find their service already read instead of each asking ECS; and, at the same time, the scalable targets of the autoscaled services
 //! with what is on them (Application Auto Scaling's batched reads, see `ecs::autoscaling`).
 
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use kube::runtime::reflector::Store;
 use crate::api::{EcsService, EcsServiceStatus};
 use crate::ecs::autoscaling::resource_id;
 use crate::reconcile::placement::OWN_ACCOUNT;
-use crate::reconcile::{Context, next_drift_check};
+use crate::reconcile::{Context, drift_period, next_drift_check};
 
 /// How long before a drift check the services are read.
 const LEAD: Duration = Duration::from_secs(3);
@@ -23,13 +23,15 @@ pub async fn services_before_each_drift_check(services: Store<EcsService>, ctx: 
         let until_check = next_drift_check(ctx.drift_interval);
         let lead = LEAD.min(until_check);
         tokio::time::sleep(until_check - lead).await;
+        // The answers serve the pass about to begin, however long its reconciles take, until the next pass's.
+        let valid_for = next_drift_check(ctx.drift_interval) + drift_period(ctx.drift_interval);
         let services_read = async {
             for (cluster, (status, names)) in by_cluster(&services) {
                 // A cluster ARN names one account and region: the door of its first service reaches it.
                 let Ok(door) = ctx.bindings.recorded(Some(&status), &ctx.accounts).await else {
                     continue;
                 };
-                if let Err(err) = door.ecs.prefetch_services(&cluster, names).await {
+                if let Err(err) = door.ecs.prefetch_services(&cluster, names, valid_for).await {
                     tracing::warn!(cluster = %cluster, error = %err, "could not read services ahead of the drift check");
                 }
             }

@@ -1,9 +1,11 @@
 //! Follows the tasks of every `EcsTask` in one loop instead of one poll per object: each round reads the tasks
 //! that have not stopped, per cluster in DescribeTasks calls of 100 (the clusters read side by side), keeps the
 //! answers for the reconciles that follow, and wakes only the objects whose tasks started running or stopped.
-//! Rounds are paced by their calls: a round of `n` calls is followed by a pause that keeps the loop at half of
-//! what the task-read bucket sustains (at least a second between rounds), so following tasks never takes more
-//! than about half of that bucket however many tasks run, and a slow answer does not slow the next round down.
+//! Rounds are paced by their calls in each account and region (each has its own task-read bucket): a round is
+//! followed by a pause that keeps every account's calls at half of what its bucket sustains (at least a second
+//! between rounds), so following tasks never takes more than about half of any bucket however many tasks run, one
+//! account's many tasks do not slow the rounds of the others to the pace of one bucket, and a slow answer does not
+//! slow the next round down.
 //! An object waiting out its error backoff is not woken early, and the
 //! owners of tasks whose cluster is gone are woken to end their runs. The tasks of the services published as
 //! Kubernetes endpoints (`controllers::service::endpoints::followed`) are read in the same per-cluster calls, and
@@ -85,9 +87,9 @@ pub fn task_changes(
             let (woken, calls) = watch.round().await;
             watch.due.extend(woken);
             let took = started.elapsed();
-            watch.pause = pause(calls, took, watch.ctx.ecs.task_reads_per_second());
+            watch.pause = pause(calls.values(), took);
             tracing::debug!(
-                calls,
+                accounts = calls.len(),
                 took_ms = took.as_millis(),
                 pause_ms = watch.pause.as_millis(),
                 "task round"
@@ -96,12 +98,26 @@ pub fn task_changes(
     })
 }
 
-/// The pause after a round of `calls` DescribeTasks calls that took `took`: long enough that the rounds take at
-/// most [`BUCKET_SHARE`] of the `sustained` calls a second of the task-read bucket, and at least [`MIN_PAUSE`].
-fn pause(calls: usize, took: Duration, sustained: Option<f64>) -> Duration {
-    let paced = sustained
-        .filter(|rate| *rate > 0.0)
-        .map(|rate| Duration::from_secs_f64(calls as f64 / (rate * BUCKET_SHARE)))
+/// One account and region's DescribeTasks calls in a round, and the calls a second its task-read bucket sustains
+/// (None when calls are not limited).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Load {
+    calls: usize,
+    sustained: Option<f64>,
+}
+
+/// The pause after a round that took `took`, with each account's `loads`: long enough that the rounds take at
+/// most [`BUCKET_SHARE`] of what each account's task-read bucket sustains, and at least [`MIN_PAUSE`].
+fn pause<'a>(loads: impl IntoIterator<Item = &'a Load>, took: Duration) -> Duration {
+    let paced = loads
+        .into_iter()
+        .filter_map(|load| {
+            let rate = load.sustained.filter(|rate| *rate > 0.0)?;
+            Some(Duration::from_secs_f64(
+                load.calls as f64 / (rate * BUCKET_SHARE),
+            ))
+        })
+        .max()
         .unwrap_or_default();
     paced.saturating_sub(took).max(MIN_PAUSE)
 }
@@ -113,8 +129,8 @@ impl Watch {
     }
 
     /// Reads every open task once; wakes the services whose endpoints changed and returns the objects whose
-    /// tasks changed, each once, and the DescribeTasks calls the round made.
-    async fn round(&self) -> (Vec<ObjectRef<EcsTask>>, usize) {
+    /// tasks changed, each once, and the DescribeTasks calls the round made in each account and region.
+    async fn round(&self) -> (Vec<ObjectRef<EcsTask>>, HashMap<(String, String), Load>) {
         self.forget_unpublished();
         let services = &self.services;
         let mut service_arns = self
@@ -125,7 +141,6 @@ impl Watch {
         let mut open = open_tasks(&self.store);
         let clusters: BTreeSet<String> = open.keys().chain(service_arns.keys()).cloned().collect();
         let service_clusters = self.service_clusters(&service_arns);
-        let mut calls = 0;
         let reads: Vec<_> = clusters
             .into_iter()
             .map(|cluster| {
@@ -134,14 +149,20 @@ impl Watch {
                 arns.extend(service_arns.remove(&cluster).unwrap_or_default());
                 arns.sort();
                 arns.dedup();
-                calls += arns.len().div_ceil(DESCRIBE_TASKS_BATCH);
+                let calls = arns.len().div_ceil(DESCRIBE_TASKS_BATCH);
                 let service = service_clusters.get(&cluster).cloned();
                 async move {
-                    let found = match self.door(&open, service.as_deref()).await {
-                        Some(ecs) => Some(ecs.prefetch_tasks(&cluster, arns).await),
-                        None => None,
+                    let Some(ecs) = self.door(&open, service.as_deref()).await else {
+                        return (cluster, open, None);
                     };
-                    (cluster, open, found)
+                    let (account, region) = ecs.place();
+                    let load = (
+                        (account.to_owned(), region.to_owned()),
+                        calls,
+                        ecs.task_reads_per_second(),
+                    );
+                    let found = ecs.prefetch_tasks(&cluster, arns).await;
+                    (cluster, open, Some((load, found)))
                 }
             })
             .collect();
@@ -151,11 +172,15 @@ impl Watch {
             .await;
         let mut woken = Vec::new();
         let mut services_woken = Vec::new();
-        for (cluster, open, found) in answers {
+        let mut loads: HashMap<(String, String), Load> = HashMap::new();
+        for (cluster, open, read) in answers {
             // No door to the cluster (its account is gone): nothing of it can be read.
-            let Some(found) = found else {
+            let Some(((place, calls, sustained), found)) = read else {
                 continue;
             };
+            let load = loads.entry(place).or_default();
+            load.calls += calls;
+            load.sustained = sustained;
             let found = match found {
                 Ok(found) => {
                     woken.extend(changed(&open, &found));
@@ -190,7 +215,7 @@ impl Watch {
             // The receiver ends with the service controller.
             let _ = self.services.wakes.unbounded_send(service);
         }
-        (woken, calls)
+        (woken, loads)
     }
 
     /// The door to a cluster: a cluster ARN names one account and region, so the placement recorded by an object
@@ -302,85 +327,5 @@ fn changed<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn open(arn: &str, status: &str, owner: &str) -> Open {
-        Open {
-            arn: arn.into(),
-            last_status: Some(status.into()),
-            owner: ObjectRef::new(owner).within("ns"),
-        }
-    }
-
-    fn observed(arn: &str, status: &str) -> (String, ObservedTask) {
-        let task = ObservedTask {
-            task_arn: arn.into(),
-            last_status: Some(status.into()),
-            ..Default::default()
-        };
-        (arn.into(), task)
-    }
-
-    /// Issue 21, item 8: an object whose reconciles fail is not woken by its tasks' changes before its backoff
-    /// ends (no wake storm of a failing EcsTask).
-    #[test]
-    fn objects_in_error_backoff_are_not_woken() {
-        let backoff = crate::reconcile::backoff::Backoff::default();
-        let (a, b): (ObjectRef<EcsTask>, ObjectRef<EcsTask>) = (
-            ObjectRef::new("a").within("ns"),
-            ObjectRef::new("b").within("ns"),
-        );
-        backoff.failed(&backoff_key(&a), std::time::Duration::from_secs(60));
-        let woken = due(vec![a.clone(), b.clone(), b.clone()], |o| {
-            backoff.waiting(&backoff_key(o))
-        });
-        assert_eq!(woken, vec![b.clone()]);
-        backoff.succeeded(&backoff_key(&a));
-        assert_eq!(
-            due(vec![a.clone()], |o| backoff.waiting(&backoff_key(o))),
-            vec![a]
-        );
-    }
-
-    /// Issue 27: a round slowed down by slow answers (not by the bucket) is not followed by an equally long pause;
-    /// the rounds still take at most half of what the task-read bucket sustains.
-    #[test]
-    fn rounds_are_paced_by_their_calls_not_by_how_long_they_took() {
-        let secs = |s: f64| Duration::from_secs_f64(s);
-        // 20 calls against a bucket sustaining 16 a second: at most 8 a second, one round per 2.5 s.
-        assert_eq!(pause(20, secs(30.0), Some(16.0)), MIN_PAUSE);
-        assert_eq!(pause(20, secs(0.5), Some(16.0)), secs(2.0));
-        // A throttled bucket (pace halved) stretches the rounds apart.
-        assert_eq!(pause(20, secs(0.5), Some(8.0)), secs(4.5));
-        assert_eq!(pause(2, secs(0.1), Some(16.0)), MIN_PAUSE);
-        assert_eq!(pause(20, secs(0.1), None), MIN_PAUSE);
-    }
-
-    #[test]
-    fn only_the_owners_of_tasks_that_started_running_or_stopped_are_woken() {
-        let open = vec![
-            open("t1", "RUNNING", "a"),
-            open("t2", "PENDING", "b"),
-            open("t3", "PROVISIONING", "c"),
-            open("t4", "PROVISIONING", "d"),
-            open("t5", "DEPROVISIONING", "e"),
-        ];
-        let found: HashMap<_, _> = [
-            observed("t1", "DEPROVISIONING"),
-            observed("t2", "RUNNING"),
-            observed("t4", "PENDING"),
-            observed("t5", "STOPPED"),
-        ]
-        .into_iter()
-        .collect();
-        let woken: Vec<_> = changed(&open, &found).collect();
-        assert_eq!(
-            woken,
-            vec![
-                ObjectRef::new("b").within("ns"),
-                ObjectRef::new("e").within("ns")
-            ]
-        );
-    }
-}
+#[path = "task_watch_tests.rs"]
+mod tests;
