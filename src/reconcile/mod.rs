@@ -80,6 +80,8 @@ pub trait Managed:
 
     /// The identities `spec.exportTo` writes: (key, JSON pointer into the status; `*` goes through a list).
     const EXPORTED: &'static [(&'static str, &'static str)];
+    /// Why `ecsbridge.dev/read-only` is refused, for a kind that does not implement [`Managed::observe`].
+    const READ_ONLY_REFUSAL: &'static str = read_only::NOT_BUILT;
 
     fn status(&self) -> Option<&Self::Status>;
     fn deletion_policy(&self) -> DeletionPolicy;
@@ -95,8 +97,8 @@ pub trait Managed:
         checkpoint: &Checkpoint<'_, Self>,
     ) -> impl Future<Output = Result<Applied<Self::Status>, Error>> + Send;
     /// Reads the ECS object of this name without changing anything (`ecsbridge.dev/read-only`): its status, its
-    /// readiness and where it differs from the spec; `None` when ECS has no such object. Kinds without an ECS
-    /// object of their own refuse the annotation.
+    /// readiness and where it differs from the spec; `None` when ECS has no such object. Kinds that do not
+    /// implement it refuse the annotation, saying why ([`Managed::READ_ONLY_REFUSAL`]).
     fn observe(
         &self,
         _ctx: &Context,

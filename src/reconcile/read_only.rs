@@ -43,13 +43,20 @@ pub fn is_read_only<K: Resource>(obj: &K) -> bool {
 pub const KINDS: &str =
     "EcsCluster, TaskDefinition, EcsService, CapacityProvider, EcsExpressService";
 
-/// The refusal of the other kinds (`EcsTask`, `EcsCronTask`): ECS has no lasting object of theirs to observe.
+/// Why a kind observes nothing, unless it says otherwise ([`Managed::READ_ONLY_REFUSAL`]).
+pub const NOT_BUILT: &str = "observe-only is not built for this kind yet";
+
+/// Why a run (`EcsTask`, `EcsCronTask`) cannot be read-only.
+pub const RUNS_LEAVE_NO_OBJECT: &str = "ECS has no lasting object of its name to observe, each run is a new task \
+     named by its ARN (an EcsCronTask starts no runs with spec.suspend: true)";
+
+/// The refusal of the kinds that cannot be read-only, with the kind's reason.
 pub fn unsupported<K: Managed>() -> Error {
     Error::InvalidSpec(format!(
-        "metadata.annotations[{READ_ONLY}]: a {} cannot be read-only (only {KINDS} can): ECS has no lasting object \
-         of its name to observe, each run is a new task named by its ARN; remove the annotation (an EcsCronTask \
-         starts no runs with spec.suspend: true)",
-        K::kind(&())
+        "metadata.annotations[{READ_ONLY}]: {} objects cannot be read-only (only {KINDS} can): {}; remove the \
+         annotation",
+        K::kind(&()),
+        K::READ_ONLY_REFUSAL
     ))
 }
 
@@ -168,4 +175,42 @@ fn in_sync(drift: &[Drift]) -> ConditionUpdate {
             paths.join(", ")
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{DaemonTaskDefinition, EcsCronTask, EcsDaemon, EcsGateway, EcsTask};
+
+    fn message(error: Error) -> String {
+        match error {
+            Error::InvalidSpec(message) => message,
+            other => panic!("not InvalidSpec: {other:?}"),
+        }
+    }
+
+    /// A refusal says why for the kind at hand and what to do: a run has no lasting ECS object; the daemon kinds and
+    /// the gateway do, but observing them is not built (they were told "each run is a new task").
+    #[test]
+    fn a_refusal_of_read_only_gives_the_kinds_own_reason() {
+        for run in [
+            message(unsupported::<EcsTask>()),
+            message(unsupported::<EcsCronTask>()),
+        ] {
+            assert!(run.contains("each run is a new task"), "{run}");
+        }
+        for lasting in [
+            message(unsupported::<EcsDaemon>()),
+            message(unsupported::<DaemonTaskDefinition>()),
+            message(unsupported::<EcsGateway>()),
+        ] {
+            assert!(!lasting.contains("task"), "{lasting}");
+            assert!(lasting.contains("not built"), "{lasting}");
+            assert!(
+                lasting.contains("metadata.annotations[ecsbridge.dev/read-only]")
+                    && lasting.contains("remove the annotation"),
+                "{lasting}"
+            );
+        }
+    }
 }

@@ -129,6 +129,7 @@ impl Managed for EcsCronTask {
         ("lastScheduleTime", "/lastScheduleTime"),
         ("activeRuns", "/active"),
     ];
+    const READ_ONLY_REFUSAL: &'static str = crate::reconcile::read_only::RUNS_LEAVE_NO_OBJECT;
 
     fn status(&self) -> Option<&EcsCronTaskStatus> {
         self.status.as_ref()

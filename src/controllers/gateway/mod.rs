@@ -162,17 +162,6 @@ impl Managed for EcsGateway {
         })
     }
 
-    async fn observe(
-        &self,
-        _ctx: &Context,
-    ) -> Result<Option<crate::reconcile::read_only::Observed<EcsGatewayStatus>>, Error> {
-        Err(Error::InvalidSpec(format!(
-            "metadata.annotations[{}]: an EcsGateway cannot be read-only (only {} can); remove the annotation",
-            crate::reconcile::read_only::READ_ONLY,
-            crate::reconcile::read_only::KINDS
-        )))
-    }
-
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
         cleanup::cleanup(self, ctx).await
     }

@@ -85,6 +85,7 @@ impl Managed for EcsTask {
         ("taskDefinitionArn", "/taskDefinitionArn"),
         ("taskArns", "/tasks/*/arn"),
     ];
+    const READ_ONLY_REFUSAL: &'static str = crate::reconcile::read_only::RUNS_LEAVE_NO_OBJECT;
 
     fn status(&self) -> Option<&EcsTaskStatus> {
         self.status.as_ref()
