@@ -7,7 +7,8 @@ use futures::future::BoxFuture;
 use kube::Client;
 use kube::runtime::Controller;
 
-use super::{api, config, controller, dependency_changes, drive, referring, wait_until_ready};
+use super::drive;
+use super::watches::{api, config, controller, dependency_changes, referring, wait_until_ready};
 use crate::api::{CapacityProvider, DaemonTaskDefinition, EcsCluster, EcsDaemon};
 use crate::reconcile::Context;
 

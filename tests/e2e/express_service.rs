@@ -184,3 +184,34 @@ async fn deletion_policy_retain_leaves_the_express_service_running() {
         Some(&ExpressGatewayServiceStatusCode::Active)
     );
 }
+
+/// An Express service applied before the EcsCluster it names waits for it (DependencyNotReady, retried after
+/// 30 s), and is woken when the cluster changes: it is created and Ready within seconds of the cluster.
+#[tokio::test]
+async fn an_express_service_waiting_for_its_cluster_is_woken_when_the_cluster_is_ready() {
+    let double = ecs_double::spawn(&["--throttle", "off", "--rollout-seconds", "1"]);
+    let env = Env::against(&unique("express-wake"), &double.url).await;
+    let (apps, name) = (unique("apps"), unique("web"));
+    env.apply::<EcsExpressService>(&format!(
+        "{}  clusterRef: {{name: apps}}\n",
+        manifest("web", &name)
+    ))
+    .await;
+    env.wait_for::<EcsExpressService>("web", WAIT, |s| {
+        synced_false_with(s, "DependencyNotReady", "apps")
+    })
+    .await;
+    env.apply::<ecs_bridge::api::EcsCluster>(&format!(
+        "apiVersion: ecsbridge.dev/v1alpha1\nkind: EcsCluster\nmetadata: {{name: apps}}\nspec: {{clusterName: {apps}}}\n"
+    ))
+    .await;
+    env.wait_for::<ecs_bridge::api::EcsCluster>("apps", WAIT, |c| {
+        c.status
+            .as_ref()
+            .and_then(|s| condition(&s.conditions, "Ready"))
+            .is_some_and(|r| r.status == "True")
+    })
+    .await;
+    env.wait_for::<EcsExpressService>("web", Duration::from_secs(15), is_ready)
+        .await;
+}
