@@ -1,5 +1,5 @@
 //! The cron walk's invariants (cron_world.rs runs the steps): the status true for the generation (Ready and
-//! Synced, `nextScheduleTime` as the walker's own evaluator computes it from schedule and time zone, active runs
+//! Synced, `nextScheduleTime` as the walker's own evaluator computes it from schedule and time zone, none while suspended, active runs
 //! without someone else's); the history limits; the fired run still the one created, with the template's labels
 //! and spec; someone else's EcsTask never deleted; a run someone deleted not created again; quiet once settled.
 
@@ -43,7 +43,8 @@ impl CronWorld {
         }
     }
 
-    /// Status true for the generation: Ready and Synced, nextScheduleTime, active runs without someone else's.
+    /// Status true for the generation: Ready and Synced, nextScheduleTime (none while suspended), active runs
+    /// without someone else's.
     pub(crate) async fn status_true(&mut self) -> Vec<String> {
         let before = Timestamp::now() - SignedDuration::from_secs(5);
         let c = match self.settled().await {
@@ -71,9 +72,17 @@ impl CronWorld {
             .filter_map(|t| next_after(&schedule, zone, t))
             .collect();
         let shown = c["status"]["nextScheduleTime"].as_str();
-        if !shown
-            .and_then(|s| s.parse().ok())
-            .is_some_and(|s| expected.contains(&s))
+        // A suspended schedule starts nothing at its next time, so it shows none.
+        let suspended = self.spec.get("suspend").and_then(Value::as_bool) == Some(true);
+        if suspended && shown.is_some() {
+            wrong.push(format!(
+                "status.nextScheduleTime is {shown:?} while suspended: no run starts then"
+            ));
+        }
+        if !suspended
+            && !shown
+                .and_then(|s| s.parse().ok())
+                .is_some_and(|s| expected.contains(&s))
         {
             wrong.push(format!(
                 "status.nextScheduleTime is {shown:?}; {schedule:?} in {} is next at {expected:?}",
