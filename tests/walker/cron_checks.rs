@@ -1,7 +1,8 @@
 //! The cron walk's invariants (cron_world.rs runs the steps): the status true for the generation (Ready and
 //! Synced, `nextScheduleTime` as the walker's own evaluator computes it from schedule and time zone, none while
-//! suspended, active runs without someone else's); the history limits; the fired run still the one created, with the template's labels
-//! and spec; someone else's EcsTask never deleted; a run someone deleted not created again; quiet once settled.
+//! suspended, active runs without someone else's); the history limits; the fired run still the one created, with
+//! the template's labels and spec; someone else's EcsTask never deleted; a run someone deleted not created again;
+//! quiet once settled.
 
 use std::time::Duration;
 
