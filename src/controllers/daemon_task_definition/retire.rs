@@ -7,19 +7,13 @@ use kube::ResourceExt;
 use crate::api::DaemonTaskDefinition;
 use crate::controllers::task_definition::history::expired_revisions;
 use crate::controllers::task_definition::retire::{
-    NEIGHBOUR_GRACE, deleted_within, revisions_text,
+    NEIGHBOUR_GRACE, Retired, deleted_within, revisions_text,
 };
 use crate::ecs::task_definition::revision_of;
 use crate::reconcile::ownership::{Ownership, classify};
 use crate::reconcile::{Cleanup, Context, Error, Note};
 
 use super::in_use::DaemonsInUse;
-
-/// The ACTIVE revisions after retiring, and what to tell the user.
-pub struct Retired {
-    pub active: Vec<i32>,
-    pub notes: Vec<Note>,
-}
 
 /// Deletes this object's revisions past the history limit that no daemon runs; trims nothing when what is in use
 /// cannot be found out.
