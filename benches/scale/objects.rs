@@ -1,6 +1,7 @@
 //! The benchmark's objects: 10 clusters, and N task definitions and N services (each with its own task
 //! definition), created through the real kube-apiserver; and waiting for them to be Ready.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use ecs_bridge::api::{Condition, EcsCluster, EcsService, TaskDefinition};
@@ -105,6 +106,36 @@ pub async fn count_ready(client: &Client, namespace: &str) -> (usize, usize) {
     )
 }
 
+/// How often [`wait_all_ready`] prints how far it is.
+const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
+/// The services not Ready, counted by the reason of their Ready condition (`Created` for those ECS has, by the
+/// ARN in their status, whatever the reason).
+async fn services_not_ready(client: &Client, namespace: &str) -> BTreeMap<String, usize> {
+    let services = Api::<EcsService>::namespaced(client.clone(), namespace)
+        .list(&ListParams::default())
+        .await
+        .expect("list");
+    let mut reasons = BTreeMap::new();
+    for service in &services.items {
+        let Some(status) = &service.status else {
+            *reasons.entry("NoStatus".to_owned()).or_default() += 1;
+            continue;
+        };
+        if ready(&status.conditions) {
+            continue;
+        }
+        let reason = status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .map_or("NoReadyCondition", |c| c.reason.as_str());
+        let created = if status.arn.is_some() { "created " } else { "" };
+        *reasons.entry(format!("{created}{reason}")).or_default() += 1;
+    }
+    reasons
+}
+
 /// How many services show `Synced=False` with a retryable ECS reason right now.
 pub async fn count_retrying(client: &Client, namespace: &str) -> usize {
     let services = Api::<EcsService>::namespaced(client.clone(), namespace)
@@ -141,10 +172,19 @@ pub async fn wait_all_ready(
 ) -> (Duration, usize) {
     let started = Instant::now();
     let mut most_retrying = 0;
+    let mut reported = Instant::now();
     loop {
         let (ready, total) = count_ready(client, namespace).await;
         if ready == expected && total == expected {
             return (started.elapsed(), most_retrying);
+        }
+        if reported.elapsed() >= PROGRESS_EVERY {
+            reported = Instant::now();
+            let waiting = services_not_ready(client, namespace).await;
+            eprintln!(
+                "benchmark: {namespace}: {ready} of {expected} Ready at {:.0} s; services not Ready by reason: {waiting:?}",
+                started.elapsed().as_secs_f64()
+            );
         }
         most_retrying = most_retrying.max(count_retrying(client, namespace).await);
         assert!(
