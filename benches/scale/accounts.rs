@@ -23,6 +23,8 @@ pub struct AccountFigures {
     pub ready_seconds: f64,
     pub calls: u64,
     pub throttled: u64,
+    /// The operations called most, with their calls.
+    pub most_called: Vec<(String, u64)>,
 }
 
 pub struct AccountsRun {
@@ -65,8 +67,11 @@ async fn bind_account(client: &Client, name: &str, account_id: &str, namespace: 
         .expect("create EcsAccount");
 }
 
-/// Calls and ThrottlingExceptions the double counted in one account.
-fn account_calls(double_url: &str, account_id: &str) -> (u64, u64) {
+/// Operations named in an account's figures.
+const MOST_CALLED: usize = 5;
+
+/// Calls and ThrottlingExceptions the double counted in one account, and its most called operations.
+fn account_calls(double_url: &str, account_id: &str) -> (u64, u64, Vec<(String, u64)>) {
     let stats: Value = serde_json::from_str(&http(
         "GET",
         &format!("{double_url}/_double/accounts/{account_id}/stats"),
@@ -79,7 +84,17 @@ fn account_calls(double_url: &str, account_id: &str) -> (u64, u64) {
             .map(|m| m.values().filter_map(Value::as_u64).sum())
             .unwrap_or(0)
     };
-    (sum("calls"), sum("throttled"))
+    let mut most_called: Vec<(String, u64)> = stats["calls"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(op, n)| Some((op.clone(), n.as_u64()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    most_called.sort_by(|a, b| b.1.cmp(&a.1));
+    most_called.truncate(MOST_CALLED);
+    (sum("calls"), sum("throttled"), most_called)
 }
 
 pub async fn measure(client: &Client, accounts: usize, n: usize, speedup: f64) -> AccountsRun {
@@ -112,12 +127,13 @@ pub async fn measure(client: &Client, accounts: usize, n: usize, speedup: f64) -
         .enumerate()
         .map(|(a, took)| {
             let id = account_id(a);
-            let (calls, throttled) = account_calls(&double.url, &id);
+            let (calls, throttled, most_called) = account_calls(&double.url, &id);
             AccountFigures {
                 account_id: id,
                 ready_seconds: took.as_secs_f64(),
                 calls,
                 throttled,
+                most_called,
             }
         })
         .collect();
@@ -135,7 +151,7 @@ pub fn write(run: &AccountsRun, speedup: f64) {
         "# {} accounts × {} services\n\nAgainst the ECS test double (objects and AWS's token buckets per account, \
          sped up {speedup}x; the operator's limits scaled alike, budget {BUDGET}). One account's token-bucket floor: \
          {:.1} s. All {} accounts Ready in {:.1} s: {:.2}× the floor (claim ≤ {CLAIM}×: {}).\n\n\
-         | account | Ready after (s) | ECS calls | throttled |\n|---|---|---|---|\n",
+         | account | Ready after (s) | ECS calls | throttled | most called |\n|---|---|---|---|---|\n",
         run.accounts.len(),
         run.services_each,
         run.floor.as_secs_f64(),
@@ -149,15 +165,24 @@ pub fn write(run: &AccountsRun, speedup: f64) {
         },
     );
     for a in &run.accounts {
+        let most_called: Vec<String> = a
+            .most_called
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect();
         md.push_str(&format!(
-            "| {} | {:.1} | {} | {} |\n",
-            a.account_id, a.ready_seconds, a.calls, a.throttled
+            "| {} | {:.1} | {} | {} | {} |\n",
+            a.account_id,
+            a.ready_seconds,
+            a.calls,
+            a.throttled,
+            most_called.join(", ")
         ));
     }
     let json = json!({
         "accounts": run.accounts.iter().map(|a| json!({
             "accountId": a.account_id, "readySeconds": (a.ready_seconds * 10.0).round() / 10.0,
-            "calls": a.calls, "throttled": a.throttled,
+            "calls": a.calls, "throttled": a.throttled, "mostCalled": a.most_called,
         })).collect::<Vec<_>>(),
         "servicesEach": run.services_each,
         "floorSeconds": (run.floor.as_secs_f64() * 10.0).round() / 10.0,

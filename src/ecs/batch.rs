@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::AwsError;
-use super::prefetched::{Prefetched, lock};
+use super::prefetched::{Prefetched, Reading, lock};
 use super::priority::Priority;
 
 /// Answers of one batched call: the found objects by key (absent keys were not found).
@@ -70,16 +70,18 @@ impl<V: Clone + Send + 'static> Batcher<V> {
         valid_for: Duration,
     ) -> Found<V> {
         let began = Instant::now();
-        self.prefetched.begin(group, began);
+        self.prefetched.begin(began);
         let chunks: Vec<_> = keys
             .chunks(self.max)
             .map(|chunk| self.prefetched.announce(group, chunk))
             .collect();
         let mut all = HashMap::new();
         for chunk in chunks {
+            let asked = Instant::now();
             let found = (self.fetch)(group.to_owned(), chunk.keys().to_vec()).await?;
-            self.prefetched
-                .keep(group, chunk.keys(), &found, began, began + valid_for);
+            let until = began + valid_for;
+            let reading = Reading { began, asked, until };
+            self.prefetched.keep(group, chunk.keys(), &found, reading);
             all.extend(found);
         }
         Ok(all)

@@ -1,6 +1,7 @@
-//! Answers read ahead of time (a drift pass's DescribeServices, the task loop's DescribeTasks) for the lookups that
-//! follow: each serves one background lookup of its key until it expires; a lookup of a key still being read waits
-//! for that read; and none is ever older than a write or a fresher (a user's) read of the same key.
+//! Answers read ahead of time (a drift pass's DescribeServices, the rollout loop's, the task loop's DescribeTasks)
+//! for the lookups that follow: each serves one background lookup of its key until it expires; a lookup of a key
+//! still being read waits for that read; and none is ever older than a write, a fresher (a user's) read of the same
+//! key, or the answer of a prefetch begun later (two loops may read the same key at about the same time).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,8 +14,8 @@ type Key = (String, String);
 
 /// The prefetched answers of one batcher.
 pub struct Prefetched<V> {
-    /// Each answer with the instant it expires.
-    answers: Mutex<HashMap<Key, (Instant, Option<V>)>>,
+    /// Each answer, until when it serves and when it was read.
+    answers: Mutex<HashMap<Key, Answer<V>>>,
     /// Keys a prefetch is reading now, with the signal that their answers are in (or will not come).
     in_flight: Mutex<HashMap<Key, watch::Receiver<bool>>>,
     /// When a key was last written or read fresh: a prefetch begun before then must not keep its older answer.
@@ -32,11 +33,12 @@ impl<V> Default for Prefetched<V> {
 }
 
 impl<V: Clone> Prefetched<V> {
-    /// A prefetch of `group` begins: expired answers go, and so do the marks of fresher reads before it (a group
-    /// is prefetched by one loop, one prefetch at a time).
-    pub fn begin(&self, group: &str, began: Instant) {
-        lock(&self.answers).retain(|_, (until, _)| *until > began);
-        lock(&self.fresher).retain(|(g, _), _| g != group);
+    /// A prefetch begins: expired answers go, and so do the marks of fresher reads of keys no prefetch is
+    /// reading (a mark matters only to a prefetch of its key begun before it and still under way).
+    pub fn begin(&self, began: Instant) {
+        lock(&self.answers).retain(|_, answer| answer.until > began);
+        let in_flight = lock(&self.in_flight);
+        lock(&self.fresher).retain(|key, _| in_flight.contains_key(key));
     }
 
     /// Marks `keys` as being read until the returned batch is dropped.
@@ -54,25 +56,22 @@ impl<V: Clone> Prefetched<V> {
         }
     }
 
-    /// Keeps the answers of a prefetch begun at `began` until `until`, but not those of keys written or read
-    /// fresh since it began (its answer would be older).
-    pub fn keep(
-        &self,
-        group: &str,
-        keys: &[String],
-        found: &HashMap<String, V>,
-        began: Instant,
-        until: Instant,
-    ) {
+    /// Keeps the answers of one batch read by `reading`, but not those of keys written or read fresh since its
+    /// prefetch began, nor those a call made later already answered (its answer would be older).
+    pub fn keep(&self, group: &str, keys: &[String], found: &HashMap<String, V>, reading: Reading) {
         let fresher = lock(&self.fresher);
         let mut answers = lock(&self.answers);
         for key in keys {
             let key = (group.to_owned(), key.clone());
-            if fresher.get(&key).is_some_and(|at| *at >= began) {
+            if fresher.get(&key).is_some_and(|at| *at >= reading.began) {
                 continue;
             }
-            let answer = found.get(&key.1).cloned();
-            answers.insert(key, (until, answer));
+            if answers.get(&key).is_some_and(|a| a.asked > reading.asked) {
+                continue;
+            }
+            let found = found.get(&key.1).cloned();
+            let (until, asked) = (reading.until, reading.asked);
+            answers.insert(key, Answer { until, asked, found });
         }
     }
 
@@ -92,9 +91,25 @@ impl<V: Clone> Prefetched<V> {
             // An error or a cancelled prefetch ends the wait too: the lookup then reads for itself.
             let _ = reading.wait_for(|done| *done).await;
         }
-        let (until, answer) = lock(&self.answers).remove(&key)?;
-        (Instant::now() < until).then_some(answer)
+        let answer = lock(&self.answers).remove(&key)?;
+        (Instant::now() < answer.until).then_some(answer.found)
     }
+}
+
+/// One prefetched answer: the value found (None: not found), until when it serves, and when its call was made.
+struct Answer<V> {
+    until: Instant,
+    asked: Instant,
+    found: Option<V>,
+}
+
+/// How one batch of a prefetch was read: when its prefetch began, when its call was made, and until when its
+/// answers serve.
+#[derive(Clone, Copy)]
+pub struct Reading {
+    pub began: Instant,
+    pub asked: Instant,
+    pub until: Instant,
 }
 
 /// Keys of one batch of a prefetch under way: lookups of them wait for its answers until it is dropped.
@@ -153,6 +168,76 @@ mod tests {
             })
         });
         Batcher::new(Duration::from_millis(50), 10, fetch)
+    }
+
+    /// A batcher whose calls take 100 ms per key, each answer naming the size of its batch, counting the keys it
+    /// reads.
+    fn sized_batcher(reads: Arc<Mutex<Vec<String>>>) -> Arc<Batcher<String>> {
+        let fetch: Fetch<String> = Arc::new(move |_group, keys| {
+            let reads = reads.clone();
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(100) * keys.len() as u32).await;
+                reads.lock().unwrap().extend(keys.iter().cloned());
+                let size = keys.len();
+                Ok(keys
+                    .into_iter()
+                    .map(|k| (k.clone(), format!("{k} of a batch of {size}")))
+                    .collect())
+            })
+        });
+        Batcher::new(Duration::from_millis(50), 10, fetch)
+    }
+
+    /// Starts a prefetch of `keys` of cluster c1 that serves for a drift pass.
+    fn prefetching(
+        batcher: &Arc<Batcher<String>>,
+        keys: Vec<String>,
+    ) -> tokio::task::JoinHandle<()> {
+        let batcher = batcher.clone();
+        tokio::spawn(async move {
+            batcher
+                .prefetch_for("c1", keys, Duration::from_secs(54))
+                .await
+                .unwrap();
+        })
+    }
+
+    /// Issue 24: the drift pass and the rollout loop read the same clusters. A write made while one loop reads a
+    /// service keeps that read's older answer out, even when the other loop begins reading the cluster meanwhile.
+    #[tokio::test(start_paused = true)]
+    async fn a_write_during_one_loop_s_read_is_not_undone_by_another_loop_s_read() {
+        let reads = Arc::new(Mutex::new(Vec::new()));
+        let batcher = sized_batcher(reads.clone());
+        let pass = prefetching(&batcher, names(10));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        batcher.forget("c1", "s1");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let rollouts = prefetching(&batcher, vec!["s20".into()]);
+        pass.await.unwrap();
+        rollouts.await.unwrap();
+        assert_eq!(reads.lock().unwrap().len(), 11);
+        batcher.lookup("c1", "s1").await.unwrap();
+        assert_eq!(
+            reads.lock().unwrap().len(),
+            12,
+            "the service written during the read is read again"
+        );
+    }
+
+    /// Issue 24: of two loops' reads of the same service, the answer of the call made later is kept, whichever
+    /// call ends last.
+    #[tokio::test(start_paused = true)]
+    async fn the_answer_of_the_later_call_is_kept_whichever_ends_last() {
+        let reads = Arc::new(Mutex::new(Vec::new()));
+        let batcher = sized_batcher(reads.clone());
+        let pass = prefetching(&batcher, names(10));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let rollouts = prefetching(&batcher, vec!["s5".into()]);
+        rollouts.await.unwrap();
+        pass.await.unwrap();
+        let answer = batcher.lookup("c1", "s5").await.unwrap();
+        assert_eq!(answer.as_deref(), Some("s5 of a batch of 1"));
+        assert_eq!(reads.lock().unwrap().len(), 11, "answered from the later read");
     }
 
     fn names(n: usize) -> Vec<String> {

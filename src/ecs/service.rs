@@ -253,19 +253,22 @@ fn update_input(update: &ServiceUpdate) -> Result<UpdateServiceInput, AwsError> 
 }
 
 impl Ecs {
-    /// Reads the services of a cluster ahead of a drift pass, in DescribeServices calls of 10; each answer serves
-    /// its service's next background lookup within `valid_for` (the pass), unless a write or a user's read of the
-    /// service comes first.
+    /// Reads the services of a cluster ahead of their reconciles (a drift pass, or the rollouts a round of the
+    /// rollout loop wakes), in DescribeServices calls of 10; each answer serves its service's next background
+    /// lookup within `valid_for`, unless a write or a user's read of the service comes first. Returns the
+    /// services found, by name.
     pub async fn prefetch_services(
         &self,
         cluster: &str,
         names: Vec<String>,
         valid_for: std::time::Duration,
-    ) -> Result<(), AwsError> {
-        self.services
-            .prefetch_for(cluster, names, valid_for)
-            .await
-            .map(|_| ())
+    ) -> Found<ObservedService> {
+        self.services.prefetch_for(cluster, names, valid_for).await
+    }
+
+    /// The DescribeServices calls a second the service-read bucket sustains (None when calls are not limited).
+    pub fn service_reads_per_second(&self) -> Option<f64> {
+        self.limits.sustained(super::limits::Category::ServiceRead)
     }
 
     /// The service named `name` in `cluster`, or `None` when it does not exist or is INACTIVE; lookups made

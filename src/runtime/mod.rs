@@ -5,6 +5,8 @@ pub mod daemons;
 pub mod leader;
 pub mod logging;
 pub mod prefetch;
+pub mod rollout_watch;
+mod rounds;
 pub mod server;
 pub mod sharded;
 pub mod task_watch;
@@ -180,7 +182,15 @@ pub fn scope(ctx: &Arc<Context>, scope: Option<&str>, changes: &bindings::Bindin
         endpoint_services,
         ctx.clone(),
     ));
-    let services = services.reconcile_on(woken_services);
+    // Rolling deployments are followed in one loop that wakes a service when ECS shows its rollout otherwise.
+    let rollouts = rollout_watch::rollout_changes(
+        services.store(),
+        scope.map(str::to_owned),
+        ctx.clone(),
+    );
+    let services = services
+        .reconcile_on(woken_services)
+        .reconcile_on(rollouts);
     // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
     let cron_tasks =
         controller(api::<EcsCronTask>(client, scope)).owns(api::<EcsTask>(client, scope), config());

@@ -11,7 +11,7 @@
 //! Kubernetes endpoints (`controllers::service::endpoints::followed`) are read in the same per-cluster calls, and
 //! a service is woken when what its endpoints show changed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,21 +19,13 @@ use futures::channel::mpsc::UnboundedSender;
 use futures::{Stream, StreamExt};
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use kube::Resource;
-
 use crate::api::{EcsService, EcsTask};
 use crate::controllers::service::endpoints::followed::Followed;
 use crate::controllers::task::plan::is_stopped;
 use crate::ecs::task::{DESCRIBE_TASKS_BATCH, ObservedTask};
 use crate::ecs::{AwsErrorKind, Ecs};
-use crate::reconcile::{Context, backoff};
-
-/// The shortest pause between two rounds.
-const MIN_PAUSE: Duration = Duration::from_secs(1);
-/// The share of the task-read bucket's sustained rate the rounds may take.
-const BUCKET_SHARE: f64 = 0.5;
-/// Clusters read at the same time in a round.
-const CLUSTERS_AT_ONCE: usize = 8;
+use super::rounds::{CLUSTERS_AT_ONCE, Load, MIN_PAUSE, backoff_key, due, pause};
+use crate::reconcile::Context;
 
 /// A task that has not stopped, as its object recorded it.
 struct Open {
@@ -96,30 +88,6 @@ pub fn task_changes(
             );
         }
     })
-}
-
-/// One account and region's DescribeTasks calls in a round, and the calls a second its task-read bucket sustains
-/// (None when calls are not limited).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Load {
-    calls: usize,
-    sustained: Option<f64>,
-}
-
-/// The pause after a round that took `took`, with each account's `loads`: long enough that the rounds take at
-/// most [`BUCKET_SHARE`] of what each account's task-read bucket sustains, and at least [`MIN_PAUSE`].
-fn pause<'a>(loads: impl IntoIterator<Item = &'a Load>, took: Duration) -> Duration {
-    let paced = loads
-        .into_iter()
-        .filter_map(|load| {
-            let rate = load.sustained.filter(|rate| *rate > 0.0)?;
-            Some(Duration::from_secs_f64(
-                load.calls as f64 / (rate * BUCKET_SHARE),
-            ))
-        })
-        .max()
-        .unwrap_or_default();
-    paced.saturating_sub(took).max(MIN_PAUSE)
 }
 
 impl Watch {
@@ -262,22 +230,6 @@ impl Watch {
                     .is_some_and(|s| s.spec.kubernetes_service.is_some())
         });
     }
-}
-
-/// The key of an object in the per-object error backoff.
-fn backoff_key<K: Resource<DynamicType = ()>>(owner: &ObjectRef<K>) -> String {
-    let namespace = owner.namespace.as_deref().unwrap_or_default();
-    backoff::key(&K::kind(&()), namespace, &owner.name)
-}
-
-/// The objects to wake: each once, and none that waits out its error backoff.
-fn due<K: Resource<DynamicType = ()>>(
-    mut woken: Vec<ObjectRef<K>>,
-    backing_off: impl Fn(&ObjectRef<K>) -> bool,
-) -> Vec<ObjectRef<K>> {
-    let mut seen = HashSet::new();
-    woken.retain(|o| seen.insert(o.clone()) && !backing_off(o));
-    woken
 }
 
 /// The tasks not stopped of every object, by the cluster they run in.

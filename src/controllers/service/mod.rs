@@ -12,6 +12,7 @@ pub mod plan;
 pub mod record;
 pub mod revision_fields;
 pub mod rollout;
+pub mod rolling;
 pub mod stages;
 pub mod status;
 pub mod strategy;
@@ -20,6 +21,7 @@ pub mod validate;
 use std::time::Duration;
 
 use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
 
 use crate::api::common::RESTARTED_AT_ANNOTATION;
 use crate::api::service::{DesiredCountPolicy, SchedulingStrategy};
@@ -32,6 +34,7 @@ use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use identity::{already_exists, create_attempt, selector};
 use plan::{Desired, ServiceAction, plan};
+use rolling::{Followed, Rolling, Seen};
 use validate::service_name;
 
 /// The longest pause between reads of a rolling deployment.
@@ -39,7 +42,8 @@ const ROLLING_POLL_MAX: f64 = 15.0;
 /// The longest pause between reads of a BLUE_GREEN, LINEAR or CANARY deployment, whose bake times run for hours.
 const STAGED_POLL_MAX: f64 = 300.0;
 
-/// How often a service is read while its rollout has not settled: a quarter of the rollout's age, within bounds,
+/// How often a service whose rollout is judged from its service deployments too (a staged strategy, a rollback
+/// asked for) reads them while the rollout has not settled: a quarter of the rollout's age, within bounds,
 /// so a fresh rollout is followed closely and a long one (a bake of hours) does not spend the account's read budget.
 fn rollout_poll(observed: &ObservedService) -> Duration {
     let now = std::time::SystemTime::now()
@@ -253,6 +257,7 @@ impl Managed for EcsService {
             record::for_desired(started.as_ref(), &key),
         );
         let rollout = stages.judge(rollout, started.as_ref(), &name);
+        let followed = !rollout.settled && !stages.reads_service_deployments();
         notes.extend(stages.notes);
         let last_event = last.last_event_id.clone();
         let fresh = ecs_events::unseen(&observed.events, last_event.as_deref());
@@ -289,7 +294,18 @@ impl Managed for EcsService {
         let published = endpoints::publish(self, ctx, &observed.cluster_arn, &name, due).await?;
         status.kubernetes_service = published.status;
         notes.extend(published.notes);
-        let requeue = (!rollout.settled)
+        // A rolling deployment is followed by the rollout loop, which wakes the service when ECS shows it
+        // otherwise; one judged from service deployments too is read again by the service itself.
+        let rolling = ctx.shared.get::<Rolling>();
+        let owner = ObjectRef::from_obj(self);
+        if followed {
+            let seen = Seen::of(&observed);
+            let (cluster, ecs) = (deps.cluster.clone(), ctx.ecs.clone());
+            rolling.follow(owner, Followed { cluster, name, ecs, seen });
+        } else {
+            rolling.forget(&owner);
+        }
+        let requeue = (!rollout.settled && !followed)
             .then(|| rollout_poll(&observed))
             .into_iter()
             .chain(published.requeue)

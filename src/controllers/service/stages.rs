@@ -45,6 +45,12 @@ pub struct Stages {
 }
 
 impl Stages {
+    /// Whether the rollout is judged from the service deployment too (read from ECS), not from DescribeServices
+    /// alone.
+    pub fn reads_service_deployments(&self) -> bool {
+        self.judged
+    }
+
     /// The rollout as the service deployment tells it (see [`judge`]), and whether a PAUSE hook holds it (see
     /// [`pause::judge`]).
     pub fn judge(&self, rollout: Rollout, started: Option<&RolloutRecord>, name: &str) -> Rollout {

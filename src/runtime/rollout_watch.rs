@@ -1,0 +1,128 @@
+//! Follows the rolling deployments of every `EcsService` in one loop instead of one reconcile per service every
+//! few seconds (`controllers::service::rolling`): each round reads the services whose rollout has not settled, per
+//! cluster in DescribeServices calls of 10 (the clusters read side by side), keeps each answer for the reconcile it
+//! wakes, and wakes only the services ECS shows otherwise than their last reconcile saw them, or no longer shows.
+//! Rounds are paced as the task loop's (`rounds`): at most half of what each account's service-read bucket
+//! sustains, and at least a second apart. A service waiting out its error backoff is not woken early.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt};
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use super::rounds::{CLUSTERS_AT_ONCE, Load, MIN_PAUSE, backoff_key, due, pause};
+use crate::api::EcsService;
+use crate::controllers::service::rolling::{Rolling, changed};
+use crate::ecs::AwsErrorKind;
+use crate::ecs::service::DESCRIBE_SERVICES_BATCH;
+use crate::reconcile::Context;
+
+/// How long a round's answer serves the reconcile it wakes (a later round's answer replaces it).
+const ANSWER_LIFE: Duration = Duration::from_secs(10);
+
+struct Watch {
+    store: Store<EcsService>,
+    /// The namespace of the controller's scope; all when None.
+    namespace: Option<String>,
+    ctx: Arc<Context>,
+    due: VecDeque<ObjectRef<EcsService>>,
+    pause: Duration,
+}
+
+/// The services to reconcile because ECS shows their rollout in a new state; runs as long as it is polled.
+pub fn rollout_changes(
+    store: Store<EcsService>,
+    namespace: Option<String>,
+    ctx: Arc<Context>,
+) -> impl Stream<Item = ObjectRef<EcsService>> + Send + 'static {
+    let watch = Watch {
+        store,
+        namespace,
+        ctx,
+        due: VecDeque::new(),
+        pause: MIN_PAUSE,
+    };
+    futures::stream::unfold(watch, |mut watch| async move {
+        loop {
+            if let Some(next) = watch.due.pop_front() {
+                return Some((next, watch));
+            }
+            tokio::time::sleep(watch.pause).await;
+            let started = Instant::now();
+            let (woken, loads) = watch.round().await;
+            watch.due.extend(woken);
+            let took = started.elapsed();
+            watch.pause = pause(loads.values(), took);
+            tracing::debug!(
+                accounts = loads.len(),
+                took_ms = took.as_millis(),
+                pause_ms = watch.pause.as_millis(),
+                "rollout round"
+            );
+        }
+    })
+}
+
+impl Watch {
+    fn in_scope(&self, owner: &ObjectRef<EcsService>) -> bool {
+        self.namespace.is_none() || owner.namespace == self.namespace
+    }
+
+    /// Reads every followed service once; returns the services to wake, each once, and the DescribeServices
+    /// calls the round made in each account and region.
+    async fn round(&self) -> (Vec<ObjectRef<EcsService>>, HashMap<(String, String), Load>) {
+        let rolling = self.ctx.shared.get::<Rolling>();
+        // A service deleted, or being deleted, is no longer followed: its deletion is its own reconcile's.
+        rolling.retain(|owner| {
+            !self.in_scope(owner)
+                || self
+                    .store
+                    .get(owner)
+                    .is_some_and(|s| s.metadata.deletion_timestamp.is_none())
+        });
+        let reads = rolling
+            .by_cluster(|owner| self.in_scope(owner))
+            .into_iter()
+            .filter_map(|(cluster, followed)| {
+                let ecs = followed.first()?.1.ecs.clone();
+                let names = followed.iter().map(|(_, f)| f.name.clone()).collect();
+                Some(async move {
+                    let found = ecs.prefetch_services(&cluster, names, ANSWER_LIFE).await;
+                    (cluster, followed, ecs, found)
+                })
+            })
+            .collect::<Vec<_>>();
+        let answers: Vec<_> = futures::stream::iter(reads)
+            .buffer_unordered(CLUSTERS_AT_ONCE)
+            .collect()
+            .await;
+        let mut woken = Vec::new();
+        let mut loads: HashMap<(String, String), Load> = HashMap::new();
+        for (cluster, followed, ecs, found) in answers {
+            let (account, region) = ecs.place();
+            let load = loads
+                .entry((account.to_owned(), region.to_owned()))
+                .or_default();
+            load.calls += followed.len().div_ceil(DESCRIBE_SERVICES_BATCH);
+            load.sustained = ecs.service_reads_per_second();
+            match found {
+                Ok(found) => {
+                    let seen = followed.iter().map(|(o, f)| (o, f.name.as_str(), f.seen));
+                    woken.extend(changed(seen, &found));
+                }
+                // The cluster is gone and its services with it: their reconciles say so.
+                Err(err) if err.kind == AwsErrorKind::NotFound => {
+                    woken.extend(followed.into_iter().map(|(owner, _)| owner));
+                }
+                Err(err) => {
+                    tracing::warn!(cluster = %cluster, error = %err, "could not read the rolling services");
+                }
+            }
+        }
+        let woken = due(woken, |o| self.ctx.backoff.waiting(&backoff_key(o)));
+        tracing::debug!(woken = woken.len(), "read the rolling services");
+        (woken, loads)
+    }
+}
