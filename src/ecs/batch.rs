@@ -80,7 +80,11 @@ impl<V: Clone + Send + 'static> Batcher<V> {
             let asked = Instant::now();
             let found = (self.fetch)(group.to_owned(), chunk.keys().to_vec()).await?;
             let until = began + valid_for;
-            let reading = Reading { began, asked, until };
+            let reading = Reading {
+                began,
+                asked,
+                until,
+            };
             self.prefetched.keep(group, chunk.keys(), &found, reading);
             all.extend(found);
         }

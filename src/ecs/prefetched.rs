@@ -71,7 +71,14 @@ impl<V: Clone> Prefetched<V> {
             }
             let found = found.get(&key.1).cloned();
             let (until, asked) = (reading.until, reading.asked);
-            answers.insert(key, Answer { until, asked, found });
+            answers.insert(
+                key,
+                Answer {
+                    until,
+                    asked,
+                    found,
+                },
+            );
         }
     }
 
@@ -237,7 +244,11 @@ mod tests {
         pass.await.unwrap();
         let answer = batcher.lookup("c1", "s5").await.unwrap();
         assert_eq!(answer.as_deref(), Some("s5 of a batch of 1"));
-        assert_eq!(reads.lock().unwrap().len(), 11, "answered from the later read");
+        assert_eq!(
+            reads.lock().unwrap().len(),
+            11,
+            "answered from the later read"
+        );
     }
 
     fn names(n: usize) -> Vec<String> {

@@ -183,14 +183,9 @@ pub fn scope(ctx: &Arc<Context>, scope: Option<&str>, changes: &bindings::Bindin
         ctx.clone(),
     ));
     // Rolling deployments are followed in one loop that wakes a service when ECS shows its rollout otherwise.
-    let rollouts = rollout_watch::rollout_changes(
-        services.store(),
-        scope.map(str::to_owned),
-        ctx.clone(),
-    );
-    let services = services
-        .reconcile_on(woken_services)
-        .reconcile_on(rollouts);
+    let rollouts =
+        rollout_watch::rollout_changes(services.store(), scope.map(str::to_owned), ctx.clone());
+    let services = services.reconcile_on(woken_services).reconcile_on(rollouts);
     // A cron task is woken when one of its runs changes (a Forbid run waits for the active one to finish).
     let cron_tasks =
         controller(api::<EcsCronTask>(client, scope)).owns(api::<EcsTask>(client, scope), config());

@@ -68,7 +68,10 @@ mod tests {
     #[test]
     fn objects_in_error_backoff_are_not_woken() {
         let backoff = crate::reconcile::backoff::Backoff::default();
-        let (a, b): (ObjectRef<crate::api::EcsTask>, ObjectRef<crate::api::EcsTask>) = (
+        let (a, b): (
+            ObjectRef<crate::api::EcsTask>,
+            ObjectRef<crate::api::EcsTask>,
+        ) = (
             ObjectRef::new("a").within("ns"),
             ObjectRef::new("b").within("ns"),
         );

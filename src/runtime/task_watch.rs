@@ -19,12 +19,12 @@ use futures::channel::mpsc::UnboundedSender;
 use futures::{Stream, StreamExt};
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::rounds::{CLUSTERS_AT_ONCE, Load, MIN_PAUSE, backoff_key, due, pause};
 use crate::api::{EcsService, EcsTask};
 use crate::controllers::service::endpoints::followed::Followed;
 use crate::controllers::task::plan::is_stopped;
 use crate::ecs::task::{DESCRIBE_TASKS_BATCH, ObservedTask};
 use crate::ecs::{AwsErrorKind, Ecs};
-use super::rounds::{CLUSTERS_AT_ONCE, Load, MIN_PAUSE, backoff_key, due, pause};
 use crate::reconcile::Context;
 
 /// A task that has not stopped, as its object recorded it.

@@ -146,6 +146,56 @@ async fn rollouts_are_reported_truthfully() {
     }
 }
 
+/// Issue 24: a rolling deployment is followed by the operator's rollout loop, which reads the service each
+/// second, so a rollout that takes long is Ready within seconds of ECS completing it, not at the next of polls
+/// spaced by a quarter of the rollout's age (up to 15 s apart).
+#[tokio::test]
+async fn a_long_rollout_is_ready_within_seconds_of_ecs_completing_it() {
+    let double = ecs_double::spawn(&["--rollout-seconds", "40"]);
+    let env = Env::against(&unique("rollout-long"), &double.url).await;
+    let (cluster, family) = (unique("c"), unique("td"));
+    for manifest in manifests(&cluster, &family, "app:1") {
+        apply_any(&env, &manifest).await;
+    }
+    let api = env.api::<EcsService>();
+    let started = Instant::now();
+    let mut completed_at: Option<Instant> = None;
+    loop {
+        assert!(started.elapsed() < WAIT, "the rollout did not end in time");
+        let svc = api.get("web").await.unwrap();
+        if is(&svc, "Ready", "True") {
+            let completed = completed_at.expect("Ready only once ECS completed the deployment");
+            let late = completed.elapsed();
+            assert!(
+                late <= Duration::from_secs(3),
+                "Ready {late:?} after ECS completed the deployment"
+            );
+            return;
+        }
+        if completed_at.is_none() {
+            // Until the operator created the cluster, ECS answers ClusterNotFoundException.
+            let described = env
+                .ecs
+                .describe_services()
+                .cluster(&cluster)
+                .services("web")
+                .send()
+                .await
+                .ok();
+            let services = described.as_ref().map(|d| d.services()).unwrap_or_default();
+            let complete = services.first().is_some_and(|s| {
+                s.deployments().iter().any(|d| {
+                    d.status() == Some("PRIMARY")
+                        && d.rollout_state()
+                            == Some(&aws_sdk_ecs::types::DeploymentRolloutState::Completed)
+                })
+            });
+            completed_at = complete.then(Instant::now);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Applies a manifest of any of the three kinds.
 pub(crate) async fn apply_any(env: &Env, yaml: &str) {
     match yaml.lines().nth(1) {

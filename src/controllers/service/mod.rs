@@ -11,8 +11,8 @@ pub mod pause;
 pub mod plan;
 pub mod record;
 pub mod revision_fields;
-pub mod rollout;
 pub mod rolling;
+pub mod rollout;
 pub mod stages;
 pub mod status;
 pub mod strategy;
@@ -301,7 +301,15 @@ impl Managed for EcsService {
         if followed {
             let seen = Seen::of(&observed);
             let (cluster, ecs) = (deps.cluster.clone(), ctx.ecs.clone());
-            rolling.follow(owner, Followed { cluster, name, ecs, seen });
+            rolling.follow(
+                owner,
+                Followed {
+                    cluster,
+                    name,
+                    ecs,
+                    seen,
+                },
+            );
         } else {
             rolling.forget(&owner);
         }
