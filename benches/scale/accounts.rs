@@ -92,7 +92,7 @@ fn account_calls(double_url: &str, account_id: &str) -> (u64, u64, Vec<(String, 
                 .collect()
         })
         .unwrap_or_default();
-    most_called.sort_by(|a, b| b.1.cmp(&a.1));
+    most_called.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     most_called.truncate(MOST_CALLED);
     (sum("calls"), sum("throttled"), most_called)
 }
