@@ -1,7 +1,8 @@
 //! Follows the rolling deployments of every `EcsService` in one loop instead of one reconcile per service every
-//! few seconds (`controllers::service::rolling`): each round reads the services whose rollout has not settled, per
-//! cluster in DescribeServices calls of 10 (the clusters read side by side), keeps each answer for the reconcile it
-//! wakes, and wakes only the services ECS shows otherwise than their last reconcile saw them, or no longer shows.
+//! few seconds (`controllers::service::rolling`): each round reads the services whose rollout has not settled and
+//! is due to be read (each second while young, less often as it ages), per cluster in DescribeServices calls of 10
+//! (the clusters read side by side), keeps each answer for the reconcile it wakes, and wakes only the services ECS
+//! shows otherwise than their last reconcile saw them, or no longer shows.
 //! Rounds are paced as the task loop's (`rounds`): at most half of what each account's service-read bucket
 //! sustains, and at least a second apart. A service waiting out its error backoff is not woken early.
 
@@ -83,15 +84,14 @@ impl Watch {
                     .is_some_and(|s| s.metadata.deletion_timestamp.is_none())
         });
         let reads = rolling
-            .by_cluster(|owner| self.in_scope(owner))
+            .due(|owner| self.in_scope(owner))
             .into_iter()
-            .filter_map(|(cluster, followed)| {
-                let ecs = followed.first()?.1.ecs.clone();
-                let names = followed.iter().map(|(_, f)| f.name.clone()).collect();
-                Some(async move {
-                    let found = ecs.prefetch_services(&cluster, names, ANSWER_LIFE).await;
-                    (cluster, followed, ecs, found)
-                })
+            .map(|(cluster, followed)| async move {
+                let names = followed.services.iter().map(|(_, f)| f.name.clone());
+                let found = (followed.ecs)
+                    .prefetch_services(&cluster, names.collect(), ANSWER_LIFE)
+                    .await;
+                (cluster, followed, found)
             })
             .collect::<Vec<_>>();
         let answers: Vec<_> = futures::stream::iter(reads)
@@ -100,29 +100,38 @@ impl Watch {
             .await;
         let mut woken = Vec::new();
         let mut loads: HashMap<(String, String), Load> = HashMap::new();
-        for (cluster, followed, ecs, found) in answers {
-            let (account, region) = ecs.place();
+        for (cluster, followed, found) in answers {
+            let (account, region) = followed.ecs.place();
             let load = loads
                 .entry((account.to_owned(), region.to_owned()))
                 .or_default();
-            load.calls += followed.len().div_ceil(DESCRIBE_SERVICES_BATCH);
-            load.sustained = ecs.service_reads_per_second();
+            load.calls += followed.services.len().div_ceil(DESCRIBE_SERVICES_BATCH);
+            load.sustained = followed.ecs.service_reads_per_second();
             match found {
                 Ok(found) => {
-                    let seen = followed.iter().map(|(o, f)| (o, f.name.as_str(), f.seen));
-                    woken.extend(changed(seen, &found));
+                    for (owner, shown) in changed(&followed.services, &found) {
+                        if let Some(shown) = shown {
+                            rolling.woken(&owner, shown);
+                        }
+                        woken.push(owner);
+                    }
                 }
                 // The cluster is gone and its services with it: their reconciles say so.
                 Err(err) if err.kind == AwsErrorKind::NotFound => {
-                    woken.extend(followed.into_iter().map(|(owner, _)| owner));
+                    woken.extend(followed.services.into_iter().map(|(owner, _)| owner));
                 }
                 Err(err) => {
                     tracing::warn!(cluster = %cluster, error = %err, "could not read the rolling services");
                 }
             }
         }
+        let followed: usize = loads.values().map(|l| l.calls).sum();
         let woken = due(woken, |o| self.ctx.backoff.waiting(&backoff_key(o)));
-        tracing::debug!(woken = woken.len(), "read the rolling services");
+        tracing::debug!(
+            calls = followed,
+            woken = woken.len(),
+            "read the rolling services"
+        );
         (woken, loads)
     }
 }

@@ -34,7 +34,7 @@ use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use identity::{already_exists, create_attempt, selector};
 use plan::{Desired, ServiceAction, plan};
-use rolling::{Followed, Rolling, Seen};
+use rolling::{Followed, Rolling};
 use validate::service_name;
 
 /// The longest pause between reads of a rolling deployment.
@@ -299,20 +299,17 @@ impl Managed for EcsService {
         let rolling = ctx.shared.get::<Rolling>();
         let owner = ObjectRef::from_obj(self);
         if followed {
-            let seen = Seen::of(&observed);
-            let (cluster, ecs) = (deps.cluster.clone(), ctx.ecs.clone());
-            rolling.follow(
-                owner,
-                Followed {
-                    cluster,
-                    name,
-                    ecs,
-                    seen,
-                },
-            );
+            let judged = Followed::new(&deps.cluster, &observed);
+            rolling.follow(owner, judged, ctx.ecs.clone());
         } else {
             rolling.forget(&owner);
         }
+        tracing::debug!(
+            settled = rollout.settled,
+            followed,
+            running = observed.running_count,
+            "judged the rollout"
+        );
         let requeue = (!rollout.settled && !followed)
             .then(|| rollout_poll(&observed))
             .into_iter()
