@@ -1,8 +1,8 @@
 //! Two lanes for reconciles of one kind in one account (each account has lanes of its own, as it has ECS buckets
-//! of its own). A user's change (a new object, a new generation of the spec, a deletion) runs in the urgent lane;
-//! drift checks, their repairs and followed rollouts and tasks, which can come by the hundred at once (an ECS
-//! cluster deleted outside Kubernetes, a restart after an outage, many tasks that stopped together), run in the
-//! background lane, which has half as many places. Each lane queues its reconciles in order in a waiting room and
+//! of its own). A user's change (a new object, a new generation of the spec and the rollout it started, a
+//! deletion) runs in the urgent lane; drift checks, their repairs and followed tasks, which can come by the hundred
+//! at once (an ECS cluster deleted outside Kubernetes, a restart after an outage, many tasks that stopped together),
+//! run in the background lane, which has half as many places. Each lane queues its reconciles in order in a waiting room and
 //! puts the rest back, before any AWS call: a put-back object waits, holding nothing, until a place of its lane
 //! frees and wakes it (one wake per freed place, in the order they were put back), so put-backs never spin through
 //! the controller's places. One account's lanes thus hold a bounded share of the controller's places, and the
@@ -18,7 +18,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
 use super::Managed;
-use super::conditions::SYNCED;
+use super::conditions::{PROGRESSING, SYNCED};
 use crate::api::common::ConditionedStatus;
 
 /// Reconciles of one kind that run at once in the urgent lane: enough to keep ECS's buckets busy, few enough to
@@ -222,10 +222,12 @@ impl Lanes {
     }
 }
 
-/// Whether a reconcile is a user's change, for the urgent lane: a new object, a new spec, or one that waited for
+/// Whether a reconcile is a user's change, for the urgent lane: a new object, a new spec, one that waited for
 /// what it references and has never been applied (its Synced condition for this generation says
 /// `DependencyNotReady`): a service created beside its task definition is a user's change when the task definition
-/// turns Ready, not a retry. The rest (drift checks, repairs, retries, rollouts and tasks followed) is background.
+/// turns Ready, not a retry; or the rollout such a change started, until it settles (`Progressing=True` for this
+/// generation): the user waits for Ready, so a rollout woken by the rollout loop does not queue behind a drift pass.
+/// The rest (drift checks, repairs, retries, settled objects and tasks followed) is background.
 pub fn is_users_change<S: ConditionedStatus>(status: Option<&S>, generation: Option<i64>) -> bool {
     let Some(status) = status else {
         return true;
@@ -236,7 +238,10 @@ pub fn is_users_change<S: ConditionedStatus>(status: Option<&S>, generation: Opt
             && c.reason == "DependencyNotReady"
             && c.observed_generation == generation
     });
-    status.observed_generation() != generation || waiting_for_references
+    let rolling_out = status.conditions().iter().any(|c| {
+        c.type_ == PROGRESSING && c.status == "True" && c.observed_generation == generation
+    });
+    status.observed_generation() != generation || waiting_for_references || rolling_out
 }
 
 #[cfg(test)]

@@ -210,3 +210,25 @@ fn a_change_that_waited_for_its_references_is_still_the_user_s() {
         Some(1)
     ));
 }
+
+/// Issue 24: following the rollout a change started is still the user's change (they wait for Ready), so a rollout
+/// the loop wakes takes the urgent lane rather than queueing behind a drift pass of thousands; a settled rollout
+/// is background work.
+#[test]
+fn following_the_rollout_of_a_change_is_still_the_user_s() {
+    use crate::api::EcsServiceStatus;
+    use crate::api::common::Condition;
+    let progressing = |status: &str, generation: i64| EcsServiceStatus {
+        observed_generation: Some(generation),
+        conditions: vec![Condition {
+            type_: "Progressing".into(),
+            status: status.into(),
+            reason: "RollingOut".into(),
+            observed_generation: Some(generation),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    assert!(is_users_change(Some(&progressing("True", 3)), Some(3)));
+    assert!(!is_users_change(Some(&progressing("False", 3)), Some(3)));
+}
