@@ -27,9 +27,10 @@ use crate::throttle::{FARGATE_RUN_TASK, Throttle};
 const TASK_STEP_SECONDS: f64 = 1.0;
 
 /// A read within this long (real time) of the last time the model was brought up to date answers from it as it
-/// is: bringing every service and task up to date costs time by the object, which at thousands of services and
-/// hundreds of reads a second made the double, not the operator, what a benchmark measured. Writes always bring it
-/// up to date first, so no change is ever applied to a model behind its time.
+/// was then, at that time (a consistent snapshot slightly in the past, as if the read had come earlier): bringing
+/// every service and task up to date costs time by the object, which at thousands of services and hundreds of
+/// reads a second made the double, not the operator, what a benchmark measured. Writes always bring it up to date
+/// first, so no change is ever applied to a model behind its time.
 const READ_SETTLE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Everything the handlers share.
@@ -41,8 +42,8 @@ pub struct App {
     throttle: Mutex<Throttle>,
     faults: Mutex<XorShift>,
     requests: AtomicU64,
-    /// When the model was last brought up to date.
-    settled_at: Mutex<Option<std::time::Instant>>,
+    /// When (real time) the model was last brought up to date, and to what time of the double's clock.
+    settled_at: Mutex<Option<(std::time::Instant, f64)>>,
 }
 
 /// Locks a mutex; a panic elsewhere never makes the state unusable.
@@ -65,17 +66,21 @@ impl App {
         }
     }
 
-    /// Whether `operation` brings the model up to date first: every write, and a read unless the model was brought
-    /// up to date less than [`READ_SETTLE_EVERY`] ago. Called with the model locked.
-    fn due_to_settle(&self, operation: &str) -> bool {
+    /// The time of the double's clock `operation` runs at, and whether it brings the model up to that time first:
+    /// every write does, at `now`; a read does unless the model was brought up to date less than
+    /// [`READ_SETTLE_EVERY`] ago, and then it runs at the time the model was brought to. Called with the model
+    /// locked.
+    fn operation_time(&self, operation: &str, now: f64) -> (f64, bool) {
         let read = operation.starts_with("Describe") || operation.starts_with("List");
         let mut settled_at = lock(&self.settled_at);
-        let now = std::time::Instant::now();
-        if read && settled_at.is_some_and(|at| now - at < READ_SETTLE_EVERY) {
-            return false;
+        let real_now = std::time::Instant::now();
+        match *settled_at {
+            Some((at, then)) if read && real_now - at < READ_SETTLE_EVERY => (then, false),
+            _ => {
+                *settled_at = Some((real_now, now));
+                (now, true)
+            }
         }
-        *settled_at = Some(now);
-        true
     }
 
     pub fn settings(&self) -> Settings {
@@ -179,8 +184,9 @@ impl App {
         }
         let result = {
             let mut model = lock(&self.model);
+            let (now, settle) = self.operation_time(operation, self.clock.now());
             let ctx = Ctx {
-                now: self.clock.now(),
+                now,
                 duration: settings.rollout_duration(),
                 minute: 60.0 / settings.speedup,
                 failure_rate: settings.rollout_failure_rate,
@@ -200,7 +206,7 @@ impl App {
                 placement_failure_reason: settings.placement_failure_reason,
                 sidecar_exit_code: settings.sidecar_exit_code,
             };
-            if self.due_to_settle(operation) {
+            if settle {
                 model.settle(ctx.now, ctx.duration);
                 crate::service_tasks::settle(&mut model, ctx.now, ctx.task_timing);
             }
