@@ -71,8 +71,8 @@ impl Watch {
         self.namespace.is_none() || owner.namespace == self.namespace
     }
 
-    /// Reads every followed service once; returns the services to wake, each once, and the DescribeServices
-    /// calls the round made in each account and region.
+    /// Reads the followed services due to be read; returns the services to wake, each once, and the
+    /// DescribeServices calls the round made in each account and region.
     async fn round(&self) -> (Vec<ObjectRef<EcsService>>, HashMap<(String, String), Load>) {
         let rolling = self.ctx.shared.get::<Rolling>();
         // A service deleted, or being deleted, is no longer followed: its deletion is its own reconcile's.
@@ -125,13 +125,9 @@ impl Watch {
                 }
             }
         }
-        let followed: usize = loads.values().map(|l| l.calls).sum();
+        let calls: usize = loads.values().map(|l| l.calls).sum();
         let woken = due(woken, |o| self.ctx.backoff.waiting(&backoff_key(o)));
-        tracing::debug!(
-            calls = followed,
-            woken = woken.len(),
-            "read the rolling services"
-        );
+        tracing::debug!(calls, woken = woken.len(), "read the rolling services");
         (woken, loads)
     }
 }
