@@ -6,14 +6,14 @@
 //! Rounds are paced as the task loop's (`rounds`): at most half of what each account's service-read bucket
 //! sustains, and at least a second apart. A service waiting out its error backoff is not woken early.
 
-use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::rounds::{CLUSTERS_AT_ONCE, Load, MIN_PAUSE, backoff_key, due, pause};
+use super::rounds::{self, CLUSTERS_AT_ONCE, Loads, Rounds, backoff_key, due};
 use crate::api::EcsService;
 use crate::controllers::service::rolling::{Rolling, changed};
 use crate::ecs::AwsErrorKind;
@@ -28,8 +28,6 @@ struct Watch {
     /// The namespace of the controller's scope; all when None.
     namespace: Option<String>,
     ctx: Arc<Context>,
-    due: VecDeque<ObjectRef<EcsService>>,
-    pause: Duration,
 }
 
 /// The services to reconcile because ECS shows their rollout in a new state; runs as long as it is polled.
@@ -42,28 +40,17 @@ pub fn rollout_changes(
         store,
         namespace,
         ctx,
-        due: VecDeque::new(),
-        pause: MIN_PAUSE,
     };
-    futures::stream::unfold(watch, |mut watch| async move {
-        loop {
-            if let Some(next) = watch.due.pop_front() {
-                return Some((next, watch));
-            }
-            tokio::time::sleep(watch.pause).await;
-            let started = Instant::now();
-            let (woken, loads) = watch.round().await;
-            watch.due.extend(woken);
-            let took = started.elapsed();
-            watch.pause = pause(loads.values(), took);
-            tracing::debug!(
-                accounts = loads.len(),
-                took_ms = took.as_millis(),
-                pause_ms = watch.pause.as_millis(),
-                "rollout round"
-            );
-        }
-    })
+    rounds::woken(watch)
+}
+
+impl Rounds for Watch {
+    type Woken = ObjectRef<EcsService>;
+    const READS: &'static str = "rolling services";
+
+    fn round(&self) -> impl Future<Output = (Vec<ObjectRef<EcsService>>, Loads)> + Send {
+        self.read_once()
+    }
 }
 
 impl Watch {
@@ -73,7 +60,7 @@ impl Watch {
 
     /// Reads the followed services due to be read; returns the services to wake, each once, and the
     /// DescribeServices calls the round made in each account and region.
-    async fn round(&self) -> (Vec<ObjectRef<EcsService>>, HashMap<(String, String), Load>) {
+    async fn read_once(&self) -> (Vec<ObjectRef<EcsService>>, Loads) {
         let rolling = self.ctx.shared.get::<Rolling>();
         // A service deleted, or being deleted, is no longer followed: its deletion is its own reconcile's.
         rolling.retain(|owner| {
@@ -99,7 +86,7 @@ impl Watch {
             .collect()
             .await;
         let mut woken = Vec::new();
-        let mut loads: HashMap<(String, String), Load> = HashMap::new();
+        let mut loads = Loads::new();
         for (cluster, followed, found) in answers {
             let (account, region) = followed.ecs.place();
             let load = loads

@@ -4,8 +4,11 @@
 //! and a slow answer does not slow the next round down; and wakes that spare objects waiting out their error
 //! backoff.
 
-use std::collections::HashSet;
-use std::time::Duration;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::Stream;
 
 use kube::Resource;
 use kube::runtime::reflector::ObjectRef;
@@ -18,6 +21,44 @@ pub const MIN_PAUSE: Duration = Duration::from_secs(1);
 pub const BUCKET_SHARE: f64 = 0.5;
 /// Clusters read at the same time in a round.
 pub const CLUSTERS_AT_ONCE: usize = 8;
+
+/// Each account and region's calls in a round, by (account, region).
+pub type Loads = HashMap<(String, String), Load>;
+
+/// A loop that reads many objects in rounds and tells which to wake.
+pub trait Rounds: Send + Sync + 'static {
+    type Woken: Send + 'static;
+    /// What the rounds read, for the log.
+    const READS: &'static str;
+    /// Reads once; returns the objects to wake and the calls made in each account and region.
+    fn round(&self) -> impl Future<Output = (Vec<Self::Woken>, Loads)> + Send;
+}
+
+/// The objects `rounds` wakes, round after round, each round followed by the pause [`pause`] gives; runs as long as
+/// it is polled.
+pub fn woken<R: Rounds>(rounds: R) -> impl Stream<Item = R::Woken> + Send + 'static {
+    let start = (rounds, VecDeque::new(), MIN_PAUSE);
+    futures::stream::unfold(start, |(rounds, mut due, mut paused)| async move {
+        loop {
+            if let Some(next) = due.pop_front() {
+                return Some((next, (rounds, due, paused)));
+            }
+            tokio::time::sleep(paused).await;
+            let started = Instant::now();
+            let (woken, loads) = rounds.round().await;
+            due.extend(woken);
+            let took = started.elapsed();
+            paused = pause(loads.values(), took);
+            tracing::debug!(
+                reads = R::READS,
+                accounts = loads.len(),
+                took_ms = took.as_millis(),
+                pause_ms = paused.as_millis(),
+                "round"
+            );
+        }
+    })
+}
 
 /// One account and region's calls in a round, and the calls a second its bucket sustains (None when calls are not
 /// limited).

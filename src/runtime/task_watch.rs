@@ -11,15 +11,15 @@
 //! Kubernetes endpoints (`controllers::service::endpoints::followed`) are read in the same per-cluster calls, and
 //! a service is woken when what its endpoints show changed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use futures::channel::mpsc::UnboundedSender;
 use futures::{Stream, StreamExt};
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::rounds::{CLUSTERS_AT_ONCE, Load, MIN_PAUSE, backoff_key, due, pause};
+use super::rounds::{self, CLUSTERS_AT_ONCE, Loads, Rounds, backoff_key, due};
 use crate::api::{EcsService, EcsTask};
 use crate::controllers::service::endpoints::followed::Followed;
 use crate::controllers::task::plan::is_stopped;
@@ -52,8 +52,6 @@ struct Watch {
     store: Store<EcsTask>,
     services: EndpointServices,
     ctx: Arc<Context>,
-    due: VecDeque<ObjectRef<EcsTask>>,
-    pause: Duration,
 }
 
 /// The objects to reconcile because ECS shows their tasks in a new state; runs as long as it is polled.
@@ -66,28 +64,17 @@ pub fn task_changes(
         store,
         services,
         ctx,
-        due: VecDeque::new(),
-        pause: MIN_PAUSE,
     };
-    futures::stream::unfold(watch, |mut watch| async move {
-        loop {
-            if let Some(next) = watch.due.pop_front() {
-                return Some((next, watch));
-            }
-            tokio::time::sleep(watch.pause).await;
-            let started = Instant::now();
-            let (woken, calls) = watch.round().await;
-            watch.due.extend(woken);
-            let took = started.elapsed();
-            watch.pause = pause(calls.values(), took);
-            tracing::debug!(
-                accounts = calls.len(),
-                took_ms = took.as_millis(),
-                pause_ms = watch.pause.as_millis(),
-                "task round"
-            );
-        }
-    })
+    rounds::woken(watch)
+}
+
+impl Rounds for Watch {
+    type Woken = ObjectRef<EcsTask>;
+    const READS: &'static str = "tasks";
+
+    fn round(&self) -> impl Future<Output = (Vec<ObjectRef<EcsTask>>, Loads)> + Send {
+        self.read_once()
+    }
 }
 
 impl Watch {
@@ -98,7 +85,7 @@ impl Watch {
 
     /// Reads every open task once; wakes the services whose endpoints changed and returns the objects whose
     /// tasks changed, each once, and the DescribeTasks calls the round made in each account and region.
-    async fn round(&self) -> (Vec<ObjectRef<EcsTask>>, HashMap<(String, String), Load>) {
+    async fn read_once(&self) -> (Vec<ObjectRef<EcsTask>>, Loads) {
         self.forget_unpublished();
         let services = &self.services;
         let mut service_arns = self
@@ -140,7 +127,7 @@ impl Watch {
             .await;
         let mut woken = Vec::new();
         let mut services_woken = Vec::new();
-        let mut loads: HashMap<(String, String), Load> = HashMap::new();
+        let mut loads = Loads::new();
         for (cluster, open, read) in answers {
             // No door to the cluster (its account is gone): nothing of it can be read.
             let Some(((place, calls, sustained), found)) = read else {
