@@ -13,7 +13,9 @@ use serde_json::json;
 
 use super::counters::{EcsCalls, apiserver_writes};
 use super::objects::{CLUSTERS, count_ready, create, create_task_definitions};
-use super::processes::{Process, free_port_pair, http, peak_rss_mib, start_double, start_operator};
+use super::processes::{
+    Process, cpu_seconds, free_port_pair, http, peak_rss_mib, rss_mib, start_double, start_operator,
+};
 use super::urgent_repair::{self, UrgentRepair};
 use super::{BUDGET, DRIFT_PERIOD, bucket_seconds, drift_window, rate_limits};
 
@@ -79,18 +81,39 @@ async fn create_objects(client: &kube::Client, run: &str, services: usize, famil
     create::<EcsService>(client, run, services.collect()).await;
 }
 
-/// Waits until all `expected` objects are Ready, looking every 5 s (a list of 13,000 objects is not free).
+/// Waits until all `expected` objects are Ready, looking every 5 s (a list of 13,000 objects is not free), and
+/// prints every 30 s how far it is: objects Ready, registrations and creations made, the operator's memory.
 async fn wait_ready(
     client: &kube::Client,
     run: &str,
     expected: usize,
     timeout: Duration,
+    (double_url, operator): (&str, u32),
 ) -> Duration {
     let started = Instant::now();
+    let mut reported = Instant::now();
     loop {
         let (ready, total) = count_ready(client, run).await;
         if ready == expected && total == expected {
             return started.elapsed();
+        }
+        if reported.elapsed() >= Duration::from_secs(30) {
+            reported = Instant::now();
+            let calls = EcsCalls::read(double_url);
+            eprintln!(
+                "benchmark: {ready} of {expected} Ready at {:.0} s; RegisterTaskDefinition {}, CreateService {}, \
+                 DescribeServices {}; operator RSS {:.0} MiB (peak {:.0}), CPU {:.0} s; load {}",
+                started.elapsed().as_secs_f64(),
+                calls.of("RegisterTaskDefinition"),
+                calls.of("CreateService"),
+                calls.of("DescribeServices"),
+                rss_mib(operator),
+                peak_rss_mib(operator),
+                cpu_seconds(operator),
+                std::fs::read_to_string("/proc/loadavg")
+                    .unwrap_or_default()
+                    .trim(),
+            );
         }
         assert!(
             started.elapsed() < timeout,
@@ -206,6 +229,7 @@ pub async fn run_if_asked(client: &kube::Client) {
         &run,
         expected,
         Duration::from_secs_f64(floor * 3.0 + 600.0),
+        (&url, operator.child.id()),
     )
     .await;
     let converged = EcsCalls::read(&url);
@@ -223,7 +247,7 @@ pub async fn run_if_asked(client: &kube::Client) {
     let steady_k8s = apiserver_writes(client).await - k8s_before;
     let first_rss = peak_rss_mib(operator.child.id());
     drop(operator);
-    eprintln!("benchmark: restart ...");
+    eprintln!("benchmark: peak RSS {first_rss:.1} MiB; restart ...");
     let (operator, restarted) = restart(client, &url, &run, n, &limits).await;
     let throttled_before_repair = EcsCalls::read(&url).throttled;
     let ecs = super::ecs_client(&url).await;
@@ -235,6 +259,7 @@ pub async fn run_if_asked(client: &kube::Client) {
         None => None,
     };
     let second_rss = peak_rss_mib(operator.child.id());
+    eprintln!("benchmark: the restarted operator's peak RSS {second_rss:.1} MiB");
     let figures = Figures {
         n,
         families,

@@ -69,13 +69,27 @@ impl<V: Clone + Send + 'static> Batcher<V> {
         keys: Vec<String>,
         valid_for: Duration,
     ) -> Found<V> {
+        let mut all = HashMap::new();
+        self.prefetch_each(group, keys, valid_for, |found| all.extend(found))
+            .await?;
+        Ok(all)
+    }
+
+    /// As [`Self::prefetch_for`], but hands each batch's answers to `found_in_batch` as they come instead of
+    /// gathering them all: a drift pass reads thousands of keys, and their answers are kept once, for the lookups.
+    pub async fn prefetch_each(
+        &self,
+        group: &str,
+        keys: Vec<String>,
+        valid_for: Duration,
+        mut found_in_batch: impl FnMut(HashMap<String, V>),
+    ) -> Result<(), AwsError> {
         let began = Instant::now();
         self.prefetched.begin(began);
         let chunks: Vec<_> = keys
             .chunks(self.max)
             .map(|chunk| self.prefetched.announce(group, chunk))
             .collect();
-        let mut all = HashMap::new();
         for chunk in chunks {
             let asked = Instant::now();
             let found = (self.fetch)(group.to_owned(), chunk.keys().to_vec()).await?;
@@ -86,9 +100,9 @@ impl<V: Clone + Send + 'static> Batcher<V> {
                 until,
             };
             self.prefetched.keep(group, chunk.keys(), &found, reading);
-            all.extend(found);
+            found_in_batch(found);
         }
-        Ok(all)
+        Ok(())
     }
 
     /// Drops a prefetched answer that a write has made stale (also one a prefetch under way would keep).

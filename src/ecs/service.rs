@@ -221,8 +221,27 @@ const NOT_SENT_FROM_SPEC: [&str; 12] = [
     "deletionPolicy",
 ];
 
+/// How many of a service's newest events the operator keeps of the up to 100 ECS reports: the status shows them
+/// and new ones become Kubernetes Events. The rest would only take memory, by the service, in every answer
+/// read ahead for a drift pass (100 events of 10,000 services are hundreds of MiB).
+pub const NEWEST_EVENTS: usize = 5;
+
 fn observed(service: &aws_sdk_ecs::types::Service) -> Result<ObservedService, AwsError> {
-    from_sdk(service)
+    let mut observed: ObservedService = from_sdk(service)?;
+    observed.events = newest_events(std::mem::take(&mut observed.events));
+    Ok(observed)
+}
+
+/// The [`NEWEST_EVENTS`] newest of `events`, newest first (as ECS lists them).
+fn newest_events(mut events: Vec<ObservedServiceEvent>) -> Vec<ObservedServiceEvent> {
+    events.sort_by(|a, b| {
+        b.created_at
+            .unwrap_or(0.0)
+            .total_cmp(&a.created_at.unwrap_or(0.0))
+    });
+    events.truncate(NEWEST_EVENTS);
+    events.shrink_to_fit();
+    events
 }
 
 /// The ECS fields of the spec as a `CreateService` input (name, cluster, task definition, count and tags apart).
@@ -264,6 +283,21 @@ impl Ecs {
         valid_for: std::time::Duration,
     ) -> Found<ObservedService> {
         self.services.prefetch_for(cluster, names, valid_for).await
+    }
+
+    /// Reads the services of a cluster ahead of a drift pass, as [`Self::prefetch_services`], keeping only the
+    /// answers for the pass's lookups. Returns how many services were found.
+    pub async fn read_services_ahead(
+        &self,
+        cluster: &str,
+        names: Vec<String>,
+        valid_for: std::time::Duration,
+    ) -> Result<usize, AwsError> {
+        let mut found = 0;
+        (self.services)
+            .prefetch_each(cluster, names, valid_for, |batch| found += batch.len())
+            .await?;
+        Ok(found)
     }
 
     /// The DescribeServices calls a second the service-read bucket sustains (None when calls are not limited).

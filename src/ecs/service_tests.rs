@@ -164,3 +164,28 @@ fn an_update_sends_only_the_fields_it_sets() {
     assert_eq!(nothing.force_new_deployment, None);
     assert_eq!(nothing.task_definition, None);
 }
+
+/// ECS keeps a service's last 100 events; a service read keeps only the newest few (all the status and the
+/// Kubernetes Events use), newest first whatever order they came in.
+#[test]
+fn a_service_read_keeps_only_its_newest_events() {
+    let events: Vec<_> = (0..100)
+        .map(|i| json!({"id": format!("e{i}"), "createdAt": 1_700_000_000 + (i * 37) % 100, "message": "m"}))
+        .collect();
+    let service = sdk_service(json!({
+        "serviceArn": "arn:aws:ecs:us-east-1:123:service/main/web",
+        "serviceName": "web",
+        "status": "ACTIVE",
+        "events": events,
+    }));
+    let observed = observed(&service).unwrap();
+    let times: Vec<_> = observed
+        .events
+        .iter()
+        .map(|e| e.created_at.unwrap())
+        .collect();
+    let newest: Vec<_> = (0..NEWEST_EVENTS)
+        .map(|i| 1_700_000_099.0 - i as f64)
+        .collect();
+    assert_eq!(times, newest);
+}

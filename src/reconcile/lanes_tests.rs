@@ -12,6 +12,14 @@ fn service(name: &str) -> PutBack {
     }
 }
 
+/// Lets the spawned waiters run until the background waiting room of `kind` is full (one yield is not always
+/// enough: the runtime may come back to the test before every spawned task ran).
+async fn background_room_filled(lanes: &Lanes, kind: &str) {
+    while lanes.of(kind).background.waiting_room.available_permits() > 0 {
+        tokio::task::yield_now().await;
+    }
+}
+
 #[tokio::test]
 async fn background_work_takes_half_the_places_of_each_kind_and_queues_in_a_waiting_room() {
     let lanes = Arc::new(Lanes::default());
@@ -33,7 +41,7 @@ async fn background_work_takes_half_the_places_of_each_kind_and_queues_in_a_wait
             })
         })
         .collect();
-    tokio::task::yield_now().await;
+    background_room_filled(&lanes, "EcsService").await;
     assert!(
         lanes
             .background("EcsService", &service("late"))
@@ -84,7 +92,7 @@ async fn a_put_back_reconcile_waits_for_a_freed_place_not_a_timer() {
             })
         })
         .collect();
-    tokio::task::yield_now().await;
+    background_room_filled(&lanes, "EcsService").await;
     for name in ["first", "second", "first", "second", "first"] {
         assert!(
             lanes

@@ -31,8 +31,17 @@ pub async fn services_before_each_drift_check(services: Store<EcsService>, ctx: 
                 let Ok(door) = ctx.bindings.recorded(Some(&status), &ctx.accounts).await else {
                     continue;
                 };
-                if let Err(err) = door.ecs.prefetch_services(&cluster, names, valid_for).await {
-                    tracing::warn!(cluster = %cluster, error = %err, "could not read services ahead of the drift check");
+                match door
+                    .ecs
+                    .read_services_ahead(&cluster, names, valid_for)
+                    .await
+                {
+                    Ok(found) => {
+                        tracing::debug!(cluster = %cluster, found, "read services ahead of the drift check")
+                    }
+                    Err(err) => {
+                        tracing::warn!(cluster = %cluster, error = %err, "could not read services ahead of the drift check")
+                    }
                 }
             }
         };

@@ -25,6 +25,7 @@ mod exports;
 mod express_claim;
 mod express_own;
 mod express_service;
+mod finalizer;
 mod gateway;
 mod harness;
 mod import_apply;

@@ -2,8 +2,9 @@
 
 use crate::ecs::service::ObservedServiceEvent;
 
-/// At most this many ECS events become Kubernetes Events in one pass (ECS keeps the last 100).
-const MAX_NEW_EVENTS: usize = 5;
+/// At most this many ECS events become Kubernetes Events in one pass (ECS keeps the last 100, the operator the
+/// newest of them).
+const MAX_NEW_EVENTS: usize = crate::ecs::service::NEWEST_EVENTS;
 
 /// The events newer than `last_seen`, oldest first; ECS lists events newest first.
 pub fn unseen<'a>(

@@ -6,8 +6,8 @@ use crate::api::EcsServiceStatus;
 use crate::api::service::{ServiceDeploymentStatus, ServiceEventStatus};
 use crate::ecs::service::{ObservedDeployment, ObservedService};
 
-/// How many of the newest ECS service events the status keeps.
-const RECENT_EVENTS: usize = 5;
+/// How many of the newest ECS service events the status keeps: all the operator keeps.
+const RECENT_EVENTS: usize = crate::ecs::service::NEWEST_EVENTS;
 
 /// The status fields for an observed service (conditions and bookkeeping fields are the caller's).
 pub fn status_fields(observed: &ObservedService) -> EcsServiceStatus {
