@@ -95,7 +95,7 @@ async fn ready_in_table(client: &Client, namespace: &str, plural: &str) -> (usiz
         .as_array()
         .and_then(|columns| columns.iter().position(|c| c["name"] == "Ready"))
         .expect("a Ready column");
-    let rows = table["rows"].as_array().cloned().unwrap_or_default();
+    let rows = table["rows"].as_array().map_or(&[][..], Vec::as_slice);
     let ready = rows
         .iter()
         .filter(|row| row["cells"][ready_column] == "True")

@@ -19,6 +19,7 @@ mod prefetched;
 pub mod priority;
 pub mod service;
 pub mod service_deployment;
+mod service_observed;
 pub mod service_tasks;
 pub mod tags;
 pub mod task;

@@ -9,116 +9,25 @@ use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::ServiceField;
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::batch::Found;
 use super::bridge::{from_sdk, to_sdk};
+use super::service_observed::newest_events;
+pub use super::service_observed::{
+    NEWEST_EVENTS, ObservedDeployment, ObservedService, ObservedServiceEvent, ObservedTaskSet,
+    newer_first,
+};
 use super::{AwsError, AwsErrorKind, Core, Ecs};
 use crate::api::Tags;
 use crate::api::cluster::CapacityProviderStrategyItem;
 use crate::api::service::{
     AvailabilityZoneRebalancing, DeploymentConfiguration, DeploymentController, EcsServiceSpec,
-    LaunchType, LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementStrategy,
-    PropagateTags, SchedulingStrategy, ServiceConnectConfiguration, ServiceRegistry,
-    ServiceVolumeConfiguration, VpcLatticeConfiguration,
+    LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementStrategy, PropagateTags,
+    ServiceConnectConfiguration, ServiceRegistry, ServiceVolumeConfiguration,
+    VpcLatticeConfiguration,
 };
 use crate::api::service_revision_fields::{GatewayConnector, MonitoringConfiguration};
-
-/// A service as ECS reports it, in the shape of our API types (serialized: its settable fields, to compare with
-/// a spec).
-#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObservedService {
-    pub service_arn: String,
-    pub service_name: String,
-    pub cluster_arn: String,
-    /// `ACTIVE`, `DRAINING` (being deleted) or `INACTIVE` (deleted).
-    pub status: String,
-    pub desired_count: i32,
-    pub running_count: i32,
-    pub pending_count: i32,
-    /// ARN of the task definition of the newest deployment.
-    pub task_definition: Option<String>,
-    pub launch_type: Option<LaunchType>,
-    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
-    pub platform_version: Option<String>,
-    pub network_configuration: Option<NetworkConfiguration>,
-    pub load_balancers: Vec<LoadBalancer>,
-    pub service_registries: Vec<ServiceRegistry>,
-    pub deployment_configuration: Option<DeploymentConfiguration>,
-    pub deployment_controller: Option<DeploymentController>,
-    pub placement_constraints: Vec<PlacementConstraint>,
-    pub placement_strategy: Vec<PlacementStrategy>,
-    pub health_check_grace_period_seconds: Option<i32>,
-    pub scheduling_strategy: Option<SchedulingStrategy>,
-    #[serde(rename = "enableECSManagedTags")]
-    pub enable_ecs_managed_tags: bool,
-    pub propagate_tags: Option<PropagateTags>,
-    pub enable_execute_command: bool,
-    pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
-    pub vpc_lattice_configurations: Vec<VpcLatticeConfiguration>,
-    #[serde(deserialize_with = "super::tags::deserialize_list")]
-    pub tags: Tags,
-    /// The `PRIMARY` deployment and the `ACTIVE` ones it replaces.
-    #[serde(skip_serializing)]
-    pub deployments: Vec<ObservedDeployment>,
-    /// ECS service events, newest first.
-    #[serde(skip_serializing)]
-    pub events: Vec<ObservedServiceEvent>,
-    /// Task sets of an EXTERNAL (or CODE_DEPLOY) service.
-    #[serde(skip_serializing)]
-    pub task_sets: Vec<ObservedTaskSet>,
-    /// ARN of the service's current service deployment (docs/ecs-behaviour.md, entry 6).
-    pub current_service_deployment: Option<String>,
-}
-
-/// A task set as ECS reports it.
-#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObservedTaskSet {
-    pub id: Option<String>,
-    /// `PRIMARY`, `ACTIVE` or `DRAINING`.
-    pub status: Option<String>,
-    pub task_definition: Option<String>,
-    pub computed_desired_count: i32,
-    pub running_count: i32,
-    pub pending_count: i32,
-    /// `STEADY_STATE` or `STABILIZING`.
-    pub stability_status: Option<String>,
-}
-
-/// One deployment of a service as ECS reports it; timestamps are epoch seconds.
-#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObservedDeployment {
-    pub id: Option<String>,
-    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
-    pub status: Option<String>,
-    pub task_definition: Option<String>,
-    pub desired_count: i32,
-    pub running_count: i32,
-    pub pending_count: i32,
-    pub failed_tasks: i32,
-    /// `IN_PROGRESS`, `COMPLETED` or `FAILED`; absent on older ECS versions and emulators.
-    pub rollout_state: Option<String>,
-    pub rollout_state_reason: Option<String>,
-    /// The Service Connect configuration this deployment runs with (ECS reports it per deployment).
-    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
-    /// The EBS volumes this deployment's tasks get (ECS reports them per deployment).
-    pub volume_configurations: Vec<ServiceVolumeConfiguration>,
-    pub created_at: Option<f64>,
-    pub updated_at: Option<f64>,
-}
-
-/// One ECS service event.
-#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObservedServiceEvent {
-    pub id: Option<String>,
-    /// Epoch seconds.
-    pub created_at: Option<f64>,
-    pub message: Option<String>,
-}
 
 /// The fields to change with `UpdateService`; only the ones that are set are sent.
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
@@ -221,27 +130,10 @@ const NOT_SENT_FROM_SPEC: [&str; 12] = [
     "deletionPolicy",
 ];
 
-/// How many of a service's newest events the operator keeps of the up to 100 ECS reports: the status shows them
-/// and new ones become Kubernetes Events. The rest would only take memory, by the service, in every answer
-/// read ahead for a drift pass (100 events of 10,000 services are hundreds of MiB).
-pub const NEWEST_EVENTS: usize = 5;
-
 fn observed(service: &aws_sdk_ecs::types::Service) -> Result<ObservedService, AwsError> {
     let mut observed: ObservedService = from_sdk(service)?;
     observed.events = newest_events(std::mem::take(&mut observed.events));
     Ok(observed)
-}
-
-/// The [`NEWEST_EVENTS`] newest of `events`, newest first (as ECS lists them).
-fn newest_events(mut events: Vec<ObservedServiceEvent>) -> Vec<ObservedServiceEvent> {
-    events.sort_by(|a, b| {
-        b.created_at
-            .unwrap_or(0.0)
-            .total_cmp(&a.created_at.unwrap_or(0.0))
-    });
-    events.truncate(NEWEST_EVENTS);
-    events.shrink_to_fit();
-    events
 }
 
 /// The ECS fields of the spec as a `CreateService` input (name, cluster, task definition, count and tags apart).

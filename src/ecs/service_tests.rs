@@ -1,6 +1,7 @@
 //! Unit tests of the ECS service calls' inputs and readings (`service.rs`).
 
 use super::*;
+use crate::api::service::LaunchType;
 use aws_sdk_ecs::types as sdk;
 use serde_json::json;
 

@@ -12,13 +12,18 @@ use crate::api::common::FINALIZER;
 
 /// Whether the object carries the operator's finalizer.
 pub fn has<K: Managed>(obj: &K) -> bool {
-    obj.finalizers().iter().any(|f| f == FINALIZER)
+    carries(obj.finalizers())
+}
+
+/// Whether the operator's finalizer is among `finalizers`.
+fn carries(finalizers: &[String]) -> bool {
+    finalizers.iter().any(|f| f == FINALIZER)
 }
 
 /// Adds the finalizer, keeping any others.
 pub async fn add<K: Managed>(api: &Api<K>, obj: &K) -> Result<(), kube::Error> {
     change(api, obj, |finalizers| {
-        (!finalizers.iter().any(|f| f == FINALIZER)).then(|| {
+        (!carries(finalizers)).then(|| {
             let mut with_ours = finalizers.to_vec();
             with_ours.push(FINALIZER.to_owned());
             with_ours
@@ -30,7 +35,7 @@ pub async fn add<K: Managed>(api: &Api<K>, obj: &K) -> Result<(), kube::Error> {
 /// Removes the finalizer, keeping any others.
 pub async fn remove<K: Managed>(api: &Api<K>, obj: &K) -> Result<(), kube::Error> {
     change(api, obj, |finalizers| {
-        finalizers.iter().any(|f| f == FINALIZER).then(|| {
+        carries(finalizers).then(|| {
             finalizers
                 .iter()
                 .filter(|f| *f != FINALIZER)

@@ -1,6 +1,6 @@
 //! Which ECS service events are new since the last one reported as a Kubernetes Event; pure.
 
-use crate::ecs::service::ObservedServiceEvent;
+use crate::ecs::service::{ObservedServiceEvent, newer_first};
 
 /// At most this many ECS events become Kubernetes Events in one pass (ECS keeps the last 100, the operator the
 /// newest of them).
@@ -12,11 +12,7 @@ pub fn unseen<'a>(
     last_seen: Option<&str>,
 ) -> Vec<&'a ObservedServiceEvent> {
     let mut newest_first: Vec<&ObservedServiceEvent> = events.iter().collect();
-    newest_first.sort_by(|a, b| {
-        b.created_at
-            .unwrap_or(0.0)
-            .total_cmp(&a.created_at.unwrap_or(0.0))
-    });
+    newest_first.sort_by(|a, b| newer_first(a, b));
     let mut fresh: Vec<_> = newest_first
         .into_iter()
         .take_while(|e| last_seen.is_none() || e.id.as_deref() != last_seen)

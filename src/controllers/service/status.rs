@@ -4,7 +4,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use crate::api::EcsServiceStatus;
 use crate::api::service::{ServiceDeploymentStatus, ServiceEventStatus};
-use crate::ecs::service::{ObservedDeployment, ObservedService};
+use crate::ecs::service::{ObservedDeployment, ObservedService, newer_first};
 
 /// How many of the newest ECS service events the status keeps: all the operator keeps.
 const RECENT_EVENTS: usize = crate::ecs::service::NEWEST_EVENTS;
@@ -15,11 +15,7 @@ pub fn status_fields(observed: &ObservedService) -> EcsServiceStatus {
         .and_then(|d| d.task_definition.clone())
         .or_else(|| observed.task_definition.clone());
     let mut events = observed.events.clone();
-    events.sort_by(|a, b| {
-        b.created_at
-            .unwrap_or(0.0)
-            .total_cmp(&a.created_at.unwrap_or(0.0))
-    });
+    events.sort_by(newer_first);
     EcsServiceStatus {
         arn: non_empty(&observed.service_arn),
         service_name: non_empty(&observed.service_name),
