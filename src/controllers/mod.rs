@@ -9,6 +9,7 @@ pub mod daemon_task_definition;
 pub mod express_service;
 pub mod gateway;
 pub mod launch;
+pub mod reference_cache;
 pub mod references;
 pub mod service;
 pub mod task;

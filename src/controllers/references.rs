@@ -3,6 +3,7 @@
 
 use kube::{Api, ResourceExt};
 
+use super::reference_cache::{ReferenceCache, ServiceReferences};
 use crate::api::common::ConditionedStatus;
 use crate::api::task_definition::NetworkMode;
 use crate::api::{EcsCluster, LocalRef, TaskDefinition, TaskDefinitionSpec};
@@ -19,6 +20,9 @@ pub struct References<'a> {
     pub task_definition: Option<&'a String>,
     /// Neither task definition field is needed (an EXTERNAL service: its task sets name their task definitions).
     pub task_definition_optional: bool,
+    /// The object is woken by the changes of its references, so the service controller's caches of them may
+    /// answer (see [`ServiceReferences`]).
+    pub cached: bool,
 }
 
 /// What a referenced `TaskDefinition` says about the tasks it runs, for checks before any ECS call.
@@ -46,10 +50,12 @@ pub struct Resolved {
 /// Resolves the cluster and task definition; `DependencyNotReady` names what the object waits for.
 pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, Error> {
     let namespace = &refs.namespace;
+    let caches = refs.cached.then(|| ctx.shared.get::<ServiceReferences>());
     let cluster = match (refs.cluster_ref, refs.cluster) {
         (Some(reference), None) => {
             let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), namespace);
-            let cluster = ready_object(&api, &reference.name, "spec.clusterRef").await?;
+            let cache = caches.as_ref().map(|c| &c.clusters);
+            let cluster = ready_reference(cache, &api, &reference.name, "spec.clusterRef").await?;
             same_place(ctx, &cluster, "spec.clusterRef")?;
             cluster
                 .status
@@ -69,7 +75,9 @@ pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, E
     let (task_definition, task_traits) = match (refs.task_definition_ref, refs.task_definition) {
         (Some(reference), None) => {
             let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), namespace);
-            let td = ready_object(&api, &reference.name, "spec.taskDefinitionRef").await?;
+            let cache = caches.as_ref().map(|c| &c.task_definitions);
+            let td =
+                ready_reference(cache, &api, &reference.name, "spec.taskDefinitionRef").await?;
             same_place(ctx, &td, "spec.taskDefinitionRef")?;
             let traits = TaskTraits {
                 compatibilities: compatibilities(&td.spec),
@@ -111,6 +119,23 @@ pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, E
     })
 }
 
+/// Fails with `DependencyNotReady` while the referenced cluster or task definition is missing or not Ready (only
+/// that: [`resolve`] checks the rest once the object has its place).
+pub async fn wait_for(refs: &References<'_>, ctx: &Context) -> Result<(), Error> {
+    let caches = refs.cached.then(|| ctx.shared.get::<ServiceReferences>());
+    if let Some(reference) = refs.cluster_ref {
+        let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &refs.namespace);
+        let cache = caches.as_ref().map(|c| &c.clusters);
+        ready_reference(cache, &api, &reference.name, "spec.clusterRef").await?;
+    }
+    if let Some(reference) = refs.task_definition_ref {
+        let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), &refs.namespace);
+        let cache = caches.as_ref().map(|c| &c.task_definitions);
+        ready_reference(cache, &api, &reference.name, "spec.taskDefinitionRef").await?;
+    }
+    Ok(())
+}
+
 /// The cluster to clean up in, also when the object's status never `recorded` one: the cluster the reference
 /// names (its ARN, or the ECS name it would have), or `spec.cluster`.
 pub async fn cluster_for_cleanup(
@@ -127,8 +152,18 @@ pub async fn cluster_for_cleanup(
     let Some(reference) = refs.cluster_ref else {
         return Ok(None);
     };
-    let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &refs.namespace);
-    Ok(api.get_opt(&reference.name).await?.map(|cluster| {
+    let cached = refs.cached.then(|| {
+        let caches = ctx.shared.get::<ServiceReferences>();
+        caches.clusters.current(&refs.namespace, &reference.name)
+    });
+    let cluster = match cached.flatten() {
+        Some(cluster) => Some(EcsCluster::clone(&cluster)),
+        None => {
+            let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &refs.namespace);
+            api.get_opt(&reference.name).await?
+        }
+    };
+    Ok(cluster.map(|cluster| {
         cluster
             .status
             .as_ref()
@@ -174,6 +209,23 @@ pub fn arn_in_place(ctx: &Context, field: &str, value: &str) -> Result<(), Error
     }
 }
 
+/// The referenced object if it exists and is Ready for its current generation: from `cache` when it holds the
+/// version that last woke the services and that version is Ready, else read from the API server (so that a cache
+/// still behind never holds a service back).
+async fn ready_reference<K: Managed>(
+    cache: Option<&ReferenceCache<K>>,
+    api: &Api<K>,
+    name: &str,
+    field: &str,
+) -> Result<K, Error> {
+    let namespace = api.namespace().unwrap_or_default();
+    let cached = cache.and_then(|cache| cache.current(namespace, name));
+    match cached.filter(|obj| is_ready(&**obj)) {
+        Some(obj) => Ok(K::clone(&obj)),
+        None => ready_object(api, name, field).await,
+    }
+}
+
 /// The object if it exists and is Ready for its current generation.
 pub async fn ready_object<K>(api: &Api<K>, name: &str, field: &str) -> Result<K, Error>
 where
@@ -185,17 +237,20 @@ where
             "waiting for {kind} {name} ({field}), which does not exist yet"
         ))
     })?;
-    let ready = obj
-        .status()
-        .is_some_and(|s| is_true_for(s.conditions(), READY, obj.meta().generation));
-    if !ready {
+    if !is_ready(&obj) {
         return Err(not_ready(&kind, name, field));
     }
     Ok(obj)
 }
 
+fn is_ready<K: Managed>(obj: &K) -> bool {
+    obj.status()
+        .is_some_and(|s| is_true_for(s.conditions(), READY, obj.meta().generation))
+}
+
+/// A referenced object that exists and is not Ready yet.
 pub fn not_ready(kind: &str, name: &str, field: &str) -> Error {
-    Error::DependencyNotReady(format!("waiting for {kind} {name} ({field}) to be Ready"))
+    Error::ReferenceNotReady(format!("waiting for {kind} {name} ({field}) to be Ready"))
 }
 
 /// The launch types a task definition runs on: its `requiresCompatibilities`, or, when it gives none, those ECS

@@ -1,9 +1,8 @@
-//! What every reconcile shares: the Kubernetes client, the ECS door, the event recorder and the settings.
+//! What every reconcile shares: the Kubernetes client, the ECS door, the Event publisher and the settings.
 
 use std::time::Duration;
 
 use kube::Client;
-use kube::runtime::events::{Recorder, Reporter};
 
 use std::sync::Arc;
 
@@ -12,6 +11,7 @@ use super::bindings::{Bindings, Placed};
 use super::exports::Published;
 use super::lanes::Lanes;
 use super::placement::Placement;
+use super::publisher::Publisher;
 use super::shared::Shared;
 use crate::ecs::accounts::Accounts;
 use crate::ecs::{Ecs, EcsSettings};
@@ -36,7 +36,8 @@ pub struct Context {
     pub accounts: Arc<Accounts>,
     /// Which account each namespace is bound to.
     pub bindings: Arc<Bindings>,
-    pub recorder: Recorder,
+    /// Writes the Kubernetes Events.
+    pub events: Arc<Publisher>,
     pub metrics: Arc<Metrics>,
     /// How often every managed object is compared with ECS.
     pub drift_interval: Duration,
@@ -64,11 +65,7 @@ impl Context {
         drift_interval: Duration,
         instance: Option<String>,
     ) -> Self {
-        let reporter = Reporter {
-            controller: FIELD_MANAGER.to_owned(),
-            instance,
-        };
-        let recorder = Recorder::new(client.clone(), reporter);
+        let events = Arc::new(Publisher::new(client.clone(), FIELD_MANAGER, instance));
         let accounts = Accounts::own_only(ecs.clone(), EcsSettings::default(), metrics.clone());
         Self {
             client,
@@ -77,7 +74,7 @@ impl Context {
             account_id: None,
             accounts: Arc::new(accounts),
             bindings: Arc::default(),
-            recorder,
+            events,
             metrics,
             drift_interval,
             adopt_namespaces: Vec::new(),

@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use crate::ecs::{AwsError, AwsErrorKind};
 
+/// How long an object that its references' watches wake waits before it looks at them again by itself.
+pub const REFERENCE_FALLBACK: Duration = Duration::from_secs(300);
+
 /// Why a reconcile did not reach its goal.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,6 +22,14 @@ pub enum Error {
     /// A referenced object is missing or not ready yet.
     #[error("{0}")]
     DependencyNotReady(String),
+    /// A referenced object exists but is not Ready yet: the ordinary state of objects applied together. Shown like
+    /// `DependencyNotReady`, without the Warning event a missing reference (perhaps a misspelt name) gets.
+    #[error("{0}")]
+    ReferenceNotReady(String),
+    /// ECS does not show yet an object it just created, or no longer shows one being changed: its reads are
+    /// eventually consistent, so a look a few seconds later settles it.
+    #[error("{0}")]
+    NotVisibleYet(String),
     /// Another shard selects the object's namespace too; no shard reconciles it.
     #[error("{0}")]
     ShardConflict(String),
@@ -41,7 +52,9 @@ impl Error {
             Error::InvalidSpec(_) => "InvalidSpec",
             Error::AlreadyExists(_) => "AlreadyExists",
             Error::OwnedByAnother(_) => "OwnedByAnother",
-            Error::DependencyNotReady(_) => "DependencyNotReady",
+            Error::DependencyNotReady(_)
+            | Error::ReferenceNotReady(_)
+            | Error::NotVisibleYet(_) => "DependencyNotReady",
             Error::Account(reason, _) => reason,
             Error::ShardConflict(_) => "ShardConflict",
             Error::Kube(_) => "KubernetesApiError",
@@ -61,14 +74,29 @@ impl Error {
         match self {
             Error::InvalidSpec(_) => None,
             Error::Aws(aws) if aws.kind == AwsErrorKind::Conversion => None,
-            // Watches of the referenced kinds wake the object as soon as they are Ready; this is a fallback.
-            Error::DependencyNotReady(_) => Some(Duration::from_secs(30)),
+            // Kinds without a watch of what they wait for look again soon; see `retry_after_for`.
+            Error::DependencyNotReady(_) | Error::ReferenceNotReady(_) => {
+                Some(Duration::from_secs(30))
+            }
+            Error::NotVisibleYet(_) => Some(Duration::from_secs(5)),
             // Shards' selectors and namespaces' labels change without touching the object: look again.
             Error::ShardConflict(_) => Some(Duration::from_secs(30)),
             Error::Aws(aws) if aws.kind == AwsErrorKind::Transient => Some(Duration::from_secs(5)),
             Error::Aws(aws) if aws.kind == AwsErrorKind::Throttled => Some(Duration::from_secs(30)),
             Error::Kube(_) => Some(Duration::from_secs(5)),
             _ => Some(Duration::from_secs(60)),
+        }
+    }
+
+    /// When an object of a kind that the watches of its references wake (`woken_by_references`) tries again: a
+    /// wait for a reference is then only a fallback, long enough that thousands of waiting objects do not crowd
+    /// out the reconciles of objects that can make progress.
+    pub fn retry_after_for(&self, woken_by_references: bool) -> Option<Duration> {
+        match self {
+            Error::DependencyNotReady(_) | Error::ReferenceNotReady(_) if woken_by_references => {
+                Some(REFERENCE_FALLBACK)
+            }
+            other => other.retry_after(),
         }
     }
 
@@ -86,6 +114,11 @@ impl Error {
         message.strip_prefix(&without_id).is_some_and(|rest| {
             rest.is_empty() || (rest.starts_with(" (request id ") && rest.ends_with(')'))
         })
+    }
+
+    /// Whether the failure gets a Warning event when it is first shown.
+    pub fn warns(&self) -> bool {
+        !matches!(self, Error::ReferenceNotReady(_))
     }
 
     /// A passing failure that does not say the ECS object stopped matching its spec.
@@ -128,6 +161,22 @@ mod tests {
         assert_eq!(throttled.reason(), "Throttled");
         assert!(throttled.retry_after() > server.retry_after());
         assert!(throttled.is_transient() && server.is_transient());
+    }
+
+    #[test]
+    fn a_wait_for_a_watched_reference_only_falls_back_late() {
+        let waiting = Error::DependencyNotReady("waiting for TaskDefinition web".into());
+        assert_eq!(waiting.retry_after_for(true), Some(REFERENCE_FALLBACK));
+        assert_eq!(waiting.retry_after_for(false), waiting.retry_after());
+        assert!(waiting.retry_after() < Some(REFERENCE_FALLBACK));
+        let progressing =
+            Error::ReferenceNotReady("waiting for TaskDefinition web to be Ready".into());
+        assert_eq!(progressing.reason(), "DependencyNotReady");
+        assert_eq!(progressing.retry_after_for(true), Some(REFERENCE_FALLBACK));
+        assert!(!progressing.warns() && waiting.warns());
+        let unseen = Error::NotVisibleYet("ECS service web is not visible yet".into());
+        assert_eq!(unseen.reason(), "DependencyNotReady");
+        assert!(unseen.retry_after_for(true) < waiting.retry_after());
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Kubernetes Events about an object: what the operator did (Normal) and what went wrong (Warning).
 
 use kube::Resource;
-use kube::runtime::events::{Event, EventType};
 
 use super::context::Context;
+use super::publisher::Occurrence;
 
 /// Something worth telling the user about an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,18 +41,12 @@ pub async fn publish<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, note
         } else {
             tracing::info!(reason = %note.reason, "{}", note.message);
         }
-        let event = Event {
-            type_: if note.warning {
-                EventType::Warning
-            } else {
-                EventType::Normal
-            },
-            reason: note.reason.clone(),
-            note: Some(truncate(&note.message, 1000)),
-            action: note.reason.clone(),
-            secondary: None,
+        let occurrence = Occurrence {
+            warning: note.warning,
+            reason: &note.reason,
+            note: &truncate(&note.message, 1000),
         };
-        if let Err(err) = ctx.recorder.publish(&event, &reference).await {
+        if let Err(err) = ctx.events.publish(&occurrence, &reference).await {
             tracing::warn!(error = %err, "could not publish event");
         }
     }

@@ -1,5 +1,6 @@
 //! Failures as the user sees them: `Synced=False` (and `Ready=False` unless a passing failure hit a Ready object)
-//! with the error's reason and message, and a Warning event, each once per failure and generation.
+//! with the error's reason and message, and a Warning event (not for a reference that exists and is not Ready yet),
+//! each once per failure and generation.
 
 use kube::Api;
 
@@ -57,7 +58,9 @@ pub(super) async fn report_failure<K: Managed>(
     let mut status = obj.status().cloned().unwrap_or_default();
     if !is_repeat(&status, err, generation) {
         record_failure(&mut status, err, generation, &conditions::now());
-        events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
+        if err.warns() {
+            events::publish(ctx, obj, &[Note::warning(err.reason(), err.to_string())]).await;
+        }
         status::apply(api, obj, obj.status(), &status).await?;
     }
     Ok(())

@@ -16,6 +16,7 @@ pub mod finalizer;
 pub mod lanes;
 pub mod ownership;
 pub mod placement;
+pub mod publisher;
 pub mod read_only;
 pub mod shared;
 pub mod status;
@@ -43,6 +44,7 @@ pub use context::Context;
 pub use error::Error;
 pub use events::Note;
 use failure::{is_repeat, record_failure, report_failure};
+use placement::Placement;
 
 /// The result of applying a spec to ECS.
 pub struct Applied<S> {
@@ -82,6 +84,9 @@ pub trait Managed:
     const EXPORTED: &'static [(&'static str, &'static str)];
     /// Why `ecsbridge.dev/read-only` is refused, for a kind that does not implement [`Managed::observe`].
     const READ_ONLY_REFUSAL: &'static str = read_only::NOT_BUILT;
+    /// Whether the watches of everything this kind waits for (`DependencyNotReady`) wake its objects when that
+    /// changes, so that their own retry is only a fallback (see [`Error::retry_after_for`]).
+    const WOKEN_BY_REFERENCES: bool = false;
 
     fn status(&self) -> Option<&Self::Status>;
     fn deletion_policy(&self) -> DeletionPolicy;
@@ -104,6 +109,12 @@ pub trait Managed:
         _ctx: &Context,
     ) -> impl Future<Output = Result<Option<read_only::Observed<Self::Status>>, Error>> + Send {
         async { Err(read_only::unsupported::<Self>()) }
+    }
+    /// Fails with `DependencyNotReady` while an object this one refers to is missing or not Ready. Checked before
+    /// the skeleton writes anything for the object (its finalizer, its placement), so that an object created
+    /// together with what it refers to costs one status write while it waits, not three; none by default.
+    fn waiting_for(&self, _ctx: &Context) -> impl Future<Output = Result<(), Error>> + Send {
+        async { Ok(()) }
     }
     /// Removes from ECS what this object owns (only called with `deletionPolicy: Delete`).
     fn cleanup(&self, ctx: &Context) -> impl Future<Output = Result<Cleanup, Error>> + Send;
@@ -211,14 +222,13 @@ async fn reconcile_object<K: Managed>(
             }
         }
     }
+    // The kinds' own futures are boxed: a reconcile that waits for a place of its lane, or is put back, then
+    // holds a few hundred bytes instead of the tens of kilobytes of the largest kind's apply.
     if read_only::is_read_only(&**obj) {
-        return read_only::reconcile(api, obj, ctx).await;
+        return Box::pin(read_only::reconcile(api, obj, ctx)).await;
     }
     if obj.meta().deletion_timestamp.is_some() {
-        return finalize(api, obj, ctx).await;
-    }
-    if !finalizer::has(&**obj) {
-        finalizer::add(api, obj).await?;
+        return Box::pin(finalize(api, obj, ctx)).await;
     }
     let generation = obj.meta().generation;
     // A user's change takes the urgent lane; the rest is background work, in a lane with half as many places.
@@ -240,14 +250,23 @@ async fn reconcile_object<K: Managed>(
         ));
     };
     let checkpoint = Checkpoint::new(api, &**obj);
-    let valid = ownership::check_owner_tag(&**obj).and_then(|()| obj.validate());
-    let outcome = match valid {
-        Err(message) => Err(Error::InvalidSpec(message)),
-        Ok(()) => {
-            let applied = async {
-                let placed = placed(ctx, &**obj, &checkpoint).await?;
+    // A placement found for an object that then waits is shown with the wait, in the same status write.
+    let mut unrecorded = None;
+    let outcome = match prepare(ctx, &**obj).await {
+        Err((err, placement)) => {
+            unrecorded = placement;
+            Err(err)
+        }
+        Ok(placed) => {
+            // The finalizer comes before anything can be created in ECS, and not before: an object refused or
+            // waiting has nothing there to clean up.
+            if !finalizer::has(&**obj) {
+                finalizer::add(api, obj).await?;
+            }
+            let applied = Box::pin(async {
+                record_placement(&placed, &checkpoint).await?;
                 obj.apply(&placed, &checkpoint).await
-            };
+            });
             // The urgent lane's ECS calls also go first at the token buckets.
             match urgent {
                 true => Priority::Urgent.scope(applied).await,
@@ -293,10 +312,16 @@ async fn reconcile_object<K: Managed>(
             )
         }
         Err(err) => {
+            if let Some(placement) = unrecorded {
+                status.set_placement(Some(placement.account), Some(placement.region));
+            }
             // A failure the object already shows gets no new Event and no status write.
             if !is_repeat(&status, &err, generation) {
                 record_failure(&mut status, &err, generation, &now);
-                events::publish(ctx, &**obj, &[Note::warning(err.reason(), err.to_string())]).await;
+                if err.warns() {
+                    let warning = Note::warning(err.reason(), err.to_string());
+                    events::publish(ctx, &**obj, &[warning]).await;
+                }
             }
             (retry(ctx, &**obj, &err), err.reason())
         }
@@ -323,29 +348,46 @@ async fn lane_account<K: Managed>(ctx: &Context, obj: &K) -> String {
     }
 }
 
-/// The context of the object's reconcile, in its account and region; the placement is recorded in status the
-/// first time.
-async fn placed<K: Managed>(
+/// Checks the spec, places the object in its account and region and checks what it waits for, writing nothing:
+/// the context of its reconcile there, or the failure with the placement found, if any.
+async fn prepare<K: Managed>(
     ctx: &Context,
     obj: &K,
-    checkpoint: &Checkpoint<'_, K>,
-) -> Result<Context, Error> {
+) -> Result<Context, (Error, Option<Placement>)> {
+    let valid = ownership::check_owner_tag(obj).and_then(|()| obj.validate());
+    valid.map_err(|message| (Error::InvalidSpec(message), None))?;
     let namespace = obj.namespace().unwrap_or_default();
     let placed = ctx
         .bindings
         .place(&namespace, obj.status(), obj.spec_region(), &ctx.accounts)
-        .await?;
-    let (account, region) = (&placed.placement.account, &placed.placement.region);
+        .await
+        .map_err(|err| (err, None))?;
+    let placed = ctx.placed(placed);
+    match obj.waiting_for(&placed).await {
+        Ok(()) => Ok(placed),
+        Err(err) => Err((err, placed.placement)),
+    }
+}
+
+/// Records the object's account and region in status before anything is done there, the first time.
+async fn record_placement<K: Managed>(
+    placed: &Context,
+    checkpoint: &Checkpoint<'_, K>,
+) -> Result<(), Error> {
+    let Some(placement) = &placed.placement else {
+        return Ok(());
+    };
+    let (account, region) = (&placement.account, &placement.region);
     checkpoint
         .save(|status| status.set_placement(Some(account.clone()), Some(region.clone())))
-        .await?;
-    Ok(ctx.placed(placed))
+        .await
 }
 
 /// When to try again after `err`: never before a change when the error says so, else after the error's own
 /// delay, doubled for each failure of the object in a row.
 fn retry<K: Managed>(ctx: &Context, obj: &K, err: &Error) -> Action {
-    err.retry_after().map_or_else(Action::await_change, |base| {
+    let after = err.retry_after_for(K::WOKEN_BY_REFERENCES);
+    after.map_or_else(Action::await_change, |base| {
         Action::requeue(ctx.backoff.failed(&backoff_key(obj), base))
     })
 }

@@ -1,6 +1,7 @@
 //! Wires the controllers to the Kubernetes API and ECS, with health endpoints and logging.
 
 pub mod bindings;
+mod coalesce;
 pub mod daemons;
 pub mod leader;
 pub mod logging;
@@ -22,6 +23,7 @@ use kube::runtime::Controller;
 
 use crate::api::{EcsCronTask, EcsTask, TaskDefinition};
 use crate::cli::RunSettings;
+use crate::controllers::reference_cache::ServiceReferences;
 use crate::ecs::Ecs;
 use crate::ecs::accounts::Accounts;
 use crate::metrics::Metrics;
@@ -167,7 +169,17 @@ pub fn scope(ctx: &Arc<Context>, scope: Option<&str>, changes: &bindings::Bindin
     let task_definitions = controller(api::<TaskDefinition>(client, scope));
     let providers = provider_controller(client, scope);
     let tasks = controller(api::<EcsTask>(client, scope));
-    let services = service_controller(client, scope);
+    // Services read the clusters and task definitions they refer to from these controllers' caches.
+    let references = ctx.shared.get::<ServiceReferences>();
+    references
+        .clusters
+        .add_store(scope, clusters.store(), wake::cluster_facts);
+    references.task_definitions.add_store(
+        scope,
+        task_definitions.store(),
+        wake::task_definition_facts,
+    );
+    let services = service_controller(client, scope, references);
     // Tasks are followed in one loop that wakes an EcsTask when its tasks change, and an EcsService when the
     // tasks it publishes as endpoints change.
     let (service_wakes, woken_services) = futures::channel::mpsc::unbounded();

@@ -7,11 +7,18 @@ use kube::runtime::utils::{Predicate, PredicateConfig, predicates};
 use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{StreamExt, stream};
+
+use super::coalesce::coalesce;
 use super::wake;
 use crate::api::common::LocalRef;
 use crate::api::{
     CapacityProvider, EcsCluster, EcsExpressService, EcsGateway, EcsService, TaskDefinition,
 };
+use crate::controllers::reference_cache::ServiceReferences;
 use crate::reconcile::Managed;
 use crate::reconcile::lanes::CONTROLLER_SLOTS;
 
@@ -22,11 +29,16 @@ pub(super) async fn wait_until_ready<K: Managed>(store: Store<K>) -> bool {
 
 /// The `EcsService` controller, also woken by changes of the clusters and task definitions services refer to,
 /// so that a new task definition revision starts its rollout at once; only changes of what services depend on
-/// wake them (see [`wake`]).
-pub(super) fn service_controller(client: &Client, scope: Option<&str>) -> Controller<EcsService> {
+/// wake them (see [`wake`]), and `references` notes each version that woke them.
+pub(super) fn service_controller(
+    client: &Client,
+    scope: Option<&str>,
+    references: Arc<ServiceReferences>,
+) -> Controller<EcsService> {
     let controller = controller(api::<EcsService>(client, scope));
     let services = controller.store();
     let by_cluster = services.clone();
+    let by_task_definition = references.clone();
     controller
         .watches_stream(
             dependency_changes(
@@ -34,6 +46,7 @@ pub(super) fn service_controller(client: &Client, scope: Option<&str>) -> Contro
                 wake::task_definition_facts,
             ),
             move |td| {
+                by_task_definition.task_definitions.woke(&td);
                 referring(&services, &td, |s| {
                     s.spec.task_definition_ref.iter().collect()
                 })
@@ -42,6 +55,7 @@ pub(super) fn service_controller(client: &Client, scope: Option<&str>) -> Contro
         .watches_stream(
             dependency_changes(api::<EcsCluster>(client, scope), wake::cluster_facts),
             move |cluster| {
+                references.clusters.woke(&cluster);
                 referring(&by_cluster, &cluster, |s| {
                     s.spec.cluster_ref.iter().collect()
                 })
@@ -107,9 +121,13 @@ pub(super) fn dependency_changes<K: Managed>(
         .predicate_filter(facts, PredicateConfig::default())
 }
 
+/// How long the changes of a cluster's services are gathered before they wake it once.
+const SERVICE_COUNT_WINDOW: Duration = Duration::from_secs(2);
+
 /// The `EcsCluster` controller, also woken by changes of the capacity providers clusters refer to, so that a
 /// cluster waiting for one associates it as soon as it is Ready, and by its services coming and going in ECS, so
-/// that its service count is never stale.
+/// that its service count is never stale: at most once per [`SERVICE_COUNT_WINDOW`], since thousands of services
+/// created at once would otherwise wake it thousands of times.
 pub(super) fn cluster_controller(client: &Client, scope: Option<&str>) -> Controller<EcsCluster> {
     let controller = controller(api::<EcsCluster>(client, scope));
     let clusters = controller.store();
@@ -124,10 +142,16 @@ pub(super) fn cluster_controller(client: &Client, scope: Option<&str>) -> Contro
                 })
             },
         )
-        .watches_stream(
-            dependency_changes(api::<EcsService>(client, scope), wake::service_facts),
-            move |service| clusters_of(&by_service, &service),
-        )
+        .reconcile_on(coalesce(
+            dependency_changes(api::<EcsService>(client, scope), wake::service_facts)
+                .filter_map(|change| async move {
+                    change
+                        .inspect_err(|err| tracing::warn!(error = %err, "watch of services failed"))
+                        .ok()
+                })
+                .flat_map(move |service| stream::iter(clusters_of(&by_service, &service))),
+            SERVICE_COUNT_WINDOW,
+        ))
 }
 
 /// The clusters of the namespace a service names, by `clusterRef` or by its ECS name in `cluster`.

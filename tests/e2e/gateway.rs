@@ -321,7 +321,7 @@ async fn a_connected_service_shows_as_a_route_and_the_gateway_goes_with_its_clus
     env.wait_gone::<TaskDefinition>("web", WAIT).await;
 }
 
-/// A gateway applied before the EcsCluster it names waits for it (DependencyNotReady, retried after 30 s), and
+/// A gateway applied before the EcsCluster it names waits for it (DependencyNotReady, retried after 5 minutes), and
 /// is woken when the cluster changes: it is associated and Ready within seconds of the cluster, not at the retry.
 #[tokio::test]
 async fn a_gateway_waiting_for_its_cluster_is_woken_when_the_cluster_is_ready() {

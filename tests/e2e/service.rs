@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
+use ecs_bridge::api::common::FINALIZER;
 use ecs_bridge::api::{EcsCluster, EcsService, TaskDefinition};
+use kube::ResourceExt;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
@@ -83,6 +85,16 @@ pub(crate) async fn converge(
         message.contains("main") || message.contains("web"),
         "names what it waits for: {message}"
     );
+    let status = waiting.status.as_ref().unwrap();
+    assert!(
+        status.account.is_some() && status.region.is_some(),
+        "the wait shows where the service will live: {status:?}"
+    );
+    assert!(
+        !waiting.finalizers().contains(&FINALIZER.to_owned()),
+        "nothing exists in ECS yet, so nothing holds the object's deletion: {:?}",
+        waiting.finalizers()
+    );
     env.apply::<TaskDefinition>(&task_definition_yaml(family, "nginx:1.27"))
         .await;
     env.apply::<EcsCluster>(&cluster_yaml(cluster)).await;
@@ -141,7 +153,7 @@ async fn a_service_converges_and_follows_its_task_definition() {
 }
 
 /// `kubectl apply -f dir/` with a cluster, a task definition and a service: the service is woken as soon as what
-/// it refers to is Ready, well before its fallback retry (30 s after `DependencyNotReady`).
+/// it refers to is Ready, well before its fallback retry (5 minutes after `DependencyNotReady`).
 #[tokio::test]
 async fn a_cluster_task_definition_and_service_applied_at_once_are_ready_at_once() {
     let env = Env::new("svc-at-once").await;

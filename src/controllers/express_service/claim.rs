@@ -79,6 +79,7 @@ pub async fn find_for_cleanup(
         task_definition_ref: None,
         task_definition: None,
         task_definition_optional: true,
+        cached: false,
     };
     let cluster = cluster_for_cleanup(&refs, None, ctx).await?;
     if refs.cluster_ref.is_some() && cluster.is_none() {

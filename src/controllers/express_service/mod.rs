@@ -30,6 +30,8 @@ const POLL: Duration = Duration::from_secs(10);
 
 impl Managed for EcsExpressService {
     type Status = EcsExpressServiceStatus;
+    // The watches of its clusters and task definitions wake it (runtime/watches.rs).
+    const WOKEN_BY_REFERENCES: bool = true;
     const EXPORTED: &'static [(&'static str, &'static str)] = &[
         ("arn", "/serviceArn"),
         ("name", "/serviceName"),
@@ -277,7 +279,7 @@ fn names_taken(message: &str) -> bool {
 }
 
 fn gone(name: &str) -> Error {
-    Error::DependencyNotReady(format!(
+    Error::NotVisibleYet(format!(
         "ECS Express service {name} disappeared while it was being updated; will retry"
     ))
 }

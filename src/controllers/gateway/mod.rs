@@ -27,6 +27,8 @@ const POLL: Duration = Duration::from_secs(10);
 
 impl Managed for EcsGateway {
     type Status = EcsGatewayStatus;
+    // The watches of the clusters it is associated with wake it (runtime/watches.rs).
+    const WOKEN_BY_REFERENCES: bool = true;
     const EXPORTED: &'static [(&'static str, &'static str)] =
         &[("arn", "/gatewayArn"), ("name", "/name")];
 
@@ -260,7 +262,7 @@ pub fn blocking(observed: &[crate::ecs::gateway::ObservedAssociation]) -> Vec<St
 }
 
 fn gone(name: &str) -> Error {
-    Error::DependencyNotReady(format!(
+    Error::NotVisibleYet(format!(
         "ECS gateway {name} disappeared while it was being reconciled; will retry"
     ))
 }

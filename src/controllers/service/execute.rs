@@ -23,6 +23,7 @@ impl EcsService {
             task_definition_optional: self.spec.deployment_controller.as_ref().is_some_and(|c| {
                 c.type_ == crate::api::service::DeploymentControllerType::External
             }),
+            cached: true,
         }
     }
 

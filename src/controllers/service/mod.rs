@@ -68,6 +68,8 @@ fn rollout_poll(observed: &ObservedService) -> Duration {
 
 impl Managed for EcsService {
     type Status = EcsServiceStatus;
+    // The watches of its clusters and task definitions wake it (runtime/watches.rs).
+    const WOKEN_BY_REFERENCES: bool = true;
     const EXPORTED: &'static [(&'static str, &'static str)] = &[
         ("arn", "/arn"),
         ("serviceName", "/serviceName"),
@@ -244,7 +246,7 @@ impl Managed for EcsService {
             }
         }
         let observed = observed.ok_or_else(|| {
-            Error::DependencyNotReady(format!("ECS service {name} is not visible yet"))
+            Error::NotVisibleYet(format!("ECS service {name} is not visible yet"))
         })?;
         let expected_count = match (enforce, self.spec.desired_count) {
             (true, Some(count)) => count,
@@ -328,6 +330,10 @@ impl Managed for EcsService {
         ctx: &Context,
     ) -> Result<Option<crate::reconcile::read_only::Observed<EcsServiceStatus>>, Error> {
         observe::observe(self, ctx).await
+    }
+
+    async fn waiting_for(&self, ctx: &Context) -> Result<(), Error> {
+        references::wait_for(&self.references(), ctx).await
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {

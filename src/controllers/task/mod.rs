@@ -34,6 +34,8 @@ impl EcsTask {
             task_definition_ref: self.spec.task_definition_ref.as_ref(),
             task_definition: self.spec.task_definition.as_ref(),
             task_definition_optional: false,
+            // Nothing wakes a task when they change: it reads them from the API server.
+            cached: false,
         }
     }
 
