@@ -8,6 +8,8 @@ pub mod bindings;
 pub mod checkpoint;
 pub mod conditions;
 pub mod context;
+mod deletion;
+mod drift_clock;
 pub mod error;
 pub mod events;
 pub mod exports;
@@ -41,6 +43,7 @@ use crate::shard::Verdict;
 pub use checkpoint::Checkpoint;
 use conditions::{ConditionUpdate, READY, SYNCED};
 pub use context::Context;
+pub use drift_clock::{drift_pass, drift_period, next_drift_check, since_drift_tick};
 pub use error::Error;
 pub use events::Note;
 use failure::{is_repeat, record_failure, report_failure};
@@ -142,50 +145,13 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
     result.map(|(action, _)| action)
 }
 
-/// Time until the next drift check. Checks run every 9/10 of the interval at the same instants for all objects
-/// (a drift pass begins at each such tick), so that every object is compared within the interval and their ECS
-/// reads coalesce into batched calls.
-pub fn next_drift_check(interval: Duration) -> Duration {
-    let (period, now) = drift_clock(interval);
-    Duration::from_millis(period - now % period)
-}
-
-/// Time since the current drift pass began (its tick): what a pass shares (a listing of ACTIVE revisions) is
-/// shared if it began since then, however long the pass lasts.
-pub fn since_drift_tick(interval: Duration) -> Duration {
-    let (period, now) = drift_clock(interval);
-    Duration::from_millis(now % period)
-}
-
-/// The time between drift ticks: how long a drift pass has before the next begins.
-pub fn drift_period(interval: Duration) -> Duration {
-    Duration::from_millis(drift_clock(interval).0)
-}
-
-/// The number of the current drift pass since the epoch: consecutive passes have consecutive numbers.
-pub fn drift_pass(interval: Duration) -> u64 {
-    let (period, now) = drift_clock(interval);
-    now / period
-}
-
-/// The period of the drift ticks and the time now, in milliseconds.
-fn drift_clock(interval: Duration) -> (u64, u64) {
-    let period = u64::try_from(interval.mul_f64(0.9).as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1000);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    (period, u64::try_from(now.as_millis()).unwrap_or_default())
-}
-
 /// `<namespace>/<name>` of an object.
 fn object_key<K: Managed>(obj: &K) -> String {
     format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
 }
 
 /// The key of an object in the per-object backoff.
-fn backoff_key<K: Managed>(obj: &K) -> String {
+pub(super) fn backoff_key<K: Managed>(obj: &K) -> String {
     backoff::key(
         &K::kind(&()),
         &obj.namespace().unwrap_or_default(),
@@ -194,7 +160,7 @@ fn backoff_key<K: Managed>(obj: &K) -> String {
 }
 
 /// Counts the object under its Ready status in the metrics (`None` once it is gone).
-fn count_readiness<K: Managed>(ctx: &Context, obj: &K, status: Option<&K::Status>) {
+pub(super) fn count_readiness<K: Managed>(ctx: &Context, obj: &K, status: Option<&K::Status>) {
     let key = object_key(obj);
     let ready = status.map(|s| {
         s.conditions()
@@ -228,7 +194,7 @@ async fn reconcile_object<K: Managed>(
         return Box::pin(read_only::reconcile(api, obj, ctx)).await;
     }
     if obj.meta().deletion_timestamp.is_some() {
-        return Box::pin(finalize(api, obj, ctx)).await;
+        return Box::pin(deletion::finalize(api, obj, ctx)).await;
     }
     let generation = obj.meta().generation;
     // A user's change takes the urgent lane; the rest is background work, in a lane with half as many places.
@@ -392,83 +358,9 @@ fn retry<K: Managed>(ctx: &Context, obj: &K, err: &Error) -> Action {
     })
 }
 
-/// Handles a deleted object: cleanup per deletion policy, then the finalizer goes.
-async fn finalize<K: Managed>(
-    api: &Api<K>,
-    obj: &K,
-    ctx: &Context,
-) -> Result<(Action, &'static str), Error> {
-    if !finalizer::has(obj) {
-        return Ok((Action::await_change(), "ok"));
-    }
-    let placed = ctx.bindings.recorded(obj.status(), &ctx.accounts).await;
-    let result = match placed.map(|placed| ctx.placed(placed)) {
-        Err(err) => Err(err),
-        Ok(ctx) => cleanup(obj, &ctx).await,
-    };
-    let generation = obj.meta().generation;
-    let mut status = obj.status().cloned().unwrap_or_default();
-    let now = conditions::now();
-    match result {
-        Ok(Cleanup::Done(notes)) => {
-            exports::withdraw(ctx, obj).await?;
-            events::publish(ctx, obj, &notes).await;
-            finalizer::remove(api, obj).await?;
-            ctx.backoff.succeeded(&backoff_key(obj));
-            count_readiness(ctx, obj, None);
-            Ok((Action::await_change(), "ok"))
-        }
-        Ok(Cleanup::Waiting(message)) => {
-            conditions::set(
-                status.conditions_mut(),
-                &ConditionUpdate::new(READY, false, "Deleting", &message),
-                generation,
-                &now,
-            );
-            status::apply(api, obj, obj.status(), &status).await?;
-            Ok((Action::requeue(Duration::from_secs(5)), "Deleting"))
-        }
-        Err(err) => {
-            report_failure(api, obj, ctx, &err).await?;
-            let base = err.retry_after().unwrap_or(Duration::from_secs(30));
-            let delay = ctx.backoff.failed(&backoff_key(obj), base);
-            Ok((Action::requeue(delay), err.reason()))
-        }
-    }
-}
-
-/// Cleans up ECS per the deletion policy, in the object's recorded account and region.
-async fn cleanup<K: Managed>(obj: &K, ctx: &Context) -> Result<Cleanup, Error> {
-    match obj.deletion_policy() {
-        DeletionPolicy::Retain => obj.retain(ctx).await.map(|()| {
-            Cleanup::Done(vec![Note::normal(
-                "Retained",
-                "deletionPolicy is Retain: the ECS object was left in place",
-            )])
-        }),
-        DeletionPolicy::Delete => obj.cleanup(ctx).await,
-    }
-}
-
 /// Requeues after a failure that reconcile could not record in status (a Kubernetes API error), with the
 /// object's backoff.
 pub fn error_policy<K: Managed>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
     tracing::warn!(kind = %K::kind(&()), name = %obj.name_any(), error = %err, "reconcile failed");
     retry(&ctx, &*obj, err)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn drift_checks_come_within_nine_tenths_of_the_interval() {
-        for seconds in [10, 60, 300] {
-            let delay = next_drift_check(Duration::from_secs(seconds));
-            assert!(
-                delay > Duration::ZERO && delay <= Duration::from_secs(seconds).mul_f64(0.9),
-                "{delay:?}"
-            );
-        }
-    }
 }
