@@ -2,6 +2,7 @@
 //! status and ECS's own service events; Application Auto Scaling of the desired count in [`autoscaling`].
 
 pub mod autoscaling;
+mod cleanup;
 pub mod ecs_events;
 pub mod endpoints;
 pub mod execute;
@@ -24,13 +25,12 @@ use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
 use crate::api::common::RESTARTED_AT_ANNOTATION;
-use crate::api::service::{DesiredCountPolicy, SchedulingStrategy};
+use crate::api::service::DesiredCountPolicy;
 use crate::api::{DeletionPolicy, EcsService, EcsServiceStatus};
 use crate::controllers::references;
-use crate::ecs::AwsErrorKind;
-use crate::ecs::service::{ObservedService, ServiceUpdate};
+use crate::ecs::service::ObservedService;
 use crate::reconcile::conditions::{self, READY, is_true_for};
-use crate::reconcile::ownership::{Ownership, claim, classify, desired_tags};
+use crate::reconcile::ownership::{Ownership, claim, desired_tags};
 use crate::reconcile::{Applied, Checkpoint, Cleanup, Context, Error, Managed, Note};
 use identity::{already_exists, create_attempt, selector};
 use plan::{Desired, ServiceAction, plan};
@@ -337,55 +337,7 @@ impl Managed for EcsService {
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<Cleanup, Error> {
-        let name = self
-            .status
-            .as_ref()
-            .and_then(|s| s.service_name.clone())
-            .unwrap_or_else(|| service_name(self));
-        let recorded = self.status.as_ref().and_then(|s| s.cluster_arn.as_deref());
-        let Some(cluster) =
-            references::cluster_for_cleanup(&self.references(), recorded, ctx).await?
-        else {
-            return Ok(Cleanup::Done(vec![Note::normal(
-                "Deleted",
-                format!("ECS service {name} was never created"),
-            )]));
-        };
-        let found = match ctx.ecs.describe_service(&cluster, &name).await {
-            Err(e) if e.kind == AwsErrorKind::NotFound => None,
-            other => other?,
-        };
-        let Some(found) = found else {
-            return Ok(Cleanup::Done(vec![Note::normal(
-                "Deleted",
-                format!("ECS service {name} is gone"),
-            )]));
-        };
-        if classify(self, &found.tags) != Ownership::Ours {
-            let note = Note::normal(
-                "LeftInPlace",
-                format!("ECS service {name} is not owned by this object; left in place"),
-            );
-            return Ok(Cleanup::Done(vec![note]));
-        }
-        if found.status == "ACTIVE" {
-            // Application Auto Scaling would scale the service back up while it drains.
-            autoscaling::apply::remove(self, ctx, &cluster, &name).await?;
-            // A DAEMON service takes no desired count: it is deleted with `force`.
-            let daemon = found.scheduling_strategy == Some(SchedulingStrategy::Daemon);
-            if found.desired_count > 0 && !daemon {
-                let scale_down = ServiceUpdate {
-                    desired_count: Some(0),
-                    ..Default::default()
-                };
-                ctx.ecs.update_service(&cluster, &name, &scale_down).await?;
-            }
-            ctx.ecs.delete_service(&cluster, &name, daemon).await?;
-        }
-        Ok(Cleanup::Waiting(format!(
-            "deleted ECS service {name}; waiting for ECS to drain it (now {})",
-            found.status
-        )))
+        cleanup::cleanup(self, ctx).await
     }
 }
 
