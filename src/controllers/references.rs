@@ -1,6 +1,8 @@
 //! Resolves what a service or a task refers to in its namespace: its cluster (`clusterRef` or `cluster`) and its
 //! task definition (`taskDefinitionRef` or `taskDefinition`), waiting while they are not Ready.
 
+use std::sync::Arc;
+
 use kube::{Api, ResourceExt};
 
 use super::reference_cache::{ReferenceCache, ServiceReferences};
@@ -49,17 +51,14 @@ pub struct Resolved {
 
 /// Resolves the cluster and task definition; `DependencyNotReady` names what the object waits for.
 pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, Error> {
-    let namespace = &refs.namespace;
-    let caches = refs.cached.then(|| ctx.shared.get::<ServiceReferences>());
     let cluster = match (refs.cluster_ref, refs.cluster) {
         (Some(reference), None) => {
-            let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), namespace);
-            let cache = caches.as_ref().map(|c| &c.clusters);
-            let cluster = ready_reference(cache, &api, &reference.name, "spec.clusterRef").await?;
-            same_place(ctx, &cluster, "spec.clusterRef")?;
+            let cluster = ready_cluster(refs, ctx, &reference.name).await?;
+            same_place(ctx, &*cluster, "spec.clusterRef")?;
             cluster
                 .status
-                .and_then(|s| s.arn)
+                .as_ref()
+                .and_then(|s| s.arn.clone())
                 .ok_or_else(|| not_ready("EcsCluster", &reference.name, "spec.clusterRef"))?
         }
         (None, Some(cluster)) => {
@@ -74,11 +73,8 @@ pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, E
     };
     let (task_definition, task_traits) = match (refs.task_definition_ref, refs.task_definition) {
         (Some(reference), None) => {
-            let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), namespace);
-            let cache = caches.as_ref().map(|c| &c.task_definitions);
-            let td =
-                ready_reference(cache, &api, &reference.name, "spec.taskDefinitionRef").await?;
-            same_place(ctx, &td, "spec.taskDefinitionRef")?;
+            let td = ready_task_definition(refs, ctx, &reference.name).await?;
+            same_place(ctx, &*td, "spec.taskDefinitionRef")?;
             let traits = TaskTraits {
                 compatibilities: compatibilities(&td.spec),
                 network_mode: td.spec.network_mode.as_ref().map(wire_name),
@@ -96,7 +92,8 @@ pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, E
                     .map(|c| c.name.clone())
                     .collect(),
             };
-            let arn = td.status.and_then(|s| s.latest_arn).ok_or_else(|| {
+            let arn = td.status.as_ref().and_then(|s| s.latest_arn.clone());
+            let arn = arn.ok_or_else(|| {
                 not_ready("TaskDefinition", &reference.name, "spec.taskDefinitionRef")
             })?;
             (arn, Some(traits))
@@ -122,18 +119,37 @@ pub async fn resolve(refs: &References<'_>, ctx: &Context) -> Result<Resolved, E
 /// Fails with `DependencyNotReady` while the referenced cluster or task definition is missing or not Ready (only
 /// that: [`resolve`] checks the rest once the object has its place).
 pub async fn wait_for(refs: &References<'_>, ctx: &Context) -> Result<(), Error> {
-    let caches = refs.cached.then(|| ctx.shared.get::<ServiceReferences>());
     if let Some(reference) = refs.cluster_ref {
-        let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &refs.namespace);
-        let cache = caches.as_ref().map(|c| &c.clusters);
-        ready_reference(cache, &api, &reference.name, "spec.clusterRef").await?;
+        ready_cluster(refs, ctx, &reference.name).await?;
     }
     if let Some(reference) = refs.task_definition_ref {
-        let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), &refs.namespace);
-        let cache = caches.as_ref().map(|c| &c.task_definitions);
-        ready_reference(cache, &api, &reference.name, "spec.taskDefinitionRef").await?;
+        ready_task_definition(refs, ctx, &reference.name).await?;
     }
     Ok(())
+}
+
+/// The cluster `spec.clusterRef` names, once it is Ready.
+async fn ready_cluster(
+    refs: &References<'_>,
+    ctx: &Context,
+    name: &str,
+) -> Result<Arc<EcsCluster>, Error> {
+    let caches = refs.cached.then(|| ctx.shared.get::<ServiceReferences>());
+    let api = Api::namespaced(ctx.client.clone(), &refs.namespace);
+    let cache = caches.as_ref().map(|c| &c.clusters);
+    ready_reference(cache, &api, name, "spec.clusterRef").await
+}
+
+/// The task definition `spec.taskDefinitionRef` names, once it is Ready.
+async fn ready_task_definition(
+    refs: &References<'_>,
+    ctx: &Context,
+    name: &str,
+) -> Result<Arc<TaskDefinition>, Error> {
+    let caches = refs.cached.then(|| ctx.shared.get::<ServiceReferences>());
+    let api = Api::namespaced(ctx.client.clone(), &refs.namespace);
+    let cache = caches.as_ref().map(|c| &c.task_definitions);
+    ready_reference(cache, &api, name, "spec.taskDefinitionRef").await
 }
 
 /// The cluster to clean up in, also when the object's status never `recorded` one: the cluster the reference
@@ -217,12 +233,12 @@ async fn ready_reference<K: Managed>(
     api: &Api<K>,
     name: &str,
     field: &str,
-) -> Result<K, Error> {
+) -> Result<Arc<K>, Error> {
     let namespace = api.namespace().unwrap_or_default();
     let cached = cache.and_then(|cache| cache.current(namespace, name));
     match cached.filter(|obj| is_ready(&**obj)) {
-        Some(obj) => Ok(K::clone(&obj)),
-        None => ready_object(api, name, field).await,
+        Some(obj) => Ok(obj),
+        None => ready_object(api, name, field).await.map(Arc::new),
     }
 }
 
