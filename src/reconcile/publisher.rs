@@ -70,15 +70,14 @@ impl Recents {
             .map(|r| (r.name.clone(), r.count + 1))
     }
 
-    /// Counts an Event written as `name` (a new one, or a repeat of it).
-    fn record(&mut self, digest: u64, name: String, now: Instant) {
-        let entry = self.by_digest.entry(digest).or_insert(Recent {
+    /// Remembers the Event written as `name`, `count` times so far (1 for a new one).
+    fn record(&mut self, digest: u64, name: String, count: i32, now: Instant) {
+        let recent = Recent {
             name,
-            count: 0,
+            count,
             last: now,
-        });
-        entry.count += 1;
-        entry.last = now;
+        };
+        self.by_digest.insert(digest, recent);
     }
 }
 
@@ -109,7 +108,7 @@ impl Publisher {
             .expect("events cache")
             .repeat_of(digest, now);
         let timestamp = MicroTime(Timestamp::now());
-        let name = match repeat {
+        let (name, count) = match repeat {
             Some((name, count)) => {
                 let series = EventSeries {
                     count,
@@ -119,16 +118,16 @@ impl Publisher {
                 events
                     .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
                     .await?;
-                name
+                (name, count)
             }
             None => {
                 let event = self.event(occurrence, regarding, timestamp);
                 let created = events.create(&PostParams::default(), &event).await?;
-                created.metadata.name.unwrap_or_default()
+                (created.metadata.name.unwrap_or_default(), 1)
             }
         };
         let mut recent = self.recent.lock().expect("events cache");
-        recent.record(digest, name, now);
+        recent.record(digest, name, count, now);
         Ok(())
     }
 
@@ -211,15 +210,31 @@ mod tests {
         let mut recents = Recents::default();
         let start = Instant::now();
         assert_eq!(recents.repeat_of(7, start), None);
-        recents.record(7, "web.1".into(), start);
+        recents.record(7, "web.1".into(), 1, start);
         let soon = start + Duration::from_secs(10);
         assert_eq!(recents.repeat_of(7, soon), Some(("web.1".into(), 2)));
-        recents.record(7, "web.1".into(), soon);
+        recents.record(7, "web.1".into(), 2, soon);
         assert_eq!(recents.repeat_of(7, soon), Some(("web.1".into(), 3)));
         assert_eq!(recents.repeat_of(8, soon), None);
         let late = soon + SERIES_WINDOW;
         assert_eq!(recents.repeat_of(7, late), None);
         assert!(recents.by_digest.is_empty(), "old entries are dropped");
+    }
+
+    #[test]
+    fn an_event_written_again_after_the_window_starts_a_series_of_its_own() {
+        let mut recents = Recents::default();
+        let start = Instant::now();
+        assert_eq!(recents.repeat_of(7, start), None);
+        recents.record(7, "web.1".into(), 1, start);
+        // Looked at shortly before the window ends, so not pruned when it has.
+        let before_end = start + SERIES_WINDOW - Duration::from_secs(10);
+        assert!(recents.repeat_of(7, before_end).is_some());
+        let after_end = start + SERIES_WINDOW + Duration::from_secs(1);
+        assert_eq!(recents.repeat_of(7, after_end), None);
+        recents.record(7, "web.2".into(), 1, after_end);
+        let soon = after_end + Duration::from_secs(1);
+        assert_eq!(recents.repeat_of(7, soon), Some(("web.2".into(), 2)));
     }
 
     #[test]
