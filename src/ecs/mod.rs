@@ -97,7 +97,8 @@ impl Deref for Ecs {
     }
 }
 
-/// How long a lookup waits for others to share its batched call.
+/// How long a background lookup (a drift check) waits for others to share its batched call; a user's waits less
+/// (`batch::URGENT_WINDOW`).
 const BATCH_WINDOW: Duration = Duration::from_millis(300);
 
 /// How the ECS client is set up beyond the standard AWS settings (environment, profiles, web identity).
