@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use kube::runtime::reflector::{ObjectRef, Store};
 
@@ -26,7 +27,12 @@ pub struct ReferenceCache<K: Managed> {
     stores: Mutex<HashMap<Option<String>, Store<K>>>,
     facts: OnceLock<Facts<K>>,
     woken_by: Mutex<HashMap<ObjectRef<K>, u64>>,
+    /// When `woken_by` was last rid of the objects deleted since.
+    forgotten_at: Mutex<Option<Instant>>,
 }
+
+/// How often what woke the services is forgotten for objects deleted since.
+const FORGET_EVERY: Duration = Duration::from_secs(60);
 
 impl<K: Managed> Default for ReferenceCache<K> {
     fn default() -> Self {
@@ -34,6 +40,7 @@ impl<K: Managed> Default for ReferenceCache<K> {
             stores: Mutex::default(),
             facts: OnceLock::new(),
             woken_by: Mutex::default(),
+            forgotten_at: Mutex::default(),
         }
     }
 }
@@ -52,6 +59,29 @@ impl<K: Managed> ReferenceCache<K> {
             return;
         };
         lock(&self.woken_by).insert(ObjectRef::from_obj(obj), facts);
+        let due = {
+            let mut forgotten_at = lock(&self.forgotten_at);
+            let due = forgotten_at.is_none_or(|at| at.elapsed() >= FORGET_EVERY);
+            if due {
+                *forgotten_at = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            self.forget_the_deleted();
+        }
+    }
+
+    /// Forgets what woke the services for objects no cache holds any longer (deleted), so that the map does not
+    /// grow with every object ever seen; an object forgotten too early (not in its cache yet) costs one GET.
+    fn forget_the_deleted(&self) {
+        let stores = lock(&self.stores);
+        lock(&self.woken_by).retain(|key, _| {
+            stores
+                .get(&key.namespace)
+                .or_else(|| stores.get(&None))
+                .is_some_and(|store| store.get(key).is_some())
+        });
     }
 
     /// The object named `name` in `namespace`, when a cache holds the version that last woke the objects referring
@@ -129,5 +159,24 @@ mod tests {
         writer.apply_watcher_event(&watcher::Event::Apply(second));
         assert!(cache.current("team-a", "web").is_some());
         assert!(cache.current("team-b", "web").is_none());
+    }
+
+    #[test]
+    fn what_woke_the_services_is_forgotten_once_no_cache_holds_the_object() {
+        let (store, mut writer) = kube::runtime::reflector::store::<TaskDefinition>();
+        let cache = ReferenceCache::default();
+        cache.add_store(Some("team-a"), store, arn_facts);
+        let (kept, deleted) = (
+            task_definition("web", "arn:td/web:1"),
+            task_definition("worker", "arn:td/worker:1"),
+        );
+        for td in [&kept, &deleted] {
+            writer.apply_watcher_event(&watcher::Event::Apply(td.clone()));
+            cache.woke(td);
+        }
+        writer.apply_watcher_event(&watcher::Event::Delete(deleted));
+        cache.forget_the_deleted();
+        assert_eq!(lock(&cache.woken_by).len(), 1, "only web is remembered");
+        assert!(cache.current("team-a", "web").is_some());
     }
 }
