@@ -133,8 +133,8 @@ pub fn zone_of(region: &str, subnet: &str) -> String {
 /// date costs one pass, not one per service).
 #[derive(Default)]
 struct DeploymentTasks {
-    /// (deployment, group) → the tasks not stopped by a user or ECS: (created at, ARN), oldest first.
-    live: HashMap<(String, String), Vec<(f64, String)>>,
+    /// deployment → group → the tasks not stopped by a user or ECS: (created at, ARN), oldest first.
+    live: HashMap<String, HashMap<String, Vec<(f64, String)>>>,
     /// deployment → when ECS or a user last stopped one of its tasks.
     last_stop: HashMap<String, f64>,
 }
@@ -157,44 +157,78 @@ impl DeploymentTasks {
             let group = task.config.get("group").and_then(Value::as_str);
             index
                 .live
-                .entry((deployment.to_owned(), group.unwrap_or_default().to_owned()))
+                .entry(deployment.to_owned())
+                .or_default()
+                .entry(group.unwrap_or_default().to_owned())
                 .or_default()
                 .push((task.created_at, task.arn.clone()));
         }
-        for live in index.live.values_mut() {
+        for live in index.live.values_mut().flat_map(HashMap::values_mut) {
             live.sort_by(|a, b| a.0.total_cmp(&b.0));
         }
         index
     }
+
+    /// The live tasks `deployment` runs in `group`, oldest first.
+    fn live(&self, deployment: &str, group: &str) -> &[(f64, String)] {
+        self.live
+            .get(deployment)
+            .and_then(|groups| groups.get(group))
+            .map_or(&[][..], Vec::as_slice)
+    }
+}
+
+/// A task to start or to stop, found in a pass over the services that changes nothing; the changes are made in
+/// the order they were found, after it (a service's changes never depend on another's).
+enum Change {
+    Start {
+        service: (String, String),
+        ramp: TaskRamp,
+        created_at: f64,
+    },
+    Stop {
+        task: String,
+        at: f64,
+        reason: String,
+    },
 }
 
 /// Brings the tasks of every service up to `now`, then applies the service's steps: a rollout that completes
 /// retires its old deployments, whose tasks stop at the times their ramps said.
 pub fn settle(model: &mut Model, now: f64, timing: Timing) {
     let index = DeploymentTasks::of(model);
-    let keys: Vec<(String, String)> = model.services.keys().cloned().collect();
-    for key in keys {
-        sync(model, &index, &key, now, timing);
+    let mut changes = Vec::new();
+    for (key, service) in &model.services {
+        find_changes(service, key, &index, now, timing, &mut changes);
+    }
+    for change in changes {
+        match change {
+            Change::Start {
+                service,
+                ramp,
+                created_at,
+            } => start(model, &service, &ramp, created_at, timing),
+            Change::Stop { task, at, reason } => {
+                if let Some(task) = model.tasks.get_mut(&task) {
+                    task.stopped_by_user = Some((at, reason));
+                }
+            }
+        }
     }
 }
 
-/// Starts and stops the tasks of one service so that each deployment runs its ramp's count at `now`.
-fn sync(
-    model: &mut Model,
-    index: &DeploymentTasks,
+/// The tasks to start and stop so that each deployment of one service runs its ramp's count at `now`.
+fn find_changes(
+    service: &Service,
     key: &(String, String),
+    index: &DeploymentTasks,
     now: f64,
     timing: Timing,
+    changes: &mut Vec<Change>,
 ) {
-    let Some(service) = model.services.get(key) else {
-        return;
-    };
     let group = format!("service:{}", service.name);
     for ramp in service.run.task_ramps() {
-        let live = index
-            .live
-            .get(&(ramp.deployment.clone(), group.clone()))
-            .map_or(&[][..], Vec::as_slice);
+        let live = index.live(&ramp.deployment, &group);
         let count = live.len() as i32;
         // A task stopped (StopTask, a failed health check) is replaced from then on, not from its slot's time.
         let last_stop = index
@@ -208,20 +242,24 @@ fn sync(
         if soon > count {
             for slot in count..soon {
                 let runs_at = ramp.reaches(slot + 1);
-                let created = (runs_at - 2.0 * timing.step).max(last_stop.min(now));
-                start(model, key, &ramp, created, timing);
+                let created_at = (runs_at - 2.0 * timing.step).max(last_stop.min(now));
+                changes.push(Change::Start {
+                    service: key.clone(),
+                    ramp: ramp.clone(),
+                    created_at,
+                });
             }
         } else if target < count {
             for (slot, (created, arn)) in live.iter().enumerate().skip(target.max(0) as usize).rev()
             {
-                let at = ramp.reaches(slot as i32).max(*created).min(now);
-                if let Some(task) = model.tasks.get_mut(arn) {
-                    let reason = format!(
+                changes.push(Change::Stop {
+                    task: arn.clone(),
+                    at: ramp.reaches(slot as i32).max(*created).min(now),
+                    reason: format!(
                         "Scaling activity initiated by (deployment {})",
                         ramp.deployment
-                    );
-                    task.stopped_by_user = Some((at, reason));
-                }
+                    ),
+                });
             }
         }
     }
