@@ -77,10 +77,7 @@ impl<K: Managed> ReferenceCache<K> {
     fn forget_the_deleted(&self) {
         let stores = lock(&self.stores);
         lock(&self.woken_by).retain(|key, _| {
-            stores
-                .get(&key.namespace)
-                .or_else(|| stores.get(&None))
-                .is_some_and(|store| store.get(key).is_some())
+            store_of(&stores, &key.namespace).is_some_and(|store| store.get(key).is_some())
         });
     }
 
@@ -91,11 +88,17 @@ impl<K: Managed> ReferenceCache<K> {
         let woken = *lock(&self.woken_by).get(&key)?;
         let facts = *self.facts.get()?;
         let stores = lock(&self.stores);
-        let store = stores
-            .get(&Some(namespace.to_owned()))
-            .or_else(|| stores.get(&None))?;
+        let store = store_of(&stores, &key.namespace)?;
         store.get(&key).filter(|obj| facts(obj) == Some(woken))
     }
+}
+
+/// The store that holds the objects of `namespace`: its own controllers', else the one of all namespaces.
+fn store_of<'a, K: Managed>(
+    stores: &'a HashMap<Option<String>, Store<K>>,
+    namespace: &Option<String>,
+) -> Option<&'a Store<K>> {
+    stores.get(namespace).or_else(|| stores.get(&None))
 }
 
 /// The references of services, as [`crate::reconcile::shared::Shared`] keeps them.
